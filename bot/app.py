@@ -1,0 +1,51 @@
+"""The composition root for Slack: build_app(settings, services) returns a Bolt App with every listener attached."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+
+from bot.services import Services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_app(settings: Settings, services: Services, *, socket_mode: bool = False) -> App:
+    """A Bolt App for one workspace. Over HTTP every request must carry Slack's signature."""
+    import handlers  # only the composition root imports the listeners
+
+    settings.require("slack_bot_token")
+    if not socket_mode:
+        settings.require("slack_signing_secret")
+    assert settings.slack_bot_token is not None
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = App(
+        token=settings.slack_bot_token.get_secret_value(),
+        signing_secret=secret,
+        client=services.slack,
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        logger=logging.getLogger("leadmover.bolt"),
+    )
+    app.error(_log_unhandled)
+    handlers.register(app, services)
+    return app
+
+
+def _log_unhandled(error: Exception, body: dict[str, Any], logger: logging.Logger) -> BoltResponse:
+    # The traceback goes to the log. Slack gets words, never the traceback: a command that failed before its
+    # ack still tells the person; anything else gets an empty 200 so nothing leaks into a channel.
+    kind = body.get("type") or ("slash_command" if "command" in body else "request")
+    logger.error("unhandled error in a %s listener", kind, exc_info=error)
+    if "command" in body:
+        text = "Sorry, leadmover hit a problem on its side and did nothing. It has been logged; please try again."
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": text}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
+    return BoltResponse(status=200, body="")

@@ -1,0 +1,123 @@
+"""`leadmover serve | poll | demo | jobs | migrate`: the command line, and the composition root of a process."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from pydantic import ValidationError
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot import logs
+from bot.app import build_app
+from bot.http import HttpServer
+from bot.services import Services, build_services
+from bot.settings import MissingSettingError, Settings
+from storage import jobs
+from storage.db import Database
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leadmover", description="Move and copy Instantly leads from Slack.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the Slack app and the poller (Socket Mode unless --http)")
+    serve.add_argument("--http", action="store_true", help="serve Slack over HTTP instead of Socket Mode")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")  # noqa: S104
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    commands.add_parser("poll", help="only follow jobs and report them (a poller replica)")
+    demo = commands.add_parser("demo", help="run the whole flow against built-in simulators of Slack and Instantly")
+    demo.add_argument("--quiet", action="store_true", help="print only the transcript, no logs")
+    jobs = commands.add_parser("jobs", help="list the jobs in the database")
+    jobs.add_argument("--limit", type=int, default=20)
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    return parser
+
+
+def _settings_error(exc: ValidationError) -> str:
+    problems = [
+        f"{'.'.join(str(p) for p in e['loc']).upper()} {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+    ]
+    return "invalid setting: " + "; ".join(problems)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return run_demo(quiet=args.quiet)
+    try:
+        settings = Settings()
+        logs.configure(level=settings.log_level, secrets=settings.secret_values())
+        return _run(args, settings)
+    except MissingSettingError as exc:
+        print(f"leadmover: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(f"leadmover: {_settings_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "migrate":
+        Database(settings.database_url).create_schema()
+        print("leadmover: the database schema is up to date")
+        return 0
+    if args.command == "jobs":
+        db = Database(settings.database_url)
+        db.create_schema()
+        for record in jobs.recent(db, limit=args.limit):
+            print(
+                f"#{record.id}\t{record.instantly_job_id or '-'}\t{record.phase}\t{record.status or '-'}\t"
+                f"{record.progress}%\t{record.source.name} -> {record.destination.name}"
+            )
+        return 0
+    if args.command == "serve":
+        settings.require("slack_bot_token", "instantly_api_key")
+        settings.require("slack_signing_secret" if args.http else "slack_app_token")
+    else:
+        settings.require("slack_bot_token", "instantly_api_key")
+    services = build_services(settings)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    services.poller.start()
+    try:
+        if args.command == "poll":
+            stop.wait()
+        elif args.http:
+            _serve_http(settings, services, host=args.host, port=args.port, stop=stop)
+        else:
+            _serve_socket(settings, services, stop=stop)
+    finally:
+        services.close()
+    return 0
+
+
+def _serve_http(settings: Settings, services: Services, *, host: str, port: int, stop: threading.Event) -> None:
+    server = HttpServer(build_app(settings, services), host=host, port=port).start()
+    print(f"leadmover: serving Slack on {server.url}/slack/events", file=sys.stderr, flush=True)
+    stop.wait()
+    server.stop()
+
+
+def _serve_socket(settings: Settings, services: Services, *, stop: threading.Event) -> None:
+    assert settings.slack_app_token is not None
+    app = build_app(settings, services, socket_mode=True)
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=services.slack)
+    handler.connect()  # type: ignore[no-untyped-call]
+    print("leadmover: connected to Slack over Socket Mode", file=sys.stderr, flush=True)
+    stop.wait()
+    handler.close()  # type: ignore[no-untyped-call]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

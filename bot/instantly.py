@@ -1,0 +1,305 @@
+"""A typed client for the parts of Instantly API v2 that leadmover uses, over one pooled httpx.Client.
+
+Every failure is an InstantlyError:
+
+    InstantlyError
+    ├── InstantlyTransportError      the request never got an answer (network, timeout)
+    │   └── InstantlyTimeout
+    ├── InstantlyProtocolError       an answer we cannot read (not JSON, not the documented shape)
+    └── InstantlyAPIError            Instantly answered {statusCode, error, message}
+        ├── InstantlyBadRequest          400
+        ├── InstantlyUnauthorized        401: the key is missing, invalid or revoked
+        ├── InstantlyPaymentRequired     402: the workspace has no paid plan
+        ├── InstantlyForbidden           403: the key lacks a scope
+        ├── InstantlyNotFound            404
+        ├── InstantlyRateLimited         429
+        └── InstantlyServerError         5xx
+
+Idempotent GETs are retried on timeouts, 5xx, 429 and unreadable answers. POST /leads/move never is: Instantly
+has no idempotency key, so a resent POST could start a second move.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from bot import __version__
+from bot.schemas import (
+    BackgroundJob,
+    Campaign,
+    InstantlyErrorBody,
+    LeadList,
+    MoveLeadsRequest,
+    Page,
+    Workspace,
+    WorkspaceMember,
+)
+
+log = logging.getLogger(__name__)
+
+USER_AGENT: Final = f"leadmover/{__version__} (+https://github.com/leadmover/leadmover)"
+MAX_IDS_PER_REQUEST: Final = 100
+MODEL = TypeVar("MODEL", bound=BaseModel)
+
+
+class InstantlyError(Exception):
+    """Base of every error the client raises."""
+
+
+class InstantlyTransportError(InstantlyError):
+    pass
+
+
+class InstantlyTimeout(InstantlyTransportError):
+    pass
+
+
+class InstantlyProtocolError(InstantlyError):
+    pass
+
+
+class InstantlyAPIError(InstantlyError):
+    def __init__(self, *, status_code: int, error: str, message: str, retry_after: float | None = None) -> None:
+        self.status_code = status_code
+        self.error = error
+        self.message = message
+        self.retry_after = retry_after
+        super().__init__(f"Instantly answered {status_code} {error}: {message}")
+
+
+class InstantlyBadRequest(InstantlyAPIError):
+    pass
+
+
+class InstantlyUnauthorized(InstantlyAPIError):
+    pass
+
+
+class InstantlyPaymentRequired(InstantlyAPIError):
+    pass
+
+
+class InstantlyForbidden(InstantlyAPIError):
+    pass
+
+
+class InstantlyNotFound(InstantlyAPIError):
+    pass
+
+
+class InstantlyRateLimited(InstantlyAPIError):
+    pass
+
+
+class InstantlyServerError(InstantlyAPIError):
+    pass
+
+
+_ERRORS_BY_STATUS: Final[dict[int, type[InstantlyAPIError]]] = {
+    400: InstantlyBadRequest,
+    401: InstantlyUnauthorized,
+    402: InstantlyPaymentRequired,
+    403: InstantlyForbidden,
+    404: InstantlyNotFound,
+    429: InstantlyRateLimited,
+}
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(raw)) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _api_error(response: httpx.Response) -> InstantlyAPIError:
+    try:
+        body = InstantlyErrorBody.model_validate(response.json())
+    except (ValueError, ValidationError):
+        body = InstantlyErrorBody()
+    status = response.status_code
+    cls = _ERRORS_BY_STATUS.get(status, InstantlyServerError if status >= 500 else InstantlyAPIError)
+    return cls(
+        status_code=status,
+        error=body.error or response.reason_phrase,
+        message=body.message or response.text[:200] or response.reason_phrase,
+        retry_after=_retry_after_seconds(response),
+    )
+
+
+class InstantlyClient:
+    """One Instantly workspace, reached through its API key."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: float = 10.0,
+        max_attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> InstantlyClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- leads -------------------------------------------------------------------------------------------
+
+    def move_leads(self, request: MoveLeadsRequest, *, timeout: float | None = None) -> BackgroundJob:
+        """Start a move (or copy) job. Sent once: a timeout surfaces as InstantlyTimeout, never a resend."""
+        body = self._send("POST", "leads/move", json_body=request.to_body(), timeout=timeout)
+        return self._parse(BackgroundJob, body)
+
+    # --- background jobs ---------------------------------------------------------------------------------
+
+    def get_job(self, job_id: str, *, with_counts: bool = True) -> BackgroundJob:
+        params = {"data_fields": "moved_leads"} if with_counts else {}
+        return self._parse(BackgroundJob, self._get(f"background-jobs/{job_id}", params))
+
+    def list_jobs(self, *, ids: Sequence[str]) -> list[BackgroundJob]:
+        """The jobs with these ids, one request per hundred; ids Instantly doesn't know are simply absent."""
+        jobs: list[BackgroundJob] = []
+        for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
+            chunk = ids[start : start + MAX_IDS_PER_REQUEST]
+            params = {"ids": ",".join(chunk), "limit": str(len(chunk))}
+            jobs.extend(self._parse(Page[BackgroundJob], self._get("background-jobs", params)).items)
+        return jobs
+
+    def recent_move_jobs(self, *, limit: int = 20) -> list[BackgroundJob]:
+        """The newest move-leads jobs first: how a move whose POST timed out is found again."""
+        params = {
+            "type": "move-leads",
+            "sort_column": "created_at",
+            "sort_order": "desc",
+            "limit": str(limit),
+        }
+        return self._parse(Page[BackgroundJob], self._get("background-jobs", params)).items
+
+    # --- pickers -----------------------------------------------------------------------------------------
+
+    def list_campaigns(
+        self,
+        *,
+        search: str = "",
+        limit: int = 25,
+        starting_after: str | None = None,
+        timeout: float | None = None,
+    ) -> Page[Campaign]:
+        params = self._page_params(search=search, limit=limit, starting_after=starting_after)
+        return self._parse(Page[Campaign], self._get("campaigns", params, timeout=timeout))
+
+    def list_lead_lists(
+        self,
+        *,
+        search: str = "",
+        limit: int = 25,
+        starting_after: str | None = None,
+        timeout: float | None = None,
+    ) -> Page[LeadList]:
+        params = self._page_params(search=search, limit=limit, starting_after=starting_after)
+        return self._parse(Page[LeadList], self._get("lead-lists", params, timeout=timeout))
+
+    def list_members(self, *, search: str = "", limit: int = 25, timeout: float | None = None) -> Page[WorkspaceMember]:
+        params = self._page_params(search=search, limit=limit, starting_after=None)
+        return self._parse(Page[WorkspaceMember], self._get("workspace-members", params, timeout=timeout))
+
+    def current_workspace(self) -> Workspace:
+        return self._parse(Workspace, self._get("workspaces/current", {}))
+
+    # --- plumbing ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _page_params(*, search: str, limit: int, starting_after: str | None) -> dict[str, str]:
+        params = {"limit": str(max(1, min(limit, 100)))}
+        if search:
+            params["search"] = search
+        if starting_after:
+            params["starting_after"] = starting_after
+        return params
+
+    @staticmethod
+    def _parse(model: type[MODEL], body: Any) -> MODEL:
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            raise InstantlyProtocolError(f"unexpected answer shape for {model.__name__}: {exc.errors()[:3]}") from exc
+
+    def _get(self, path: str, params: Mapping[str, str], *, timeout: float | None = None) -> Any:
+        # A time-boxed call (a picker) gets one try: a person is waiting for it.
+        attempts = 1 if timeout is not None else self._max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._send("GET", path, params=params, timeout=timeout)
+            except (
+                InstantlyTransportError,
+                InstantlyProtocolError,
+                InstantlyServerError,
+                InstantlyRateLimited,
+            ) as exc:
+                if attempt == attempts:
+                    raise
+                delay = self._backoff(attempt, exc)
+                log.warning("Instantly GET %s failed (%s); retry %d in %.1fs", path, exc, attempt, delay)
+                self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _backoff(attempt: int, exc: InstantlyError) -> float:
+        if isinstance(exc, InstantlyAPIError) and exc.retry_after is not None:
+            return min(exc.retry_after, 60.0)
+        # Full jitter keeps several replicas from retrying in step.
+        return random.uniform(0, min(8.0, 0.5 * 2**attempt))
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        extra: dict[str, Any] = (
+            {} if timeout is None else {"timeout": httpx.Timeout(timeout, connect=min(timeout, 5.0))}
+        )
+        try:
+            response = self._http.request(method, path, params=params, json=json_body, **extra)
+        except httpx.TimeoutException as exc:
+            raise InstantlyTimeout(f"{method} /{path} timed out") from exc
+        except httpx.HTTPError as exc:
+            raise InstantlyTransportError(f"{method} /{path} failed: {exc.__class__.__name__}") from exc
+        if response.status_code >= 400:
+            raise _api_error(response)
+        try:
+            return response.json()
+        except json.JSONDecodeError as exc:
+            raise InstantlyProtocolError(f"{method} /{path} answered {response.status_code} with non-JSON") from exc

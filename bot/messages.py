@@ -1,0 +1,202 @@
+"""Pure Block Kit builders for what leadmover posts: announcements, progress, final replies, job lists, usage."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from bot.schemas import JobStatus, is_terminal
+from storage.jobs import Endpoint, JobRecord
+from storage.models import Phase
+
+Blocks = list[dict[str, Any]]
+
+METADATA_EVENT_ANNOUNCEMENT: Final = "leadmover_job_announced"
+METADATA_EVENT_FINAL: Final = "leadmover_job_finished"
+
+_STATUS_WORDS: Final[dict[str, str]] = {
+    JobStatus.PENDING: "Queued at Instantly",
+    JobStatus.IN_PROGRESS: "In progress",
+    JobStatus.DRAINING: "Finishing up",
+    JobStatus.PAUSED: "Paused by Instantly (waiting for quota or authorisation)",
+    JobStatus.SUCCESS: "Completed",
+    JobStatus.FAILED: "Failed",
+    JobStatus.CANCELLED: "Cancelled",
+}
+_STATUS_EMOJI: Final[dict[str, str]] = {
+    JobStatus.SUCCESS: ":white_check_mark:",
+    JobStatus.FAILED: ":x:",
+    JobStatus.CANCELLED: ":no_entry_sign:",
+    JobStatus.PAUSED: ":double_vertical_bar:",
+}
+_BAR_CELLS: Final = 20
+
+
+def escape(text: str) -> str:
+    """Make user-chosen names safe in mrkdwn: no accidental mentions, links or markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def status_words(status: str | None) -> str:
+    if status is None:
+        return "Starting"
+    return _STATUS_WORDS.get(status, status.replace("-", " ").capitalize())
+
+
+def progress_bar(percent: float) -> str:
+    percent = max(0.0, min(100.0, percent))
+    filled = round(percent / 100 * _BAR_CELLS)
+    return "█" * filled + "░" * (_BAR_CELLS - filled) + f" {percent:.0f}%"
+
+
+def endpoint_phrase(endpoint: Endpoint) -> str:
+    kind = "campaign" if endpoint.kind == "campaign" else "list"
+    return f"{kind} *{escape(endpoint.name)}*"
+
+
+def _verb(record: JobRecord, *, past: bool = False) -> str:
+    if record.copy_leads:
+        return "copied" if past else "copying"
+    return "moved" if past else "moving"
+
+
+def _what(record: JobRecord) -> str:
+    limit = record.request_body.get("limit")
+    return f"up to {int(limit):,} leads" if limit else "leads"
+
+
+def announcement(record: JobRecord) -> tuple[str, Blocks]:
+    """The message that anchors a job's thread; edited in place as the job progresses."""
+    verb = _verb(record)
+    line = (
+        f"<@{record.user_id}> is {verb} {_what(record)} from {endpoint_phrase(record.source)} "
+        f"to {endpoint_phrase(record.destination)}."
+    )
+    status = record.status
+    state = f"{_STATUS_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{status_words(status)}*"
+    if status is not None and is_terminal(status):
+        state += f" · {_outcome_detail(record)}"
+    blocks: Blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": line}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"{state}\n`{progress_bar(record.progress)}`"},
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _context(record)}]},
+    ]
+    filters = describe_filters(record.request_body)
+    if filters:
+        blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": filters}]})
+    text = f"{verb.capitalize()} leads: {status_words(status)} ({record.progress}%). Job {record.instantly_job_id}"
+    return text, blocks
+
+
+def _context(record: JobRecord) -> str:
+    return f"Instantly job `{record.instantly_job_id or 'not started'}` · leadmover #{record.id}"
+
+
+def describe_filters(body: dict[str, Any]) -> str:
+    parts: list[str] = []
+    if body.get("search"):
+        parts.append(f"matching “{escape(str(body['search']))}”")
+    if body.get("filter"):
+        parts.append(f"filter {body['filter']}")
+    if body.get("contacts"):
+        parts.append(f"{len(body['contacts'])} listed emails")
+    for flag in ("check_duplicates", "check_duplicates_in_campaigns", "skip_leads_in_verification"):
+        if body.get(flag):
+            parts.append(flag.replace("_", " "))
+    return "Options: " + ", ".join(parts) if parts else ""
+
+
+def _outcome_detail(record: JobRecord) -> str:
+    if record.moved_leads is not None:
+        return f"{record.moved_leads:,} leads {_verb(record, past=True)}"
+    return "Instantly did not report a count"
+
+
+def final_reply(record: JobRecord) -> tuple[str, Blocks]:
+    """The one reply posted in the thread when a job ends; its text names the outcome in words."""
+    noun = "Copy" if record.copy_leads else "Move"
+    status = record.status or ""
+    destination = endpoint_phrase(record.destination)
+    if status == JobStatus.SUCCESS:
+        if record.moved_leads is not None:
+            detail = f"{record.moved_leads:,} leads {_verb(record, past=True)} to {destination}."
+        else:
+            detail = f"Leads {_verb(record, past=True)} to {destination}; Instantly did not report how many."
+        text = f"{noun} completed. <@{record.user_id}>, {detail}"
+    elif status == JobStatus.FAILED:
+        detail = f" {record.error}" if record.error else ""
+        partial = ""
+        if record.moved_leads:
+            partial = f" {record.moved_leads:,} leads were {_verb(record, past=True)} before it stopped."
+        text = f"{noun} failed. <@{record.user_id}>, Instantly reports the job failed at {record.progress}%.{partial}{detail}"
+    elif status == JobStatus.CANCELLED:
+        text = f"{noun} cancelled. <@{record.user_id}>, the job was cancelled in Instantly at {record.progress}%."
+    else:
+        reason = record.error or f"it ended with status “{status}”"
+        text = f"{noun} no longer followed. <@{record.user_id}>, {reason}"
+    emoji = _STATUS_EMOJI.get(status, ":warning:")
+    blocks: Blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} {text}"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _context(record)}]},
+    ]
+    return text, blocks
+
+
+def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
+    noun = "copy" if record.copy_leads else "move"
+    text = (
+        f"Your {noun} from {endpoint_phrase(record.source)} to {endpoint_phrase(record.destination)} "
+        f"did not start: {reason} Nothing was changed in Instantly."
+    )
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {text}"}}]
+
+
+def job_line(record: JobRecord) -> str:
+    verb = "Copy" if record.copy_leads else "Move"
+    if record.phase == Phase.START_FAILED:
+        state = "did not start"
+    elif record.phase == Phase.REQUESTED:
+        state = "starting"
+    else:
+        state = f"{status_words(record.status).lower()}, {record.progress}%"
+    when = record.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    job = f"`{record.instantly_job_id}`" if record.instantly_job_id else f"#{record.id}"
+    return (
+        f"• {verb} from {endpoint_phrase(record.source)} to {endpoint_phrase(record.destination)}: "
+        f"{state} · {job} · {when}"
+    )
+
+
+def job_list(records: list[JobRecord]) -> tuple[str, Blocks]:
+    if not records:
+        text = "You have no leadmover jobs yet. Start one with `/leads move`."
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    lines = "\n".join(job_line(r) for r in records)
+    text = f"Your {len(records)} most recent jobs:\n{lines}"
+    return text, [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Your {len(records)} most recent jobs*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": lines[:2900]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Details: `/leads status <job-id>`"}]},
+    ]
+
+
+def job_detail(record: JobRecord) -> tuple[str, Blocks]:
+    text, blocks = announcement(record)
+    if record.error:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Note: {escape(record.error)}"}]})
+    return text, blocks
+
+
+def usage(command: str, *, problem: str | None = None) -> tuple[str, Blocks]:
+    lines = [
+        f"`{command} move`: move leads between campaigns and lead lists",
+        f"`{command} copy`: copy leads, leaving the originals where they are",
+        f"`{command} jobs`: your recent jobs",
+        f"`{command} status <job-id>`: one job in detail",
+        f"`{command} help`: this help",
+    ]
+    intro = f"{problem}\n" if problem else ""
+    text = intro + "*leadmover* moves and copies Instantly leads.\n" + "\n".join(lines)
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]

@@ -1,0 +1,99 @@
+"""Suggestions for the modal's pickers: campaigns, lead lists and members, searched as you type.
+
+Each search is cached briefly and time-boxed, because Slack drops an options answer after 3 seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Final
+
+from bot.instantly import InstantlyClient, InstantlyError
+
+log = logging.getLogger(__name__)
+
+CACHE_SECONDS: Final = 30.0
+PICKER_PAGE: Final = 50
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str  # "campaign:<id>", "list:<id>" or "member:<user_id>"
+    label: str
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    campaigns: tuple[Choice, ...] = ()
+    lists: tuple[Choice, ...] = ()
+    members: tuple[Choice, ...] = ()
+    problem: str | None = None  # set when Instantly failed or was too slow; shown as an option
+
+
+class PickerService:
+    def __init__(self, *, instantly: InstantlyClient, timeout: float, cache_seconds: float = CACHE_SECONDS) -> None:
+        self._instantly = instantly
+        self._timeout = timeout
+        self._cache_seconds = cache_seconds
+        self._cache: dict[tuple[str, str], tuple[float, tuple[Choice, ...]]] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="leadmover-picker")
+
+    def endpoints(self, query: str) -> Suggestions:
+        """Campaigns and lists whose name contains `query`, fetched side by side within the time box."""
+        query = query.strip()[:100]
+        deadline = time.monotonic() + self._timeout
+        futures = {kind: self._pool.submit(self._cached, kind, query) for kind in ("campaign", "list")}
+        results: dict[str, tuple[Choice, ...]] = {}
+        problem = None
+        for kind, future in futures.items():
+            try:
+                results[kind] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                problem = "Instantly is slow to answer. Keep typing or try again in a moment."
+            except InstantlyError as exc:
+                log.warning("picker search for %r failed: %s", query, exc)
+                problem = "Instantly could not be searched just now. Try again in a moment."
+        return Suggestions(campaigns=results.get("campaign", ()), lists=results.get("list", ()), problem=problem)
+
+    def members(self, query: str) -> Suggestions:
+        try:
+            future = self._pool.submit(self._cached, "member", query.strip()[:100])
+            return Suggestions(members=future.result(timeout=self._timeout))
+        except FutureTimeout:
+            return Suggestions(problem="Instantly is slow to answer. Keep typing or try again in a moment.")
+        except InstantlyError as exc:
+            log.warning("member search for %r failed: %s", query, exc)
+            return Suggestions(problem="Instantly could not be searched just now. Try again in a moment.")
+
+    def _cached(self, kind: str, query: str) -> tuple[Choice, ...]:
+        key = (kind, query.lower())
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < self._cache_seconds:
+                return hit[1]
+        choices = self._fetch(kind, query)
+        with self._lock:
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[key] = (time.monotonic(), choices)
+        return choices
+
+    def _fetch(self, kind: str, query: str) -> tuple[Choice, ...]:
+        if kind == "campaign":
+            page = self._instantly.list_campaigns(search=query, limit=PICKER_PAGE, timeout=self._timeout)
+            return tuple(Choice(f"campaign:{c.id}", c.name) for c in page.items)
+        if kind == "list":
+            lists = self._instantly.list_lead_lists(search=query, limit=PICKER_PAGE, timeout=self._timeout)
+            return tuple(Choice(f"list:{item.id}", item.name) for item in lists.items)
+        members = self._instantly.list_members(search=query, limit=PICKER_PAGE, timeout=self._timeout)
+        return tuple(Choice(f"member:{m.user_id}", f"{m.display_name} ({m.email})") for m in members.items)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

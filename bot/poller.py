@@ -1,0 +1,104 @@
+"""The poller: claims due jobs from storage, asks Instantly about them in batches, hands each answer to moves.
+
+It follows every unfinished job in the database, so a restart picks up where the last process stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from slack_sdk.errors import SlackApiError
+
+from bot.instantly import InstantlyClient, InstantlyError, InstantlyNotFound
+from bot.moves import MoveService
+from bot.schemas import BackgroundJob
+from storage import jobs
+from storage.db import Database
+from storage.jobs import JobRecord
+
+log = logging.getLogger(__name__)
+
+
+def default_owner() -> str:
+    """A name for this poller's leases that differs between replicas and restarts."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Poller:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        instantly: InstantlyClient,
+        moves: MoveService,
+        interval: float,
+        owner: str | None = None,
+        lease_seconds: float | None = None,
+    ) -> None:
+        self._db = db
+        self._instantly = instantly
+        self._moves = moves
+        self.interval = interval
+        self.owner = owner or default_owner()
+        # A lease outlives one tick comfortably, yet a dead replica's jobs move on within a minute.
+        self._lease_seconds = lease_seconds if lease_seconds is not None else max(30.0, interval * 10)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> int:
+        """One round: claim what is due, poll it in batches, report changes. Returns how many jobs it looked at."""
+        records = jobs.claim_due(self._db, owner=self.owner, lease_seconds=self._lease_seconds)
+        if not records:
+            return 0
+        ids = [r.instantly_job_id for r in records if r.instantly_job_id]
+        try:
+            found = {job.id: job for job in self._instantly.list_jobs(ids=ids)}
+        except InstantlyError as exc:
+            log.warning("polling %d jobs failed, will retry: %s", len(ids), exc)
+            return 0
+        for record in records:
+            self._follow_one(record, found)
+        return len(records)
+
+    def _follow_one(self, record: JobRecord, found: dict[str, BackgroundJob]) -> None:
+        job_id = record.instantly_job_id or ""
+        job = found.get(job_id)
+        try:
+            if job is None:
+                job = self._lookup_missing(job_id)
+            self._moves.follow(record, job)
+        except (InstantlyError, SlackApiError) as exc:
+            # Leave the job due: the next tick tries again.
+            log.warning("job %s: could not report this round: %s", record.id, exc)
+
+    def _lookup_missing(self, job_id: str) -> BackgroundJob | None:
+        # Absent from the batch: ask for it alone before deciding Instantly forgot it.
+        try:
+            return self._instantly.get_job(job_id)
+        except InstantlyNotFound:
+            return None
+
+    def run(self) -> None:
+        log.info("poller %s following jobs every %.1fs", self.owner, self.interval)
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                # The loop must outlive any one bad round; the traceback goes to the log, never to Slack.
+                log.exception("poller round failed")
+            self._stop.wait(self.interval)
+        released = jobs.release_leases(self._db, owner=self.owner)
+        log.info("poller %s stopped, released %d leases", self.owner, released)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="leadmover-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,82 @@
+"""Every knob leadmover has, read from the environment and `.env`: the only place that reads either."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values copied from docs and templates that must never be taken for a real secret.
+_PLACEHOLDERS = frozenset({"changethis", "changeme", "xxx", "secret", "your-token-here", "todo"})
+
+
+class MissingSettingError(Exception):
+    """A setting the chosen mode needs is absent; the message names the variable."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        super().__init__(f"missing setting: {', '.join(names)} must be set (environment or .env)")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    instantly_api_key: SecretStr | None = None
+    instantly_api_url: str = "https://api.instantly.ai/api/v2"
+    instantly_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'leadmover.db'}")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    poll_interval_seconds: float = Field(default=3.0, gt=0)
+    picker_timeout_seconds: float = Field(default=2.0, gt=0)
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "instantly_api_key")
+    @classmethod
+    def _refuse_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value().strip()
+        if not raw:
+            return None
+        if raw.lower() in _PLACEHOLDERS:
+            raise ValueError("is a placeholder, not a real secret")
+        return SecretStr(raw)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_url_ends_with_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("instantly_api_url")
+    @classmethod
+    def _instantly_url_without_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def require(self, *names: str) -> None:
+        """Raise MissingSettingError naming every listed setting that has no value."""
+        missing = [name.upper() for name in names if getattr(self, name) is None]
+        if missing:
+            raise MissingSettingError(*missing)
+
+    def secret_values(self) -> list[str]:
+        """The raw secrets, so log output can be scrubbed of them."""
+        secrets = (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.instantly_api_key,
+        )
+        return [s.get_secret_value() for s in secrets if s is not None]

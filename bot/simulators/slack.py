@@ -1,0 +1,890 @@
+"""A loopback fake Slack for the demo and end-to-end tests.
+
+Serves the Web API the app calls, sends the app signed requests and Socket Mode envelopes, and records app bugs.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from bot.simulators.slack_client import (
+    AppResponse,
+    Workspace,
+    block_suggestion_payload,
+    build_state_values,
+    check_submittable,
+    command_fields,
+    element_options,
+    find_action,
+    form_body,
+    post_signed,
+    username_for,
+    view_submission_payload,
+)
+from bot.simulators.slack_socket import SocketModeServer
+
+__all__ = ["ApiCall", "AppResponse", "FakeSlack", "Message"]
+
+JSON = dict[str, Any]
+_SLACK_DEADLINE = 3.0  # seconds Slack waits for an app's answer / ack
+_READ_METHODS = {"conversations.history", "conversations.replies", "conversations.info", "users.info"}
+_BLOCK_TYPES = {
+    "actions", "context", "divider", "file", "header", "image", "input", "markdown",
+    "rich_text", "section", "table", "video", "call",
+}  # fmt: skip
+_INPUT_ELEMENTS = {
+    "checkboxes", "channels_select", "conversations_select", "datepicker", "datetimepicker",
+    "email_text_input", "external_select", "file_input", "multi_channels_select",
+    "multi_conversations_select", "multi_external_select", "multi_static_select", "multi_users_select",
+    "number_input", "plain_text_input", "radio_buttons", "rich_text_input", "static_select", "timepicker",
+    "url_text_input", "users_select",
+}  # fmt: skip
+_ELEMENTS = _INPUT_ELEMENTS | {"button", "image", "overflow", "workflow_button"}
+
+
+@dataclass
+class Message:
+    """A message as Slack stores it."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None
+    user: str
+    metadata: dict[str, Any] | None = None
+    edits: int = 0
+    history: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One Web API call the app made (token removed from args)."""
+
+    method: str
+    args: dict[str, Any]
+    at: float
+
+
+@dataclass
+class _Channel:
+    id: str
+    name: str
+    bot_is_member: bool
+    is_im: bool = False
+
+
+@dataclass
+class _Trigger:
+    issued: float
+    used: bool = False
+
+
+class _ApiError(Exception):
+    def __init__(
+        self,
+        error: str,
+        *,
+        messages: list[str] | None = None,
+        violation: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.error = error
+        self.messages = messages or []
+        self.violation = violation
+        self.status = status
+        self.retry_after = retry_after
+
+
+# ============================================================================ Block Kit validation
+
+
+class _Checker:
+    """Light Block Kit validation with Slack-style error messages."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def err(self, pointer: str, message: str) -> None:
+        self.errors.append(f"[ERROR] {message} [json-pointer:{pointer}]")
+
+    def text(self, obj: Any, pointer: str, *, limit: int, plain: bool = False) -> None:
+        if not isinstance(obj, dict) or obj.get("type") not in ({"plain_text"} if plain else {"plain_text", "mrkdwn"}):
+            kinds = "plain_text" if plain else "plain_text or mrkdwn"
+            self.err(pointer, f"must be a {kinds} text object")
+            return
+        value = obj.get("text")
+        if not isinstance(value, str) or not value:
+            self.err(pointer + "/text", "must be more than 0 characters")
+        elif len(value) > limit:
+            self.err(pointer + "/text", f"must be less than {limit + 1} characters")
+
+    def length(self, value: Any, pointer: str, limit: int) -> None:
+        if value is not None and len(str(value)) > limit:
+            self.err(pointer, f"must be less than {limit + 1} characters")
+
+    def option(self, option: Any, pointer: str, *, plain: bool) -> None:
+        if not isinstance(option, dict):
+            self.err(pointer, "must be an option object")
+            return
+        self.text(option.get("text"), pointer + "/text", limit=75, plain=plain)
+        if not isinstance(option.get("value"), str) or not option["value"]:
+            self.err(pointer + "/value", "must provide a string value")
+        self.length(option.get("value"), pointer + "/value", 150)
+
+    def element(self, el: Any, pointer: str, action_ids: set[str]) -> None:
+        if not isinstance(el, dict) or el.get("type") not in _ELEMENTS:
+            self.err(pointer + "/type", f"unknown element type {el.get('type') if isinstance(el, dict) else el!r}")
+            return
+        kind = el["type"]
+        action_id = el.get("action_id")
+        if action_id is not None:
+            self.length(action_id, pointer + "/action_id", 255)
+            if action_id in action_ids:
+                self.err(pointer + "/action_id", f"action_id {action_id!r} already exists")
+            action_ids.add(action_id)
+        if "placeholder" in el:
+            self.text(el["placeholder"], pointer + "/placeholder", limit=150, plain=True)
+        if kind in {"button", "workflow_button"}:
+            self.text(el.get("text"), pointer + "/text", limit=75, plain=True)
+            self.length(el.get("value"), pointer + "/value", 2000)
+            self.length(el.get("url"), pointer + "/url", 3000)
+            if el.get("style") not in (None, "primary", "danger"):
+                self.err(pointer + "/style", "must be one of primary, danger")
+        elif kind in {"static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow"}:
+            self._options(el, pointer)
+        elif kind == "number_input" and not isinstance(el.get("is_decimal_allowed"), bool):
+            self.err(pointer + "/is_decimal_allowed", "must provide a boolean value")
+        elif kind == "plain_text_input":
+            for key in ("max_length", "min_length"):
+                if key in el and not (isinstance(el[key], int) and 0 <= el[key] <= 3000):
+                    self.err(f"{pointer}/{key}", "must be an integer between 0 and 3000")
+
+    def _options(self, el: JSON, pointer: str) -> None:
+        kind = el["type"]
+        has_options, has_groups = "options" in el, "option_groups" in el
+        if has_options == has_groups and kind in {"static_select", "multi_static_select"}:
+            self.err(pointer, "must provide exactly one of options or option_groups")
+            return
+        plain = kind in {"static_select", "multi_static_select", "overflow"}
+        limit = {"radio_buttons": 10, "checkboxes": 10, "overflow": 5}.get(kind, 100)
+        options = el.get("options") if has_options else None
+        if has_options and (not isinstance(options, list) or not 1 <= len(options) <= limit):
+            self.err(pointer + "/options", f"must provide between 1 and {limit} options")
+        for i, option in enumerate(options or []):
+            self.option(option, f"{pointer}/options/{i}", plain=plain)
+        for g, group in enumerate(el.get("option_groups") or []):
+            self.text(group.get("label"), f"{pointer}/option_groups/{g}/label", limit=75, plain=True)
+            for i, option in enumerate(group.get("options") or []):
+                self.option(option, f"{pointer}/option_groups/{g}/options/{i}", plain=plain)
+        values = {o.get("value") for o in element_options(el)}
+        initial = [el["initial_option"]] if isinstance(el.get("initial_option"), dict) else []
+        initial += [o for o in el.get("initial_options") or [] if isinstance(o, dict)]
+        for option in initial:
+            if option.get("value") not in values:
+                self.err(pointer + "/initial_option", "must match one of the provided options")
+
+    def blocks(self, blocks: Any, pointer: str, *, limit: int, action_ids: set[str] | None = None) -> None:
+        if not isinstance(blocks, list):
+            self.err(pointer, "must be an array")
+            return
+        if len(blocks) > limit:
+            self.err(pointer, f"must contain at most {limit} items")
+        block_ids: set[str] = set()
+        for i, block in enumerate(blocks):
+            self.block(block, f"{pointer}/{i}", block_ids, set() if action_ids is None else action_ids)
+
+    def block(self, block: Any, pointer: str, block_ids: set[str], action_ids: set[str]) -> None:
+        if not isinstance(block, dict) or block.get("type") not in _BLOCK_TYPES:
+            kind = block.get("type") if isinstance(block, dict) else block
+            self.err(pointer + "/type", f"unknown block type {kind!r}")
+            return
+        kind = block["type"]
+        block_id = block.get("block_id")
+        if block_id is not None:
+            self.length(block_id, pointer + "/block_id", 255)
+            if block_id in block_ids:
+                self.err(pointer + "/block_id", f"block_id {block_id!r} already exists")
+            block_ids.add(block_id)
+        if kind == "section":
+            if "text" not in block and "fields" not in block:
+                self.err(pointer, "must provide text or fields")
+            if "text" in block:
+                self.text(block["text"], pointer + "/text", limit=3000)
+            fields = block.get("fields") or []
+            if len(fields) > 10:
+                self.err(pointer + "/fields", "must contain at most 10 items")
+            for i, item in enumerate(fields):
+                self.text(item, f"{pointer}/fields/{i}", limit=2000)
+            if "accessory" in block:
+                self.element(block["accessory"], pointer + "/accessory", action_ids)
+        elif kind == "header":
+            self.text(block.get("text"), pointer + "/text", limit=150, plain=True)
+        elif kind == "context":
+            elements = block.get("elements")
+            if not isinstance(elements, list) or not 1 <= len(elements) <= 10:
+                self.err(pointer + "/elements", "must provide between 1 and 10 elements")
+            for i, item in enumerate(elements or []):
+                if isinstance(item, dict) and item.get("type") != "image":
+                    self.text(item, f"{pointer}/elements/{i}", limit=3000)
+        elif kind == "actions":
+            elements = block.get("elements")
+            if not isinstance(elements, list) or not 1 <= len(elements) <= 25:
+                self.err(pointer + "/elements", "must provide between 1 and 25 elements")
+            for i, item in enumerate(elements or []):
+                self.element(item, f"{pointer}/elements/{i}", action_ids)
+        elif kind == "input":
+            self.text(block.get("label"), pointer + "/label", limit=2000, plain=True)
+            element = block.get("element")
+            if not isinstance(element, dict) or element.get("type") not in _INPUT_ELEMENTS:
+                self.err(pointer + "/element", "must provide an input element")
+            else:
+                self.element(element, pointer + "/element", action_ids)
+            if "hint" in block:
+                self.text(block["hint"], pointer + "/hint", limit=2000, plain=True)
+        elif kind == "image":
+            self.length(block.get("alt_text"), pointer + "/alt_text", 2000)
+
+    def view(self, view: Any) -> None:
+        if not isinstance(view, dict):
+            self.err("/view", "must be an object")
+            return
+        if view.get("type") != "modal":
+            self.err("/view/type", "must be modal")
+        self.text(view.get("title"), "/view/title", limit=24, plain=True)
+        for key in ("submit", "close"):
+            if key in view and view[key] is not None:
+                self.text(view[key], f"/view/{key}", limit=24, plain=True)
+        blocks = view.get("blocks")
+        self.blocks(blocks, "/view/blocks", limit=100, action_ids=set())
+        has_input = isinstance(blocks, list) and any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
+        if has_input and not view.get("submit"):
+            self.err("/view/submit", "must provide submit when the view contains input blocks")
+        self.length(view.get("callback_id"), "/view/callback_id", 255)
+        self.length(view.get("private_metadata"), "/view/private_metadata", 3000)
+        self.length(view.get("external_id"), "/view/external_id", 255)
+
+
+def _check_view(view: Any) -> list[str]:
+    checker = _Checker()
+    checker.view(view)
+    return checker.errors
+
+
+def _check_message_blocks(blocks: Any) -> list[str]:
+    checker = _Checker()
+    checker.blocks(blocks, "/blocks", limit=50)
+    return checker.errors
+
+
+# ============================================================================ helpers
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or value == 1 or str(value).lower() in {"1", "true"}
+
+
+def _as_int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _decode(args: JSON, key: str, error: str) -> Any:
+    """Form-encoded calls carry blocks/view/metadata as JSON strings; JSON calls as objects."""
+    value = args.get(key)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise _ApiError(error) from None
+    return value
+
+
+def _cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: Any) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(base64.b64decode(str(cursor)).decode().split(":", 1)[1])
+    except (ValueError, IndexError):
+        raise _ApiError("invalid_cursor") from None
+
+
+def _page(items: list[JSON], args: JSON, default_limit: int) -> JSON:
+    start = _offset(args.get("cursor"))
+    limit = max(1, min(_as_int(args.get("limit"), default_limit), 1000))
+    chunk = items[start : start + limit]
+    more = start + limit < len(items)
+    return {
+        "messages": chunk,
+        "has_more": more,
+        "response_metadata": {"next_cursor": _cursor(start + limit) if more else ""},
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes /api/<method> and /response/<id> to the FakeSlack instance; never logs."""
+
+    server: _HttpServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._route()
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        self._route()
+
+    def _route(self) -> None:
+        parts = urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        fake = self.server.fake
+        if parts.path.startswith("/api/"):
+            status, headers, payload = fake._web_api(
+                method=parts.path[len("/api/") :],
+                query=parts.query,
+                content_type=content_type,
+                raw=raw,
+                authorization=self.headers.get("Authorization") or "",
+            )
+            body = json.dumps(payload).encode()
+            headers = {"Content-Type": "application/json; charset=utf-8", **headers}
+        elif parts.path.startswith("/response/"):
+            status, text = fake._response_url(parts.path[len("/response/") :], content_type, raw)
+            body, headers = text.encode(), {"Content-Type": "text/plain; charset=utf-8"}
+        else:
+            status, body, headers = 404, b"Not Found", {"Content-Type": "text/plain"}
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], fake: FakeSlack) -> None:
+        self.fake = fake
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return  # clients hanging up mid-request are not interesting
+
+
+# ============================================================================ the fake
+
+
+class FakeSlack:
+    """Loopback stand-in for Slack: Web API server, request sender and Socket Mode endpoint in one."""
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
+        signing_secret: str = "test-signing-secret",
+        team_id: str = "T0LEADMOVR",
+        bot_user_id: str = "U0LEADBOT",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        trigger_ttl: float = 3.0,
+        app_id: str = "A0LEADMOVR",
+        bot_id: str = "B0LEADBOT",
+        socket_ack_timeout: float = 5.0,
+    ) -> None:
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.signing_secret = signing_secret
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self.trigger_ttl = trigger_ttl
+        self.socket_ack_timeout = socket_ack_timeout
+        self._host, self._port = host, port
+        self._ws = Workspace(
+            team_id=team_id, team_domain="leadmover-test", app_id=app_id, verification_token="fake-verif-token"
+        )
+        self._lock = threading.RLock()
+        self.calls: list[ApiCall] = []
+        self.violations: list[str] = []
+        self.responses: list[dict[str, Any]] = []
+        self.ephemerals: list[dict[str, Any]] = []
+        self.delay: dict[str, float] = {}
+        self._failures: dict[str, list[tuple[str, int | None]]] = {}
+        self._channels: dict[str, _Channel] = {}
+        self._messages: dict[str, list[Message]] = {}
+        self._replies: dict[tuple[str, str], list[Message]] = {}
+        self._edited_ts: dict[tuple[str, str], str] = {}
+        self._users: dict[str, JSON] = {}
+        self._last_ts = 0
+        self._triggers: dict[str, _Trigger] = {}
+        self._response_urls: dict[str, int] = {}
+        self._views: dict[str, JSON] = {}
+        self._opened: list[str] = []
+        self._closed: set[str] = set()
+        self._loaded_options: dict[str, dict[str, list[JSON]]] = {}
+        self._tickets: set[str] = set()
+        self._server: _HttpServer | None = None
+        self._thread: threading.Thread | None = None
+        self._socket = SocketModeServer(
+            host=host, app_id=app_id, ticket_ok=self._ticket_ok, report=self._violation
+        )
+        self._methods: dict[str, Callable[[JSON], JSON]] = {
+            "api.test": lambda args: {"args": args},
+            "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.getPermalink": self._chat_get_permalink,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "conversations.info": self._conversations_info,
+            "conversations.open": self._conversations_open,
+            "users.info": self._users_info,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> FakeSlack:
+        """Start the Web API server (Socket Mode starts on the first apps.connections.open)."""
+        with self._lock:
+            if self._server is None:
+                self._server = _HttpServer((self._host, self._port), self)
+                self._thread = threading.Thread(
+                    target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+                )
+                self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut everything down (idempotent)."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+        self._socket.stop()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        with self._lock:
+            if self._server is None:
+                raise RuntimeError("FakeSlack is not started")
+            return f"http://{self._host}:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        """Web API base URL in slack_sdk's ``base_url`` form (trailing slash)."""
+        return f"{self.base_url}/api/"
+
+    # ------------------------------------------------------------------ inspection and setup
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True) -> None:
+        with self._lock:
+            self._channels[channel_id] = _Channel(channel_id, name, bot_is_member, is_im=channel_id.startswith("D"))
+            self._messages.setdefault(channel_id, [])
+
+    def add_user(self, user_id: str, *, name: str, real_name: str, tz: str = "Europe/Berlin") -> None:
+        """Override the user users.info reports (any U…/W… id gets a generated one otherwise)."""
+        with self._lock:
+            self._users[user_id] = self._user_json(user_id, name=name, real_name=real_name, tz=tz)
+
+    def messages(self, channel: str) -> list[Message]:
+        """Snapshot of the top-level messages of a channel (or a user's DM), oldest first."""
+        with self._lock:
+            channel_id = self._lookup_channel(channel)
+            return copy.deepcopy(self._messages.get(channel_id or "", []))
+
+    def replies(self, channel: str, thread_ts: str) -> list[Message]:
+        """Snapshot of the replies in a thread (not the parent), oldest first."""
+        with self._lock:
+            channel_id = self._lookup_channel(channel) or ""
+            return copy.deepcopy(self._replies.get((channel_id, thread_ts), []))
+
+    def opened_views(self) -> list[dict[str, Any]]:
+        """Views opened with views.open, in order, as currently stored (with ``id`` and ``hash``)."""
+        with self._lock:
+            return [copy.deepcopy(self._views[view_id]) for view_id in self._opened]
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        """The stored view with this id (opened, pushed or updated)."""
+        with self._lock:
+            return copy.deepcopy(self._views[view_id])
+
+    def wait_for(self, predicate: Callable[[], bool], *, timeout: float = 10.0, interval: float = 0.02) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(interval)
+        return True
+
+    def fail_next(self, method: str, error: str, *, times: int = 1, retry_after: int | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``error`` ("ratelimited" -> HTTP 429)."""
+        with self._lock:
+            self._failures.setdefault(method, []).extend([(error, retry_after)] * times)
+
+    def issue_trigger_id(self) -> str:
+        """A fresh trigger_id, valid once for ``trigger_ttl`` seconds (as Slack puts into interactions)."""
+        trigger_id = f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**9)}.{secrets.token_hex(16)}"
+        with self._lock:
+            self._triggers[trigger_id] = _Trigger(issued=time.monotonic())
+        return trigger_id
+
+    def _violation(self, text: str) -> None:
+        with self._lock:
+            self.violations.append(text)
+
+    # ------------------------------------------------------------------ Slack -> app (HTTP)
+
+    def send_command(
+        self,
+        app_url: str,
+        *,
+        text: str,
+        command: str = "/leads",
+        user_id: str = "U0ALICE",
+        user_name: str = "alice",
+        channel_id: str = "C0SALES",
+        channel_name: str = "sales",
+    ) -> AppResponse:
+        """POST a signed slash command to the app, like Slack does when a user types it."""
+        fields = self._command_fields(text, command, user_id, user_name, channel_id, channel_name)
+        response = post_signed(app_url=app_url, body=urlencode(fields), signing_secret=self.signing_secret)
+        self._check_command_answer(command, response)
+        return response
+
+    def submit_view(
+        self, app_url: str, *, view_id: str, values: Mapping[str, Any], user_id: str = "U0ALICE"
+    ) -> AppResponse:
+        """POST a signed view_submission for a stored view, with ``values`` keyed by block_id (or action_id)."""
+        payload = self._submission_payload(view_id, values, user_id)
+        response = post_signed(app_url=app_url, body=form_body(payload), signing_secret=self.signing_secret)
+        self._after_submission(view_id, response)
+        return response
+
+    def load_options(
+        self, app_url: str, *, view_id: str, action_id: str, value: str, user_id: str = "U0ALICE"
+    ) -> AppResponse:
+        """POST a signed block_suggestion (an external select's options load) for a stored view."""
+        payload = self._suggestion_payload(view_id, action_id, value, user_id)
+        response = post_signed(app_url=app_url, body=form_body(payload), signing_secret=self.signing_secret)
+        self._after_suggestion(view_id, action_id, response)
+        return response
+
+    # ------------------------------------------------------------------ Slack -> app (Socket Mode)
+
+    def wait_for_socket(self, *, timeout: float = 10.0) -> bool:
+        """True once an app is connected over Socket Mode."""
+        return self._socket.wait_for_connection(timeout=timeout)
+
+    def socket_send_command(
+        self,
+        *,
+        text: str,
+        command: str = "/leads",
+        user_id: str = "U0ALICE",
+        user_name: str = "alice",
+        channel_id: str = "C0SALES",
+        channel_name: str = "sales",
+    ) -> AppResponse:
+        """Deliver a slash_commands envelope over Socket Mode and wait for the app's ack."""
+        fields = self._command_fields(text, command, user_id, user_name, channel_id, channel_name)
+        response = self._deliver("slash_commands", dict(fields))
+        self._check_command_answer(command, response)
+        return response
+
+    def socket_submit_view(self, *, view_id: str, values: Mapping[str, Any], user_id: str = "U0ALICE") -> AppResponse:
+        """submit_view, delivered as an ``interactive`` Socket Mode envelope."""
+        response = self._deliver("interactive", self._submission_payload(view_id, values, user_id))
+        self._after_submission(view_id, response)
+        return response
+
+    def socket_load_options(
+        self, *, view_id: str, action_id: str, value: str, user_id: str = "U0ALICE"
+    ) -> AppResponse:
+        """load_options, delivered as an ``interactive`` Socket Mode envelope."""
+        response = self._deliver("interactive", self._suggestion_payload(view_id, action_id, value, user_id))
+        self._after_suggestion(view_id, action_id, response)
+        return response
+
+    def _deliver(self, envelope_type: str, payload: JSON) -> AppResponse:
+        response = self._socket.deliver(
+            envelope_type=envelope_type, payload=payload, ack_timeout=self.socket_ack_timeout
+        )
+        if response.status != 200:
+            self._violation(f"socket mode: {envelope_type} envelope not acked within {self.socket_ack_timeout}s")
+        return response
+
+    # ------------------------------------------------------------------ payload building / answer checks
+
+    def _command_fields(
+        self, text: str, command: str, user_id: str, user_name: str, channel_id: str, channel_name: str
+    ) -> dict[str, str]:
+        response_id = secrets.token_hex(12)
+        with self._lock:
+            self._response_urls[response_id] = 0
+        return command_fields(
+            ws=self._ws,
+            command=command,
+            text=text,
+            user_id=user_id,
+            user_name=user_name,
+            channel_id=channel_id,
+            channel_name=channel_name,
+            response_url=f"{self.base_url}/response/{response_id}",
+            trigger_id=self.issue_trigger_id(),
+        )
+
+    def _check_command_answer(self, command: str, response: AppResponse) -> None:
+        if response.elapsed > _SLACK_DEADLINE:
+            self._violation(f"{command}: app answered after {response.elapsed:.2f}s (Slack gives up after 3 s)")
+        if response.status != 200:
+            self._violation(f"{command}: app answered HTTP {response.status}: {response.body[:200]}")
+            return
+        try:
+            answer = response.json()
+        except ValueError:
+            return  # a plain-text answer is shown as-is
+        if isinstance(answer, dict):
+            self._check_response_message(answer, f"{command} response")
+
+    def _check_response_message(self, body: JSON, where: str) -> list[str]:
+        errors = _check_message_blocks(body["blocks"]) if "blocks" in body else []
+        if body.get("response_type") not in (None, "in_channel", "ephemeral"):
+            errors.append(f"unknown response_type {body.get('response_type')!r}")
+        for error in errors:
+            self._violation(f"{where}: {error}")
+        return errors
+
+    def _submission_payload(self, view_id: str, values: Mapping[str, Any], user_id: str) -> JSON:
+        with self._lock:
+            if view_id not in self._views:
+                raise ValueError(f"unknown view {view_id!r}")
+            if view_id in self._closed:
+                raise ValueError(f"view {view_id!r} is closed; Slack cannot submit it")
+            view = copy.deepcopy(self._views[view_id])
+            known = copy.deepcopy(self._loaded_options.get(view_id, {}))
+        state = build_state_values(view, values, known)
+        check_submittable(view, state)
+        with self._lock:
+            self._views[view_id]["state"] = {"values": copy.deepcopy(state)}
+        return view_submission_payload(
+            ws=self._ws, view=view, state=state, user_id=user_id, trigger_id=self.issue_trigger_id()
+        )
+
+    def _after_submission(self, view_id: str, response: AppResponse) -> None:
+        where = f"view_submission {view_id}"
+        if response.elapsed > _SLACK_DEADLINE:
+            self._violation(f"{where}: app answered after {response.elapsed:.2f}s (Slack allows 3 s)")
+        if response.status != 200:
+            self._violation(f"{where}: app answered HTTP {response.status}: {response.body[:200]}")
+            return
+        try:
+            answer = response.json()
+        except ValueError:
+            self._violation(f"{where}: answer is neither empty nor JSON: {response.body[:200]!r}")
+            return
+        with self._lock:
+            self._apply_submission_answer(view_id, answer, where)
+
+    def _apply_submission_answer(self, view_id: str, answer: Any, where: str) -> None:
+        if not answer:
+            self._closed.add(view_id)
+            return
+        action = answer.get("response_action") if isinstance(answer, dict) else None
+        if action == "errors":
+            inputs = {b.get("block_id") for b in self._views[view_id]["blocks"] if b.get("type") == "input"}
+            errors = answer.get("errors")
+            if not isinstance(errors, dict) or not errors:
+                self._violation(f"{where}: response_action errors needs a non-empty errors object")
+            else:
+                for block_id in errors:
+                    if block_id not in inputs:
+                        self._violation(f"{where}: errors names {block_id!r}, which is not an input block")
+        elif action in ("update", "push"):
+            problems = _check_view(answer.get("view"))
+            for problem in problems:
+                self._violation(f"{where}: response_action {action}: {problem}")
+            if not problems and action == "update":
+                self._store_view(answer["view"], view_id=view_id)
+            elif not problems:
+                self._store_view(answer["view"], previous_view_id=view_id)
+        elif action == "clear":
+            self._closed.update(self._views)
+        else:
+            self._violation(f"{where}: unknown response_action in {answer!r:.200}")
+
+    def _suggestion_payload(self, view_id: str, action_id: str, value: str, user_id: str) -> JSON:
+        with self._lock:
+            if view_id not in self._views:
+                raise ValueError(f"unknown view {view_id!r}")
+            view = copy.deepcopy(self._views[view_id])
+        _, element = find_action(view, action_id)
+        if element.get("type") not in {"external_select", "multi_external_select"}:
+            raise ValueError(f"{action_id!r} is a {element.get('type')}, not an external select")
+        min_length = int(element.get("min_query_length", 3))
+        if len(value) < min_length:
+            raise ValueError(f"Slack only loads options after {min_length} typed characters, got {value!r}")
+        state = build_state_values(view, {}, {})
+        return block_suggestion_payload(
+            ws=self._ws, view=view, state=state, action_id=action_id, value=value, user_id=user_id
+        )
+
+    def _after_suggestion(self, view_id: str, action_id: str, response: AppResponse) -> None:
+        where = f"block_suggestion {action_id}"
+        if response.elapsed > _SLACK_DEADLINE:
+            self._violation(f"{where}: app answered after {response.elapsed:.2f}s (Slack allows 3 s)")
+        try:
+            answer = response.json() if response.status == 200 else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or not ("options" in answer or "option_groups" in answer):
+            self._violation(f"{where}: expected HTTP 200 with options or option_groups, got {response.status}")
+            return
+        checker = _Checker()
+        checker.element({"type": "static_select", **answer}, "", set())
+        for error in checker.errors:
+            self._violation(f"{where}: {error}")
+        with self._lock:
+            self._loaded_options.setdefault(view_id, {})[action_id] = element_options(answer)
+
+    # ------------------------------------------------------------------ response_url
+
+    def _response_url(self, response_id: str, content_type: str, raw: bytes) -> tuple[int, str]:
+        with self._lock:
+            uses = self._response_urls.get(response_id)
+            if uses is None or uses >= 5:
+                self._violation(f"response_url: unknown or used more than 5 times ({response_id})")
+                return 404, "used_url" if uses is not None else "no_service"
+            self._response_urls[response_id] = uses + 1
+        try:
+            if content_type == "application/x-www-form-urlencoded":
+                body = json.loads(dict(parse_qsl(raw.decode())).get("payload", "{}"))
+            else:
+                body = json.loads(raw or b"{}")
+        except ValueError:
+            self._violation("response_url: body is not JSON")
+            return 400, "invalid_payload"
+        if not isinstance(body, dict):
+            return 400, "invalid_payload"
+        with self._lock:
+            self.responses.append(body)
+        if not any(k in body for k in ("text", "blocks", "attachments", "delete_original")):
+            self._violation("response_url: body has neither text nor blocks")
+            return 400, "no_text"
+        if self._check_response_message(body, "response_url"):
+            return 400, "invalid_blocks"
+        return 200, "ok"
+
+    # ------------------------------------------------------------------ Web API plumbing
+
+    def _web_api(
+        self, *, method: str, query: str, content_type: str, raw: bytes, authorization: str
+    ) -> tuple[int, dict[str, str], JSON]:
+        args: JSON = dict(parse_qsl(query, keep_blank_values=True))
+        json_token = False
+        if content_type == "application/json" and raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                return 200, {}, {"ok": False, "error": "invalid_json"}
+            json_token = "token" in body
+            body.pop("token", None)
+            if method in _READ_METHODS and body:
+                self._violation(f"{method}: Slack ignores JSON bodies for this method; send form or query args")
+            else:
+                args.update(body)
+        elif raw:
+            args.update(parse_qsl(raw.decode(), keep_blank_values=True))
+        token = authorization[len("Bearer ") :].strip() if authorization.startswith("Bearer ") else None
+        token = token or args.pop("token", None)
+        args.pop("token", None)
+        with self._lock:
+            self.calls.append(ApiCall(method=method, args=copy.deepcopy(args), at=time.monotonic()))
+            delay = self.delay.get(method, 0.0)
+        if delay:
+            time.sleep(delay)
+        headers: dict[str, str] = {}
+        try:
+            self._check_token(method, token, json_token)
+            self._injected_failure(method)
+            handler = self._methods.get(method)
+            if handler is None:
+                raise _ApiError("unknown_method", violation=f"{method}: unknown or unsupported Web API method")
+            return 200, headers, {"ok": True, **handler(args)}
+        except _ApiError as exc:
+            payload: JSON = {"ok": False, "error": exc.error}
+            if exc.messages:
+                payload["response_metadata"] = {"messages": exc.messages}
+            if exc.violation:
+                self._violation(exc.violation)
+            if exc.retry_after is not None:
+                headers["Retry-After"] = str(exc.retry_after)
+            return exc.status, headers, payload
+
+    def _check_token(self, method: str, token: str | None, json_token: bool) -> None:
+        wanted = self.app_token if method == "apps.connections.open" else self.bot_token
+        if not token:
+            hint = " (a token in a JSON body is ignored; use the Authorization header)" if json_token else ""
+            raise _ApiError("invalid_auth", violation=f"{method}: called without a token{hint}")
+        if token in (self.app_token, self.bot_token) and token != wanted:
+            raise _ApiError("not_allowed_token_type", violation=f"{method}: called with the wrong kind of token")
+        if token != wanted:
+            raise _ApiError("invalid_auth")
+
+    def _injected_failure(self, method: str) -> None:
+        with self._lock:
+            queue = self._failures.get(method)
+            if not queue:
+                return
+            error, retry_after = queue.pop(0)
+        if error == "ratelimited":
+            raise _ApiError(error, status=429, retry_after=1 if retry_after is None else retry_after)
+        raise _ApiError(error)

@@ -1,0 +1,17 @@
+"""Slack listeners: parse what Slack sends, call bot services, render Block Kit; nothing slow before ack()."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.services import Services
+from handlers import commands, options, submissions
+from handlers.context import provide
+
+
+def register(app: App, services: Services) -> None:
+    """Attach every listener; the services reach them through Bolt's context."""
+    app.use(provide(services))
+    commands.register(app)
+    submissions.register(app)
+    options.register(app)

@@ -1,0 +1,29 @@
+"""How listeners reach the services: a middleware puts them in Bolt's context, never in a module global."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_bolt.response import BoltResponse
+
+from bot.services import Services
+
+_KEY = "leadmover_services"
+
+
+def provide(services: Services) -> Callable[..., BoltResponse | None]:
+    """A global middleware that makes `services` available to every listener."""
+
+    def provide_services(context: BoltContext, next: Callable[[], BoltResponse | None]) -> BoltResponse | None:
+        context[_KEY] = services
+        return next()
+
+    return provide_services
+
+
+def services_of(context: BoltContext | dict[str, Any]) -> Services:
+    services = context[_KEY]
+    assert isinstance(services, Services)
+    return services

@@ -1,0 +1,25 @@
+"""The identifiers Slack routes by, shared by the block builders, the listeners and the tests."""
+
+from typing import Final
+
+COMMAND: Final = "/leads"
+MOVE_MODAL: Final = "move_leads"
+
+# Each input block's block_id equals its element's action_id, so state is read as values[X][X].
+SOURCE: Final = "source"
+DESTINATION: Final = "destination"
+MODE: Final = "mode"
+LIMIT: Final = "limit"
+SEARCH: Final = "search"
+FILTER: Final = "filter"
+CONTACTS: Final = "contacts"
+ASSIGNED_TO: Final = "assigned_to"
+ESP_CODE: Final = "esp_code"
+ESG_CODE: Final = "esg_code"
+OPTIONS: Final = "options"
+
+MODE_MOVE: Final = "move"
+MODE_COPY: Final = "copy"
+
+# The value of the option shown when Instantly could not be searched; choosing it is a field error.
+UNAVAILABLE: Final = "unavailable"

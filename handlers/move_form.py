@@ -1,0 +1,233 @@
+"""Reads a submitted move modal into one validated model, or into field errors keyed by block_id."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from bot.moves import Endpoint, MoveOrder
+from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, MOVE_OPTION_FIELDS, MoveLeadsRequest
+from handlers import ids
+
+_EMAIL: Final = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+_RESOURCE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ENDPOINT_KINDS: Final = {"campaign", "list"}
+MAX_CONTACTS: Final = 1000
+
+
+def _fail(message: str) -> PydanticCustomError:
+    return PydanticCustomError("leadmover", message)
+
+
+class Picked(BaseModel):
+    """An option chosen in an external select: its value and the label the person saw."""
+
+    value: str
+    label: str
+
+
+def _endpoint(picked: Picked, *, what: str) -> Endpoint:
+    kind, _, resource_id = picked.value.partition(":")
+    if picked.value == ids.UNAVAILABLE:
+        raise _fail(f"Instantly could not be searched when you picked the {what}. Open the list and pick again.")
+    if kind not in _ENDPOINT_KINDS or not _RESOURCE_ID.match(resource_id):
+        raise _fail(f"Pick the {what} from the suggestions.")
+    return Endpoint(kind=kind, id=resource_id, name=picked.label)
+
+
+class MoveSubmission(BaseModel):
+    """Everything the move modal asks, validated; field names are the modal's block_ids."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Endpoint
+    destination: Endpoint
+    mode: Literal["move", "copy"] = "move"
+    limit: int | None = Field(default=None)
+    search: str | None = None
+    filter: str | None = None
+    contacts: list[str] = Field(default_factory=list)
+    assigned_to: str | None = None
+    esp_code: int | None = None
+    esg_code: str | None = None
+    options: list[str] = Field(default_factory=list)
+
+    @field_validator("source", "destination", mode="before")
+    @classmethod
+    def _picked(cls, value: object, info: Any) -> Endpoint:
+        what = "source" if info.field_name == ids.SOURCE else "destination"
+        if value is None:
+            raise _fail(f"Choose a {what} campaign or list.")
+        if isinstance(value, Endpoint):
+            return value
+        return _endpoint(Picked.model_validate(value), what=what)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: object) -> object:
+        if value not in (None, ids.MODE_MOVE, ids.MODE_COPY):
+            raise _fail("Choose move or copy.")
+        return value or ids.MODE_MOVE
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _limit(cls, value: object) -> int | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise _fail("Enter a whole number of leads, like 500.")
+        number = int(text)
+        if number < 1:
+            raise _fail("The limit must be at least 1. Leave it empty to take every matching lead.")
+        if number > 10_000_000:
+            raise _fail("That limit is larger than any Instantly workspace holds.")
+        return number
+
+    @field_validator("search", "assigned_to", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("filter")
+    @classmethod
+    def _filter(cls, value: str | None) -> str | None:
+        if value is not None and value not in LEAD_FILTERS:
+            raise _fail("Pick one of the listed filters.")
+        return value
+
+    @field_validator("contacts", mode="before")
+    @classmethod
+    def _contacts(cls, value: object) -> list[str]:
+        if not value:
+            return []
+        emails = [part.strip() for part in re.split(r"[,;\s]+", str(value)) if part.strip()]
+        bad = [e for e in emails if len(e) > 254 or not _EMAIL.match(e)]
+        if bad:
+            shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+            raise _fail(f"Not an email address: {shown}. Separate addresses with commas or new lines.")
+        if len(emails) > MAX_CONTACTS:
+            raise _fail(f"At most {MAX_CONTACTS} email addresses at a time.")
+        return list(dict.fromkeys(e.lower() for e in emails))
+
+    @field_validator("esp_code", mode="before")
+    @classmethod
+    def _esp(cls, value: object) -> int | None:
+        if value is None or value == "":
+            return None
+        if str(value).isdigit() and int(str(value)) in ESP_CODES:
+            return int(str(value))
+        raise _fail("Pick one of the listed email providers.")
+
+    @field_validator("esg_code")
+    @classmethod
+    def _esg(cls, value: str | None) -> str | None:
+        if value is not None and value not in ESG_CODES:
+            raise _fail("Pick one of the listed email security gateways.")
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in MOVE_OPTION_FIELDS]
+        if unknown:
+            raise _fail("Unknown option. Reopen the form and tick only the listed options.")
+        return value
+
+    @field_validator("assigned_to")
+    @classmethod
+    def _assignee(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        kind, _, user_id = value.partition(":")
+        if kind != "member" or not _RESOURCE_ID.match(user_id):
+            raise _fail("Pick the person from the suggestions.")
+        return user_id
+
+    @model_validator(mode="after")
+    def _distinct(self) -> MoveSubmission:
+        if (self.source.kind, self.source.id) == (self.destination.kind, self.destination.id):
+            raise ValueError(ids.DESTINATION)
+        return self
+
+    def to_order(self) -> MoveOrder:
+        copy_leads = self.mode == ids.MODE_COPY
+        request = MoveLeadsRequest(
+            campaign=self.source.id if self.source.kind == "campaign" else None,
+            list_id=self.source.id if self.source.kind == "list" else None,
+            to_campaign_id=self.destination.id if self.destination.kind == "campaign" else None,
+            to_list_id=self.destination.id if self.destination.kind == "list" else None,
+            copy_leads=copy_leads,
+            limit=self.limit,
+            search=self.search,
+            filter=self.filter,
+            contacts=self.contacts or None,
+            assigned_to=self.assigned_to,
+            esp_code=self.esp_code,
+            esg_code=self.esg_code,
+            **{option: True for option in self.options},
+        )
+        return MoveOrder(source=self.source, destination=self.destination, copy_leads=copy_leads, request=request)
+
+
+def _state(values: dict[str, Any], block_id: str) -> object:
+    """The submitted value of one input, in the plain form MoveSubmission takes."""
+    element = (values.get(block_id) or {}).get(block_id) or {}
+    kind = element.get("type")
+    if kind in ("external_select", "static_select", "radio_buttons"):
+        option = element.get("selected_option")
+        if not option:
+            return None
+        if kind == "external_select" and block_id in (ids.SOURCE, ids.DESTINATION):
+            return {"value": option.get("value", ""), "label": (option.get("text") or {}).get("text", "")}
+        return option.get("value")
+    if kind == "checkboxes":
+        return [o.get("value") for o in element.get("selected_options") or []]
+    return element.get("value")
+
+
+def parse(view: dict[str, Any]) -> MoveOrder | dict[str, str]:
+    """A MoveOrder, or {block_id: message} for every field that is wrong."""
+    values = (view.get("state") or {}).get("values") or {}
+    fields = (
+        *(ids.SOURCE, ids.DESTINATION, ids.MODE, ids.LIMIT, ids.SEARCH, ids.FILTER),
+        *(ids.CONTACTS, ids.ASSIGNED_TO, ids.ESP_CODE, ids.ESG_CODE, ids.OPTIONS),
+    )
+    raw: dict[str, object] = {name: value for name in fields if (value := _state(values, name)) is not None}
+    # Source and destination are always present so that a missing one gets its own words, not pydantic's.
+    raw.setdefault(ids.SOURCE, None)
+    raw.setdefault(ids.DESTINATION, None)
+    try:
+        return MoveSubmission.model_validate(raw).to_order()
+    except ValidationError as exc:
+        return _field_errors(exc)
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        location = error["loc"]
+        if location:
+            block_id = str(location[0])
+            message = error["msg"] if error["type"] == "leadmover" else "This value is not valid."
+        else:  # the model-level check: the destination repeats the source
+            block_id = ids.DESTINATION
+            message = "The destination must differ from the source."
+        errors.setdefault(block_id, message)
+    return errors
+
+
+def channel_of(view: dict[str, Any]) -> str | None:
+    """The channel the modal was opened from, carried in private_metadata."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return None
+    channel = metadata.get("channel_id") if isinstance(metadata, dict) else None
+    return channel if isinstance(channel, str) and channel else None

@@ -1,0 +1,31 @@
+"""Suggestions for the modal's external selects, searched in Instantly as the person types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from handlers import ids, move_modal
+from handlers.context import services_of
+
+
+def register(app: App) -> None:
+    app.options(ids.SOURCE)(suggest_endpoints)
+    app.options(ids.DESTINATION)(suggest_endpoints)
+    app.options(ids.ASSIGNED_TO)(suggest_members)
+
+
+def suggest_endpoints(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
+    suggestions = services_of(context).pickers.endpoints(str(payload.get("value") or ""))
+    groups = move_modal.option_groups(suggestions)
+    # Slack wants `options: []` for "no results"; an empty list of groups is not valid.
+    if groups:
+        ack(option_groups=groups)
+    else:
+        ack(options=[])
+
+
+def suggest_members(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
+    suggestions = services_of(context).pickers.members(str(payload.get("value") or ""))
+    ack(options=move_modal.member_options(suggestions))

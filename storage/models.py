@@ -1,0 +1,63 @@
+"""SQLAlchemy 2.0 typed tables. Every row carries the Slack team id: one database serves many workspaces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Phase:
+    """Where a job stands in leadmover's own life cycle (Instantly's status is kept apart)."""
+
+    REQUESTED = "requested"  # saved before Instantly was called
+    START_FAILED = "start_failed"  # Instantly refused it or could not be reached; nothing was started
+    RUNNING = "running"  # Instantly gave a job id: followed until its final reply is posted
+    DONE = "done"  # final reply posted, nothing more to do
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("team_id", "instantly_job_id", name="uq_jobs_team_instantly_job"),
+        Index("ix_jobs_due", "phase", "next_poll_at"),
+        Index("ix_jobs_requester", "team_id", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    copy_leads: Mapped[bool] = mapped_column(Boolean)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(255))
+    destination_kind: Mapped[str] = mapped_column(String(16))
+    destination_id: Mapped[str] = mapped_column(String(64))
+    destination_name: Mapped[str] = mapped_column(String(255))
+    request_body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    phase: Mapped[str] = mapped_column(String(16), default=Phase.REQUESTED)
+    instantly_job_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str | None] = mapped_column(String(32), default=None)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    moved_leads: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    announcement_channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    announcement_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    final_reply_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+
+    next_poll_at: Mapped[datetime] = mapped_column(DateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
