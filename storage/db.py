@@ -34,6 +34,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
@@ -49,9 +50,16 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the poller read while a listener writes; a busy timeout waits instead of failing.
+    # SQLAlchemy, not the driver, starts transactions (see _sqlite_begin_immediate).
+    dbapi_connection.isolation_level = None
+    # WAL lets readers go on while one writer works; a busy timeout waits instead of failing.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # SQLite has no SELECT ... FOR UPDATE: taking the write lock up front makes a read-then-claim atomic.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

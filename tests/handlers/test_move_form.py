@@ -1,0 +1,130 @@
+"""The move modal's submission: one model turns Slack's view state into a MoveOrder or field errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.schemas import LEAD_FILTERS, MOVE_OPTION_FIELDS
+from handlers import ids, move_form, move_modal
+
+
+def _select(value: str, label: str | None = None, kind: str = "external_select") -> dict[str, Any]:
+    return {"type": kind, "selected_option": {"text": {"type": "plain_text", "text": label or value}, "value": value}}
+
+
+def _view(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        ids.SOURCE: _select("campaign:c-1", "Acme Q1"),
+        ids.DESTINATION: _select("list:l-2", "Acme warm"),
+        ids.MODE: _select(ids.MODE_MOVE, kind="radio_buttons"),
+        ids.LIMIT: {"type": "number_input", "value": None},
+        ids.SEARCH: {"type": "plain_text_input", "value": None},
+        ids.FILTER: {"type": "static_select", "selected_option": None},
+        ids.CONTACTS: {"type": "plain_text_input", "value": None},
+        ids.ASSIGNED_TO: {"type": "external_select", "selected_option": None},
+        ids.ESP_CODE: {"type": "static_select", "selected_option": None},
+        ids.ESG_CODE: {"type": "static_select", "selected_option": None},
+        ids.OPTIONS: {"type": "checkboxes", "selected_options": []},
+    }
+    values.update(overrides)
+    view = move_modal.build(channel_id="C0SALES")
+    view["state"] = {"values": {block: {block: state} for block, state in values.items() if state is not None}}
+    return view
+
+
+def test_minimal_move_becomes_the_documented_body() -> None:
+    order = move_form.parse(_view())
+    assert isinstance(order, move_form.MoveOrder)
+    assert order.request.to_body() == {"campaign": "c-1", "to_list_id": "l-2", "copy_leads": False}
+    assert order.source.name == "Acme Q1"
+    assert order.destination.kind == "list"
+
+
+def test_every_field_reaches_the_body() -> None:
+    order = move_form.parse(
+        _view(
+            source=_select("list:l-9", "Old list"),
+            destination=_select("campaign:c-7", "New campaign"),
+            mode=_select(ids.MODE_COPY, kind="radio_buttons"),
+            limit={"type": "number_input", "value": "250"},
+            search={"type": "plain_text_input", "value": "  acme.com "},
+            filter=_select("FILTER_LEAD_INTERESTED", kind="static_select"),
+            contacts={"type": "plain_text_input", "value": "a@x.io, B@Y.io\nc@z.io"},
+            assigned_to=_select("member:u-1", "Ann"),
+            esp_code=_select("2", kind="static_select"),
+            esg_code=_select("all", kind="static_select"),
+            options={
+                "type": "checkboxes",
+                "selected_options": [{"value": name, "text": {"type": "plain_text", "text": name}} for name in MOVE_OPTION_FIELDS],
+            },
+        )
+    )
+    assert isinstance(order, move_form.MoveOrder)
+    assert order.request.to_body() == {
+        "list_id": "l-9",
+        "to_campaign_id": "c-7",
+        "copy_leads": True,
+        "limit": 250,
+        "search": "acme.com",
+        "filter": "FILTER_LEAD_INTERESTED",
+        "contacts": ["a@x.io", "b@y.io", "c@z.io"],
+        "assigned_to": "u-1",
+        "esp_code": 2,
+        "esg_code": "all",
+        **{name: True for name in MOVE_OPTION_FIELDS},
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "block_id", "words"),
+    [
+        ({ids.SOURCE: None}, ids.SOURCE, "Choose a source"),
+        ({ids.DESTINATION: None}, ids.DESTINATION, "Choose a destination"),
+        ({ids.DESTINATION: _select("campaign:c-1", "Acme Q1")}, ids.DESTINATION, "must differ"),
+        ({ids.LIMIT: {"type": "number_input", "value": "0"}}, ids.LIMIT, "at least 1"),
+        ({ids.LIMIT: {"type": "number_input", "value": "-4"}}, ids.LIMIT, "at least 1"),
+        ({ids.LIMIT: {"type": "number_input", "value": "2.5"}}, ids.LIMIT, "whole number"),
+        ({ids.CONTACTS: {"type": "plain_text_input", "value": "ok@x.io, not-an-email"}}, ids.CONTACTS, "not-an-email"),
+        ({ids.FILTER: _select("FILTER_VAL_CONTACTD", kind="static_select")}, ids.FILTER, "listed filters"),
+        ({ids.SOURCE: _select("campaign:", "x")}, ids.SOURCE, "from the suggestions"),
+        ({ids.SOURCE: _select("'; drop table jobs", "x")}, ids.SOURCE, "from the suggestions"),
+        ({ids.SOURCE: _select(ids.UNAVAILABLE, "slow")}, ids.SOURCE, "pick again"),
+        ({ids.ESP_CODE: _select("7", kind="static_select")}, ids.ESP_CODE, "email providers"),
+        ({ids.ESG_CODE: _select("9", kind="static_select")}, ids.ESG_CODE, "gateways"),
+        ({ids.ASSIGNED_TO: _select("u-1")}, ids.ASSIGNED_TO, "Pick the person"),
+    ],
+)
+def test_each_bad_field_gets_its_own_words(overrides: dict[str, Any], block_id: str, words: str) -> None:
+    errors = move_form.parse(_view(**overrides))
+    assert isinstance(errors, dict)
+    assert block_id in errors
+    assert words in errors[block_id]
+
+
+def test_several_bad_fields_are_all_reported_at_once() -> None:
+    errors = move_form.parse(
+        _view(
+            source=None,
+            limit={"type": "number_input", "value": "0"},
+            contacts={"type": "plain_text_input", "value": "nope"},
+        )
+    )
+    assert isinstance(errors, dict)
+    assert set(errors) == {ids.SOURCE, ids.LIMIT, ids.CONTACTS}
+
+
+def test_every_filter_in_the_modal_is_accepted() -> None:
+    view = move_modal.build(channel_id="C1")
+    block = next(b for b in view["blocks"] if b.get("block_id") == ids.FILTER)
+    offered = [o["value"] for o in block["element"]["options"]]
+    assert offered == list(LEAD_FILTERS)
+    for value in offered:
+        assert isinstance(move_form.parse(_view(filter=_select(value, kind="static_select"))), move_form.MoveOrder)
+
+
+def test_channel_rides_in_private_metadata() -> None:
+    assert move_form.channel_of(move_modal.build(channel_id="C0XYZ")) == "C0XYZ"
+    assert move_form.channel_of({"private_metadata": "not json"}) is None
+    assert move_form.channel_of({}) is None

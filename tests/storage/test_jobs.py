@@ -1,0 +1,112 @@
+"""The jobs repository on a real SQLite file and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+from storage import jobs
+from storage.db import Database
+from storage.jobs import Endpoint, utcnow
+from storage.models import Phase
+
+SOURCE = Endpoint("campaign", "c-1", "Acme Q1")
+DESTINATION = Endpoint("list", "l-2", "Acme warm")
+
+
+def _requested(db: Database, *, user: str = "U1", team: str = "T1") -> jobs.JobRecord:
+    return jobs.record_request(
+        db,
+        team_id=team,
+        channel_id="C1",
+        user_id=user,
+        copy_leads=False,
+        source=SOURCE,
+        destination=DESTINATION,
+        request_body={"campaign": "c-1", "to_list_id": "l-2", "copy_leads": False},
+    )
+
+
+def _running(db: Database, instantly_id: str, **kwargs: str) -> jobs.JobRecord:
+    record = _requested(db, **kwargs)
+    return jobs.attach_job(
+        db, job_id=record.id, instantly_job_id=instantly_id, status="pending", progress=0, next_poll_at=utcnow()
+    )
+
+
+def test_a_job_goes_from_request_to_done(db: Database) -> None:
+    record = _requested(db)
+    assert record.phase == Phase.REQUESTED
+    assert record.request_body["to_list_id"] == "l-2"
+    record = _running(db, "a" * 24)
+    record = jobs.record_announcement(db, job_id=record.id, channel_id="C1", ts="1.0001")
+    record = jobs.record_progress(
+        db, job_id=record.id, status="success", progress=100, moved_leads=42, next_poll_at=utcnow(), finished=True
+    )
+    assert record.finished_at is not None
+    assert record.moved_leads == 42
+    record = jobs.record_final_reply(db, job_id=record.id, ts="1.0002")
+    assert record.phase == Phase.DONE
+    assert jobs.claim_due(db, owner="p1", lease_seconds=30) == []
+
+
+def test_start_failure_is_kept_with_its_reason(db: Database) -> None:
+    record = jobs.mark_start_failed(db, job_id=_requested(db).id, error="bad key")
+    assert (record.phase, record.error) == (Phase.START_FAILED, "bad key")
+    assert jobs.claim_due(db, owner="p1", lease_seconds=30) == []
+
+
+def test_a_lease_keeps_other_pollers_off_until_it_expires(db: Database) -> None:
+    record = _running(db, "b" * 24)
+    assert [r.id for r in jobs.claim_due(db, owner="p1", lease_seconds=30)] == [record.id]
+    assert jobs.claim_due(db, owner="p2", lease_seconds=30) == []
+    assert jobs.release_leases(db, owner="p1") == 1
+    assert [r.id for r in jobs.claim_due(db, owner="p2", lease_seconds=0.2)] == [record.id]
+    time.sleep(0.3)
+    assert [r.id for r in jobs.claim_due(db, owner="p3", lease_seconds=30)] == [record.id]
+
+
+def test_a_job_not_yet_due_is_not_claimed(db: Database) -> None:
+    record = _running(db, "c" * 24)
+    jobs.record_progress(
+        db,
+        job_id=record.id,
+        status="in-progress",
+        progress=10,
+        moved_leads=None,
+        next_poll_at=utcnow() + timedelta(minutes=5),
+        finished=False,
+    )
+    assert jobs.claim_due(db, owner="p1", lease_seconds=30) == []
+
+
+def test_concurrent_claimers_never_share_a_job(db: Database) -> None:
+    created = {_running(db, f"{i:024x}").id for i in range(40)}
+    claimed: dict[str, list[int]] = {}
+
+    def claim(owner: str) -> None:
+        claimed[owner] = [r.id for r in jobs.claim_due(db, owner=owner, lease_seconds=30, limit=25)]
+
+    threads = [threading.Thread(target=claim, args=(f"p{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [job_id for ids in claimed.values() for job_id in ids]
+    assert len(everything) == len(set(everything))
+    assert set(everything) <= created
+
+
+def test_recent_and_find_stay_within_the_workspace(db: Database) -> None:
+    mine = _running(db, "d" * 24, user="U1", team="T1")
+    _running(db, "e" * 24, user="U2", team="T1")
+    _running(db, "f" * 24, user="U1", team="T2")
+    assert [r.id for r in jobs.recent_for_user(db, team_id="T1", user_id="U1")] == [mine.id]
+    found = jobs.find(db, team_id="T1", reference="d" * 24)
+    assert found is not None
+    assert found.id == mine.id
+    assert jobs.find(db, team_id="T2", reference="d" * 24) is None
+    by_number = jobs.find(db, team_id="T1", reference=str(mine.id))
+    assert by_number is not None
+    assert by_number.id == mine.id

@@ -1,0 +1,44 @@
+"""manifest.yml is a valid Slack app manifest and declares what the app really uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from handlers import ids
+
+ROOT = Path(__file__).resolve().parent.parent
+# Copied from ../shared/slack/manifest-schema.json (Slack's JSON schema for app manifests).
+SCHEMA = json.loads((ROOT / "tests" / "contracts" / "slack-manifest-schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_manifest_validates_against_slacks_schema(manifest: dict[str, Any]) -> None:
+    jsonschema.validate(manifest, SCHEMA)
+
+
+def test_schema_catches_a_broken_manifest(manifest: dict[str, Any]) -> None:
+    broken = {**manifest, "display_information": {"name": "x" * 40}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, SCHEMA)
+
+
+def test_manifest_declares_the_command_interactivity_scopes_and_socket_mode(manifest: dict[str, Any]) -> None:
+    commands = [c["command"] for c in manifest["features"]["slash_commands"]]
+    assert commands == [ids.COMMAND]
+    interactivity = manifest["settings"]["interactivity"]
+    assert interactivity["is_enabled"] is True
+    assert interactivity["message_menu_options_url"].endswith("/slack/events")
+    assert {"commands", "chat:write", "chat:write.public"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert manifest["settings"]["socket_mode_enabled"] is True
