@@ -18,15 +18,12 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
     """A Bolt App for one workspace. Over HTTP every request must carry Slack's signature."""
     import handlers  # only the composition root imports the listeners
 
-    settings.require("slack_bot_token")
     if not socket_mode:
         settings.require("slack_signing_secret")
-    assert settings.slack_bot_token is not None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
-        token=settings.slack_bot_token.get_secret_value(),
         signing_secret=secret,
-        client=services.slack,
+        client=services.slack,  # carries the bot token
         request_verification_enabled=not socket_mode,
         process_before_response=False,
         logger=logging.getLogger("leadmover.bolt"),

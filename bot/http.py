@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from waitress.server import TcpWSGIServer, create_server
+from waitress.server import BaseWSGIServer, create_server
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -48,8 +48,9 @@ class HttpServer:
         self.wsgi = SlackWsgi(app)
         server = create_server(self.wsgi, host=host, port=port, threads=threads, ident="leadmover")
         # One bound address gives a single-socket server, which knows the port it got.
-        self._server = cast(TcpWSGIServer, server)
-        self.port: int = int(self._server.effective_port)
+        self._server = cast(BaseWSGIServer, server)
+        assert self._server.socket is not None
+        self.port: int = int(self._server.socket.getsockname()[1])
         self.url = f"http://{host}:{self.port}"
         self._thread: threading.Thread | None = None
 

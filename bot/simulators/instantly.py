@@ -5,10 +5,12 @@ It speaks Instantly's wire format, and records every request that breaks the pub
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import http
 import json
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -22,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.simulators.instantly_spec import ContractError, InstantlySpec, Operation, load_spec
 
-__all__ = ["FakeInstantly", "RecordedRequest"]
+__all__ = ["MOVE_PATH", "FakeInstantly", "RecordedRequest"]
 
 MOVE_PATH = "/api/v2/leads/move"
 # Instantly's edge refuses the stock agents of common HTTP libraries; ours must name the product.
@@ -156,6 +158,31 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeInstantly
 
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
+        if isinstance(request, socket.socket):
+            with self._connections_lock:
+                self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
+        if isinstance(request, socket.socket):
+            with self._connections_lock:
+                self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """End kept-alive connections too, so a stopped fake looks like a dead server to pooled clients."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real clients expect of a JSON API
@@ -259,8 +286,9 @@ class FakeInstantly:
         server = _Server(self._address, _Handler)
         server.fake = self
         self._server = server
+        # A short poll interval is what makes stop() quick: shutdown() waits for the loop to notice.
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-instantly", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-instantly", daemon=True
         )
         self._thread.start()
         return self
@@ -272,6 +300,7 @@ class FakeInstantly:
             return
         server.shutdown()
         server.server_close()
+        server.drop_connections()
         if thread is not None:
             thread.join(timeout=5)
 
@@ -403,11 +432,7 @@ class FakeInstantly:
         query = {name: values[-1] for name, values in multi.items()}
         with self._lock:
             self.requests.append(RecordedRequest(method, url.path, query, body, headers, reply.status))
-        delays = [
-            (len(prefix), seconds)
-            for prefix, seconds in list(self.delay.items())
-            if url.path.startswith(prefix)
-        ]
+        delays = [(len(prefix), seconds) for prefix, seconds in list(self.delay.items()) if url.path.startswith(prefix)]
         return reply.status, encoded, reply.headers, max(delays)[1] if delays else 0.0
 
     def _answer(
@@ -531,9 +556,7 @@ class FakeInstantly:
                 after = datetime.fromisoformat(cursor)
             except ValueError as exc:
                 # Lead lists page by timestamp; handing back an id here is a client bug worth flagging.
-                raise _ApiError(
-                    400, "querystring/starting_after must be a timestamp", violation=True
-                ) from exc
+                raise _ApiError(400, "querystring/starting_after must be a timestamp", violation=True) from exc
             items = [item for item in items if datetime.fromisoformat(item["timestamp_created"]) > after]
         return _page(items, call.query.get("limit", _DEFAULT_LIMIT), "timestamp_created")
 

@@ -142,9 +142,7 @@ class InstantlySpec:
         key = f"{uri}#{pointer}"
         validator = self._validators.get(key)
         if validator is None:
-            validator = Draft202012Validator(
-                {"$ref": key}, registry=self._registry, format_checker=FormatChecker()
-            )
+            validator = Draft202012Validator({"$ref": key}, registry=self._registry, format_checker=FormatChecker())
             self._validators[key] = validator
         return validator
 

@@ -345,13 +345,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _HttpServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         self._route()
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         self._route()
 
     def _route(self) -> None:
@@ -403,9 +403,9 @@ class FakeSlack:
     def __init__(
         self,
         *,
-        bot_token: str = "xoxb-test-token",
-        app_token: str = "xapp-test-token",
-        signing_secret: str = "test-signing-secret",
+        bot_token: str = "xoxb-test-token",  # noqa: S107 - fake credentials for tests
+        app_token: str = "xapp-test-token",  # noqa: S107
+        signing_secret: str = "test-signing-secret",  # noqa: S107
         team_id: str = "T0LEADMOVR",
         bot_user_id: str = "U0LEADBOT",
         host: str = "127.0.0.1",
@@ -425,8 +425,9 @@ class FakeSlack:
         self.trigger_ttl = trigger_ttl
         self.socket_ack_timeout = socket_ack_timeout
         self._host, self._port = host, port
+        verification = "fake-verification-token"  # the deprecated `token` field of payloads
         self._ws = Workspace(
-            team_id=team_id, team_domain="leadmover-test", app_id=app_id, verification_token="fake-verif-token"
+            team_id=team_id, team_domain="leadmover-test", app_id=app_id, verification_token=verification
         )
         self._lock = threading.RLock()
         self.calls: list[ApiCall] = []
@@ -450,9 +451,7 @@ class FakeSlack:
         self._tickets: set[str] = set()
         self._server: _HttpServer | None = None
         self._thread: threading.Thread | None = None
-        self._socket = SocketModeServer(
-            host=host, app_id=app_id, ticket_ok=self._ticket_ok, report=self._violation
-        )
+        self._socket = SocketModeServer(host=host, app_id=app_id, ticket_ok=self._ticket_ok, report=self._violation)
         self._methods: dict[str, Callable[[JSON], JSON]] = {
             "api.test": lambda args: {"args": args},
             "auth.test": self._auth_test,
@@ -478,6 +477,7 @@ class FakeSlack:
         """Start the Web API server (Socket Mode starts on the first apps.connections.open)."""
         with self._lock:
             if self._server is None:
+                self._socket.enable()
                 self._server = _HttpServer((self._host, self._port), self)
                 self._thread = threading.Thread(
                     target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -635,21 +635,22 @@ class FakeSlack:
         """Deliver a slash_commands envelope over Socket Mode and wait for the app's ack."""
         fields = self._command_fields(text, command, user_id, user_name, channel_id, channel_name)
         response = self._deliver("slash_commands", dict(fields))
-        self._check_command_answer(command, response)
+        if response.status == 200:
+            self._check_command_answer(command, response)
         return response
 
     def socket_submit_view(self, *, view_id: str, values: Mapping[str, Any], user_id: str = "U0ALICE") -> AppResponse:
         """submit_view, delivered as an ``interactive`` Socket Mode envelope."""
         response = self._deliver("interactive", self._submission_payload(view_id, values, user_id))
-        self._after_submission(view_id, response)
+        if response.status == 200:
+            self._after_submission(view_id, response)
         return response
 
-    def socket_load_options(
-        self, *, view_id: str, action_id: str, value: str, user_id: str = "U0ALICE"
-    ) -> AppResponse:
+    def socket_load_options(self, *, view_id: str, action_id: str, value: str, user_id: str = "U0ALICE") -> AppResponse:
         """load_options, delivered as an ``interactive`` Socket Mode envelope."""
         response = self._deliver("interactive", self._suggestion_payload(view_id, action_id, value, user_id))
-        self._after_suggestion(view_id, action_id, response)
+        if response.status == 200:
+            self._after_suggestion(view_id, action_id, response)
         return response
 
     def _deliver(self, envelope_type: str, payload: JSON) -> AppResponse:
@@ -827,20 +828,19 @@ class FakeSlack:
         self, *, method: str, query: str, content_type: str, raw: bytes, authorization: str
     ) -> tuple[int, dict[str, str], JSON]:
         args: JSON = dict(parse_qsl(query, keep_blank_values=True))
-        json_token = False
+        json_token, bad_json = False, False
         if content_type == "application/json" and raw:
             try:
                 body = json.loads(raw)
             except ValueError:
                 body = None
-            if not isinstance(body, dict):
-                return 200, {}, {"ok": False, "error": "invalid_json"}
-            json_token = "token" in body
-            body.pop("token", None)
-            if method in _READ_METHODS and body:
-                self._violation(f"{method}: Slack ignores JSON bodies for this method; send form or query args")
-            else:
-                args.update(body)
+            bad_json = not isinstance(body, dict)
+            if isinstance(body, dict):
+                json_token = body.pop("token", None) is not None
+                if method in _READ_METHODS and body:
+                    self._violation(f"{method}: Slack ignores JSON bodies for this method; send form or query args")
+                else:
+                    args.update(body)
         elif raw:
             args.update(parse_qsl(raw.decode(), keep_blank_values=True))
         token = authorization[len("Bearer ") :].strip() if authorization.startswith("Bearer ") else None
@@ -849,24 +849,30 @@ class FakeSlack:
         with self._lock:
             self.calls.append(ApiCall(method=method, args=copy.deepcopy(args), at=time.monotonic()))
             delay = self.delay.get(method, 0.0)
+        status, headers, payload = self._dispatch(method, args, token, json_token=json_token, bad_json=bad_json)
         if delay:
-            time.sleep(delay)
-        headers: dict[str, str] = {}
+            time.sleep(delay)  # after handling: Slack was slow to answer, not slow to act
+        return status, headers, payload
+
+    def _dispatch(
+        self, method: str, args: JSON, token: str | None, *, json_token: bool, bad_json: bool
+    ) -> tuple[int, dict[str, str], JSON]:
         try:
+            if bad_json:
+                raise _ApiError("invalid_json", violation=f"{method}: request body is not a JSON object")
             self._check_token(method, token, json_token)
             self._injected_failure(method)
             handler = self._methods.get(method)
             if handler is None:
                 raise _ApiError("unknown_method", violation=f"{method}: unknown or unsupported Web API method")
-            return 200, headers, {"ok": True, **handler(args)}
+            return 200, {}, {"ok": True, **handler(args)}
         except _ApiError as exc:
             payload: JSON = {"ok": False, "error": exc.error}
             if exc.messages:
                 payload["response_metadata"] = {"messages": exc.messages}
             if exc.violation:
                 self._violation(exc.violation)
-            if exc.retry_after is not None:
-                headers["Retry-After"] = str(exc.retry_after)
+            headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
             return exc.status, headers, payload
 
     def _check_token(self, method: str, token: str | None, json_token: bool) -> None:
@@ -888,3 +894,419 @@ class FakeSlack:
         if error == "ratelimited":
             raise _ApiError(error, status=429, retry_after=1 if retry_after is None else retry_after)
         raise _ApiError(error)
+
+    # ------------------------------------------------------------------ channels and messages (lock held)
+
+    def _lookup_channel(self, channel: str) -> str | None:
+        if channel in self._channels:
+            return channel
+        if channel[:1] in ("U", "W") and f"D{channel}" in self._channels:
+            return f"D{channel}"
+        name = channel.lstrip("#")
+        return next((c.id for c in self._channels.values() if c.name == name and not c.is_im), None)
+
+    def _channel_for_post(self, channel: Any) -> _Channel:
+        """Resolve a chat.* target: known channels, auto-created C/G ids, user ids -> DM ``D<user>``."""
+        raw = str(channel or "")
+        found = self._lookup_channel(raw) if raw else None
+        if found is None:
+            if _is_id(raw, "UW"):
+                self.add_channel(f"D{raw}", raw)
+                found = f"D{raw}"
+            elif _is_id(raw, "CG"):
+                self.add_channel(raw, raw.lower())
+                found = raw
+            else:
+                raise _ApiError("channel_not_found")
+        result = self._channels[found]
+        if not result.bot_is_member:
+            raise _ApiError("not_in_channel")
+        return result
+
+    def _channel_for_read(self, channel: Any) -> _Channel:
+        found = self._lookup_channel(str(channel or ""))
+        if found is None:
+            raise _ApiError("channel_not_found")
+        if not self._channels[found].bot_is_member:
+            raise _ApiError("not_in_channel")
+        return self._channels[found]
+
+    def _next_ts(self) -> str:
+        self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))
+        return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
+
+    def _find(self, channel_id: str, ts: str) -> Message:
+        for message in self._messages.get(channel_id, []):
+            if message.ts == ts:
+                return message
+        for (chan, _), replies in self._replies.items():
+            for message in replies:
+                if chan == channel_id and message.ts == ts:
+                    return message
+        raise _ApiError("message_not_found")
+
+    def _content(self, args: JSON, method: str) -> tuple[str | None, list[JSON] | None, JSON | None]:
+        """(text, blocks, metadata) of a chat.* call; each None when not given."""
+        blocks = _decode(args, "blocks", "invalid_blocks_format")
+        if blocks is not None:
+            errors = _check_message_blocks(blocks)
+            if errors:
+                raise _ApiError("invalid_blocks", messages=errors, violation=f"{method}: invalid_blocks: {errors}")
+        attachments = _decode(args, "attachments", "invalid_attachments")
+        text = None if args.get("text") is None else str(args["text"])
+        if not text and not blocks and not attachments:
+            raise _ApiError("no_text", violation=f"{method}: neither text nor blocks given")
+        if text is not None and len(text) > 40_000:
+            raise _ApiError("msg_too_long", violation=f"{method}: text longer than 40000 characters")
+        metadata = _decode(args, "metadata", "invalid_metadata_format")
+        if metadata is not None and not (
+            isinstance(metadata, dict)
+            and isinstance(metadata.get("event_type"), str)
+            and isinstance(metadata.get("event_payload"), dict)
+        ):
+            raise _ApiError(
+                "invalid_metadata_format", violation=f"{method}: metadata needs event_type and event_payload"
+            )
+        return text, blocks, metadata
+
+    def _message_json(self, message: Message, *, metadata: bool) -> JSON:
+        out: JSON = {
+            "type": "message",
+            "user": message.user,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "text": message.text,
+            "ts": message.ts,
+            "team": self.team_id,
+            "blocks": copy.deepcopy(message.blocks),
+        }
+        if message.thread_ts:
+            out["thread_ts"] = message.thread_ts
+            out["parent_user_id"] = self._find(message.channel, message.thread_ts).user
+        elif replies := self._replies.get((message.channel, message.ts)):
+            users = sorted({reply.user for reply in replies})
+            out.update(
+                thread_ts=message.ts,
+                reply_count=len(replies),
+                reply_users=users,
+                reply_users_count=len(users),
+                latest_reply=replies[-1].ts,
+            )
+        if edited := self._edited_ts.get((message.channel, message.ts)):
+            out["edited"] = {"user": message.user, "ts": edited}
+        if metadata and message.metadata is not None:
+            out["metadata"] = copy.deepcopy(message.metadata)
+        return out
+
+    def _user_json(self, user_id: str, *, name: str, real_name: str, tz: str = "Europe/Berlin") -> JSON:
+        return {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "deleted": False,
+            "real_name": real_name,
+            "tz": tz,
+            "tz_label": "Central European Time",
+            "tz_offset": 3600,
+            "is_bot": user_id == self.bot_user_id,
+            "is_admin": False,
+            "profile": {
+                "real_name": real_name,
+                "display_name": name,
+                "email": f"{name}@leadmover.test",
+                "team": self.team_id,
+            },
+        }
+
+    # ------------------------------------------------------------------ Web API methods
+
+    def _auth_test(self, args: JSON) -> JSON:
+        return {
+            "url": f"https://{self._ws.team_domain}.slack.com/",
+            "team": "LeadMover Test",
+            "user": "leadmover",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _apps_connections_open(self, args: JSON) -> JSON:
+        try:
+            self._socket.start()
+        except ImportError:
+            raise _ApiError("internal_error", violation="apps.connections.open: websockets is not installed") from None
+        except RuntimeError:  # stopping
+            raise _ApiError("internal_error") from None
+        ticket = secrets.token_hex(16)
+        with self._lock:
+            self._tickets.add(ticket)
+        return {"url": self._socket.url(ticket)}
+
+    def _ticket_ok(self, ticket: str) -> bool:
+        with self._lock:
+            return ticket in self._tickets
+
+    def _chat_post_message(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_post(args.get("channel"))
+            text, blocks, metadata = self._content(args, "chat.postMessage")
+            thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
+            if thread_ts and thread_ts not in {m.ts for m in self._messages[channel.id]}:
+                raise _ApiError(
+                    "thread_not_found",
+                    violation=f"chat.postMessage: thread_ts {thread_ts} is not a top-level message in {channel.id}",
+                )
+            message = Message(
+                channel=channel.id,
+                ts=self._next_ts(),
+                text=text or "",
+                blocks=blocks or [],
+                thread_ts=thread_ts,
+                user=self.bot_user_id,
+                metadata=metadata,
+            )
+            message.history.append((message.text, copy.deepcopy(message.blocks)))
+            if thread_ts:
+                self._replies.setdefault((channel.id, thread_ts), []).append(message)
+            else:
+                self._messages[channel.id].append(message)
+            return {"channel": channel.id, "ts": message.ts, "message": self._message_json(message, metadata=True)}
+
+    def _chat_update(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"))
+            message = self._find(channel.id, str(args.get("ts") or ""))
+            text, blocks, metadata = self._content(args, "chat.update")
+            if text is not None:
+                message.text = text
+            if blocks is not None:
+                message.blocks = blocks
+            if metadata is not None:
+                message.metadata = metadata
+            message.edits += 1
+            message.history.append((message.text, copy.deepcopy(message.blocks)))
+            self._edited_ts[(channel.id, message.ts)] = self._next_ts()
+            return {
+                "channel": channel.id,
+                "ts": message.ts,
+                "text": message.text,
+                "message": self._message_json(message, metadata=True),
+            }
+
+    def _chat_delete(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"))
+            message = self._find(channel.id, str(args.get("ts") or ""))
+            if message.thread_ts:
+                self._replies[(channel.id, message.thread_ts)].remove(message)
+            else:
+                self._messages[channel.id].remove(message)
+            return {"channel": channel.id, "ts": message.ts}
+
+    def _chat_post_ephemeral(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_post(args.get("channel"))
+            if not args.get("user"):
+                raise _ApiError("user_not_found", violation="chat.postEphemeral: no user given")
+            text, blocks, _ = self._content(args, "chat.postEphemeral")
+            ts = self._next_ts()
+            self.ephemerals.append(
+                {
+                    "channel": channel.id,
+                    "user": str(args["user"]),
+                    "text": text or "",
+                    "blocks": blocks or [],
+                    "thread_ts": args.get("thread_ts"),
+                    "message_ts": ts,
+                }
+            )
+            return {"message_ts": ts}
+
+    def _chat_get_permalink(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"))
+            message = self._find(channel.id, str(args.get("message_ts") or ""))
+            link = f"https://{self._ws.team_domain}.slack.com/archives/{channel.id}/p{message.ts.replace('.', '')}"
+            return {"channel": channel.id, "permalink": link}
+
+    def _conversations_history(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"))
+            metadata = _truthy(args.get("include_all_metadata"))
+            inclusive = _truthy(args.get("inclusive"))
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args.get("latest") or "inf")
+
+            def in_range(ts: float) -> bool:
+                if inclusive:
+                    return oldest <= ts <= latest
+                return oldest < ts < latest or (ts == oldest == 0)
+
+            found = [
+                self._message_json(m, metadata=metadata)
+                for m in reversed(self._messages[channel.id])
+                if in_range(float(m.ts))
+            ]
+            return _page(found, args, 100)
+
+    def _conversations_replies(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"))
+            ts = str(args.get("ts") or "")
+            try:
+                parent = self._find(channel.id, ts)
+            except _ApiError:
+                raise _ApiError("thread_not_found") from None
+            if parent.thread_ts:
+                parent = self._find(channel.id, parent.thread_ts)
+            metadata = _truthy(args.get("include_all_metadata"))
+            thread = [parent, *self._replies.get((channel.id, parent.ts), [])]
+            return _page([self._message_json(m, metadata=metadata) for m in thread], args, 1000)
+
+    def _conversations_info(self, args: JSON) -> JSON:
+        with self._lock:
+            found = self._lookup_channel(str(args.get("channel") or ""))
+            if found is None:
+                raise _ApiError("channel_not_found")
+            channel = self._channels[found]
+            return {
+                "channel": {
+                    "id": channel.id,
+                    "name": channel.name,
+                    "is_channel": not channel.is_im,
+                    "is_im": channel.is_im,
+                    "is_private": False,
+                    "is_member": channel.bot_is_member,
+                    "is_archived": False,
+                }
+            }
+
+    def _conversations_open(self, args: JSON) -> JSON:
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if len(users) != 1 or not _is_id(users[0], "UW"):
+            raise _ApiError("invalid_arguments" if not users else "user_not_found")
+        with self._lock:
+            channel = self._channel_for_post(users[0])
+            return {"channel": {"id": channel.id, "is_im": True, "user": users[0]}}
+
+    def _users_info(self, args: JSON) -> JSON:
+        user_id = str(args.get("user") or "")
+        with self._lock:
+            if user_id in self._users:
+                return {"user": copy.deepcopy(self._users[user_id])}
+        if not _is_id(user_id, "UW"):
+            raise _ApiError("user_not_found")
+        name = username_for(user_id)
+        return {"user": self._user_json(user_id, name=name, real_name=name.replace("_", " ").title())}
+
+    def _check_trigger(self, trigger_id: str, method: str) -> _Trigger:
+        trigger = self._triggers.get(trigger_id)
+        if trigger is None:
+            raise _ApiError("invalid_trigger_id", violation=f"{method}: trigger_id {trigger_id!r} was never issued")
+        if trigger.used:
+            raise _ApiError("exchanged_trigger_id", violation=f"{method}: trigger_id used twice")
+        age = time.monotonic() - trigger.issued
+        if age > self.trigger_ttl:
+            raise _ApiError(
+                "expired_trigger_id",
+                violation=f"{method}: trigger_id used {age:.2f}s after issue (limit {self.trigger_ttl:g}s): too slow",
+            )
+        return trigger
+
+    def _checked_view(self, args: JSON, method: str) -> JSON:
+        view = _decode(args, "view", "invalid_arguments")
+        errors = _check_view(view)
+        if errors:
+            raise _ApiError("invalid_arguments", messages=errors, violation=f"{method}: invalid view: {errors}")
+        return cast(JSON, view)
+
+    def _views_open(self, args: JSON) -> JSON:
+        with self._lock:
+            trigger = self._check_trigger(str(args.get("trigger_id") or ""), "views.open")
+            view = self._checked_view(args, "views.open")
+            trigger.used = True
+            stored = self._store_view(view)
+            self._opened.append(stored["id"])
+            return {"view": copy.deepcopy(stored)}
+
+    def _views_push(self, args: JSON) -> JSON:
+        with self._lock:
+            trigger = self._check_trigger(str(args.get("trigger_id") or ""), "views.push")
+            view = self._checked_view(args, "views.push")
+            open_views = [v for v in self._views if v not in self._closed]
+            if not open_views:
+                raise _ApiError("not_found", violation="views.push: no modal is open to push onto")
+            trigger.used = True
+            return {"view": copy.deepcopy(self._store_view(view, previous_view_id=open_views[-1]))}
+
+    def _views_update(self, args: JSON) -> JSON:
+        with self._lock:
+            view_id = str(args.get("view_id") or "")
+            if not view_id and args.get("external_id"):
+                matches = [v for v, s in self._views.items() if s.get("external_id") == args["external_id"]]
+                view_id = matches[-1] if matches else ""
+            if view_id not in self._views:
+                raise _ApiError("not_found", violation=f"views.update: no view {view_id or args.get('external_id')!r}")
+            if args.get("hash") and args["hash"] != self._views[view_id]["hash"]:
+                raise _ApiError("hash_conflict")
+            view = self._checked_view(args, "views.update")
+            return {"view": copy.deepcopy(self._store_view(view, view_id=view_id))}
+
+    def _store_view(self, view: JSON, *, view_id: str | None = None, previous_view_id: str | None = None) -> JSON:
+        """Store a view the way Slack echoes it back (ids assigned, defaults filled in). Lock held."""
+        old = self._views.get(view_id or "")
+        new_id = view_id or "V" + _random_id(10, upper=True)
+        blocks = copy.deepcopy(view.get("blocks") or [])
+        for block in blocks:
+            block.setdefault("block_id", _random_id(5))
+            for element in _elements(block):
+                element.setdefault("action_id", _random_id(5))
+        previous = old["previous_view_id"] if old else previous_view_id
+        root = old["root_view_id"] if old else (self._views[previous]["root_view_id"] if previous else new_id)
+        stored: JSON = {
+            "id": new_id,
+            "team_id": self.team_id,
+            "type": view.get("type", "modal"),
+            "blocks": blocks,
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+            "title": copy.deepcopy(view.get("title")),
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "close": copy.deepcopy(view.get("close")),
+            "submit": copy.deepcopy(view.get("submit")),
+            "previous_view_id": previous,
+            "root_view_id": root,
+            "app_id": self.app_id,
+            "external_id": view.get("external_id", ""),
+            "app_installed_team_id": self.team_id,
+            "bot_id": self.bot_id,
+        }
+        self._views[new_id] = stored
+        return stored
+
+
+def _is_id(value: str, prefixes: str) -> bool:
+    return len(value) > 2 and value[0] in prefixes and value.isalnum() and value.isupper()
+
+
+def _random_id(length: int, *, upper: bool = False) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    alphabet += "" if upper else "abcdefghijklmnopqrstuvwxyz"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _elements(block: JSON) -> list[JSON]:
+    """The interactive elements of a block (those that carry an action_id)."""
+    kind = block.get("type")
+    found: list[Any] = []
+    if kind == "input":
+        found = [block.get("element")]
+    elif kind == "actions":
+        found = list(block.get("elements") or [])
+    elif kind == "section":
+        found = [block.get("accessory")]
+    return [e for e in found if isinstance(e, dict) and e.get("type") in _ELEMENTS and e.get("type") != "image"]

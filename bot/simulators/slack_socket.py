@@ -51,14 +51,22 @@ class SocketModeServer:
         self._connections: list[ServerConnection] = []
         self._pending: dict[str, _Pending] = {}
         self._send_lock = threading.Lock()
+        self._enabled = True
 
     # ------------------------------------------------------------------ lifecycle
 
+    def enable(self) -> None:
+        """Allow start() again after stop()."""
+        with self._lock:
+            self._enabled = True
+
     def start(self) -> None:
-        """Start listening (idempotent). Raises ImportError when ``websockets`` is not installed."""
+        """Start listening (idempotent). ImportError without ``websockets``; RuntimeError after stop()."""
         with self._lock:
             if self._server is not None:
                 return
+            if not self._enabled:
+                raise RuntimeError("the fake Slack is stopped")
             from websockets.sync.server import serve
 
             self._server = serve(
@@ -69,6 +77,10 @@ class SocketModeServer:
                 compression=None,
                 open_timeout=5,
                 close_timeout=0.5,
+                # Frequent pings (answered by every client) wake up slack_sdk's blocking recv(), so an app's
+                # SocketModeHandler.close() returns in well under a second instead of its 3 s socket timeout.
+                ping_interval=0.5,
+                ping_timeout=10,
                 logger=_WS_LOGGER,
             )
             self._thread = threading.Thread(
@@ -81,6 +93,7 @@ class SocketModeServer:
         with self._lock:
             server, thread = self._server, self._thread
             self._server = self._thread = None
+            self._enabled = False  # an app reconnecting during shutdown must not restart the server
             for pending in self._pending.values():
                 pending.event.set()
         if server is not None:

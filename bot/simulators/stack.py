@@ -1,0 +1,93 @@
+"""The real leadmover app wired to loopback simulators of Slack and Instantly: what the demo and the tests run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.app import build_app
+from bot.http import HttpServer
+from bot.services import Services, build_services
+from bot.settings import Settings
+from bot.simulators.instantly import FakeInstantly
+from bot.simulators.slack import FakeSlack
+
+
+@dataclass(frozen=True)
+class DemoWorkspace:
+    """Ids of the campaigns and lists seeded into the fake Instantly."""
+
+    campaigns: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, str] = field(default_factory=dict)
+
+
+def seed(instantly: FakeInstantly) -> DemoWorkspace:
+    """A small, believable Instantly workspace: two "Acme" campaigns and one "Acme" list among others."""
+    campaigns = {
+        name: instantly.add_campaign(name, leads=leads)
+        for name, leads in (("Acme Q1 outbound", 1250), ("Acme enterprise", 310), ("Globex renewals", 480))
+    }
+    lists = {
+        name: instantly.add_list(name, leads=leads)
+        for name, leads in (("Acme warm leads", 900), ("Initech prospects", 150), ("Trade show 2026", 75))
+    }
+    instantly.add_member("ann@example.com", first="Ann", last="Lee")
+    return DemoWorkspace(campaigns=campaigns, lists=lists)
+
+
+@dataclass
+class LocalStack:
+    slack: FakeSlack
+    instantly: FakeInstantly
+    settings: Settings
+    services: Services
+    server: HttpServer | None
+
+    @property
+    def app_url(self) -> str:
+        assert self.server is not None, "this stack runs in Socket Mode"
+        return f"{self.server.url}/slack/events"
+
+
+def stack_settings(*, slack: FakeSlack, instantly: FakeInstantly, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "slack_bot_token": slack.bot_token,
+        "slack_signing_secret": slack.signing_secret,
+        "slack_app_token": slack.app_token,
+        "slack_api_url": slack.api_url,
+        "instantly_api_key": instantly.api_key,
+        "instantly_api_url": instantly.base_url,
+        "database_url": database_url,
+        "poll_interval_seconds": 0.2,
+        **overrides,
+    }
+    # Explicit values win over the environment, so the host's real tokens never point a demo at real Slack.
+    return Settings.model_validate(values)
+
+
+@contextmanager
+def local_stack(
+    *, database_url: str, socket_mode: bool = False, start_poller: bool = True, **overrides: object
+) -> Iterator[LocalStack]:
+    """Start both simulators, then the real app on them (HTTP on a free loopback port, or Socket Mode)."""
+    with ExitStack() as cleanup:
+        slack = cleanup.enter_context(FakeSlack())
+        instantly = cleanup.enter_context(FakeInstantly())
+        settings = stack_settings(slack=slack, instantly=instantly, database_url=database_url, **overrides)
+        services = build_services(settings)
+        cleanup.callback(services.close)
+        app = build_app(settings, services, socket_mode=socket_mode)
+        server: HttpServer | None = None
+        if socket_mode:
+            handler = SocketModeHandler(app, slack.app_token, web_client=services.slack)
+            handler.connect()  # type: ignore[no-untyped-call]
+            cleanup.callback(handler.close)
+        else:
+            server = HttpServer(app, host="127.0.0.1", port=0).start()
+            cleanup.callback(server.stop)
+        if start_poller:
+            services.poller.start()
+        yield LocalStack(slack=slack, instantly=instantly, settings=settings, services=services, server=server)
