@@ -75,7 +75,7 @@ def _watch(stack: LocalStack, out: Narrator, *, timeout: float = 30.0) -> Messag
 
 
 def _narrate(stack: LocalStack, out: Narrator) -> bool:
-    workspace = seed(stack.instantly)
+    seed(stack.instantly)
     out.step("1. A person asks")
     out.say("#sales · @alice: /leads move")
     response = stack.slack.send_command(stack.app_url, text="move", channel_id=CHANNEL)
@@ -89,11 +89,12 @@ def _narrate(stack: LocalStack, out: Narrator) -> bool:
     destination = _pick(stack, view, ids.DESTINATION, "warm", out)
     values = {ids.SOURCE: source, ids.DESTINATION: destination, ids.LIMIT: "500", ids.OPTIONS: ["check_duplicates"]}
     out.say("@alice sets “At most 500 leads”, ticks “Skip duplicates” and presses Start")
-    bad = stack.slack.submit_view(stack.app_url, view_id=view["id"], values={**values, ids.LIMIT: "0"})
-    out.say("(first, a typo: a limit of 0) → Slack shows under the field:")
+    typo = {**values, ids.CONTACTS: "ann@acme.com, bob@globex"}
+    bad = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=typo)
+    out.say("(first, with a typo in “Only these emails”: bob@globex) → Slack shows under the field:")
     out.block(json.dumps(bad.json().get("errors"), ensure_ascii=False))
     submitted = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
-    out.say(f"(fixed) → accepted in {submitted.elapsed * 1000:.0f} ms; the modal now says:")
+    out.say(f"(typo removed) → accepted in {submitted.elapsed * 1000:.0f} ms; the modal now says:")
     out.block(render_view(submitted.json()["view"]))
 
     out.step("3. In the channel")
@@ -112,7 +113,7 @@ def _narrate(stack: LocalStack, out: Narrator) -> bool:
     [body] = stack.instantly.move_bodies()
     out.block(f"POST /api/v2/leads/move {json.dumps(body, indent=2)}")
     polls = sum(1 for r in stack.instantly.requests if r.path.startswith("/api/v2/background-jobs"))
-    out.say(f"    and {polls} job polls; campaign ids: {', '.join(workspace.campaigns.values())}")
+    out.say(f"    and {polls} polls of GET /api/v2/background-jobs, each covering every unfinished job at once")
     problems = stack.slack.violations + stack.instantly.violations
     for problem in problems:
         out.say(f"CONTRACT VIOLATION: {problem}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from bot.schemas import JobStatus, is_terminal
+from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, JobStatus, is_terminal
 from storage.jobs import Endpoint, JobRecord
 from storage.models import Phase
 
@@ -29,6 +29,18 @@ _STATUS_EMOJI: Final[dict[str, str]] = {
     JobStatus.PAUSED: ":double_vertical_bar:",
 }
 _BAR_CELLS: Final = 20
+
+# What each boolean option of POST /leads/move does, in the words the modal and the messages use.
+OPTION_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "check_duplicates": ("Skip duplicates", "Don't add leads that already exist at the destination"),
+    "check_duplicates_in_campaigns": ("Skip leads in other campaigns", "Check duplicates across all campaigns"),
+    "skip_leads_in_verification": ("Skip leads still in verification", "Leave leads whose email check is running"),
+    "reset_interest_status": ("Reset interest status", "Start the moved leads with a clean interest status"),
+    "ignore_resource_filter_clauses": (
+        "Ignore the source's saved filters",
+        "Take leads regardless of the campaign's or list's lead-finder clauses",
+    ),
+}
 
 
 def escape(text: str) -> str:
@@ -99,13 +111,15 @@ def describe_filters(body: dict[str, Any]) -> str:
     if body.get("search"):
         parts.append(f"matching “{escape(str(body['search']))}”")
     if body.get("filter"):
-        parts.append(f"filter {body['filter']}")
+        parts.append(f"status {LEAD_FILTERS.get(body['filter'], body['filter']).lower()}")
     if body.get("contacts"):
         parts.append(f"{len(body['contacts'])} listed emails")
-    for flag in ("check_duplicates", "check_duplicates_in_campaigns", "skip_leads_in_verification"):
-        if body.get(flag):
-            parts.append(flag.replace("_", " "))
-    return "Options: " + ", ".join(parts) if parts else ""
+    if body.get("esp_code") is not None:
+        parts.append(f"provider {ESP_CODES.get(body['esp_code'], body['esp_code'])}")
+    if body.get("esg_code") is not None:
+        parts.append(f"gateway {ESG_CODES.get(body['esg_code'], body['esg_code'])}")
+    parts.extend(label.lower() for flag, (label, _) in OPTION_LABELS.items() if body.get(flag))
+    return "Filters and options: " + ", ".join(parts) if parts else ""
 
 
 def _outcome_detail(record: JobRecord) -> str:
@@ -174,11 +188,12 @@ def job_list(records: list[JobRecord]) -> tuple[str, Blocks]:
         text = "You have no leadmover jobs yet. Start one with `/leads move`."
         return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     lines = "\n".join(job_line(r) for r in records)
-    text = f"Your {len(records)} most recent jobs:\n{lines}"
+    title = "Your most recent job" if len(records) == 1 else f"Your {len(records)} most recent jobs"
+    text = f"{title}:\n{lines}"
     return text, [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Your {len(records)} most recent jobs*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": lines[:2900]}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Details: `/leads status <job-id>`"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Details: `/leads status &lt;job-id&gt;`"}]},
     ]
 
 
@@ -194,7 +209,7 @@ def usage(command: str, *, problem: str | None = None) -> tuple[str, Blocks]:
         f"`{command} move`: move leads between campaigns and lead lists",
         f"`{command} copy`: copy leads, leaving the originals where they are",
         f"`{command} jobs`: your recent jobs",
-        f"`{command} status <job-id>`: one job in detail",
+        f"`{command} status &lt;job-id&gt;`: one job in detail",
         f"`{command} help`: this help",
     ]
     intro = f"{problem}\n" if problem else ""

@@ -13,24 +13,6 @@ from handlers import ids
 
 View = dict[str, Any]
 
-_OPTION_LABELS = {
-    "check_duplicates": ("Skip duplicates", "Don't add leads that already exist at the destination"),
-    "check_duplicates_in_campaigns": (
-        "Skip leads in other campaigns",
-        "Check duplicates across all campaigns",
-    ),
-    "skip_leads_in_verification": (
-        "Skip leads still in verification",
-        "Leave leads whose email check is running",
-    ),
-    "reset_interest_status": ("Reset interest status", "Start the moved leads with a clean interest status"),
-    "ignore_resource_filter_clauses": (
-        "Ignore the source's saved filters",
-        "Take leads regardless of the campaign's or list's lead-finder clauses",
-    ),
-}
-
-
 def _text(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text, "emoji": True}
 
@@ -149,7 +131,7 @@ def build(*, channel_id: str, copy_leads: bool = False) -> View:
         _input(
             ids.OPTIONS,
             "Options",
-            {"type": "checkboxes", "options": [_option(v, *labels) for v, labels in _OPTION_LABELS.items()]},
+            {"type": "checkboxes", "options": [_option(v, *labels) for v, labels in messages.OPTION_LABELS.items()]},
             optional=True,
         ),
     ]

@@ -383,6 +383,17 @@ class FakeInstantly:
         with self._lock:
             return copy.deepcopy(self._jobs[job_id].public)
 
+    @property
+    def final_status(self) -> str:
+        """How jobs created from now on end."""
+        return self._final_status
+
+    @final_status.setter
+    def final_status(self, status: str) -> None:
+        with self._lock:
+            self._final_status = status
+            self._tolerated_statuses.add(status)
+
     def set_final_status(self, job_id: str, status: str) -> None:
         """Make one job end as `status`; any string goes, since Instantly adds job statuses over time."""
         with self._lock:

@@ -149,7 +149,8 @@ def _render_block(block: Mapping[str, Any]) -> list[str]:
         return [_RULE]
     if kind == "section":
         lines = _text(block.get("text")).splitlines() if block.get("text") else []
-        lines += [f"  {_text(field)}" for field in block.get("fields") or []]
+        for item in block.get("fields") or []:
+            lines += [f"  {line}" for line in _text(item).splitlines()]
         accessory = block.get("accessory")
         if isinstance(accessory, Mapping):
             lines.append(f"  {_element_inline(accessory)}")

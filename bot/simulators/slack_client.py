@@ -284,7 +284,9 @@ def _is_empty(state: JSON) -> bool:
 
 
 def check_submittable(view: Mapping[str, Any], state: Mapping[str, Mapping[str, JSON]]) -> None:
-    """Raise ValueError where the Slack client itself would refuse to submit (required/invalid fields)."""
+    """Raise ValueError for submissions the Slack client cannot produce: an empty required input, or a
+    number input holding something that is not a number. Out-of-range numbers and over-long text are let
+    through on purpose, so tests can exercise the app's own validation."""
     for slot in _slots(view):
         if slot.block.get("type") != "input":
             continue
@@ -293,24 +295,12 @@ def check_submittable(view: Mapping[str, Any], state: Mapping[str, Mapping[str, 
         if _is_empty(value):
             if not slot.block.get("optional", False):
                 raise ValueError(f"Slack would not submit: required field {label!r} is empty")
-            continue
-        element = slot.element
-        if element["type"] == "number_input":
-            _check_number(element, str(value["value"]), label)
-        elif element["type"] == "plain_text_input":
-            text = str(value["value"])
-            if len(text) > int(element.get("max_length", 3000)) or len(text) < int(element.get("min_length", 0)):
-                raise ValueError(f"Slack would not submit: {label!r} length {len(text)} is out of bounds")
-
-
-def _check_number(element: JSON, raw: str, label: str) -> None:
-    try:
-        number = float(raw) if element.get("is_decimal_allowed") else int(raw)
-    except ValueError:
-        raise ValueError(f"Slack would not submit: {label!r} = {raw!r} is not a valid number") from None
-    low, high = element.get("min_value"), element.get("max_value")
-    if (low is not None and number < float(low)) or (high is not None and number > float(high)):
-        raise ValueError(f"Slack would not submit: {label!r} = {raw} is outside [{low}, {high}]")
+        elif slot.element["type"] == "number_input":
+            raw = str(value["value"])
+            try:
+                float(raw) if slot.element.get("is_decimal_allowed") else int(raw)
+            except ValueError:
+                raise ValueError(f"Slack would not submit: {label!r} = {raw!r} is not a valid number") from None
 
 
 def view_submission_payload(
