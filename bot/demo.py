@@ -130,8 +130,13 @@ def run_demo(*, quiet: bool = False, out: TextIO = sys.stdout) -> int:
         with local_stack(database_url=database_url, poll_interval_seconds=0.4) as stack:
             ok = _narrate(stack, narrator)
     narrator.say()
-    narrator.say(textwrap.dedent("""\
+    narrator.say(
+        textwrap.dedent(
+            """\
         Demo complete: the move was announced, its progress shown and its final reply posted in the thread."""
-        if ok else "Demo FAILED: see above."))
+            if ok
+            else "Demo FAILED: see above."
+        )
+    )
     logging.shutdown()
     return 0 if ok else 1

@@ -144,7 +144,10 @@ def final_reply(record: JobRecord) -> tuple[str, Blocks]:
         partial = ""
         if record.moved_leads:
             partial = f" {record.moved_leads:,} leads were {_verb(record, past=True)} before it stopped."
-        text = f"{noun} failed. <@{record.user_id}>, Instantly reports the job failed at {record.progress}%.{partial}{detail}"
+        text = (
+            f"{noun} failed. <@{record.user_id}>, Instantly reports the job failed at {record.progress}%."
+            f"{partial}{detail}"
+        )
     elif status == JobStatus.CANCELLED:
         text = f"{noun} cancelled. <@{record.user_id}>, the job was cancelled in Instantly at {record.progress}%."
     else:

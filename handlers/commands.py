@@ -70,6 +70,8 @@ def _status(record: JobRecord | None, words: list[str], name: str) -> tuple[str,
     if record is not None:
         return messages.job_detail(record)
     if len(words) < 2:
-        return messages.usage(name, problem=f"Say which job: `{name} status &lt;job-id&gt;`. `{name} jobs` lists yours.")
+        return messages.usage(
+            name, problem=f"Say which job: `{name} status &lt;job-id&gt;`. `{name} jobs` lists yours."
+        )
     shown = messages.escape(_arg(words)[:64])
     return messages.usage(name, problem=f"I found no job `{shown}` in this workspace. `{name} jobs` lists yours.")

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot.moves import Endpoint, MoveOrder
@@ -60,7 +60,7 @@ class MoveSubmission(BaseModel):
 
     @field_validator("source", "destination", mode="before")
     @classmethod
-    def _picked(cls, value: object, info: Any) -> Endpoint:
+    def _picked(cls, value: object, info: ValidationInfo) -> Endpoint:
         what = "source" if info.field_name == ids.SOURCE else "destination"
         if value is None:
             raise _fail(f"Choose a {what} campaign or list.")
@@ -150,11 +150,14 @@ class MoveSubmission(BaseModel):
             raise _fail("Pick the person from the suggestions.")
         return user_id
 
-    @model_validator(mode="after")
-    def _distinct(self) -> MoveSubmission:
-        if (self.source.kind, self.source.id) == (self.destination.kind, self.destination.id):
-            raise ValueError(ids.DESTINATION)
-        return self
+    @field_validator("destination")
+    @classmethod
+    def _distinct(cls, destination: Endpoint, info: ValidationInfo) -> Endpoint:
+        # A field validator, not a model one, so this is reported alongside any other bad field.
+        source = info.data.get(ids.SOURCE)
+        if isinstance(source, Endpoint) and (source.kind, source.id) == (destination.kind, destination.id):
+            raise _fail("The destination must differ from the source.")
+        return destination
 
     def to_order(self) -> MoveOrder:
         copy_leads = self.mode == ids.MODE_COPY
@@ -212,13 +215,8 @@ def parse(view: dict[str, Any]) -> MoveOrder | dict[str, str]:
 def _field_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
-        location = error["loc"]
-        if location:
-            block_id = str(location[0])
-            message = error["msg"] if error["type"] == "leadmover" else "This value is not valid."
-        else:  # the model-level check: the destination repeats the source
-            block_id = ids.DESTINATION
-            message = "The destination must differ from the source."
+        block_id = str(error["loc"][0]) if error["loc"] else ids.SOURCE
+        message = error["msg"] if error["type"] == "leadmover" else "This value is not valid."
         errors.setdefault(block_id, message)
     return errors
 

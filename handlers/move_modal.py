@@ -13,6 +13,7 @@ from handlers import ids
 
 View = dict[str, Any]
 
+
 def _text(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text, "emoji": True}
 

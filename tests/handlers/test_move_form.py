@@ -57,7 +57,9 @@ def test_every_field_reaches_the_body() -> None:
             esg_code=_select("all", kind="static_select"),
             options={
                 "type": "checkboxes",
-                "selected_options": [{"value": name, "text": {"type": "plain_text", "text": name}} for name in MOVE_OPTION_FIELDS],
+                "selected_options": [
+                    {"value": name, "text": {"type": "plain_text", "text": name}} for name in MOVE_OPTION_FIELDS
+                ],
             },
         )
     )
