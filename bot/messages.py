@@ -76,8 +76,22 @@ def _what(record: JobRecord) -> str:
     return f"up to {int(limit):,} leads" if limit else "leads"
 
 
-def announcement(record: JobRecord) -> tuple[str, Blocks]:
-    """The message that anchors a job's thread; edited in place as the job progresses."""
+def _channel_note(record: JobRecord, reason: str | None) -> str | None:
+    """Why a job is reported by DM rather than in its channel; None when it is in its channel."""
+    if reason is None and (record.announcement_channel in (None, record.channel_id)):
+        return None
+    why = f" ({reason.replace('_', ' ')})" if reason else ""
+    return (
+        f"I could not post in <#{record.channel_id}>{why}, so I report this job here. "
+        "Invite me with `/invite @leadmover` to get updates in the channel next time."
+    )
+
+
+def announcement(record: JobRecord, *, unreachable_reason: str | None = None) -> tuple[str, Blocks]:
+    """The message that anchors a job's thread; edited in place as the job progresses.
+
+    `unreachable_reason` is Slack's error when the origin channel refused the message and it goes by DM instead.
+    """
     verb = _verb(record)
     line = (
         f"<@{record.user_id}> is {verb} {_what(record)} from {endpoint_phrase(record.source)} "
@@ -99,6 +113,10 @@ def announcement(record: JobRecord) -> tuple[str, Blocks]:
     if filters:
         blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": filters}]})
     text = f"{verb.capitalize()} leads: {status_words(status)} ({record.progress}%). Job {record.instantly_job_id}"
+    note = _channel_note(record, unreachable_reason)
+    if note:
+        blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+        text = f"{note}\n{text}"
     return text, blocks
 
 

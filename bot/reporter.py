@@ -45,16 +45,8 @@ class Reporter:
             if code not in _UNREACHABLE_CHANNEL:
                 raise
             log.info("job %s: cannot post in %s (%s); announcing by DM", record.id, record.channel_id, code)
-            note = (
-                f"I could not post in <#{record.channel_id}> ({code.replace('_', ' ')}), so I will report here. "
-                "Invite me to the channel with `/invite @leadmover` to get updates there next time."
-            )
-            answer = self._slack.chat_postMessage(
-                channel=record.user_id,
-                text=f"{note}\n{text}",
-                blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": note}}, *blocks],
-                metadata=metadata,
-            )
+            text, blocks = messages.announcement(record, unreachable_reason=code)
+            answer = self._slack.chat_postMessage(channel=record.user_id, text=text, blocks=blocks, metadata=metadata)
         return jobs.record_announcement(self._db, job_id=record.id, channel_id=str(answer["channel"]), ts=answer["ts"])
 
     def show_progress(self, record: JobRecord) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from bot.simulators.stack import DemoWorkspace, LocalStack
@@ -181,3 +182,38 @@ def test_a_slow_instantly_picker_answers_in_time_and_says_so(stack: LocalStack, 
     assert answer.elapsed < 3
     labels = [g["label"]["text"] for g in answer.json()["option_groups"]]
     assert labels == ["Lists", "Instantly"]
+
+
+def test_a_channel_closed_to_the_bot_gets_a_dm_that_says_why(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    stack.slack.add_channel("C0PRIVATE", "deals", bot_is_member=False)
+    view = open_modal(stack, channel_id="C0PRIVATE")
+    values = {
+        ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
+        ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
+    }
+    stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
+    assert stack.slack.wait_for(lambda: len(_final_replies(stack, "U0ALICE")) == 1, timeout=15)
+    [dm] = stack.slack.messages("U0ALICE")
+    assert "not in channel" in dm.history[0][0]
+    assert "/invite" in dm.text
+    assert "completed" in _final_replies(stack, "U0ALICE")[0].text
+    assert stack.slack.messages("C0PRIVATE") == []
+
+
+def test_several_running_jobs_are_polled_together(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    for _ in range(3):
+        _submit_move(stack)
+    assert stack.slack.wait_for(lambda: len(_final_replies(stack)) == 3, timeout=20)
+    batches = [r.query["ids"].split(",") for r in stack.instantly.requests if "ids" in r.query]
+    assert max(len(batch) for batch in batches) == 3
+    assert len(stack.slack.messages("C0SALES")) == 3
+
+
+def test_no_secret_reaches_the_database_or_slack(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    _submit_move(stack)
+    assert stack.slack.wait_for(lambda: len(_final_replies(stack)) == 1, timeout=15)
+    database = Path(stack.settings.database_url.removeprefix("sqlite:///")).read_bytes()
+    written = str([(c.method, c.args) for c in stack.slack.calls])
+    for secret in (stack.slack.bot_token, stack.slack.signing_secret, stack.instantly.api_key):
+        assert secret.encode() not in database
+        assert secret not in written.replace(f"'token': '{stack.slack.bot_token}'", "")

@@ -1,0 +1,26 @@
+"""`leadmover demo` runs the whole flow on the simulators and narrates what a person sees."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from bot.demo import run_demo
+
+
+def test_demo_narrates_the_flow_from_command_to_final_reply() -> None:
+    out = io.StringIO()
+    assert run_demo(quiet=True, out=out) == 0
+    transcript = out.getvalue()
+    for expected in (
+        "@alice: /leads move",
+        "Campaigns: Acme Q1 outbound",
+        "Not an email address: bob@globex",
+        "Asking Instantly to start the job",
+        "Move completed.",
+        "Your most recent job",
+        '"to_list_id"',
+        "Demo complete",
+    ):
+        assert expected in transcript, expected
+    assert {int(p) for p in re.findall(r"(\d+)%", transcript)} >= {0, 25, 50, 75, 100}
