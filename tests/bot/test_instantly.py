@@ -115,9 +115,11 @@ def test_a_post_is_never_resent(fake: FakeInstantly, client: InstantlyClient) ->
 def test_a_timed_out_post_surfaces_as_a_timeout(fake: FakeInstantly) -> None:
     request = _move(fake)
     fake.delay[MOVE] = 1.5
-    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url, timeout=0.5) as impatient:
-        with pytest.raises(InstantlyTimeout):
-            impatient.move_leads(request)
+    with (
+        InstantlyClient(api_key=fake.api_key, base_url=fake.base_url, timeout=0.5) as impatient,
+        pytest.raises(InstantlyTimeout),
+    ):
+        impatient.move_leads(request)
 
 
 def test_gets_are_retried_on_5xx_429_and_bad_json(
@@ -135,9 +137,11 @@ def test_gets_are_retried_on_5xx_429_and_bad_json(
 
 
 def test_a_bad_key_is_unauthorized(fake: FakeInstantly) -> None:
-    with InstantlyClient(api_key="wrong-key", base_url=fake.base_url) as wrong:
-        with pytest.raises(InstantlyUnauthorized):
-            wrong.current_workspace()
+    with (
+        InstantlyClient(api_key="wrong-key", base_url=fake.base_url) as wrong,
+        pytest.raises(InstantlyUnauthorized),
+    ):
+        wrong.current_workspace()
 
 
 def test_an_answer_of_the_wrong_shape_is_a_protocol_error(fake: FakeInstantly, client: InstantlyClient) -> None:
