@@ -15,6 +15,7 @@ def test_secrets_are_blanked_in_messages_args_and_tracebacks() -> None:
     logger = logging.getLogger("test.redaction")
     logger.addHandler(handler)
     logger.propagate = False
+    logger.setLevel(logging.INFO)
     try:
         logger.warning("token %s and key instantly-key-123", "xoxb-very-secret")
         try:

@@ -25,9 +25,10 @@ def workspace(stack: LocalStack) -> DemoWorkspace:
 
 
 def open_modal(stack: LocalStack, *, verb: str = "move", channel_id: str = "C0SALES") -> dict[str, Any]:
+    before = len(stack.slack.opened_views())
     response = stack.slack.send_command(stack.app_url, text=verb, channel_id=channel_id)
     assert response.status == 200
-    assert stack.slack.wait_for(lambda: len(stack.slack.opened_views()) > 0, timeout=5)
+    assert stack.slack.wait_for(lambda: len(stack.slack.opened_views()) > before, timeout=5)
     return stack.slack.opened_views()[-1]
 
 
