@@ -15,7 +15,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot import logs
 from bot.app import build_app
 from bot.http import HttpServer
-from bot.services import Services, build_services
+from bot.services import Services, build_services, check_slack_token
 from bot.settings import MissingSettingError, Settings
 from storage import jobs
 from storage.db import Database
@@ -89,7 +89,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    services.poller.start()
+    check_slack_token(services)
+    services.start_loops()
     try:
         if args.command == "poll":
             stop.wait()

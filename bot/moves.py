@@ -6,12 +6,10 @@ Handlers and the poller call these; they know neither Slack's wire format nor th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
-
-from bot import messages
 from bot.instantly import (
     InstantlyAPIError,
     InstantlyClient,
@@ -19,12 +17,14 @@ from bot.instantly import (
     InstantlyForbidden,
     InstantlyNotFound,
     InstantlyPaymentRequired,
+    InstantlyProtocolError,
     InstantlyRateLimited,
+    InstantlyServerError,
     InstantlyTimeout,
+    InstantlyTransportError,
     InstantlyUnauthorized,
 )
-from bot.reporter import Reporter
-from bot.schemas import BackgroundJob, MoveLeadsRequest
+from bot.schemas import BackgroundJob, JobStatus, MoveLeadsRequest
 from storage import jobs
 from storage.db import Database
 from storage.jobs import Endpoint, JobRecord, utcnow
@@ -73,22 +73,41 @@ def explain(exc: InstantlyError) -> str:
     return "Instantly could not be reached."
 
 
+def next_poll_delay(*, base: float, age_seconds: float, moved: bool, status: str) -> float:
+    """Young or moving jobs are polled every `base` seconds; quiet, old and paused ones ever more rarely."""
+    ceiling = max(base, 60.0)
+    if status == JobStatus.PAUSED:
+        return ceiling
+    if moved or age_seconds < 120:
+        return base
+    growth: float = 2.0 ** min(4, int(age_seconds // 300) + 1)
+    return min(ceiling, base * growth)
+
+
 class MoveService:
     def __init__(
         self,
         *,
         db: Database,
         instantly: InstantlyClient,
-        reporter: Reporter,
+        owner: str,
         poll_interval: float,
+        follow_limit: timedelta = timedelta(hours=24),
+        start_lease_seconds: float = 30.0,
+        notify: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._instantly = instantly
-        self._reporter = reporter
+        self._owner = owner
         self._poll_interval = poll_interval
+        self._follow_limit = follow_limit
+        self._start_lease = start_lease_seconds
+        self._notify = notify
+
+    # --- starting --------------------------------------------------------------------------------------------
 
     def start(self, *, order: MoveOrder, requester: Requester) -> JobRecord:
-        """Persist the request, call Instantly once, persist the job id, announce it."""
+        """Persist the request, call Instantly once, persist the job id and queue the announcement."""
         record = jobs.record_request(
             self._db,
             team_id=requester.team_id,
@@ -98,16 +117,29 @@ class MoveService:
             source=order.source,
             destination=order.destination,
             request_body=order.request.to_body(),
+            owner=self._owner,
+            lease_seconds=self._start_lease,
         )
+        return self._send(record, order.request)
+
+    def _send(self, record: JobRecord, request: MoveLeadsRequest) -> JobRecord:
+        record = jobs.mark_start_attempted(self._db, job_id=record.id)
         try:
-            job = self._instantly.move_leads(order.request)
+            job = self._instantly.move_leads(request)
+        except (InstantlyTransportError, InstantlyProtocolError, InstantlyServerError) as exc:
+            # Instantly may have started it anyway: look, never resend blindly.
+            log.warning("job %s: no clear answer to the move (%s); looking for the job", record.id, exc)
+            found = self._find_started(record)
+            if found is not None:
+                return self._attach(record, found)
+            # Still unknown: the lease runs out and recover() looks once more before giving up.
+            return record
         except InstantlyError as exc:
             log.warning("job %s: Instantly did not start the move: %s", record.id, exc)
-            reason = explain(exc)
-            record = jobs.mark_start_failed(self._db, job_id=record.id, error=reason)
-            text, blocks = messages.start_failed(record, reason)
-            self._reporter.tell_requester(record, text, blocks)
-            return record
+            return self._failed(record, explain(exc))
+        return self._attach(record, job)
+
+    def _attach(self, record: JobRecord, job: BackgroundJob) -> JobRecord:
         record = jobs.attach_job(
             self._db,
             job_id=record.id,
@@ -116,38 +148,77 @@ class MoveService:
             progress=round(job.progress),
             next_poll_at=utcnow() + timedelta(seconds=self._poll_interval),
         )
-        try:
-            record = self._reporter.announce(record)
-        except SlackApiError as exc:
-            # The poller announces any running job that has no announcement yet.
-            log.warning("job %s: announcement failed, the poller will retry: %s", record.id, exc)
+        self._notify()
         return record
 
+    def _failed(self, record: JobRecord, reason: str) -> JobRecord:
+        record = jobs.mark_start_failed(self._db, job_id=record.id, error=reason)
+        self._notify()
+        return record
+
+    def recover(self, record: JobRecord) -> JobRecord:
+        """A requested move whose requester died or got no answer: find its job, send it, or say it failed."""
+        if record.start_attempted_at is None:
+            log.info("job %s: the move was saved but never sent; sending it now", record.id)
+            return self._send(record, MoveLeadsRequest.model_validate(record.request_body))
+        found = self._find_started(record)
+        if found is not None:
+            log.info("job %s: found its Instantly job %s after all", record.id, found.id)
+            return self._attach(record, found)
+        return self._failed(
+            record, "Instantly never confirmed it and has no matching job, so nothing was started. Please try again."
+        )
+
+    def _find_started(self, record: JobRecord) -> BackgroundJob | None:
+        """The newest move job Instantly started for this request, if any (Instantly has no idempotency key)."""
+        sent_at = record.start_attempted_at or record.created_at
+        try:
+            candidates = self._instantly.recent_move_jobs(limit=50)
+        except InstantlyError as exc:
+            log.warning("job %s: could not look for its Instantly job: %s", record.id, exc)
+            return None
+        taken = jobs.attached_job_ids(self._db, team_id=record.team_id, instantly_job_ids=[c.id for c in candidates])
+        for job in sorted(candidates, key=lambda j: j.created_at):
+            created = _parse_time(job.created_at)
+            if job.id in taken or created is None or job.entity_id not in (None, record.destination.id):
+                continue
+            if sent_at - timedelta(minutes=2) <= created <= sent_at + timedelta(minutes=10):
+                return job
+        return None
+
+    # --- following -------------------------------------------------------------------------------------------
+
     def follow(self, record: JobRecord, job: BackgroundJob | None) -> JobRecord:
-        """Take in Instantly's view of one job (None: Instantly no longer knows it) and report what changed."""
-        if record.announcement_ts is None:
-            record = self._reporter.announce(record)
+        """Take in Instantly's view of one job (None: Instantly no longer knows it) and queue what changed."""
         if job is None:
-            return self._finish(record, status=record.status or "unknown", error="Instantly no longer knows this job.")
+            return self._finish(
+                record, error="Instantly no longer knows this job (it answered 404), so I stopped following it."
+            )
         progress = round(job.progress)
-        next_poll = utcnow() + timedelta(seconds=self._poll_interval)
         if job.is_terminal:
             moved = job.moved_leads
-            if moved is None and job.status != "cancelled":
+            if moved is None and job.status != JobStatus.CANCELLED:
                 moved = self._counted(job)
             return self._finish(record, status=job.status, progress=progress, moved_leads=moved)
-        changed = job.status != record.status or progress != record.progress
+        age = utcnow() - record.created_at
+        if age > self._follow_limit:
+            hours = self._follow_limit.total_seconds() / 3600
+            error = f"the job was still unfinished after {hours:g} h, so I stopped following it. Check it in Instantly."
+            return self._finish(record, status=job.status, progress=progress, error=error)
+        moved = (job.status, progress) != (record.status, record.progress)
+        delay = next_poll_delay(
+            base=self._poll_interval, age_seconds=age.total_seconds(), moved=moved, status=job.status
+        )
         record = jobs.record_progress(
             self._db,
             job_id=record.id,
             status=job.status,
             progress=progress,
             moved_leads=job.moved_leads,
-            next_poll_at=next_poll,
-            finished=False,
+            next_poll_at=utcnow() + timedelta(seconds=delay),
         )
-        if changed:
-            self._reporter.show_progress(record)
+        if moved:
+            self._notify()
         return record
 
     def _counted(self, job: BackgroundJob) -> int | None:
@@ -161,26 +232,34 @@ class MoveService:
         self,
         record: JobRecord,
         *,
-        status: str,
+        status: str | None = None,
         progress: int | None = None,
         moved_leads: int | None = None,
         error: str | None = None,
     ) -> JobRecord:
-        record = jobs.record_progress(
+        record = jobs.finish(
             self._db,
             job_id=record.id,
-            status=status,
+            status=status or record.status or "unknown",
             progress=record.progress if progress is None else progress,
             moved_leads=moved_leads,
-            next_poll_at=utcnow(),
-            finished=True,
             error=error,
         )
-        self._reporter.show_progress(record)
-        return self._reporter.post_final_reply(record)
+        self._notify()
+        return record
+
+    # --- reading ---------------------------------------------------------------------------------------------
 
     def recent_jobs(self, *, team_id: str, user_id: str, limit: int) -> list[JobRecord]:
         return jobs.recent_for_user(self._db, team_id=team_id, user_id=user_id, limit=limit)
 
     def find_job(self, *, team_id: str, reference: str) -> JobRecord | None:
         return jobs.find(self._db, team_id=team_id, reference=reference) if reference else None
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed

@@ -11,12 +11,10 @@ import socket
 import threading
 import uuid
 
-from slack_sdk.errors import SlackApiError
-
 from bot.instantly import InstantlyClient, InstantlyError, InstantlyNotFound
 from bot.moves import MoveService
 from bot.schemas import BackgroundJob
-from storage import jobs
+from storage import jobs, workspaces
 from storage.db import Database
 from storage.jobs import JobRecord
 
@@ -44,14 +42,28 @@ class Poller:
         self._moves = moves
         self.interval = interval
         self.owner = owner or default_owner()
-        # A lease outlives one tick comfortably, yet a dead replica's jobs move on within a minute.
-        self._lease_seconds = lease_seconds if lease_seconds is not None else max(30.0, interval * 10)
+        # A lease covers one round's work; a dead replica's jobs are free again once it runs out.
+        self._lease_seconds = lease_seconds if lease_seconds is not None else 60.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def tick(self) -> int:
-        """One round: claim what is due, poll it in batches, report changes. Returns how many jobs it looked at."""
-        records = jobs.claim_due(self._db, owner=self.owner, lease_seconds=self._lease_seconds)
+        """One round: recover orphaned requests, poll the due jobs in batches. Returns how many jobs it handled."""
+        try:
+            return self._recover_orphans() + self._poll_due()
+        finally:
+            # Whatever this round could not finish is free for any replica on the next one.
+            jobs.release_leases(self._db, owner=self.owner)
+
+    def _recover_orphans(self) -> int:
+        orphans = jobs.claim_orphans(self._db, owner=self.owner, lease_seconds=self._lease_seconds)
+        for record in orphans:
+            self._moves.recover(record)
+        return len(orphans)
+
+    def _poll_due(self) -> int:
+        paused = workspaces.revoked_teams(self._db)
+        records = jobs.claim_due(self._db, owner=self.owner, lease_seconds=self._lease_seconds, skip_teams=paused)
         if not records:
             return 0
         ids = [r.instantly_job_id for r in records if r.instantly_job_id]
@@ -71,9 +83,9 @@ class Poller:
             if job is None:
                 job = self._lookup_missing(job_id)
             self._moves.follow(record, job)
-        except (InstantlyError, SlackApiError) as exc:
+        except InstantlyError as exc:
             # Leave the job due: the next tick tries again.
-            log.warning("job %s: could not report this round: %s", record.id, exc)
+            log.warning("job %s: could not follow it this round: %s", record.id, exc)
 
     def _lookup_missing(self, job_id: str) -> BackgroundJob | None:
         # Absent from the batch: ask for it alone before deciding Instantly forgot it.
@@ -91,8 +103,7 @@ class Poller:
                 # The loop must outlive any one bad round; the traceback goes to the log, never to Slack.
                 log.exception("poller round failed")
             self._stop.wait(self.interval)
-        released = jobs.release_leases(self._db, owner=self.owner)
-        log.info("poller %s stopped, released %d leases", self.owner, released)
+        log.info("poller %s stopped", self.owner)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="leadmover-poller", daemon=True)

@@ -1,30 +1,59 @@
-"""Every Slack write leadmover makes: announcements, progress edits, final replies and notes to one person.
+"""Turns one outbox row into Slack calls: the announcement, a progress edit, the final reply or a note.
 
-Slack errors never escape: a message that cannot go where it should goes to the requester by DM, with why.
+Every post that may have reached Slack before a crash is looked for first (message metadata carries the job),
+so nothing is posted twice. Slack's errors never escape; each becomes a Delivery the writer acts on.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
-from storage import jobs
+from storage import jobs, outbox
 from storage.db import Database
 from storage.jobs import JobRecord
+from storage.models import NotificationKind, NotificationState
+from storage.outbox import Notification
 
 log = logging.getLogger(__name__)
 
-# Errors that mean the bot cannot write in that channel, so the requester hears it by DM instead.
-_UNREACHABLE_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+# The bot cannot write there, so the requester hears it by DM instead.
+UNREACHABLE_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+# The token no longer works: the workspace's work stops until it does.
+REVOKED: Final = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"})
 
 
-def _error_code(exc: SlackApiError) -> str:
+def error_code(exc: SlackApiError) -> str:
     data: Any = getattr(exc.response, "data", None)
     return str(data.get("error", "unknown_error")) if isinstance(data, dict) else "unknown_error"
+
+
+def retry_after(exc: SlackApiError) -> float:
+    headers: Any = getattr(exc.response, "headers", None) or {}
+    raw = headers.get("Retry-After") or headers.get("retry-after") if hasattr(headers, "get") else None
+    try:
+        return max(1.0, float(raw)) if raw is not None else 30.0
+    except (TypeError, ValueError):
+        return 30.0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What came of one outbox row: sent, wait and try again, or give up."""
+
+    sent: bool
+    retry_in: float = 0.0
+    error: str = ""
+    maybe_sent: bool = False
+
+
+SENT: Final = Delivery(sent=True)
 
 
 class Reporter:
@@ -32,35 +61,96 @@ class Reporter:
         self._slack = slack
         self._db = db
 
-    def announce(self, record: JobRecord) -> JobRecord:
-        """Post the job's anchor message and keep its ts; falls back to a DM if the channel is closed to us."""
+    # --- the outbox ------------------------------------------------------------------------------------------
+
+    def deliver(self, notification: Notification) -> Delivery:
+        """Send one outbox row and record the outcome on the job; SlackApiError escapes for the writer."""
+        record = jobs.get(self._db, job_id=notification.job_id)
+        if record is None:
+            return SENT  # the job was deleted: nothing left to say
+        if notification.kind == NotificationKind.ANNOUNCE:
+            return self._announce(record, notification)
+        if notification.kind == NotificationKind.PROGRESS:
+            return self._edit(record)
+        if notification.kind == NotificationKind.FINAL:
+            return self._final(record, notification)
+        return self._note(record)
+
+    def _announce(self, record: JobRecord, notification: Notification) -> Delivery:
+        if record.announcement_ts is not None:
+            return SENT
+        found = self._posted_before(
+            notification, record, channel=record.channel_id, thread_ts=None, event=messages.METADATA_EVENT_ANNOUNCEMENT
+        )
+        if found is not None:
+            jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1])
+            return SENT
         text, blocks = messages.announcement(record)
         metadata = self._metadata(messages.METADATA_EVENT_ANNOUNCEMENT, record)
+        self._sending(notification)
         try:
             answer = self._slack.chat_postMessage(
                 channel=record.channel_id, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
             )
         except SlackApiError as exc:
-            code = _error_code(exc)
-            if code not in _UNREACHABLE_CHANNEL:
+            code = error_code(exc)
+            if code not in UNREACHABLE_CHANNEL:
                 raise
             log.info("job %s: cannot post in %s (%s); announcing by DM", record.id, record.channel_id, code)
             text, blocks = messages.announcement(record, unreachable_reason=code)
             answer = self._slack.chat_postMessage(channel=record.user_id, text=text, blocks=blocks, metadata=metadata)
-        return jobs.record_announcement(self._db, job_id=record.id, channel_id=str(answer["channel"]), ts=answer["ts"])
+        jobs.record_announcement(self._db, job_id=record.id, channel_id=str(answer["channel"]), ts=str(answer["ts"]))
+        return SENT
 
-    def show_progress(self, record: JobRecord) -> None:
+    def _edit(self, record: JobRecord) -> Delivery:
         if record.announcement_ts is None or record.announcement_channel is None:
-            return
+            return SENT  # no anchor to edit (its announcement failed for good); the final reply stands alone
         text, blocks = messages.announcement(record)
-        self._slack.chat_update(
-            channel=record.announcement_channel, ts=record.announcement_ts, text=text, blocks=blocks
-        )
+        try:
+            self._slack.chat_update(
+                channel=record.announcement_channel, ts=record.announcement_ts, text=text, blocks=blocks
+            )
+        except SlackApiError as exc:
+            if error_code(exc) != "message_not_found":
+                raise
+            self._reanchor(record)
+        return SENT
 
-    def post_final_reply(self, record: JobRecord) -> JobRecord:
-        """Post the single final reply in the job's thread and mark the job done."""
-        text, blocks = messages.final_reply(record)
+    def _reanchor(self, record: JobRecord) -> None:
+        """The announcement is gone (deleted, or too old to edit): say so and carry on in a fresh message."""
+        assert record.announcement_channel is not None
+        text, blocks = messages.announcement(record)
+        note = ":information_source: I could not update the earlier message for this job, so here is its state."
+        log.info("job %s: announcement %s not found; posting a fresh one", record.id, record.announcement_ts)
+        answer = self._slack.chat_postMessage(
+            channel=record.announcement_channel,
+            text=f"{note}\n{text}",
+            blocks=[{"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}, *blocks],
+            metadata=self._metadata(messages.METADATA_EVENT_ANNOUNCEMENT, record),
+        )
+        jobs.record_announcement(self._db, job_id=record.id, channel_id=str(answer["channel"]), ts=str(answer["ts"]))
+
+    def _final(self, record: JobRecord, notification: Notification) -> Delivery:
+        if record.final_reply_ts is not None:
+            return SENT
+        # Without an announcement (Slack refused it for good) the reply stands alone, by DM.
         channel = record.announcement_channel or record.user_id
+        if record.announcement_ts is not None:
+            try:
+                self._edit(record)  # the anchor shows the end state too
+            except SlackApiError as exc:
+                if error_code(exc) in REVOKED or error_code(exc) == "ratelimited":
+                    raise
+                log.info("job %s: final edit of the announcement failed: %s", record.id, error_code(exc))
+            record = jobs.get(self._db, job_id=record.id) or record
+        found = self._posted_before(
+            notification, record, channel=channel, thread_ts=record.announcement_ts, event=messages.METADATA_EVENT_FINAL
+        )
+        if found is not None:
+            jobs.record_final_reply(self._db, job_id=record.id, ts=found[1])
+            return SENT
+        text, blocks = messages.final_reply(record)
+        self._sending(notification)
         answer = self._slack.chat_postMessage(
             channel=channel,
             thread_ts=record.announcement_ts,
@@ -68,14 +158,72 @@ class Reporter:
             blocks=blocks,
             metadata=self._metadata(messages.METADATA_EVENT_FINAL, record),
         )
-        return jobs.record_final_reply(self._db, job_id=record.id, ts=answer["ts"])
+        jobs.record_final_reply(self._db, job_id=record.id, ts=str(answer["ts"]))
+        return SENT
+
+    def _note(self, record: JobRecord) -> Delivery:
+        text, blocks = messages.start_failed(record, record.error or "Instantly did not start it.")
+        self.tell_requester(record, text, blocks)
+        return SENT
+
+    # --- looking before posting again ----------------------------------------------------------------------
+
+    def _sending(self, notification: Notification) -> None:
+        outbox.mark_sending(self._db, notification_id=notification.id)
+
+    def _posted_before(
+        self, notification: Notification, record: JobRecord, *, channel: str, thread_ts: str | None, event: str
+    ) -> tuple[str, str] | None:
+        """(channel, ts) of this job's message if an earlier attempt got it out; only asked after such an attempt."""
+        if notification.state != NotificationState.SENDING or notification.attempted_at is None:
+            return None
+        # A top-level post may have gone to the requester's DM instead of the channel.
+        places = [channel] if thread_ts else [channel, record.user_id]
+        for place in places:
+            found = self._find_message(place, thread_ts, event, record.id, since=notification.attempted_at)
+            if found is not None:
+                log.info("job %s: found its %s already in Slack (%s); not posting again", record.id, event, found[1])
+                return found
+        return None
+
+    def _find_message(
+        self, channel: str, thread_ts: str | None, event: str, job_id: int, *, since: datetime
+    ) -> tuple[str, str] | None:
+        try:
+            if channel.startswith(("U", "W")):
+                channel = str(self._slack.conversations_open(users=channel)["channel"]["id"])
+            if thread_ts:
+                page = self._slack.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+                )
+            else:
+                oldest = f"{since.replace(tzinfo=UTC).timestamp() - 60:.6f}"  # a minute's margin for clock skew
+                page = self._slack.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+                )
+        except SlackApiError as exc:
+            if error_code(exc) in REVOKED or error_code(exc) == "ratelimited":
+                raise
+            # Cannot look (no access, or no such channel): posting is better than losing the message.
+            log.info("could not look for an earlier post in %s: %s", channel, error_code(exc))
+            return None
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == event and payload.get("job_id") == job_id:
+                return channel, str(message["ts"])
+        return None
+
+    # --- direct writes -------------------------------------------------------------------------------------
 
     def tell_requester(self, record: JobRecord, text: str, blocks: messages.Blocks) -> None:
         """A note only the requester sees: ephemeral in the channel, or a DM if that is impossible."""
         try:
             self._slack.chat_postEphemeral(channel=record.channel_id, user=record.user_id, text=text, blocks=blocks)
         except SlackApiError as exc:
-            log.info("job %s: ephemeral failed (%s); sending a DM", record.id, _error_code(exc))
+            if error_code(exc) in REVOKED or error_code(exc) == "ratelimited":
+                raise
+            log.info("job %s: ephemeral failed (%s); sending a DM", record.id, error_code(exc))
             self._slack.chat_postMessage(channel=record.user_id, text=text, blocks=blocks)
 
     def update_view(self, *, view_id: str, view: dict[str, Any]) -> None:
@@ -83,7 +231,7 @@ class Reporter:
         try:
             self._slack.views_update(view_id=view_id, view=view)
         except SlackApiError as exc:
-            log.info("could not update view %s: %s", view_id, _error_code(exc))
+            log.info("could not update view %s: %s", view_id, error_code(exc))
 
     @staticmethod
     def _metadata(event_type: str, record: JobRecord) -> dict[str, Any]:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.instantly import InstantlyClient
 from bot.moves import MoveService
 from bot.pickers import PickerService
-from bot.poller import Poller
+from bot.poller import Poller, default_owner
 from bot.reporter import Reporter
 from bot.settings import Settings
+from bot.writer import SlackWriter
+from storage import workspaces
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,19 +33,26 @@ class Services:
     moves: MoveService
     pickers: PickerService
     poller: Poller
+    writer: SlackWriter
+
+    def start_loops(self) -> None:
+        self.writer.start()
+        self.poller.start()
 
     def close(self) -> None:
         self.poller.stop()
+        self.writer.stop()
         self.pickers.close()
         self.instantly.close()
         self.db.dispose()
 
 
-def build_services(settings: Settings, *, db: Database | None = None) -> Services:
+def build_services(settings: Settings, *, db: Database | None = None, owner: str | None = None) -> Services:
     """Wire every service for one workspace. Callers check the settings their mode needs first."""
     settings.require("slack_bot_token", "instantly_api_key")
     assert settings.slack_bot_token is not None
     assert settings.instantly_api_key is not None
+    owner = owner or default_owner()
     db = db or Database(settings.database_url)
     db.create_schema()
     instantly = InstantlyClient(
@@ -45,9 +60,32 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         base_url=settings.instantly_api_url,
         timeout=settings.instantly_timeout_seconds,
     )
-    slack = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    # Rate limits are the writer's business (it paces and backs off); here only dropped connections are retried.
+    slack = WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+    )
     reporter = Reporter(slack=slack, db=db)
-    moves = MoveService(db=db, instantly=instantly, reporter=reporter, poll_interval=settings.poll_interval_seconds)
+    writer = SlackWriter(db=db, reporter=reporter, owner=owner, lease_seconds=settings.lease_seconds)
+    moves = MoveService(
+        db=db,
+        instantly=instantly,
+        owner=owner,
+        poll_interval=settings.poll_interval_seconds,
+        follow_limit=timedelta(hours=settings.follow_limit_hours),
+        start_lease_seconds=settings.instantly_timeout_seconds + 5,
+        notify=writer.wake,
+    )
+    poller = Poller(
+        db=db,
+        instantly=instantly,
+        moves=moves,
+        interval=settings.poll_interval_seconds,
+        owner=owner,
+        lease_seconds=settings.lease_seconds,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -56,5 +94,18 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         reporter=reporter,
         moves=moves,
         pickers=PickerService(instantly=instantly, timeout=settings.picker_timeout_seconds),
-        poller=Poller(db=db, instantly=instantly, moves=moves, interval=settings.poll_interval_seconds),
+        poller=poller,
+        writer=writer,
     )
+
+
+def check_slack_token(services: Services) -> str | None:
+    """Ask Slack who we are; a working token lifts an earlier revocation. Returns the team id, if Slack answered."""
+    try:
+        team_id = str(services.slack.auth_test()["team_id"])
+    except SlackApiError as exc:
+        log.error("Slack refused the bot token at start-up: %s", exc.response.get("error") if exc.response else exc)
+        return None
+    if workspaces.mark_active(services.db, team_id=team_id):
+        log.info("workspace %s: the Slack token works again; resuming its work", team_id)
+    return team_id

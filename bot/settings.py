@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     poll_interval_seconds: float = Field(default=3.0, gt=0)
     picker_timeout_seconds: float = Field(default=2.0, gt=0)
+    # How long a job or a Slack write stays claimed by one process; a dead replica's work waits this long.
+    lease_seconds: float = Field(default=60.0, gt=0)
+    follow_limit_hours: float = Field(default=24.0, gt=0)
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "instantly_api_key")
     @classmethod

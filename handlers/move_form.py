@@ -16,9 +16,13 @@ from handlers import ids
 _EMAIL: Final = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
-_RESOURCE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Used with fullmatch: `$` would also accept a trailing newline, and that id would reach Instantly.
+_RESOURCE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ENDPOINT_KINDS: Final = {"campaign", "list"}
 MAX_CONTACTS: Final = 1000
+# The modal's max_length for the search box. Checked here too because the search is quoted in the
+# announcement, whose Block Kit text Slack refuses past 3000 characters.
+MAX_SEARCH: Final = 200
 
 
 def _fail(message: str) -> PydanticCustomError:
@@ -36,7 +40,7 @@ def _endpoint(picked: Picked, *, what: str) -> Endpoint:
     kind, _, resource_id = picked.value.partition(":")
     if picked.value == ids.UNAVAILABLE:
         raise _fail(f"Instantly could not be searched when you picked the {what}. Open the list and pick again.")
-    if kind not in _ENDPOINT_KINDS or not _RESOURCE_ID.match(resource_id):
+    if kind not in _ENDPOINT_KINDS or not _RESOURCE_ID.fullmatch(resource_id):
         raise _fail(f"Pick the {what} from the suggestions.")
     return Endpoint(kind=kind, id=resource_id, name=picked.label)
 
@@ -95,6 +99,13 @@ class MoveSubmission(BaseModel):
     def _blank_is_none(cls, value: object) -> object:
         return value.strip() or None if isinstance(value, str) else value
 
+    @field_validator("search")
+    @classmethod
+    def _search(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > MAX_SEARCH:
+            raise _fail(f"Keep the search to {MAX_SEARCH} characters or fewer.")
+        return value
+
     @field_validator("filter")
     @classmethod
     def _filter(cls, value: str | None) -> str | None:
@@ -146,7 +157,7 @@ class MoveSubmission(BaseModel):
         if value is None:
             return None
         kind, _, user_id = value.partition(":")
-        if kind != "member" or not _RESOURCE_ID.match(user_id):
+        if kind != "member" or not _RESOURCE_ID.fullmatch(user_id):
             raise _fail("Pick the person from the suggestions.")
         return user_id
 

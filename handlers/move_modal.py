@@ -169,10 +169,16 @@ def starting_view(order: MoveOrder) -> View:
 
 def result_view(record: JobRecord) -> View:
     """What the modal shows once Instantly has answered."""
+    if record.instantly_job_id is None and record.error is None:
+        text = (
+            ":hourglass_flowing_sand: Instantly is slow to confirm the job. I am checking whether it started "
+            "and will post in the channel once it does, or tell you if it did not."
+        )
+        return _notice("Still starting", text)
     if record.instantly_job_id is None:
         text, _ = messages.start_failed(record, record.error or "Instantly did not start it.")
         return _notice("Not started", f":warning: {text}")
-    where = f"<#{record.announcement_channel}>" if record.announcement_channel else "a message from me"
+    where = f"<#{record.channel_id}>" if record.channel_id.startswith(("C", "G")) else "a message from me"
     text = (
         f":white_check_mark: Instantly started job `{record.instantly_job_id}`. "
         f"Follow its progress in {where}; I will reply in the thread when it ends."

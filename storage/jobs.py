@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
+from storage import outbox
+from storage.clock import utcnow
 from storage.db import Database
-from storage.models import JobRow, Phase
+from storage.models import JobRow, NotificationKind, Phase
 
-
-def utcnow() -> datetime:
-    """Naive UTC, the form both SQLite and PostgreSQL `timestamp` columns give back."""
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["Endpoint", "JobRecord", "utcnow"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class JobRecord:
     progress: int
     moved_leads: int | None
     error: str | None
+    start_attempted_at: datetime | None
     announcement_channel: str | None
     announcement_ts: str | None
     final_reply_ts: str | None
@@ -66,6 +68,7 @@ def _record(row: JobRow) -> JobRecord:
         progress=row.progress,
         moved_leads=row.moved_leads,
         error=row.error,
+        start_attempted_at=row.start_attempted_at,
         announcement_channel=row.announcement_channel,
         announcement_ts=row.announcement_ts,
         final_reply_ts=row.final_reply_ts,
@@ -85,8 +88,13 @@ def record_request(
     source: Endpoint,
     destination: Endpoint,
     request_body: dict[str, Any],
+    owner: str,
+    lease_seconds: float,
 ) -> JobRecord:
-    """Save a move before Instantly hears of it, so a crash in between leaves a trace."""
+    """Save a move before Instantly hears of it, leased to the caller while it asks.
+
+    If the caller dies, the lease runs out and a poller finds the job (see claim_orphans).
+    """
     now = utcnow()
     row = JobRow(
         team_id=team_id,
@@ -103,6 +111,8 @@ def record_request(
         phase=Phase.REQUESTED,
         progress=0,
         next_poll_at=now,
+        lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=lease_seconds),
         created_at=now,
         updated_at=now,
     )
@@ -112,34 +122,67 @@ def record_request(
         return _record(row)
 
 
-def _update(db: Database, job_id: int, **values: Any) -> JobRecord:
+def _change(session: Session, job_id: int, values: dict[str, Any]) -> JobRow:
+    row = session.get(JobRow, job_id)
+    if row is None:
+        raise LookupError(f"no job {job_id}")
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    return row
+
+
+def _update(
+    db: Database, job_id: int, *, notify: str | None = None, detail: str | None = None, **values: Any
+) -> JobRecord:
+    """Change a job and, in the same transaction, queue the Slack write the change calls for."""
     with db.session() as session:
-        row = session.get(JobRow, job_id)
-        if row is None:
-            raise LookupError(f"no job {job_id}")
-        for key, value in values.items():
-            setattr(row, key, value)
-        row.updated_at = utcnow()
+        row = _change(session, job_id, values)
+        if notify is not None:
+            _notify(session, row, notify, detail)
         session.flush()
         return _record(row)
+
+
+def _notify(session: Session, row: JobRow, kind: str, detail: str | None) -> None:
+    channel = row.announcement_channel or row.channel_id
+    outbox.enqueue(session, team_id=row.team_id, job_id=row.id, channel_id=channel, kind=kind, detail=detail)
+
+
+def mark_start_attempted(db: Database, *, job_id: int) -> JobRecord:
+    """Written just before POST /leads/move: from here on, a lost answer means "look before resending"."""
+    return _update(db, job_id, start_attempted_at=utcnow())
 
 
 def attach_job(
     db: Database, *, job_id: int, instantly_job_id: str, status: str, progress: int, next_poll_at: datetime
 ) -> JobRecord:
+    """Instantly started the job: follow it, and queue its announcement."""
     return _update(
         db,
         job_id,
+        notify=NotificationKind.ANNOUNCE,
         phase=Phase.RUNNING,
         instantly_job_id=instantly_job_id,
         status=status,
         progress=progress,
         next_poll_at=next_poll_at,
+        lease_owner=None,
+        lease_expires_at=None,
     )
 
 
 def mark_start_failed(db: Database, *, job_id: int, error: str) -> JobRecord:
-    return _update(db, job_id, phase=Phase.START_FAILED, error=error)
+    """Nothing was started: tell the requester why."""
+    return _update(
+        db,
+        job_id,
+        notify=NotificationKind.NOTE,
+        phase=Phase.START_FAILED,
+        error=error,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
 
 
 def record_announcement(db: Database, *, job_id: int, channel_id: str, ts: str) -> JobRecord:
@@ -147,63 +190,79 @@ def record_announcement(db: Database, *, job_id: int, channel_id: str, ts: str) 
 
 
 def record_progress(
-    db: Database,
-    *,
-    job_id: int,
-    status: str,
-    progress: int,
-    moved_leads: int | None,
-    next_poll_at: datetime,
-    finished: bool,
-    error: str | None = None,
+    db: Database, *, job_id: int, status: str, progress: int, moved_leads: int | None, next_poll_at: datetime
 ) -> JobRecord:
-    values: dict[str, Any] = {
-        "status": status,
-        "progress": progress,
-        "next_poll_at": next_poll_at,
-    }
+    """A running job's newest state; an edit of its announcement is queued when what people see changed."""
+    with db.session() as session:
+        row = _change(session, job_id, {"next_poll_at": next_poll_at, "lease_owner": None, "lease_expires_at": None})
+        if (row.status, row.progress) != (status, progress):
+            row.status, row.progress = status, progress
+            _notify(session, row, NotificationKind.PROGRESS, None)
+        if moved_leads is not None:
+            row.moved_leads = moved_leads
+        session.flush()
+        return _record(row)
+
+
+def finish(
+    db: Database, *, job_id: int, status: str, progress: int, moved_leads: int | None, error: str | None = None
+) -> JobRecord:
+    """Instantly says the job ended (or we stop following it): queue the one final reply."""
+    values: dict[str, Any] = {"status": status, "progress": progress, "finished_at": utcnow(), "error": error}
     if moved_leads is not None:
         values["moved_leads"] = moved_leads
-    if error is not None:
-        values["error"] = error
-    if finished:
-        values["finished_at"] = utcnow()
-    return _update(db, job_id, **values)
+    return _update(
+        db,
+        job_id,
+        notify=NotificationKind.FINAL,
+        phase=Phase.FINISHED,
+        lease_owner=None,
+        lease_expires_at=None,
+        **values,
+    )
 
 
 def record_final_reply(db: Database, *, job_id: int, ts: str) -> JobRecord:
-    return _update(db, job_id, final_reply_ts=ts, phase=Phase.DONE, lease_owner=None, lease_expires_at=None)
+    return _update(db, job_id, final_reply_ts=ts, phase=Phase.DONE)
 
 
-def claim_due(db: Database, *, owner: str, lease_seconds: float, limit: int = 500) -> list[JobRecord]:
-    """Lease the running jobs whose next poll is due and that no live lease holds.
-
-    `FOR UPDATE SKIP LOCKED` lets several pollers share one PostgreSQL database without taking the same job;
-    SQLite ignores it and serialises writers instead.
-    """
+def _claim(db: Database, *, where: Any, owner: str, lease_seconds: float, limit: int) -> list[JobRecord]:
+    # FOR UPDATE SKIP LOCKED lets several pollers share one PostgreSQL database without taking the same job;
+    # on SQLite the transaction takes the write lock up front instead (see storage.db).
     now = utcnow()
+    free = or_(JobRow.lease_expires_at.is_(None), JobRow.lease_expires_at < now)
+    query = select(JobRow).where(where, free).order_by(JobRow.next_poll_at, JobRow.id).limit(limit)
     with db.session() as session:
-        rows = session.scalars(
-            select(JobRow)
-            .where(
-                JobRow.phase == Phase.RUNNING,
-                JobRow.next_poll_at <= now,
-                or_(
-                    JobRow.lease_expires_at.is_(None),
-                    JobRow.lease_expires_at < now,
-                    JobRow.lease_owner == owner,
-                ),
-            )
-            .order_by(JobRow.next_poll_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        expires = now + timedelta(seconds=lease_seconds)
+        rows = session.scalars(query.with_for_update(skip_locked=True)).all()
         for row in rows:
             row.lease_owner = owner
-            row.lease_expires_at = expires
+            row.lease_expires_at = now + timedelta(seconds=lease_seconds)
         session.flush()
         return [_record(row) for row in rows]
+
+
+def claim_due(
+    db: Database, *, owner: str, lease_seconds: float, limit: int = 500, skip_teams: Collection[str] = ()
+) -> list[JobRecord]:
+    """Lease the running jobs whose next poll is due and that no live lease holds."""
+    where = and_(JobRow.phase == Phase.RUNNING, JobRow.next_poll_at <= utcnow())
+    if skip_teams:
+        where = and_(where, JobRow.team_id.not_in(list(skip_teams)))
+    return _claim(db, where=where, owner=owner, lease_seconds=lease_seconds, limit=limit)
+
+
+def claim_orphans(db: Database, *, owner: str, lease_seconds: float, limit: int = 50) -> list[JobRecord]:
+    """Lease requested moves whose requester's lease ran out: its process died or Instantly never answered."""
+    return _claim(db, where=JobRow.phase == Phase.REQUESTED, owner=owner, lease_seconds=lease_seconds, limit=limit)
+
+
+def attached_job_ids(db: Database, *, team_id: str, instantly_job_ids: Collection[str]) -> set[str]:
+    """Which of these Instantly jobs some leadmover job already follows."""
+    query = select(JobRow.instantly_job_id).where(
+        JobRow.team_id == team_id, JobRow.instantly_job_id.in_(list(instantly_job_ids))
+    )
+    with db.session() as session:
+        return {job_id for job_id in session.scalars(query) if job_id is not None}
 
 
 def release_leases(db: Database, *, owner: str) -> int:
@@ -246,9 +305,9 @@ def recent_for_user(db: Database, *, team_id: str, user_id: str, limit: int = 10
         return [_record(row) for row in rows]
 
 
-def unfinished_count(db: Database) -> int:
+def count_in_phase(db: Database, *, phase: str) -> int:
     with db.session() as session:
-        return len(session.scalars(select(JobRow.id).where(JobRow.phase == Phase.RUNNING)).all())
+        return int(session.scalar(select(func.count()).select_from(JobRow).where(JobRow.phase == phase)) or 0)
 
 
 def recent(db: Database, *, limit: int = 20) -> list[JobRecord]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -16,9 +16,10 @@ class Base(DeclarativeBase):
 class Phase:
     """Where a job stands in leadmover's own life cycle (Instantly's status is kept apart)."""
 
-    REQUESTED = "requested"  # saved before Instantly was called
+    REQUESTED = "requested"  # saved before Instantly was called; start_attempted_at says if the POST went out
     START_FAILED = "start_failed"  # Instantly refused it or could not be reached; nothing was started
-    RUNNING = "running"  # Instantly gave a job id: followed until its final reply is posted
+    RUNNING = "running"  # Instantly gave a job id: polled until Instantly says it ended
+    FINISHED = "finished"  # Instantly says it ended; the final reply waits in the outbox
     DONE = "done"  # final reply posted, nothing more to do
 
 
@@ -49,6 +50,7 @@ class JobRow(Base):
     progress: Mapped[int] = mapped_column(Integer, default=0)
     moved_leads: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    start_attempted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     announcement_channel: Mapped[str | None] = mapped_column(String(32), default=None)
     announcement_ts: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -61,3 +63,67 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class NotificationKind:
+    """What an outbox row asks the Slack writer to do; each is rendered from the job's state when it is sent."""
+
+    FINAL = "final"  # the one reply in the job's thread
+    ANNOUNCE = "announce"  # the job's anchor message
+    NOTE = "note"  # a word to the requester alone (a move that did not start)
+    PROGRESS = "progress"  # an edit of the anchor message
+
+
+# Lower goes first: a finished job's reply matters more than the newest percentage of a running one.
+NOTIFICATION_PRIORITY: dict[str, int] = {
+    NotificationKind.FINAL: 0,
+    NotificationKind.ANNOUNCE: 1,
+    NotificationKind.NOTE: 1,
+    NotificationKind.PROGRESS: 3,
+}
+
+
+class NotificationState:
+    PENDING = "pending"
+    SENDING = "sending"  # the call may have reached Slack: look before sending again
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class NotificationRow(Base):
+    """The outbox: every Slack write waits here, so none is lost or repeated across restarts."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_due", "state", "priority", "not_before"),
+        Index("ix_notifications_job", "job_id", "kind", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(32))  # where it lands, for per-channel pacing
+    priority: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default=NotificationState.PENDING)
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(DateTime)
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    sent_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WorkspaceRow(Base):
+    """A Slack workspace's standing: a revoked token stops its work until a working token is seen again."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slack_revoked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    slack_revoked_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -89,5 +89,5 @@ def local_stack(
             server = HttpServer(app, host="127.0.0.1", port=0).start()
             cleanup.callback(server.stop)
         if start_poller:
-            services.poller.start()
+            services.start_loops()
         yield LocalStack(slack=slack, instantly=instantly, settings=settings, services=services, server=server)

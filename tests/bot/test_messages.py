@@ -27,6 +27,7 @@ RECORD = JobRecord(
     progress=40,
     moved_leads=None,
     error=None,
+    start_attempted_at=None,
     announcement_channel="C1",
     announcement_ts="1.1",
     final_reply_ts=None,

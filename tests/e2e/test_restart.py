@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from bot.services import build_services
-from bot.simulators.stack import local_stack, seed
+from bot.simulators.slack import Message
+from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import ids
 from tests.e2e.conftest import open_modal, pick
 
@@ -19,17 +21,22 @@ def test_unfinished_jobs_are_followed_after_a_restart(tmp_path: Path) -> None:
             ids.DESTINATION: pick(stack, view, ids.DESTINATION, "initech", "Initech prospects"),
         }
         stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
-        assert stack.slack.wait_for(lambda: len(stack.slack.messages("C0SALES")) == 1, timeout=5)
-        [announcement] = stack.slack.messages("C0SALES")
-        assert stack.slack.replies("C0SALES", announcement.ts) == []
+        assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 1, timeout=5)
+        # The first process stops here: the job and its announcement wait in the database.
+        time.sleep(0.5)
+        assert stack.slack.messages("C0SALES") == []
 
         # A second process on the same database: it knows the job only from what the first one saved.
         restarted = build_services(stack.settings)
         try:
-            restarted.poller.start()
-            assert stack.slack.wait_for(lambda: len(stack.slack.replies("C0SALES", announcement.ts)) == 1, timeout=15)
+            restarted.start_loops()
+            assert stack.slack.wait_for(lambda: len(_replies(stack)) == 1, timeout=15)
         finally:
             restarted.close()
         assert len(stack.slack.messages("C0SALES")) == 1
         assert len(stack.instantly.move_bodies()) == 1
-        assert "completed" in stack.slack.replies("C0SALES", announcement.ts)[0].text
+        assert "completed" in _replies(stack)[0].text
+
+
+def _replies(stack: LocalStack) -> list[Message]:
+    return [reply for m in stack.slack.messages("C0SALES") for reply in stack.slack.replies("C0SALES", m.ts)]

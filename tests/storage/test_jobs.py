@@ -25,6 +25,8 @@ def _requested(db: Database, *, user: str = "U1", team: str = "T1") -> jobs.JobR
         source=SOURCE,
         destination=DESTINATION,
         request_body={"campaign": "c-1", "to_list_id": "l-2", "copy_leads": False},
+        owner="web-1",
+        lease_seconds=0.1,
     )
 
 
@@ -41,9 +43,8 @@ def test_a_job_goes_from_request_to_done(db: Database) -> None:
     assert record.request_body["to_list_id"] == "l-2"
     record = _running(db, "a" * 24)
     record = jobs.record_announcement(db, job_id=record.id, channel_id="C1", ts="1.0001")
-    record = jobs.record_progress(
-        db, job_id=record.id, status="success", progress=100, moved_leads=42, next_poll_at=utcnow(), finished=True
-    )
+    record = jobs.finish(db, job_id=record.id, status="success", progress=100, moved_leads=42)
+    assert record.phase == Phase.FINISHED
     assert record.finished_at is not None
     assert record.moved_leads == 42
     record = jobs.record_final_reply(db, job_id=record.id, ts="1.0002")
@@ -76,7 +77,6 @@ def test_a_job_not_yet_due_is_not_claimed(db: Database) -> None:
         progress=10,
         moved_leads=None,
         next_poll_at=utcnow() + timedelta(minutes=5),
-        finished=False,
     )
     assert jobs.claim_due(db, owner="p1", lease_seconds=30) == []
 
@@ -110,3 +110,30 @@ def test_recent_and_find_stay_within_the_workspace(db: Database) -> None:
     by_number = jobs.find(db, team_id="T1", reference=str(mine.id))
     assert by_number is not None
     assert by_number.id == mine.id
+
+
+def test_a_requested_move_is_an_orphan_only_once_its_requesters_lease_runs_out(db: Database) -> None:
+    record = jobs.record_request(
+        db,
+        team_id="T1",
+        channel_id="C1",
+        user_id="U1",
+        copy_leads=True,
+        source=SOURCE,
+        destination=DESTINATION,
+        request_body={},
+        owner="web-1",
+        lease_seconds=0.3,
+    )
+    assert jobs.claim_orphans(db, owner="poller", lease_seconds=30) == []
+    time.sleep(0.4)
+    [orphan] = jobs.claim_orphans(db, owner="poller", lease_seconds=30)
+    assert orphan.id == record.id
+    assert orphan.start_attempted_at is None
+    assert jobs.mark_start_attempted(db, job_id=record.id).start_attempted_at is not None
+
+
+def test_attached_job_ids_says_which_instantly_jobs_are_followed(db: Database) -> None:
+    _running(db, "1" * 24, team="T1")
+    assert jobs.attached_job_ids(db, team_id="T1", instantly_job_ids=["1" * 24, "2" * 24]) == {"1" * 24}
+    assert jobs.attached_job_ids(db, team_id="T2", instantly_job_ids=["1" * 24]) == set()

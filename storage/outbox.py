@@ -1,0 +1,205 @@
+"""The outbox of Slack writes: enqueued with the job change that causes them, claimed under a lease, never lost.
+
+A row names what to send (kind) for which job; the text is rendered from the job when it is sent, so a pending
+progress edit always shows the newest state and several changes coalesce into one write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import NOTIFICATION_PRIORITY, NotificationKind, NotificationRow, NotificationState
+
+_ONCE_ONLY = frozenset({NotificationKind.ANNOUNCE, NotificationKind.FINAL, NotificationKind.NOTE})
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    team_id: str
+    job_id: int
+    kind: str
+    channel_id: str
+    state: str  # SENDING here means an earlier attempt may have reached Slack
+    attempts: int
+    detail: str | None
+    attempted_at: datetime | None
+
+
+def _notification(row: NotificationRow) -> Notification:
+    return Notification(
+        id=row.id,
+        team_id=row.team_id,
+        job_id=row.job_id,
+        kind=row.kind,
+        channel_id=row.channel_id,
+        state=row.state,
+        attempts=row.attempts,
+        detail=row.detail,
+        attempted_at=row.attempted_at,
+    )
+
+
+def enqueue(
+    session: Session, *, team_id: str, job_id: int, channel_id: str, kind: str, detail: str | None = None
+) -> bool:
+    """Add a write in the caller's transaction; False when an equivalent one already waits (or was sent once)."""
+    existing = select(NotificationRow.id).where(NotificationRow.job_id == job_id, NotificationRow.kind == kind)
+    if kind in _ONCE_ONLY:
+        existing = existing.where(NotificationRow.state != NotificationState.FAILED)
+    else:
+        existing = existing.where(NotificationRow.state == NotificationState.PENDING)
+    if session.scalars(existing.limit(1)).first() is not None:
+        return False
+    now = utcnow()
+    session.add(
+        NotificationRow(
+            team_id=team_id,
+            job_id=job_id,
+            kind=kind,
+            channel_id=channel_id,
+            priority=NOTIFICATION_PRIORITY[kind],
+            state=NotificationState.PENDING,
+            detail=detail,
+            attempts=0,
+            not_before=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return True
+
+
+def claim_due(
+    db: Database,
+    *,
+    owner: str,
+    lease_seconds: float,
+    limit: int = 100,
+    skip_teams: Collection[str] = (),
+    skip_channels: Collection[str] = (),
+    skip_kinds: Collection[str] = (),
+) -> list[Notification]:
+    """Lease the writes that are due, most urgent first; an expired lease on a write in flight is taken over.
+
+    The skip_* filters leave out what the caller's rate limits would not let it send now.
+    """
+    now = utcnow()
+    waiting = (NotificationState.PENDING, NotificationState.SENDING)
+    announcement = aliased(NotificationRow)
+    # An edit or a thread reply needs its anchor: it waits while the job's announcement is still on its way.
+    anchor_pending = (
+        select(announcement.id)
+        .where(
+            announcement.job_id == NotificationRow.job_id,
+            announcement.kind == NotificationKind.ANNOUNCE,
+            announcement.state.in_(waiting),
+        )
+        .exists()
+    )
+    query = (
+        select(NotificationRow)
+        .where(
+            NotificationRow.state.in_(waiting),
+            NotificationRow.not_before <= now,
+            or_(NotificationRow.lease_expires_at.is_(None), NotificationRow.lease_expires_at < now),
+            or_(NotificationRow.kind.in_((NotificationKind.ANNOUNCE, NotificationKind.NOTE)), ~anchor_pending),
+        )
+        .order_by(NotificationRow.priority, NotificationRow.not_before, NotificationRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if skip_teams:
+        query = query.where(NotificationRow.team_id.not_in(list(skip_teams)))
+    if skip_channels:  # post spacing: edits are paced per workspace, not per channel
+        query = query.where(
+            or_(
+                NotificationRow.kind == NotificationKind.PROGRESS,
+                NotificationRow.channel_id.not_in(list(skip_channels)),
+            )
+        )
+    if skip_kinds:
+        query = query.where(NotificationRow.kind.not_in(list(skip_kinds)))
+    with db.session() as session:
+        rows = session.scalars(query).all()
+        for row in rows:
+            row.lease_owner = owner
+            row.lease_expires_at = now + timedelta(seconds=lease_seconds)
+        return [_notification(row) for row in rows]
+
+
+def _set(db: Database, notification_id: int, **values: object) -> None:
+    with db.session() as session:
+        session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id == notification_id)
+            .values(updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def mark_sending(db: Database, *, notification_id: int) -> None:
+    """Written just before the Slack call, so a crash during it is known to have maybe reached Slack."""
+    with db.session() as session:
+        row = session.get(NotificationRow, notification_id)
+        if row is not None:
+            row.state = NotificationState.SENDING
+            row.attempted_at = utcnow()
+            row.attempts += 1
+            row.updated_at = utcnow()
+
+
+def mark_sent(db: Database, *, notification_id: int, ts: str | None) -> None:
+    _set(db, notification_id, state=NotificationState.SENT, sent_ts=ts, lease_owner=None, lease_expires_at=None)
+
+
+def retry_later(db: Database, *, notification_id: int, delay: float, error: str, maybe_sent: bool = False) -> None:
+    """Try again after `delay` seconds. `maybe_sent`: the call's fate is unknown, so look before sending again."""
+    _set(
+        db,
+        notification_id,
+        state=NotificationState.SENDING if maybe_sent else NotificationState.PENDING,
+        not_before=utcnow() + timedelta(seconds=delay),
+        error=error[:500],
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+
+
+def defer(db: Database, *, notification_id: int, delay: float) -> None:
+    """Not an error: a rate limit says not yet."""
+    _set(db, notification_id, not_before=utcnow() + timedelta(seconds=delay), lease_owner=None, lease_expires_at=None)
+
+
+def mark_failed(db: Database, *, notification_id: int, error: str) -> None:
+    _set(
+        db, notification_id, state=NotificationState.FAILED, error=error[:500], lease_owner=None, lease_expires_at=None
+    )
+
+
+def release_leases(db: Database, *, owner: str) -> int:
+    with db.session() as session:
+        result = session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def waiting(db: Database) -> int:
+    """How many writes are not yet sent or given up."""
+    with db.session() as session:
+        states = (NotificationState.PENDING, NotificationState.SENDING)
+        count = session.scalar(
+            select(func.count()).select_from(NotificationRow).where(NotificationRow.state.in_(states))
+        )
+        return int(count or 0)

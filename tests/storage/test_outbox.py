@@ -1,0 +1,108 @@
+"""The outbox: writes queued with the job change that causes them, coalesced, ordered, leased, never lost."""
+
+from __future__ import annotations
+
+import time
+
+from storage import jobs, outbox, workspaces
+from storage.db import Database
+from storage.jobs import Endpoint, JobRecord, utcnow
+from storage.models import NotificationKind, NotificationState
+
+
+def _running(db: Database, instantly_id: str, *, channel: str = "C1", team: str = "T1") -> JobRecord:
+    record = jobs.record_request(
+        db,
+        team_id=team,
+        channel_id=channel,
+        user_id="U1",
+        copy_leads=False,
+        source=Endpoint("campaign", "c", "C"),
+        destination=Endpoint("list", "l", "L"),
+        request_body={},
+        owner="web",
+        lease_seconds=30,
+    )
+    return jobs.attach_job(
+        db, job_id=record.id, instantly_job_id=instantly_id, status="pending", progress=0, next_poll_at=utcnow()
+    )
+
+
+def _progress(db: Database, record: JobRecord, percent: int) -> None:
+    jobs.record_progress(
+        db, job_id=record.id, status="in-progress", progress=percent, moved_leads=None, next_poll_at=utcnow()
+    )
+
+
+def test_attaching_a_job_queues_its_announcement_once(db: Database) -> None:
+    record = _running(db, "a" * 24)
+    [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    assert (announce.kind, announce.job_id, announce.channel_id) == (NotificationKind.ANNOUNCE, record.id, "C1")
+    with db.session() as session:
+        assert not outbox.enqueue(session, team_id="T1", job_id=record.id, channel_id="C1", kind="announce")
+
+
+def test_edits_wait_for_the_announcement_and_coalesce(db: Database) -> None:
+    record = _running(db, "b" * 24)
+    for percent in (10, 20, 30):
+        _progress(db, record, percent)
+    [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    assert announce.kind == NotificationKind.ANNOUNCE
+    outbox.mark_sending(db, notification_id=announce.id)
+    outbox.mark_sent(db, notification_id=announce.id, ts="1.1")
+    [edit] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    assert edit.kind == NotificationKind.PROGRESS
+
+
+def test_final_replies_go_before_announcements_and_edits(db: Database) -> None:
+    first = _running(db, "c" * 24)
+    [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    outbox.mark_sent(db, notification_id=announce.id, ts="1.1")
+    _progress(db, first, 50)
+    _running(db, "d" * 24)
+    jobs.finish(db, job_id=first.id, status="success", progress=100, moved_leads=3)
+    kinds = [n.kind for n in outbox.claim_due(db, owner="w1", lease_seconds=30)]
+    assert kinds == [NotificationKind.FINAL, NotificationKind.ANNOUNCE, NotificationKind.PROGRESS]
+
+
+def test_a_write_in_flight_is_taken_over_as_maybe_sent_when_its_lease_runs_out(db: Database) -> None:
+    _running(db, "e" * 24)
+    [announce] = outbox.claim_due(db, owner="w1", lease_seconds=0.2)
+    outbox.mark_sending(db, notification_id=announce.id)
+    assert outbox.claim_due(db, owner="w2", lease_seconds=30) == []
+    time.sleep(0.3)
+    [again] = outbox.claim_due(db, owner="w2", lease_seconds=30)
+    assert again.id == announce.id
+    assert again.state == NotificationState.SENDING
+    assert again.attempts == 1
+    assert again.attempted_at is not None
+
+
+def test_retry_later_and_defer_hold_a_write_back(db: Database) -> None:
+    _running(db, "f" * 24)
+    [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    outbox.retry_later(db, notification_id=announce.id, delay=0.3, error="slack: internal_error")
+    assert outbox.claim_due(db, owner="w1", lease_seconds=30) == []
+    time.sleep(0.35)
+    [again] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    outbox.defer(db, notification_id=again.id, delay=60)
+    assert outbox.claim_due(db, owner="w1", lease_seconds=30) == []
+    assert outbox.waiting(db) == 1
+
+
+def test_skips_leave_out_busy_channels_paused_teams_and_kinds(db: Database) -> None:
+    _running(db, "1" * 24, channel="C1", team="T1")
+    _running(db, "2" * 24, channel="C2", team="T2")
+    assert [n.channel_id for n in outbox.claim_due(db, owner="a", lease_seconds=30, skip_channels={"C1"})] == ["C2"]
+    outbox.release_leases(db, owner="a")
+    assert [n.team_id for n in outbox.claim_due(db, owner="b", lease_seconds=30, skip_teams={"T2"})] == ["T1"]
+    outbox.release_leases(db, owner="b")
+    assert outbox.claim_due(db, owner="c", lease_seconds=30, skip_kinds={NotificationKind.ANNOUNCE}) == []
+
+
+def test_a_revoked_workspace_is_noted_once_and_lifted_by_a_working_token(db: Database) -> None:
+    assert workspaces.mark_revoked(db, team_id="T1", reason="token_revoked")
+    assert not workspaces.mark_revoked(db, team_id="T1", reason="token_revoked")
+    assert workspaces.revoked_teams(db) == {"T1"}
+    assert workspaces.mark_active(db, team_id="T1")
+    assert workspaces.revoked_teams(db) == set()
