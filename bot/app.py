@@ -26,6 +26,7 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
         client=services.slack,  # carries the bot token
         request_verification_enabled=not socket_mode,
         process_before_response=False,
+        listener_executor=services.listener_executor,
         logger=logging.getLogger("leadmover.bolt"),
     )
     app.error(_log_unhandled)

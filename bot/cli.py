@@ -107,7 +107,9 @@ def _serve_http(settings: Settings, services: Services, *, host: str, port: int,
     server = HttpServer(build_app(settings, services), host=host, port=port).start()
     print(f"leadmover: serving Slack on {server.url}/slack/events", file=sys.stderr, flush=True)
     stop.wait()
-    server.stop()
+    # SIGTERM: finish the requests in flight, then (in _run) the work they started, within about 10 s.
+    if not server.stop(grace=4.0):
+        print("leadmover: some requests were still running at shutdown", file=sys.stderr, flush=True)
 
 
 def _serve_socket(settings: Settings, services: Services, *, stop: threading.Event) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import BaseWSGIServer, create_server
+from waitress.wasyncore import close_all
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -19,13 +20,30 @@ HEALTH_PATH = "/healthz"
 
 
 class SlackWsgi:
-    """Routes the two public paths; /healthz turns 200 only once `ready` is set."""
+    """Routes the two public paths; /healthz turns 200 only once `ready` is set. Counts requests in flight."""
 
     def __init__(self, app: App) -> None:
         self._bolt = SlackRequestHandler(app, path=EVENTS_PATH)
         self.ready = threading.Event()
+        self._in_flight = 0
+        self._idle = threading.Condition()
+
+    def wait_idle(self, *, timeout: float) -> bool:
+        """Wait until no request is being handled; False if some still were after `timeout` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        with self._idle:
+            self._in_flight += 1
+        try:
+            return self._route(environ, start_response)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _route(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             ok = self.ready.is_set()
@@ -47,10 +65,10 @@ class HttpServer:
     def __init__(self, app: App, *, host: str, port: int, threads: int = 8) -> None:
         self.wsgi = SlackWsgi(app)
         server = create_server(self.wsgi, host=host, port=port, threads=threads, ident="leadmover")
-        # One bound address gives a single-socket server, which knows the port it got.
-        self._server = cast(BaseWSGIServer, server)
-        assert self._server.socket is not None
-        self.port: int = int(self._server.socket.getsockname()[1])
+        assert isinstance(server, BaseWSGIServer)  # one bound address gives a single-socket server
+        # waitress's loop internals (trigger, map, task dispatcher) are untyped in its stubs.
+        self._server: Any = server
+        self.port: int = int(server.socket.getsockname()[1]) if server.socket is not None else port
         self.url = f"http://{host}:{self.port}"
         self._thread: threading.Thread | None = None
 
@@ -65,8 +83,24 @@ class HttpServer:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, *, grace: float = 5.0) -> bool:
+        """Stop accepting, let requests in flight finish (up to `grace` seconds), then close. True if all did."""
         self.wsgi.ready.clear()
-        self._server.close()
+        # The listening socket belongs to the server's loop thread: close it there.
+        closed = threading.Event()
+
+        def stop_listening() -> None:
+            self._server.accepting = False
+            self._server.del_channel()
+            self._server.socket.close()
+            closed.set()
+
+        self._server.trigger.pull_trigger(stop_listening)
+        closed.wait(1.0)
+        finished = self.wsgi.wait_idle(timeout=grace)
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=1.0)
+        # Waking the loop after emptying its map ends run().
+        self._server.trigger.pull_trigger(lambda: close_all(self._server._map))
         if self._thread is not None:
             self._thread.join(5)
+        return finished

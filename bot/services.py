@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +19,7 @@ from bot.poller import Poller, default_owner
 from bot.reporter import Reporter
 from bot.settings import Settings
 from bot.writer import SlackWriter
-from storage import workspaces
+from storage import jobs, outbox, workspaces
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -34,14 +36,26 @@ class Services:
     pickers: PickerService
     poller: Poller
     writer: SlackWriter
+    owner: str
+    # Bolt runs what a listener does after its ack here, so shutdown can let that work finish.
+    listener_executor: ThreadPoolExecutor
 
     def start_loops(self) -> None:
         self.writer.start()
         self.poller.start()
 
-    def close(self) -> None:
+    def close(self, *, grace: float = 4.0) -> None:
+        """Let listener work in flight finish (up to `grace` seconds), stop the loops, release every lease."""
+        finishing = threading.Thread(target=self.listener_executor.shutdown, kwargs={"wait": True}, daemon=True)
+        finishing.start()
+        finishing.join(grace)
+        if finishing.is_alive():
+            log.warning("shutting down with listener work still running; its jobs will be recovered")
         self.poller.stop()
         self.writer.stop()
+        released = jobs.release_leases(self.db, owner=self.owner) + outbox.release_leases(self.db, owner=self.owner)
+        if released:
+            log.info("released %d leases", released)
         self.pickers.close()
         self.instantly.close()
         self.db.dispose()
@@ -96,6 +110,8 @@ def build_services(settings: Settings, *, db: Database | None = None, owner: str
         pickers=PickerService(instantly=instantly, timeout=settings.picker_timeout_seconds),
         poller=poller,
         writer=writer,
+        owner=owner,
+        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="leadmover-listener"),
     )
 
 

@@ -1,13 +1,7 @@
-"""`leadmover serve --http` as a real process: /healthz, signed commands, the poller inside, a clean SIGTERM."""
+"""`leadmover serve --http` as a real process: /healthz, signed commands, graceful SIGTERM."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,14 +10,11 @@ import pytest
 
 from bot.simulators.instantly import FakeInstantly
 from bot.simulators.slack import FakeSlack
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from bot.simulators.stack import seed
+from handlers import ids
+from storage.db import Database
+from storage.models import JobRow, Phase
+from tests.e2e.processes import AppProcess, app_env
 
 
 @pytest.fixture
@@ -32,58 +23,58 @@ def fakes() -> Iterator[tuple[FakeSlack, FakeInstantly]]:
         yield slack, instantly
 
 
-def _env(slack: FakeSlack, instantly: FakeInstantly, database: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": slack.signing_secret,
-        "SLACK_API_URL": slack.api_url,
-        "INSTANTLY_API_KEY": instantly.api_key,
-        "INSTANTLY_API_URL": instantly.base_url,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "POLL_INTERVAL_SECONDS": "0.2",
-        "LOG_LEVEL": "debug",
-    }
-
-
-def test_serve_http_answers_health_commands_and_stops_on_sigterm(
+def test_serve_http_answers_health_and_signed_commands_only(
     fakes: tuple[FakeSlack, FakeInstantly], tmp_path: Path
 ) -> None:
     slack, instantly = fakes
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
-            env=_env(slack, instantly, tmp_path / "serve.db"),
-            cwd=tmp_path,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"/healthz never answered 200:\n{log.read_text()}")
-        app_url = f"http://127.0.0.1:{port}/slack/events"
-        response = slack.send_command(app_url, text="move")
-        assert response.status == 200
+    env = app_env(slack=slack, instantly=instantly, database_url=f"sqlite:///{tmp_path / 'serve.db'}", log_level="DEBUG")
+    with AppProcess(env=env, log_path=tmp_path / "serve.log") as app:
+        app.wait_healthy()
+        assert slack.send_command(app.app_url, text="move").status == 200
         assert slack.wait_for(lambda: len(slack.opened_views()) == 1, timeout=5)
-        unsigned = httpx.post(app_url, content="command=%2Fleads&text=jobs", timeout=5)
-        assert unsigned.status_code == 401
-        assert httpx.get(f"http://127.0.0.1:{port}/nope", timeout=5).status_code == 404
-    finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=10)
-    output_text = log.read_text()
-    assert code == 0, output_text
-    assert "Traceback" not in output_text
+        assert httpx.post(app.app_url, content="command=%2Fleads&text=jobs", timeout=5).status_code == 401
+        assert httpx.get(app.app_url.replace("/slack/events", "/nope"), timeout=5).status_code == 404
+        code, seconds = app.terminate()
+        output = app.log()
+    assert code == 0, output
+    assert seconds < 10
+    assert "Traceback" not in output
     for secret in (slack.bot_token, slack.signing_secret, instantly.api_key):
-        assert secret not in output_text
+        assert secret not in output
     assert slack.violations == []
+
+
+def test_sigterm_finishes_work_in_flight_releases_leases_and_exits_in_time(
+    fakes: tuple[FakeSlack, FakeInstantly], tmp_path: Path
+) -> None:
+    slack, instantly = fakes
+    seed(instantly)
+    database_url = f"sqlite:///{tmp_path / 'graceful.db'}"
+    env = app_env(slack=slack, instantly=instantly, database_url=database_url)
+    instantly.delay["/api/v2/leads/move"] = 2.5
+    with AppProcess(env=env, log_path=tmp_path / "graceful.log") as app:
+        app.wait_healthy()
+        slack.send_command(app.app_url, text="move")
+        assert slack.wait_for(lambda: len(slack.opened_views()) == 1, timeout=5)
+        view = slack.opened_views()[0]
+        source = slack.load_options(app.app_url, view_id=view["id"], action_id=ids.SOURCE, value="globex").json()
+        destination = slack.load_options(app.app_url, view_id=view["id"], action_id=ids.DESTINATION, value="trade")
+        values = {
+            ids.SOURCE: source["option_groups"][0]["options"][0],
+            ids.DESTINATION: destination.json()["option_groups"][0]["options"][0],
+        }
+        submitted = slack.submit_view(app.app_url, view_id=view["id"], values=values)
+        assert submitted.status == 200
+        assert slack.wait_for(lambda: bool(instantly.move_bodies()), timeout=3), "the move should reach Instantly"
+        code, seconds = app.terminate()
+        output = app.log()
+    assert code == 0, output
+    assert seconds < 10, output
+    database = Database(database_url)
+    with database.session() as session:
+        [job] = session.query(JobRow).all()
+        assert job.phase == Phase.RUNNING, "the move in flight should have finished and been saved"
+        assert job.instantly_job_id is not None
+        assert job.lease_owner is None
+    database.dispose()
+    assert "started job" in str(slack.view(view["id"])), "the modal should show the outcome"
