@@ -124,4 +124,5 @@ def check_slack_token(services: Services) -> str | None:
         return None
     if workspaces.mark_active(services.db, team_id=team_id):
         log.info("workspace %s: the Slack token works again; resuming its work", team_id)
+        outbox.resume_team(services.db, team_id=team_id)
     return team_id

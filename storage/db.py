@@ -9,8 +9,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import Base
-
 
 def _normalise_url(url: str) -> str:
     # Hosted PostgreSQL URLs often say postgres:// or postgresql://; we ship the psycopg 3 driver.
@@ -38,7 +36,11 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Create or upgrade the schema to the newest migration; safe when several processes start at once."""
+        # Imported here: storage.migrate builds Database objects of its own, and only this method needs Alembic.
+        from storage import migrate
+
+        migrate.upgrade(self)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

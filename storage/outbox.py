@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.models import NOTIFICATION_PRIORITY, NotificationKind, NotificationRow, NotificationState
 
 _ONCE_ONLY = frozenset({NotificationKind.ANNOUNCE, NotificationKind.FINAL, NotificationKind.NOTE})
+_WAITING = (NotificationState.PENDING, NotificationState.SENDING)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,6 @@ def claim_due(
     The skip_* filters leave out what the caller's rate limits would not let it send now.
     """
     now = utcnow()
-    waiting = (NotificationState.PENDING, NotificationState.SENDING)
     announcement = aliased(NotificationRow)
     # An edit or a thread reply needs its anchor: it waits while the job's announcement is still on its way.
     anchor_pending = (
@@ -100,14 +100,14 @@ def claim_due(
         .where(
             announcement.job_id == NotificationRow.job_id,
             announcement.kind == NotificationKind.ANNOUNCE,
-            announcement.state.in_(waiting),
+            announcement.state.in_(_WAITING),
         )
         .exists()
     )
     query = (
         select(NotificationRow)
         .where(
-            NotificationRow.state.in_(waiting),
+            NotificationRow.state.in_(_WAITING),
             NotificationRow.not_before <= now,
             or_(NotificationRow.lease_expires_at.is_(None), NotificationRow.lease_expires_at < now),
             or_(NotificationRow.kind.in_((NotificationKind.ANNOUNCE, NotificationKind.NOTE)), ~anchor_pending),
@@ -182,6 +182,17 @@ def mark_failed(db: Database, *, notification_id: int, error: str) -> None:
     _set(
         db, notification_id, state=NotificationState.FAILED, error=error[:500], lease_owner=None, lease_expires_at=None
     )
+
+
+def resume_team(db: Database, *, team_id: str) -> None:
+    """A workspace's token works again: its held-back writes are due now."""
+    with db.session() as session:
+        session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.team_id == team_id, NotificationRow.state.in_(_WAITING))
+            .values(not_before=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def release_leases(db: Database, *, owner: str) -> int:

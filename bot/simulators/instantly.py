@@ -383,6 +383,16 @@ class FakeInstantly:
         with self._lock:
             return copy.deepcopy(self._jobs[job_id].public)
 
+    def job_ids(self) -> list[str]:
+        """Every job's id, oldest first."""
+        with self._lock:
+            return list(self._jobs)
+
+    def forget_job(self, job_id: str) -> None:
+        """Drop a job, as Instantly does when it purges old ones: it then answers 404 for it."""
+        with self._lock:
+            del self._jobs[job_id]
+
     @property
     def final_status(self) -> str:
         """How jobs created from now on end."""

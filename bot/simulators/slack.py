@@ -568,6 +568,11 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).extend([(error, retry_after)] * times)
 
+    def clear_failures(self, method: str) -> None:
+        """Forget the failures still queued for ``method`` (the fault is over)."""
+        with self._lock:
+            self._failures.pop(method, None)
+
     def issue_trigger_id(self) -> str:
         """A fresh trigger_id, valid once for ``trigger_ttl`` seconds (as Slack puts into interactions)."""
         trigger_id = f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**9)}.{secrets.token_hex(16)}"

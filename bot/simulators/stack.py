@@ -70,7 +70,7 @@ def stack_settings(*, slack: FakeSlack, instantly: FakeInstantly, database_url: 
 
 @contextmanager
 def local_stack(
-    *, database_url: str, socket_mode: bool = False, start_poller: bool = True, **overrides: object
+    *, database_url: str, socket_mode: bool = False, start_loops: bool = True, **overrides: object
 ) -> Iterator[LocalStack]:
     """Start both simulators, then the real app on them (HTTP on a free loopback port, or Socket Mode)."""
     with ExitStack() as cleanup:
@@ -88,6 +88,6 @@ def local_stack(
         else:
             server = HttpServer(app, host="127.0.0.1", port=0).start()
             cleanup.callback(server.stop)
-        if start_poller:
+        if start_loops:
             services.start_loops()
         yield LocalStack(slack=slack, instantly=instantly, settings=settings, services=services, server=server)

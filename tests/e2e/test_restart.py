@@ -13,7 +13,7 @@ from tests.e2e.conftest import open_modal, pick
 
 
 def test_unfinished_jobs_are_followed_after_a_restart(tmp_path: Path) -> None:
-    with local_stack(database_url=f"sqlite:///{tmp_path / 'restart.db'}", start_poller=False) as stack:
+    with local_stack(database_url=f"sqlite:///{tmp_path / 'restart.db'}", start_loops=False) as stack:
         seed(stack.instantly)
         view = open_modal(stack)
         values = {

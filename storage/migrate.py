@@ -1,0 +1,228 @@
+"""Brings a database to the newest schema revision (Alembic), safely when several replicas start at once.
+
+`python -m storage.migrate revision -m MESSAGE` writes the next revision for a developer to review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext, RevisionStep
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+from storage.models import Base
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+SCRIPT_LOCATION = Path(__file__).with_name("migrations")
+# The schema Base.metadata.create_all made before leadmover had migrations: such a database is adopted at it.
+BASELINE_REVISION = "0001"
+# Any constant shared by every leadmover process will do; this one spells "leadmove" in ASCII.
+_ADVISORY_LOCK_KEY = 0x6C6561646D6F7665
+# Alembic installs its `context` and `op` proxies process-wide, so migrations within one process take turns.
+_IN_PROCESS = threading.RLock()
+
+
+class SchemaAdoptionError(RuntimeError):
+    """The database has some of leadmover's tables but no recorded revision, and does not match the baseline."""
+
+
+def _new_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    return config
+
+
+@functools.cache
+def _config() -> Config:
+    return _new_config()
+
+
+@functools.cache
+def _script() -> ScriptDirectory:
+    # Reading the revision files once per process keeps create_schema cheap: tests call it for every database.
+    return ScriptDirectory.from_config(_config())
+
+
+def head_revision() -> str:
+    head = _script().get_current_head()  # raises on several heads: a merge revision is missing
+    if head is None:
+        raise RuntimeError(f"no migrations found in {SCRIPT_LOCATION}")
+    return head
+
+
+def current_revision(db: Database) -> str | None:
+    """The revision recorded in the database; None when it has none (empty, or made by create_all)."""
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def context_options(*, dialect: str) -> dict[str, Any]:
+    """The migration context's options, shared by upgrades here and by env.py (autogenerate)."""
+    return {
+        "target_metadata": Base.metadata,
+        # SQLite cannot ALTER most things: autogenerate must write batch operations, which rebuild the table.
+        "render_as_batch": dialect == "sqlite",
+    }
+
+
+def upgrade(db: Database) -> None:
+    """Apply the pending revisions in one transaction, under a lock that makes concurrent starts wait their turn."""
+    foreign_keys_off = _sqlite_foreign_keys_off if db.is_sqlite else _unchanged
+    # On SQLite the engine begins with BEGIN IMMEDIATE: the file's write lock serialises migrators.
+    with db.engine.connect() as connection, foreign_keys_off(connection), connection.begin():
+        if connection.dialect.name == "postgresql":
+            # Released at commit, so the next replica sees the finished schema and has nothing left to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+        with _IN_PROCESS:
+            _migrate(connection, target="head", adopt=True)
+        if db.is_sqlite:
+            _check_foreign_keys(connection)
+
+
+def _migrate(connection: Connection, *, target: str, adopt: bool) -> None:
+    script = _script()
+    stamp = BASELINE_REVISION if adopt and _is_unversioned_legacy(connection) else None
+    if stamp is not None:
+        log.info("adopting a database created before migrations at revision %s", stamp)
+
+    def steps(heads: Any, _context: MigrationContext) -> list[RevisionStep]:
+        # The step list alembic.command.upgrade builds, from the cached scripts instead of re-reading them.
+        pending = script._upgrade_revs(target, heads)
+        if pending:
+            log.info("applying %d schema migration(s) up to %s", len(pending), target)
+        return pending
+
+    with EnvironmentContext(_config(), script, fn=steps, destination_rev=target) as environment:
+        environment.configure(connection=connection, **context_options(dialect=connection.dialect.name))
+        if stamp is not None:
+            environment.get_context().stamp(script, stamp)
+        environment.run_migrations()
+
+
+def _is_unversioned_legacy(connection: Connection) -> bool:
+    """True for a database that create_all made at the baseline; raises if it has only part of that schema."""
+    if MigrationContext.configure(connection).get_current_revision() is not None:
+        return False
+    inspector = inspect(connection)
+    present = set(inspector.get_table_names())
+    if not present:
+        return False  # the usual case, and a cheap one: no need to work out the baseline
+    baseline = _baseline_columns()
+    if not present & baseline.keys():
+        return False  # an empty database (or someone else's tables): the revisions create ours
+    problems = [f"table {name} is missing" for name in sorted(baseline.keys() - present)]
+    for name in sorted(baseline.keys() & present):
+        columns = {column["name"] for column in inspector.get_columns(name)}
+        problems += [f"{name}.{column} is missing" for column in sorted(baseline[name] - columns)]
+    if problems:
+        raise SchemaAdoptionError(
+            "the database has leadmover tables but no migration revision, and they differ from revision "
+            f"{BASELINE_REVISION}: " + "; ".join(problems)
+        )
+    return True
+
+
+@functools.cache
+def _baseline_columns() -> dict[str, frozenset[str]]:
+    # The baseline schema, read from the baseline revision itself (applied to a throwaway in-memory database), so
+    # the adoption check never drifts from what that revision creates.
+    from storage.db import Database
+
+    scratch = Database("sqlite://")
+    try:
+        with scratch.engine.connect() as connection, connection.begin(), _IN_PROCESS:
+            _migrate(connection, target=BASELINE_REVISION, adopt=False)
+            inspector = inspect(connection)
+            return {
+                name: frozenset(column["name"] for column in inspector.get_columns(name))
+                for name in inspector.get_table_names()
+                if name != "alembic_version"
+            }
+    finally:
+        scratch.dispose()
+
+
+@contextmanager
+def _unchanged(_connection: Connection) -> Iterator[None]:
+    yield
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    # A batch migration rebuilds a table by copying it and dropping the original; with foreign keys on, dropping
+    # jobs would cascade-delete every notification. SQLite ignores this pragma inside a transaction, hence the
+    # driver-level call before SQLAlchemy begins one.
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=OFF")
+    finally:
+        cursor.close()
+    try:
+        yield
+    finally:
+        # The pool must never hand out a connection without foreign keys: a fresh one gets the engine's pragmas.
+        connection.invalidate()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+
+
+def new_revision(*, message: str, url: str | None = None) -> list[Path]:
+    """Write the next revision: what storage.models has that a database at head lacks. Review before committing."""
+    from storage.db import Database
+
+    head = _script().get_current_head()
+    rev_id = f"{int(head) + 1:04d}" if head is not None and head.isdigit() else None
+    with tempfile.TemporaryDirectory() as scratch:
+        # By default compare with a scratch SQLite database at head; --url compares with a real one (left unchanged
+        # apart from pending migrations).
+        db = Database(url or f"sqlite:///{Path(scratch) / 'head.db'}")
+        try:
+            upgrade(db)
+            config = _new_config()
+            with db.engine.connect() as connection:
+                config.attributes["connection"] = connection
+                written = command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
+        finally:
+            db.dispose()
+    scripts = written if isinstance(written, list) else [written]
+    return [Path(s.path) for s in scripts if isinstance(s, Script)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m storage.migrate", description="Developer tools for migrations.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    revision = commands.add_parser("revision", help="autogenerate the next revision from storage/models.py")
+    revision.add_argument("-m", "--message", required=True, help="what the revision changes, e.g. 'add jobs.note'")
+    revision.add_argument("--url", help="compare with this database instead of a scratch SQLite one")
+    args = parser.parse_args(argv)
+    for path in new_revision(message=args.message, url=args.url):
+        print(f"wrote {path}: review it, then run ruff format and the migration tests")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
