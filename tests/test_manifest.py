@@ -40,5 +40,8 @@ def test_manifest_declares_the_command_interactivity_scopes_and_socket_mode(mani
     interactivity = manifest["settings"]["interactivity"]
     assert interactivity["is_enabled"] is True
     assert interactivity["message_menu_options_url"].endswith("/slack/events")
-    assert {"commands", "chat:write", "chat:write.public"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "chat:write.public", "im:write"} <= scopes
+    # conversations.history / conversations.replies, used to recognise a message posted just before a crash
+    assert {"channels:history", "groups:history", "im:history", "mpim:history"} <= scopes
     assert manifest["settings"]["socket_mode_enabled"] is True

@@ -128,6 +128,7 @@ def test_gets_are_retried_on_5xx_429_and_bad_json(
     fake.fail_next("GET", "/api/v2/campaigns", status=500, message="oops")
     fake.fail_next("GET", "/api/v2/campaigns", status=429, message="slow down", retry_after=7)
     assert client.list_campaigns().items == []
+    assert 0 <= sleeps[0] <= 1, "without Retry-After the first back-off is jittered within a second"
     assert sleeps[1] == 7
     fake.fail_next("GET", "/api/v2/campaigns", status=200, body="{not json")
     assert client.list_campaigns().items == []
