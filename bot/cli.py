@@ -17,7 +17,7 @@ from bot.app import build_app
 from bot.http import HttpServer
 from bot.services import Services, build_services, check_slack_token
 from bot.settings import MissingSettingError, Settings
-from storage import jobs
+from storage import jobs, migrate
 from storage.db import Database
 
 
@@ -64,9 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
-        Database(settings.database_url).create_schema()
-        print("leadmover: the database schema is up to date")
-        return 0
+        return _migrate(settings)
     if args.command == "jobs":
         db = Database(settings.database_url)
         db.create_schema()
@@ -100,6 +98,19 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             _serve_socket(settings, services, stop=stop)
     finally:
         services.close()
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    db = Database(settings.database_url)
+    try:
+        before = migrate.current_revision(db)
+        db.create_schema()
+        after = migrate.current_revision(db)
+    finally:
+        db.dispose()
+    change = "up to date" if before == after else f"upgraded from {before or 'no revision'}"
+    print(f"leadmover: database at revision {after} ({change})")
     return 0
 
 

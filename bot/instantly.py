@@ -5,6 +5,7 @@ Every failure is an InstantlyError:
     InstantlyError
     ├── InstantlyTransportError      the request never got an answer (network, timeout)
     │   └── InstantlyTimeout
+    ├── InstantlyBudgetExhausted     leadmover's own request budget had no room in time: nothing was sent
     ├── InstantlyProtocolError       an answer we cannot read (not JSON, not the documented shape)
     └── InstantlyAPIError            Instantly answered {statusCode, error, message}
         ├── InstantlyBadRequest          400
@@ -32,6 +33,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from bot import __version__
+from bot.budget import Priority, RequestBudget
 from bot.schemas import (
     BackgroundJob,
     Campaign,
@@ -59,6 +61,10 @@ class InstantlyTransportError(InstantlyError):
 
 
 class InstantlyTimeout(InstantlyTransportError):
+    pass
+
+
+class InstantlyBudgetExhausted(InstantlyError):
     pass
 
 
@@ -148,9 +154,11 @@ class InstantlyClient:
         max_attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self._max_attempts = max_attempts
         self._sleep = sleep
+        self.budget = budget
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers={
@@ -176,7 +184,9 @@ class InstantlyClient:
 
     def move_leads(self, request: MoveLeadsRequest, *, timeout: float | None = None) -> BackgroundJob:
         """Start a move (or copy) job. Sent once: a timeout surfaces as InstantlyTimeout, never a resend."""
-        body = self._send("POST", "leads/move", json_body=request.to_body(), timeout=timeout)
+        body = self._send(
+            "POST", "leads/move", json_body=request.to_body(), timeout=timeout, priority=Priority.INTERACTIVE
+        )
         return self._parse(BackgroundJob, body)
 
     # --- background jobs ---------------------------------------------------------------------------------
@@ -256,9 +266,10 @@ class InstantlyClient:
     def _get(self, path: str, params: Mapping[str, str], *, timeout: float | None = None) -> Any:
         # A time-boxed call (a picker) gets one try: a person is waiting for it.
         attempts = 1 if timeout is not None else self._max_attempts
+        priority = Priority.INTERACTIVE if timeout is not None else Priority.BACKGROUND
         for attempt in range(1, attempts + 1):
             try:
-                return self._send("GET", path, params=params, timeout=timeout)
+                return self._send("GET", path, params=params, timeout=timeout, priority=priority)
             except (
                 InstantlyTransportError,
                 InstantlyProtocolError,
@@ -287,10 +298,14 @@ class InstantlyClient:
         params: Mapping[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
         timeout: float | None = None,
+        priority: Priority = Priority.BACKGROUND,
     ) -> Any:
         extra: dict[str, Any] = (
             {} if timeout is None else {"timeout": httpx.Timeout(timeout, connect=min(timeout, 5.0))}
         )
+        wait = timeout if timeout is not None else 30.0
+        if self.budget is not None and not self.budget.acquire(priority=priority, timeout=wait):
+            raise InstantlyBudgetExhausted(f"{method} /{path}: no room in the request budget within {wait:.0f}s")
         try:
             response = self._http.request(method, path, params=params, json=json_body, **extra)
         except httpx.TimeoutException as exc:
@@ -298,7 +313,10 @@ class InstantlyClient:
         except httpx.HTTPError as exc:
             raise InstantlyTransportError(f"{method} /{path} failed: {exc.__class__.__name__}") from exc
         if response.status_code >= 400:
-            raise _api_error(response)
+            error = _api_error(response)
+            if isinstance(error, InstantlyRateLimited) and self.budget is not None:
+                self.budget.slow_down(seconds=max(60.0, error.retry_after or 0.0))
+            raise error
         try:
             return response.json()
         except json.JSONDecodeError as exc:

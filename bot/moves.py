@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.instantly import (
     InstantlyAPIError,
+    InstantlyBudgetExhausted,
     InstantlyClient,
     InstantlyError,
     InstantlyForbidden,
@@ -68,6 +69,8 @@ def explain(exc: InstantlyError) -> str:
         return "Instantly is rate limiting this workspace right now. Try again in a minute."
     if isinstance(exc, InstantlyTimeout):
         return "Instantly did not answer in time."
+    if isinstance(exc, InstantlyBudgetExhausted):
+        return "leadmover is holding back to stay within Instantly's rate limits. Try again in a minute."
     if isinstance(exc, InstantlyAPIError):
         return f"Instantly refused it: “{exc.message}”."
     return "Instantly could not be reached."

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
+from bot.budget import RequestBudget
 from bot.instantly import InstantlyClient
 from bot.moves import MoveService
 from bot.pickers import PickerService
@@ -73,6 +74,7 @@ def build_services(settings: Settings, *, db: Database | None = None, owner: str
         api_key=settings.instantly_api_key.get_secret_value(),
         base_url=settings.instantly_api_url,
         timeout=settings.instantly_timeout_seconds,
+        budget=RequestBudget(percent=settings.instantly_budget_percent),
     )
     # Rate limits are the writer's business (it paces and backs off); here only dropped connections are retried.
     slack = WebClient(

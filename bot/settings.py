@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     instantly_api_key: SecretStr | None = None
     instantly_api_url: str = "https://api.instantly.ai/api/v2"
     instantly_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The share of Instantly's per-workspace limits (100/s, 6,000/min) one leadmover process may use.
+    instantly_budget_percent: float = Field(default=10.0, gt=0, le=100)
 
     database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'leadmover.db'}")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.budget import RequestBudget
 from bot.instantly import (
     USER_AGENT,
     InstantlyBadRequest,
@@ -149,3 +150,14 @@ def test_an_answer_of_the_wrong_shape_is_a_protocol_error(fake: FakeInstantly, c
     fake.fail_next("GET", "/api/v2/workspaces/current", status=200, body='{"unexpected": true}', times=3)
     with pytest.raises(InstantlyProtocolError):
         client.current_workspace()
+
+
+def test_every_request_spends_the_budget_and_a_429_halves_it(fake: FakeInstantly) -> None:
+    budget = RequestBudget(percent=10)
+    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url, budget=budget, sleep=lambda _: None) as client:
+        client.list_campaigns()
+        client.move_leads(_move(fake))
+        assert budget.granted == 2
+        fake.fail_next("GET", "/api/v2/campaigns", status=429, message="slow down")
+        client.list_campaigns()
+        assert budget.limits == [(1.0, 5), (60.0, 300)]

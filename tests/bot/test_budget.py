@@ -1,0 +1,70 @@
+"""The Instantly request budget: exact windows, people before polling, and a 429 halves it for a while."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.budget import Priority, RequestBudget
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def time_() -> FakeTime:
+    return FakeTime()
+
+
+def _budget(time_: FakeTime, percent: float = 10) -> RequestBudget:
+    return RequestBudget(percent=percent, clock=time_.clock, sleep=time_.sleep)
+
+
+def test_ten_percent_is_ten_a_second_and_six_hundred_a_minute(time_: FakeTime) -> None:
+    assert _budget(time_).limits == [(1.0, 10), (60.0, 600)]
+
+
+def test_no_window_ever_holds_more_than_its_share(time_: FakeTime) -> None:
+    budget = _budget(time_)
+    stamps: list[float] = []
+    for _ in range(1500):
+        assert budget.acquire(priority=Priority.INTERACTIVE)
+        stamps.append(time_.now)
+    for i, start in enumerate(stamps):
+        assert sum(1 for t in stamps[i : i + 20] if t < start + 1.0) <= 10
+        assert sum(1 for t in stamps[i : i + 700] if t < start + 60.0) <= 600
+    assert budget.peak_per_second == 10
+    assert budget.peak_per_minute == 600
+
+
+def test_polling_leaves_a_reserve_for_people(time_: FakeTime) -> None:
+    budget = _budget(time_)
+    background = 0
+    while budget.acquire(priority=Priority.BACKGROUND, timeout=0):
+        background += 1
+    assert background == 8
+    assert budget.acquire(priority=Priority.INTERACTIVE, timeout=0)
+    assert budget.acquire(priority=Priority.INTERACTIVE, timeout=0)
+    assert not budget.acquire(priority=Priority.INTERACTIVE, timeout=0)
+
+
+def test_a_429_halves_the_budget_for_a_while(time_: FakeTime) -> None:
+    budget = _budget(time_)
+    budget.slow_down(seconds=60)
+    assert budget.limits == [(1.0, 5), (60.0, 300)]
+    time_.now += 61
+    assert budget.limits == [(1.0, 10), (60.0, 600)]
+
+
+def test_a_full_budget_times_out_instead_of_sending(time_: FakeTime) -> None:
+    budget = _budget(time_, percent=1)
+    assert budget.acquire(priority=Priority.INTERACTIVE, timeout=0)
+    assert not budget.acquire(priority=Priority.INTERACTIVE, timeout=0.5)
+    assert budget.acquire(priority=Priority.INTERACTIVE, timeout=2)
