@@ -54,9 +54,11 @@ class Services:
             log.warning("shutting down with listener work still running; its jobs will be recovered")
         self.poller.stop()
         self.writer.stop()
-        released = jobs.release_leases(self.db, owner=self.owner) + outbox.release_leases(self.db, owner=self.owner)
-        if released:
+        try:
+            released = jobs.release_leases(self.db, owner=self.owner) + outbox.release_leases(self.db, owner=self.owner)
             log.info("released %d leases", released)
+        except Exception:
+            log.exception("could not release leases at shutdown; they will expire")
         self.pickers.close()
         self.instantly.close()
         self.db.dispose()

@@ -161,7 +161,10 @@ class SlackWriter:
                 log.exception("Slack writer round failed")
             self._wake.wait(self._idle)
             self._wake.clear()
-        outbox.release_leases(self._db, owner=self._owner)
+        try:
+            outbox.release_leases(self._db, owner=self._owner)
+        except Exception:
+            log.exception("could not release the writer's leases; they will expire")
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="leadmover-writer", daemon=True)

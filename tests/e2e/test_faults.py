@@ -154,9 +154,12 @@ def test_a_revoked_token_stops_the_workspace_logs_once_and_resumes(
         stack.slack.fail_next("chat.postMessage", "token_revoked", times=1000)
         submit(stack)
         assert stack.slack.wait_for(lambda: bool(workspaces.revoked_teams(stack.services.db)), timeout=10)
+        stack.slack.wait_for(lambda: False, timeout=0.5)  # a round already under way may finish
         calls = len(stack.slack.calls_to("chat.postMessage"))
+        polls = sum(r.path.startswith("/api/v2/background-jobs") for r in stack.instantly.requests)
         stack.slack.wait_for(lambda: False, timeout=1.0)
         assert len(stack.slack.calls_to("chat.postMessage")) == calls, "a revoked workspace's writes must stop"
+        assert sum(r.path.startswith("/api/v2/background-jobs") for r in stack.instantly.requests) == polls
         assert sum("refused workspace" in r.getMessage() for r in caplog.records) == 1
         stack.slack.clear_failures("chat.postMessage")
         stack.services.close()
@@ -167,3 +170,19 @@ def test_a_revoked_token_stops_the_workspace_logs_once_and_resumes(
             assert stack.slack.wait_for(lambda: len(replies(stack)) == 1, timeout=20)
         finally:
             restarted.close()
+
+
+# --- leadmover itself ----------------------------------------------------------------------------------------
+
+
+def test_a_failing_listener_answers_in_words_without_a_traceback(tmp_path: Path) -> None:
+    with running(tmp_path) as stack:
+        with stack.services.db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE notifications")
+            connection.exec_driver_sql("DROP TABLE jobs")
+        response = stack.slack.send_command(stack.app_url, text="jobs")
+        assert response.status == 200
+        answer = response.json()
+        assert answer["response_type"] == "ephemeral"
+        assert "hit a problem" in answer["text"]
+        assert "Traceback" not in response.body
