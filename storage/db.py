@@ -18,6 +18,9 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+_READ_ONLY = "leadmover_read_only"
+
+
 class Database:
     """One engine per process; sessions are short and every write commits at once."""
 
@@ -44,8 +47,18 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A transaction that may write; committed when the block ends."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction. On SQLite it does not wait for the write lock, so an ack never queues behind
+        the poller."""
+        with self._sessions() as session:
+            session.connection(execution_options={_READ_ONLY: True})
+            yield session
+            session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -64,4 +77,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin_immediate(connection: Any) -> None:
     # SQLite has no SELECT ... FOR UPDATE: taking the write lock up front makes a read-then-claim atomic.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

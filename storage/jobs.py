@@ -261,7 +261,7 @@ def attached_job_ids(db: Database, *, team_id: str, instantly_job_ids: Collectio
     query = select(JobRow.instantly_job_id).where(
         JobRow.team_id == team_id, JobRow.instantly_job_id.in_(list(instantly_job_ids))
     )
-    with db.session() as session:
+    with db.reading() as session:
         return {job_id for job_id in session.scalars(query) if job_id is not None}
 
 
@@ -277,7 +277,7 @@ def release_leases(db: Database, *, owner: str) -> int:
 
 
 def get(db: Database, *, job_id: int) -> JobRecord | None:
-    with db.session() as session:
+    with db.reading() as session:
         row = session.get(JobRow, job_id)
         return _record(row) if row is not None else None
 
@@ -287,7 +287,7 @@ def find(db: Database, *, team_id: str, reference: str) -> JobRecord | None:
     condition = JobRow.instantly_job_id == reference
     if reference.isdigit() and len(reference) < 10:
         condition = or_(condition, JobRow.id == int(reference))
-    with db.session() as session:
+    with db.reading() as session:
         row = session.scalars(
             select(JobRow).where(and_(JobRow.team_id == team_id, condition)).order_by(JobRow.id.desc()).limit(1)
         ).first()
@@ -295,7 +295,7 @@ def find(db: Database, *, team_id: str, reference: str) -> JobRecord | None:
 
 
 def recent_for_user(db: Database, *, team_id: str, user_id: str, limit: int = 10) -> list[JobRecord]:
-    with db.session() as session:
+    with db.reading() as session:
         rows = session.scalars(
             select(JobRow)
             .where(JobRow.team_id == team_id, JobRow.user_id == user_id)
@@ -306,11 +306,11 @@ def recent_for_user(db: Database, *, team_id: str, user_id: str, limit: int = 10
 
 
 def count_in_phase(db: Database, *, phase: str) -> int:
-    with db.session() as session:
+    with db.reading() as session:
         return int(session.scalar(select(func.count()).select_from(JobRow).where(JobRow.phase == phase)) or 0)
 
 
 def recent(db: Database, *, limit: int = 20) -> list[JobRecord]:
-    with db.session() as session:
+    with db.reading() as session:
         rows = session.scalars(select(JobRow).order_by(JobRow.id.desc()).limit(limit)).all()
         return [_record(row) for row in rows]

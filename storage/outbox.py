@@ -208,7 +208,7 @@ def release_leases(db: Database, *, owner: str) -> int:
 
 def waiting(db: Database) -> int:
     """How many writes are not yet sent or given up."""
-    with db.session() as session:
+    with db.reading() as session:
         states = (NotificationState.PENDING, NotificationState.SENDING)
         count = session.scalar(
             select(func.count()).select_from(NotificationRow).where(NotificationRow.state.in_(states))

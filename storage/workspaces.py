@@ -39,5 +39,5 @@ def mark_active(db: Database, *, team_id: str) -> bool:
 
 
 def revoked_teams(db: Database) -> set[str]:
-    with db.session() as session:
+    with db.reading() as session:
         return set(session.scalars(select(WorkspaceRow.team_id).where(WorkspaceRow.slack_revoked_at.is_not(None))))

@@ -6,10 +6,12 @@ import threading
 import time
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from storage import jobs
 from storage.db import Database
 from storage.jobs import Endpoint, utcnow
-from storage.models import Phase
+from storage.models import JobRow, Phase
 
 SOURCE = Endpoint("campaign", "c-1", "Acme Q1")
 DESTINATION = Endpoint("list", "l-2", "Acme warm")
@@ -137,3 +139,23 @@ def test_attached_job_ids_says_which_instantly_jobs_are_followed(db: Database) -
     _running(db, "1" * 24, team="T1")
     assert jobs.attached_job_ids(db, team_id="T1", instantly_job_ids=["1" * 24, "2" * 24]) == {"1" * 24}
     assert jobs.attached_job_ids(db, team_id="T2", instantly_job_ids=["1" * 24]) == set()
+
+
+def test_reads_do_not_wait_for_a_writer(sqlite_db: Database) -> None:
+    """An ack reads the jobs while the poller may hold SQLite's write lock; it must not queue behind it."""
+    holding = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with sqlite_db.session() as session:
+            session.execute(update(JobRow).values(progress=JobRow.progress))
+            holding.set()
+            time.sleep(1.0)
+
+    writer = threading.Thread(target=hold_the_write_lock)
+    writer.start()
+    holding.wait(5)
+    started = time.monotonic()
+    jobs.recent_for_user(sqlite_db, team_id="T1", user_id="U1")
+    waited = time.monotonic() - started
+    writer.join()
+    assert waited < 0.5
