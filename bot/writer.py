@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 from typing import Final
 
 from slack_sdk.errors import SlackApiError
@@ -27,6 +28,7 @@ MAX_ATTEMPTS: Final = 6
 EDITS_PER_SECOND: Final = 45 / 60
 EDIT_BURST: Final = 5.0
 POST_SPACING_SECONDS: Final = 1.0
+PRUNE_EVERY_SECONDS: Final = 600.0
 
 
 class SlackWriter:
@@ -50,6 +52,7 @@ class SlackWriter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_prune = 0.0
         self.sent = 0
 
     def wake(self) -> None:
@@ -152,9 +155,15 @@ class SlackWriter:
 
     # --- the loop --------------------------------------------------------------------------------------------
 
+    def _prune_now_and_then(self) -> None:
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            outbox.prune(self._db, older_than=timedelta(hours=1))
+
     def run(self) -> None:
         while not self._stop.is_set():
             try:
+                self._prune_now_and_then()
                 if self.drain():
                     continue  # more may be waiting
             except Exception:

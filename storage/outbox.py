@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.clock import utcnow
@@ -193,6 +193,21 @@ def resume_team(db: Database, *, team_id: str) -> None:
             .values(not_before=utcnow())
             .execution_options(synchronize_session=False)
         )
+
+
+def prune(db: Database, *, older_than: timedelta) -> int:
+    """Forget progress edits sent long ago; the once-only rows stay as the record that they were sent."""
+    with db.session() as session:
+        result = session.execute(
+            delete(NotificationRow)
+            .where(
+                NotificationRow.kind == NotificationKind.PROGRESS,
+                NotificationRow.state == NotificationState.SENT,
+                NotificationRow.updated_at < utcnow() - older_than,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def release_leases(db: Database, *, owner: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from storage import jobs, outbox, workspaces
 from storage.db import Database
@@ -106,3 +107,16 @@ def test_a_revoked_workspace_is_noted_once_and_lifted_by_a_working_token(db: Dat
     assert workspaces.revoked_teams(db) == {"T1"}
     assert workspaces.mark_active(db, team_id="T1")
     assert workspaces.revoked_teams(db) == set()
+
+
+def test_old_sent_edits_are_pruned_but_once_only_rows_stay(db: Database) -> None:
+    record = _running(db, "3" * 24)
+    [announce] = outbox.claim_due(db, owner="w", lease_seconds=30)
+    outbox.mark_sent(db, notification_id=announce.id, ts="1.1")
+    _progress(db, record, 40)
+    [edit] = outbox.claim_due(db, owner="w", lease_seconds=30)
+    outbox.mark_sent(db, notification_id=edit.id, ts=None)
+    assert outbox.prune(db, older_than=timedelta(hours=1)) == 0
+    assert outbox.prune(db, older_than=timedelta(seconds=-1)) == 1
+    with db.session() as session:
+        assert not outbox.enqueue(session, team_id="T1", job_id=record.id, channel_id="C1", kind="announce")
