@@ -40,5 +40,5 @@ def configure(*, level: str, secrets: Iterable[str]) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Library chatter at INFO (every HTTP request) drowns what matters.
-    for noisy in ("httpx", "httpcore", "slack_sdk.socket_mode", "waitress.queue"):
+    for noisy in ("httpx", "httpcore", "slack_sdk.socket_mode", "waitress.queue", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -22,6 +23,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from storage.models import Base
 
@@ -35,6 +37,7 @@ SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 BASELINE_REVISION = "0001"
 # Any constant shared by every leadmover process will do; this one spells "leadmove" in ASCII.
 _ADVISORY_LOCK_KEY = 0x6C6561646D6F7665
+_VERSION_TABLE = "alembic_version"  # Alembic's default name, which leadmover keeps
 # Alembic installs its `context` and `op` proxies process-wide, so migrations within one process take turns.
 _IN_PROCESS = threading.RLock()
 
@@ -43,7 +46,8 @@ class SchemaAdoptionError(RuntimeError):
     """The database has some of leadmover's tables but no recorded revision, and does not match the baseline."""
 
 
-def _new_config() -> Config:
+def alembic_config() -> Config:
+    """A fresh Config for alembic.command functions; pass the connection as config.attributes["connection"]."""
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
@@ -52,7 +56,7 @@ def _new_config() -> Config:
 
 @functools.cache
 def _config() -> Config:
-    return _new_config()
+    return alembic_config()
 
 
 @functools.cache
@@ -62,6 +66,7 @@ def _script() -> ScriptDirectory:
 
 
 def head_revision() -> str:
+    """The newest revision among the migration scripts."""
     head = _script().get_current_head()  # raises on several heads: a merge revision is missing
     if head is None:
         raise RuntimeError(f"no migrations found in {SCRIPT_LOCATION}")
@@ -119,15 +124,14 @@ def _migrate(connection: Connection, *, target: str, adopt: bool) -> None:
 
 def _is_unversioned_legacy(connection: Connection) -> bool:
     """True for a database that create_all made at the baseline; raises if it has only part of that schema."""
-    if MigrationContext.configure(connection).get_current_revision() is not None:
-        return False
     inspector = inspect(connection)
     present = set(inspector.get_table_names())
-    if not present:
-        return False  # the usual case, and a cheap one: no need to work out the baseline
+    # The usual cases, answered by this one query: an empty database, or one that records its revision.
+    if not present or _VERSION_TABLE in present:
+        return False
     baseline = _baseline_columns()
     if not present & baseline.keys():
-        return False  # an empty database (or someone else's tables): the revisions create ours
+        return False  # only someone else's tables: the revisions create ours beside them
     problems = [f"table {name} is missing" for name in sorted(baseline.keys() - present)]
     for name in sorted(baseline.keys() & present):
         columns = {column["name"] for column in inspector.get_columns(name)}
@@ -154,7 +158,7 @@ def _baseline_columns() -> dict[str, frozenset[str]]:
             return {
                 name: frozenset(column["name"] for column in inspector.get_columns(name))
                 for name in inspector.get_table_names()
-                if name != "alembic_version"
+                if name != _VERSION_TABLE
             }
     finally:
         scratch.dispose()
@@ -172,16 +176,23 @@ def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
     # driver-level call before SQLAlchemy begins one.
     raw = connection.connection.dbapi_connection
     assert raw is not None
-    cursor = raw.cursor()
-    try:
-        cursor.execute("PRAGMA foreign_keys=OFF")
-    finally:
-        cursor.close()
+    _driver_execute(raw, "PRAGMA foreign_keys=OFF")
     try:
         yield
     finally:
-        # The pool must never hand out a connection without foreign keys: a fresh one gets the engine's pragmas.
-        connection.invalidate()
+        try:
+            _driver_execute(raw, "PRAGMA foreign_keys=ON")
+        except sqlite3.Error:
+            # The pool must never hand out a connection without foreign keys; a fresh one gets the engine's pragmas.
+            connection.invalidate()
+
+
+def _driver_execute(raw: DBAPIConnection, statement: str) -> None:
+    cursor = raw.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 def _check_foreign_keys(connection: Connection) -> None:
@@ -197,12 +208,11 @@ def new_revision(*, message: str, url: str | None = None) -> list[Path]:
     head = _script().get_current_head()
     rev_id = f"{int(head) + 1:04d}" if head is not None and head.isdigit() else None
     with tempfile.TemporaryDirectory() as scratch:
-        # By default compare with a scratch SQLite database at head; --url compares with a real one (left unchanged
-        # apart from pending migrations).
+        # Autogenerate needs a database at head to compare with: a scratch SQLite file unless --url names one.
         db = Database(url or f"sqlite:///{Path(scratch) / 'head.db'}")
         try:
             upgrade(db)
-            config = _new_config()
+            config = alembic_config()
             with db.engine.connect() as connection:
                 config.attributes["connection"] = connection
                 written = command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
@@ -217,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     revision = commands.add_parser("revision", help="autogenerate the next revision from storage/models.py")
     revision.add_argument("-m", "--message", required=True, help="what the revision changes, e.g. 'add jobs.note'")
-    revision.add_argument("--url", help="compare with this database instead of a scratch SQLite one")
+    revision.add_argument("--url", help="compare with this database, after applying pending migrations to it")
     args = parser.parse_args(argv)
     for path in new_revision(message=args.message, url=args.url):
         print(f"wrote {path}: review it, then run ruff format and the migration tests")

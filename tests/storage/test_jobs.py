@@ -125,10 +125,10 @@ def test_a_requested_move_is_an_orphan_only_once_its_requesters_lease_runs_out(d
         destination=DESTINATION,
         request_body={},
         owner="web-1",
-        lease_seconds=0.3,
+        lease_seconds=2.0,
     )
     assert jobs.claim_orphans(db, owner="poller", lease_seconds=30) == []
-    time.sleep(0.4)
+    time.sleep(2.1)
     [orphan] = jobs.claim_orphans(db, owner="poller", lease_seconds=30)
     assert orphan.id == record.id
     assert orphan.start_attempted_at is None

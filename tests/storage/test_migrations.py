@@ -1,0 +1,274 @@
+"""Migrations on both backends: an empty database, one made by create_all, concurrent starts, `leadmover migrate`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from subprocess import PIPE
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, inspect, make_url, select, text
+
+from storage import migrate
+from storage.db import Database
+from storage.models import Base, JobRow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def bare(database_url: str) -> Iterator[Database]:
+    """A database with no schema at all."""
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def schema_differences(db: Database) -> list[object]:
+    with db.engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+
+def add_job(db: Database) -> None:
+    now = datetime(2026, 1, 1)
+    with db.session() as session:
+        session.add(
+            JobRow(
+                team_id="T1",
+                channel_id="C1",
+                user_id="U1",
+                copy_leads=False,
+                source_kind="campaign",
+                source_id="s",
+                source_name="Source",
+                destination_kind="list",
+                destination_id="d",
+                destination_name="Destination",
+                request_body={},
+                next_poll_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def count_jobs(db: Database) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(JobRow)) or 0
+
+
+def test_upgrade_of_an_empty_database_reaches_head_with_the_models_schema(bare: Database) -> None:
+    assert migrate.current_revision(bare) is None
+
+    migrate.upgrade(bare)
+
+    assert migrate.current_revision(bare) == migrate.head_revision()
+    assert schema_differences(bare) == []
+
+
+def test_a_second_upgrade_changes_nothing(bare: Database, caplog: pytest.LogCaptureFixture) -> None:
+    bare.create_schema()
+    add_job(bare)
+
+    with caplog.at_level(logging.INFO, logger="storage.migrate"):
+        bare.create_schema()
+
+    assert migrate.current_revision(bare) == migrate.head_revision()
+    assert count_jobs(bare) == 1
+    assert not [r for r in caplog.records if r.name == "storage.migrate"], "nothing should have been applied"
+
+
+def test_a_database_made_by_create_all_is_adopted(bare: Database) -> None:
+    Base.metadata.create_all(bare.engine)
+    add_job(bare)
+
+    bare.create_schema()
+
+    assert migrate.current_revision(bare) == migrate.head_revision()
+    assert count_jobs(bare) == 1
+    assert schema_differences(bare) == []
+
+
+def test_part_of_a_schema_without_a_revision_is_refused_not_stamped(bare: Database) -> None:
+    Base.metadata.create_all(bare.engine, tables=[Base.metadata.tables["jobs"]])
+
+    with pytest.raises(migrate.SchemaAdoptionError, match="table notifications is missing"):
+        bare.create_schema()
+
+    assert migrate.current_revision(bare) is None
+
+
+REBUILD_JOBS = """
+from alembic import op
+import sqlalchemy as sa
+
+revision = "9999"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("jobs", recreate="always") as batch_op:
+        batch_op.alter_column("source_name", type_=sa.String(300), existing_type=sa.String(255))
+"""
+
+
+def test_a_batch_rebuild_of_jobs_on_sqlite_keeps_the_outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rebuilding jobs drops the old table; with foreign keys on, SQLite would cascade that to every notification.
+    db = Database(f"sqlite:///{tmp_path / 'rebuild.db'}")
+    db.create_schema()
+    add_job(db)
+    with db.engine.begin() as connection:
+        job_id = connection.execute(text("SELECT id FROM jobs")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO notifications (team_id, job_id, kind, channel_id, priority, state, attempts, not_before,"
+                " created_at, updated_at) VALUES ('T1', :job, 'final', 'C1', 0, 'pending', 0, :now, :now, :now)"
+            ),
+            {"job": job_id, "now": datetime(2026, 1, 1)},
+        )
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.SCRIPT_LOCATION, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9999_rebuild_jobs.py").write_text(REBUILD_JOBS)
+    monkeypatch.setattr(migrate, "_script", lambda: ScriptDirectory(str(scripts)))
+
+    db.create_schema()
+
+    try:
+        assert migrate.current_revision(db) == "9999"
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM notifications")).scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1, "pooled connections keep them"
+    finally:
+        db.dispose()
+
+
+def test_downgrade_to_base_and_back(bare: Database) -> None:
+    # Goes through env.py, the path alembic.command (and so autogenerate) takes.
+    bare.create_schema()
+    config = migrate.alembic_config()
+    with bare.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(inspect(bare.engine).get_table_names()) == {"alembic_version"}
+    assert migrate.current_revision(bare) is None
+
+    bare.create_schema()
+
+    assert schema_differences(bare) == []
+
+
+def with_lock_timeouts(database_url: str) -> str:
+    # Without the migration lock the replicas would wait on each other's DDL: this makes it fail, not hang.
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return database_url  # SQLite's busy timeout (30 s) already bounds the wait
+    options = f"{url.query.get('options', '')} -c lock_timeout=20s -c idle_in_transaction_session_timeout=30s"
+    return url.update_query_dict({"options": options.strip()}).render_as_string(hide_password=False)
+
+
+# A replica: connects and reads the revision scripts first, so that all of them reach the migration together.
+REPLICA = """
+import sys
+from storage import migrate
+from storage.db import Database
+
+db = Database(sys.argv[1])
+migrate.head_revision()
+db.engine.connect().close()
+print("ready", flush=True)
+sys.stdin.readline()
+db.create_schema()
+"""
+
+
+def test_replicas_starting_at_once_all_succeed(database_url: str, tmp_path: Path) -> None:
+    # Separate processes, like real replicas: on PostgreSQL the advisory lock makes them take turns, on SQLite
+    # BEGIN IMMEDIATE's file lock does.
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}
+    command_line = [sys.executable, "-c", REPLICA, with_lock_timeouts(database_url)]
+    replicas = [
+        subprocess.Popen(command_line, env=env, cwd=tmp_path, stdin=PIPE, stdout=PIPE, stderr=PIPE, text=True)
+        for _ in range(4)
+    ]
+    try:
+        for replica in replicas:
+            assert replica.stdout is not None
+            assert replica.stdout.readline() == "ready\n", replica.communicate()[1]
+        for replica in replicas:
+            assert replica.stdin is not None
+            replica.stdin.write("go\n")
+            replica.stdin.flush()
+        for replica in replicas:
+            _, stderr = replica.communicate(timeout=60)
+            assert replica.returncode == 0, stderr
+    finally:
+        for replica in replicas:
+            replica.kill()
+            replica.wait()
+    db = Database(database_url)
+    try:
+        assert migrate.current_revision(db) == migrate.head_revision()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    finally:
+        db.dispose()
+
+
+def test_threads_migrating_different_databases_at_once(tmp_path: Path) -> None:
+    # Alembic keeps its current migration in process-wide proxies; two at once in one process must take turns.
+    databases = [Database(f"sqlite:///{tmp_path / f'db{n}.sqlite'}") for n in range(4)]
+    start = threading.Barrier(len(databases))
+    errors: list[BaseException] = []
+
+    def run(db: Database) -> None:
+        start.wait()
+        try:
+            db.create_schema()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(db,), daemon=True) for db in databases]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert [migrate.current_revision(db) for db in databases] == [migrate.head_revision()] * len(databases)
+    finally:
+        for db in databases:
+            db.dispose()
+
+
+def test_leadmover_migrate_creates_the_schema_then_has_nothing_to_do(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "LOG_LEVEL": "WARNING",
+    }
+
+    def migrate_cli() -> str:
+        # cwd is the empty tmp_path so that no .env file in the checkout feeds the settings.
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    head = migrate.head_revision()
+    assert migrate_cli() == f"leadmover: database at revision {head} (upgraded from no revision)\n"
+    assert migrate_cli() == f"leadmover: database at revision {head} (up to date)\n"
