@@ -1,23 +1,8 @@
 """A typed client for the parts of Instantly API v2 that leadmover uses, over one pooled httpx.Client.
 
-Every failure is an InstantlyError:
-
-    InstantlyError
-    ├── InstantlyTransportError      the request never got an answer (network, timeout)
-    │   └── InstantlyTimeout
-    ├── InstantlyBudgetExhausted     leadmover's own request budget had no room in time: nothing was sent
-    ├── InstantlyProtocolError       an answer we cannot read (not JSON, not the documented shape)
-    └── InstantlyAPIError            Instantly answered {statusCode, error, message}
-        ├── InstantlyBadRequest          400
-        ├── InstantlyUnauthorized        401: the key is missing, invalid or revoked
-        ├── InstantlyPaymentRequired     402: the workspace has no paid plan
-        ├── InstantlyForbidden           403: the key lacks a scope
-        ├── InstantlyNotFound            404
-        ├── InstantlyRateLimited         429
-        └── InstantlyServerError         5xx
-
-Idempotent GETs are retried on timeouts, 5xx, 429 and unreadable answers. POST /leads/move never is: Instantly
-has no idempotency key, so a resent POST could start a second move.
+Every failure is an InstantlyError (the hierarchy is drawn in bot.instantly_errors). Idempotent GETs are retried on
+timeouts, 5xx, 429 and unreadable answers. POST /leads/move never is: Instantly has no idempotency key, so a resent
+POST could start a second move. Every request spends the workspace's request budget (bot.budget).
 """
 
 from __future__ import annotations
@@ -34,10 +19,25 @@ from pydantic import BaseModel, ValidationError
 
 from bot import __version__
 from bot.budget import Priority, RequestBudget
+from bot.instantly_errors import (
+    InstantlyAPIError,
+    InstantlyBadRequest,
+    InstantlyBudgetExhausted,
+    InstantlyError,
+    InstantlyForbidden,
+    InstantlyNotFound,
+    InstantlyPaymentRequired,
+    InstantlyProtocolError,
+    InstantlyRateLimited,
+    InstantlyServerError,
+    InstantlyTimeout,
+    InstantlyTransportError,
+    InstantlyUnauthorized,
+    api_error,
+)
 from bot.schemas import (
     BackgroundJob,
     Campaign,
-    InstantlyErrorBody,
     LeadList,
     MoveLeadsRequest,
     Page,
@@ -45,101 +45,29 @@ from bot.schemas import (
     WorkspaceMember,
 )
 
+__all__ = [
+    "USER_AGENT",
+    "InstantlyAPIError",
+    "InstantlyBadRequest",
+    "InstantlyBudgetExhausted",
+    "InstantlyClient",
+    "InstantlyError",
+    "InstantlyForbidden",
+    "InstantlyNotFound",
+    "InstantlyPaymentRequired",
+    "InstantlyProtocolError",
+    "InstantlyRateLimited",
+    "InstantlyServerError",
+    "InstantlyTimeout",
+    "InstantlyTransportError",
+    "InstantlyUnauthorized",
+]
+
 log = logging.getLogger(__name__)
 
 USER_AGENT: Final = f"leadmover/{__version__} (+https://github.com/leadmover/leadmover)"
 MAX_IDS_PER_REQUEST: Final = 100
 MODEL = TypeVar("MODEL", bound=BaseModel)
-
-
-class InstantlyError(Exception):
-    """Base of every error the client raises."""
-
-
-class InstantlyTransportError(InstantlyError):
-    pass
-
-
-class InstantlyTimeout(InstantlyTransportError):
-    pass
-
-
-class InstantlyBudgetExhausted(InstantlyError):
-    pass
-
-
-class InstantlyProtocolError(InstantlyError):
-    pass
-
-
-class InstantlyAPIError(InstantlyError):
-    def __init__(self, *, status_code: int, error: str, message: str, retry_after: float | None = None) -> None:
-        self.status_code = status_code
-        self.error = error
-        self.message = message
-        self.retry_after = retry_after
-        super().__init__(f"Instantly answered {status_code} {error}: {message}")
-
-
-class InstantlyBadRequest(InstantlyAPIError):
-    pass
-
-
-class InstantlyUnauthorized(InstantlyAPIError):
-    pass
-
-
-class InstantlyPaymentRequired(InstantlyAPIError):
-    pass
-
-
-class InstantlyForbidden(InstantlyAPIError):
-    pass
-
-
-class InstantlyNotFound(InstantlyAPIError):
-    pass
-
-
-class InstantlyRateLimited(InstantlyAPIError):
-    pass
-
-
-class InstantlyServerError(InstantlyAPIError):
-    pass
-
-
-_ERRORS_BY_STATUS: Final[dict[int, type[InstantlyAPIError]]] = {
-    400: InstantlyBadRequest,
-    401: InstantlyUnauthorized,
-    402: InstantlyPaymentRequired,
-    403: InstantlyForbidden,
-    404: InstantlyNotFound,
-    429: InstantlyRateLimited,
-}
-
-
-def _retry_after_seconds(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(raw)) if raw is not None else None
-    except ValueError:
-        return None
-
-
-def _api_error(response: httpx.Response) -> InstantlyAPIError:
-    try:
-        body = InstantlyErrorBody.model_validate(response.json())
-    except (ValueError, ValidationError):
-        body = InstantlyErrorBody()
-    status = response.status_code
-    cls = _ERRORS_BY_STATUS.get(status, InstantlyServerError if status >= 500 else InstantlyAPIError)
-    return cls(
-        status_code=status,
-        error=body.error or response.reason_phrase,
-        message=body.message or response.text[:200] or response.reason_phrase,
-        retry_after=_retry_after_seconds(response),
-    )
 
 
 class InstantlyClient:
@@ -313,7 +241,7 @@ class InstantlyClient:
         except httpx.HTTPError as exc:
             raise InstantlyTransportError(f"{method} /{path} failed: {exc.__class__.__name__}") from exc
         if response.status_code >= 400:
-            error = _api_error(response)
+            error = api_error(response)
             if isinstance(error, InstantlyRateLimited) and self.budget is not None:
                 self.budget.slow_down(seconds=max(60.0, error.retry_after or 0.0))
             raise error

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, JobStatus, is_terminal
-from storage.jobs import Endpoint, JobRecord
 from storage.models import Phase
+from storage.records import Endpoint, JobRecord
 
 Blocks = list[dict[str, Any]]
 

@@ -27,8 +27,9 @@ from bot.instantly import (
 )
 from bot.schemas import BackgroundJob, JobStatus, MoveLeadsRequest
 from storage import jobs
+from storage.clock import utcnow
 from storage.db import Database
-from storage.jobs import Endpoint, JobRecord, utcnow
+from storage.records import Endpoint, JobRecord
 
 __all__ = ["Endpoint", "JobRecord", "MoveOrder", "MoveService", "Requester", "explain"]
 

@@ -16,7 +16,7 @@ from bot.moves import MoveService
 from bot.schemas import BackgroundJob
 from storage import jobs, workspaces
 from storage.db import Database
-from storage.jobs import JobRecord
+from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from slack_sdk.errors import SlackApiError
 from bot import messages
 from storage import jobs, outbox
 from storage.db import Database
-from storage.jobs import JobRecord
 from storage.models import NotificationKind, NotificationState
 from storage.outbox import Notification
+from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,68 +13,9 @@ from storage import outbox
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, NotificationKind, Phase
+from storage.records import Endpoint, JobRecord, job_record
 
-__all__ = ["Endpoint", "JobRecord", "utcnow"]
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A campaign or lead list, as a source or a destination."""
-
-    kind: str  # "campaign" | "list"
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    id: int
-    team_id: str
-    channel_id: str
-    user_id: str
-    copy_leads: bool
-    source: Endpoint
-    destination: Endpoint
-    request_body: dict[str, Any]
-    phase: str
-    instantly_job_id: str | None
-    status: str | None
-    progress: int
-    moved_leads: int | None
-    error: str | None
-    start_attempted_at: datetime | None
-    announcement_channel: str | None
-    announcement_ts: str | None
-    final_reply_ts: str | None
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-
-
-def _record(row: JobRow) -> JobRecord:
-    return JobRecord(
-        id=row.id,
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        user_id=row.user_id,
-        copy_leads=row.copy_leads,
-        source=Endpoint(row.source_kind, row.source_id, row.source_name),
-        destination=Endpoint(row.destination_kind, row.destination_id, row.destination_name),
-        request_body=dict(row.request_body),
-        phase=row.phase,
-        instantly_job_id=row.instantly_job_id,
-        status=row.status,
-        progress=row.progress,
-        moved_leads=row.moved_leads,
-        error=row.error,
-        start_attempted_at=row.start_attempted_at,
-        announcement_channel=row.announcement_channel,
-        announcement_ts=row.announcement_ts,
-        final_reply_ts=row.final_reply_ts,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        finished_at=row.finished_at,
-    )
+__all__ = ["Endpoint", "JobRecord"]
 
 
 def record_request(
@@ -119,7 +59,7 @@ def record_request(
     with db.session() as session:
         session.add(row)
         session.flush()
-        return _record(row)
+        return job_record(row)
 
 
 def _change(session: Session, job_id: int, values: dict[str, Any]) -> JobRow:
@@ -141,7 +81,7 @@ def _update(
         if notify is not None:
             _notify(session, row, notify, detail)
         session.flush()
-        return _record(row)
+        return job_record(row)
 
 
 def _notify(session: Session, row: JobRow, kind: str, detail: str | None) -> None:
@@ -201,7 +141,7 @@ def record_progress(
         if moved_leads is not None:
             row.moved_leads = moved_leads
         session.flush()
-        return _record(row)
+        return job_record(row)
 
 
 def finish(
@@ -238,7 +178,7 @@ def _claim(db: Database, *, where: Any, owner: str, lease_seconds: float, limit:
             row.lease_owner = owner
             row.lease_expires_at = now + timedelta(seconds=lease_seconds)
         session.flush()
-        return [_record(row) for row in rows]
+        return [job_record(row) for row in rows]
 
 
 def claim_due(
@@ -279,7 +219,7 @@ def release_leases(db: Database, *, owner: str) -> int:
 def get(db: Database, *, job_id: int) -> JobRecord | None:
     with db.reading() as session:
         row = session.get(JobRow, job_id)
-        return _record(row) if row is not None else None
+        return job_record(row) if row is not None else None
 
 
 def find(db: Database, *, team_id: str, reference: str) -> JobRecord | None:
@@ -291,7 +231,7 @@ def find(db: Database, *, team_id: str, reference: str) -> JobRecord | None:
         row = session.scalars(
             select(JobRow).where(and_(JobRow.team_id == team_id, condition)).order_by(JobRow.id.desc()).limit(1)
         ).first()
-        return _record(row) if row is not None else None
+        return job_record(row) if row is not None else None
 
 
 def recent_for_user(db: Database, *, team_id: str, user_id: str, limit: int = 10) -> list[JobRecord]:
@@ -302,7 +242,7 @@ def recent_for_user(db: Database, *, team_id: str, user_id: str, limit: int = 10
             .order_by(JobRow.created_at.desc(), JobRow.id.desc())
             .limit(limit)
         ).all()
-        return [_record(row) for row in rows]
+        return [job_record(row) for row in rows]
 
 
 def count_in_phase(db: Database, *, phase: str) -> int:
@@ -313,4 +253,4 @@ def count_in_phase(db: Database, *, phase: str) -> int:
 def recent(db: Database, *, limit: int = 20) -> list[JobRecord]:
     with db.reading() as session:
         rows = session.scalars(select(JobRow).order_by(JobRow.id.desc()).limit(limit)).all()
-        return [_record(row) for row in rows]
+        return [job_record(row) for row in rows]

@@ -5,6 +5,7 @@ It speaks Instantly's wire format, and records every request that breaks the pub
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import http
@@ -24,9 +25,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.simulators.instantly_spec import ContractError, InstantlySpec, Operation, load_spec
 
-__all__ = ["MOVE_PATH", "FakeInstantly", "RecordedRequest"]
+__all__ = ["INSTANTLY_RATE_LIMITS", "MOVE_PATH", "FakeInstantly", "RecordedRequest"]
 
 MOVE_PATH = "/api/v2/leads/move"
+# Instantly's documented limits per workspace: (window in seconds, most requests in it). Opt-in, see `rate_limits`.
+INSTANTLY_RATE_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 100), (60.0, 6000))
 # Instantly's edge refuses the stock agents of common HTTP libraries; ours must name the product.
 _BLOCKED_AGENTS = ("python-httpx", "python-requests", "python-urllib")
 _DEFAULT_LIMIT = 10
@@ -51,6 +54,7 @@ class RecordedRequest:
     body: Any
     headers: dict[str, str]
     status: int
+    at: float = 0.0  # time.monotonic() when the fake answered
 
 
 class _ApiError(Exception):
@@ -95,6 +99,8 @@ class _Job:
     final_status: str
     step: int = 0
     finished: bool = False
+    created_at: float = 0.0  # time.monotonic()
+    ended_at: float | None = None  # time.monotonic() of the moment its status became terminal
 
 
 @dataclass(frozen=True)
@@ -235,15 +241,38 @@ class FakeInstantly:
         final_status: str = "success",
         host: str = "127.0.0.1",
         port: int = 0,
+        job_duration: float | None = None,
+        rate_limits: Sequence[tuple[float, int]] = (),
+        record_requests: bool = True,
+        on_request: Callable[[RecordedRequest], None] | None = None,
     ) -> None:
+        """The defaults suit tests. Opt-in knobs, for benchmarks:
+
+        - `job_duration`: jobs follow the wall clock instead of advancing one step per observation: pending, then
+          each of `progress_steps` for an equal share of `job_duration` seconds, then terminal at `job_duration`.
+        - `rate_limits`: (window seconds, most requests) pairs, e.g. INSTANTLY_RATE_LIMITS; a request over any of
+          them is answered 429 with Instantly's error body and counted in `rate_limited`.
+        - `record_requests=False`: keep no `requests` list (only `request_count`), so long runs stay small.
+        - `on_request`: called with every answered request (from the server's threads; keep it quick).
+        """
         if any(not 0 <= step <= 100 for step in progress_steps):
             raise ValueError("progress_steps must lie between 0 and 100")
+        if job_duration is not None and job_duration <= 0:
+            raise ValueError("job_duration must be positive")
+        if any(window <= 0 or limit < 1 for window, limit in rate_limits):
+            raise ValueError("rate_limits need positive windows and limits")
         self.api_key = api_key
         self.workspace_id = workspace_id or str(uuid.uuid4())
         self.owner_user_id = str(uuid.uuid4())
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
         self.delay: dict[str, float] = {}
+        self.request_count = 0
+        self.rate_limited = 0
+        self._record_requests = record_requests
+        self._on_request = on_request
+        self._job_duration = job_duration
+        self._rate_windows = [(float(window), int(limit), collections.deque[float]()) for window, limit in rate_limits]
         self._progress_steps = tuple(progress_steps)
         self._final_status = final_status
         self._tolerated_statuses: set[object] = {final_status}
@@ -381,7 +410,17 @@ class FakeInstantly:
 
     def job(self, job_id: str) -> dict[str, Any]:
         with self._lock:
-            return copy.deepcopy(self._jobs[job_id].public)
+            job = self._jobs[job_id]
+            self._settle(job, time.monotonic())
+            return copy.deepcopy(job.public)
+
+    def job_times(self) -> dict[str, tuple[float, float | None]]:
+        """Every job's (created, ended) in time.monotonic() terms; ended is None while it runs. Copies no bodies."""
+        with self._lock:
+            now = time.monotonic()
+            for job in self._jobs.values():
+                self._settle(job, now)
+            return {job_id: (job.created_at, job.ended_at) for job_id, job in self._jobs.items()}
 
     def job_ids(self) -> list[str]:
         """Every job's id, oldest first."""
@@ -451,8 +490,13 @@ class FakeInstantly:
             self._violate(f"{method} {url.path}: simulator crashed: {exc!r}")
         encoded = (reply.raw if reply.raw is not None else json.dumps(reply.payload)).encode()
         query = {name: values[-1] for name, values in multi.items()}
+        recorded = RecordedRequest(method, url.path, query, body, headers, reply.status, time.monotonic())
         with self._lock:
-            self.requests.append(RecordedRequest(method, url.path, query, body, headers, reply.status))
+            self.request_count += 1
+            if self._record_requests:
+                self.requests.append(recorded)
+        if self._on_request is not None:
+            self._on_request(recorded)
         delays = [(len(prefix), seconds) for prefix, seconds in list(self.delay.items()) if url.path.startswith(prefix)]
         return reply.status, encoded, reply.headers, max(delays)[1] if delays else 0.0
 
@@ -468,6 +512,8 @@ class FakeInstantly:
             raise _ApiError(401, "Invalid API key", violation=True, detail=" (missing or not Bearer)")
         if authorization != f"Bearer {self.api_key}":
             raise _ApiError(401, "Invalid API key")
+        if self._rate_windows and not self._within_rate_limits():
+            return _Reply(429, _error(429, "Rate limit exceeded"))
         try:
             op, params = self._spec.match(method, path)
             call = _Call(
@@ -489,6 +535,20 @@ class FakeInstantly:
             tolerated = set(self._tolerated_statuses)
         self._self_check(op, payload, tolerated)
         return _Reply(200, payload)
+
+    def _within_rate_limits(self) -> bool:
+        """Count this request against every window, or say it is one too many (a 429 uses up nothing)."""
+        with self._lock:
+            now = time.monotonic()
+            for window, limit, sent in self._rate_windows:
+                while sent and sent[0] <= now - window:
+                    sent.popleft()
+                if len(sent) >= limit:
+                    self.rate_limited += 1
+                    return False
+            for _, _, sent in self._rate_windows:
+                sent.append(now)
+            return True
 
     def _take_fault(self, method: str, path: str) -> _Reply | None:
         with self._lock:
@@ -697,6 +757,7 @@ class FakeInstantly:
         }
         emails = [email for _, email in leads[: min(total, _SAMPLE_EMAILS)]]
         job = _Job(public, copy.deepcopy(body), total, emails, source, destination, self._final_status)
+        job.created_at = time.monotonic()
         self._jobs[public["id"]] = job
         return public
 
@@ -704,22 +765,50 @@ class FakeInstantly:
         """One observation moves a job one scripted step; finished jobs never change again."""
         if job.finished:
             return
+        if self._job_duration is not None:
+            self._settle(job, time.monotonic())
+            return
         public = job.public
         if job.step < len(self._progress_steps):
             public.update(status="in-progress", progress=self._progress_steps[job.step])
             job.step += 1
         else:
-            job.finished = True
-            if job.final_status == "success":
-                data = {"moved_leads": job.total, "moved_lead_emails": job.emails}
-                public.update(status="success", progress=100, data=data)
-                if not job.body.get("copy_leads") and job.source is not None:
-                    job.source.leads -= job.total
-                job.destination.leads += job.total
-            else:
-                moved = job.total * int(public["progress"]) // 100
-                public.update(status=job.final_status, data={"moved_leads": moved})
+            self._finish(job, time.monotonic())
         public["updated_at"] = self._clock.stamp()
+
+    def _settle(self, job: _Job, now: float) -> None:
+        """With `job_duration`: bring a job to where the clock says it is (a no-op in per-observation mode)."""
+        duration = self._job_duration
+        if duration is None or job.finished:
+            return
+        elapsed = now - job.created_at
+        if elapsed >= duration:
+            if job.step < len(self._progress_steps):
+                # It ends at its last step's progress, as it would had anyone watched it get there.
+                job.public.update(status="in-progress", progress=self._progress_steps[-1])
+            self._finish(job, job.created_at + duration)
+            job.public["updated_at"] = self._clock.stamp()
+            return
+        # pending for the first share, then one share per progress step
+        step = min(len(self._progress_steps), int(elapsed / duration * (len(self._progress_steps) + 1)))
+        if step > job.step:
+            job.step = step
+            job.public.update(status="in-progress", progress=self._progress_steps[step - 1])
+            job.public["updated_at"] = self._clock.stamp()
+
+    def _finish(self, job: _Job, at: float) -> None:
+        public = job.public
+        job.finished = True
+        job.ended_at = at
+        if job.final_status == "success":
+            data = {"moved_leads": job.total, "moved_lead_emails": job.emails}
+            public.update(status="success", progress=100, data=data)
+            if not job.body.get("copy_leads") and job.source is not None:
+                job.source.leads -= job.total
+            job.destination.leads += job.total
+        else:
+            moved = job.total * int(public["progress"]) // 100
+            public.update(status=job.final_status, data={"moved_leads": moved})
 
     def _get_job(self, call: _Call) -> dict[str, Any]:
         job = self._jobs.get(call.params["id"])
@@ -731,6 +820,10 @@ class FakeInstantly:
     def _list_jobs(self, call: _Call) -> dict[str, Any]:
         query = call.query
         jobs = list(self._jobs.values())
+        if self._job_duration is not None:
+            now = time.monotonic()
+            for job in jobs:
+                self._settle(job, now)
         ids = _csv(query.get("ids"))
         for key, keep in (("ids", True), ("included_ids", True), ("excluded_ids", False), ("status", True)):
             wanted = _csv(query.get(key))

@@ -6,8 +6,10 @@ Serves the Web API the app calls, sends the app signed requests and Socket Mode 
 from __future__ import annotations
 
 import base64
+import collections
 import copy
 import json
+import math
 import secrets
 import threading
 import time
@@ -17,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
 
 from bot.simulators.slack_client import (
     AppResponse,
@@ -29,6 +33,7 @@ from bot.simulators.slack_client import (
     find_action,
     form_body,
     post_signed,
+    sign,
     username_for,
     view_submission_payload,
 )
@@ -414,7 +419,26 @@ class FakeSlack:
         app_id: str = "A0LEADMOVR",
         bot_id: str = "B0LEADBOT",
         socket_ack_timeout: float = 5.0,
+        record_calls: bool = True,
+        keep_history: bool = True,
+        on_call: Callable[[ApiCall, int, JSON], None] | None = None,
+        update_limit_per_minute: int | None = None,
+        post_rate_per_channel: float | None = None,
+        post_burst: float = 3.0,
+        keep_alive: bool = False,
     ) -> None:
+        """The defaults suit tests. Opt-in knobs, for benchmarks:
+
+        - `record_calls=False`: keep no `calls` list (only `call_count`); `keep_history=False`: keep no
+          per-message edit history. Long runs then stay small.
+        - `on_call(call, http_status, answer)`: called after every Web API call (from the server's threads).
+        - `update_limit_per_minute`: chat.update calls allowed in any 60 s (Slack: ~50 per workspace);
+          `post_rate_per_channel` and `post_burst`: chat.postMessage per second per channel, with a short burst
+          (Slack: ~1/s). Beyond them Slack answers HTTP 429 `ratelimited` with Retry-After; counted in
+          `rate_limited` by method.
+        - `keep_alive=True`: send requests to the app over one pooled HTTP client with kept-alive connections, so
+          `AppResponse.elapsed` is the app's answer alone, not also building a client (~30 ms each).
+        """
         self.bot_token = bot_token
         self.app_token = app_token
         self.signing_secret = signing_secret
@@ -435,6 +459,19 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []
         self.ephemerals: list[dict[str, Any]] = []
         self.delay: dict[str, float] = {}
+        self.call_count = 0
+        self.rate_limited: collections.Counter[str] = collections.Counter()
+        self._record_calls = record_calls
+        self._keep_history = keep_history
+        self._on_call = on_call
+        self._update_limit = update_limit_per_minute
+        self._updates_sent: collections.deque[float] = collections.deque()
+        self._post_rate = post_rate_per_channel
+        self._post_burst = max(1.0, post_burst)
+        self._post_tokens: dict[str, tuple[float, float]] = {}  # channel -> (tokens, when counted)
+        self._views_by_trigger: dict[str, str] = {}
+        self._keep_alive = keep_alive
+        self._app_client: httpx.Client | None = None
         self._failures: dict[str, list[tuple[str, int | None]]] = {}
         self._channels: dict[str, _Channel] = {}
         self._messages: dict[str, list[Message]] = {}
@@ -491,6 +528,10 @@ class FakeSlack:
             server, thread = self._server, self._thread
             self._server = self._thread = None
         self._socket.stop()
+        with self._lock:
+            app_client, self._app_client = self._app_client, None
+        if app_client is not None:
+            app_client.close()
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -550,6 +591,12 @@ class FakeSlack:
         with self._lock:
             return [copy.deepcopy(self._views[view_id]) for view_id in self._opened]
 
+    def view_opened_by(self, trigger_id: str) -> dict[str, Any] | None:
+        """The view that views.open opened with this trigger_id, if it did (copies only that view)."""
+        with self._lock:
+            view_id = self._views_by_trigger.get(trigger_id)
+            return copy.deepcopy(self._views[view_id]) if view_id is not None else None
+
     def view(self, view_id: str) -> dict[str, Any]:
         """The stored view with this id (opened, pushed or updated)."""
         with self._lock:
@@ -596,10 +643,14 @@ class FakeSlack:
         user_name: str = "alice",
         channel_id: str = "C0SALES",
         channel_name: str = "sales",
+        trigger_id: str | None = None,
     ) -> AppResponse:
-        """POST a signed slash command to the app, like Slack does when a user types it."""
-        fields = self._command_fields(text, command, user_id, user_name, channel_id, channel_name)
-        response = post_signed(app_url=app_url, body=urlencode(fields), signing_secret=self.signing_secret)
+        """POST a signed slash command to the app, like Slack does when a user types it.
+
+        `trigger_id` (from issue_trigger_id) lets the caller find the view it opens with view_opened_by().
+        """
+        fields = self._command_fields(text, command, user_id, user_name, channel_id, channel_name, trigger_id)
+        response = self._post_to_app(app_url, urlencode(fields))
         self._check_command_answer(command, response)
         return response
 
@@ -608,7 +659,7 @@ class FakeSlack:
     ) -> AppResponse:
         """POST a signed view_submission for a stored view, with ``values`` keyed by block_id (or action_id)."""
         payload = self._submission_payload(view_id, values, user_id)
-        response = post_signed(app_url=app_url, body=form_body(payload), signing_secret=self.signing_secret)
+        response = self._post_to_app(app_url, form_body(payload))
         self._after_submission(view_id, response)
         return response
 
@@ -617,9 +668,31 @@ class FakeSlack:
     ) -> AppResponse:
         """POST a signed block_suggestion (an external select's options load) for a stored view."""
         payload = self._suggestion_payload(view_id, action_id, value, user_id)
-        response = post_signed(app_url=app_url, body=form_body(payload), signing_secret=self.signing_secret)
+        response = self._post_to_app(app_url, form_body(payload))
         self._after_suggestion(view_id, action_id, response)
         return response
+
+    def _post_to_app(self, app_url: str, body: str) -> AppResponse:
+        if not self._keep_alive:
+            return post_signed(app_url=app_url, body=body, signing_secret=self.signing_secret)
+        with self._lock:
+            if self._app_client is None:
+                limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+                self._app_client = httpx.Client(trust_env=False, timeout=10.0, limits=limits)
+            client = self._app_client
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sign(signing_secret=self.signing_secret, timestamp=timestamp, body=body),
+        }
+        started = time.monotonic()
+        try:
+            response = client.post(app_url, content=body.encode(), headers=headers)
+        except httpx.TimeoutException:
+            return AppResponse(status=504, body="", elapsed=time.monotonic() - started)
+        return AppResponse(status=response.status_code, body=response.text, elapsed=time.monotonic() - started)
 
     # ------------------------------------------------------------------ Slack -> app (Socket Mode)
 
@@ -669,7 +742,14 @@ class FakeSlack:
     # ------------------------------------------------------------------ payload building / answer checks
 
     def _command_fields(
-        self, text: str, command: str, user_id: str, user_name: str, channel_id: str, channel_name: str
+        self,
+        text: str,
+        command: str,
+        user_id: str,
+        user_name: str,
+        channel_id: str,
+        channel_name: str,
+        trigger_id: str | None = None,
     ) -> dict[str, str]:
         response_id = secrets.token_hex(12)
         with self._lock:
@@ -683,7 +763,7 @@ class FakeSlack:
             channel_id=channel_id,
             channel_name=channel_name,
             response_url=f"{self.base_url}/response/{response_id}",
-            trigger_id=self.issue_trigger_id(),
+            trigger_id=trigger_id or self.issue_trigger_id(),
         )
 
     def _check_command_answer(self, command: str, response: AppResponse) -> None:
@@ -851,10 +931,15 @@ class FakeSlack:
         token = authorization[len("Bearer ") :].strip() if authorization.startswith("Bearer ") else None
         token = token or args.pop("token", None)
         args.pop("token", None)
+        call = ApiCall(method=method, args=copy.deepcopy(args) if self._record_calls else args, at=time.monotonic())
         with self._lock:
-            self.calls.append(ApiCall(method=method, args=copy.deepcopy(args), at=time.monotonic()))
+            self.call_count += 1
+            if self._record_calls:
+                self.calls.append(call)
             delay = self.delay.get(method, 0.0)
         status, headers, payload = self._dispatch(method, args, token, json_token=json_token, bad_json=bad_json)
+        if self._on_call is not None:
+            self._on_call(call, status, payload)
         if delay:
             time.sleep(delay)  # after handling: Slack was slow to answer, not slow to act
         return status, headers, payload
@@ -867,6 +952,7 @@ class FakeSlack:
                 raise _ApiError("invalid_json", violation=f"{method}: request body is not a JSON object")
             self._check_token(method, token, json_token)
             self._injected_failure(method)
+            self._rate_limit(method, args)
             handler = self._methods.get(method)
             if handler is None:
                 raise _ApiError("unknown_method", violation=f"{method}: unknown or unsupported Web API method")
@@ -899,6 +985,31 @@ class FakeSlack:
         if error == "ratelimited":
             raise _ApiError(error, status=429, retry_after=1 if retry_after is None else retry_after)
         raise _ApiError(error)
+
+    def _rate_limit(self, method: str, args: JSON) -> None:
+        """Slack's limits, when switched on: a call over them uses up nothing and is answered `ratelimited`."""
+        if method == "chat.update" and self._update_limit is not None:
+            with self._lock:
+                now = time.monotonic()
+                while self._updates_sent and self._updates_sent[0] <= now - 60.0:
+                    self._updates_sent.popleft()
+                if len(self._updates_sent) >= self._update_limit:
+                    self.rate_limited[method] += 1
+                    wait = self._updates_sent[0] + 60.0 - now
+                    raise _ApiError("ratelimited", status=429, retry_after=max(1, math.ceil(wait)))
+                self._updates_sent.append(now)
+        elif method == "chat.postMessage" and self._post_rate is not None:
+            channel = str(args.get("channel") or "")
+            with self._lock:
+                now = time.monotonic()
+                tokens, counted = self._post_tokens.get(channel, (self._post_burst, now))
+                tokens = min(self._post_burst, tokens + (now - counted) * self._post_rate)
+                if tokens < 1.0:
+                    self._post_tokens[channel] = (tokens, now)
+                    self.rate_limited[method] += 1
+                    wait = (1.0 - tokens) / self._post_rate
+                    raise _ApiError("ratelimited", status=429, retry_after=max(1, math.ceil(wait)))
+                self._post_tokens[channel] = (tokens - 1.0, now)
 
     # ------------------------------------------------------------------ channels and messages (lock held)
 
@@ -1071,7 +1182,8 @@ class FakeSlack:
                 user=self.bot_user_id,
                 metadata=metadata,
             )
-            message.history.append((message.text, copy.deepcopy(message.blocks)))
+            if self._keep_history:
+                message.history.append((message.text, copy.deepcopy(message.blocks)))
             if thread_ts:
                 self._replies.setdefault((channel.id, thread_ts), []).append(message)
             else:
@@ -1090,7 +1202,8 @@ class FakeSlack:
             if metadata is not None:
                 message.metadata = metadata
             message.edits += 1
-            message.history.append((message.text, copy.deepcopy(message.blocks)))
+            if self._keep_history:
+                message.history.append((message.text, copy.deepcopy(message.blocks)))
             self._edited_ts[(channel.id, message.ts)] = self._next_ts()
             return {
                 "channel": channel.id,
@@ -1233,6 +1346,7 @@ class FakeSlack:
             trigger.used = True
             stored = self._store_view(view)
             self._opened.append(stored["id"])
+            self._views_by_trigger[str(args.get("trigger_id"))] = stored["id"]
             return {"view": copy.deepcopy(stored)}
 
     def _views_push(self, args: JSON) -> JSON:

@@ -9,8 +9,8 @@ import pytest
 
 from bot import messages
 from bot.schemas import JobStatus
-from storage.jobs import Endpoint, JobRecord
 from storage.models import Phase
+from storage.records import Endpoint, JobRecord
 
 RECORD = JobRecord(
     id=7,

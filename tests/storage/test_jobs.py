@@ -9,9 +9,10 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from storage import jobs
+from storage.clock import utcnow
 from storage.db import Database
-from storage.jobs import Endpoint, utcnow
 from storage.models import JobRow, Phase
+from storage.records import Endpoint
 
 SOURCE = Endpoint("campaign", "c-1", "Acme Q1")
 DESTINATION = Endpoint("list", "l-2", "Acme warm")

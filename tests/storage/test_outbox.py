@@ -6,9 +6,10 @@ import time
 from datetime import timedelta
 
 from storage import jobs, outbox, workspaces
+from storage.clock import utcnow
 from storage.db import Database
-from storage.jobs import Endpoint, JobRecord, utcnow
 from storage.models import NotificationKind, NotificationState
+from storage.records import Endpoint, JobRecord
 
 
 def _running(db: Database, instantly_id: str, *, channel: str = "C1", team: str = "T1") -> JobRecord:

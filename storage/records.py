@@ -1,0 +1,70 @@
+"""Plain values for what storage hands out: a job as of one moment, detached from any session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.models import JobRow
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A campaign or lead list, as a source or a destination."""
+
+    kind: str  # "campaign" | "list"
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: int
+    team_id: str
+    channel_id: str
+    user_id: str
+    copy_leads: bool
+    source: Endpoint
+    destination: Endpoint
+    request_body: dict[str, Any]
+    phase: str
+    instantly_job_id: str | None
+    status: str | None
+    progress: int
+    moved_leads: int | None
+    error: str | None
+    start_attempted_at: datetime | None
+    announcement_channel: str | None
+    announcement_ts: str | None
+    final_reply_ts: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+def job_record(row: JobRow) -> JobRecord:
+    """A row as the plain, detached value the rest of the program sees."""
+    return JobRecord(
+        id=row.id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        user_id=row.user_id,
+        copy_leads=row.copy_leads,
+        source=Endpoint(row.source_kind, row.source_id, row.source_name),
+        destination=Endpoint(row.destination_kind, row.destination_id, row.destination_name),
+        request_body=dict(row.request_body),
+        phase=row.phase,
+        instantly_job_id=row.instantly_job_id,
+        status=row.status,
+        progress=row.progress,
+        moved_leads=row.moved_leads,
+        error=row.error,
+        start_attempted_at=row.start_attempted_at,
+        announcement_channel=row.announcement_channel,
+        announcement_ts=row.announcement_ts,
+        final_reply_ts=row.final_reply_ts,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        finished_at=row.finished_at,
+    )
