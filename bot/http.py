@@ -6,9 +6,12 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request.internals import build_context
 from waitress.server import BaseWSGIServer, create_server
 from waitress.wasyncore import close_all
 
@@ -19,11 +22,27 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
+class _SlackRequestHandler(SlackRequestHandler):
+    """Bolt's WSGI handler, minus a parsing slip: Bolt takes any form body that contains the word "payload" for an
+    interactive payload, so `/leads help` typed in #payload-team would go unanswered. A form without a `payload`
+    field is parsed as the slash command it is."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        raw = request.get_body()
+        bolt_request = BoltRequest(body=raw, query=request.query_string, headers=request.get_headers())
+        if not bolt_request.body and raw and not raw.lstrip().startswith("{"):
+            fields = dict(parse_qsl(raw, keep_blank_values=True))
+            if fields and "payload" not in fields:
+                bolt_request.body = fields
+                bolt_request.context = build_context(BoltContext(), fields)
+        return self.app.dispatch(bolt_request)
+
+
 class SlackWsgi:
     """Routes the two public paths; /healthz turns 200 only once `ready` is set. Counts requests in flight."""
 
     def __init__(self, app: App) -> None:
-        self._bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+        self._bolt = _SlackRequestHandler(app, path=EVENTS_PATH)
         self.ready = threading.Event()
         self._in_flight = 0
         self._idle = threading.Condition()

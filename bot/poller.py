@@ -49,21 +49,25 @@ class Poller:
 
     def tick(self) -> int:
         """One round: recover orphaned requests, poll the due jobs in batches. Returns how many jobs it handled."""
+        claimed: list[int] = []
         try:
-            return self._recover_orphans() + self._poll_due()
+            return self._recover_orphans(claimed) + self._poll_due(claimed)
         finally:
-            # Whatever this round could not finish is free for any replica on the next one.
-            jobs.release_leases(self._db, owner=self.owner)
+            # Whatever this round claimed but could not finish is free for any replica on the next one.
+            if claimed:
+                jobs.release_leases(self._db, owner=self.owner, job_ids=claimed)
 
-    def _recover_orphans(self) -> int:
+    def _recover_orphans(self, claimed: list[int]) -> int:
         orphans = jobs.claim_orphans(self._db, owner=self.owner, lease_seconds=self._lease_seconds)
+        claimed.extend(record.id for record in orphans)
         for record in orphans:
             self._moves.recover(record)
         return len(orphans)
 
-    def _poll_due(self) -> int:
+    def _poll_due(self, claimed: list[int]) -> int:
         paused = workspaces.revoked_teams(self._db)
         records = jobs.claim_due(self._db, owner=self.owner, lease_seconds=self._lease_seconds, skip_teams=paused)
+        claimed.extend(record.id for record in records)
         if not records:
             return 0
         ids = [r.instantly_job_id for r in records if r.instantly_job_id]

@@ -7,6 +7,7 @@ so nothing is posted twice. Slack's errors never escape; each becomes a Delivery
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -226,8 +227,13 @@ class Reporter:
             log.info("job %s: ephemeral failed (%s); sending a DM", record.id, error_code(exc))
             self._slack.chat_postMessage(channel=record.user_id, text=text, blocks=blocks)
 
-    def update_view(self, *, view_id: str, view: dict[str, Any]) -> None:
-        """Replace a modal the person may still be looking at; one they already closed is fine to miss."""
+    def update_view(self, *, view_id: str, view: dict[str, Any], not_before: float | None = None) -> None:
+        """Replace a modal the person may still be looking at; one they already closed is fine to miss.
+
+        `not_before` (time.monotonic()) holds the update back, e.g. until Slack has shown the previous view.
+        """
+        if not_before is not None:
+            time.sleep(max(0.0, not_before - time.monotonic()))
         try:
             self._slack.views_update(view_id=view_id, view=view)
         except SlackApiError as exc:

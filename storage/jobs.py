@@ -205,13 +205,18 @@ def attached_job_ids(db: Database, *, team_id: str, instantly_job_ids: Collectio
         return {job_id for job_id in session.scalars(query) if job_id is not None}
 
 
-def release_leases(db: Database, *, owner: str) -> int:
+def release_leases(db: Database, *, owner: str, job_ids: Collection[int] | None = None) -> int:
+    """Free `owner`'s leases (on the given jobs only, if given), except on moves still being started.
+
+    A requested move keeps its lease until it is attached, given up, or the lease runs out: freeing it while its
+    POST may be in flight would let a poller "recover" the move and send it a second time.
+    """
+    query = update(JobRow).where(JobRow.lease_owner == owner, JobRow.phase != Phase.REQUESTED)
+    if job_ids is not None:
+        query = query.where(JobRow.id.in_(list(job_ids)))
     with db.session() as session:
         result = session.execute(
-            update(JobRow)
-            .where(JobRow.lease_owner == owner)
-            .values(lease_owner=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False)
+            query.values(lease_owner=None, lease_expires_at=None).execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
@@ -225,7 +230,7 @@ def get(db: Database, *, job_id: int) -> JobRecord | None:
 def find(db: Database, *, team_id: str, reference: str) -> JobRecord | None:
     """A job of this workspace by Instantly's job id or by leadmover's own number."""
     condition = JobRow.instantly_job_id == reference
-    if reference.isdigit() and len(reference) < 10:
+    if reference.isdecimal() and reference.isascii() and len(reference) < 10:
         condition = or_(condition, JobRow.id == int(reference))
     with db.reading() as session:
         row = session.scalars(

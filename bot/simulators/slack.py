@@ -873,7 +873,9 @@ class FakeSlack:
             self._violation(f"{where}: expected HTTP 200 with options or option_groups, got {response.status}")
             return
         checker = _Checker()
-        checker.element({"type": "static_select", **answer}, "", set())
+        # "No results" is an empty `options` list; only a non-empty answer is held to static_select's rules.
+        if answer.get("options") != []:
+            checker.element({"type": "static_select", **answer}, "", set())
         for error in checker.errors:
             self._violation(f"{where}: {error}")
         with self._lock:

@@ -160,3 +160,25 @@ def test_reads_do_not_wait_for_a_writer(sqlite_db: Database) -> None:
     waited = time.monotonic() - started
     writer.join()
     assert waited < 0.5
+
+
+def test_releasing_leases_never_frees_a_move_still_being_started(db: Database) -> None:
+    """The listener starting a move and the poller share a process, hence a lease owner."""
+    starting = jobs.record_request(
+        db,
+        team_id="T1",
+        channel_id="C1",
+        user_id="U1",
+        copy_leads=False,
+        source=SOURCE,
+        destination=DESTINATION,
+        request_body={},
+        owner="process-1",
+        lease_seconds=30,
+    )
+    running = _running(db, "9" * 24)
+    assert [r.id for r in jobs.claim_due(db, owner="process-1", lease_seconds=30)] == [running.id]
+    assert jobs.release_leases(db, owner="process-1", job_ids=[starting.id, running.id]) == 1
+    assert jobs.release_leases(db, owner="process-1") == 0
+    assert jobs.claim_orphans(db, owner="process-2", lease_seconds=30) == []
+    assert starting.id not in [r.id for r in jobs.claim_orphans(db, owner="process-1", lease_seconds=30)]
