@@ -207,6 +207,10 @@ def test_several_running_jobs_are_polled_together(stack: LocalStack, workspace: 
     batches = [r.query["ids"].split(",") for r in stack.instantly.requests if "ids" in r.query]
     assert max(len(batch) for batch in batches) == 3
     assert len(stack.slack.messages("C0SALES")) == 3
+    # Slack allows about one post a second per channel: announcements and replies keep that pace.
+    posts = [c.at for c in stack.slack.calls_to("chat.postMessage") if c.args.get("channel") == "C0SALES"]
+    assert len(posts) == 6
+    assert all(later - earlier >= 0.95 for earlier, later in zip(posts, posts[1:], strict=False))
 
 
 def test_no_secret_reaches_the_database_or_slack(stack: LocalStack, workspace: DemoWorkspace) -> None:
