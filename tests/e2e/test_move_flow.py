@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,7 @@ def test_several_running_jobs_are_polled_together(stack: LocalStack, workspace: 
     # Slack allows about one post a second per channel: announcements and replies keep that pace.
     posts = [c.at for c in stack.slack.calls_to("chat.postMessage") if c.args.get("channel") == "C0SALES"]
     assert len(posts) == 6
-    assert all(later - earlier >= 0.95 for earlier, later in zip(posts, posts[1:], strict=False))
+    assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(posts))
 
 
 def test_no_secret_reaches_the_database_or_slack(stack: LocalStack, workspace: DemoWorkspace) -> None:
