@@ -134,16 +134,10 @@ class Reporter:
     def _final(self, record: JobRecord, notification: Notification) -> Delivery:
         if record.final_reply_ts is not None:
             return SENT
-        # Without an announcement (Slack refused it for good) the reply stands alone, by DM.
+        # Without an announcement (Slack refused it for good) the reply stands alone, by DM. The anchor's own
+        # final edit is queued with the reply (storage.jobs.record_final_reply) and paced like any edit: Slack
+        # allows far fewer edits than posts, and the reply must not wait for one.
         channel = record.announcement_channel or record.user_id
-        if record.announcement_ts is not None:
-            try:
-                self._edit(record)  # the anchor shows the end state too
-            except SlackApiError as exc:
-                if error_code(exc) in REVOKED or error_code(exc) == "ratelimited":
-                    raise
-                log.info("job %s: final edit of the announcement failed: %s", record.id, error_code(exc))
-            record = jobs.get(self._db, job_id=record.id) or record
         found = self._posted_before(
             notification, record, channel=channel, thread_ts=record.announcement_ts, event=messages.METADATA_EVENT_FINAL
         )

@@ -48,7 +48,7 @@ class SlackWriter:
         self._idle = idle_seconds
         self._edits: dict[str, TokenBucket] = {}
         self._posts = Spacing(interval=POST_SPACING_SECONDS)
-        self._paused_until: dict[str, float] = {}
+        self._edits_paused_until: dict[str, float] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -65,21 +65,23 @@ class SlackWriter:
             bucket = self._edits[team_id] = TokenBucket(rate=EDITS_PER_SECOND, capacity=EDIT_BURST)
         return bucket
 
-    def _paused_teams(self) -> set[str]:
+    def _can_edit(self) -> bool:
         now = time.monotonic()
-        return {team for team, until in self._paused_until.items() if until > now} | workspaces.revoked_teams(self._db)
+        return not self._edits or any(
+            bucket.wait_time() == 0 and self._edits_paused_until.get(team, 0.0) <= now
+            for team, bucket in self._edits.items()
+        )
 
     def drain(self) -> int:
         """One round: claim what may be sent now and send it. Returns how many writes went out."""
-        can_edit = any(bucket.wait_time() == 0 for bucket in self._edits.values()) or not self._edits
         batch = outbox.claim_due(
             self._db,
             owner=self._owner,
             lease_seconds=self._lease_seconds,
             limit=50,
-            skip_teams=self._paused_teams(),
+            skip_teams=workspaces.revoked_teams(self._db),
             skip_channels=self._posts.busy(),
-            skip_kinds=() if can_edit else (NotificationKind.PROGRESS,),
+            skip_kinds=() if self._can_edit() else (NotificationKind.PROGRESS,),
         )
         sent = 0
         for notification in batch:
@@ -135,9 +137,12 @@ class SlackWriter:
         if code == "ratelimited":
             wait = retry_after(exc)
             log.warning("Slack rate limited %s; waiting %.0fs and slowing down", notification.kind, wait)
-            self._paused_until[notification.team_id] = time.monotonic() + wait
-            self._edit_bucket(notification.team_id).slow_down(factor=0.5, seconds=300)
-            self._posts.hold(notification.channel_id, wait)
+            # chat.update is limited per workspace, chat.postMessage per channel: hold back only what was limited.
+            if notification.kind == NotificationKind.PROGRESS:
+                self._edits_paused_until[notification.team_id] = time.monotonic() + wait
+                self._edit_bucket(notification.team_id).slow_down(factor=0.5, seconds=300)
+            else:
+                self._posts.hold(notification.channel_id, wait)
             return Delivery(sent=False, retry_in=wait, error="slack: ratelimited")
         if code in REVOKED:
             if workspaces.mark_revoked(self._db, team_id=notification.team_id, reason=code):

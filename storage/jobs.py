@@ -163,7 +163,8 @@ def finish(
 
 
 def record_final_reply(db: Database, *, job_id: int, ts: str) -> JobRecord:
-    return _update(db, job_id, final_reply_ts=ts, phase=Phase.DONE)
+    """The job is done; its announcement still gets an edit to show how it ended."""
+    return _update(db, job_id, notify=NotificationKind.PROGRESS, final_reply_ts=ts, phase=Phase.DONE)
 
 
 def _claim(db: Database, *, where: Any, owner: str, lease_seconds: float, limit: int) -> list[JobRecord]:

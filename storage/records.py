@@ -38,6 +38,7 @@ class JobRecord:
     announcement_channel: str | None
     announcement_ts: str | None
     final_reply_ts: str | None
+    next_poll_at: datetime
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
@@ -64,6 +65,7 @@ def job_record(row: JobRow) -> JobRecord:
         announcement_channel=row.announcement_channel,
         announcement_ts=row.announcement_ts,
         final_reply_ts=row.final_reply_ts,
+        next_poll_at=row.next_poll_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
         finished_at=row.finished_at,

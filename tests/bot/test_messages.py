@@ -31,6 +31,7 @@ RECORD = JobRecord(
     announcement_channel="C1",
     announcement_ts="1.1",
     final_reply_ts=None,
+    next_poll_at=datetime(2026, 11, 26, 9, 30),
     created_at=datetime(2026, 11, 26, 9, 30),
     updated_at=datetime(2026, 11, 26, 9, 30),
     finished_at=None,

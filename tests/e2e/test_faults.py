@@ -89,7 +89,7 @@ def test_a_failed_job_reaches_the_person_in_words(tmp_path: Path) -> None:
         submit(stack)
         assert stack.slack.wait_for(lambda: len(replies(stack)) == 1, timeout=15)
         assert "Move failed" in replies(stack)[0].text
-        assert "Failed" in stack.slack.messages(CHANNEL)[0].text
+        assert stack.slack.wait_for(lambda: "Failed" in stack.slack.messages(CHANNEL)[0].text, timeout=5)
 
 
 def test_a_job_instantly_forgets_is_no_longer_followed_and_says_so(tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_a_job_unfinished_past_the_limit_is_reported_and_dropped(tmp_path: Path)
         submit(stack)
         assert stack.slack.wait_for(lambda: len(replies(stack)) == 1, timeout=15)
         assert "still unfinished after" in replies(stack)[0].text
-        assert "Waiting for godot" in stack.slack.messages(CHANNEL)[0].text
+        assert stack.slack.wait_for(lambda: "Waiting for godot" in stack.slack.messages(CHANNEL)[0].text, timeout=5)
 
 
 def test_rate_limited_polls_are_retried(tmp_path: Path) -> None:
@@ -130,10 +130,10 @@ def test_ratelimited_edits_wait_for_retry_after(tmp_path: Path) -> None:
         stack.slack.fail_next("chat.update", "ratelimited", retry_after=1)
         submit(stack)
         assert stack.slack.wait_for(lambda: len(replies(stack)) == 1, timeout=20)
+        assert stack.slack.wait_for(lambda: len(stack.slack.calls_to("chat.update")) >= 2, timeout=10)
         updates = stack.slack.calls_to("chat.update")
-        assert len(updates) >= 2
         assert updates[1].at - updates[0].at >= 0.9, "the edit after `ratelimited` came before Retry-After"
-        assert "Completed" in stack.slack.messages(CHANNEL)[0].text
+        assert stack.slack.wait_for(lambda: "Completed" in stack.slack.messages(CHANNEL)[0].text, timeout=5)
 
 
 def test_an_announcement_that_cannot_be_edited_is_replaced_in_words(tmp_path: Path) -> None:

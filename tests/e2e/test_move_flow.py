@@ -85,6 +85,8 @@ def test_a_valid_move_reaches_instantly_and_is_followed_to_one_final_reply(
             "skip_leads_in_verification": True,
         }
     ]
+    # The announcement's own final edit is paced like any edit, so it may trail the reply a little.
+    assert stack.slack.wait_for(lambda: "Completed" in stack.slack.messages("C0SALES")[0].text, timeout=5)
     [announcement] = stack.slack.messages("C0SALES")
     first_text = announcement.history[0][0] if announcement.history else announcement.text
     assert "U0ALICE" in str(announcement.blocks)

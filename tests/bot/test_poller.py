@@ -1,0 +1,80 @@
+"""The poller asks Instantly about many jobs at once and fills its batches before spending a request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import update
+
+from bot.instantly import InstantlyClient
+from bot.moves import MoveService
+from bot.poller import Poller
+from bot.schemas import MoveLeadsRequest
+from bot.simulators.instantly import FakeInstantly
+from storage import jobs
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import JobRow
+from storage.records import Endpoint
+
+INTERVAL = 0.6
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeInstantly]:
+    with FakeInstantly(progress_steps=tuple(range(1, 100))) as running:
+        yield running
+
+
+def _poller(db: Database, fake: FakeInstantly, client: InstantlyClient, running: int) -> Poller:
+    source, destination = fake.add_campaign("From"), fake.add_list("To")
+    for _ in range(running):
+        job = client.move_leads(MoveLeadsRequest(campaign=source, to_list_id=destination))
+        record = jobs.record_request(
+            db,
+            team_id="T1",
+            channel_id="C1",
+            user_id="U1",
+            copy_leads=False,
+            source=Endpoint("campaign", source, "From"),
+            destination=Endpoint("list", destination, "To"),
+            request_body={},
+            owner="web",
+            lease_seconds=30,
+        )
+        jobs.attach_job(
+            db, job_id=record.id, instantly_job_id=job.id, status=job.status, progress=0, next_poll_at=utcnow()
+        )
+    with db.session() as session:  # all due from this moment, however long the set-up took
+        session.execute(update(JobRow).values(next_poll_at=utcnow()))
+    moves = MoveService(db=db, instantly=client, owner="p", poll_interval=INTERVAL)
+    return Poller(db=db, instantly=client, moves=moves, interval=INTERVAL, owner="p")
+
+
+def _batches(fake: FakeInstantly) -> list[int]:
+    return [len(r.query["ids"].split(",")) for r in fake.requests if "ids" in r.query]
+
+
+def test_a_few_jobs_are_all_polled_every_round(sqlite_db: Database, fake: FakeInstantly) -> None:
+    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        poller = _poller(sqlite_db, fake, client, running=30)
+        assert poller.tick() == 30
+        assert _batches(fake) == [30]
+
+
+def test_leftovers_wait_to_share_a_full_batch_but_never_more_than_an_interval(
+    sqlite_db: Database, fake: FakeInstantly
+) -> None:
+    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        poller = _poller(sqlite_db, fake, client, running=150)
+        poller.tick()
+        assert _batches(fake) == [100]
+        poller.tick()
+        assert _batches(fake) == [100], "50 left over should wait for company, not cost a request of their own"
+        time.sleep(INTERVAL)
+        poller.tick()
+        assert _batches(fake) == [100, 100], "a full batch again: the oldest go first"
+        polled = {job_id for r in fake.requests if "ids" in r.query for job_id in r.query["ids"].split(",")}
+        assert len(polled) == 150, "the leftovers must be polled within one more interval"
