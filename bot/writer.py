@@ -120,17 +120,16 @@ class SlackWriter:
         return 0
 
     def _rate_wait(self, notification: Notification) -> float:
+        """0 if the rate limits let this write go now, else how long it should wait."""
         if notification.kind == NotificationKind.PROGRESS:
+            paused = self._edits_paused_until.get(notification.team_id, 0.0) - time.monotonic()
+            if paused > 0:
+                return paused
             bucket = self._edit_bucket(notification.team_id)
             return 0.0 if bucket.try_take() else max(0.2, bucket.wait_time())
-        # A final reply also edits the announcement; it spends an edit when one is there, but never waits for one.
-        if notification.kind == NotificationKind.FINAL:
-            self._edit_bucket(notification.team_id).try_take()
-        return (
-            0.0
-            if self._posts.try_take(notification.channel_id)
-            else max(0.2, self._posts.wait_time(notification.channel_id))
-        )
+        if self._posts.try_take(notification.channel_id):
+            return 0.0
+        return max(0.2, self._posts.wait_time(notification.channel_id))
 
     def _on_error(self, notification: Notification, exc: SlackApiError) -> Delivery:
         code = error_code(exc)
