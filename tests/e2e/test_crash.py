@@ -88,9 +88,7 @@ def _crash_then_restart(
     return log
 
 
-def test_killed_while_instantly_is_starting_the_move(
-    fakes: tuple[FakeSlack, FakeInstantly], tmp_path: Path
-) -> None:
+def test_killed_while_instantly_is_starting_the_move(fakes: tuple[FakeSlack, FakeInstantly], tmp_path: Path) -> None:
     slack, instantly = fakes
     log = _crash_then_restart(
         tmp_path,

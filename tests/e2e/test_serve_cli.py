@@ -27,13 +27,18 @@ def test_serve_http_answers_health_and_signed_commands_only(
     fakes: tuple[FakeSlack, FakeInstantly], tmp_path: Path
 ) -> None:
     slack, instantly = fakes
-    env = app_env(slack=slack, instantly=instantly, database_url=f"sqlite:///{tmp_path / 'serve.db'}", log_level="DEBUG")
+    env = app_env(
+        slack=slack, instantly=instantly, database_url=f"sqlite:///{tmp_path / 'serve.db'}", log_level="DEBUG"
+    )
     with AppProcess(env=env, log_path=tmp_path / "serve.log") as app:
         app.wait_healthy()
         assert slack.send_command(app.app_url, text="move").status == 200
         assert slack.wait_for(lambda: len(slack.opened_views()) == 1, timeout=5)
         assert httpx.post(app.app_url, content="command=%2Fleads&text=jobs", timeout=5).status_code == 401
-        assert httpx.get(app.app_url.replace("/slack/events", "/nope"), timeout=5).status_code == 404
+        missing = httpx.get(app.app_url.replace("/slack/events", "/nope"), timeout=5)
+        assert missing.status_code == 404
+        # Served by waitress (a production WSGI server), not the development server that ships with Bolt.
+        assert missing.headers["server"] == "leadmover"
         code, seconds = app.terminate()
         output = app.log()
     assert code == 0, output
