@@ -2,8 +2,9 @@
 
 Instantly allows 100 requests a second and 6,000 a minute per workspace, shared with everything else the customer
 runs. The budget keeps exact sliding windows, so no one-second or one-minute window ever holds more than its share.
-Interactive calls (pickers, starting a move) may use the whole budget; background polling leaves them a reserve.
-A 429 halves the budget for a while.
+People go first: polling may fill at most 80% of a window, so pickers and new moves always find room. Yet people
+may fill at most 90%, so a rush of new moves never starves the polling that reports on them. A 429 halves the
+budget for a while.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Final
 
 INSTANTLY_PER_SECOND: Final = 100
 INSTANTLY_PER_MINUTE: Final = 6000
-# Background work may fill this share of each window; the rest waits for people.
-BACKGROUND_SHARE: Final = 0.8
+# The most of each window that one kind of work may fill.
+SHARES: Final = {"interactive": 0.9, "background": 0.8}
 
 
 class Priority(Enum):
@@ -41,7 +42,7 @@ class RequestBudget:
         ]
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
+        self._sent: deque[tuple[float, Priority]] = deque()
         self._factor = 1.0
         self._factor_until = 0.0
         self._lock = threading.Lock()
@@ -62,17 +63,16 @@ class RequestBudget:
 
     def _wait_needed(self, now: float, priority: Priority) -> float:
         """0 if a request may go now, else how long until one might."""
-        while self._sent and self._sent[0] <= now - 60.0:
+        while self._sent and self._sent[0][0] <= now - 60.0:
             self._sent.popleft()
-        share = 1.0 if priority is Priority.INTERACTIVE else BACKGROUND_SHARE
         wait = 0.0
         for window, limit in self._current_limits(now):
-            allowed = max(1, int(limit * share))
-            in_window = [t for t in self._sent if t > now - window] if window < 60 else self._sent
-            if len(in_window) >= allowed:
-                # The oldest request that must leave the window before another may enter.
-                blocking = list(in_window)[len(in_window) - allowed]
-                wait = max(wait, blocking + window - now + 1e-3)
+            everyone = [t for t, _ in self._sent if t > now - window]
+            mine = [t for t, p in self._sent if t > now - window and p is priority]
+            for stamps, allowed in ((everyone, limit), (mine, max(1, int(limit * SHARES[priority.value])))):
+                if len(stamps) >= allowed:
+                    # The request that must leave the window before another may enter.
+                    wait = max(wait, stamps[len(stamps) - allowed] + window - now + 1e-3)
         return wait
 
     def acquire(self, *, priority: Priority, timeout: float | None = None) -> bool:
@@ -83,9 +83,9 @@ class RequestBudget:
                 now = self._clock()
                 wait = self._wait_needed(now, priority)
                 if wait == 0.0:
-                    self._sent.append(now)
+                    self._sent.append((now, priority))
                     self.granted += 1
-                    self.peak_per_second = max(self.peak_per_second, sum(1 for t in self._sent if t > now - 1.0))
+                    self.peak_per_second = max(self.peak_per_second, sum(1 for t, _ in self._sent if t > now - 1.0))
                     self.peak_per_minute = max(self.peak_per_minute, len(self._sent))
                     return True
             if deadline is not None and self._clock() + wait > deadline:
