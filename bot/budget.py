@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
@@ -27,7 +28,19 @@ class Priority(Enum):
     BACKGROUND = "background"
 
 
+@dataclass
+class Slot:
+    """One request's place in the budget: it counts from when it was granted until it ended."""
+
+    priority: Priority
+    start: float
+    end: float | None = None
+
+
 class RequestBudget:
+    """Counts a request in every window its [granted, ended] span touches. However late a granted request is
+    sent, or however long it takes, Instantly never sees more than the limit arrive within one window."""
+
     def __init__(
         self,
         *,
@@ -42,7 +55,7 @@ class RequestBudget:
         ]
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[tuple[float, Priority]] = deque()
+        self._slots: deque[Slot] = deque()
         self._factor = 1.0
         self._factor_until = 0.0
         self._lock = threading.Lock()
@@ -61,36 +74,54 @@ class RequestBudget:
             self._factor, self._factor_until = 1.0, 0.0
         return [(window, max(1, int(limit * self._factor))) for window, limit in self._limits]
 
+    def _in_window(self, now: float, window: float, priority: Priority | None = None) -> list[Slot]:
+        return [
+            slot
+            for slot in self._slots
+            if (slot.end is None or slot.end > now - window) and (priority is None or slot.priority is priority)
+        ]
+
     def _wait_needed(self, now: float, priority: Priority) -> float:
         """0 if a request may go now, else how long until one might."""
-        while self._sent and self._sent[0][0] <= now - 60.0:
-            self._sent.popleft()
+        while self._slots and self._slots[0].end is not None and self._slots[0].end <= now - 60.0:
+            self._slots.popleft()
         wait = 0.0
         for window, limit in self._current_limits(now):
-            everyone = [t for t, _ in self._sent if t > now - window]
-            mine = [t for t, p in self._sent if t > now - window and p is priority]
-            for stamps, allowed in ((everyone, limit), (mine, max(1, int(limit * SHARES[priority.value])))):
-                if len(stamps) >= allowed:
-                    # The request that must leave the window before another may enter.
-                    wait = max(wait, stamps[len(stamps) - allowed] + window - now + 1e-3)
+            mine_allowed = max(1, int(limit * SHARES[priority.value]))
+            for slots, allowed in (
+                (self._in_window(now, window), limit),
+                (self._in_window(now, window, priority), mine_allowed),
+            ):
+                excess = len(slots) - allowed
+                if excess < 0:
+                    continue
+                ends = sorted(slot.end for slot in slots if slot.end is not None)
+                # The window frees up as ended requests leave it; requests still in flight hold their place.
+                wait = max(wait, ends[excess] + window - now + 1e-3 if excess < len(ends) else 0.05)
         return wait
 
-    def acquire(self, *, priority: Priority, timeout: float | None = None) -> bool:
-        """Wait for room for one request; False if none came within `timeout` seconds."""
+    def acquire(self, *, priority: Priority, timeout: float | None = None) -> Slot | None:
+        """Wait for room for one request; None if none came within `timeout` seconds. Release the slot after."""
         deadline = None if timeout is None else self._clock() + timeout
         while True:
             with self._lock:
                 now = self._clock()
                 wait = self._wait_needed(now, priority)
                 if wait == 0.0:
-                    self._sent.append((now, priority))
+                    slot = Slot(priority=priority, start=now)
+                    self._slots.append(slot)
                     self.granted += 1
-                    self.peak_per_second = max(self.peak_per_second, sum(1 for t, _ in self._sent if t > now - 1.0))
-                    self.peak_per_minute = max(self.peak_per_minute, len(self._sent))
-                    return True
+                    self.peak_per_second = max(self.peak_per_second, len(self._in_window(now, 1.0)))
+                    self.peak_per_minute = max(self.peak_per_minute, len(self._in_window(now, 60.0)))
+                    return slot
             if deadline is not None and self._clock() + wait > deadline:
-                return False
+                return None
             self._sleep(min(wait, 0.25))
+
+    def release(self, slot: Slot) -> None:
+        """The request is over (answered or failed)."""
+        with self._lock:
+            slot.end = self._clock()
 
     def slow_down(self, *, seconds: float = 60.0) -> None:
         """Instantly answered 429: the customer's other tools are busy too, so take half for a while."""

@@ -231,15 +231,21 @@ class InstantlyClient:
         extra: dict[str, Any] = (
             {} if timeout is None else {"timeout": httpx.Timeout(timeout, connect=min(timeout, 5.0))}
         )
-        wait = timeout if timeout is not None else 30.0
-        if self.budget is not None and not self.budget.acquire(priority=priority, timeout=wait):
-            raise InstantlyBudgetExhausted(f"{method} /{path}: no room in the request budget within {wait:.0f}s")
+        slot = None
+        if self.budget is not None:
+            wait = timeout if timeout is not None else 30.0
+            slot = self.budget.acquire(priority=priority, timeout=wait)
+            if slot is None:
+                raise InstantlyBudgetExhausted(f"{method} /{path}: no room in the request budget within {wait:.0f}s")
         try:
             response = self._http.request(method, path, params=params, json=json_body, **extra)
         except httpx.TimeoutException as exc:
             raise InstantlyTimeout(f"{method} /{path} timed out") from exc
         except httpx.HTTPError as exc:
             raise InstantlyTransportError(f"{method} /{path} failed: {exc.__class__.__name__}") from exc
+        finally:
+            if slot is not None and self.budget is not None:
+                self.budget.release(slot)
         if response.status_code >= 400:
             error = api_error(response)
             if isinstance(error, InstantlyRateLimited) and self.budget is not None:
