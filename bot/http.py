@@ -79,9 +79,12 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
 
 
 class HttpServer:
-    """A waitress server on host:port (port 0 picks a free one), runnable in the foreground or a thread."""
+    """A waitress server on host:port (port 0 picks a free one), runnable in the foreground or a thread.
 
-    def __init__(self, app: App, *, host: str, port: int, threads: int = 8) -> None:
+    Picker searches may wait up to their time box for Instantly; enough threads keep acks from queueing behind them.
+    """
+
+    def __init__(self, app: App, *, host: str, port: int, threads: int = 24) -> None:
         self.wsgi = SlackWsgi(app)
         server = create_server(self.wsgi, host=host, port=port, threads=threads, ident="leadmover")
         assert isinstance(server, BaseWSGIServer)  # one bound address gives a single-socket server
