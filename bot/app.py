@@ -14,6 +14,14 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class _QuietTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment on its own and then warns that our client's token wins.
+    That is the intended set-up, so the warning would only mislead whoever reads the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(settings: Settings, services: Services, *, socket_mode: bool = False) -> App:
     """A Bolt App for one workspace. Over HTTP every request must carry Slack's signature."""
     import handlers  # only the composition root imports the listeners
@@ -21,13 +29,16 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
     if not socket_mode:
         settings.require("slack_signing_secret")
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    bolt_log = logging.getLogger("leadmover.bolt")
+    if not any(isinstance(f, _QuietTokenWarning) for f in bolt_log.filters):
+        bolt_log.addFilter(_QuietTokenWarning())
     app = App(
         signing_secret=secret,
         client=services.slack,  # carries the bot token
         request_verification_enabled=not socket_mode,
         process_before_response=False,
         listener_executor=services.listener_executor,
-        logger=logging.getLogger("leadmover.bolt"),
+        logger=bolt_log,
     )
     app.error(_log_unhandled)
     handlers.register(app, services)
