@@ -69,6 +69,13 @@ def _watch(stack: LocalStack, out: Narrator, *, timeout: float = 30.0) -> Messag
             if replies:
                 out.say("#sales · thread reply · leadmover")
                 out.block(render_message(replies[0]))
+                # The announcement's own last edit is paced like every edit, so it may follow the reply.
+                stack.slack.wait_for(
+                    lambda edits=shown: len(stack.slack.messages(CHANNEL)[0].history) > edits, timeout=5
+                )
+                for text, blocks in stack.slack.messages(CHANNEL)[0].history[shown:]:
+                    out.say("#sales · leadmover (edited)")
+                    out.block(render_message({"text": text, "blocks": blocks}))
                 return replies[0]
         time.sleep(0.05)
     return None
