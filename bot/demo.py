@@ -8,6 +8,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -52,6 +53,10 @@ def _pick(stack: LocalStack, view: dict[str, Any], action_id: str, query: str, o
     return {"text": chosen["text"], "value": chosen["value"]}
 
 
+def _edited_beyond(stack: LocalStack, versions: int) -> bool:
+    return len(stack.slack.messages(CHANNEL)[0].history) > versions
+
+
 def _watch(stack: LocalStack, out: Narrator, *, timeout: float = 30.0) -> Message | None:
     """Print every version of the announcement as Slack shows it, until the thread gets its reply."""
     shown = 0
@@ -70,9 +75,7 @@ def _watch(stack: LocalStack, out: Narrator, *, timeout: float = 30.0) -> Messag
                 out.say("#sales · thread reply · leadmover")
                 out.block(render_message(replies[0]))
                 # The announcement's own last edit is paced like every edit, so it may follow the reply.
-                stack.slack.wait_for(
-                    lambda edits=shown: len(stack.slack.messages(CHANNEL)[0].history) > edits, timeout=5
-                )
+                stack.slack.wait_for(partial(_edited_beyond, stack, shown), timeout=5)
                 for text, blocks in stack.slack.messages(CHANNEL)[0].history[shown:]:
                     out.say("#sales · leadmover (edited)")
                     out.block(render_message({"text": text, "blocks": blocks}))
