@@ -18,7 +18,9 @@ SOURCE = Endpoint("campaign", "c-1", "Acme Q1")
 DESTINATION = Endpoint("list", "l-2", "Acme warm")
 
 
-def _requested(db: Database, *, user: str = "U1", team: str = "T1") -> jobs.JobRecord:
+def _requested(
+    db: Database, *, user: str = "U1", team: str = "T1", owner: str = "web-1", lease_seconds: float = 0.1
+) -> jobs.JobRecord:
     return jobs.record_request(
         db,
         team_id=team,
@@ -28,8 +30,8 @@ def _requested(db: Database, *, user: str = "U1", team: str = "T1") -> jobs.JobR
         source=SOURCE,
         destination=DESTINATION,
         request_body={"campaign": "c-1", "to_list_id": "l-2", "copy_leads": False},
-        owner="web-1",
-        lease_seconds=0.1,
+        owner=owner,
+        lease_seconds=lease_seconds,
     )
 
 
@@ -116,18 +118,7 @@ def test_recent_and_find_stay_within_the_workspace(db: Database) -> None:
 
 
 def test_a_requested_move_is_an_orphan_only_once_its_requesters_lease_runs_out(db: Database) -> None:
-    record = jobs.record_request(
-        db,
-        team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        copy_leads=True,
-        source=SOURCE,
-        destination=DESTINATION,
-        request_body={},
-        owner="web-1",
-        lease_seconds=2.0,
-    )
+    record = _requested(db, lease_seconds=2.0)
     assert jobs.claim_orphans(db, owner="poller", lease_seconds=30) == []
     time.sleep(2.1)
     [orphan] = jobs.claim_orphans(db, owner="poller", lease_seconds=30)
@@ -164,18 +155,7 @@ def test_reads_do_not_wait_for_a_writer(sqlite_db: Database) -> None:
 
 def test_releasing_leases_never_frees_a_move_still_being_started(db: Database) -> None:
     """The listener starting a move and the poller share a process, hence a lease owner."""
-    starting = jobs.record_request(
-        db,
-        team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        copy_leads=False,
-        source=SOURCE,
-        destination=DESTINATION,
-        request_body={},
-        owner="process-1",
-        lease_seconds=30,
-    )
+    starting = _requested(db, owner="process-1", lease_seconds=30)
     running = _running(db, "9" * 24)
     assert [r.id for r in jobs.claim_due(db, owner="process-1", lease_seconds=30)] == [running.id]
     assert jobs.release_leases(db, owner="process-1", job_ids=[starting.id, running.id]) == 1
