@@ -165,6 +165,7 @@ class Figures:
     instantly_jobs: int = 0  # jobs created at Instantly
     start_failures: int = 0  # moves that never became an Instantly job (driver or app side)
     jobs_replied: int = 0  # Instantly jobs with a final reply in their thread
+    announcements_final: int | None = None  # announcements showing the end state (100%) when the run ended
     duplicate_replies: int = 0
     job_minutes: float = 0.0  # summed Instantly lifetime, in timeline minutes (real minutes / time scale)
     # Instantly
@@ -290,6 +291,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("instantly_jobs", "jobs started at Instantly", "{:d}"),
     ("start_failures", "moves that did not start", "{:d}"),
     ("jobs_replied", "jobs with a final reply", "{:d}"),
+    ("announcements_final", "announcements showing 100% at the end", "{:d}"),
     ("duplicate_replies", "duplicate final replies", "{:d}"),
     ("job_minutes", "job-minutes (timeline)", "{:.0f}"),
     ("instantly_requests", "Instantly requests, all", "{:d}"),

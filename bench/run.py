@@ -425,6 +425,10 @@ def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Cal
             now=now,
             acks=driver.acks,
         )
+        # Edits are scarcer than posts: how many anchors already show the end when the last reply is out.
+        figures.announcements_final = sum(
+            1 for channel in scenario.channel_ids() for message in f.slack.messages(channel) if "100%" in message.text
+        )
         violations = f.slack.violations + f.instantly.violations
         if violations:
             figures.problems.append(f"{len(violations)} contract violations seen by the fakes, first: {violations[0]}")
