@@ -67,11 +67,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _migrate(settings)
     if args.command == "jobs":
         db = Database(settings.database_url)
-        db.create_schema()
+        migrate.upgrade(db)
         for record in jobs.recent(db, limit=args.limit):
             print(
                 f"#{record.id}\t{record.instantly_job_id or '-'}\t{record.phase}\t{record.status or '-'}\t"
-                f"{record.progress}%\t{record.source.name} -> {record.destination.name}"
+                f"{record.progress}%\t{record.order.source.name} -> {record.order.destination.name}"
             )
         return 0
     if args.command == "serve":
@@ -105,7 +105,7 @@ def _migrate(settings: Settings) -> int:
     db = Database(settings.database_url)
     try:
         before = migrate.current_revision(db)
-        db.create_schema()
+        migrate.upgrade(db)
         after = migrate.current_revision(db)
     finally:
         db.dispose()

@@ -97,7 +97,7 @@ def _narrate(stack: LocalStack, out: Narrator) -> bool:
     out.step("2. Filling in the modal")
     source = _pick(stack, view, ids.SOURCE, "acme", out)
     destination = _pick(stack, view, ids.DESTINATION, "warm", out)
-    values = {ids.SOURCE: source, ids.DESTINATION: destination, ids.LIMIT: "500", ids.OPTIONS: ["check_duplicates"]}
+    values = {ids.SOURCE: source, ids.DESTINATION: destination, ids.LIMIT: "500", ids.OPTIONS: ["skip_duplicates"]}
     out.say("@alice sets “At most 500 leads”, ticks “Skip duplicates” and presses Start")
     typo = {**values, ids.CONTACTS: "ann@acme.com, bob@globex"}
     bad = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=typo)

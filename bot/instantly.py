@@ -21,18 +21,13 @@ from bot import __version__
 from bot.budget import Priority, RequestBudget
 from bot.instantly_errors import (
     InstantlyAPIError,
-    InstantlyBadRequest,
     InstantlyBudgetExhausted,
     InstantlyError,
-    InstantlyForbidden,
-    InstantlyNotFound,
-    InstantlyPaymentRequired,
     InstantlyProtocolError,
     InstantlyRateLimited,
     InstantlyServerError,
     InstantlyTimeout,
     InstantlyTransportError,
-    InstantlyUnauthorized,
     api_error,
 )
 from bot.schemas import (
@@ -44,24 +39,6 @@ from bot.schemas import (
     Workspace,
     WorkspaceMember,
 )
-
-__all__ = [
-    "USER_AGENT",
-    "InstantlyAPIError",
-    "InstantlyBadRequest",
-    "InstantlyBudgetExhausted",
-    "InstantlyClient",
-    "InstantlyError",
-    "InstantlyForbidden",
-    "InstantlyNotFound",
-    "InstantlyPaymentRequired",
-    "InstantlyProtocolError",
-    "InstantlyRateLimited",
-    "InstantlyServerError",
-    "InstantlyTimeout",
-    "InstantlyTransportError",
-    "InstantlyUnauthorized",
-]
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ from typing import Any, Final
 
 from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, JobStatus, is_terminal
 from storage.models import Phase
-from storage.records import Endpoint, JobRecord
+from storage.orders import Endpoint, EndpointKind, MoveOrder
+from storage.records import JobRecord
 
 Blocks = list[dict[str, Any]]
 
@@ -30,13 +31,13 @@ _STATUS_EMOJI: Final[dict[str, str]] = {
 }
 _BAR_CELLS: Final = 20
 
-# What each boolean option of POST /leads/move does, in the words the modal and the messages use.
+# What each on/off option of a MoveOrder does, in the words the modal and the messages use.
 OPTION_LABELS: Final[dict[str, tuple[str, str]]] = {
-    "check_duplicates": ("Skip duplicates", "Don't add leads that already exist at the destination"),
-    "check_duplicates_in_campaigns": ("Skip leads in other campaigns", "Check duplicates across all campaigns"),
+    "skip_duplicates": ("Skip duplicates", "Don't add leads that already exist at the destination"),
+    "skip_duplicates_in_campaigns": ("Skip leads in other campaigns", "Check duplicates across all campaigns"),
     "skip_leads_in_verification": ("Skip leads still in verification", "Leave leads whose email check is running"),
     "reset_interest_status": ("Reset interest status", "Start the moved leads with a clean interest status"),
-    "ignore_resource_filter_clauses": (
+    "ignore_source_filters": (
         "Ignore the source's saved filters",
         "Take leads regardless of the campaign's or list's lead-finder clauses",
     ),
@@ -61,19 +62,18 @@ def progress_bar(percent: float) -> str:
 
 
 def endpoint_phrase(endpoint: Endpoint) -> str:
-    kind = "campaign" if endpoint.kind == "campaign" else "list"
+    kind = "campaign" if endpoint.kind == EndpointKind.CAMPAIGN else "list"
     return f"{kind} *{escape(endpoint.name)}*"
 
 
 def _verb(record: JobRecord, *, past: bool = False) -> str:
-    if record.copy_leads:
+    if record.order.copies:
         return "copied" if past else "copying"
     return "moved" if past else "moving"
 
 
-def _what(record: JobRecord) -> str:
-    limit = record.request_body.get("limit")
-    return f"up to {int(limit):,} leads" if limit else "leads"
+def _what(order: MoveOrder) -> str:
+    return f"up to {order.limit:,} leads" if order.limit else "leads"
 
 
 def _channel_note(record: JobRecord, reason: str | None) -> str | None:
@@ -93,9 +93,10 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     `unreachable_reason` is Slack's error when the origin channel refused the message and it goes by DM instead.
     """
     verb = _verb(record)
+    order = record.order
     line = (
-        f"<@{record.user_id}> is {verb} {_what(record)} from {endpoint_phrase(record.source)} "
-        f"to {endpoint_phrase(record.destination)}."
+        f"<@{record.user_id}> is {verb} {_what(order)} from {endpoint_phrase(order.source)} "
+        f"to {endpoint_phrase(order.destination)}."
     )
     status = record.status
     state = f"{_STATUS_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{status_words(status)}*"
@@ -109,7 +110,7 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
         },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": _context(record)}]},
     ]
-    filters = describe_filters(record.request_body)
+    filters = describe_filters(order)
     if filters:
         blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": filters}]})
     text = f"{verb.capitalize()} leads: {status_words(status)} ({record.progress}%). Job {record.instantly_job_id}"
@@ -124,19 +125,21 @@ def _context(record: JobRecord) -> str:
     return f"Instantly job `{record.instantly_job_id or 'not started'}` · leadmover #{record.id}"
 
 
-def describe_filters(body: dict[str, Any]) -> str:
+def describe_filters(order: MoveOrder) -> str:
+    """The order's filters and options in one line; empty when it takes every lead as it is."""
+    filters = order.filters
     parts: list[str] = []
-    if body.get("search"):
-        parts.append(f"matching “{escape(str(body['search']))}”")
-    if body.get("filter"):
-        parts.append(f"status {LEAD_FILTERS.get(body['filter'], body['filter']).lower()}")
-    if body.get("contacts"):
-        parts.append(f"{len(body['contacts'])} listed emails")
-    if body.get("esp_code") is not None:
-        parts.append(f"provider {ESP_CODES.get(body['esp_code'], body['esp_code'])}")
-    if body.get("esg_code") is not None:
-        parts.append(f"gateway {ESG_CODES.get(body['esg_code'], body['esg_code'])}")
-    parts.extend(label.lower() for flag, (label, _) in OPTION_LABELS.items() if body.get(flag))
+    if filters.search:
+        parts.append(f"matching “{escape(filters.search)}”")
+    if filters.lead_status:
+        parts.append(f"status {escape(LEAD_FILTERS.get(filters.lead_status, filters.lead_status).lower())}")
+    if filters.emails:
+        parts.append(f"{len(filters.emails)} listed emails")
+    if filters.email_provider is not None:
+        parts.append(f"provider {escape(ESP_CODES.get(filters.email_provider, str(filters.email_provider)))}")
+    if filters.security_gateway is not None:
+        parts.append(f"gateway {escape(ESG_CODES.get(filters.security_gateway, filters.security_gateway))}")
+    parts.extend(OPTION_LABELS[flag][0].lower() for flag in order.options.flags_set())
     return "Filters and options: " + ", ".join(parts) if parts else ""
 
 
@@ -148,9 +151,9 @@ def _outcome_detail(record: JobRecord) -> str:
 
 def final_reply(record: JobRecord) -> tuple[str, Blocks]:
     """The one reply posted in the thread when a job ends; its text names the outcome in words."""
-    noun = "Copy" if record.copy_leads else "Move"
+    noun = "Copy" if record.order.copies else "Move"
     status = record.status or ""
-    destination = endpoint_phrase(record.destination)
+    destination = endpoint_phrase(record.order.destination)
     if status == JobStatus.SUCCESS:
         if record.moved_leads is not None:
             detail = f"{record.moved_leads:,} leads {_verb(record, past=True)} to {destination}."
@@ -180,16 +183,17 @@ def final_reply(record: JobRecord) -> tuple[str, Blocks]:
 
 
 def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
-    noun = "copy" if record.copy_leads else "move"
+    order = record.order
+    noun = "copy" if order.copies else "move"
     text = (
-        f"Your {noun} from {endpoint_phrase(record.source)} to {endpoint_phrase(record.destination)} "
+        f"Your {noun} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)} "
         f"did not start: {reason} Nothing was changed in Instantly."
     )
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {text}"}}]
 
 
 def job_line(record: JobRecord) -> str:
-    verb = "Copy" if record.copy_leads else "Move"
+    verb = "Copy" if record.order.copies else "Move"
     if record.phase == Phase.START_FAILED:
         state = "did not start"
     elif record.phase == Phase.REQUESTED:
@@ -199,7 +203,7 @@ def job_line(record: JobRecord) -> str:
     when = record.created_at.strftime("%Y-%m-%d %H:%M UTC")
     job = f"`{record.instantly_job_id}`" if record.instantly_job_id else f"#{record.id}"
     return (
-        f"• {verb} from {endpoint_phrase(record.source)} to {endpoint_phrase(record.destination)}: "
+        f"• {verb} from {endpoint_phrase(record.order.source)} to {endpoint_phrase(record.order.destination)}: "
         f"{state} · {job} · {when}"
     )
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.instantly import (
+from bot.instantly import InstantlyClient
+from bot.instantly_errors import (
     InstantlyAPIError,
     InstantlyBudgetExhausted,
-    InstantlyClient,
     InstantlyError,
     InstantlyForbidden,
     InstantlyNotFound,
@@ -25,29 +25,21 @@ from bot.instantly import (
     InstantlyTransportError,
     InstantlyUnauthorized,
 )
-from bot.schemas import BackgroundJob, JobStatus, MoveLeadsRequest
+from bot.orders import move_request
+from bot.schemas import BackgroundJob, JobStatus
 from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database
-from storage.records import Endpoint, JobRecord
-
-__all__ = ["Endpoint", "JobRecord", "MoveOrder", "MoveService", "Requester", "explain"]
+from storage.orders import MoveOrder
+from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class MoveOrder:
-    """A validated move: where from, where to, and the exact body for POST /leads/move."""
-
-    source: Endpoint
-    destination: Endpoint
-    copy_leads: bool
-    request: MoveLeadsRequest
-
-
-@dataclass(frozen=True)
 class Requester:
+    """Who asked for a move, and where: the job reports to that channel."""
+
     team_id: str
     user_id: str
     channel_id: str
@@ -117,19 +109,16 @@ class MoveService:
             team_id=requester.team_id,
             channel_id=requester.channel_id,
             user_id=requester.user_id,
-            copy_leads=order.copy_leads,
-            source=order.source,
-            destination=order.destination,
-            request_body=order.request.to_body(),
+            order=order,
             owner=self._owner,
             lease_seconds=self._start_lease,
         )
-        return self._send(record, order.request)
+        return self._send(record)
 
-    def _send(self, record: JobRecord, request: MoveLeadsRequest) -> JobRecord:
+    def _send(self, record: JobRecord) -> JobRecord:
         record = jobs.mark_start_attempted(self._db, job_id=record.id)
         try:
-            job = self._instantly.move_leads(request)
+            job = self._instantly.move_leads(move_request(record.order))
         except (InstantlyTransportError, InstantlyProtocolError, InstantlyServerError) as exc:
             # Instantly may have started it anyway: look, never resend blindly.
             log.warning("job %s: no clear answer to the move (%s); looking for the job", record.id, exc)
@@ -164,7 +153,7 @@ class MoveService:
         """A requested move whose requester died or got no answer: find its job, send it, or say it failed."""
         if record.start_attempted_at is None:
             log.info("job %s: the move was saved but never sent; sending it now", record.id)
-            return self._send(record, MoveLeadsRequest.model_validate(record.request_body))
+            return self._send(record)
         found = self._find_started(record)
         if found is not None:
             log.info("job %s: found its Instantly job %s after all", record.id, found.id)
@@ -184,7 +173,7 @@ class MoveService:
         taken = jobs.attached_job_ids(self._db, team_id=record.team_id, instantly_job_ids=[c.id for c in candidates])
         for job in sorted(candidates, key=lambda j: j.created_at):
             created = _parse_time(job.created_at)
-            if job.id in taken or created is None or job.entity_id not in (None, record.destination.id):
+            if job.id in taken or created is None or job.entity_id not in (None, record.order.destination.id):
                 continue
             if sent_at - timedelta(minutes=2) <= created <= sent_at + timedelta(minutes=10):
                 return job

@@ -13,7 +13,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Final
 
-from bot.instantly import InstantlyClient, InstantlyError
+from bot.instantly import InstantlyClient
+from bot.instantly_errors import InstantlyError
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import socket
 import threading
 import uuid
 
-from bot.instantly import MAX_IDS_PER_REQUEST, InstantlyClient, InstantlyError, InstantlyNotFound
+from bot.instantly import MAX_IDS_PER_REQUEST, InstantlyClient
+from bot.instantly_errors import InstantlyError, InstantlyNotFound
 from bot.moves import MoveService
 from bot.schemas import BackgroundJob
 from storage import jobs, workspaces

@@ -85,14 +85,6 @@ ESG_CODES: Final[dict[str, str]] = {
     "none": "None",
 }
 
-MOVE_OPTION_FIELDS: Final = (
-    "check_duplicates",
-    "check_duplicates_in_campaigns",
-    "skip_leads_in_verification",
-    "reset_interest_status",
-    "ignore_resource_filter_clauses",
-)
-
 
 class MoveLeadsRequest(BaseModel):
     """The body of POST /leads/move. Only set fields are sent (`to_body`)."""

@@ -20,7 +20,7 @@ from bot.poller import Poller, default_owner
 from bot.reporter import Reporter
 from bot.settings import Settings
 from bot.writer import SlackWriter
-from storage import jobs, outbox, workspaces
+from storage import jobs, migrate, outbox, workspaces
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def build_services(settings: Settings, *, db: Database | None = None, owner: str
     assert settings.instantly_api_key is not None
     owner = owner or default_owner()
     db = db or Database(settings.database_url)
-    db.create_schema()
+    migrate.upgrade(db)
     instantly = InstantlyClient(
         api_key=settings.instantly_api_key.get_secret_value(),
         base_url=settings.instantly_api_url,

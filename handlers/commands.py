@@ -10,9 +10,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
-from bot.moves import JobRecord
 from handlers import ids, move_modal
 from handlers.context import services_of
+from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from bot.moves import Endpoint, MoveOrder
-from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, MOVE_OPTION_FIELDS, MoveLeadsRequest
+from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
 from handlers import ids
+from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
 
 _EMAIL: Final = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
 # Used with fullmatch: `$` would also accept a trailing newline, and that id would reach Instantly.
 _RESOURCE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_ENDPOINT_KINDS: Final = {"campaign", "list"}
 MAX_CONTACTS: Final = 1000
 # The modal's max_length for the search box. Checked here too because the search is quoted in the
 # announcement, whose Block Kit text Slack refuses past 3000 characters.
@@ -40,9 +39,9 @@ def _endpoint(picked: Picked, *, what: str) -> Endpoint:
     kind, _, resource_id = picked.value.partition(":")
     if picked.value == ids.UNAVAILABLE:
         raise _fail(f"Instantly could not be searched when you picked the {what}. Open the list and pick again.")
-    if kind not in _ENDPOINT_KINDS or not _RESOURCE_ID.fullmatch(resource_id):
+    if kind not in tuple(EndpointKind) or not _RESOURCE_ID.fullmatch(resource_id):
         raise _fail(f"Pick the {what} from the suggestions.")
-    return Endpoint(kind=kind, id=resource_id, name=picked.label)
+    return Endpoint(kind=EndpointKind(kind), id=resource_id, name=picked.label)
 
 
 class MoveSubmission(BaseModel):
@@ -52,7 +51,7 @@ class MoveSubmission(BaseModel):
 
     source: Endpoint
     destination: Endpoint
-    mode: Literal["move", "copy"] = "move"
+    mode: MoveMode = MoveMode.MOVE
     limit: int | None = Field(default=None)
     search: str | None = None
     filter: str | None = None
@@ -75,9 +74,9 @@ class MoveSubmission(BaseModel):
     @field_validator("mode", mode="before")
     @classmethod
     def _mode(cls, value: object) -> object:
-        if value not in (None, ids.MODE_MOVE, ids.MODE_COPY):
+        if value not in (None, *MoveMode):
             raise _fail("Choose move or copy.")
-        return value or ids.MODE_MOVE
+        return value or MoveMode.MOVE
 
     @field_validator("limit", mode="before")
     @classmethod
@@ -146,7 +145,7 @@ class MoveSubmission(BaseModel):
     @field_validator("options")
     @classmethod
     def _options(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in MOVE_OPTION_FIELDS]
+        unknown = [v for v in value if v not in MoveOptions.flag_names()]
         if unknown:
             raise _fail("Unknown option. Reopen the form and tick only the listed options.")
         return value
@@ -166,28 +165,25 @@ class MoveSubmission(BaseModel):
     def _distinct(cls, destination: Endpoint, info: ValidationInfo) -> Endpoint:
         # A field validator, not a model one, so this is reported alongside any other bad field.
         source = info.data.get(ids.SOURCE)
-        if isinstance(source, Endpoint) and (source.kind, source.id) == (destination.kind, destination.id):
+        if isinstance(source, Endpoint) and source.same_place(destination):
             raise _fail("The destination must differ from the source.")
         return destination
 
     def to_order(self) -> MoveOrder:
-        copy_leads = self.mode == ids.MODE_COPY
-        request = MoveLeadsRequest(
-            campaign=self.source.id if self.source.kind == "campaign" else None,
-            list_id=self.source.id if self.source.kind == "list" else None,
-            to_campaign_id=self.destination.id if self.destination.kind == "campaign" else None,
-            to_list_id=self.destination.id if self.destination.kind == "list" else None,
-            copy_leads=copy_leads,
+        return MoveOrder(
+            source=self.source,
+            destination=self.destination,
+            mode=self.mode,
             limit=self.limit,
-            search=self.search,
-            filter=self.filter,
-            contacts=self.contacts or None,
-            assigned_to=self.assigned_to,
-            esp_code=self.esp_code,
-            esg_code=self.esg_code,
-            **{option: True for option in self.options},
+            filters=LeadFilters(
+                search=self.search,
+                lead_status=self.filter,
+                emails=tuple(self.contacts),
+                email_provider=self.esp_code,
+                security_gateway=self.esg_code,
+            ),
+            options=MoveOptions(assign_to=self.assigned_to, **dict.fromkeys(self.options, True)),
         )
-        return MoveOrder(source=self.source, destination=self.destination, copy_leads=copy_leads, request=request)
 
 
 def _state(values: dict[str, Any], block_id: str) -> object:

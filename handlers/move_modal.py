@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 from bot import messages
-from bot.moves import JobRecord, MoveOrder
 from bot.pickers import Choice, Suggestions
 from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
 from handlers import ids
+from storage.orders import MoveOptions, MoveOrder
+from storage.records import JobRecord
 
 View = dict[str, Any]
 
@@ -132,7 +133,10 @@ def build(*, channel_id: str, copy_leads: bool = False) -> View:
         _input(
             ids.OPTIONS,
             "Options",
-            {"type": "checkboxes", "options": [_option(v, *labels) for v, labels in messages.OPTION_LABELS.items()]},
+            {
+                "type": "checkboxes",
+                "options": [_option(flag, *messages.OPTION_LABELS[flag]) for flag in MoveOptions.flag_names()],
+            },
             optional=True,
         ),
     ]
@@ -159,7 +163,7 @@ def _notice(title: str, text: str) -> View:
 
 def starting_view(order: MoveOrder) -> View:
     """Shown the moment the form is accepted, while Instantly is being asked."""
-    verb = "Copying" if order.copy_leads else "Moving"
+    verb = "Copying" if order.copies else "Moving"
     text = (
         f":hourglass_flowing_sand: {verb} leads from {messages.endpoint_phrase(order.source)} to "
         f"{messages.endpoint_phrase(order.destination)}. Asking Instantly to start the job…"

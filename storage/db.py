@@ -1,4 +1,7 @@
-"""The engine and session factory for DATABASE_URL: an SQLite file by default, PostgreSQL for replicas."""
+"""The engine and session factory for DATABASE_URL: an SQLite file by default, PostgreSQL for replicas.
+
+Its schema comes from storage.migrate.upgrade.
+"""
 
 from __future__ import annotations
 
@@ -37,13 +40,6 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    def create_schema(self) -> None:
-        """Create or upgrade the schema to the newest migration; safe when several processes start at once."""
-        # Imported here: storage.migrate builds Database objects of its own, and only this method needs Alembic.
-        from storage import migrate
-
-        migrate.upgrade(self)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

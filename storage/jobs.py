@@ -6,16 +6,15 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage import outbox
+from storage import leases, outbox
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, NotificationKind, Phase
-from storage.records import Endpoint, JobRecord, job_record
-
-__all__ = ["Endpoint", "JobRecord"]
+from storage.orders import MoveOrder
+from storage.records import JobRecord, job_record
 
 
 def record_request(
@@ -24,10 +23,7 @@ def record_request(
     team_id: str,
     channel_id: str,
     user_id: str,
-    copy_leads: bool,
-    source: Endpoint,
-    destination: Endpoint,
-    request_body: dict[str, Any],
+    order: MoveOrder,
     owner: str,
     lease_seconds: float,
 ) -> JobRecord:
@@ -40,14 +36,7 @@ def record_request(
         team_id=team_id,
         channel_id=channel_id,
         user_id=user_id,
-        copy_leads=copy_leads,
-        source_kind=source.kind,
-        source_id=source.id,
-        source_name=source.name[:255],
-        destination_kind=destination.kind,
-        destination_id=destination.id,
-        destination_name=destination.name[:255],
-        request_body=request_body,
+        move_order=order.to_json(),
         phase=Phase.REQUESTED,
         progress=0,
         next_poll_at=now,
@@ -73,7 +62,7 @@ def _change(session: Session, job_id: int, values: dict[str, Any]) -> JobRow:
 
 
 def _update(
-    db: Database, job_id: int, *, notify: str | None = None, detail: str | None = None, **values: Any
+    db: Database, job_id: int, *, notify: NotificationKind | None = None, detail: str | None = None, **values: Any
 ) -> JobRecord:
     """Change a job and, in the same transaction, queue the Slack write the change calls for."""
     with db.session() as session:
@@ -84,7 +73,7 @@ def _update(
         return job_record(row)
 
 
-def _notify(session: Session, row: JobRow, kind: str, detail: str | None) -> None:
+def _notify(session: Session, row: JobRow, kind: NotificationKind, detail: str | None) -> None:
     channel = row.announcement_channel or row.channel_id
     outbox.enqueue(session, team_id=row.team_id, job_id=row.id, channel_id=channel, kind=kind, detail=detail)
 
@@ -107,8 +96,7 @@ def attach_job(
         status=status,
         progress=progress,
         next_poll_at=next_poll_at,
-        lease_owner=None,
-        lease_expires_at=None,
+        **leases.FREED,
     )
 
 
@@ -120,8 +108,7 @@ def mark_start_failed(db: Database, *, job_id: int, error: str) -> JobRecord:
         notify=NotificationKind.NOTE,
         phase=Phase.START_FAILED,
         error=error,
-        lease_owner=None,
-        lease_expires_at=None,
+        **leases.FREED,
     )
 
 
@@ -134,7 +121,7 @@ def record_progress(
 ) -> JobRecord:
     """A running job's newest state; an edit of its announcement is queued when what people see changed."""
     with db.session() as session:
-        row = _change(session, job_id, {"next_poll_at": next_poll_at, "lease_owner": None, "lease_expires_at": None})
+        row = _change(session, job_id, {"next_poll_at": next_poll_at, **leases.FREED})
         if (row.status, row.progress) != (status, progress):
             row.status, row.progress = status, progress
             _notify(session, row, NotificationKind.PROGRESS, None)
@@ -156,8 +143,7 @@ def finish(
         job_id,
         notify=NotificationKind.FINAL,
         phase=Phase.FINISHED,
-        lease_owner=None,
-        lease_expires_at=None,
+        **leases.FREED,
         **values,
     )
 
@@ -167,18 +153,18 @@ def record_final_reply(db: Database, *, job_id: int, ts: str) -> JobRecord:
     return _update(db, job_id, notify=NotificationKind.PROGRESS, final_reply_ts=ts, phase=Phase.DONE)
 
 
-def _claim(db: Database, *, where: Any, owner: str, lease_seconds: float, limit: int) -> list[JobRecord]:
-    # FOR UPDATE SKIP LOCKED lets several pollers share one PostgreSQL database without taking the same job;
-    # on SQLite the transaction takes the write lock up front instead (see storage.db).
+def _claim(
+    db: Database, *, where: ColumnElement[bool], owner: str, lease_seconds: float, limit: int
+) -> list[JobRecord]:
     now = utcnow()
-    free = or_(JobRow.lease_expires_at.is_(None), JobRow.lease_expires_at < now)
-    query = select(JobRow).where(where, free).order_by(JobRow.next_poll_at, JobRow.id).limit(limit)
+    query = (
+        select(JobRow)
+        .where(where, leases.is_free(JobRow, now=now))
+        .order_by(JobRow.next_poll_at, JobRow.id)
+        .limit(limit)
+    )
     with db.session() as session:
-        rows = session.scalars(query.with_for_update(skip_locked=True)).all()
-        for row in rows:
-            row.lease_owner = owner
-            row.lease_expires_at = now + timedelta(seconds=lease_seconds)
-        session.flush()
+        rows = leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)
         return [job_record(row) for row in rows]
 
 
@@ -212,14 +198,11 @@ def release_leases(db: Database, *, owner: str, job_ids: Collection[int] | None 
     A requested move keeps its lease until it is attached, given up, or the lease runs out: freeing it while its
     POST may be in flight would let a poller "recover" the move and send it a second time.
     """
-    query = update(JobRow).where(JobRow.lease_owner == owner, JobRow.phase != Phase.REQUESTED)
+    where = [JobRow.phase != Phase.REQUESTED]
     if job_ids is not None:
-        query = query.where(JobRow.id.in_(list(job_ids)))
+        where.append(JobRow.id.in_(list(job_ids)))
     with db.session() as session:
-        result = session.execute(
-            query.values(lease_owner=None, lease_expires_at=None).execution_options(synchronize_session=False)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return leases.release(session, JobRow, owner=owner, where=where)
 
 
 def get(db: Database, *, job_id: int) -> JobRecord | None:
@@ -251,7 +234,7 @@ def recent_for_user(db: Database, *, team_id: str, user_id: str, limit: int = 10
         return [job_record(row) for row in rows]
 
 
-def count_in_phase(db: Database, *, phase: str) -> int:
+def count_in_phase(db: Database, *, phase: Phase) -> int:
     with db.reading() as session:
         return int(session.scalar(select(func.count()).select_from(JobRow).where(JobRow.phase == phase)) or 0)
 

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,10 +25,8 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 
+from storage.db import Database
 from storage.models import Base
-
-if TYPE_CHECKING:
-    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +59,7 @@ def _config() -> Config:
 
 @functools.cache
 def _script() -> ScriptDirectory:
-    # Reading the revision files once per process keeps create_schema cheap: tests call it for every database.
+    # Reading the revision files once per process keeps upgrade cheap: tests call it for every database.
     return ScriptDirectory.from_config(_config())
 
 
@@ -148,8 +146,6 @@ def _is_unversioned_legacy(connection: Connection) -> bool:
 def _baseline_columns() -> dict[str, frozenset[str]]:
     # The baseline schema, read from the baseline revision itself (applied to a throwaway in-memory database), so
     # the adoption check never drifts from what that revision creates.
-    from storage.db import Database
-
     scratch = Database("sqlite://")
     try:
         with scratch.engine.connect() as connection, connection.begin(), _IN_PROCESS:
@@ -203,8 +199,6 @@ def _check_foreign_keys(connection: Connection) -> None:
 
 def new_revision(*, message: str, url: str | None = None) -> list[Path]:
     """Write the next revision: what storage.models has that a database at head lacks. Review before committing."""
-    from storage.db import Database
-
     head = _script().get_current_head()
     rev_id = f"{int(head) + 1:04d}" if head is not None and head.isdigit() else None
     with tempfile.TemporaryDirectory() as scratch:

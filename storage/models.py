@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -13,7 +14,7 @@ class Base(DeclarativeBase):
     pass
 
 
-class Phase:
+class Phase(StrEnum):
     """Where a job stands in leadmover's own life cycle (Instantly's status is kept apart)."""
 
     REQUESTED = "requested"  # saved before Instantly was called; start_attempted_at says if the POST went out
@@ -23,7 +24,14 @@ class Phase:
     DONE = "done"  # final reply posted, nothing more to do
 
 
-class JobRow(Base):
+class Leased:
+    """Columns of a row that one process at a time may work on (see storage.leases)."""
+
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class JobRow(Leased, Base):
     __tablename__ = "jobs"
     __table_args__ = (
         UniqueConstraint("team_id", "instantly_job_id", name="uq_jobs_team_instantly_job"),
@@ -35,14 +43,8 @@ class JobRow(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(32))
-    copy_leads: Mapped[bool] = mapped_column(Boolean)
-    source_kind: Mapped[str] = mapped_column(String(16))
-    source_id: Mapped[str] = mapped_column(String(64))
-    source_name: Mapped[str] = mapped_column(String(255))
-    destination_kind: Mapped[str] = mapped_column(String(16))
-    destination_id: Mapped[str] = mapped_column(String(64))
-    destination_name: Mapped[str] = mapped_column(String(255))
-    request_body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The order as the person gave it: storage.orders.MoveOrder as JSON.
+    move_order: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     phase: Mapped[str] = mapped_column(String(16), default=Phase.REQUESTED)
     instantly_job_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -57,15 +59,13 @@ class JobRow(Base):
     final_reply_ts: Mapped[str | None] = mapped_column(String(32), default=None)
 
     next_poll_at: Mapped[datetime] = mapped_column(DateTime)
-    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
-    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
-class NotificationKind:
+class NotificationKind(StrEnum):
     """What an outbox row asks the Slack writer to do; each is rendered from the job's state when it is sent."""
 
     FINAL = "final"  # the one reply in the job's thread
@@ -75,7 +75,7 @@ class NotificationKind:
 
 
 # Lower goes first: a finished job's reply matters more than the newest percentage of a running one.
-NOTIFICATION_PRIORITY: dict[str, int] = {
+NOTIFICATION_PRIORITY: dict[NotificationKind, int] = {
     NotificationKind.FINAL: 0,
     NotificationKind.ANNOUNCE: 1,
     NotificationKind.NOTE: 1,
@@ -83,14 +83,14 @@ NOTIFICATION_PRIORITY: dict[str, int] = {
 }
 
 
-class NotificationState:
+class NotificationState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # the call may have reached Slack: look before sending again
     SENT = "sent"
     FAILED = "failed"
 
 
-class NotificationRow(Base):
+class NotificationRow(Leased, Base):
     """The outbox: every Slack write waits here, so none is lost or repeated across restarts."""
 
     __tablename__ = "notifications"
@@ -112,8 +112,6 @@ class NotificationRow(Base):
     attempted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     sent_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
-    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
-    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 

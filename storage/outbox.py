@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from storage import leases
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NOTIFICATION_PRIORITY, NotificationKind, NotificationRow, NotificationState
@@ -26,9 +27,9 @@ class Notification:
     id: int
     team_id: str
     job_id: int
-    kind: str
+    kind: NotificationKind
     channel_id: str
-    state: str  # SENDING here means an earlier attempt may have reached Slack
+    state: NotificationState  # SENDING here means an earlier attempt may have reached Slack
     attempts: int
     detail: str | None
     attempted_at: datetime | None
@@ -39,9 +40,9 @@ def _notification(row: NotificationRow) -> Notification:
         id=row.id,
         team_id=row.team_id,
         job_id=row.job_id,
-        kind=row.kind,
+        kind=NotificationKind(row.kind),
         channel_id=row.channel_id,
-        state=row.state,
+        state=NotificationState(row.state),
         attempts=row.attempts,
         detail=row.detail,
         attempted_at=row.attempted_at,
@@ -49,7 +50,13 @@ def _notification(row: NotificationRow) -> Notification:
 
 
 def enqueue(
-    session: Session, *, team_id: str, job_id: int, channel_id: str, kind: str, detail: str | None = None
+    session: Session,
+    *,
+    team_id: str,
+    job_id: int,
+    channel_id: str,
+    kind: NotificationKind,
+    detail: str | None = None,
 ) -> bool:
     """Add a write in the caller's transaction; False when an equivalent one already waits (or was sent once)."""
     existing = select(NotificationRow.id).where(NotificationRow.job_id == job_id, NotificationRow.kind == kind)
@@ -86,7 +93,7 @@ def claim_due(
     limit: int = 100,
     skip_teams: Collection[str] = (),
     skip_channels: Collection[str] = (),
-    skip_kinds: Collection[str] = (),
+    skip_kinds: Collection[NotificationKind] = (),
 ) -> list[Notification]:
     """Lease the writes that are due, most urgent first; an expired lease on a write in flight is taken over.
 
@@ -109,12 +116,11 @@ def claim_due(
         .where(
             NotificationRow.state.in_(_WAITING),
             NotificationRow.not_before <= now,
-            or_(NotificationRow.lease_expires_at.is_(None), NotificationRow.lease_expires_at < now),
+            leases.is_free(NotificationRow, now=now),
             or_(NotificationRow.kind.in_((NotificationKind.ANNOUNCE, NotificationKind.NOTE)), ~anchor_pending),
         )
         .order_by(NotificationRow.priority, NotificationRow.not_before, NotificationRow.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
     if skip_teams:
         query = query.where(NotificationRow.team_id.not_in(list(skip_teams)))
@@ -128,10 +134,7 @@ def claim_due(
     if skip_kinds:
         query = query.where(NotificationRow.kind.not_in(list(skip_kinds)))
     with db.session() as session:
-        rows = session.scalars(query).all()
-        for row in rows:
-            row.lease_owner = owner
-            row.lease_expires_at = now + timedelta(seconds=lease_seconds)
+        rows = leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)
         return [_notification(row) for row in rows]
 
 
@@ -157,7 +160,7 @@ def mark_sending(db: Database, *, notification_id: int) -> None:
 
 
 def mark_sent(db: Database, *, notification_id: int, ts: str | None) -> None:
-    _set(db, notification_id, state=NotificationState.SENT, sent_ts=ts, lease_owner=None, lease_expires_at=None)
+    _set(db, notification_id, state=NotificationState.SENT, sent_ts=ts, **leases.FREED)
 
 
 def retry_later(db: Database, *, notification_id: int, delay: float, error: str, maybe_sent: bool = False) -> None:
@@ -168,20 +171,17 @@ def retry_later(db: Database, *, notification_id: int, delay: float, error: str,
         state=NotificationState.SENDING if maybe_sent else NotificationState.PENDING,
         not_before=utcnow() + timedelta(seconds=delay),
         error=error[:500],
-        lease_owner=None,
-        lease_expires_at=None,
+        **leases.FREED,
     )
 
 
 def defer(db: Database, *, notification_id: int, delay: float) -> None:
     """Not an error: a rate limit says not yet."""
-    _set(db, notification_id, not_before=utcnow() + timedelta(seconds=delay), lease_owner=None, lease_expires_at=None)
+    _set(db, notification_id, not_before=utcnow() + timedelta(seconds=delay), **leases.FREED)
 
 
 def mark_failed(db: Database, *, notification_id: int, error: str) -> None:
-    _set(
-        db, notification_id, state=NotificationState.FAILED, error=error[:500], lease_owner=None, lease_expires_at=None
-    )
+    _set(db, notification_id, state=NotificationState.FAILED, error=error[:500], **leases.FREED)
 
 
 def resume_team(db: Database, *, team_id: str) -> None:
@@ -212,13 +212,7 @@ def prune(db: Database, *, older_than: timedelta) -> int:
 
 def release_leases(db: Database, *, owner: str) -> int:
     with db.session() as session:
-        result = session.execute(
-            update(NotificationRow)
-            .where(NotificationRow.lease_owner == owner)
-            .values(lease_owner=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return leases.release(session, NotificationRow, owner=owner)
 
 
 def waiting(db: Database) -> int:

@@ -4,31 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from storage.models import JobRow
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A campaign or lead list, as a source or a destination."""
-
-    kind: str  # "campaign" | "list"
-    id: str
-    name: str
+from storage.models import JobRow, Phase
+from storage.orders import MoveOrder
 
 
 @dataclass(frozen=True)
 class JobRecord:
+    """One move or copy: the order as asked, and how far Instantly and Slack have got with it."""
+
     id: int
     team_id: str
     channel_id: str
     user_id: str
-    copy_leads: bool
-    source: Endpoint
-    destination: Endpoint
-    request_body: dict[str, Any]
-    phase: str
+    order: MoveOrder
+    phase: Phase
     instantly_job_id: str | None
     status: str | None
     progress: int
@@ -51,11 +41,8 @@ def job_record(row: JobRow) -> JobRecord:
         team_id=row.team_id,
         channel_id=row.channel_id,
         user_id=row.user_id,
-        copy_leads=row.copy_leads,
-        source=Endpoint(row.source_kind, row.source_id, row.source_name),
-        destination=Endpoint(row.destination_kind, row.destination_id, row.destination_name),
-        request_body=dict(row.request_body),
-        phase=row.phase,
+        order=MoveOrder.from_json(row.move_order),
+        phase=Phase(row.phase),
         instantly_job_id=row.instantly_job_id,
         status=row.status,
         progress=row.progress,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from storage import migrate
 from storage.db import Database
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -48,7 +49,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
-    database.create_schema()
+    migrate.upgrade(database)
     yield database
     database.dispose()
 
@@ -56,6 +57,6 @@ def db(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 'leadmover.db'}")
-    database.create_schema()
+    migrate.upgrade(database)
     yield database
     database.dispose()

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.budget import RequestBudget
-from bot.instantly import (
-    USER_AGENT,
+from bot.instantly import USER_AGENT, InstantlyClient
+from bot.instantly_errors import (
     InstantlyBadRequest,
-    InstantlyClient,
     InstantlyForbidden,
     InstantlyNotFound,
     InstantlyPaymentRequired,

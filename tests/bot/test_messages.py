@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 import pytest
 
 from bot import messages
 from bot.schemas import JobStatus
-from storage.models import Phase
-from storage.records import Endpoint, JobRecord
+from storage.orders import MoveMode
+from tests.factories import a_record, an_order, campaign, lead_list
 
-RECORD = JobRecord(
-    id=7,
-    team_id="T1",
-    channel_id="C1",
-    user_id="U1",
-    copy_leads=False,
-    source=Endpoint("campaign", "c1", "Acme <Q1> & co"),
-    destination=Endpoint("list", "l1", "Warm"),
-    request_body={"campaign": "c1", "to_list_id": "l1", "limit": 1500},
-    phase=Phase.RUNNING,
-    instantly_job_id="a" * 24,
-    status="in-progress",
-    progress=40,
-    moved_leads=None,
-    error=None,
-    start_attempted_at=None,
-    announcement_channel="C1",
-    announcement_ts="1.1",
-    final_reply_ts=None,
-    next_poll_at=datetime(2026, 11, 26, 9, 30),
-    created_at=datetime(2026, 11, 26, 9, 30),
-    updated_at=datetime(2026, 11, 26, 9, 30),
-    finished_at=None,
+RECORD = a_record(
+    order=an_order(source=campaign("c1", "Acme <Q1> & co"), destination=lead_list("l1", "Warm"), limit=1500)
 )
 
 
@@ -81,7 +59,14 @@ def test_announcement_names_who_what_where_and_the_job_and_escapes_names() -> No
     ],
 )
 def test_final_reply_names_the_outcome(status: str, moved: int | None, copy_leads: bool, expected: str) -> None:
-    text, _ = messages.final_reply(replace(RECORD, status=status, moved_leads=moved, copy_leads=copy_leads))
+    text, _ = messages.final_reply(
+        replace(
+            RECORD,
+            status=status,
+            moved_leads=moved,
+            order=RECORD.order.model_copy(update={"mode": MoveMode.COPY if copy_leads else MoveMode.MOVE}),
+        )
+    )
     assert text.startswith(expected)
 
 

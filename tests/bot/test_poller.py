@@ -13,11 +13,10 @@ from bot.moves import MoveService
 from bot.poller import Poller
 from bot.schemas import MoveLeadsRequest
 from bot.simulators.instantly import FakeInstantly
-from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow
-from storage.records import Endpoint
+from tests.factories import an_order, campaign, lead_list, running_job
 
 INTERVAL = 0.6
 
@@ -32,21 +31,8 @@ def _poller(db: Database, fake: FakeInstantly, client: InstantlyClient, running:
     source, destination = fake.add_campaign("From"), fake.add_list("To")
     for _ in range(running):
         job = client.move_leads(MoveLeadsRequest(campaign=source, to_list_id=destination))
-        record = jobs.record_request(
-            db,
-            team_id="T1",
-            channel_id="C1",
-            user_id="U1",
-            copy_leads=False,
-            source=Endpoint("campaign", source, "From"),
-            destination=Endpoint("list", destination, "To"),
-            request_body={},
-            owner="web",
-            lease_seconds=30,
-        )
-        jobs.attach_job(
-            db, job_id=record.id, instantly_job_id=job.id, status=job.status, progress=0, next_poll_at=utcnow()
-        )
+        order = an_order(source=campaign(source, "From"), destination=lead_list(destination, "To"))
+        running_job(db, job.id, status=job.status, order=order)
     with db.session() as session:  # all due from this moment, however long the set-up took
         session.execute(update(JobRow).values(next_poll_at=utcnow()))
     moves = MoveService(db=db, instantly=client, owner="p", poll_interval=INTERVAL)

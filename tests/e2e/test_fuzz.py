@@ -23,10 +23,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
-from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, MOVE_OPTION_FIELDS
+from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
 from bot.simulators.slack_client import AppResponse
 from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import ids, move_form, move_modal
+from storage.orders import MoveOptions
 
 SLACK_DEADLINE = 3.0
 CHANNEL = "C0SALES"
@@ -435,8 +436,8 @@ def _static_fields(options: list[str]) -> st.SearchStrategy[Drawn]:
 
 
 def _checkbox_fields() -> st.SearchStrategy[Drawn]:
-    ticked = st.lists(st.sampled_from(MOVE_OPTION_FIELDS), unique=True)
-    junk = st.builds(lambda some, odd: [*some, odd[0]], ticked, _not_an_option(list(MOVE_OPTION_FIELDS)))
+    ticked = st.lists(st.sampled_from(MoveOptions.flag_names()), unique=True)
+    junk = st.builds(lambda some, odd: [*some, odd[0]], ticked, _not_an_option(list(MoveOptions.flag_names())))
     return _mostly(ticked.map(_ok), junk.map(_either))
 
 

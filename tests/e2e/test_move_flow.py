@@ -65,7 +65,7 @@ def test_a_valid_move_reaches_instantly_and_is_followed_to_one_final_reply(
         stack,
         **{
             ids.LIMIT: "500",
-            ids.OPTIONS: ["check_duplicates", "skip_leads_in_verification"],
+            ids.OPTIONS: ["skip_duplicates", "skip_leads_in_verification"],
             ids.FILTER: "FILTER_VAL_NOT_CONTACTED",
         },
     )

@@ -11,6 +11,7 @@ from bot.simulators.instantly import FakeInstantly
 from bot.simulators.slack import FakeSlack, Message
 from bot.simulators.stack import seed
 from handlers import ids
+from storage import migrate
 from storage.db import Database
 from tests.conftest import postgres_schema_url
 from tests.e2e.processes import AppProcess, app_env
@@ -53,7 +54,7 @@ def _each_job_once(slack: FakeSlack, instantly: FakeInstantly, jobs: int) -> Non
 
 
 def test_two_replicas_share_the_jobs_and_post_each_message_once(postgres_url: str, tmp_path: Path) -> None:
-    Database(postgres_url).create_schema()
+    migrate.upgrade(Database(postgres_url))
     with FakeSlack() as slack, FakeInstantly(progress_steps=tuple(range(5, 100, 5))) as instantly:
         seed(instantly)
         env = app_env(slack=slack, instantly=instantly, database_url=postgres_url, lease_seconds="2")
@@ -71,7 +72,7 @@ def test_two_replicas_share_the_jobs_and_post_each_message_once(postgres_url: st
 
 
 def test_a_dead_replicas_jobs_are_taken_over(postgres_url: str, tmp_path: Path) -> None:
-    Database(postgres_url).create_schema()
+    migrate.upgrade(Database(postgres_url))
     with FakeSlack() as slack, FakeInstantly(progress_steps=tuple(range(2, 100, 2))) as instantly:
         seed(instantly)
         env = app_env(slack=slack, instantly=instantly, database_url=postgres_url, lease_seconds="1.5")

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from bot.schemas import LEAD_FILTERS, MOVE_OPTION_FIELDS
+from bot.schemas import LEAD_FILTERS
 from handlers import ids, move_form, move_modal
+from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
 
 
 def _select(value: str, label: str | None = None, kind: str = "external_select") -> dict[str, Any]:
@@ -34,15 +35,15 @@ def _view(**overrides: Any) -> dict[str, Any]:
     return view
 
 
-def test_minimal_move_becomes_the_documented_body() -> None:
+def test_a_minimal_form_becomes_a_plain_move() -> None:
     order = move_form.parse(_view())
-    assert isinstance(order, move_form.MoveOrder)
-    assert order.request.to_body() == {"campaign": "c-1", "to_list_id": "l-2", "copy_leads": False}
-    assert order.source.name == "Acme Q1"
-    assert order.destination.kind == "list"
+    assert order == MoveOrder(
+        source=Endpoint(kind=EndpointKind.CAMPAIGN, id="c-1", name="Acme Q1"),
+        destination=Endpoint(kind=EndpointKind.LIST, id="l-2", name="Acme warm"),
+    )
 
 
-def test_every_field_reaches_the_body() -> None:
+def test_every_field_reaches_the_order() -> None:
     order = move_form.parse(
         _view(
             source=_select("list:l-9", "Old list"),
@@ -58,25 +59,25 @@ def test_every_field_reaches_the_body() -> None:
             options={
                 "type": "checkboxes",
                 "selected_options": [
-                    {"value": name, "text": {"type": "plain_text", "text": name}} for name in MOVE_OPTION_FIELDS
+                    {"value": name, "text": {"type": "plain_text", "text": name}} for name in MoveOptions.flag_names()
                 ],
             },
         )
     )
-    assert isinstance(order, move_form.MoveOrder)
-    assert order.request.to_body() == {
-        "list_id": "l-9",
-        "to_campaign_id": "c-7",
-        "copy_leads": True,
-        "limit": 250,
-        "search": "acme.com",
-        "filter": "FILTER_LEAD_INTERESTED",
-        "contacts": ["a@x.io", "b@y.io", "c@z.io"],
-        "assigned_to": "u-1",
-        "esp_code": 2,
-        "esg_code": "all",
-        **{name: True for name in MOVE_OPTION_FIELDS},
-    }
+    assert order == MoveOrder(
+        source=Endpoint(kind=EndpointKind.LIST, id="l-9", name="Old list"),
+        destination=Endpoint(kind=EndpointKind.CAMPAIGN, id="c-7", name="New campaign"),
+        mode=MoveMode.COPY,
+        limit=250,
+        filters=LeadFilters(
+            search="acme.com",
+            lead_status="FILTER_LEAD_INTERESTED",
+            emails=("a@x.io", "b@y.io", "c@z.io"),
+            email_provider=2,
+            security_gateway="all",
+        ),
+        options=MoveOptions(assign_to="u-1", **dict.fromkeys(MoveOptions.flag_names(), True)),
+    )
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,7 @@ def test_every_filter_in_the_modal_is_accepted() -> None:
     offered = [o["value"] for o in block["element"]["options"]]
     assert offered == list(LEAD_FILTERS)
     for value in offered:
-        assert isinstance(move_form.parse(_view(filter=_select(value, kind="static_select"))), move_form.MoveOrder)
+        assert isinstance(move_form.parse(_view(filter=_select(value, kind="static_select"))), MoveOrder)
 
 
 def test_channel_rides_in_private_metadata() -> None:

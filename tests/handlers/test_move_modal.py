@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.pickers import Choice, Suggestions
-from bot.schemas import MOVE_OPTION_FIELDS
 from handlers import ids, move_modal
+from storage.orders import MoveOptions
 
 
 def _blocks(copy_leads: bool = False) -> dict[str, dict[str, object]]:
@@ -36,9 +36,9 @@ def test_fields_have_the_promised_kinds() -> None:
     }
 
 
-def test_options_are_the_boolean_field_names() -> None:
+def test_options_are_the_orders_on_off_options() -> None:
     element = _blocks()[ids.OPTIONS]["element"]
-    assert [o["value"] for o in element["options"]] == list(MOVE_OPTION_FIELDS)  # type: ignore[index]
+    assert [o["value"] for o in element["options"]] == list(MoveOptions.flag_names())  # type: ignore[index]
 
 
 def test_copy_preselects_copying() -> None:

@@ -12,41 +12,14 @@ from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, Phase
-from storage.records import Endpoint
-
-SOURCE = Endpoint("campaign", "c-1", "Acme Q1")
-DESTINATION = Endpoint("list", "l-2", "Acme warm")
-
-
-def _requested(
-    db: Database, *, user: str = "U1", team: str = "T1", owner: str = "web-1", lease_seconds: float = 0.1
-) -> jobs.JobRecord:
-    return jobs.record_request(
-        db,
-        team_id=team,
-        channel_id="C1",
-        user_id=user,
-        copy_leads=False,
-        source=SOURCE,
-        destination=DESTINATION,
-        request_body={"campaign": "c-1", "to_list_id": "l-2", "copy_leads": False},
-        owner=owner,
-        lease_seconds=lease_seconds,
-    )
-
-
-def _running(db: Database, instantly_id: str, **kwargs: str) -> jobs.JobRecord:
-    record = _requested(db, **kwargs)
-    return jobs.attach_job(
-        db, job_id=record.id, instantly_job_id=instantly_id, status="pending", progress=0, next_poll_at=utcnow()
-    )
+from tests.factories import requested_job, running_job
 
 
 def test_a_job_goes_from_request_to_done(db: Database) -> None:
-    record = _requested(db)
+    record = requested_job(db)
     assert record.phase == Phase.REQUESTED
-    assert record.request_body["to_list_id"] == "l-2"
-    record = _running(db, "a" * 24)
+    assert record.order.destination.id == "l-2"
+    record = running_job(db, "a" * 24)
     record = jobs.record_announcement(db, job_id=record.id, channel_id="C1", ts="1.0001")
     record = jobs.finish(db, job_id=record.id, status="success", progress=100, moved_leads=42)
     assert record.phase == Phase.FINISHED
@@ -58,13 +31,13 @@ def test_a_job_goes_from_request_to_done(db: Database) -> None:
 
 
 def test_start_failure_is_kept_with_its_reason(db: Database) -> None:
-    record = jobs.mark_start_failed(db, job_id=_requested(db).id, error="bad key")
+    record = jobs.mark_start_failed(db, job_id=requested_job(db).id, error="bad key")
     assert (record.phase, record.error) == (Phase.START_FAILED, "bad key")
     assert jobs.claim_due(db, owner="p1", lease_seconds=30) == []
 
 
 def test_a_lease_keeps_other_pollers_off_until_it_expires(db: Database) -> None:
-    record = _running(db, "b" * 24)
+    record = running_job(db, "b" * 24)
     assert [r.id for r in jobs.claim_due(db, owner="p1", lease_seconds=30)] == [record.id]
     assert jobs.claim_due(db, owner="p2", lease_seconds=30) == []
     assert jobs.release_leases(db, owner="p1") == 1
@@ -74,7 +47,7 @@ def test_a_lease_keeps_other_pollers_off_until_it_expires(db: Database) -> None:
 
 
 def test_a_job_not_yet_due_is_not_claimed(db: Database) -> None:
-    record = _running(db, "c" * 24)
+    record = running_job(db, "c" * 24)
     jobs.record_progress(
         db,
         job_id=record.id,
@@ -87,7 +60,7 @@ def test_a_job_not_yet_due_is_not_claimed(db: Database) -> None:
 
 
 def test_concurrent_claimers_never_share_a_job(db: Database) -> None:
-    created = {_running(db, f"{i:024x}").id for i in range(40)}
+    created = {running_job(db, f"{i:024x}").id for i in range(40)}
     claimed: dict[str, list[int]] = {}
 
     def claim(owner: str) -> None:
@@ -104,9 +77,9 @@ def test_concurrent_claimers_never_share_a_job(db: Database) -> None:
 
 
 def test_recent_and_find_stay_within_the_workspace(db: Database) -> None:
-    mine = _running(db, "d" * 24, user="U1", team="T1")
-    _running(db, "e" * 24, user="U2", team="T1")
-    _running(db, "f" * 24, user="U1", team="T2")
+    mine = running_job(db, "d" * 24, user="U1", team="T1")
+    running_job(db, "e" * 24, user="U2", team="T1")
+    running_job(db, "f" * 24, user="U1", team="T2")
     assert [r.id for r in jobs.recent_for_user(db, team_id="T1", user_id="U1")] == [mine.id]
     found = jobs.find(db, team_id="T1", reference="d" * 24)
     assert found is not None
@@ -118,7 +91,7 @@ def test_recent_and_find_stay_within_the_workspace(db: Database) -> None:
 
 
 def test_a_requested_move_is_an_orphan_only_once_its_requesters_lease_runs_out(db: Database) -> None:
-    record = _requested(db, lease_seconds=2.0)
+    record = requested_job(db, lease_seconds=2.0)
     assert jobs.claim_orphans(db, owner="poller", lease_seconds=30) == []
     time.sleep(2.1)
     [orphan] = jobs.claim_orphans(db, owner="poller", lease_seconds=30)
@@ -128,7 +101,7 @@ def test_a_requested_move_is_an_orphan_only_once_its_requesters_lease_runs_out(d
 
 
 def test_attached_job_ids_says_which_instantly_jobs_are_followed(db: Database) -> None:
-    _running(db, "1" * 24, team="T1")
+    running_job(db, "1" * 24, team="T1")
     assert jobs.attached_job_ids(db, team_id="T1", instantly_job_ids=["1" * 24, "2" * 24]) == {"1" * 24}
     assert jobs.attached_job_ids(db, team_id="T2", instantly_job_ids=["1" * 24]) == set()
 
@@ -155,8 +128,8 @@ def test_reads_do_not_wait_for_a_writer(sqlite_db: Database) -> None:
 
 def test_releasing_leases_never_frees_a_move_still_being_started(db: Database) -> None:
     """The listener starting a move and the poller share a process, hence a lease owner."""
-    starting = _requested(db, owner="process-1", lease_seconds=30)
-    running = _running(db, "9" * 24)
+    starting = requested_job(db, owner="process-1", lease_seconds=30)
+    running = running_job(db, "9" * 24)
     assert [r.id for r in jobs.claim_due(db, owner="process-1", lease_seconds=30)] == [running.id]
     assert jobs.release_leases(db, owner="process-1", job_ids=[starting.id, running.id]) == 1
     assert jobs.release_leases(db, owner="process-1") == 0

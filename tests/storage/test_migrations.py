@@ -14,15 +14,19 @@ from pathlib import Path
 from subprocess import PIPE
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, make_url, select, text
 
-from storage import migrate
+from bot.orders import move_request
+from storage import jobs, migrate
 from storage.db import Database
 from storage.models import Base, JobRow
+from storage.orders import EndpointKind, MoveMode
+from tests.factories import an_order
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,14 +52,7 @@ def add_job(db: Database) -> None:
                 team_id="T1",
                 channel_id="C1",
                 user_id="U1",
-                copy_leads=False,
-                source_kind="campaign",
-                source_id="s",
-                source_name="Source",
-                destination_kind="list",
-                destination_id="d",
-                destination_name="Destination",
-                request_body={},
+                move_order=an_order().to_json(),
                 next_poll_at=now,
                 created_at=now,
                 updated_at=now,
@@ -78,33 +75,131 @@ def test_upgrade_of_an_empty_database_reaches_head_with_the_models_schema(bare: 
 
 
 def test_a_second_upgrade_changes_nothing(bare: Database, caplog: pytest.LogCaptureFixture) -> None:
-    bare.create_schema()
+    migrate.upgrade(bare)
     add_job(bare)
 
     with caplog.at_level(logging.INFO, logger="storage.migrate"):
-        bare.create_schema()
+        migrate.upgrade(bare)
 
     assert migrate.current_revision(bare) == migrate.head_revision()
     assert count_jobs(bare) == 1
     assert not [r for r in caplog.records if r.name == "storage.migrate"], "nothing should have been applied"
 
 
-def test_a_database_made_by_create_all_is_adopted(bare: Database) -> None:
-    Base.metadata.create_all(bare.engine)
-    add_job(bare)
+def run_alembic(db: Database, verb: str, revision: str) -> None:
+    """alembic.command upgrade or downgrade to `revision`, through env.py as autogenerate goes."""
+    config = migrate.alembic_config()
+    with db.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, verb)(config, revision)
 
-    bare.create_schema()
+
+# Revision 0001's jobs as they were written: the move kept as Instantly's request body beside endpoint columns.
+LEGACY_JOBS = sa.table(
+    "jobs",
+    *(sa.column(name) for name in ("team_id", "channel_id", "user_id", "phase", "progress")),
+    *(sa.column(f"{end}_{part}") for end in ("source", "destination") for part in ("kind", "id", "name")),
+    sa.column("copy_leads", sa.Boolean()),
+    sa.column("request_body", sa.JSON()),
+    *(sa.column(name, sa.DateTime()) for name in ("next_poll_at", "created_at", "updated_at")),
+)
+LEGACY_BODIES = [
+    {"campaign": "c-1", "to_list_id": "l-2", "copy_leads": False},
+    {
+        "list_id": "l-9",
+        "to_campaign_id": "c-7",
+        "copy_leads": True,
+        "limit": 250,
+        "search": "acme.com",
+        "filter": "FILTER_LEAD_INTERESTED",
+        "contacts": ["a@x.io", "b@y.io"],
+        "assigned_to": "u-1",
+        "esp_code": 2,
+        "esg_code": "all",
+        "check_duplicates": True,
+        "ignore_resource_filter_clauses": True,
+    },
+]
+
+
+def add_legacy_jobs(db: Database) -> None:
+    now = datetime(2026, 1, 1)
+    with db.engine.begin() as connection:
+        for body in LEGACY_BODIES:
+            source_kind = "campaign" if "campaign" in body else "list"
+            destination_kind = "campaign" if "to_campaign_id" in body else "list"
+            connection.execute(
+                LEGACY_JOBS.insert().values(
+                    team_id="T1",
+                    channel_id="C1",
+                    user_id="U1",
+                    phase="running",
+                    progress=0,
+                    source_kind=source_kind,
+                    source_id=body.get("campaign") or body["list_id"],
+                    source_name="From",
+                    destination_kind=destination_kind,
+                    destination_id=body.get("to_campaign_id") or body["to_list_id"],
+                    destination_name="To",
+                    copy_leads=body["copy_leads"],
+                    request_body=body,
+                    next_poll_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+
+def test_a_database_made_by_create_all_is_adopted(bare: Database) -> None:
+    # Before migrations, create_all made revision 0001's schema and recorded no revision.
+    run_alembic(bare, "upgrade", migrate.BASELINE_REVISION)
+    with bare.engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+    add_legacy_jobs(bare)
+
+    migrate.upgrade(bare)
 
     assert migrate.current_revision(bare) == migrate.head_revision()
-    assert count_jobs(bare) == 1
+    assert count_jobs(bare) == len(LEGACY_BODIES)
     assert schema_differences(bare) == []
+
+
+def test_stored_requests_become_orders_that_ask_instantly_for_the_same_move(bare: Database) -> None:
+    run_alembic(bare, "upgrade", "0001")
+    add_legacy_jobs(bare)
+
+    migrate.upgrade(bare)
+
+    records = sorted(jobs.recent(bare), key=lambda record: record.id)
+    assert [move_request(record.order).to_body() for record in records] == LEGACY_BODIES
+    first, second = (record.order for record in records)
+    assert (first.mode, first.source.name, first.destination.kind) == (MoveMode.MOVE, "From", EndpointKind.LIST)
+    assert second.filters.emails == ("a@x.io", "b@y.io")
+    assert second.options.flags_set() == ("skip_duplicates", "ignore_source_filters")
+
+
+def test_a_downgrade_gives_the_orders_back_as_request_bodies(bare: Database) -> None:
+    run_alembic(bare, "upgrade", "0001")
+    add_legacy_jobs(bare)
+    migrate.upgrade(bare)
+
+    run_alembic(bare, "downgrade", "0001")
+
+    with bare.engine.connect() as connection:
+        rows = connection.execute(sa.select(LEGACY_JOBS).order_by(text("id"))).all()
+    assert [row.request_body for row in rows] == LEGACY_BODIES
+    assert [row.copy_leads for row in rows] == [False, True]
+    assert [(row.source_kind, row.source_id, row.destination_name) for row in rows] == [
+        ("campaign", "c-1", "To"),
+        ("list", "l-9", "To"),
+    ]
 
 
 def test_part_of_a_schema_without_a_revision_is_refused_not_stamped(bare: Database) -> None:
     Base.metadata.create_all(bare.engine, tables=[Base.metadata.tables["jobs"]])
 
     with pytest.raises(migrate.SchemaAdoptionError, match="table notifications is missing"):
-        bare.create_schema()
+        migrate.upgrade(bare)
 
     assert migrate.current_revision(bare) is None
 
@@ -114,21 +209,21 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "9999"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
     with op.batch_alter_table("jobs", recreate="always") as batch_op:
-        batch_op.alter_column("source_name", type_=sa.String(300), existing_type=sa.String(255))
+        batch_op.alter_column("channel_id", type_=sa.String(40), existing_type=sa.String(32))
 """
 
 
 def test_a_batch_rebuild_of_jobs_on_sqlite_keeps_the_outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Rebuilding jobs drops the old table; with foreign keys on, SQLite would cascade that to every notification.
     db = Database(f"sqlite:///{tmp_path / 'rebuild.db'}")
-    db.create_schema()
+    migrate.upgrade(db)
     add_job(db)
     with db.engine.begin() as connection:
         job_id = connection.execute(text("SELECT id FROM jobs")).scalar_one()
@@ -144,7 +239,7 @@ def test_a_batch_rebuild_of_jobs_on_sqlite_keeps_the_outbox(tmp_path: Path, monk
     (scripts / "versions" / "9999_rebuild_jobs.py").write_text(REBUILD_JOBS)
     monkeypatch.setattr(migrate, "_script", lambda: ScriptDirectory(str(scripts)))
 
-    db.create_schema()
+    migrate.upgrade(db)
 
     try:
         assert migrate.current_revision(db) == "9999"
@@ -157,15 +252,12 @@ def test_a_batch_rebuild_of_jobs_on_sqlite_keeps_the_outbox(tmp_path: Path, monk
 
 def test_downgrade_to_base_and_back(bare: Database) -> None:
     # Goes through env.py, the path alembic.command (and so autogenerate) takes.
-    bare.create_schema()
-    config = migrate.alembic_config()
-    with bare.engine.connect() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "base")
+    migrate.upgrade(bare)
+    run_alembic(bare, "downgrade", "base")
     assert set(inspect(bare.engine).get_table_names()) == {"alembic_version"}
     assert migrate.current_revision(bare) is None
 
-    bare.create_schema()
+    migrate.upgrade(bare)
 
     assert schema_differences(bare) == []
 
@@ -182,7 +274,8 @@ def with_lock_timeouts(database_url: str) -> str:
 # A replica: connects and reads the revision scripts first, so that all of them reach the migration together.
 REPLICA = """
 import sys
-from storage import migrate
+from bot.orders import move_request
+from storage import jobs, migrate
 from storage.db import Database
 
 db = Database(sys.argv[1])
@@ -190,7 +283,7 @@ migrate.head_revision()
 db.engine.connect().close()
 print("ready", flush=True)
 sys.stdin.readline()
-db.create_schema()
+migrate.upgrade(db)
 """
 
 
@@ -236,7 +329,7 @@ def test_threads_migrating_different_databases_at_once(tmp_path: Path) -> None:
     def run(db: Database) -> None:
         start.wait()
         try:
-            db.create_schema()
+            migrate.upgrade(db)
         except BaseException as exc:
             errors.append(exc)
 

@@ -9,25 +9,8 @@ from storage import jobs, outbox, workspaces
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind, NotificationState
-from storage.records import Endpoint, JobRecord
-
-
-def _running(db: Database, instantly_id: str, *, channel: str = "C1", team: str = "T1") -> JobRecord:
-    record = jobs.record_request(
-        db,
-        team_id=team,
-        channel_id=channel,
-        user_id="U1",
-        copy_leads=False,
-        source=Endpoint("campaign", "c", "C"),
-        destination=Endpoint("list", "l", "L"),
-        request_body={},
-        owner="web",
-        lease_seconds=30,
-    )
-    return jobs.attach_job(
-        db, job_id=record.id, instantly_job_id=instantly_id, status="pending", progress=0, next_poll_at=utcnow()
-    )
+from storage.records import JobRecord
+from tests.factories import running_job
 
 
 def _progress(db: Database, record: JobRecord, percent: int) -> None:
@@ -37,7 +20,7 @@ def _progress(db: Database, record: JobRecord, percent: int) -> None:
 
 
 def test_attaching_a_job_queues_its_announcement_once(db: Database) -> None:
-    record = _running(db, "a" * 24)
+    record = running_job(db, "a" * 24)
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
     assert (announce.kind, announce.job_id, announce.channel_id) == (NotificationKind.ANNOUNCE, record.id, "C1")
     with db.session() as session:
@@ -45,7 +28,7 @@ def test_attaching_a_job_queues_its_announcement_once(db: Database) -> None:
 
 
 def test_edits_wait_for_the_announcement_and_coalesce(db: Database) -> None:
-    record = _running(db, "b" * 24)
+    record = running_job(db, "b" * 24)
     for percent in (10, 20, 30):
         _progress(db, record, percent)
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
@@ -57,18 +40,18 @@ def test_edits_wait_for_the_announcement_and_coalesce(db: Database) -> None:
 
 
 def test_final_replies_go_before_announcements_and_edits(db: Database) -> None:
-    first = _running(db, "c" * 24)
+    first = running_job(db, "c" * 24)
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
     outbox.mark_sent(db, notification_id=announce.id, ts="1.1")
     _progress(db, first, 50)
-    _running(db, "d" * 24)
+    running_job(db, "d" * 24)
     jobs.finish(db, job_id=first.id, status="success", progress=100, moved_leads=3)
     kinds = [n.kind for n in outbox.claim_due(db, owner="w1", lease_seconds=30)]
     assert kinds == [NotificationKind.FINAL, NotificationKind.ANNOUNCE, NotificationKind.PROGRESS]
 
 
 def test_a_write_in_flight_is_taken_over_as_maybe_sent_when_its_lease_runs_out(db: Database) -> None:
-    _running(db, "e" * 24)
+    running_job(db, "e" * 24)
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=0.2)
     outbox.mark_sending(db, notification_id=announce.id)
     assert outbox.claim_due(db, owner="w2", lease_seconds=30) == []
@@ -81,7 +64,7 @@ def test_a_write_in_flight_is_taken_over_as_maybe_sent_when_its_lease_runs_out(d
 
 
 def test_retry_later_and_defer_hold_a_write_back(db: Database) -> None:
-    _running(db, "f" * 24)
+    running_job(db, "f" * 24)
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
     outbox.retry_later(db, notification_id=announce.id, delay=0.3, error="slack: internal_error")
     assert outbox.claim_due(db, owner="w1", lease_seconds=30) == []
@@ -93,8 +76,8 @@ def test_retry_later_and_defer_hold_a_write_back(db: Database) -> None:
 
 
 def test_skips_leave_out_busy_channels_paused_teams_and_kinds(db: Database) -> None:
-    _running(db, "1" * 24, channel="C1", team="T1")
-    _running(db, "2" * 24, channel="C2", team="T2")
+    running_job(db, "1" * 24, channel="C1", team="T1")
+    running_job(db, "2" * 24, channel="C2", team="T2")
     assert [n.channel_id for n in outbox.claim_due(db, owner="a", lease_seconds=30, skip_channels={"C1"})] == ["C2"]
     outbox.release_leases(db, owner="a")
     assert [n.team_id for n in outbox.claim_due(db, owner="b", lease_seconds=30, skip_teams={"T2"})] == ["T1"]
@@ -111,7 +94,7 @@ def test_a_revoked_workspace_is_noted_once_and_lifted_by_a_working_token(db: Dat
 
 
 def test_old_sent_edits_are_pruned_but_once_only_rows_stay(db: Database) -> None:
-    record = _running(db, "3" * 24)
+    record = running_job(db, "3" * 24)
     [announce] = outbox.claim_due(db, owner="w", lease_seconds=30)
     outbox.mark_sent(db, notification_id=announce.id, ts="1.1")
     _progress(db, record, 40)

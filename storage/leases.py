@@ -1,0 +1,45 @@
+"""Leases: a row that one process works on is marked with its owner and an expiry, so that others leave it be
+until the work ends or the owner dies and the lease runs out. Jobs and outbox rows share this one mechanism."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import ColumnElement, Select, or_, update
+from sqlalchemy.orm import Session
+
+from storage.models import Leased
+
+RowT = TypeVar("RowT", bound=Leased)
+
+# Column values that end a lease; spread into an update of a leased row.
+FREED: Final[dict[str, Any]] = {"lease_owner": None, "lease_expires_at": None}
+
+
+def is_free(model: type[Leased], *, now: datetime) -> ColumnElement[bool]:
+    """No process holds the row: it was never leased, or its lease ran out."""
+    return or_(model.lease_expires_at.is_(None), model.lease_expires_at < now)
+
+
+def claim(session: Session, query: Select[RowT], *, owner: str, lease_seconds: float, now: datetime) -> Sequence[RowT]:
+    """Take the rows the query selects for `owner`, in the caller's transaction.
+
+    FOR UPDATE SKIP LOCKED lets several processes share one PostgreSQL database without taking the same row; on
+    SQLite the transaction holds the write lock from its start instead (see storage.db).
+    """
+    rows = session.scalars(query.with_for_update(skip_locked=True)).all()
+    expires = now + timedelta(seconds=lease_seconds)
+    for row in rows:
+        row.lease_owner = owner
+        row.lease_expires_at = expires
+    session.flush()
+    return rows
+
+
+def release(session: Session, model: type[Leased], *, owner: str, where: Sequence[ColumnElement[bool]] = ()) -> int:
+    """Free every lease `owner` holds on `model` rows (narrowed by `where`); returns how many were freed."""
+    query = update(model).where(model.lease_owner == owner, *where).values(**FREED)
+    result = session.execute(query.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,100 @@
+"""Test data made one way for every test module: orders, job records, and jobs written to a real database."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from storage import jobs
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import Phase
+from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
+from storage.records import JobRecord
+
+WHEN = datetime(2026, 11, 26, 9, 30)
+
+
+def campaign(campaign_id: str = "c-1", name: str = "Acme Q1") -> Endpoint:
+    return Endpoint(kind=EndpointKind.CAMPAIGN, id=campaign_id, name=name)
+
+
+def lead_list(list_id: str = "l-2", name: str = "Acme warm") -> Endpoint:
+    return Endpoint(kind=EndpointKind.LIST, id=list_id, name=name)
+
+
+def an_order(
+    *,
+    source: Endpoint | None = None,
+    destination: Endpoint | None = None,
+    copy: bool = False,
+    limit: int | None = None,
+    filters: LeadFilters | None = None,
+    options: MoveOptions | None = None,
+) -> MoveOrder:
+    """A move from a campaign to a list unless told otherwise."""
+    return MoveOrder(
+        source=source or campaign(),
+        destination=destination or lead_list(),
+        mode=MoveMode.COPY if copy else MoveMode.MOVE,
+        limit=limit,
+        filters=filters or LeadFilters(),
+        options=options or MoveOptions(),
+    )
+
+
+def a_record(**changes: Any) -> JobRecord:
+    """A running job as a plain value, never stored: for pure code such as the message builders."""
+    record = JobRecord(
+        id=7,
+        team_id="T1",
+        channel_id="C1",
+        user_id="U1",
+        order=an_order(),
+        phase=Phase.RUNNING,
+        instantly_job_id="a" * 24,
+        status="in-progress",
+        progress=40,
+        moved_leads=None,
+        error=None,
+        start_attempted_at=None,
+        announcement_channel="C1",
+        announcement_ts="1.1",
+        final_reply_ts=None,
+        next_poll_at=WHEN,
+        created_at=WHEN,
+        updated_at=WHEN,
+        finished_at=None,
+    )
+    return replace(record, **changes)
+
+
+def requested_job(
+    db: Database,
+    *,
+    order: MoveOrder | None = None,
+    team: str = "T1",
+    channel: str = "C1",
+    user: str = "U1",
+    owner: str = "web-1",
+    lease_seconds: float = 30.0,
+) -> JobRecord:
+    """A move written down before Instantly heard of it, leased to `owner`."""
+    return jobs.record_request(
+        db,
+        team_id=team,
+        channel_id=channel,
+        user_id=user,
+        order=order or an_order(),
+        owner=owner,
+        lease_seconds=lease_seconds,
+    )
+
+
+def running_job(db: Database, instantly_id: str, *, status: str = "pending", **requested: Any) -> JobRecord:
+    """A move Instantly started as job `instantly_id`, due for its first poll now."""
+    record = requested_job(db, **requested)
+    return jobs.attach_job(
+        db, job_id=record.id, instantly_job_id=instantly_id, status=status, progress=0, next_poll_at=utcnow()
+    )
