@@ -1,0 +1,155 @@
+"""In-process stand-ins for unit tests: a Slack WebClient without HTTP, and Instantly through httpx.MockTransport.
+
+The end-to-end tests use the loopback simulators in bot/simulators; these are for testing one core class at a time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.web import SlackResponse
+
+from bot.instantly import InstantlyClient
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    method: str
+    args: JSON
+
+
+@dataclass
+class _Failure:
+    error: str
+    retry_after: int | None
+    times: int
+
+
+class SlackStandIn(WebClient):
+    """A WebClient whose Web API lives in memory: posts are kept per channel, and failures are scripted.
+
+    Answers have the fields leadmover reads (channel, ts, message metadata); anything else gets {"ok": true}.
+    """
+
+    def __init__(self, *, team_id: str = "T1") -> None:
+        super().__init__(token="xoxb-stand-in", base_url="http://stand-in.invalid/api/")
+        self.team_id = team_id
+        self.calls: list[SlackCall] = []
+        self.posted: dict[str, list[JSON]] = defaultdict(list)
+        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._ts = itertools.count(1)
+
+    def fail(self, method: str, error: str, *, times: int = 1, retry_after: int | None = None) -> None:
+        """The next `times` calls of `method` answer {"ok": false, "error": error}."""
+        self._failures[method].append(_Failure(error, retry_after, times))
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        return [call for call in self.calls if call.method == method]
+
+    def thread(self, channel: str, thread_ts: str) -> list[JSON]:
+        return [m for m in self.posted[channel] if m.get("thread_ts") == thread_ts]
+
+    def api_call(  # type: ignore[override]
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        params: JSON | None = None,
+        json: JSON | None = None,
+        data: JSON | None = None,
+        **_: Any,
+    ) -> SlackResponse:
+        args = {**(params or {}), **(data or {}), **(json or {})}
+        self.calls.append(SlackCall(api_method, args))
+        queued = self._failures.get(api_method)
+        if queued:
+            failure = queued[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queued.popleft()
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            status = 429 if failure.error == "ratelimited" else 200
+            return self._answer(api_method, http_verb, {"ok": False, "error": failure.error}, status, headers)
+        return self._answer(api_method, http_verb, {"ok": True, **self._serve(api_method, args)}, 200, {})
+
+    def _answer(self, method: str, verb: str, body: JSON, status: int, headers: dict[str, str]) -> SlackResponse:
+        response = SlackResponse(
+            client=self,
+            http_verb=verb,
+            api_url=f"{self.base_url}{method}",
+            req_args={},
+            data=body,
+            headers=headers,
+            status_code=status,
+        )
+        return response.validate()  # raises SlackApiError for ok: false, as the real client does
+
+    def _serve(self, method: str, args: JSON) -> JSON:
+        if method == "chat.postMessage":
+            channel = str(args["channel"])
+            ts = f"1700000000.{next(self._ts):06d}"
+            message = {"ts": ts, "text": args.get("text", ""), "blocks": _decoded(args.get("blocks"))}
+            if args.get("thread_ts"):
+                message["thread_ts"] = args["thread_ts"]
+            if args.get("metadata"):
+                message["metadata"] = _decoded(args["metadata"])
+            self.posted[channel].append(message)
+            return {"channel": channel, "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"message_ts": f"1700000000.{next(self._ts):06d}"}
+        if method == "conversations.open":
+            return {"channel": {"id": "D" + str(args["users"])}}
+        if method == "conversations.history":
+            return {"messages": list(reversed(self.posted[str(args["channel"])])), "has_more": False}
+        if method == "conversations.replies":
+            return {"messages": self.thread(str(args["channel"]), str(args["ts"])), "has_more": False}
+        if method == "auth.test":
+            return {"team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT"}
+        return {}
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+InstantlyHandler = Callable[[httpx.Request], httpx.Response]
+
+
+def instantly_client(handler: InstantlyHandler, *, max_attempts: int = 3) -> InstantlyClient:
+    """An InstantlyClient whose every request `handler` answers in process; retries don't sleep."""
+    return InstantlyClient(
+        api_key="test-key",
+        base_url="https://instantly.invalid/api/v2",
+        transport=httpx.MockTransport(handler),
+        sleep=lambda _seconds: None,
+        max_attempts=max_attempts,
+    )
+
+
+def instantly_job(job_id: str = "a" * 24, *, status: str = "pending", progress: float = 0, **extra: Any) -> JSON:
+    """A background job as Instantly's API returns it."""
+    return {
+        "id": job_id,
+        "workspace_id": "w-1",
+        "type": "move-leads",
+        "progress": progress,
+        "status": status,
+        "created_at": "2026-11-26T09:30:00.000Z",
+        "updated_at": "2026-11-26T09:30:00.000Z",
+        **extra,
+    }
+
+
+def instantly_error(status: int, message: str = "nope", **headers: str) -> httpx.Response:
+    """An error as Instantly answers it: {statusCode, error, message}."""
+    body = {"statusCode": status, "error": httpx.codes.get_reason_phrase(status), "message": message}
+    return httpx.Response(status, json=body, headers=headers)
