@@ -15,7 +15,7 @@ from bot.simulators.slack import Message
 from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import ids
 from storage import workspaces
-from tests.e2e.conftest import open_modal, pick
+from tests.e2e.flows import open_modal, pick
 
 CHANNEL = "C0SALES"
 MOVE = "/api/v2/leads/move"

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.simulators.stack import DemoWorkspace, LocalStack
 from handlers import ids
-from tests.e2e.conftest import open_modal, pick
+from tests.e2e.flows import open_modal, pick
 
 
 def _submit_move(stack: LocalStack, **values: Any) -> tuple[dict[str, Any], Any]:

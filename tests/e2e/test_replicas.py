@@ -13,7 +13,7 @@ from bot.simulators.stack import seed
 from handlers import ids
 from storage import migrate
 from storage.db import Database
-from tests.conftest import postgres_schema_url
+from tests.databases import postgres_schema_url
 from tests.e2e.processes import AppProcess, app_env
 
 CHANNEL = "C0SALES"

@@ -9,7 +9,7 @@ from bot.services import build_services
 from bot.simulators.slack import Message
 from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import ids
-from tests.e2e.conftest import open_modal, pick
+from tests.e2e.flows import open_modal, pick
 
 
 def test_unfinished_jobs_are_followed_after_a_restart(tmp_path: Path) -> None:
