@@ -14,18 +14,20 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Final
 
 INSTANTLY_PER_SECOND: Final = 100
 INSTANTLY_PER_MINUTE: Final = 6000
-# The most of each window that one kind of work may fill.
-SHARES: Final = {"interactive": 0.9, "background": 0.8}
 
 
-class Priority(Enum):
+class Priority(StrEnum):
     INTERACTIVE = "interactive"
     BACKGROUND = "background"
+
+
+# The most of each window that one kind of work may fill.
+SHARES: Final[dict[Priority, float]] = {Priority.INTERACTIVE: 0.9, Priority.BACKGROUND: 0.8}
 
 
 @dataclass
@@ -87,7 +89,7 @@ class RequestBudget:
             self._slots.popleft()
         wait = 0.0
         for window, limit in self._current_limits(now):
-            mine_allowed = max(1, int(limit * SHARES[priority.value]))
+            mine_allowed = max(1, int(limit * SHARES[priority]))
             for slots, allowed in (
                 (self._in_window(now, window), limit),
                 (self._in_window(now, window, priority), mine_allowed),

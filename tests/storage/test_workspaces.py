@@ -1,0 +1,33 @@
+"""A workspace whose Slack token was refused is paused until a working token is seen; each change is told once."""
+
+from __future__ import annotations
+
+from storage import workspaces
+from storage.db import Database
+
+
+def test_a_revocation_is_recorded_once_and_paused_teams_are_listed(db: Database) -> None:
+    assert workspaces.mark_revoked(db, team_id="T1", reason="token_revoked")
+    assert not workspaces.mark_revoked(db, team_id="T1", reason="token_revoked"), "logged only the first time"
+
+    assert workspaces.revoked_teams(db) == {"T1"}
+
+
+def test_a_working_token_ends_the_revocation(db: Database) -> None:
+    workspaces.mark_revoked(db, team_id="T1", reason="invalid_auth")
+    workspaces.mark_revoked(db, team_id="T2", reason="invalid_auth")
+
+    assert workspaces.mark_active(db, team_id="T1")
+    assert not workspaces.mark_active(db, team_id="T1"), "already active"
+
+    assert workspaces.revoked_teams(db) == {"T2"}
+
+
+def test_a_workspace_seen_for_the_first_time_is_active(db: Database) -> None:
+    assert not workspaces.mark_active(db, team_id="T9")
+    assert workspaces.revoked_teams(db) == set()
+
+
+def test_a_long_reason_is_cut_to_fit(db: Database) -> None:
+    assert workspaces.mark_revoked(db, team_id="T1", reason="x" * 500)
+    assert workspaces.revoked_teams(db) == {"T1"}
