@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.simulators.slack import Message
+    from bot.simulators.slack.conversations import Message
 
 __all__ = ["mrkdwn_to_text", "render_message", "render_view"]
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
 from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
-from bot.simulators.slack_client import AppResponse
+from bot.simulators.slack import AppResponse
 from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import ids, move_form, move_modal
 from storage.orders import MoveOptions

@@ -1,4 +1,4 @@
-"""Instantly API v2 contract checks for the simulator, driven by the bundled OpenAPI document.
+"""Instantly API v2 contract checks for the simulator, driven by the OpenAPI document bundled with this package.
 
 Finds the operation for a request, validates its query string and JSON body (with every request object closed
 to unknown fields) and checks the simulator's own replies against the documented response schemas.
@@ -21,7 +21,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-SPEC_RESOURCE = "instantly-openapi.json"
+SPEC_RESOURCE = "instantly-openapi.json"  # package data of bot.simulators.instantly
 _SPEC_URI = "urn:leadmover:instantly-openapi"
 # Request bodies are checked against a second copy of the document in which objects are closed, so that a
 # misspelt field fails loudly here instead of being silently ignored by the real API.
@@ -294,7 +294,7 @@ def _reject_constant(name: str) -> Any:
 @functools.cache
 def load_spec() -> InstantlySpec:
     """The packaged spec, parsed and compiled once per process (it is read-only afterwards)."""
-    text = resources.files("bot.simulators").joinpath(SPEC_RESOURCE).read_text(encoding="utf-8")
+    text = resources.files("bot.simulators.instantly").joinpath(SPEC_RESOURCE).read_text(encoding="utf-8")
     spec = InstantlySpec(json.loads(text))
     spec.compile_all()
     return spec

@@ -1,4 +1,4 @@
-"""Socket Mode half of the fake Slack: a WebSocket server that delivers envelopes and waits for acks.
+"""Slack's Socket Mode endpoint: hands out connection tickets, delivers envelopes to the app and waits for acks.
 
 ``websockets`` is imported lazily, so the rest of the fake works without it.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 import time
 import uuid
@@ -15,7 +16,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.simulators.slack_client import AppResponse
+from bot.simulators.slack.delivery import AppResponse
 
 if TYPE_CHECKING:
     from websockets.http11 import Request, Response
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 JSON = dict[str, Any]
 
 # websockets logs "server listening" etc. at INFO; keep the demo terminal quiet.
-_WS_LOGGER = logging.getLogger("bot.simulators.slack_socket.websockets")
+_WS_LOGGER = logging.getLogger("bot.simulators.slack.socket_mode.websockets")
 _WS_LOGGER.setLevel(logging.WARNING)
 
 
@@ -38,13 +39,11 @@ class _Pending:
 class SocketModeServer:
     """Slack's Socket Mode endpoint: ``ws://host:port/link/?ticket=...``."""
 
-    def __init__(
-        self, *, host: str, app_id: str, ticket_ok: Callable[[str], bool], report: Callable[[str], None]
-    ) -> None:
+    def __init__(self, *, host: str, app_id: str, report: Callable[[str], None]) -> None:
         self._host = host
         self._app_id = app_id
-        self._ticket_ok = ticket_ok
         self._report = report
+        self._tickets: set[str] = set()
         self._lock = threading.Condition()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -108,8 +107,15 @@ class SocketModeServer:
                 raise RuntimeError("Socket Mode server is not running")
             return int(self._server.socket.getsockname()[1])
 
-    def url(self, ticket: str) -> str:
-        """The URL apps.connections.open hands out."""
+    def open_url(self) -> str:
+        """Start listening if need be and hand out a URL with a fresh ticket, as apps.connections.open does.
+
+        ImportError without ``websockets``; RuntimeError after stop().
+        """
+        self.start()
+        ticket = secrets.token_hex(16)
+        with self._lock:
+            self._tickets.add(ticket)
         return f"ws://{self._host}:{self.port}/link/?ticket={ticket}&app_id={self._app_id}"
 
     def wait_for_connection(self, *, timeout: float) -> bool:
@@ -157,7 +163,9 @@ class SocketModeServer:
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
         tickets = parse_qs(parts.query).get("ticket", [])
-        if parts.path.rstrip("/") != "/link" or not tickets or not self._ticket_ok(tickets[0]):
+        with self._lock:
+            known = bool(tickets) and tickets[0] in self._tickets
+        if parts.path.rstrip("/") != "/link" or not known:
             self._report("socket mode: connection attempt without a ticket from apps.connections.open")
             return connection.respond(HTTPStatus.UNAUTHORIZED, "invalid ticket\n")
         return None

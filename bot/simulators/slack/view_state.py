@@ -1,23 +1,15 @@
-"""The "Slack sends requests to the app" half of the fake Slack.
-
-Builds the payloads Slack sends (slash commands, view submissions, options loads) and posts them signed.
-"""
+"""What a person's Slack client makes of a modal: ``view.state.values`` from what they entered, and the
+submissions the client refuses to send (empty required fields, numbers that are not numbers)."""
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
-import json
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
-import httpx
-
-JSON = dict[str, Any]
+from bot.simulators.slack.blockkit import element_options
+from bot.simulators.slack.protocol import JSON
 
 # Element type -> (state key, key of the initial value in the element definition).
 _STATE_KEYS: dict[str, tuple[str, str]] = {
@@ -47,106 +39,6 @@ _OPTION_ONE = {"static_select", "external_select", "radio_buttons"}
 _OPTION_MANY = {"multi_static_select", "multi_external_select", "checkboxes"}
 _EXTERNAL = {"external_select", "multi_external_select"}
 _LIST_STATES = {"selected_options", "selected_users", "selected_conversations", "selected_channels", "files"}
-
-
-@dataclass(frozen=True)
-class AppResponse:
-    """What the app answered to a request (or Socket Mode envelope) the fake Slack sent it."""
-
-    status: int
-    body: str
-    elapsed: float
-
-    def json(self) -> Any:
-        """The body parsed as JSON (None for an empty body)."""
-        return json.loads(self.body) if self.body.strip() else None
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """Identity data the fake puts into every payload."""
-
-    team_id: str
-    team_domain: str
-    app_id: str
-    verification_token: str
-
-
-def sign(*, signing_secret: str, timestamp: str, body: str) -> str:
-    """Slack's v0 request signature: HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
-
-
-def post_signed(*, app_url: str, body: str, signing_secret: str, timeout: float = 10.0) -> AppResponse:
-    """POST a form-encoded body to the app the way Slack does, signed with the signing secret.
-
-    An app that has not answered after ``timeout`` seconds gets status 504 (Slack gives up after 3 s anyway).
-    """
-    timestamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-        "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": sign(signing_secret=signing_secret, timestamp=timestamp, body=body),
-    }
-    started = time.monotonic()
-    with httpx.Client(trust_env=False, timeout=timeout) as client:
-        try:
-            response = client.post(app_url, content=body.encode(), headers=headers)
-        except httpx.TimeoutException:
-            return AppResponse(status=504, body="", elapsed=time.monotonic() - started)
-    return AppResponse(status=response.status_code, body=response.text, elapsed=time.monotonic() - started)
-
-
-def form_body(payload: JSON) -> str:
-    """Interactive payloads travel as a single form field ``payload`` holding JSON."""
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def username_for(user_id: str) -> str:
-    """A plausible Slack handle for a user id (``U0ALICE`` -> ``alice``)."""
-    core = user_id[2:] if user_id[:2] in {"U0", "W0"} else user_id[1:]
-    return (core or user_id).lower()
-
-
-def user_object(ws: Workspace, user_id: str) -> JSON:
-    """The ``user`` object of interactive payloads."""
-    name = username_for(user_id)
-    return {"id": user_id, "username": name, "name": name, "team_id": ws.team_id}
-
-
-def command_fields(
-    *,
-    ws: Workspace,
-    command: str,
-    text: str,
-    user_id: str,
-    user_name: str,
-    channel_id: str,
-    channel_name: str,
-    response_url: str,
-    trigger_id: str,
-) -> dict[str, str]:
-    """The fields of a slash command invocation, in Slack's order (form fields, or the Socket Mode payload)."""
-    return {
-        "token": ws.verification_token,
-        "team_id": ws.team_id,
-        "team_domain": ws.team_domain,
-        "channel_id": channel_id,
-        "channel_name": channel_name,
-        "user_id": user_id,
-        "user_name": user_name,
-        "command": command,
-        "text": text,
-        "api_app_id": ws.app_id,
-        "is_enterprise_install": "false",
-        "response_url": response_url,
-        "trigger_id": trigger_id,
-    }
-
-
-# --------------------------------------------------------------------------- view state
 
 
 @dataclass(frozen=True)
@@ -180,14 +72,6 @@ def find_action(view: Mapping[str, Any], action_id: str) -> tuple[JSON, JSON]:
         if slot.action_id == action_id:
             return slot.block, slot.element
     raise ValueError(f"view {view.get('id')} has no element with action_id {action_id!r}")
-
-
-def element_options(element: Mapping[str, Any]) -> list[JSON]:
-    """The element's options, with option groups flattened."""
-    found = [o for o in element.get("options") or [] if isinstance(o, dict)]
-    for group in element.get("option_groups") or []:
-        found.extend(o for o in group.get("options") or [] if isinstance(o, dict))
-    return found
 
 
 def _resolve_option(element: JSON, value: Any, known: list[JSON]) -> JSON:
@@ -301,46 +185,3 @@ def check_submittable(view: Mapping[str, Any], state: Mapping[str, Mapping[str, 
                 float(raw) if slot.element.get("is_decimal_allowed") else int(raw)
             except ValueError:
                 raise ValueError(f"Slack would not submit: {label!r} = {raw!r} is not a valid number") from None
-
-
-def view_submission_payload(
-    *, ws: Workspace, view: JSON, state: dict[str, dict[str, JSON]], user_id: str, trigger_id: str
-) -> JSON:
-    """A ``view_submission`` interaction payload."""
-    submitted = copy.deepcopy(view)
-    submitted["state"] = {"values": state}
-    return {
-        "type": "view_submission",
-        "team": {"id": ws.team_id, "domain": ws.team_domain},
-        "user": user_object(ws, user_id),
-        "api_app_id": ws.app_id,
-        "token": ws.verification_token,
-        "trigger_id": trigger_id,
-        "view": submitted,
-        "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
-    }
-
-
-def block_suggestion_payload(
-    *, ws: Workspace, view: JSON, state: dict[str, dict[str, JSON]], action_id: str, value: str, user_id: str
-) -> JSON:
-    """A ``block_suggestion`` payload (an external select asking the app for options)."""
-    block, _ = find_action(view, action_id)
-    current = copy.deepcopy(view)
-    current["state"] = {"values": state}
-    return {
-        "type": "block_suggestion",
-        "user": user_object(ws, user_id),
-        "container": {"type": "view", "view_id": view["id"]},
-        "api_app_id": ws.app_id,
-        "token": ws.verification_token,
-        "action_id": action_id,
-        "block_id": block.get("block_id"),
-        "value": value,
-        "team": {"id": ws.team_id, "domain": ws.team_domain},
-        "enterprise": None,
-        "is_enterprise_install": False,
-        "view": current,
-    }

@@ -1,47 +1,17 @@
-"""The Instantly simulator must answer like Instantly and flag every request that breaks the contract."""
+"""The Instantly simulator must answer like Instantly: data, paging, scripted jobs, faults, start and stop."""
 
 from __future__ import annotations
 
 import re
 import ssl
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx
 import pytest
 
 from bot.simulators.instantly import MOVE_PATH, FakeInstantly
-
-KEY = "instantly-test-key"
-UA = "leadmover-tests"
-
-
-@pytest.fixture(scope="module")
-def tls() -> ssl.SSLContext:
-    # httpx builds a certificate store per client (~50 ms) even for plain http; build it once.
-    return ssl.create_default_context()
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeInstantly]:
-    with FakeInstantly(api_key=KEY) as running:
-        yield running
-
-
-@pytest.fixture
-def client(fake: FakeInstantly, tls: ssl.SSLContext) -> Iterator[httpx.Client]:
-    headers = {"User-Agent": UA, "Authorization": f"Bearer {KEY}"}
-    with httpx.Client(base_url=fake.base_url, headers=headers, timeout=5, verify=tls) as http_client:
-        yield http_client
-
-
-def _move(client: httpx.Client, **body: Any) -> dict[str, Any]:
-    answer = client.post("/leads/move", json=body)
-    assert answer.status_code == 200, answer.text
-    job: dict[str, Any] = answer.json()
-    return job
+from tests.simulators.instantly.calls import KEY, UA, move
 
 
 def test_campaigns_search_case_insensitively_and_page_by_id(fake: FakeInstantly, client: httpx.Client) -> None:
@@ -101,7 +71,7 @@ def test_move_job_advances_once_per_observation_until_success(fake: FakeInstantl
     source = fake.add_campaign("Source", leads=30)
     destination = fake.add_list("Destination")
 
-    job = _move(client, campaign=source, to_list_id=destination, limit=20, copy_leads=False)
+    job = move(client, campaign=source, to_list_id=destination, limit=20, copy_leads=False)
 
     assert re.fullmatch(r"[0-9a-f]{24}", job["id"])
     assert job["type"] == "move-leads"
@@ -127,8 +97,8 @@ def test_move_job_advances_once_per_observation_until_success(fake: FakeInstantl
 def test_batch_ids_listing_observes_only_listed_jobs(fake: FakeInstantly, client: httpx.Client) -> None:
     source = fake.add_list("Source")
     destination = fake.add_campaign("Destination")
-    older = _move(client, list_id=source, to_campaign_id=destination)
-    newer = _move(client, list_id=source, to_campaign_id=destination)
+    older = move(client, list_id=source, to_campaign_id=destination)
+    newer = move(client, list_id=source, to_campaign_id=destination)
 
     batch = client.get("/background-jobs", params={"ids": f"{older['id']},{'f' * 24}", "limit": 100}).json()
     assert [(job["id"], job["progress"]) for job in batch["items"]] == [(older["id"], 25)]
@@ -157,30 +127,6 @@ def test_unknown_job_is_a_404_in_instantly_shape(fake: FakeInstantly, client: ht
     assert answer.json() == {"statusCode": 404, "error": "Not Found", "message": "Background job not found"}
     assert answer.headers["content-type"] == "application/json; charset=utf-8"
     assert fake.violations == []
-
-
-@pytest.mark.parametrize(
-    ("extra", "message_start"),
-    [
-        ({"to_list": "typo"}, "body Additional properties are not allowed ('to_list' was unexpected)"),
-        ({"contacts": ["not-an-email"]}, "body/contacts/0 "),
-        ({"esp_code": "1"}, "body/esp_code '1' is not of type 'number'"),
-        ({"queries": [{"actionType": "reply", "values": {"days": 1}}]}, "body/queries/0/values Additional"),
-    ],
-)
-def test_move_body_is_checked_against_the_closed_spec(
-    fake: FakeInstantly, client: httpx.Client, extra: dict[str, Any], message_start: str
-) -> None:
-    destination = fake.add_list("Destination")
-
-    answer = client.post("/leads/move", json={"to_list_id": destination, **extra})
-
-    assert answer.status_code == 400
-    error = answer.json()
-    assert (error["statusCode"], error["error"]) == (400, "Bad Request")
-    assert error["message"].startswith(message_start)
-    assert len(fake.violations) == 1
-    assert fake.move_bodies() == []
 
 
 def test_move_semantics_beyond_the_schema(fake: FakeInstantly, client: httpx.Client) -> None:
@@ -221,16 +167,6 @@ def test_default_client_user_agent_is_blocked(fake: FakeInstantly, tls: ssl.SSLC
     assert "python-httpx" in fake.violations[0]
 
 
-def test_unknown_routes_methods_and_query_parameters(fake: FakeInstantly, client: httpx.Client) -> None:
-    assert client.get("/leads/copy").status_code == 404
-    assert client.delete("/campaigns").json()["error"] == "Not Found"
-    assert client.get("/campaigns", params={"limt": 5}).status_code == 400
-    assert client.get("/campaigns", params={"limit": 500}).status_code == 400
-    assert len(fake.violations) == 4
-    assert [request.status for request in fake.requests] == [404, 404, 400, 400]
-    assert fake.requests[2].query == {"limt": "5"}
-
-
 def test_fail_next_injects_errors_with_retry_after(fake: FakeInstantly, client: httpx.Client) -> None:
     fake.fail_next("GET", "/api/v2/campaigns", status=429, times=2, retry_after=1.5)
     fake.fail_next("GET", "/api/v2/workspaces", status=500, body="{not json")
@@ -266,7 +202,7 @@ def test_delayed_move_still_creates_the_job_a_timed_out_client_must_find(
 def test_set_final_status_ends_a_job_partially(fake: FakeInstantly, client: httpx.Client) -> None:
     source = fake.add_campaign("Source", leads=40)
     destination = fake.add_campaign("Destination")
-    job = _move(client, campaign=source, to_campaign_id=destination)
+    job = move(client, campaign=source, to_campaign_id=destination)
 
     fake.set_final_status(job["id"], "failed")
     observed = [client.get(f"/background-jobs/{job['id']}").json() for _ in range(5)]
@@ -277,49 +213,11 @@ def test_set_final_status_ends_a_job_partially(fake: FakeInstantly, client: http
     assert fake.violations == []
 
 
-def test_happy_path_answers_pass_the_self_check(fake: FakeInstantly, client: httpx.Client) -> None:
-    campaign = fake.add_campaign("Campaign", status=2)
-    lead_list = fake.add_list("List", leads=5)
-    member = fake.add_member("ann@example.com", first="Ann")
-
-    answers = [
-        client.get("/workspaces/current"),
-        client.get("/campaigns", params={"search": "camp", "limit": 100}),
-        client.get(f"/campaigns/{campaign}"),
-        client.get("/campaigns/analytics", params={"id": campaign}),
-        client.get("/lead-lists", params={"search": "list"}),
-        client.get(f"/lead-lists/{lead_list}"),
-        client.get(f"/lead-lists/{lead_list}/verification-stats"),
-        client.get("/workspace-members", params={"search": "ann"}),
-        client.get("/lead-labels"),
-        client.post("/leads/list", json={"list_id": lead_list, "limit": 3}),
-    ]
-    job = _move(
-        client,
-        list_id=lead_list,
-        to_campaign_id=campaign,
-        filter="FILTER_VAL_CONTACTED",
-        contacts=["lead1@x.example.com"],
-        esp_code=1,
-        esg_code="all",
-        assigned_to=member,
-        check_duplicates=True,
-    )
-    for _ in range(4):
-        answers.append(client.get("/background-jobs", params={"ids": job["id"], "limit": 100}))
-    answers.append(client.get(f"/background-jobs/{job['id']}", params={"data_fields": "moved_leads"}))
-
-    assert all(answer.status_code == 200 for answer in answers)
-    assert all(answer.headers["content-type"] == "application/json; charset=utf-8" for answer in answers)
-    assert answers[-1].json()["status"] == "success"
-    assert fake.violations == []
-
-
 def test_concurrent_moves_each_get_their_own_job(fake: FakeInstantly, client: httpx.Client) -> None:
     destination = fake.add_list("Destination")
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        jobs = list(pool.map(lambda _: _move(client, to_list_id=destination), range(24)))
+        jobs = list(pool.map(lambda _: move(client, to_list_id=destination), range(24)))
 
     assert len({job["id"] for job in jobs}) == 24
     assert len(fake.requests) == len(fake.move_bodies()) == 24

@@ -1,0 +1,188 @@
+"""A loopback fake Slack for the demo and the tests: FakeSlack wires the parts together and is their public face.
+
+It serves the Web API the app calls, plays a person sending the app commands, submissions and options loads (over
+signed HTTP or Socket Mode), and records every app bug it sees in `violations`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from urllib.parse import urlsplit
+
+from bot.simulators.loopback import LoopbackServer, Reply, Request
+from bot.simulators.slack.conversations import Conversations, Message
+from bot.simulators.slack.delivery import AppResponse, SignedPoster, sign
+from bot.simulators.slack.driver import Driver
+from bot.simulators.slack.faults import Faults
+from bot.simulators.slack.protocol import JSON, Workspace
+from bot.simulators.slack.response_urls import ResponseUrls
+from bot.simulators.slack.socket_mode import SocketModeServer
+from bot.simulators.slack.views import Views
+from bot.simulators.slack.web_api import ApiCall, Tokens, WebApi
+
+__all__ = ["ApiCall", "AppResponse", "FakeSlack", "Message", "sign"]
+
+
+class FakeSlack:
+    """Loopback stand-in for Slack: Web API server, a person driving the app, and Socket Mode endpoint in one."""
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-test-token",  # noqa: S107 - fake credentials for tests
+        app_token: str = "xapp-test-token",  # noqa: S107
+        signing_secret: str = "test-signing-secret",  # noqa: S107
+        team_id: str = "T0LEADMOVR",
+        bot_user_id: str = "U0LEADBOT",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        trigger_ttl: float = 3.0,
+        app_id: str = "A0LEADMOVR",
+        bot_id: str = "B0LEADBOT",
+        socket_ack_timeout: float = 5.0,
+        record_calls: bool = True,
+        keep_history: bool = True,
+        on_call: Callable[[ApiCall, int, JSON], None] | None = None,
+        update_limit_per_minute: int | None = None,
+        post_rate_per_channel: float | None = None,
+        post_burst: float = 3.0,
+        keep_alive: bool = False,
+    ) -> None:
+        """The defaults suit tests. Opt-in knobs, for benchmarks:
+
+        - `record_calls=False`: keep no `calls` list (only `call_count`); `keep_history=False`: keep no
+          per-message edit history. Long runs then stay small.
+        - `on_call(call, http_status, answer)`: called after every Web API call (from the server's threads).
+        - `update_limit_per_minute`: chat.update calls allowed in any 60 s (Slack: ~50 per workspace);
+          `post_rate_per_channel` and `post_burst`: chat.postMessage per second per channel, with a short burst
+          (Slack: ~1/s). Beyond them Slack answers HTTP 429 `ratelimited` with Retry-After; counted in
+          `rate_limited` by method.
+        - `keep_alive=True`: send requests to the app over one pooled HTTP client with kept-alive connections, so
+          `AppResponse.elapsed` is the app's answer alone, not also building a client (~30 ms each).
+        """
+        self.bot_token, self.app_token, self.signing_secret = bot_token, app_token, signing_secret
+        self.team_id, self.bot_user_id, self.bot_id, self.app_id = team_id, bot_user_id, bot_id, app_id
+        workspace = Workspace(
+            team_id=team_id,
+            team_domain="leadmover-test",
+            app_id=app_id,
+            bot_id=bot_id,
+            bot_user_id=bot_user_id,
+            verification_token="fake-verification-token",  # noqa: S106
+        )
+        self._lock = threading.Lock()
+        self.violations: list[str] = []
+        self._http = LoopbackServer(self._respond, host=host, port=port, name="fake-slack")
+        self._socket = SocketModeServer(host=host, app_id=app_id, report=self._violation)
+        self._poster = SignedPoster(signing_secret=signing_secret, keep_alive=keep_alive)
+        self._response_urls = ResponseUrls(base_url=lambda: self.base_url, report=self._violation)
+        conversations = Conversations(workspace=workspace, keep_history=keep_history)
+        views = Views(workspace=workspace, trigger_ttl=trigger_ttl)
+        faults = Faults(
+            update_limit_per_minute=update_limit_per_minute,
+            post_rate_per_channel=post_rate_per_channel,
+            post_burst=post_burst,
+        )
+        self._api = WebApi(
+            workspace=workspace,
+            tokens=Tokens(bot=bot_token, app=app_token),
+            conversations=conversations,
+            views=views,
+            faults=faults,
+            socket=self._socket,
+            report=self._violation,
+            record_calls=record_calls,
+            on_call=on_call,
+        )
+        driver = Driver(
+            workspace=workspace,
+            views=views,
+            response_urls=self._response_urls,
+            poster=self._poster,
+            socket=self._socket,
+            report=self._violation,
+            socket_ack_timeout=socket_ack_timeout,
+        )
+        # The public face: each name below is its part's own attribute or method.
+        self.calls = self._api.calls
+        self.delay = self._api.delay
+        self.calls_to = self._api.calls_to
+        self.responses = self._response_urls.responses
+        self.ephemerals = conversations.ephemerals
+        self.rate_limited = faults.rate_limited
+        self.fail_next = faults.fail_next
+        self.clear_failures = faults.clear_failures
+        self.add_channel = conversations.add_channel
+        self.messages = conversations.messages
+        self.replies = conversations.replies
+        self.issue_trigger_id = views.issue_trigger_id
+        self.opened_views = views.opened_views
+        self.view_opened_by = views.view_opened_by
+        self.view = views.view
+        self.send_command = driver.send_command
+        self.submit_view = driver.submit_view
+        self.load_options = driver.load_options
+        self.wait_for_socket = driver.wait_for_socket
+        self.socket_send_command = driver.socket_send_command
+        self.socket_submit_view = driver.socket_submit_view
+        self.socket_load_options = driver.socket_load_options
+
+    @property
+    def call_count(self) -> int:
+        """Web API calls so far (kept even with ``record_calls=False``)."""
+        return self._api.call_count
+
+    def start(self) -> FakeSlack:
+        """Start the Web API server (Socket Mode starts on the first apps.connections.open)."""
+        with self._lock:
+            if not self._http.running:
+                self._socket.enable()
+                self._http.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut everything down (idempotent)."""
+        self._socket.stop()
+        self._poster.close()
+        self._http.stop()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._http.base_url
+
+    @property
+    def api_url(self) -> str:
+        """Web API base URL in slack_sdk's ``base_url`` form (trailing slash)."""
+        return f"{self.base_url}/api/"
+
+    def wait_for(self, predicate: Callable[[], bool], *, timeout: float = 10.0, interval: float = 0.02) -> bool:
+        """Poll `predicate` until it holds (True) or `timeout` seconds pass (False)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(interval)
+        return True
+
+    def _violation(self, text: str) -> None:
+        with self._lock:
+            self.violations.append(text)
+
+    def _respond(self, request: Request) -> Reply:
+        parts = urlsplit(request.target)
+        if parts.path.startswith("/api/"):
+            return self._api.respond(parts.path[len("/api/") :], parts.query, request)
+        if parts.path.startswith("/response/"):
+            return self._response_urls.respond(parts.path[len("/response/") :], request)
+        return Reply(404, b"Not Found", {"Content-Type": "text/plain"})

@@ -1,0 +1,309 @@
+"""Channels and messages of the fake Slack, and the chat.* and conversations.* Web API methods the app calls."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.simulators.slack.blockkit import check_message_blocks
+from bot.simulators.slack.protocol import JSON, ApiError, Workspace, decode_arg, is_id, truthy
+
+_TEXT_LIMIT = 40_000
+
+
+@dataclass
+class Message:
+    """A message as Slack stores it."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None
+    user: str
+    metadata: dict[str, Any] | None = None
+    edits: int = 0
+    history: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+
+
+@dataclass
+class _Channel:
+    id: str
+    name: str
+    bot_is_member: bool
+    is_im: bool = False
+
+
+class Conversations:
+    """Channels (and DMs, ``D<user>``), their messages and threads, and ephemeral messages."""
+
+    def __init__(self, *, workspace: Workspace, keep_history: bool = True) -> None:
+        self._ws = workspace
+        self._keep_history = keep_history
+        self._lock = threading.RLock()
+        self.ephemerals: list[dict[str, Any]] = []
+        self._channels: dict[str, _Channel] = {}
+        self._messages: dict[str, list[Message]] = {}
+        self._replies: dict[tuple[str, str], list[Message]] = {}
+        self._edited_ts: dict[tuple[str, str], str] = {}
+        self._last_ts = 0
+
+    # ------------------------------------------------------------------ setup and inspection
+
+    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True) -> None:
+        with self._lock:
+            self._channels[channel_id] = _Channel(channel_id, name, bot_is_member, is_im=channel_id.startswith("D"))
+            self._messages.setdefault(channel_id, [])
+
+    def messages(self, channel: str) -> list[Message]:
+        """Snapshot of the top-level messages of a channel (or a user's DM), oldest first."""
+        with self._lock:
+            channel_id = self._lookup_channel(channel)
+            return copy.deepcopy(self._messages.get(channel_id or "", []))
+
+    def replies(self, channel: str, thread_ts: str) -> list[Message]:
+        """Snapshot of the replies in a thread (not the parent), oldest first."""
+        with self._lock:
+            channel_id = self._lookup_channel(channel) or ""
+            return copy.deepcopy(self._replies.get((channel_id, thread_ts), []))
+
+    # ------------------------------------------------------------------ Web API methods
+
+    def chat_post_message(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_post(args.get("channel"))
+            text, blocks, metadata = _content(args, "chat.postMessage")
+            thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
+            if thread_ts and thread_ts not in {m.ts for m in self._messages[channel.id]}:
+                raise ApiError(
+                    "thread_not_found",
+                    violation=f"chat.postMessage: thread_ts {thread_ts} is not a top-level message in {channel.id}",
+                )
+            message = Message(
+                channel=channel.id,
+                ts=self._next_ts(),
+                text=text or "",
+                blocks=blocks or [],
+                thread_ts=thread_ts,
+                user=self._ws.bot_user_id,
+                metadata=metadata,
+            )
+            if self._keep_history:
+                message.history.append((message.text, copy.deepcopy(message.blocks)))
+            if thread_ts:
+                self._replies.setdefault((channel.id, thread_ts), []).append(message)
+            else:
+                self._messages[channel.id].append(message)
+            return {"channel": channel.id, "ts": message.ts, "message": self._message_json(message, metadata=True)}
+
+    def chat_update(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"))
+            message = self._find(channel.id, str(args.get("ts") or ""))
+            text, blocks, metadata = _content(args, "chat.update")
+            if text is not None:
+                message.text = text
+            if blocks is not None:
+                message.blocks = blocks
+            if metadata is not None:
+                message.metadata = metadata
+            message.edits += 1
+            if self._keep_history:
+                message.history.append((message.text, copy.deepcopy(message.blocks)))
+            self._edited_ts[(channel.id, message.ts)] = self._next_ts()
+            return {
+                "channel": channel.id,
+                "ts": message.ts,
+                "text": message.text,
+                "message": self._message_json(message, metadata=True),
+            }
+
+    def chat_post_ephemeral(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_post(args.get("channel"))
+            if not args.get("user"):
+                raise ApiError("user_not_found", violation="chat.postEphemeral: no user given")
+            text, blocks, _ = _content(args, "chat.postEphemeral")
+            ts = self._next_ts()
+            self.ephemerals.append(
+                {
+                    "channel": channel.id,
+                    "user": str(args["user"]),
+                    "text": text or "",
+                    "blocks": blocks or [],
+                    "thread_ts": args.get("thread_ts"),
+                    "message_ts": ts,
+                }
+            )
+            return {"message_ts": ts}
+
+    def conversations_history(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"))
+            metadata = truthy(args.get("include_all_metadata"))
+            inclusive = truthy(args.get("inclusive"))
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args.get("latest") or "inf")
+
+            def in_range(ts: float) -> bool:
+                if inclusive:
+                    return oldest <= ts <= latest
+                return oldest < ts < latest or (ts == oldest == 0)
+
+            found = [
+                self._message_json(m, metadata=metadata)
+                for m in reversed(self._messages[channel.id])
+                if in_range(float(m.ts))
+            ]
+            return _page(found, args, default_limit=100)
+
+    def conversations_replies(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"))
+            ts = str(args.get("ts") or "")
+            try:
+                parent = self._find(channel.id, ts)
+            except ApiError:
+                raise ApiError("thread_not_found") from None
+            if parent.thread_ts:
+                parent = self._find(channel.id, parent.thread_ts)
+            metadata = truthy(args.get("include_all_metadata"))
+            thread = [parent, *self._replies.get((channel.id, parent.ts), [])]
+            return _page([self._message_json(m, metadata=metadata) for m in thread], args, default_limit=1000)
+
+    def conversations_open(self, args: JSON) -> JSON:
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if len(users) != 1 or not is_id(users[0], "UW"):
+            raise ApiError("invalid_arguments" if not users else "user_not_found")
+        with self._lock:
+            channel = self._channel_for_post(users[0])
+            return {"channel": {"id": channel.id, "is_im": True, "user": users[0]}}
+
+    # ------------------------------------------------------------------ channels and messages (lock held)
+
+    def _lookup_channel(self, channel: str) -> str | None:
+        if channel in self._channels:
+            return channel
+        if channel[:1] in ("U", "W") and f"D{channel}" in self._channels:
+            return f"D{channel}"
+        name = channel.lstrip("#")
+        return next((c.id for c in self._channels.values() if c.name == name and not c.is_im), None)
+
+    def _channel_for_post(self, channel: Any) -> _Channel:
+        """Resolve a chat.* target: known channels, auto-created C/G ids, user ids -> DM ``D<user>``."""
+        raw = str(channel or "")
+        found = self._lookup_channel(raw) if raw else None
+        if found is None:
+            if is_id(raw, "UW"):
+                self.add_channel(f"D{raw}", raw)
+                found = f"D{raw}"
+            elif is_id(raw, "CG"):
+                self.add_channel(raw, raw.lower())
+                found = raw
+            else:
+                raise ApiError("channel_not_found")
+        result = self._channels[found]
+        if not result.bot_is_member:
+            raise ApiError("not_in_channel")
+        return result
+
+    def _channel_for_read(self, channel: Any) -> _Channel:
+        found = self._lookup_channel(str(channel or ""))
+        if found is None:
+            raise ApiError("channel_not_found")
+        if not self._channels[found].bot_is_member:
+            raise ApiError("not_in_channel")
+        return self._channels[found]
+
+    def _next_ts(self) -> str:
+        self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))
+        return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
+
+    def _find(self, channel_id: str, ts: str) -> Message:
+        for message in self._messages.get(channel_id, []):
+            if message.ts == ts:
+                return message
+        for (chan, _), replies in self._replies.items():
+            for message in replies:
+                if chan == channel_id and message.ts == ts:
+                    return message
+        raise ApiError("message_not_found")
+
+    def _message_json(self, message: Message, *, metadata: bool) -> JSON:
+        out: JSON = {
+            "type": "message",
+            "user": message.user,
+            "bot_id": self._ws.bot_id,
+            "app_id": self._ws.app_id,
+            "text": message.text,
+            "ts": message.ts,
+            "team": self._ws.team_id,
+            "blocks": copy.deepcopy(message.blocks),
+        }
+        if message.thread_ts:
+            out["thread_ts"] = message.thread_ts
+            out["parent_user_id"] = self._find(message.channel, message.thread_ts).user
+        elif replies := self._replies.get((message.channel, message.ts)):
+            users = sorted({reply.user for reply in replies})
+            out.update(
+                thread_ts=message.ts,
+                reply_count=len(replies),
+                reply_users=users,
+                reply_users_count=len(users),
+                latest_reply=replies[-1].ts,
+            )
+        if edited := self._edited_ts.get((message.channel, message.ts)):
+            out["edited"] = {"user": message.user, "ts": edited}
+        if metadata and message.metadata is not None:
+            out["metadata"] = copy.deepcopy(message.metadata)
+        return out
+
+
+def _content(args: JSON, method: str) -> tuple[str | None, list[JSON] | None, JSON | None]:
+    """(text, blocks, metadata) of a chat.* call; each None when not given."""
+    blocks = decode_arg(args, "blocks", error="invalid_blocks_format")
+    if blocks is not None:
+        errors = check_message_blocks(blocks)
+        if errors:
+            raise ApiError("invalid_blocks", messages=errors, violation=f"{method}: invalid_blocks: {errors}")
+    attachments = decode_arg(args, "attachments", error="invalid_attachments")
+    text = None if args.get("text") is None else str(args["text"])
+    if not text and not blocks and not attachments:
+        raise ApiError("no_text", violation=f"{method}: neither text nor blocks given")
+    if text is not None and len(text) > _TEXT_LIMIT:
+        raise ApiError("msg_too_long", violation=f"{method}: text longer than {_TEXT_LIMIT} characters")
+    metadata = decode_arg(args, "metadata", error="invalid_metadata_format")
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("event_type"), str)
+        and isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise ApiError("invalid_metadata_format", violation=f"{method}: metadata needs event_type and event_payload")
+    return text, blocks, metadata
+
+
+def _page(items: list[JSON], args: JSON, *, default_limit: int) -> JSON:
+    """One page of `messages` with Slack's opaque cursor."""
+    start = _offset(args.get("cursor"))
+    try:
+        limit = int(args.get("limit", default_limit))
+    except (TypeError, ValueError):
+        limit = default_limit
+    limit = max(1, min(limit, 1000))
+    chunk = items[start : start + limit]
+    more = start + limit < len(items)
+    next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+    return {"messages": chunk, "has_more": more, "response_metadata": {"next_cursor": next_cursor}}
+
+
+def _offset(cursor: Any) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(base64.b64decode(str(cursor)).decode().split(":", 1)[1])
+    except (ValueError, IndexError):
+        raise ApiError("invalid_cursor") from None

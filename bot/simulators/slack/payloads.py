@@ -1,0 +1,103 @@
+"""The payloads Slack sends the app when a person acts: slash commands, view submissions, options loads."""
+
+from __future__ import annotations
+
+import copy
+import json
+from urllib.parse import urlencode
+
+from bot.simulators.slack.protocol import JSON, Workspace
+from bot.simulators.slack.view_state import find_action
+
+
+def form_body(payload: JSON) -> str:
+    """Interactive payloads travel as a single form field ``payload`` holding JSON."""
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def username_for(user_id: str) -> str:
+    """A plausible Slack handle for a user id (``U0ALICE`` -> ``alice``)."""
+    core = user_id[2:] if user_id[:2] in {"U0", "W0"} else user_id[1:]
+    return (core or user_id).lower()
+
+
+def user_object(ws: Workspace, user_id: str) -> JSON:
+    """The ``user`` object of interactive payloads."""
+    name = username_for(user_id)
+    return {"id": user_id, "username": name, "name": name, "team_id": ws.team_id}
+
+
+def command_fields(
+    *,
+    ws: Workspace,
+    command: str,
+    text: str,
+    user_id: str,
+    user_name: str,
+    channel_id: str,
+    channel_name: str,
+    response_url: str,
+    trigger_id: str,
+) -> dict[str, str]:
+    """The fields of a slash command invocation, in Slack's order (form fields, or the Socket Mode payload)."""
+    return {
+        "token": ws.verification_token,
+        "team_id": ws.team_id,
+        "team_domain": ws.team_domain,
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user_id,
+        "user_name": user_name,
+        "command": command,
+        "text": text,
+        "api_app_id": ws.app_id,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+
+
+# --------------------------------------------------------------------------- view state
+
+
+def view_submission_payload(
+    *, ws: Workspace, view: JSON, state: dict[str, dict[str, JSON]], user_id: str, trigger_id: str
+) -> JSON:
+    """A ``view_submission`` interaction payload."""
+    submitted = copy.deepcopy(view)
+    submitted["state"] = {"values": state}
+    return {
+        "type": "view_submission",
+        "team": {"id": ws.team_id, "domain": ws.team_domain},
+        "user": user_object(ws, user_id),
+        "api_app_id": ws.app_id,
+        "token": ws.verification_token,
+        "trigger_id": trigger_id,
+        "view": submitted,
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def block_suggestion_payload(
+    *, ws: Workspace, view: JSON, state: dict[str, dict[str, JSON]], action_id: str, value: str, user_id: str
+) -> JSON:
+    """A ``block_suggestion`` payload (an external select asking the app for options)."""
+    block, _ = find_action(view, action_id)
+    current = copy.deepcopy(view)
+    current["state"] = {"values": state}
+    return {
+        "type": "block_suggestion",
+        "user": user_object(ws, user_id),
+        "container": {"type": "view", "view_id": view["id"]},
+        "api_app_id": ws.app_id,
+        "token": ws.verification_token,
+        "action_id": action_id,
+        "block_id": block.get("block_id"),
+        "value": value,
+        "team": {"id": ws.team_id, "domain": ws.team_domain},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": current,
+    }
