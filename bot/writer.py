@@ -18,7 +18,7 @@ from bot.pacing import Spacing, TokenBucket
 from bot.reporter import REVOKED, Delivery, Reporter, error_code, retry_after
 from storage import outbox, workspaces
 from storage.db import Database
-from storage.models import NotificationKind
+from storage.models import NotificationKind, NotificationState
 from storage.outbox import Notification
 
 log = logging.getLogger(__name__)
@@ -65,12 +65,14 @@ class SlackWriter:
             bucket = self._edits[team_id] = TokenBucket(rate=EDITS_PER_SECOND, capacity=EDIT_BURST)
         return bucket
 
-    def _can_edit(self) -> bool:
+    def _edits_held(self) -> set[str]:
+        """The workspaces whose edits must wait: out of edit tokens, or paused by a `ratelimited` answer."""
         now = time.monotonic()
-        return not self._edits or any(
-            bucket.wait_time() == 0 and self._edits_paused_until.get(team, 0.0) <= now
+        return {
+            team
             for team, bucket in self._edits.items()
-        )
+            if bucket.wait_time() > 0 or self._edits_paused_until.get(team, 0.0) > now
+        }
 
     def drain(self) -> int:
         """One round: claim what may be sent now and send it. Returns how many writes went out."""
@@ -81,7 +83,7 @@ class SlackWriter:
             limit=50,
             skip_teams=workspaces.revoked_teams(self._db),
             skip_channels=self._posts.busy(),
-            skip_kinds=() if self._can_edit() else (NotificationKind.PROGRESS,),
+            skip_edits_of=self._edits_held(),
         )
         sent = 0
         for notification in batch:
@@ -113,9 +115,11 @@ class SlackWriter:
         outbox.retry_later(
             self._db,
             notification_id=notification.id,
+            attempts=notification.attempts + 1,
             delay=delivery.retry_in,
             error=delivery.error,
-            maybe_sent=delivery.maybe_sent,
+            # A row that was already maybe-sent stays so until a look settles it, whatever stopped this attempt.
+            maybe_sent=delivery.maybe_sent or notification.state == NotificationState.SENDING,
         )
         return 0
 

@@ -93,7 +93,7 @@ def claim_due(
     limit: int = 100,
     skip_teams: Collection[str] = (),
     skip_channels: Collection[str] = (),
-    skip_kinds: Collection[NotificationKind] = (),
+    skip_edits_of: Collection[str] = (),
 ) -> list[Notification]:
     """Lease the writes that are due, most urgent first; an expired lease on a write in flight is taken over.
 
@@ -131,8 +131,10 @@ def claim_due(
                 NotificationRow.channel_id.not_in(list(skip_channels)),
             )
         )
-    if skip_kinds:
-        query = query.where(NotificationRow.kind.not_in(list(skip_kinds)))
+    if skip_edits_of:  # edits are paced per workspace
+        query = query.where(
+            or_(NotificationRow.kind != NotificationKind.PROGRESS, NotificationRow.team_id.not_in(list(skip_edits_of)))
+        )
     with db.session() as session:
         rows = leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)
         return [_notification(row) for row in rows]
@@ -163,11 +165,17 @@ def mark_sent(db: Database, *, notification_id: int, ts: str | None) -> None:
     _set(db, notification_id, state=NotificationState.SENT, sent_ts=ts, **leases.FREED)
 
 
-def retry_later(db: Database, *, notification_id: int, delay: float, error: str, maybe_sent: bool = False) -> None:
-    """Try again after `delay` seconds. `maybe_sent`: the call's fate is unknown, so look before sending again."""
+def retry_later(
+    db: Database, *, notification_id: int, attempts: int, delay: float, error: str, maybe_sent: bool = False
+) -> None:
+    """Try again after `delay` seconds; `attempts` counts the failed tries so far.
+
+    `maybe_sent`: an earlier call may have reached Slack, so the next attempt looks before sending again.
+    """
     _set(
         db,
         notification_id,
+        attempts=attempts,
         state=NotificationState.SENDING if maybe_sent else NotificationState.PENDING,
         not_before=utcnow() + timedelta(seconds=delay),
         error=error[:500],

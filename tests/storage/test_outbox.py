@@ -66,7 +66,7 @@ def test_a_write_in_flight_is_taken_over_as_maybe_sent_when_its_lease_runs_out(d
 def test_retry_later_and_defer_hold_a_write_back(db: Database) -> None:
     running_job(db, "f" * 24)
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
-    outbox.retry_later(db, notification_id=announce.id, delay=0.3, error="slack: internal_error")
+    outbox.retry_later(db, notification_id=announce.id, attempts=1, delay=0.3, error="slack: internal_error")
     assert outbox.claim_due(db, owner="w1", lease_seconds=30) == []
     time.sleep(0.35)
     [again] = outbox.claim_due(db, owner="w1", lease_seconds=30)
@@ -75,14 +75,28 @@ def test_retry_later_and_defer_hold_a_write_back(db: Database) -> None:
     assert outbox.waiting(db) == 1
 
 
-def test_skips_leave_out_busy_channels_paused_teams_and_kinds(db: Database) -> None:
+def test_skips_leave_out_busy_channels_and_paused_teams(db: Database) -> None:
     running_job(db, "1" * 24, channel="C1", team="T1")
     running_job(db, "2" * 24, channel="C2", team="T2")
     assert [n.channel_id for n in outbox.claim_due(db, owner="a", lease_seconds=30, skip_channels={"C1"})] == ["C2"]
     outbox.release_leases(db, owner="a")
     assert [n.team_id for n in outbox.claim_due(db, owner="b", lease_seconds=30, skip_teams={"T2"})] == ["T1"]
-    outbox.release_leases(db, owner="b")
-    assert outbox.claim_due(db, owner="c", lease_seconds=30, skip_kinds={NotificationKind.ANNOUNCE}) == []
+
+
+def test_held_edits_leave_out_only_that_workspaces_progress(db: Database) -> None:
+    records = [running_job(db, "1" * 24, team="T1"), running_job(db, "2" * 24, team="T2")]
+    for announcement in outbox.claim_due(db, owner="a", lease_seconds=30):
+        outbox.mark_sent(db, notification_id=announcement.id, ts="1.1")
+    for record in records:
+        _progress(db, record, 50)
+    running_job(db, "3" * 24, team="T1")
+
+    claimed = outbox.claim_due(db, owner="b", lease_seconds=30, skip_edits_of={"T1"})
+
+    assert sorted((n.team_id, n.kind) for n in claimed) == [
+        ("T1", NotificationKind.ANNOUNCE),
+        ("T2", NotificationKind.PROGRESS),
+    ]
 
 
 def test_a_revoked_workspace_is_noted_once_and_lifted_by_a_working_token(db: Database) -> None:
