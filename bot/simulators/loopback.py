@@ -116,7 +116,25 @@ class _KeepAliveHandler(_Handler):
     disable_nagle_algorithm = True
 
 
-class LoopbackServer:
+class Startable:
+    """A `with` block around start() and stop(), for the servers and the fakes built on them."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class LoopbackServer(Startable):
     """Serves `respond` on host:port (0: any free port) from a daemon thread; start() again after stop() is fine."""
 
     def __init__(
@@ -159,14 +177,6 @@ class LoopbackServer:
         server.drop_connections()
         if thread is not None:
             thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:

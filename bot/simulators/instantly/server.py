@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +17,7 @@ from bot.simulators.instantly.faults import Faults
 from bot.simulators.instantly.jobs import Jobs
 from bot.simulators.instantly.protocol import ApiError, Call, Clock, error_body
 from bot.simulators.instantly.spec import ContractError, Operation, load_spec
-from bot.simulators.loopback import LoopbackServer, Reply, Request
+from bot.simulators.loopback import LoopbackServer, Reply, Request, Startable
 
 MOVE_PATH = "/api/v2/leads/move"
 # Instantly's documented limits per workspace: (window in seconds, most requests in it). Opt-in, see `rate_limits`.
@@ -48,7 +47,7 @@ class _Answer:
     raw: str | None = None
 
 
-class FakeInstantly:
+class FakeInstantly(Startable):
     """Instantly API v2 on 127.0.0.1 with campaigns, lead lists, members and scripted background jobs."""
 
     def __init__(
@@ -164,14 +163,6 @@ class FakeInstantly:
 
     def stop(self) -> None:
         self._http.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:

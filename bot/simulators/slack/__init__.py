@@ -9,10 +9,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
+from typing import Self
 from urllib.parse import urlsplit
 
-from bot.simulators.loopback import LoopbackServer, Reply, Request
+from bot.simulators.loopback import LoopbackServer, Reply, Request, Startable
 from bot.simulators.slack.conversations import Conversations, Message
 from bot.simulators.slack.delivery import AppResponse, SignedPoster, sign
 from bot.simulators.slack.driver import Driver
@@ -26,7 +26,7 @@ from bot.simulators.slack.web_api import ApiCall, Tokens, WebApi
 __all__ = ["ApiCall", "AppResponse", "FakeSlack", "Message", "sign"]
 
 
-class FakeSlack:
+class FakeSlack(Startable):
     """Loopback stand-in for Slack: Web API server, a person driving the app, and Socket Mode endpoint in one."""
 
     def __init__(
@@ -135,7 +135,7 @@ class FakeSlack:
         """Web API calls so far (kept even with ``record_calls=False``)."""
         return self._api.call_count
 
-    def start(self) -> FakeSlack:
+    def start(self) -> Self:
         """Start the Web API server (Socket Mode starts on the first apps.connections.open)."""
         with self._lock:
             if not self._http.running:
@@ -148,14 +148,6 @@ class FakeSlack:
         self._socket.stop()
         self._poster.close()
         self._http.stop()
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
