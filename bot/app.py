@@ -45,11 +45,15 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
     return app
 
 
-def _log_unhandled(error: Exception, body: dict[str, Any], logger: logging.Logger) -> BoltResponse:
+def _log_unhandled(
+    error: Exception, body: dict[str, Any], logger: logging.Logger, response: BoltResponse | None
+) -> BoltResponse | None:
     # The traceback goes to the log. Slack gets words, never the traceback: a command that failed before its
     # ack still tells the person; anything else gets an empty 200 so nothing leaks into a channel.
     kind = body.get("type") or ("slash_command" if "command" in body else "request")
     logger.error("unhandled error in a %s listener", kind, exc_info=error)
+    if response is None:
+        return None  # the listener had acked already: Slack has its answer
     if "command" in body:
         text = "Sorry, leadmover hit a problem on its side and did nothing. It has been logged; please try again."
         return BoltResponse(

@@ -50,9 +50,10 @@ def escape(text: str) -> str:
 
 
 def status_words(status: str | None) -> str:
+    """A job status in words; one Instantly added after this was written is shown as it comes, made safe."""
     if status is None:
         return "Starting"
-    return _STATUS_WORDS.get(status, status.replace("-", " ").capitalize())
+    return _STATUS_WORDS.get(status) or escape(status.replace("-", " ").capitalize())
 
 
 def progress_bar(percent: float) -> str:
@@ -161,7 +162,7 @@ def final_reply(record: JobRecord) -> tuple[str, Blocks]:
             detail = f"Leads {_verb(record, past=True)} to {destination}; Instantly did not report how many."
         text = f"{noun} completed. <@{record.user_id}>, {detail}"
     elif status == JobStatus.FAILED:
-        detail = f" {record.error}" if record.error else ""
+        detail = f" {escape(record.error)}" if record.error else ""
         partial = ""
         if record.moved_leads:
             partial = f" {record.moved_leads:,} leads were {_verb(record, past=True)} before it stopped."
@@ -172,7 +173,7 @@ def final_reply(record: JobRecord) -> tuple[str, Blocks]:
     elif status == JobStatus.CANCELLED:
         text = f"{noun} cancelled. <@{record.user_id}>, the job was cancelled in Instantly at {record.progress}%."
     else:
-        reason = record.error or f"it ended with status “{status}”"
+        reason = escape(record.error or f"it ended with status “{status}”")
         text = f"{noun} no longer followed. <@{record.user_id}>, {reason}"
     emoji = _STATUS_EMOJI.get(status, ":warning:")
     blocks: Blocks = [
@@ -187,7 +188,7 @@ def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
     noun = "copy" if order.copies else "move"
     text = (
         f"Your {noun} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)} "
-        f"did not start: {reason} Nothing was changed in Instantly."
+        f"did not start: {escape(reason)} Nothing was changed in Instantly."
     )
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {text}"}}]
 

@@ -85,6 +85,19 @@ def build_services(settings: Settings, *, db: Database | None = None, owner: str
         timeout=10,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
     )
+    return wire_services(settings, db=db, slack=slack, instantly=instantly, owner=owner)
+
+
+def wire_services(
+    settings: Settings,
+    *,
+    db: Database,
+    slack: WebClient,
+    instantly: InstantlyClient,
+    owner: str,
+    listener_executor: ThreadPoolExecutor | None = None,
+) -> Services:
+    """Wire the services of one process around a migrated database and the clients of Slack and Instantly."""
     reporter = Reporter(slack=slack, db=db)
     writer = SlackWriter(db=db, reporter=reporter, owner=owner, lease_seconds=settings.lease_seconds)
     moves = MoveService(
@@ -115,7 +128,8 @@ def build_services(settings: Settings, *, db: Database | None = None, owner: str
         poller=poller,
         writer=writer,
         owner=owner,
-        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="leadmover-listener"),
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=16, thread_name_prefix="leadmover-listener"),
     )
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from slack_sdk import WebClient
+
+from bot.instantly import InstantlyClient
+from bot.services import Services, wire_services
+from bot.settings import Settings
 from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database
@@ -97,4 +103,50 @@ def running_job(db: Database, instantly_id: str, *, status: str = "pending", **r
     record = requested_job(db, **requested)
     return jobs.attach_job(
         db, job_id=record.id, instantly_job_id=instantly_id, status=status, progress=0, next_poll_at=utcnow()
+    )
+
+
+# --- the services of one process, over stand-ins ----------------------------------------------------------------
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+def a_settings(db: Database, **changes: Any) -> Settings:
+    """Settings with every value given, so neither the environment nor a .env file can change a test."""
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-stand-in",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_app_token": None,
+        "slack_api_url": "http://stand-in.invalid/api/",
+        "instantly_api_key": "test-key",
+        "instantly_api_url": "https://instantly.invalid/api/v2",
+        "instantly_timeout_seconds": 2.0,
+        "instantly_budget_percent": 100.0,
+        "database_url": db.url,
+        "log_level": "INFO",
+        "poll_interval_seconds": 3.0,
+        "picker_timeout_seconds": 1.0,
+        "lease_seconds": 30.0,
+        "follow_limit_hours": 24.0,
+    }
+    return Settings(_env_file=None, **{**values, **changes})
+
+
+def a_services(
+    db: Database,
+    *,
+    slack: WebClient,
+    instantly: InstantlyClient,
+    settings: Settings,
+    owner: str = "web-1",
+    listener_executor: ThreadPoolExecutor | None = None,
+) -> Services:
+    """The services build_services would make, over the given database, Slack client and Instantly client."""
+    return wire_services(
+        settings,
+        db=db,
+        slack=slack,
+        instantly=instantly,
+        owner=owner,
+        listener_executor=listener_executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-listener"),
     )

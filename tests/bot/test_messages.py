@@ -74,3 +74,21 @@ def test_usage_escapes_angle_brackets_for_mrkdwn() -> None:
     text, _ = messages.usage("/leads")
     assert "&lt;job-id&gt;" in text
     assert "<job-id>" not in text
+
+
+def test_words_from_instantly_never_become_mentions_or_links() -> None:
+    hostile = "<!channel> <https://evil.example|re-auth here>"
+    finished = replace(RECORD, status=hostile, error=None)
+    failed = replace(RECORD, status=JobStatus.FAILED, error=hostile)
+
+    texts = [
+        messages.final_reply(finished)[0],
+        messages.final_reply(failed)[0],
+        messages.announcement(replace(RECORD, status=hostile))[0],
+        messages.start_failed(RECORD, hostile)[0],
+    ]
+
+    for text in texts:
+        assert "<!channel>" not in text
+        assert "<https://" not in text
+        assert "&lt;!channel&gt;" in text

@@ -1,0 +1,311 @@
+"""The move modal's view_submission, delivered signed: field errors inline, or "starting" at once, then the outcome."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.app import build_app
+from bot.services import Services
+from handlers import ids, move_modal, submissions
+from storage import jobs, outbox
+from storage.db import Database
+from storage.models import NotificationKind, Phase
+from tests.factories import SIGNING_SECRET, a_services, a_settings
+from tests.handlers.bolt_requests import (
+    JSON,
+    TEAM,
+    USER,
+    ListenerWork,
+    SlackSends,
+    SlackWebApi,
+    answer,
+    as_slack_keeps_it,
+    option,
+)
+from tests.stand_ins import SlackStandIn, instantly_client, instantly_error, instantly_job
+
+JOB_ID = "0190a1b2c3d4e5f6a7b8c9d0"
+VIEW_ID = "V0MOVE"
+
+
+class Instantly:
+    """POST /leads/move, answered with a new job or with whatever a test sets; every request is kept."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.answer: httpx.Response = httpx.Response(200, json=instantly_job(JOB_ID))
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.answer
+
+    def moves(self) -> list[JSON]:
+        moves = [r for r in self.requests if (r.method, r.url.path) == ("POST", "/api/v2/leads/move")]
+        return [json.loads(r.content) for r in moves]
+
+
+@pytest.fixture(autouse=True)
+def settle_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The result view waits a second for Slack to show the starting view; here a moment is enough."""
+    monkeypatch.setattr(submissions, "VIEW_SETTLE_SECONDS", 0.01)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    stand_in = SlackStandIn(team_id=TEAM)
+    with SlackWebApi(stand_in):
+        yield stand_in
+
+
+@pytest.fixture
+def instantly() -> Instantly:
+    return Instantly()
+
+
+@pytest.fixture
+def work() -> ListenerWork:
+    return ListenerWork()
+
+
+@pytest.fixture
+def services(
+    sqlite_db: Database,
+    slack: SlackStandIn,
+    instantly: Instantly,
+    work: ListenerWork,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Services]:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)  # Bolt reads it on its own
+    built = a_services(
+        sqlite_db,
+        slack=slack,
+        instantly=instantly_client(instantly),
+        settings=a_settings(sqlite_db),
+        listener_executor=work,
+    )
+    yield built
+    built.close(grace=2.0)
+
+
+@pytest.fixture
+def sends(services: Services) -> SlackSends:
+    return SlackSends(build_app(services.settings, services), secret=SIGNING_SECRET)
+
+
+def _modal(*, channel_id: str = "C0SALES", copy_leads: bool = False) -> JSON:
+    return as_slack_keeps_it(move_modal.build(channel_id=channel_id, copy_leads=copy_leads), view_id=VIEW_ID)
+
+
+def _places(**more: Any) -> dict[str, Any]:
+    return {
+        ids.SOURCE: option("campaign:c-1", "Acme Q1"),
+        ids.DESTINATION: option("list:l-2", "Acme <warm>"),
+        **more,
+    }
+
+
+def _text_of(view: JSON) -> str:
+    return "\n".join(block["text"]["text"] for block in view["blocks"] if block["type"] == "section")
+
+
+# --- field errors ------------------------------------------------------------------------------------------------
+
+
+def test_wrong_fields_are_answered_inline_by_block_id_and_nothing_is_sent(
+    sends: SlackSends, slack: SlackStandIn, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+) -> None:
+    chosen = {
+        ids.SOURCE: option(ids.UNAVAILABLE, "Instantly could not be searched just now. Try again in a moment."),
+        ids.DESTINATION: option("list:l-2", "Acme warm"),
+        ids.LIMIT: "0",
+        ids.CONTACTS: "ann@example.com, not-an-address",
+    }
+    response = sends.submit(_modal(), chosen)
+    assert response.status == 200
+    body = answer(response)
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {ids.SOURCE, ids.LIMIT, ids.CONTACTS}
+    assert body["errors"][ids.SOURCE] == (
+        "Instantly could not be searched when you picked the source. Open the list and pick again."
+    )
+    assert body["errors"][ids.LIMIT] == "The limit must be at least 1. Leave it empty to take every matching lead."
+    work.join()
+    assert instantly.requests == []
+    assert [call.method for call in slack.calls] == ["auth.test"]  # Bolt's token check when the app was built
+    assert jobs.recent(sqlite_db) == []
+
+
+def test_the_same_place_twice_is_an_error_on_the_destination(
+    sends: SlackSends, instantly: Instantly, work: ListenerWork
+) -> None:
+    chosen = _places(**{ids.DESTINATION: option("campaign:c-1", "Acme Q1")})
+    body = answer(sends.submit(_modal(), chosen))
+    assert body == {
+        "response_action": "errors",
+        "errors": {ids.DESTINATION: "The destination must differ from the source."},
+    }
+    work.join()
+    assert instantly.requests == []
+
+
+# --- a valid submission ------------------------------------------------------------------------------------------
+
+
+def test_a_valid_form_is_acked_at_once_with_the_starting_view(sends: SlackSends, work: ListenerWork) -> None:
+    response = sends.submit(_modal(), _places())
+    assert response.status == 200
+    body = answer(response)
+    assert body["response_action"] == "update"
+    assert body["view"]["title"]["text"] == "Starting"
+    assert _text_of(body["view"]) == (
+        ":hourglass_flowing_sand: Moving leads from campaign *Acme Q1* to list *Acme &lt;warm&gt;*. "
+        "Asking Instantly to start the job…"
+    )
+    work.join()
+
+
+def test_a_valid_form_asks_instantly_once_with_the_body_the_order_describes(
+    sends: SlackSends, instantly: Instantly, work: ListenerWork
+) -> None:
+    chosen = _places(
+        **{
+            ids.SOURCE: option("list:l-9", "Old list"),
+            ids.DESTINATION: option("campaign:c-7", "New campaign"),
+            ids.MODE: option(ids.MODE_COPY, "Copy"),
+            ids.LIMIT: "250",
+            ids.SEARCH: "  acme.com ",
+            ids.FILTER: option("FILTER_LEAD_INTERESTED", "Interested"),
+            ids.CONTACTS: "a@x.io, B@Y.io\na@x.io",
+            ids.ESP_CODE: option("2", "Microsoft"),
+            ids.ESG_CODE: option("all", "All"),
+            ids.ASSIGNED_TO: option("member:u-1", "Ann Lee (ann@example.com)"),
+            ids.OPTIONS: [option("skip_duplicates", "Skip duplicates"), option("reset_interest_status", "Reset")],
+        }
+    )
+    assert answer(sends.submit(_modal(), chosen))["response_action"] == "update"
+    work.join()
+    assert instantly.moves() == [
+        {
+            "list_id": "l-9",
+            "to_campaign_id": "c-7",
+            "copy_leads": True,
+            "limit": 250,
+            "search": "acme.com",
+            "filter": "FILTER_LEAD_INTERESTED",
+            "contacts": ["a@x.io", "b@y.io"],
+            "esp_code": 2,
+            "esg_code": "all",
+            "assigned_to": "u-1",
+            "check_duplicates": True,
+            "reset_interest_status": True,
+        }
+    ]
+    [request] = instantly.requests
+    assert request.headers["authorization"] == "Bearer test-key"
+
+
+def test_once_instantly_started_the_job_the_modal_shows_it_started(
+    sends: SlackSends, slack: SlackStandIn, instantly: Instantly, work: ListenerWork
+) -> None:
+    sends.submit(_modal(channel_id="C0SALES"), _places())
+    work.join()
+    assert len(instantly.moves()) == 1
+    [update] = slack.calls_to("views.update")
+    assert update.args["view_id"] == VIEW_ID
+    assert update.args["view"]["title"]["text"] == "Started"
+    assert _text_of(update.args["view"]) == (
+        f":white_check_mark: Instantly started job `{JOB_ID}`. "
+        "Follow its progress in <#C0SALES>; I will reply in the thread when it ends."
+    )
+
+
+def test_the_started_job_is_saved_for_the_submitter_in_their_workspace_and_announced_through_the_outbox(
+    sends: SlackSends, slack: SlackStandIn, work: ListenerWork, sqlite_db: Database
+) -> None:
+    sends.submit(_modal(channel_id="C0SALES"), _places(), team_id="T9", user_id="U0ANN")
+    work.join()
+    [record] = jobs.recent(sqlite_db)
+    assert (record.team_id, record.user_id, record.channel_id) == ("T9", "U0ANN", "C0SALES")
+    assert (record.phase, record.instantly_job_id) == (Phase.RUNNING, JOB_ID)
+    [queued] = outbox.claim_due(sqlite_db, owner="test", lease_seconds=5)
+    assert (queued.kind, queued.team_id, queued.channel_id) == (NotificationKind.ANNOUNCE, "T9", "C0SALES")
+    assert slack.calls_to("chat.postMessage") == []  # the writer posts it, not the listener
+
+
+def test_a_modal_without_its_channel_reports_to_the_submitter(
+    sends: SlackSends, work: ListenerWork, sqlite_db: Database
+) -> None:
+    modal = _modal()
+    modal["private_metadata"] = ""
+    sends.submit(modal, _places())
+    work.join()
+    [record] = jobs.recent(sqlite_db)
+    assert record.channel_id == USER
+
+
+def test_when_instantly_refuses_the_modal_says_it_did_not_start_and_why(
+    sends: SlackSends, slack: SlackStandIn, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+) -> None:
+    instantly.answer = instantly_error(402, "Payment required")
+    assert answer(sends.submit(_modal(), _places()))["response_action"] == "update"
+    work.join()
+    assert len(instantly.moves()) == 1
+    [update] = slack.calls_to("views.update")
+    assert update.args["view"]["title"]["text"] == "Not started"
+    assert _text_of(update.args["view"]) == (
+        ":warning: Your move from campaign *Acme Q1* to list *Acme &lt;warm&gt;* did not start: "
+        "the Instantly workspace has no active paid plan, which the API needs. Nothing was changed in Instantly."
+    )
+    [record] = jobs.recent(sqlite_db)
+    assert record.phase == Phase.START_FAILED
+
+
+def test_a_refused_move_is_not_sent_again(
+    sends: SlackSends, instantly: Instantly, work: ListenerWork, services: Services
+) -> None:
+    instantly.answer = instantly_error(400, "Bad request")
+    sends.submit(_modal(), _places())
+    work.join()
+    services.poller.tick()
+    assert len(instantly.moves()) == 1
+
+
+def test_instantlys_own_words_are_escaped_in_the_modal(
+    sends: SlackSends, slack: SlackStandIn, instantly: Instantly, work: ListenerWork
+) -> None:
+    instantly.answer = instantly_error(403, "Missing scope <!channel> & <https://evil.example|fix it>")
+    sends.submit(_modal(), _places())
+    work.join()
+    [update] = slack.calls_to("views.update")
+    text = _text_of(update.args["view"])
+    assert "lacks a scope" in text
+    assert "<!channel>" not in text
+    assert "<https://evil.example|fix it>" not in text
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.example|fix it&gt;" in text
+
+
+def test_the_result_view_waits_until_slack_has_shown_the_starting_view(
+    sends: SlackSends, slack: SlackStandIn, work: ListenerWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(submissions, "VIEW_SETTLE_SECONDS", 0.3)
+    updated_at: list[float] = []
+    monkeypatch.setattr(slack, "views_update", _timed(slack.views_update, updated_at))
+    sent_at = time.monotonic()
+    assert answer(sends.submit(_modal(), _places()))["response_action"] == "update"
+    work.join()
+    assert len(updated_at) == 1
+    assert updated_at[0] - sent_at >= 0.3
+
+
+def _timed(call: Any, times: list[float]) -> Any:
+    def timed(**kwargs: Any) -> Any:
+        times.append(time.monotonic())
+        return call(**kwargs)
+
+    return timed
