@@ -1,15 +1,22 @@
-"""Shared fixtures: a real database (an SQLite file, and PostgreSQL when TEST_POSTGRES_URL is set)."""
+"""Shared fixtures: a real database (an SQLite file, and PostgreSQL when TEST_POSTGRES_URL is set), and the real
+Bolt app in process over stand-ins of Slack and Instantly."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from bot.app import build_app
+from bot.services import Services
 from storage import migrate
 from storage.db import Database
+from tests.bolt_requests import TEAM, ListenerWork, SlackSends, SlackWebApi
 from tests.databases import postgres_schema_url
+from tests.factories import SIGNING_SECRET, a_services, a_settings
+from tests.stand_ins import InstantlyHandler, SlackStandIn, instantly_client, instantly_error
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -34,3 +41,54 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     migrate.upgrade(database)
     yield database
     database.dispose()
+
+
+# --- the real Bolt app, in process, over stand-ins of Slack and Instantly ------------------------------------------
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    """Slack's Web API in process, also served on loopback for the WebClients Bolt makes of its own."""
+    stand_in = SlackStandIn(team_id=TEAM)
+    with SlackWebApi(stand_in):
+        yield stand_in
+
+
+@pytest.fixture
+def work() -> ListenerWork:
+    return ListenerWork()
+
+
+@pytest.fixture
+def instantly_handler() -> InstantlyHandler:
+    """Instantly for tests that expect it not to be asked; a module that needs it overrides this fixture."""
+
+    def unreachable(_request: httpx.Request) -> httpx.Response:
+        return instantly_error(503, "no Instantly in this test")
+
+    return unreachable
+
+
+@pytest.fixture
+def services(
+    sqlite_db: Database,
+    slack: SlackStandIn,
+    work: ListenerWork,
+    instantly_handler: InstantlyHandler,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Services]:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)  # Bolt reads it on its own
+    built = a_services(
+        sqlite_db,
+        slack=slack,
+        instantly=instantly_client(instantly_handler, max_attempts=1),
+        settings=a_settings(sqlite_db),
+        listener_executor=work,
+    )
+    yield built
+    built.close(grace=2.0)
+
+
+@pytest.fixture
+def sends(services: Services) -> SlackSends:
+    return SlackSends(build_app(services.settings, services), secret=SIGNING_SECRET)

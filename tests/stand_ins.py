@@ -37,7 +37,8 @@ class _Failure:
 class SlackStandIn(WebClient):
     """A WebClient whose Web API lives in memory: posts are kept per channel, and failures are scripted.
 
-    Answers have the fields leadmover reads (channel, ts, message metadata); anything else gets {"ok": true}.
+    Answers have the fields leadmover reads (channel, ts, message metadata); anything else gets {"ok": true}. A
+    post to a user id lands in that user's DM, `D<user id>`, as conversations.open names it.
     """
 
     def __init__(self, *, team_id: str = "T1") -> None:
@@ -45,12 +46,18 @@ class SlackStandIn(WebClient):
         self.team_id = team_id
         self.calls: list[SlackCall] = []
         self.posted: dict[str, list[JSON]] = defaultdict(list)
+        self.before_call: Callable[[str, JSON], None] | None = None  # sees each call before Slack acts on it
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self.lost_answers: dict[str, int] = defaultdict(int)  # calls whose answer will be lost
         self._ts = itertools.count(1)
 
     def fail(self, method: str, error: str, *, times: int = 1, retry_after: int | None = None) -> None:
         """The next `times` calls of `method` answer {"ok": false, "error": error}."""
         self._failures[method].append(_Failure(error, retry_after, times))
+
+    def lose_answer(self, method: str, *, times: int = 1) -> None:
+        """The next `times` calls of `method` reach Slack, then the connection drops before the answer arrives."""
+        self.lost_answers[method] += times
 
     def calls_to(self, method: str) -> list[SlackCall]:
         return [call for call in self.calls if call.method == method]
@@ -69,6 +76,8 @@ class SlackStandIn(WebClient):
         **_: Any,
     ) -> SlackResponse:
         args = {**(params or {}), **(data or {}), **(json or {})}
+        if self.before_call is not None:
+            self.before_call(api_method, args)
         self.calls.append(SlackCall(api_method, args))
         queued = self._failures.get(api_method)
         if queued:
@@ -79,7 +88,11 @@ class SlackStandIn(WebClient):
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             status = 429 if failure.error == "ratelimited" else 200
             return self._answer(api_method, http_verb, {"ok": False, "error": failure.error}, status, headers)
-        return self._answer(api_method, http_verb, {"ok": True, **self._serve(api_method, args)}, 200, {})
+        response = self._answer(api_method, http_verb, {"ok": True, **self._serve(api_method, args)}, 200, {})
+        if self.lost_answers[api_method] > 0:
+            self.lost_answers[api_method] -= 1
+            raise ConnectionResetError(f"connection reset after {api_method} reached Slack")
+        return response
 
     def _answer(self, method: str, verb: str, body: JSON, status: int, headers: dict[str, str]) -> SlackResponse:
         response = SlackResponse(
@@ -96,6 +109,8 @@ class SlackStandIn(WebClient):
     def _serve(self, method: str, args: JSON) -> JSON:
         if method == "chat.postMessage":
             channel = str(args["channel"])
+            if channel.startswith(("U", "W")):
+                channel = f"D{channel}"
             ts = f"1700000000.{next(self._ts):06d}"
             message = {"ts": ts, "text": args.get("text", ""), "blocks": _decoded(args.get("blocks"))}
             if args.get("thread_ts"):

@@ -15,13 +15,10 @@ from bot.services import Services
 from bot.settings import MissingSettingError
 from handlers import ids, move_modal
 from storage.db import Database
-from tests.factories import SIGNING_SECRET, a_services, a_settings
-from tests.handlers.bolt_requests import (
+from tests.bolt_requests import (
     CHANNEL,
-    TEAM,
     ListenerWork,
     SlackSends,
-    SlackWebApi,
     answer,
     as_slack_keeps_it,
     block_suggestion_body,
@@ -30,6 +27,7 @@ from tests.handlers.bolt_requests import (
     signed_headers,
     view_submission_body,
 )
+from tests.factories import SIGNING_SECRET, a_services, a_settings
 from tests.stand_ins import SlackStandIn, instantly_client, instantly_job
 
 SORRY = "Sorry, leadmover hit a problem on its side and did nothing. It has been logged; please try again."
@@ -37,18 +35,6 @@ SORRY = "Sorry, leadmover hit a problem on its side and did nothing. It has been
 
 class Broken(Exception):
     """Something no listener expects."""
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn(team_id=TEAM)
-    with SlackWebApi(stand_in):
-        yield stand_in
-
-
-@pytest.fixture
-def work() -> ListenerWork:
-    return ListenerWork()
 
 
 @pytest.fixture
@@ -80,11 +66,6 @@ def services(
     built = _services(sqlite_db, slack, work, instantly_requests)
     yield built
     built.close(grace=2.0)
-
-
-@pytest.fixture
-def sends(services: Services) -> SlackSends:
-    return SlackSends(build_app(services.settings, services), secret=SIGNING_SECRET)
 
 
 @pytest.fixture

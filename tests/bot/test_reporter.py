@@ -10,13 +10,10 @@ there, post anyway when Slack will not let us look, but let rate limits and dead
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web import SlackResponse
 from sqlalchemy import select
 
 from bot import messages
@@ -33,41 +30,9 @@ from tests.stand_ins import SlackStandIn
 JSON = dict[str, Any]
 
 
-class SlackLike(SlackStandIn):
-    """The stand-in, plus two things Slack does that these tests need.
-
-    A post to a user id lands in that user's DM, whose channel id the answer carries (as conversations.open
-    names it). `lose_answer(method)` lets the next call reach Slack and then raises a network error, as when
-    the connection drops before the answer arrives. `before_call` sees every call before Slack acts on it.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lost: dict[str, int] = defaultdict(int)
-        self.before_call: Callable[[str, JSON], None] | None = None
-
-    def lose_answer(self, method: str, *, times: int = 1) -> None:
-        self.lost[method] += times
-
-    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
-        if self.before_call is not None:
-            self.before_call(api_method, {**(kwargs.get("params") or {}), **(kwargs.get("json") or {})})
-        response = super().api_call(api_method, **kwargs)
-        if self.lost[api_method] > 0:
-            self.lost[api_method] -= 1
-            raise ConnectionResetError(f"connection reset after {api_method} reached Slack")
-        return response
-
-    def _serve(self, method: str, args: JSON) -> JSON:
-        channel = str(args.get("channel", ""))
-        if method == "chat.postMessage" and channel.startswith(("U", "W")):
-            args = {**args, "channel": f"D{channel}"}
-        return super()._serve(method, args)
-
-
 @pytest.fixture
-def slack() -> SlackLike:
-    return SlackLike()
+def slack() -> SlackStandIn:
+    return SlackStandIn()
 
 
 def _notification(db: Database, job_id: int, kind: NotificationKind) -> Notification:
@@ -135,7 +100,7 @@ def _top_level_posts(slack: SlackStandIn) -> list[tuple[str, JSON]]:
 
 
 def test_the_announcement_is_posted_in_the_channel_with_the_job_in_its_metadata_and_its_ts_recorded(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
@@ -152,7 +117,9 @@ def test_the_announcement_is_posted_in_the_channel_with_the_job_in_its_metadata_
     assert (after.announcement_channel, after.announcement_ts) == ("C1", message["ts"])
 
 
-def test_the_announcement_row_is_marked_sending_before_slack_is_called(sqlite_db: Database, slack: SlackLike) -> None:
+def test_the_announcement_row_is_marked_sending_before_slack_is_called(
+    sqlite_db: Database, slack: SlackStandIn
+) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
     seen: list[tuple[str, int, bool]] = []
@@ -168,7 +135,7 @@ def test_the_announcement_row_is_marked_sending_before_slack_is_called(sqlite_db
     assert seen == [(NotificationState.SENDING, 1, True)], "a crash during the call must leave a trace to look for"
 
 
-def test_an_announcement_already_recorded_is_not_posted_again(sqlite_db: Database, slack: SlackLike) -> None:
+def test_an_announcement_already_recorded_is_not_posted_again(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
     slack.calls.clear()
@@ -179,7 +146,7 @@ def test_an_announcement_already_recorded_is_not_posted_again(sqlite_db: Databas
 
 @pytest.mark.parametrize("error", sorted(UNREACHABLE_CHANNEL))
 def test_an_unreachable_channel_sends_the_announcement_to_the_requester_by_dm_saying_why(
-    sqlite_db: Database, slack: SlackLike, error: str
+    sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24, channel="C9", user="U7")
@@ -199,7 +166,7 @@ def test_an_unreachable_channel_sends_the_announcement_to_the_requester_by_dm_sa
 
 @pytest.mark.parametrize("error", ["ratelimited", "msg_too_long", "token_revoked"])
 def test_other_errors_on_the_announcement_reach_the_caller_and_nothing_goes_by_dm(
-    sqlite_db: Database, slack: SlackLike, error: str
+    sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
@@ -217,7 +184,7 @@ def test_other_errors_on_the_announcement_reach_the_caller_and_nothing_goes_by_d
 
 
 def test_a_progress_edit_updates_the_recorded_announcement_with_the_newest_state(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
@@ -236,7 +203,7 @@ def test_a_progress_edit_updates_the_recorded_announcement_with_the_newest_state
 
 
 def test_a_vanished_announcement_is_replaced_by_a_fresh_post_that_later_edits_and_replies_use(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
@@ -265,7 +232,9 @@ def test_a_vanished_announcement_is_replaced_by_a_fresh_post_that_later_edits_an
     assert len(slack.thread("C1", fresh["ts"])) == 1
 
 
-def test_other_errors_on_an_edit_reach_the_caller_without_a_fresh_post(sqlite_db: Database, slack: SlackLike) -> None:
+def test_other_errors_on_an_edit_reach_the_caller_without_a_fresh_post(
+    sqlite_db: Database, slack: SlackStandIn
+) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
     jobs.record_progress(
@@ -279,7 +248,7 @@ def test_other_errors_on_an_edit_reach_the_caller_without_a_fresh_post(sqlite_db
     assert _job(sqlite_db, record.id).announcement_ts == record.announcement_ts
 
 
-def test_an_edit_without_an_announcement_to_edit_calls_nothing(sqlite_db: Database, slack: SlackLike) -> None:
+def test_an_edit_without_an_announcement_to_edit_calls_nothing(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)  # its announcement never went out
     jobs.record_progress(
@@ -294,7 +263,7 @@ def test_an_edit_without_an_announcement_to_edit_calls_nothing(sqlite_db: Databa
 
 
 def test_the_final_reply_goes_once_into_the_announcements_thread_and_queues_the_announcements_last_edit(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
@@ -316,7 +285,7 @@ def test_the_final_reply_goes_once_into_the_announcements_thread_and_queues_the_
 
 
 def test_without_an_announcement_the_final_reply_stands_alone_in_the_requesters_dm(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24, user="U7")
@@ -334,7 +303,7 @@ def test_without_an_announcement_the_final_reply_stands_alone_in_the_requesters_
 
 
 def test_an_announcement_that_reached_slack_before_its_answer_was_lost_is_found_and_not_posted_again(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
@@ -355,7 +324,9 @@ def test_an_announcement_that_reached_slack_before_its_answer_was_lost_is_found_
     assert (after.announcement_channel, after.announcement_ts) == ("C1", posted["ts"])
 
 
-def test_an_announcement_that_went_by_dm_is_found_in_the_requesters_dm(sqlite_db: Database, slack: SlackLike) -> None:
+def test_an_announcement_that_went_by_dm_is_found_in_the_requesters_dm(
+    sqlite_db: Database, slack: SlackStandIn
+) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24, channel="C9", user="U7")
     slack.fail("chat.postMessage", "not_in_channel")
@@ -364,7 +335,7 @@ def test_an_announcement_that_went_by_dm_is_found_in_the_requesters_dm(sqlite_db
         reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
     [dm] = slack.posted["DU7"]
     slack.fail("conversations.history", "not_in_channel")  # as Slack answers for a channel the bot is not in
-    slack.lost.clear()
+    slack.lost_answers.clear()
 
     assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
 
@@ -375,7 +346,7 @@ def test_an_announcement_that_went_by_dm_is_found_in_the_requesters_dm(sqlite_db
 
 
 def test_a_final_reply_that_reached_slack_is_found_in_the_thread_and_not_posted_again(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = _finished(sqlite_db, _announced(sqlite_db, reporter, "a" * 24))
@@ -392,7 +363,7 @@ def test_a_final_reply_that_reached_slack_is_found_in_the_thread_and_not_posted_
     assert _job(sqlite_db, record.id).final_reply_ts == reply["ts"]
 
 
-def test_a_sending_row_whose_message_is_not_in_slack_is_posted_once(sqlite_db: Database, slack: SlackLike) -> None:
+def test_a_sending_row_whose_message_is_not_in_slack_is_posted_once(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     other = _announced(sqlite_db, reporter, "b" * 24)  # another job's announcement is in the same channel
     record = running_job(sqlite_db, "a" * 24)
@@ -409,7 +380,7 @@ def test_a_sending_row_whose_message_is_not_in_slack_is_posted_once(sqlite_db: D
     assert _job(sqlite_db, record.id).announcement_ts == slack.posted["C1"][-1]["ts"]
 
 
-def test_a_pending_row_is_posted_without_looking(sqlite_db: Database, slack: SlackLike) -> None:
+def test_a_pending_row_is_posted_without_looking(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
 
@@ -422,7 +393,7 @@ def test_a_pending_row_is_posted_without_looking(sqlite_db: Database, slack: Sla
 
 @pytest.mark.parametrize("error", ["channel_not_found", "missing_scope", "not_in_channel"])
 def test_when_slack_will_not_let_it_look_it_posts_rather_than_lose_the_message(
-    sqlite_db: Database, slack: SlackLike, error: str
+    sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
@@ -438,7 +409,7 @@ def test_when_slack_will_not_let_it_look_it_posts_rather_than_lose_the_message(
     assert _job(sqlite_db, record.id).announcement_ts == announcement["ts"]
 
 
-def test_a_final_reply_whose_thread_cannot_be_read_is_posted(sqlite_db: Database, slack: SlackLike) -> None:
+def test_a_final_reply_whose_thread_cannot_be_read_is_posted(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = _finished(sqlite_db, _announced(sqlite_db, reporter, "a" * 24))
     slack.fail("chat.postMessage", "internal_error")
@@ -453,7 +424,7 @@ def test_a_final_reply_whose_thread_cannot_be_read_is_posted(sqlite_db: Database
 
 @pytest.mark.parametrize("error", ["ratelimited", "token_revoked", "invalid_auth"])
 def test_rate_limits_and_dead_tokens_while_looking_reach_the_caller_and_nothing_is_posted(
-    sqlite_db: Database, slack: SlackLike, error: str
+    sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
@@ -473,7 +444,7 @@ def test_rate_limits_and_dead_tokens_while_looking_reach_the_caller_and_nothing_
 # --- notes to the requester ----------------------------------------------------------------------------------
 
 
-def test_a_move_that_did_not_start_is_told_to_the_requester_alone(sqlite_db: Database, slack: SlackLike) -> None:
+def test_a_move_that_did_not_start_is_told_to_the_requester_alone(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = requested_job(sqlite_db, channel="C3", user="U7")
     jobs.mark_start_failed(sqlite_db, job_id=record.id, error="Instantly says the campaign is gone.")
@@ -488,7 +459,7 @@ def test_a_move_that_did_not_start_is_told_to_the_requester_alone(sqlite_db: Dat
 
 @pytest.mark.parametrize("error", ["channel_not_found", "user_not_in_channel", "not_in_channel"])
 def test_a_note_that_cannot_be_shown_in_the_channel_goes_by_dm(
-    sqlite_db: Database, slack: SlackLike, error: str
+    sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = requested_job(sqlite_db, channel="C3", user="U7")
@@ -504,7 +475,7 @@ def test_a_note_that_cannot_be_shown_in_the_channel_goes_by_dm(
 
 @pytest.mark.parametrize("error", ["ratelimited", "token_revoked"])
 def test_a_note_meeting_a_rate_limit_or_dead_token_reaches_the_caller_without_a_dm(
-    sqlite_db: Database, slack: SlackLike, error: str
+    sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     record = requested_job(sqlite_db)
@@ -516,7 +487,7 @@ def test_a_note_meeting_a_rate_limit_or_dead_token_reaches_the_caller_without_a_
     assert slack.calls_to("chat.postMessage") == []
 
 
-def test_a_row_whose_job_was_deleted_is_done_without_a_word(sqlite_db: Database, slack: SlackLike) -> None:
+def test_a_row_whose_job_was_deleted_is_done_without_a_word(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     gone = Notification(
         id=1,
@@ -537,7 +508,7 @@ def test_a_row_whose_job_was_deleted_is_done_without_a_word(sqlite_db: Database,
 # --- modals --------------------------------------------------------------------------------------------------
 
 
-def test_update_view_replaces_the_modal(sqlite_db: Database, slack: SlackLike) -> None:
+def test_update_view_replaces_the_modal(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     view: JSON = {"type": "modal", "title": {"type": "plain_text", "text": "Move leads"}, "blocks": []}
 
@@ -549,7 +520,7 @@ def test_update_view_replaces_the_modal(sqlite_db: Database, slack: SlackLike) -
 
 
 @pytest.mark.parametrize("error", ["not_found", "view_not_found", "ratelimited", "token_revoked"])
-def test_update_view_swallows_slacks_errors(sqlite_db: Database, slack: SlackLike, error: str) -> None:
+def test_update_view_swallows_slacks_errors(sqlite_db: Database, slack: SlackStandIn, error: str) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     slack.fail("views.update", error)
 
@@ -558,7 +529,7 @@ def test_update_view_swallows_slacks_errors(sqlite_db: Database, slack: SlackLik
     assert len(slack.calls_to("views.update")) == 1
 
 
-def test_update_view_waits_until_not_before(sqlite_db: Database, slack: SlackLike) -> None:
+def test_update_view_waits_until_not_before(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=slack, db=sqlite_db)
     called_at: list[float] = []
     slack.before_call = lambda method, _args: called_at.append(time.monotonic())

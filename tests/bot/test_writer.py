@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.web import SlackResponse
 from sqlalchemy import select, update
 
 from bot import writer as writer_module
@@ -32,28 +30,9 @@ from tests.factories import requested_job, running_job
 from tests.stand_ins import SlackCall, SlackStandIn
 
 
-class SlackLike(SlackStandIn):
-    """The stand-in, plus a lost answer: `lose_answer(method)` lets the next call reach Slack and then raises a
-    network error, as when the connection drops before Slack's answer arrives."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lost: dict[str, int] = defaultdict(int)
-
-    def lose_answer(self, method: str, *, times: int = 1) -> None:
-        self.lost[method] += times
-
-    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
-        response = super().api_call(api_method, **kwargs)
-        if self.lost[api_method] > 0:
-            self.lost[api_method] -= 1
-            raise ConnectionResetError(f"connection reset after {api_method} reached Slack")
-        return response
-
-
 @pytest.fixture
-def slack() -> SlackLike:
-    return SlackLike()
+def slack() -> SlackStandIn:
+    return SlackStandIn()
 
 
 def _writer(db: Database, slack: SlackStandIn, owner: str = "writer-1") -> SlackWriter:
@@ -129,7 +108,7 @@ def _writes(slack: SlackStandIn) -> list[SlackCall]:
 
 
 def test_one_drain_sends_final_replies_then_announcements_and_notes_then_progress_edits(
-    db: Database, slack: SlackLike
+    db: Database, slack: SlackStandIn
 ) -> None:
     [finishing] = _announced(db, slack, "a" * 24, channel="C1")
     # Queued in the reverse of the order they must go in, so only priority can put them right.
@@ -149,7 +128,7 @@ def test_one_drain_sends_final_replies_then_announcements_and_notes_then_progres
 
 
 def test_several_progress_changes_before_a_drain_make_one_edit_showing_the_newest(
-    db: Database, slack: SlackLike
+    db: Database, slack: SlackStandIn
 ) -> None:
     [record] = _announced(db, slack, "a" * 24)
     for percent in (10, 35, 80):
@@ -167,7 +146,7 @@ def test_several_progress_changes_before_a_drain_make_one_edit_showing_the_newes
 
 
 def test_a_second_post_to_a_channel_in_one_drain_is_deferred_while_another_channel_is_served(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     first = running_job(sqlite_db, "a" * 24, channel="C1")
     second = running_job(sqlite_db, "b" * 24, channel="C1")
@@ -183,7 +162,7 @@ def test_a_second_post_to_a_channel_in_one_drain_is_deferred_while_another_chann
     assert 0.5 < _seconds_from_now(deferred.not_before) <= 1.0, "about a second after the first post"
 
 
-def test_edits_beyond_the_burst_are_deferred_not_sent(sqlite_db: Database, slack: SlackLike) -> None:
+def test_edits_beyond_the_burst_are_deferred_not_sent(sqlite_db: Database, slack: SlackStandIn) -> None:
     burst = int(EDIT_BURST)
     records = _announced(sqlite_db, slack, *(f"{n:024d}" for n in range(burst + 2)), channel="C1")
     for record in records:
@@ -202,7 +181,7 @@ def test_edits_beyond_the_burst_are_deferred_not_sent(sqlite_db: Database, slack
     assert len(slack.calls_to("chat.update")) == burst
 
 
-def test_ratelimited_edits_pause_only_that_workspaces_edits(db: Database, slack: SlackLike) -> None:
+def test_ratelimited_edits_pause_only_that_workspaces_edits(db: Database, slack: SlackStandIn) -> None:
     [limited] = _announced(db, slack, "a" * 24, team="T1", channel="C1")
     [other] = _announced(db, slack, "b" * 24, team="T2", channel="C2")
     _progress(db, limited, 30)
@@ -231,7 +210,7 @@ def test_ratelimited_edits_pause_only_that_workspaces_edits(db: Database, slack:
 
 
 def test_a_workspace_that_has_not_edited_yet_is_not_held_back_by_anothers_rate_limit(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     [limited] = _announced(sqlite_db, slack, "a" * 24, team="T1", channel="C1")
     [fresh] = _announced(sqlite_db, slack, "b" * 24, team="T2", channel="C2")
@@ -247,7 +226,7 @@ def test_a_workspace_that_has_not_edited_yet_is_not_held_back_by_anothers_rate_l
 
 
 def test_a_ratelimited_post_holds_only_its_channel(
-    sqlite_db: Database, slack: SlackLike, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: Database, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(writer_module, "POST_SPACING_SECONDS", 0.05)  # so a hold is not mistaken for spacing
     limited = running_job(sqlite_db, "a" * 24, channel="C1")
@@ -276,7 +255,9 @@ def test_a_ratelimited_post_holds_only_its_channel(
 
 
 @pytest.mark.parametrize("error", ["token_revoked", "invalid_auth"])
-def test_a_revoked_token_stops_its_workspaces_writes_and_no_others(db: Database, slack: SlackLike, error: str) -> None:
+def test_a_revoked_token_stops_its_workspaces_writes_and_no_others(
+    db: Database, slack: SlackStandIn, error: str
+) -> None:
     revoked = running_job(db, "a" * 24, team="T1", channel="C1")
     slack.fail("chat.postMessage", error)
     writer = _writer(db, slack)
@@ -302,7 +283,9 @@ def test_a_revoked_token_stops_its_workspaces_writes_and_no_others(db: Database,
     assert len(slack.posted["C3"]) == 1
 
 
-def test_repeated_slack_errors_back_off_then_give_up_after_max_attempts(sqlite_db: Database, slack: SlackLike) -> None:
+def test_repeated_slack_errors_back_off_then_give_up_after_max_attempts(
+    sqlite_db: Database, slack: SlackStandIn
+) -> None:
     record = running_job(sqlite_db, "a" * 24)
     slack.fail("chat.postMessage", "invalid_blocks", times=MAX_ATTEMPTS + 1)
     delays: list[float] = []
@@ -327,7 +310,7 @@ def test_repeated_slack_errors_back_off_then_give_up_after_max_attempts(sqlite_d
 
 
 def test_a_progress_edit_slack_keeps_refusing_is_given_up_after_max_attempts(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     [record] = _announced(sqlite_db, slack, "a" * 24)
     _progress(sqlite_db, record, 50)
@@ -342,7 +325,7 @@ def test_a_progress_edit_slack_keeps_refusing_is_given_up_after_max_attempts(
 
 
 def test_a_network_error_leaves_the_row_maybe_sent_and_the_next_attempt_finds_the_post(
-    sqlite_db: Database, slack: SlackLike
+    sqlite_db: Database, slack: SlackStandIn
 ) -> None:
     record = running_job(sqlite_db, "a" * 24)
     slack.lose_answer("chat.postMessage")
@@ -365,7 +348,7 @@ def test_a_network_error_leaves_the_row_maybe_sent_and_the_next_attempt_finds_th
     assert _row(sqlite_db, record.id, NotificationKind.ANNOUNCE).state == NotificationState.SENT
 
 
-def test_a_rate_limit_while_looking_keeps_the_row_maybe_sent(sqlite_db: Database, slack: SlackLike) -> None:
+def test_a_rate_limit_while_looking_keeps_the_row_maybe_sent(sqlite_db: Database, slack: SlackStandIn) -> None:
     record = running_job(sqlite_db, "a" * 24)
     slack.lose_answer("chat.postMessage")
     _writer(sqlite_db, slack).drain()  # reached Slack, answer lost: the row is maybe sent
@@ -383,7 +366,7 @@ def test_a_rate_limit_while_looking_keeps_the_row_maybe_sent(sqlite_db: Database
 # --- the loop ------------------------------------------------------------------------------------------------
 
 
-def test_after_stop_a_drain_hands_back_what_it_claimed_unsent(db: Database, slack: SlackLike) -> None:
+def test_after_stop_a_drain_hands_back_what_it_claimed_unsent(db: Database, slack: SlackStandIn) -> None:
     first = running_job(db, "a" * 24, channel="C1")
     second = running_job(db, "b" * 24, channel="C2")
     writer = _writer(db, slack)
@@ -400,7 +383,7 @@ def test_after_stop_a_drain_hands_back_what_it_claimed_unsent(db: Database, slac
     assert {n.job_id for n in claimed} == {first.id, second.id}, "another writer can take them at once"
 
 
-def test_a_started_writer_sends_what_is_queued_until_it_is_stopped(sqlite_db: Database, slack: SlackLike) -> None:
+def test_a_started_writer_sends_what_is_queued_until_it_is_stopped(sqlite_db: Database, slack: SlackStandIn) -> None:
     writer = SlackWriter(
         db=sqlite_db, reporter=Reporter(slack=slack, db=sqlite_db), owner="loop", lease_seconds=30, idle_seconds=0.05
     )

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.app import build_app
-from bot.services import Services
 from handlers import ids
 from storage import jobs
 from storage.db import Database
-from tests.factories import SIGNING_SECRET, a_services, a_settings, requested_job, running_job
-from tests.handlers.bolt_requests import (
+from tests.bolt_requests import (
     CHANNEL,
     TEAM,
     TRIGGER_ID,
@@ -23,22 +19,10 @@ from tests.handlers.bolt_requests import (
     ListenerWork,
     ResponseUrl,
     SlackSends,
-    SlackWebApi,
     answer,
 )
-from tests.stand_ins import SlackStandIn, instantly_client
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn(team_id=TEAM)
-    with SlackWebApi(stand_in):
-        yield stand_in
-
-
-@pytest.fixture
-def work() -> ListenerWork:
-    return ListenerWork()
+from tests.factories import requested_job, running_job
+from tests.stand_ins import InstantlyHandler, SlackStandIn, instantly_error
 
 
 @pytest.fixture
@@ -48,33 +32,12 @@ def instantly_requests() -> list[httpx.Request]:
 
 
 @pytest.fixture
-def services(
-    sqlite_db: Database,
-    slack: SlackStandIn,
-    work: ListenerWork,
-    instantly_requests: list[httpx.Request],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Services]:
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)  # Bolt reads it on its own
-
-    def instantly(request: httpx.Request) -> httpx.Response:
+def instantly_handler(instantly_requests: list[httpx.Request]) -> InstantlyHandler:
+    def unused(request: httpx.Request) -> httpx.Response:
         instantly_requests.append(request)
-        return httpx.Response(500, json={"statusCode": 500, "error": "Internal Server Error", "message": "unused"})
+        return instantly_error(500, "unused")
 
-    built = a_services(
-        sqlite_db,
-        slack=slack,
-        instantly=instantly_client(instantly),
-        settings=a_settings(sqlite_db),
-        listener_executor=work,
-    )
-    yield built
-    built.close(grace=2.0)
-
-
-@pytest.fixture
-def sends(services: Services) -> SlackSends:
-    return SlackSends(build_app(services.settings, services), secret=SIGNING_SECRET)
+    return unused
 
 
 def _ephemeral_text(response: Any) -> str:

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.app import build_app
-from bot.services import Services
 from handlers import ids, move_modal
-from storage.db import Database
-from tests.factories import SIGNING_SECRET, a_services, a_settings
-from tests.handlers.bolt_requests import (
+from tests.bolt_requests import (
     CHANNEL,
     JSON,
-    TEAM,
-    ListenerWork,
     SlackSends,
-    SlackWebApi,
     answer,
     as_slack_keeps_it,
 )
-from tests.stand_ins import SlackStandIn, instantly_client, instantly_error
+from tests.stand_ins import instantly_error
 
 UNAVAILABLE_WORDS = "Instantly could not be searched just now. Try again in a moment."
 
@@ -54,24 +46,8 @@ def instantly() -> Instantly:
 
 
 @pytest.fixture
-def services(sqlite_db: Database, instantly: Instantly, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)  # Bolt reads it on its own
-    slack = SlackStandIn(team_id=TEAM)
-    with SlackWebApi(slack):
-        built = a_services(
-            sqlite_db,
-            slack=slack,
-            instantly=instantly_client(instantly, max_attempts=1),
-            settings=a_settings(sqlite_db),
-            listener_executor=ListenerWork(),
-        )
-        yield built
-        built.close(grace=2.0)
-
-
-@pytest.fixture
-def sends(services: Services) -> SlackSends:
-    return SlackSends(build_app(services.settings, services), secret=SIGNING_SECRET)
+def instantly_handler(instantly: Instantly) -> Instantly:
+    return instantly
 
 
 @pytest.fixture

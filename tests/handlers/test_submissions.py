@@ -4,31 +4,26 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.app import build_app
 from bot.services import Services
 from handlers import ids, move_modal, submissions
 from storage import jobs, outbox
 from storage.db import Database
 from storage.models import NotificationKind, Phase
-from tests.factories import SIGNING_SECRET, a_services, a_settings
-from tests.handlers.bolt_requests import (
+from tests.bolt_requests import (
     JSON,
-    TEAM,
     USER,
     ListenerWork,
     SlackSends,
-    SlackWebApi,
     answer,
     as_slack_keeps_it,
     option,
 )
-from tests.stand_ins import SlackStandIn, instantly_client, instantly_error, instantly_job
+from tests.stand_ins import SlackStandIn, instantly_error, instantly_job
 
 JOB_ID = "0190a1b2c3d4e5f6a7b8c9d0"
 VIEW_ID = "V0MOVE"
@@ -57,45 +52,13 @@ def settle_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn(team_id=TEAM)
-    with SlackWebApi(stand_in):
-        yield stand_in
-
-
-@pytest.fixture
 def instantly() -> Instantly:
     return Instantly()
 
 
 @pytest.fixture
-def work() -> ListenerWork:
-    return ListenerWork()
-
-
-@pytest.fixture
-def services(
-    sqlite_db: Database,
-    slack: SlackStandIn,
-    instantly: Instantly,
-    work: ListenerWork,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Services]:
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)  # Bolt reads it on its own
-    built = a_services(
-        sqlite_db,
-        slack=slack,
-        instantly=instantly_client(instantly),
-        settings=a_settings(sqlite_db),
-        listener_executor=work,
-    )
-    yield built
-    built.close(grace=2.0)
-
-
-@pytest.fixture
-def sends(services: Services) -> SlackSends:
-    return SlackSends(build_app(services.settings, services), secret=SIGNING_SECRET)
+def instantly_handler(instantly: Instantly) -> Instantly:
+    return instantly
 
 
 def _modal(*, channel_id: str = "C0SALES", copy_leads: bool = False) -> JSON:

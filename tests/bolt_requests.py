@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -26,6 +25,7 @@ from urllib.parse import parse_qs, urlencode
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from bot.simulators.loopback import LoopbackServer, Reply, Request
 from tests.stand_ins import SlackStandIn
 
 JSON = dict[str, Any]
@@ -253,34 +253,14 @@ class ListenerWork(ThreadPoolExecutor):
 Route = Callable[[str, Mapping[str, str], bytes], tuple[int, JSON]]
 
 
-class _Loopback:
-    """An HTTP server on 127.0.0.1 that answers every POST with `route(path, headers, body)` as JSON."""
+def _json_server(route: Route, *, name: str) -> LoopbackServer:
+    """A loopback server that answers every request with `route(path, headers, body)` as JSON."""
 
-    def __init__(self, route: Route) -> None:
-        class _Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                status, body = route(self.path, dict(self.headers.items()), self.rfile.read(length))
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+    def respond(request: Request) -> Reply:
+        status, body = route(request.target, request.headers, request.body)
+        return Reply(status, json.dumps(body).encode(), {"Content-Type": "application/json; charset=utf-8"})
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    return LoopbackServer(respond, name=name)
 
 
 class SlackWebApi:
@@ -293,7 +273,7 @@ class SlackWebApi:
 
     def __init__(self, stand_in: SlackStandIn) -> None:
         self._stand_in = stand_in
-        self._loopback = _Loopback(self._call)
+        self._loopback = _json_server(self._call, name="Slack Web API stand-in")
 
     def _call(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, JSON]:
         method = path.rsplit("/", 1)[-1]
@@ -326,8 +306,8 @@ class ResponseUrl:
     def __init__(self) -> None:
         self.received: list[JSON] = []
         self._arrived = threading.Condition()
-        self._loopback = _Loopback(self._keep)
-        self.url = f"{self._loopback.base_url}/commands/{TEAM}/1337/abcdef"
+        self._loopback = _json_server(self._keep, name="response_url stand-in")
+        self.url = ""
 
     def _keep(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, JSON]:
         with self._arrived:
@@ -343,6 +323,7 @@ class ResponseUrl:
 
     def __enter__(self) -> ResponseUrl:
         self._loopback.start()
+        self.url = f"{self._loopback.base_url}/commands/{TEAM}/1337/abcdef"
         return self
 
     def __exit__(
