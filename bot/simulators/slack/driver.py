@@ -156,17 +156,23 @@ class Driver:
             trigger_id=trigger_id or self._views.issue_trigger_id(),
         )
 
-    def _check_command_answer(self, command: str, response: AppResponse) -> None:
+    def _answer(self, where: str, response: AppResponse, *, text_allowed: bool) -> tuple[bool, Any]:
+        """(readable, the app's JSON answer), after reporting an answer that came late or with an HTTP error."""
         if response.elapsed > SLACK_DEADLINE:
-            self._report(f"{command}: app answered after {response.elapsed:.2f}s (Slack gives up after 3 s)")
+            self._report(f"{where}: app answered after {response.elapsed:.2f}s (Slack gives up after 3 s)")
         if response.status != 200:
-            self._report(f"{command}: app answered HTTP {response.status}: {response.body[:200]}")
-            return
+            self._report(f"{where}: app answered HTTP {response.status}: {response.body[:200]}")
+            return False, None
         try:
-            answer = response.json()
+            return True, response.json()
         except ValueError:
-            return  # a plain-text answer is shown as-is
-        if isinstance(answer, dict):
+            if not text_allowed:
+                self._report(f"{where}: answer is neither empty nor JSON: {response.body[:200]!r}")
+            return False, None
+
+    def _check_command_answer(self, command: str, response: AppResponse) -> None:
+        readable, answer = self._answer(command, response, text_allowed=True)  # plain text is shown as it is
+        if readable and isinstance(answer, dict):
             for error in message_errors(answer):
                 self._report(f"{command} response: {error}")
 
@@ -183,17 +189,9 @@ class Driver:
 
     def _after_submission(self, view_id: str, response: AppResponse) -> None:
         where = f"view_submission {view_id}"
-        if response.elapsed > SLACK_DEADLINE:
-            self._report(f"{where}: app answered after {response.elapsed:.2f}s (Slack allows 3 s)")
-        if response.status != 200:
-            self._report(f"{where}: app answered HTTP {response.status}: {response.body[:200]}")
-            return
-        try:
-            answer = response.json()
-        except ValueError:
-            self._report(f"{where}: answer is neither empty nor JSON: {response.body[:200]!r}")
-            return
-        self._apply_submission_answer(view_id, answer, where)
+        readable, answer = self._answer(where, response, text_allowed=False)
+        if readable:
+            self._apply_submission_answer(view_id, answer, where)
 
     def _apply_submission_answer(self, view_id: str, answer: Any, where: str) -> None:
         if not answer:
