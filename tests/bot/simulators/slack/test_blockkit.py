@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.simulators.slack.blockkit import check_message_blocks, check_options, check_view
-from tests.simulators.slack.samples import MODAL, opt, pt
+from tests.bot.simulators.slack.samples import MODAL, opt, pt
 
 
 def _section(text: str) -> dict[str, Any]:

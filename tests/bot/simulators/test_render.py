@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.simulators.render import mrkdwn_to_text, render_message, render_view
 from bot.simulators.slack import Message
-from tests.simulators.slack.samples import MODAL, pt
+from tests.bot.simulators.slack.samples import MODAL, pt
 
 
 def test_render_message_and_view() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.simulators.instantly import FakeInstantly
 from bot.simulators.instantly.spec import ContractError, load_spec
-from tests.simulators.instantly.calls import move
+from tests.bot.simulators.instantly.calls import move
 
 
 @pytest.mark.parametrize(

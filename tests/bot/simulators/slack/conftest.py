@@ -8,7 +8,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.simulators.slack import FakeSlack
-from tests.simulators.slack.samples import BoltApp
+from tests.bot.simulators.slack.samples import BoltApp
 
 
 @pytest.fixture

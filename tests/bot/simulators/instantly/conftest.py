@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.simulators.instantly import FakeInstantly
-from tests.simulators.instantly.calls import KEY, UA
+from tests.bot.simulators.instantly.calls import KEY, UA
 
 
 @pytest.fixture(scope="module")
