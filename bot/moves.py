@@ -113,10 +113,32 @@ class MoveService:
             owner=self._owner,
             lease_seconds=self._start_lease,
         )
-        return self._send(record)
+        return self.send(record)
 
-    def _send(self, record: JobRecord) -> JobRecord:
-        record = jobs.mark_start_attempted(self._db, job_id=record.id)
+    def accept(self, *, order: MoveOrder, requester: Requester, submission_key: str) -> jobs.Submitted:
+        """Write a submitted move down before anyone is told it is starting; a repeat gets the first one's job.
+
+        From here the move is never lost: send() follows at once, and if this process dies first the lease runs
+        out and a poller sends it (recover).
+        """
+        return jobs.record_submitted(
+            self._db,
+            submission_key=submission_key,
+            team_id=requester.team_id,
+            channel_id=requester.channel_id,
+            user_id=requester.user_id,
+            order=order,
+            owner=self._owner,
+            lease_seconds=self._start_lease,
+        )
+
+    def send(self, record: JobRecord) -> JobRecord:
+        """Ask Instantly to start a move written down by this process; sent once, never resent blindly."""
+        attempting = jobs.mark_start_attempted(self._db, job_id=record.id, owner=self._owner)
+        if attempting is None:
+            log.warning("job %s: another process has taken over this move; not sending it from here", record.id)
+            return jobs.get(self._db, job_id=record.id) or record
+        record = attempting
         try:
             job = self._instantly.move_leads(move_request(record.order))
         except (InstantlyTransportError, InstantlyProtocolError, InstantlyServerError) as exc:
@@ -153,7 +175,7 @@ class MoveService:
         """A requested move whose requester died or got no answer: find its job, send it, or say it failed."""
         if record.start_attempted_at is None:
             log.info("job %s: the move was saved but never sent; sending it now", record.id)
-            return self._send(record)
+            return self.send(record)
         found = self._find_started(record)
         if found is not None:
             log.info("job %s: found its Instantly job %s after all", record.id, found.id)

@@ -171,6 +171,15 @@ def starting_view(order: MoveOrder) -> View:
     return _notice("Starting", text)
 
 
+def not_saved_view() -> View:
+    """leadmover could not write the move down, so it did not ask Instantly."""
+    text = (
+        ":warning: leadmover could not save your request because of a problem on its side, so nothing was started "
+        "and nothing changed in Instantly. It has been logged. Please try again in a moment."
+    )
+    return _notice("Not started", text)
+
+
 def result_view(record: JobRecord) -> View:
     """What the modal shows once Instantly has answered."""
     if record.instantly_job_id is None and record.error is None:

@@ -1,7 +1,12 @@
-"""The move modal's view_submission: field errors inline, or an instant ack and then the move itself."""
+"""The move modal's view_submission: field errors inline, or the move written down, "starting" acked, then sent.
+
+Slack may deliver one submission more than once (a retry after a slow ack), and a captured signed request can be
+replayed: each is keyed by its view id and hash and recorded before the ack, so a repeat sends and posts nothing.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Final
 
@@ -11,6 +16,8 @@ from bot.moves import Requester
 from handlers import ids, move_form, move_modal
 from handlers.context import services_of
 
+log = logging.getLogger(__name__)
+
 VIEW_SETTLE_SECONDS: Final = 1.0
 
 
@@ -18,19 +25,40 @@ def register(app: App) -> None:
     app.view(ids.MOVE_MODAL)(handle_move_submission)
 
 
+def submission_key(view: dict[str, Any]) -> str:
+    """What identifies one submission of one view: Slack gives each rendering of a view a new hash."""
+    return f"view:{view.get('id', '')}:{view.get('hash', '')}"
+
+
 def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     order = move_form.parse(view)
     if isinstance(order, dict):
         ack(response_action="errors", errors=order)
         return
-    # Instantly may take longer than Slack's 3 s: the person sees "starting" now, the outcome when it comes.
-    ack(response_action="update", view=move_modal.starting_view(order))
-    acked_at = time.monotonic()
     services = services_of(context)
     user_id = str((body.get("user") or {}).get("id", ""))
     team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or context.team_id or "")
     requester = Requester(team_id=team_id, user_id=user_id, channel_id=move_form.channel_of(view) or user_id)
-    record = services.moves.start(order=order, requester=requester)
+    # Written down before the ack: once the person is told it is starting, the move cannot be forgotten.
+    try:
+        submitted = services.moves.accept(order=order, requester=requester, submission_key=submission_key(view))
+    except Exception:
+        log.exception("could not write a submitted move down; nothing was sent")
+        ack(response_action="update", view=move_modal.not_saved_view())
+        return
+    # Instantly may take longer than Slack's 3 s: the person sees "starting" now, the outcome when it comes.
+    ack(response_action="update", view=move_modal.starting_view(submitted.record.order))
+    if submitted.repeat:
+        log.info("job %s: submission delivered again; nothing more to do", submitted.record.id)
+        return
+    acked_at = time.monotonic()
+    try:
+        record = services.moves.send(submitted.record)
+    except Exception:
+        # Caught here, not left to Bolt: a failure this soon after the ack could cost the ack itself. The move is
+        # written down and leased, so a poller takes it over once the lease ends (MoveService.recover).
+        log.exception("job %s: sending the move failed; it will be recovered", submitted.record.id)
+        return
     # Slack applies the ack's view a moment after it gets the answer; an update that overtook it would be lost.
     services.reporter.update_view(
         view_id=str(view.get("id", "")),

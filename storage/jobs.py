@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import leases, outbox
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import JobRow, NotificationKind, Phase
+from storage.models import JobRow, NotificationKind, Phase, SubmissionRow
 from storage.orders import MoveOrder
 from storage.records import JobRecord, job_record
 
@@ -31,8 +33,63 @@ def record_request(
 
     If the caller dies, the lease runs out and a poller finds the job (see claim_orphans).
     """
+    row = _requested_row(team_id=team_id, channel_id=channel_id, user_id=user_id, order=order)
+    leases.take(row, owner=owner, lease_seconds=lease_seconds, now=row.created_at)
+    with db.session() as session:
+        session.add(row)
+        session.flush()
+        return job_record(row)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The job a submission made; `repeat` when that submission had been delivered before."""
+
+    record: JobRecord
+    repeat: bool
+
+
+def record_submitted(
+    db: Database,
+    *,
+    submission_key: str,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    order: MoveOrder,
+    owner: str,
+    lease_seconds: float,
+) -> Submitted:
+    """Save a submitted move once per submission: a repeat delivery gets the job the first one made.
+
+    The submission's key is unique per workspace, so however often and however concurrently Slack (or anyone
+    replaying a signed request) delivers it, one job is made and so one move is sent.
+    """
+    row = _requested_row(team_id=team_id, channel_id=channel_id, user_id=user_id, order=order)
+    leases.take(row, owner=owner, lease_seconds=lease_seconds, now=row.created_at)
+    try:
+        with db.session() as session:
+            session.add(row)
+            session.flush()
+            session.add(
+                SubmissionRow(
+                    team_id=team_id, key=submission_key, user_id=user_id, job_id=row.id, created_at=row.created_at
+                )
+            )
+            session.flush()
+            return Submitted(job_record(row), repeat=False)
+    except IntegrityError:
+        pass  # delivered before: the first delivery's job stands
+    query = select(JobRow).join(SubmissionRow, SubmissionRow.job_id == JobRow.id)
+    with db.reading() as session:
+        first = session.scalars(query.where(SubmissionRow.team_id == team_id, SubmissionRow.key == submission_key))
+        existing = first.one()
+        return Submitted(job_record(existing), repeat=True)
+
+
+def _requested_row(*, team_id: str, channel_id: str, user_id: str, order: MoveOrder) -> JobRow:
     now = utcnow()
-    row = JobRow(
+    return JobRow(
         team_id=team_id,
         channel_id=channel_id,
         user_id=user_id,
@@ -40,15 +97,9 @@ def record_request(
         phase=Phase.REQUESTED,
         progress=0,
         next_poll_at=now,
-        lease_owner=owner,
-        lease_expires_at=now + timedelta(seconds=lease_seconds),
         created_at=now,
         updated_at=now,
     )
-    with db.session() as session:
-        session.add(row)
-        session.flush()
-        return job_record(row)
 
 
 def _change(session: Session, job_id: int, values: dict[str, Any]) -> JobRow:
@@ -78,9 +129,28 @@ def _notify(session: Session, row: JobRow, kind: NotificationKind, detail: str |
     outbox.enqueue(session, team_id=row.team_id, job_id=row.id, channel_id=channel, kind=kind, detail=detail)
 
 
-def mark_start_attempted(db: Database, *, job_id: int) -> JobRecord:
-    """Written just before POST /leads/move: from here on, a lost answer means "look before resending"."""
-    return _update(db, job_id, start_attempted_at=utcnow())
+def mark_start_attempted(db: Database, *, job_id: int, owner: str) -> JobRecord | None:
+    """Written just before POST /leads/move: from here on, a lost answer means "look before resending".
+
+    Only the process that holds the move's lease, and only once: None means another process has taken the move
+    over (this one was too slow), or it was sent already, so this one must not send it.
+    """
+    with db.session() as session:
+        row = session.scalars(
+            select(JobRow)
+            .where(
+                JobRow.id == job_id,
+                JobRow.phase == Phase.REQUESTED,
+                JobRow.start_attempted_at.is_(None),
+                JobRow.lease_owner == owner,
+            )
+            .with_for_update()
+        ).first()
+        if row is None:
+            return None
+        row.start_attempted_at = row.updated_at = utcnow()
+        session.flush()
+        return job_record(row)
 
 
 def attach_job(

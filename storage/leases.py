@@ -23,6 +23,12 @@ def is_free(model: type[Leased], *, now: datetime) -> ColumnElement[bool]:
     return or_(model.lease_expires_at.is_(None), model.lease_expires_at < now)
 
 
+def take(row: Leased, *, owner: str, lease_seconds: float, now: datetime) -> None:
+    """Mark one row as `owner`'s until `lease_seconds` from `now`."""
+    row.lease_owner = owner
+    row.lease_expires_at = now + timedelta(seconds=lease_seconds)
+
+
 def claim(session: Session, query: Select[RowT], *, owner: str, lease_seconds: float, now: datetime) -> Sequence[RowT]:
     """Take the rows the query selects for `owner`, in the caller's transaction.
 
@@ -30,10 +36,8 @@ def claim(session: Session, query: Select[RowT], *, owner: str, lease_seconds: f
     SQLite the transaction holds the write lock from its start instead (see storage.db).
     """
     rows = session.scalars(query.with_for_update(skip_locked=True)).all()
-    expires = now + timedelta(seconds=lease_seconds)
     for row in rows:
-        row.lease_owner = owner
-        row.lease_expires_at = expires
+        take(row, owner=owner, lease_seconds=lease_seconds, now=now)
     session.flush()
     return rows
 

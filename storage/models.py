@@ -116,6 +116,23 @@ class NotificationRow(Leased, Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class SubmissionRow(Base):
+    """A submission or button press that changes something, written down once: a repeat delivery is recognised.
+
+    `key` names the interaction as Slack identifies it, e.g. a view submission by its view id and hash.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("team_id", "key", name="uq_submissions_team_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(32))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class WorkspaceRow(Base):
     """A Slack workspace's standing: a revoked token stops its work until a working token is seen again."""
 

@@ -167,7 +167,9 @@ def test_an_unclear_answer_with_no_job_to_find_stays_requested_under_its_lease(r
 
 
 def _attempted(rig: Rig) -> JobRecord:
-    return jobs.mark_start_attempted(rig.db, job_id=requested_job(rig.db, order=ORDER).id)
+    attempted = jobs.mark_start_attempted(rig.db, job_id=requested_job(rig.db, order=ORDER).id, owner="web-1")
+    assert attempted is not None
+    return attempted
 
 
 def test_a_move_saved_but_never_sent_is_sent_on_recovery(rig: Rig) -> None:

@@ -22,6 +22,8 @@ from tests.bolt_requests import (
     answer,
     as_slack_keeps_it,
     option,
+    signed_headers,
+    view_submission_body,
 )
 from tests.stand_ins import SlackStandIn, instantly_error, instantly_job
 
@@ -237,6 +239,67 @@ def test_a_refused_move_is_not_sent_again(
     work.join()
     services.poller.tick()
     assert len(instantly.moves()) == 1
+
+
+# --- one submission, one move ------------------------------------------------------------------------------------
+
+
+def test_a_retried_delivery_sends_nothing_more_and_gets_the_same_answer(
+    sends: SlackSends, instantly: Instantly, slack: SlackStandIn, work: ListenerWork, sqlite_db: Database
+) -> None:
+    body = view_submission_body(_modal(), _places())
+    first = sends.deliver(body)
+    work.join()
+    retried = sends.deliver(body, {**signed_headers(body, secret=sends.secret), "X-Slack-Retry-Num": "1"})
+    work.join()
+
+    assert answer(retried) == answer(first)
+    assert len(instantly.moves()) == 1
+    assert len(jobs.recent(sqlite_db)) == 1
+    assert len(slack.calls_to("views.update")) == 1, "only the first delivery reports the outcome"
+
+
+def test_a_replayed_signed_submission_starts_nothing_more(
+    sends: SlackSends, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+) -> None:
+    body = view_submission_body(_modal(), _places())
+    headers = signed_headers(body, secret=sends.secret)
+
+    answers = [answer(sends.deliver(body, headers)) for _ in range(4)]
+    work.join()
+
+    assert all(a == answers[0] for a in answers)
+    assert len(instantly.moves()) == 1
+    [record] = jobs.recent(sqlite_db)
+    assert outbox.waiting(sqlite_db) == 1, "one announcement"
+    assert record.instantly_job_id == JOB_ID
+
+
+def test_the_same_view_submitted_again_after_a_change_is_a_new_submission(
+    sends: SlackSends, instantly: Instantly, work: ListenerWork
+) -> None:
+    sends.submit(_modal(), _places())
+    work.join()
+    changed = {**_modal(), "hash": "1700000099.ffffffff"}  # Slack gives every new rendering of a view a new hash
+
+    sends.submit(changed, _places())
+    work.join()
+
+    assert len(instantly.moves()) == 2
+
+
+def test_a_move_whose_sending_fails_unexpectedly_stays_written_down_for_recovery(
+    sends: SlackSends, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+) -> None:
+    instantly.answer = httpx.Response(200, json={"unexpected": "shape"})  # garbled: the move may have started
+
+    response = sends.submit(_modal(), _places())
+    work.join()
+
+    assert answer(response)["response_action"] == "update"
+    [record] = jobs.recent(sqlite_db)
+    assert record.phase == Phase.REQUESTED
+    assert record.start_attempted_at is not None, "a poller will look for it, never resend it blindly"
 
 
 def test_instantlys_own_words_are_escaped_in_the_modal(

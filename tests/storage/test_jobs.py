@@ -12,7 +12,7 @@ from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, Phase
-from tests.factories import requested_job, running_job
+from tests.factories import an_order, requested_job, running_job
 
 
 def test_a_job_goes_from_request_to_done(db: Database) -> None:
@@ -97,7 +97,71 @@ def test_a_requested_move_is_an_orphan_only_once_its_requesters_lease_runs_out(d
     [orphan] = jobs.claim_orphans(db, owner="poller", lease_seconds=30)
     assert orphan.id == record.id
     assert orphan.start_attempted_at is None
-    assert jobs.mark_start_attempted(db, job_id=record.id).start_attempted_at is not None
+    assert jobs.mark_start_attempted(db, job_id=record.id, owner="web-1") is None, "its requester was too slow"
+    attempted = jobs.mark_start_attempted(db, job_id=record.id, owner="poller")
+    assert attempted is not None
+    assert attempted.start_attempted_at is not None
+    assert jobs.mark_start_attempted(db, job_id=record.id, owner="poller") is None, "a move is sent once"
+
+
+def test_a_submission_makes_one_job_however_often_it_is_delivered(db: Database) -> None:
+    def deliver() -> jobs.Submitted:
+        return jobs.record_submitted(
+            db,
+            submission_key="view:V1:1700000000.abc",
+            team_id="T1",
+            channel_id="C1",
+            user_id="U1",
+            order=an_order(),
+            owner="web-1",
+            lease_seconds=30,
+        )
+
+    first, second = deliver(), deliver()
+    other_team = jobs.record_submitted(
+        db,
+        submission_key="view:V1:1700000000.abc",
+        team_id="T2",
+        channel_id="C1",
+        user_id="U1",
+        order=an_order(),
+        owner="web-1",
+        lease_seconds=30,
+    )
+
+    assert (first.repeat, second.repeat, other_team.repeat) == (False, True, False)
+    assert second.record == first.record
+    assert other_team.record.id != first.record.id
+    assert len(jobs.recent(db)) == 2
+
+
+def test_concurrent_deliveries_of_one_submission_make_one_job(db: Database) -> None:
+    results: list[jobs.Submitted] = []
+    start = threading.Barrier(4)
+
+    def deliver() -> None:
+        start.wait()
+        results.append(
+            jobs.record_submitted(
+                db,
+                submission_key="view:V2:1700000000.def",
+                team_id="T1",
+                channel_id="C1",
+                user_id="U1",
+                order=an_order(),
+                owner="web-1",
+                lease_seconds=30,
+            )
+        )
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(result.repeat for result in results) == [False, True, True, True]
+    assert len({result.record.id for result in results}) == 1
 
 
 def test_attached_job_ids_says_which_instantly_jobs_are_followed(db: Database) -> None:

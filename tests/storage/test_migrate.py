@@ -209,7 +209,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "9999"
-down_revision = "0002"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -236,7 +236,7 @@ def test_a_batch_rebuild_of_jobs_on_sqlite_keeps_the_outbox(tmp_path: Path, monk
         )
     scripts = tmp_path / "migrations"
     shutil.copytree(migrate.SCRIPT_LOCATION, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "9999_rebuild_jobs.py").write_text(REBUILD_JOBS)
+    (scripts / "versions" / "9999_rebuild_jobs.py").write_text(REBUILD_JOBS.replace("{head}", migrate.head_revision()))
     monkeypatch.setattr(migrate, "_script", lambda: ScriptDirectory(str(scripts)))
 
     migrate.upgrade(db)
