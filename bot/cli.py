@@ -14,7 +14,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot import logs
 from bot.app import build_app
-from bot.http import HttpServer
+from bot.http import http_server
 from bot.services import Services, build_services, check_slack_token
 from bot.settings import MissingSettingError, Settings
 from storage import jobs, migrate
@@ -115,7 +115,7 @@ def _migrate(settings: Settings) -> int:
 
 
 def _serve_http(settings: Settings, services: Services, *, host: str, port: int, stop: threading.Event) -> None:
-    server = HttpServer(build_app(settings, services), host=host, port=port).start()
+    server = http_server(build_app(settings, services), settings, host=host, port=port).start()
     print(f"leadmover: serving Slack on {server.url}/slack/events", file=sys.stderr, flush=True)
     stop.wait()
     # SIGTERM: finish the requests in flight, then (in _run) the work they started, within about 10 s.

@@ -1,10 +1,16 @@
-"""Serving Slack over HTTP: POST /slack/events for Bolt and GET /healthz, on waitress, a production WSGI server."""
+"""Serving Slack over HTTP: POST /slack/events for Bolt and GET /healthz, on waitress, a production WSGI server.
+
+Requests that could hurt are refused cheaply: waitress answers 413 to a body over the limit before reading it,
+the signature is checked before anything is parsed, and a signed body that cannot be parsed gets 400 and one log
+line. Slow clients cost no thread: waitress reads requests asynchronously and hands over only complete ones.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -12,24 +18,46 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request.internals import build_context
+from slack_sdk.signature import SignatureVerifier
 from waitress.server import BaseWSGIServer, create_server
 from waitress.wasyncore import close_all
+
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+log = logging.getLogger(__name__)
+
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+# Slack's largest requests (a view submission of a full modal) are a few tens of kilobytes.
+DEFAULT_MAX_BODY_BYTES = 1_000_000
+# Slow or idle clients hold a connection, never a thread; enough connections keep them from crowding Slack out.
+CONNECTION_LIMIT = 2000
+IDLE_SECONDS = 30
 
 
 class _SlackRequestHandler(SlackRequestHandler):
-    """Bolt's WSGI handler, minus a parsing slip: Bolt takes any form body that contains the word "payload" for an
-    interactive payload, so `/leads help` typed in #payload-team would go unanswered. A form without a `payload`
-    field is parsed as the slash command it is."""
+    """Bolt's WSGI handler, checking the signature before Bolt parses anything, and minus a parsing slip: Bolt
+    takes any form body that contains the word "payload" for an interactive payload, so `/leads help` typed in
+    #payload-team would go unanswered. A form without a `payload` field is parsed as the slash command it is."""
+
+    def __init__(self, app: App, *, path: str, signing_secret: str) -> None:
+        super().__init__(app, path=path)
+        self._verifier = SignatureVerifier(signing_secret)
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         raw = request.get_body()
-        bolt_request = BoltRequest(body=raw, query=request.query_string, headers=request.get_headers())
+        headers = request.get_headers()
+        timestamp, signature = _header(headers, "x-slack-request-timestamp"), _header(headers, "x-slack-signature")
+        if not (timestamp.isascii() and timestamp.isdigit() and self._verifier.is_valid(raw, timestamp, signature)):
+            return BoltResponse(status=401, body=json.dumps({"error": "invalid request"}))
+        try:
+            bolt_request = BoltRequest(body=raw, query=request.query_string, headers=headers)
+        except ValueError as exc:  # json.JSONDecodeError is one
+            log.warning("a signed request to %s could not be parsed (%s); answered 400", EVENTS_PATH, exc)
+            return BoltResponse(status=400, body=json.dumps({"error": "malformed body"}))
         if not bolt_request.body and raw and not raw.lstrip().startswith("{"):
             fields = dict(parse_qsl(raw, keep_blank_values=True))
             if fields and "payload" not in fields:
@@ -38,11 +66,16 @@ class _SlackRequestHandler(SlackRequestHandler):
         return self.app.dispatch(bolt_request)
 
 
+def _header(headers: Mapping[str, str | Sequence[str]], name: str) -> str:
+    value = next((v for k, v in headers.items() if k.lower() == name), "")
+    return value if isinstance(value, str) else next(iter(value), "")
+
+
 class SlackWsgi:
     """Routes the two public paths; /healthz turns 200 only once `ready` is set. Counts requests in flight."""
 
-    def __init__(self, app: App) -> None:
-        self._bolt = _SlackRequestHandler(app, path=EVENTS_PATH)
+    def __init__(self, app: App, *, signing_secret: str) -> None:
+        self._bolt = _SlackRequestHandler(app, path=EVENTS_PATH, signing_secret=signing_secret)
         self.ready = threading.Event()
         self._in_flight = 0
         self._idle = threading.Condition()
@@ -84,9 +117,28 @@ class HttpServer:
     Picker searches may wait up to their time box for Instantly; enough threads keep acks from queueing behind them.
     """
 
-    def __init__(self, app: App, *, host: str, port: int, threads: int = 24) -> None:
-        self.wsgi = SlackWsgi(app)
-        server = create_server(self.wsgi, host=host, port=port, threads=threads, ident="leadmover")
+    def __init__(
+        self,
+        app: App,
+        *,
+        host: str,
+        port: int,
+        signing_secret: str,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        threads: int = 24,
+    ) -> None:
+        self.wsgi = SlackWsgi(app, signing_secret=signing_secret)
+        server = create_server(
+            self.wsgi,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="leadmover",
+            max_request_body_size=max_body_bytes,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=IDLE_SECONDS,
+            expose_tracebacks=False,
+        )
         assert isinstance(server, BaseWSGIServer)  # one bound address gives a single-socket server
         # waitress's loop internals (trigger, map, task dispatcher) are untyped in its stubs.
         self._server: Any = server
@@ -126,3 +178,16 @@ class HttpServer:
         if self._thread is not None:
             self._thread.join(5)
         return finished
+
+
+def http_server(app: App, settings: Settings, *, host: str, port: int) -> HttpServer:
+    """The HTTP server for `app` as the settings configure it; Slack's signing secret is required."""
+    settings.require("slack_signing_secret")
+    assert settings.slack_signing_secret is not None
+    return HttpServer(
+        app,
+        host=host,
+        port=port,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        max_body_bytes=settings.leadmover_max_body_bytes,
+    )

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # How long a job or a Slack write stays claimed by one process; a dead replica's work waits this long.
     lease_seconds: float = Field(default=60.0, gt=0)
     follow_limit_hours: float = Field(default=24.0, gt=0)
+    # A request body over this gets 413 before it is read in full.
+    leadmover_max_body_bytes: int = Field(default=1_000_000, ge=10_000)
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "instantly_api_key")
     @classmethod

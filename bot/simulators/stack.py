@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import build_app
-from bot.http import HttpServer
+from bot.http import HttpServer, http_server
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.simulators.instantly import FakeInstantly
@@ -86,7 +86,7 @@ def local_stack(
             handler.connect()  # type: ignore[no-untyped-call]
             cleanup.callback(handler.close)
         else:
-            server = HttpServer(app, host="127.0.0.1", port=0).start()
+            server = http_server(app, settings, host="127.0.0.1", port=0).start()
             cleanup.callback(server.stop)
         if start_loops:
             services.start_loops()
