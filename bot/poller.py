@@ -9,13 +9,15 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
+from datetime import timedelta
 
 from bot.instantly import MAX_IDS_PER_REQUEST, InstantlyClient
 from bot.instantly_errors import InstantlyError, InstantlyNotFound
 from bot.moves import MoveService
 from bot.schemas import BackgroundJob
-from storage import jobs, workspaces
+from storage import jobs, retention, workspaces
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Phase
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # Enough for a thousand jobs polled every interval (ten requests), within the default request budget.
 MAX_JOBS_PER_TICK = 2000
+# How often old data is looked for; forgetting is a small batch each time, so a backlog drains over rounds.
+TIDY_EVERY_SECONDS = 600.0
 
 
 def default_owner() -> str:
@@ -42,6 +46,7 @@ class Poller:
         interval: float,
         owner: str | None = None,
         lease_seconds: float | None = None,
+        retention: timedelta = timedelta(days=90),
     ) -> None:
         self._db = db
         self._instantly = instantly
@@ -50,8 +55,17 @@ class Poller:
         self.owner = owner or default_owner()
         # A lease covers one round's work; a dead replica's jobs are free again once it runs out.
         self._lease_seconds = lease_seconds if lease_seconds is not None else 60.0
+        self._retention = retention
+        self._next_tidy = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def tidy(self) -> retention.Forgotten:
+        """Forget what is older than the retention period (see storage.retention)."""
+        forgotten = retention.forget_before(self._db, cutoff=utcnow() - self._retention)
+        if forgotten != retention.Forgotten(0, 0, 0):
+            log.info("forgot data past the %s retention period: %s", self._retention, forgotten)
+        return forgotten
 
     def tick(self) -> int:
         """One round: recover orphaned requests, poll the due jobs in batches. Returns how many jobs it handled."""
@@ -124,6 +138,9 @@ class Poller:
         log.info("poller %s following jobs every %.1fs", self.owner, self.interval)
         while not self._stop.is_set():
             try:
+                if time.monotonic() >= self._next_tidy:
+                    self._next_tidy = time.monotonic() + TIDY_EVERY_SECONDS
+                    self.tidy()
                 self.tick()
             except Exception:
                 # The loop must outlive any one bad round; the traceback goes to the log, never to Slack.

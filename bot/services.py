@@ -116,6 +116,7 @@ def wire_services(
         interval=settings.poll_interval_seconds,
         owner=owner,
         lease_seconds=settings.lease_seconds,
+        retention=timedelta(days=settings.leadmover_retention_days),
     )
     return Services(
         settings=settings,

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     follow_limit_hours: float = Field(default=24.0, gt=0)
     # A request body over this gets 413 before it is read in full.
     leadmover_max_body_bytes: int = Field(default=1_000_000, ge=10_000)
+    # After this, finished jobs lose what people typed (search text, emails) and old outbox rows go.
+    leadmover_retention_days: float = Field(default=90.0, gt=0)
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "instantly_api_key")
     @classmethod

@@ -5,11 +5,13 @@ Its schema comes from storage.migrate.upgrade.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -33,6 +35,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
+            _create_private_file(self.url)
         else:
             kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
         self.engine: Engine = create_engine(self.url, **kwargs)
@@ -75,3 +78,15 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # SQLite has no SELECT ... FOR UPDATE: taking the write lock up front makes a read-then-claim atomic.
     read_only = connection.get_execution_options().get(_READ_ONLY, False)
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _create_private_file(url: str) -> None:
+    """Create the SQLite file readable and writable by its owner only, before SQLite creates it with the umask's
+    looser mode. Its -wal and -shm files take the same mode from it."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))

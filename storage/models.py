@@ -63,6 +63,8 @@ class JobRow(Leased, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # When what the person typed (search text, email lists) was removed, once the retention period had passed.
+    details_forgotten_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
 class NotificationKind(StrEnum):

@@ -80,6 +80,12 @@ class MoveOrder(_Value):
     def copies(self) -> bool:
         return self.mode == MoveMode.COPY
 
+    def without_typed_details(self) -> MoveOrder:
+        """The order less what the person typed about leads (search text, email addresses): kept no longer than
+        the retention period. Where the leads went, and how many, stays on record."""
+        filters = self.filters.model_copy(update={"search": None, "emails": ()})
+        return self.model_copy(update={"filters": filters})
+
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 

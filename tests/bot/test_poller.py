@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
@@ -13,9 +14,11 @@ from bot.moves import MoveService
 from bot.poller import Poller
 from bot.schemas import MoveLeadsRequest
 from bot.simulators.instantly import FakeInstantly
+from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow
+from storage.orders import LeadFilters
 from tests.factories import an_order, campaign, lead_list, running_job
 
 INTERVAL = 0.6
@@ -64,3 +67,21 @@ def test_leftovers_wait_to_share_a_full_batch_but_never_more_than_an_interval(
         assert _batches(fake) == [100, 100], "a full batch again: the oldest go first"
         polled = {job_id for r in fake.requests if "ids" in r.query for job_id in r.query["ids"].split(",")}
         assert len(polled) == 150, "the leftovers must be polled within one more interval"
+
+
+def test_tidying_forgets_what_is_past_the_retention_period(sqlite_db: Database) -> None:
+    order = an_order(filters=LeadFilters(search="jane@acme.com", emails=("jane@acme.com",)))
+    record = running_job(sqlite_db, "a" * 24, order=order)
+    jobs.finish(sqlite_db, job_id=record.id, status="success", progress=100, moved_leads=1)
+    jobs.record_final_reply(sqlite_db, job_id=record.id, ts="1.1")
+    client = InstantlyClient(api_key="k", base_url="https://instantly.invalid/api/v2")
+    moves = MoveService(db=sqlite_db, instantly=client, owner="p", poll_interval=INTERVAL)
+    keeping = Poller(db=sqlite_db, instantly=client, moves=moves, interval=INTERVAL, retention=timedelta(days=90))
+    forgetting = Poller(db=sqlite_db, instantly=client, moves=moves, interval=INTERVAL, retention=timedelta(0))
+
+    assert keeping.tidy().job_details == 0
+    assert forgetting.tidy().job_details == 1
+
+    kept = jobs.get(sqlite_db, job_id=record.id)
+    assert kept is not None
+    assert kept.order.filters == LeadFilters()

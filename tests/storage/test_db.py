@@ -70,3 +70,16 @@ def test_on_sqlite_a_read_goes_on_while_a_write_holds_the_lock(tmp_path: Path) -
         read_done.set()
         writer.join(5)
         db.dispose()
+
+
+def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "private.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        migrate.upgrade(db)
+        with db.session() as session:
+            session.execute(text("INSERT INTO workspaces (team_id, updated_at) VALUES ('T1', CURRENT_TIMESTAMP)"))
+        for file in (path, path.with_name("private.db-wal")):
+            assert file.stat().st_mode & 0o777 == 0o600, file
+    finally:
+        db.dispose()
