@@ -23,6 +23,7 @@ from bot.instantly_errors import (
     InstantlyAPIError,
     InstantlyBudgetExhausted,
     InstantlyError,
+    InstantlyNotFound,
     InstantlyProtocolError,
     InstantlyRateLimited,
     InstantlyServerError,
@@ -38,6 +39,7 @@ from bot.schemas import (
     Page,
     Workspace,
     WorkspaceMember,
+    is_job_id,
 )
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,9 @@ class InstantlyClient:
     # --- background jobs ---------------------------------------------------------------------------------
 
     def get_job(self, job_id: str, *, with_counts: bool = True) -> BackgroundJob:
+        """One job. An id that is not Instantly's shape never reaches a URL path: it is a job Instantly cannot know."""
+        if not is_job_id(job_id):
+            raise InstantlyNotFound(status_code=404, error="Not Found", message="not an Instantly job id")
         params = {"data_fields": "moved_leads"} if with_counts else {}
         return self._parse(BackgroundJob, self._get(f"background-jobs/{job_id}", params))
 

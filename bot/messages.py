@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, JobStatus, is_terminal
@@ -44,9 +45,27 @@ OPTION_LABELS: Final[dict[str, tuple[str, str]]] = {
 }
 
 
+# Slack turns these into notifications wherever it parses text; a word joiner after the @ leaves them as words.
+_BROADCASTS: Final = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
+
+
 def escape(text: str) -> str:
-    """Make user-chosen names safe in mrkdwn: no accidental mentions, links or markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Make text from people or Instantly safe in mrkdwn: no mentions, links or notifications can come of it."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCASTS.sub("@\u2060\\1", escaped)
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object that Slack takes as written: names in it never become links or mentions."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(text)]}
 
 
 def status_words(status: str | None) -> str:
@@ -104,20 +123,17 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     if status is not None and is_terminal(status):
         state += f" · {_outcome_detail(record)}"
     blocks: Blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": line}},
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": f"{state}\n`{progress_bar(record.progress)}`"},
-        },
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _context(record)}]},
+        section(line),
+        section(f"{state}\n`{progress_bar(record.progress)}`"),
+        context(_context(record)),
     ]
     filters = describe_filters(order)
     if filters:
-        blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": filters}]})
+        blocks.insert(1, context(filters))
     text = f"{verb.capitalize()} leads: {status_words(status)} ({record.progress}%). Job {record.instantly_job_id}"
     note = _channel_note(record, unreachable_reason)
     if note:
-        blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+        blocks.insert(0, context(note))
         text = f"{note}\n{text}"
     return text, blocks
 
@@ -177,8 +193,8 @@ def final_reply(record: JobRecord) -> tuple[str, Blocks]:
         text = f"{noun} no longer followed. <@{record.user_id}>, {reason}"
     emoji = _STATUS_EMOJI.get(status, ":warning:")
     blocks: Blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} {text}"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _context(record)}]},
+        section(f"{emoji} {text}"),
+        context(_context(record)),
     ]
     return text, blocks
 
@@ -190,7 +206,7 @@ def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
         f"Your {noun} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)} "
         f"did not start: {escape(reason)} Nothing was changed in Instantly."
     )
-    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {text}"}}]
+    return text, [section(f":warning: {text}")]
 
 
 def job_line(record: JobRecord) -> str:
@@ -212,21 +228,21 @@ def job_line(record: JobRecord) -> str:
 def job_list(records: list[JobRecord]) -> tuple[str, Blocks]:
     if not records:
         text = "You have no leadmover jobs yet. Start one with `/leads move`."
-        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+        return text, [section(text)]
     lines = "\n".join(job_line(r) for r in records)
     title = "Your most recent job" if len(records) == 1 else f"Your {len(records)} most recent jobs"
     text = f"{title}:\n{lines}"
     return text, [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": lines[:2900]}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Details: `/leads status &lt;job-id&gt;`"}]},
+        section(f"*{title}*"),
+        section(lines[:2900]),
+        context("Details: `/leads status &lt;job-id&gt;`"),
     ]
 
 
 def job_detail(record: JobRecord) -> tuple[str, Blocks]:
     text, blocks = announcement(record)
     if record.error:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Note: {escape(record.error)}"}]})
+        blocks.append(context(f"Note: {escape(record.error)}"))
     return text, blocks
 
 
@@ -240,4 +256,4 @@ def usage(command: str, *, problem: str | None = None) -> tuple[str, Blocks]:
     ]
     intro = f"{problem}\n" if problem else ""
     text = intro + "*leadmover* moves and copies Instantly leads.\n" + "\n".join(lines)
-    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    return text, [section(text)]

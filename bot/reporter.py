@@ -126,7 +126,7 @@ class Reporter:
         answer = self._slack.chat_postMessage(
             channel=record.announcement_channel,
             text=f"{note}\n{text}",
-            blocks=[{"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}, *blocks],
+            blocks=[messages.context(note), *blocks],
             metadata=self._metadata(messages.METADATA_EVENT_ANNOUNCEMENT, record),
         )
         jobs.record_announcement(self._db, job_id=record.id, channel_id=str(answer["channel"]), ts=str(answer["ts"]))

@@ -6,6 +6,7 @@ that Instantly adds tomorrow never crashes anything. What we send is strict: a t
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any, Final, Generic, TypeVar
 
@@ -23,6 +24,14 @@ class JobStatus(StrEnum):
 
 
 TERMINAL_STATUSES: Final = frozenset({JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+_JOB_ID: Final = re.compile(r"[0-9a-f]{24}")
+
+
+def is_job_id(value: str) -> bool:
+    """True for an id of Instantly's shape (24 hex characters); checked before an id goes into a URL path."""
+    return _JOB_ID.fullmatch(value) is not None
 
 
 def is_terminal(status: str) -> bool:

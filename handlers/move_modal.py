@@ -157,7 +157,7 @@ def _notice(title: str, text: str) -> View:
         "callback_id": f"{ids.MOVE_MODAL}_result",
         "title": _text(title),
         "close": _text("Done"),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        "blocks": [messages.section(text)],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from bot.budget import RequestBudget
@@ -21,6 +22,7 @@ from bot.instantly_errors import (
 )
 from bot.schemas import MoveLeadsRequest
 from bot.simulators.instantly import FakeInstantly
+from tests.stand_ins import instantly_client
 
 MOVE = "/api/v2/leads/move"
 JOBS = "/api/v2/background-jobs"
@@ -160,3 +162,14 @@ def test_every_request_spends_the_budget_and_a_429_halves_it(fake: FakeInstantly
         fake.fail_next("GET", "/api/v2/campaigns", status=429, message="slow down")
         client.list_campaigns()
         assert budget.limits == [(1.0, 5), (60.0, 300)]
+
+
+@pytest.mark.parametrize("job_id", ["../leads/move", "a" * 23, "A" * 24, "a" * 24 + "/x", "%2e%2e", ""])
+def test_an_id_not_of_instantlys_shape_never_reaches_a_url_path(job_id: str) -> None:
+    seen: list[httpx.Request] = []
+    client = instantly_client(lambda request: seen.append(request) or httpx.Response(500))
+
+    with pytest.raises(InstantlyNotFound):
+        client.get_job(job_id)
+
+    assert seen == []
