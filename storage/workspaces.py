@@ -3,38 +3,49 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import WorkspaceRow
 
 
+def _standing(session: Session, team_id: str) -> WorkspaceRow:
+    """The workspace's row, locked for this transaction; made first if it is new.
+
+    Replicas starting together all check their token at once: inserting with ON CONFLICT DO NOTHING lets every
+    one of them through, where a plain insert would fail all but the first.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    new = insert(WorkspaceRow).values(team_id=team_id, updated_at=utcnow())
+    session.execute(new.on_conflict_do_nothing(index_elements=[WorkspaceRow.team_id]))
+    row = session.get(WorkspaceRow, team_id, with_for_update=True, populate_existing=True)
+    assert row is not None
+    return row
+
+
 def mark_revoked(db: Database, *, team_id: str, reason: str) -> bool:
     """Record that Slack refused the workspace's token; True only the first time, so it is logged once."""
     with db.session() as session:
-        row = session.get(WorkspaceRow, team_id)
-        if row is None:
-            row = WorkspaceRow(team_id=team_id, updated_at=utcnow())
-            session.add(row)
+        row = _standing(session, team_id)
         if row.slack_revoked_at is not None:
             return False
-        row.slack_revoked_at = utcnow()
+        row.slack_revoked_at = row.updated_at = utcnow()
         row.slack_revoked_reason = reason[:64]
-        row.updated_at = utcnow()
         return True
 
 
 def mark_active(db: Database, *, team_id: str) -> bool:
     """Record that the workspace's token works; True when that ends a revocation."""
     with db.session() as session:
-        row = session.get(WorkspaceRow, team_id)
-        if row is None:
-            session.add(WorkspaceRow(team_id=team_id, updated_at=utcnow()))
-            return False
+        row = _standing(session, team_id)
         was_revoked = row.slack_revoked_at is not None
-        row.slack_revoked_at = None
-        row.slack_revoked_reason = None
-        row.updated_at = utcnow()
+        if was_revoked:
+            row.slack_revoked_at = None
+            row.slack_revoked_reason = None
+            row.updated_at = utcnow()
         return was_revoked
 
 

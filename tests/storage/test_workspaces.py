@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from storage import workspaces
 from storage.db import Database
 
@@ -31,3 +33,24 @@ def test_a_workspace_seen_for_the_first_time_is_active(db: Database) -> None:
 def test_a_long_reason_is_cut_to_fit(db: Database) -> None:
     assert workspaces.mark_revoked(db, team_id="T1", reason="x" * 500)
     assert workspaces.revoked_teams(db) == {"T1"}
+
+
+def test_replicas_marking_a_new_workspace_at_once_all_succeed(db: Database) -> None:
+    start = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def mark() -> None:
+        start.wait()
+        try:
+            workspaces.mark_active(db, team_id="T-new")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=mark) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert workspaces.revoked_teams(db) == set()
