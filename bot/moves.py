@@ -90,6 +90,7 @@ class MoveService:
         poll_interval: float,
         follow_limit: timedelta = timedelta(hours=24),
         start_lease_seconds: float = 30.0,
+        max_starting_per_user: int | None = None,
         notify: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
@@ -98,6 +99,7 @@ class MoveService:
         self._poll_interval = poll_interval
         self._follow_limit = follow_limit
         self._start_lease = start_lease_seconds
+        self.max_starting_per_user = max_starting_per_user
         self._notify = notify
 
     # --- starting --------------------------------------------------------------------------------------------
@@ -115,11 +117,12 @@ class MoveService:
         )
         return self.send(record)
 
-    def accept(self, *, order: MoveOrder, requester: Requester, submission_key: str) -> jobs.Submitted:
+    def accept(self, *, order: MoveOrder, requester: Requester, submission_key: str) -> jobs.Submitted | None:
         """Write a submitted move down before anyone is told it is starting; a repeat gets the first one's job.
 
-        From here the move is never lost: send() follows at once, and if this process dies first the lease runs
-        out and a poller sends it (recover).
+        From here the move is never lost: send() follows, and if this process dies first the lease runs out and a
+        poller sends it (recover). None, with nothing written, when the requester already has
+        `max_starting_per_user` moves waiting for Instantly.
         """
         return jobs.record_submitted(
             self._db,
@@ -130,6 +133,7 @@ class MoveService:
             order=order,
             owner=self._owner,
             lease_seconds=self._start_lease,
+            max_starting=self.max_starting_per_user,
         )
 
     def send(self, record: JobRecord) -> JobRecord:

@@ -15,11 +15,18 @@ from typing import Final
 
 from bot.instantly import InstantlyClient
 from bot.instantly_errors import InstantlyError
+from bot.pacing import TokenBucket
 
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS: Final = 30.0
 PICKER_PAGE: Final = 50
+# Searches one person may start: a few a second, so nobody's typing can spend the budget everyone's pickers share.
+SEARCHES_PER_SECOND: Final = 4.0
+SEARCH_BURST: Final = 8.0
+_TOO_FAST: Final = "You are typing faster than Instantly can be searched. Pause a moment and type one more letter."
+_SLOW: Final = "Instantly is slow to answer. Keep typing or try again in a moment."
+_FAILED: Final = "Instantly could not be searched just now. Try again in a moment."
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,22 @@ class PickerService:
         self._cache: dict[tuple[str, str], tuple[float, tuple[Choice, ...]]] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="leadmover-picker")
+        self._searchers: dict[str, TokenBucket] = {}
 
-    def endpoints(self, query: str) -> Suggestions:
+    def _may_search(self, person: str) -> bool:
+        with self._lock:
+            bucket = self._searchers.get(person)
+            if bucket is None:
+                if len(self._searchers) > 10_000:
+                    self._searchers.clear()
+                bucket = self._searchers[person] = TokenBucket(rate=SEARCHES_PER_SECOND, capacity=SEARCH_BURST)
+        return bucket.try_take()
+
+    def endpoints(self, query: str, *, person: str = "") -> Suggestions:
         """Campaigns and lists whose name contains `query`, fetched side by side within the time box."""
         query = query.strip()[:100]
+        if not self._may_search(person):
+            return Suggestions(problem=_TOO_FAST)
         deadline = time.monotonic() + self._timeout
         futures = {kind: self._pool.submit(self._cached, kind, query) for kind in ("campaign", "list")}
         results: dict[str, tuple[Choice, ...]] = {}
@@ -56,21 +75,24 @@ class PickerService:
             try:
                 results[kind] = future.result(timeout=max(0.0, deadline - time.monotonic()))
             except FutureTimeout:
-                problem = "Instantly is slow to answer. Keep typing or try again in a moment."
+                problem = _SLOW
             except InstantlyError as exc:
                 log.warning("picker search for %r failed: %s", query, exc)
-                problem = "Instantly could not be searched just now. Try again in a moment."
+                problem = _FAILED
         return Suggestions(campaigns=results.get("campaign", ()), lists=results.get("list", ()), problem=problem)
 
-    def members(self, query: str) -> Suggestions:
+    def members(self, query: str, *, person: str = "") -> Suggestions:
+        """Instantly workspace members whose name or email contains `query`."""
+        if not self._may_search(person):
+            return Suggestions(problem=_TOO_FAST)
         try:
             future = self._pool.submit(self._cached, "member", query.strip()[:100])
             return Suggestions(members=future.result(timeout=self._timeout))
         except FutureTimeout:
-            return Suggestions(problem="Instantly is slow to answer. Keep typing or try again in a moment.")
+            return Suggestions(problem=_SLOW)
         except InstantlyError as exc:
             log.warning("member search for %r failed: %s", query, exc)
-            return Suggestions(problem="Instantly could not be searched just now. Try again in a moment.")
+            return Suggestions(problem=_FAILED)
 
     def _cached(self, kind: str, query: str) -> tuple[Choice, ...]:
         key = (kind, query.lower())

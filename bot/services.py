@@ -13,12 +13,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.budget import RequestBudget
+from bot.heartbeat import Heartbeat
 from bot.instantly import InstantlyClient
 from bot.moves import MoveService
 from bot.pickers import PickerService
 from bot.poller import Poller, default_owner
 from bot.reporter import Reporter
 from bot.settings import Settings
+from bot.starts import StartQueue
 from bot.writer import SlackWriter
 from storage import jobs, migrate, outbox, workspaces
 from storage.db import Database
@@ -37,11 +39,14 @@ class Services:
     pickers: PickerService
     poller: Poller
     writer: SlackWriter
+    starts: StartQueue
+    heartbeat: Heartbeat
     owner: str
     # Bolt runs what a listener does after its ack here, so shutdown can let that work finish.
     listener_executor: ThreadPoolExecutor
 
     def start_loops(self) -> None:
+        self.heartbeat.start()
         self.writer.start()
         self.poller.start()
 
@@ -52,8 +57,10 @@ class Services:
         finishing.join(grace)
         if finishing.is_alive():
             log.warning("shutting down with listener work still running; its jobs will be recovered")
+        self.starts.close(grace=grace)
         self.poller.stop()
         self.writer.stop()
+        self.heartbeat.stop()
         try:
             released = jobs.release_leases(self.db, owner=self.owner) + outbox.release_leases(self.db, owner=self.owner)
             log.info("released %d leases", released)
@@ -107,6 +114,7 @@ def wire_services(
         poll_interval=settings.poll_interval_seconds,
         follow_limit=timedelta(hours=settings.follow_limit_hours),
         start_lease_seconds=settings.instantly_timeout_seconds + 5,
+        max_starting_per_user=settings.leadmover_moves_in_flight_per_user,
         notify=writer.wake,
     )
     poller = Poller(
@@ -128,6 +136,8 @@ def wire_services(
         pickers=PickerService(instantly=instantly, timeout=settings.picker_timeout_seconds),
         poller=poller,
         writer=writer,
+        starts=StartQueue(moves=moves),
+        heartbeat=Heartbeat(db=db, owner=owner, lease_seconds=settings.lease_seconds),
         owner=owner,
         listener_executor=listener_executor
         or ThreadPoolExecutor(max_workers=16, thread_name_prefix="leadmover-listener"),

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     follow_limit_hours: float = Field(default=24.0, gt=0)
     # A request body over this gets 413 before it is read in full.
     leadmover_max_body_bytes: int = Field(default=1_000_000, ge=10_000)
+    # How many of one person's moves may wait for Instantly to start them; more are refused in words.
+    leadmover_moves_in_flight_per_user: int = Field(default=3, ge=1)
     # After this, finished jobs lose what people typed (search text, emails) and old outbox rows go.
     leadmover_retention_days: float = Field(default=90.0, gt=0)
 

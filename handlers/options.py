@@ -16,8 +16,9 @@ def register(app: App) -> None:
     app.options(ids.ASSIGNED_TO)(suggest_members)
 
 
-def suggest_endpoints(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
-    suggestions = services_of(context).pickers.endpoints(str(payload.get("value") or ""))
+def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
+    pickers = services_of(context).pickers
+    suggestions = pickers.endpoints(str(payload.get("value") or ""), person=_person(body, context))
     groups = move_modal.option_groups(suggestions)
     # Slack wants `options: []` for "no results"; an empty list of groups is not valid.
     if groups:
@@ -26,6 +27,13 @@ def suggest_endpoints(ack: Ack, payload: dict[str, Any], context: BoltContext) -
         ack(options=[])
 
 
-def suggest_members(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
-    suggestions = services_of(context).pickers.members(str(payload.get("value") or ""))
+def suggest_members(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
+    pickers = services_of(context).pickers
+    suggestions = pickers.members(str(payload.get("value") or ""), person=_person(body, context))
     ack(options=move_modal.member_options(suggestions))
+
+
+def _person(body: dict[str, Any], context: BoltContext) -> str:
+    """Who is typing, across workspaces: searches are rate-limited per person."""
+    user = str((body.get("user") or {}).get("id") or context.user_id or "")
+    return f"{context.team_id or ''}:{user}"

@@ -15,6 +15,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot.moves import Requester
 from handlers import ids, move_form, move_modal
 from handlers.context import services_of
+from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +47,28 @@ def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         log.exception("could not write a submitted move down; nothing was sent")
         ack(response_action="update", view=move_modal.not_saved_view())
         return
+    if submitted is None:
+        # The form stays open with everything filled in, so pressing Start again later is all it takes.
+        ack(response_action="errors", errors={ids.SOURCE: _too_many(services.moves.max_starting_per_user)})
+        return
     # Instantly may take longer than Slack's 3 s: the person sees "starting" now, the outcome when it comes.
     ack(response_action="update", view=move_modal.starting_view(submitted.record.order))
     if submitted.repeat:
         log.info("job %s: submission delivered again; nothing more to do", submitted.record.id)
         return
-    acked_at = time.monotonic()
-    try:
-        record = services.moves.send(submitted.record)
-    except Exception:
-        # Caught here, not left to Bolt: a failure this soon after the ack could cost the ack itself. The move is
-        # written down and leased, so a poller takes it over once the lease ends (MoveService.recover).
-        log.exception("job %s: sending the move failed; it will be recovered", submitted.record.id)
-        return
-    # Slack applies the ack's view a moment after it gets the answer; an update that overtook it would be lost.
-    services.reporter.update_view(
-        view_id=str(view.get("id", "")),
-        view=move_modal.result_view(record),
-        not_before=acked_at + VIEW_SETTLE_SECONDS,
+    view_id, acked_at = str(view.get("id", "")), time.monotonic()
+
+    def show_outcome(record: JobRecord) -> None:
+        # Slack applies the ack's view a moment after it gets the answer; an update that overtook it would be lost.
+        services.reporter.update_view(
+            view_id=view_id, view=move_modal.result_view(record), not_before=acked_at + VIEW_SETTLE_SECONDS
+        )
+
+    services.starts.submit(submitted.record, then=show_outcome)
+
+
+def _too_many(limit: int | None) -> str:
+    return (
+        f"You have {limit} moves waiting for Instantly to start them. Press Start again once one of them has "
+        "started; the announcements in the channel show when."
     )

@@ -59,16 +59,23 @@ def record_submitted(
     order: MoveOrder,
     owner: str,
     lease_seconds: float,
-) -> Submitted:
+    max_starting: int | None = None,
+) -> Submitted | None:
     """Save a submitted move once per submission: a repeat delivery gets the job the first one made.
 
     The submission's key is unique per workspace, so however often and however concurrently Slack (or anyone
-    replaying a signed request) delivers it, one job is made and so one move is sent.
+    replaying a signed request) delivers it, one job is made and so one move is sent. None, and nothing saved,
+    when the person already has `max_starting` moves waiting for Instantly to start them.
     """
     row = _requested_row(team_id=team_id, channel_id=channel_id, user_id=user_id, order=order)
     leases.take(row, owner=owner, lease_seconds=lease_seconds, now=row.created_at)
     try:
         with db.session() as session:
+            earlier = _submitted_job(session, team_id=team_id, submission_key=submission_key)
+            if earlier is not None:
+                return Submitted(job_record(earlier), repeat=True)
+            if max_starting is not None and _starting(session, team_id=team_id, user_id=user_id) >= max_starting:
+                return None
             session.add(row)
             session.flush()
             session.add(
@@ -79,12 +86,23 @@ def record_submitted(
             session.flush()
             return Submitted(job_record(row), repeat=False)
     except IntegrityError:
-        pass  # delivered before: the first delivery's job stands
-    query = select(JobRow).join(SubmissionRow, SubmissionRow.job_id == JobRow.id)
+        pass  # delivered twice at the same moment: the other delivery's job stands
     with db.reading() as session:
-        first = session.scalars(query.where(SubmissionRow.team_id == team_id, SubmissionRow.key == submission_key))
-        existing = first.one()
-        return Submitted(job_record(existing), repeat=True)
+        first = _submitted_job(session, team_id=team_id, submission_key=submission_key)
+        assert first is not None, "the unique key that refused this one belongs to a stored submission"
+        return Submitted(job_record(first), repeat=True)
+
+
+def _submitted_job(session: Session, *, team_id: str, submission_key: str) -> JobRow | None:
+    query = select(JobRow).join(SubmissionRow, SubmissionRow.job_id == JobRow.id)
+    return session.scalars(query.where(SubmissionRow.team_id == team_id, SubmissionRow.key == submission_key)).first()
+
+
+def _starting(session: Session, *, team_id: str, user_id: str) -> int:
+    query = select(func.count()).where(
+        JobRow.team_id == team_id, JobRow.user_id == user_id, JobRow.phase == Phase.REQUESTED
+    )
+    return int(session.scalar(query) or 0)
 
 
 def _requested_row(*, team_id: str, channel_id: str, user_id: str, order: MoveOrder) -> JobRow:

@@ -1,5 +1,6 @@
 """Leases: a row that one process works on is marked with its owner and an expiry, so that others leave it be
-until the work ends or the owner dies and the lease runs out. Jobs and outbox rows share this one mechanism."""
+until the work ends, the lease runs out, or the owner stops beating (it died; see storage.processes). Jobs and
+outbox rows share this one mechanism."""
 
 from __future__ import annotations
 
@@ -7,20 +8,27 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, Select, or_, update
+from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Leased
+from storage.models import Leased, ProcessRow
 
 RowT = TypeVar("RowT", bound=Leased)
 
 # Column values that end a lease; spread into an update of a leased row.
 FREED: Final[dict[str, Any]] = {"lease_owner": None, "lease_expires_at": None}
+# An owner silent this long is dead (storage.processes): several missed beats, more than a live process ever misses.
+SILENT_AFTER: Final = timedelta(seconds=5)
 
 
 def is_free(model: type[Leased], *, now: datetime) -> ColumnElement[bool]:
-    """No process holds the row: it was never leased, or its lease ran out."""
-    return or_(model.lease_expires_at.is_(None), model.lease_expires_at < now)
+    """No live process holds the row: it was never leased, its lease ran out, or its owner stopped beating."""
+    owner_silent = (
+        select(ProcessRow.owner)
+        .where(ProcessRow.owner == model.lease_owner, ProcessRow.beat_at < now - SILENT_AFTER)
+        .exists()
+    )
+    return or_(model.lease_expires_at.is_(None), model.lease_expires_at < now, owner_silent)
 
 
 def take(row: Leased, *, owner: str, lease_seconds: float, now: datetime) -> None:

@@ -135,6 +135,16 @@ class SubmissionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class ProcessRow(Base):
+    """A running leadmover process: the leases it holds stand only while it keeps beating (storage.processes)."""
+
+    __tablename__ = "processes"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    beat_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class WorkspaceRow(Base):
     """A Slack workspace's standing: a revoked token stops its work until a working token is seen again."""
 

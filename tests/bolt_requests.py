@@ -223,12 +223,18 @@ class SlackSends:
 
 
 class ListenerWork(ThreadPoolExecutor):
-    """A listener executor that remembers its work, so a test can wait for what listeners do after their ack."""
+    """A listener executor that remembers its work, so a test can wait for what listeners do after their ack,
+    and for the work they hand on (`also_wait_for`, e.g. the start queue that sends moves)."""
 
     def __init__(self) -> None:
         super().__init__(max_workers=4, thread_name_prefix="test-listener")
         self._submitted: list[Future[Any]] = []
         self._lock = threading.Lock()
+        self._handed_on: list[Callable[..., bool]] = []
+
+    def also_wait_for(self, wait_idle: Callable[..., bool]) -> None:
+        """`wait_idle(timeout=…)` is called after the listeners' own work, and must say True in time."""
+        self._handed_on.append(wait_idle)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future = super().submit(fn, *args, **kwargs)
@@ -242,6 +248,8 @@ class ListenerWork(ThreadPoolExecutor):
             submitted = list(self._submitted)
         _done, running = wait(submitted, timeout=timeout)
         assert not running, f"{len(running)} listener(s) still running after {timeout}s"
+        for wait_idle in self._handed_on:
+            assert wait_idle(timeout=timeout), f"work handed on by listeners still running after {timeout}s"
         return [exc for future in submitted if (exc := future.exception()) is not None]
 
     def join(self, timeout: float = 5.0) -> None:

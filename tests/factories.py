@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.models import Phase
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
 from storage.records import JobRecord
+from tests.bolt_requests import ListenerWork
 
 WHEN = datetime(2026, 11, 26, 9, 30)
 
@@ -142,7 +143,7 @@ def a_services(
     listener_executor: ThreadPoolExecutor | None = None,
 ) -> Services:
     """The services build_services would make, over the given database, Slack client and Instantly client."""
-    return wire_services(
+    services = wire_services(
         settings,
         db=db,
         slack=slack,
@@ -150,3 +151,6 @@ def a_services(
         owner=owner,
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-listener"),
     )
+    if isinstance(listener_executor, ListenerWork):  # waiting for the listeners waits for the moves they queue
+        listener_executor.also_wait_for(services.starts.wait_idle)
+    return services

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.instantly import InstantlyClient
-from bot.pickers import PickerService
+from bot.pickers import SEARCH_BURST, PickerService
 from bot.simulators.instantly import FakeInstantly
 
 
@@ -57,3 +57,30 @@ def test_members_are_offered_by_name_and_email(fake: FakeInstantly) -> None:
         assert member.label == "Ann Lee (ann@example.com)"
         assert member.value.startswith("member:")
         pickers.close()
+
+
+def test_one_person_typing_too_fast_is_told_so_and_costs_instantly_nothing(fake: FakeInstantly) -> None:
+    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        pickers = PickerService(instantly=client, timeout=2)
+        answers = [pickers.endpoints(f"acme {n}", person="T1:U1") for n in range(int(SEARCH_BURST) + 3)]
+        searched = _searches(fake)
+        someone_else = pickers.endpoints("acme", person="T1:U2")
+        pickers.close()
+
+    assert all(answer.problem is None for answer in answers[: int(SEARCH_BURST)])
+    assert {answer.problem for answer in answers[int(SEARCH_BURST) :]} == {
+        "You are typing faster than Instantly can be searched. Pause a moment and type one more letter."
+    }
+    assert searched == 2 * int(SEARCH_BURST), "refused searches never reach Instantly"
+    assert someone_else.problem is None
+    assert [c.label for c in someone_else.campaigns] == ["Acme Q1"]
+
+
+def test_the_member_picker_is_rate_limited_per_person_too(fake: FakeInstantly) -> None:
+    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        pickers = PickerService(instantly=client, timeout=2)
+        answers = [pickers.members(f"ann{n}", person="T1:U1") for n in range(int(SEARCH_BURST) + 1)]
+        pickers.close()
+
+    assert answers[-1].problem is not None
+    assert "typing faster" in answers[-1].problem

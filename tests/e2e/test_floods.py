@@ -14,7 +14,8 @@ import pytest
 
 from bot.http import HEALTH_PATH
 from bot.simulators.stack import LocalStack
-from tests.e2e.flows import open_modal
+from handlers import ids
+from tests.e2e.flows import open_modal, pick
 
 SLOW_CLIENTS = 150
 HEADERS = b"POST /slack/events HTTP/1.1\r\nHost: leadmover\r\nContent-Type: application/x-www-form-urlencoded\r\n"
@@ -66,3 +67,32 @@ def test_slow_clients_do_not_keep_the_health_check_from_answering(
     answer = httpx.get(stack.server.url + HEALTH_PATH, timeout=1.0)
 
     assert (answer.status_code, answer.json()) == (200, {"ok": True})
+
+
+def test_one_person_flooding_a_slow_instantly_never_slows_anyone_else(stack: LocalStack, workspace: object) -> None:
+    stack.instantly.delay["/api/v2/leads/move"] = 8.0
+    bobs = open_modal(stack)
+    first = open_modal(stack)
+    places = {
+        ids.SOURCE: pick(stack, first, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
+        ids.DESTINATION: pick(stack, first, ids.DESTINATION, "warm", "Acme warm leads"),
+    }
+    answers = []
+    for n in range(20):
+        view = first if n == 0 else open_modal(stack)
+        response = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=places)
+        assert response.elapsed < 3, f"submission {n} waited {response.elapsed:.2f}s"
+        answers.append(response.json())
+
+    help_answer = stack.slack.send_command(stack.app_url, text="help", user_id="U0BOB")
+    picker_answer = stack.slack.load_options(
+        stack.app_url, view_id=bobs["id"], action_id=ids.DESTINATION, value="warm", user_id="U0BOB"
+    )
+
+    assert help_answer.elapsed < 0.25, f"/leads help took {help_answer.elapsed:.3f}s"
+    assert picker_answer.elapsed < 1.0, f"the picker took {picker_answer.elapsed:.3f}s"
+    assert "Acme warm leads" in picker_answer.body
+    started = [a for a in answers if a.get("response_action") == "update"]
+    told_to_wait = [a for a in answers if a.get("response_action") == "errors"]
+    assert (len(started), len(told_to_wait)) == (3, 17)
+    assert "waiting for Instantly" in told_to_wait[0]["errors"][ids.SOURCE]

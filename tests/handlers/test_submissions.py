@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.models import NotificationKind, Phase
 from tests.bolt_requests import (
     JSON,
+    TEAM,
     USER,
     ListenerWork,
     SlackSends,
@@ -25,6 +26,7 @@ from tests.bolt_requests import (
     signed_headers,
     view_submission_body,
 )
+from tests.factories import requested_job
 from tests.stand_ins import SlackStandIn, instantly_error, instantly_job
 
 JOB_ID = "0190a1b2c3d4e5f6a7b8c9d0"
@@ -300,6 +302,22 @@ def test_a_move_whose_sending_fails_unexpectedly_stays_written_down_for_recovery
     [record] = jobs.recent(sqlite_db)
     assert record.phase == Phase.REQUESTED
     assert record.start_attempted_at is not None, "a poller will look for it, never resend it blindly"
+
+
+def test_a_person_with_three_moves_starting_is_told_to_wait_and_keeps_the_form(
+    sends: SlackSends, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+) -> None:
+    for _ in range(3):
+        requested_job(sqlite_db, team=TEAM, user=USER)
+
+    refused = answer(sends.submit(_modal(), _places()))
+    someone_else = answer(sends.submit({**_modal(), "id": "V0OTHER"}, _places(), user_id="U0BOB"))
+    work.join()
+
+    assert refused["response_action"] == "errors", "the form stays open, filled in"
+    assert refused["errors"][ids.SOURCE].startswith("You have 3 moves waiting for Instantly to start them.")
+    assert someone_else["response_action"] == "update"
+    assert len(instantly.moves()) == 1, "only the other person's move"
 
 
 def test_instantlys_own_words_are_escaped_in_the_modal(

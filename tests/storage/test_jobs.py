@@ -135,6 +135,36 @@ def test_a_submission_makes_one_job_however_often_it_is_delivered(db: Database) 
     assert len(jobs.recent(db)) == 2
 
 
+def test_a_person_with_enough_moves_starting_gets_none_and_nothing_is_saved(db: Database) -> None:
+    def submit(key: str, user: str = "U1") -> jobs.Submitted | None:
+        return jobs.record_submitted(
+            db,
+            submission_key=key,
+            team_id="T1",
+            channel_id="C1",
+            user_id=user,
+            order=an_order(),
+            owner="web-1",
+            lease_seconds=30,
+            max_starting=2,
+        )
+
+    first, second = submit("view:V1:1"), submit("view:V2:1")
+    assert first is not None
+    assert second is not None
+
+    assert submit("view:V3:1") is None
+    repeat = submit("view:V1:1")
+    assert repeat is not None, "a repeat of an accepted submission is never refused"
+    assert repeat.repeat
+    assert submit("view:V4:1", user="U2") is not None
+    jobs.attach_job(
+        db, job_id=first.record.id, instantly_job_id="a" * 24, status="pending", progress=0, next_poll_at=utcnow()
+    )
+    assert submit("view:V3:1") is not None, "once one has started, there is room again"
+    assert len(jobs.recent(db)) == 4
+
+
 def test_concurrent_deliveries_of_one_submission_make_one_job(db: Database) -> None:
     results: list[jobs.Submitted] = []
     start = threading.Barrier(4)
