@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
+from bot.pacing import Spacing
 from storage import jobs, outbox
 from storage.db import Database
 from storage.models import NotificationKind, NotificationState
@@ -28,6 +29,20 @@ log = logging.getLogger(__name__)
 UNREACHABLE_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 # The token no longer works: the workspace's work stops until it does.
 REVOKED: Final = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"})
+# Slack's 2025 limits for apps outside the Marketplace: conversations.history and .replies once a minute per
+# workspace, at most 15 messages each.
+HISTORY_SPACING_SECONDS: Final = 60.0
+HISTORY_LIMIT: Final = 15
+# Our clock and Slack's may differ a little; a message sent at `attempted_at` is looked for from a bit before.
+CLOCK_SKEW_SECONDS: Final = 5.0
+
+
+class LookLater(Exception):
+    """A write whose fate is unknown must be looked for before it is sent again, and looking must wait."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"looking for an earlier post must wait {seconds:.0f}s (Slack's history limit)")
+        self.seconds = seconds
 
 
 def error_code(exc: SlackApiError) -> str:
@@ -58,9 +73,10 @@ SENT: Final = Delivery(sent=True)
 
 
 class Reporter:
-    def __init__(self, *, slack: WebClient, db: Database) -> None:
+    def __init__(self, *, slack: WebClient, db: Database, history_spacing: float = HISTORY_SPACING_SECONDS) -> None:
         self._slack = slack
         self._db = db
+        self._history = Spacing(interval=history_spacing)
 
     # --- the outbox ------------------------------------------------------------------------------------------
 
@@ -69,26 +85,27 @@ class Reporter:
         record = jobs.get(self._db, job_id=notification.job_id)
         if record is None:
             return SENT  # the job was deleted: nothing left to say
-        if notification.kind == NotificationKind.ANNOUNCE:
-            return self._announce(record, notification)
+        try:
+            if notification.kind == NotificationKind.ANNOUNCE:
+                return self._announce(record, notification)
+            if notification.kind == NotificationKind.FINAL:
+                return self._final(record, notification)
+        except LookLater as wait:
+            return Delivery(sent=False, retry_in=max(1.0, wait.seconds), error=str(wait), maybe_sent=True)
         if notification.kind == NotificationKind.PROGRESS:
             return self._edit(record)
-        if notification.kind == NotificationKind.FINAL:
-            return self._final(record, notification)
         return self._note(record)
 
     def _announce(self, record: JobRecord, notification: Notification) -> Delivery:
         if record.announcement_ts is not None:
             return SENT
-        found = self._posted_before(
-            notification, record, channel=record.channel_id, thread_ts=None, event=messages.METADATA_EVENT_ANNOUNCEMENT
-        )
+        found = self._posted_before(notification, record, thread_ts=None, event=messages.METADATA_EVENT_ANNOUNCEMENT)
         if found is not None:
             jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1])
             return SENT
         text, blocks = messages.announcement(record)
         metadata = self._metadata(messages.METADATA_EVENT_ANNOUNCEMENT, record)
-        self._sending(notification)
+        self._sending(notification, sent_to=record.channel_id)
         try:
             answer = self._slack.chat_postMessage(
                 channel=record.channel_id, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
@@ -99,7 +116,10 @@ class Reporter:
                 raise
             log.info("job %s: cannot post in %s (%s); announcing by DM", record.id, record.channel_id, code)
             text, blocks = messages.announcement(record, unreachable_reason=code)
-            answer = self._slack.chat_postMessage(channel=record.user_id, text=text, blocks=blocks, metadata=metadata)
+            outbox.mark_sent_elsewhere(self._db, notification_id=notification.id, sent_to=record.user_id)
+            answer = self._slack.chat_postMessage(
+                channel=record.user_id, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
+            )
         jobs.record_announcement(self._db, job_id=record.id, channel_id=str(answer["channel"]), ts=str(answer["ts"]))
         return SENT
 
@@ -139,13 +159,13 @@ class Reporter:
         # allows far fewer edits than posts, and the reply must not wait for one.
         channel = record.announcement_channel or record.user_id
         found = self._posted_before(
-            notification, record, channel=channel, thread_ts=record.announcement_ts, event=messages.METADATA_EVENT_FINAL
+            notification, record, thread_ts=record.announcement_ts, event=messages.METADATA_EVENT_FINAL
         )
         if found is not None:
             jobs.record_final_reply(self._db, job_id=record.id, ts=found[1])
             return SENT
         text, blocks = messages.final_reply(record)
-        self._sending(notification)
+        self._sending(notification, sent_to=channel)
         answer = self._slack.chat_postMessage(
             channel=channel,
             thread_ts=record.announcement_ts,
@@ -163,38 +183,42 @@ class Reporter:
 
     # --- looking before posting again ----------------------------------------------------------------------
 
-    def _sending(self, notification: Notification) -> None:
-        outbox.mark_sending(self._db, notification_id=notification.id)
+    def _sending(self, notification: Notification, *, sent_to: str) -> None:
+        outbox.mark_sending(self._db, notification_id=notification.id, sent_to=sent_to)
 
     def _posted_before(
-        self, notification: Notification, record: JobRecord, *, channel: str, thread_ts: str | None, event: str
+        self, notification: Notification, record: JobRecord, *, thread_ts: str | None, event: str
     ) -> tuple[str, str] | None:
-        """(channel, ts) of this job's message if an earlier attempt got it out; only asked after such an attempt."""
+        """(channel, ts) of this job's message if an earlier attempt got it out; asked only after such an attempt.
+
+        Slack gives apps outside its Marketplace one history request a minute, of at most 15 messages: so only a
+        write whose fate is unknown is looked for, in the one place its attempt went, from the moment it was sent,
+        and a workspace that looked less than a minute ago waits (LookLater) rather than posting blindly.
+        """
         if notification.state != NotificationState.SENDING or notification.attempted_at is None:
             return None
-        # A top-level post may have gone to the requester's DM instead of the channel.
-        places = [channel] if thread_ts else [channel, record.user_id]
-        for place in places:
-            found = self._find_message(place, thread_ts, event, record.id, since=notification.attempted_at)
-            if found is not None:
-                log.info("job %s: found its %s already in Slack (%s); not posting again", record.id, event, found[1])
-                return found
-        return None
+        place = notification.sent_to or notification.channel_id
+        if not self._history.try_take(notification.team_id):
+            raise LookLater(self._history.wait_time(notification.team_id))
+        found = self._find_message(place, thread_ts, event, record.id, since=notification.attempted_at)
+        if found is not None:
+            log.info("job %s: found its %s already in Slack (%s); not posting again", record.id, event, found[1])
+        return found
 
     def _find_message(
         self, channel: str, thread_ts: str | None, event: str, job_id: int, *, since: datetime
     ) -> tuple[str, str] | None:
+        oldest = f"{since.replace(tzinfo=UTC).timestamp() - CLOCK_SKEW_SECONDS:.6f}"
         try:
             if channel.startswith(("U", "W")):
                 channel = str(self._slack.conversations_open(users=channel)["channel"]["id"])
             if thread_ts:
                 page = self._slack.conversations_replies(
-                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+                    channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
                 )
             else:
-                oldest = f"{since.replace(tzinfo=UTC).timestamp() - 60:.6f}"  # a minute's margin for clock skew
                 page = self._slack.conversations_history(
-                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
                 )
         except SlackApiError as exc:
             if error_code(exc) in REVOKED or error_code(exc) == "ratelimited":

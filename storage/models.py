@@ -112,6 +112,8 @@ class NotificationRow(Leased, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(DateTime)
     attempted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # Where the last attempt went (a channel, or a user id for a DM): the one place to look after a crash.
+    sent_to: Mapped[str | None] = mapped_column(String(32), default=None)
     sent_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -33,6 +33,7 @@ class Notification:
     attempts: int
     detail: str | None
     attempted_at: datetime | None
+    sent_to: str | None  # where the last attempt went
 
 
 def _notification(row: NotificationRow) -> Notification:
@@ -46,6 +47,7 @@ def _notification(row: NotificationRow) -> Notification:
         attempts=row.attempts,
         detail=row.detail,
         attempted_at=row.attempted_at,
+        sent_to=row.sent_to,
     )
 
 
@@ -150,15 +152,20 @@ def _set(db: Database, notification_id: int, **values: object) -> None:
         )
 
 
-def mark_sending(db: Database, *, notification_id: int) -> None:
-    """Written just before the Slack call, so a crash during it is known to have maybe reached Slack."""
+def mark_sending(db: Database, *, notification_id: int, sent_to: str) -> None:
+    """Written just before the Slack call, so a crash during it is known to have maybe reached Slack, and where."""
     with db.session() as session:
         row = session.get(NotificationRow, notification_id)
         if row is not None:
             row.state = NotificationState.SENDING
-            row.attempted_at = utcnow()
+            row.attempted_at = row.updated_at = utcnow()
             row.attempts += 1
-            row.updated_at = utcnow()
+            row.sent_to = sent_to
+
+
+def mark_sent_elsewhere(db: Database, *, notification_id: int, sent_to: str) -> None:
+    """The same attempt goes on somewhere else (a DM instead of a channel that refused it)."""
+    _set(db, notification_id, sent_to=sent_to)
 
 
 def mark_sent(db: Database, *, notification_id: int, ts: str | None) -> None:

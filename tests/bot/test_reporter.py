@@ -10,6 +10,7 @@ there, post anyway when Slack will not let us look, but let rate limits and dead
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -54,6 +55,7 @@ def _notification(db: Database, job_id: int, kind: NotificationKind) -> Notifica
             attempts=row.attempts,
             detail=row.detail,
             attempted_at=row.attempted_at,
+            sent_to=row.sent_to,
         )
 
 
@@ -334,12 +336,11 @@ def test_an_announcement_that_went_by_dm_is_found_in_the_requesters_dm(
     with pytest.raises(ConnectionResetError, match="reached Slack"):
         reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
     [dm] = slack.posted["DU7"]
-    slack.fail("conversations.history", "not_in_channel")  # as Slack answers for a channel the bot is not in
     slack.lost_answers.clear()
 
     assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
 
-    assert [c.args["channel"] for c in slack.calls_to("conversations.history")] == ["C9", "DU7"]
+    assert [c.args["channel"] for c in slack.calls_to("conversations.history")] == ["DU7"], "only where it went"
     assert len(slack.calls_to("chat.postMessage")) == 2, "the refused post and the DM; nothing since"
     after = _job(sqlite_db, record.id)
     assert (after.announcement_channel, after.announcement_ts) == ("DU7", dm["ts"])
@@ -400,11 +401,11 @@ def test_when_slack_will_not_let_it_look_it_posts_rather_than_lose_the_message(
     slack.fail("chat.postMessage", "internal_error")  # a first attempt leaves the row "sending"
     with pytest.raises(SlackApiError):
         reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
-    slack.fail("conversations.history", error, times=2)  # neither the channel nor the DM can be read
+    slack.fail("conversations.history", error)  # the channel it went to cannot be read
 
     assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
 
-    assert len(slack.calls_to("conversations.history")) == 2
+    assert len(slack.calls_to("conversations.history")) == 1
     [announcement] = slack.posted["C1"]
     assert _job(sqlite_db, record.id).announcement_ts == announcement["ts"]
 
@@ -499,6 +500,7 @@ def test_a_row_whose_job_was_deleted_is_done_without_a_word(sqlite_db: Database,
         attempts=0,
         detail=None,
         attempted_at=None,
+        sent_to=None,
     )
 
     assert reporter.deliver(gone) == SENT
@@ -538,3 +540,69 @@ def test_update_view_waits_until_not_before(sqlite_db: Database, slack: SlackSta
     reporter.update_view(view_id="V1", view={"type": "modal", "blocks": []}, not_before=start + 0.15)
 
     assert called_at[0] - start >= 0.15
+
+
+# --- Slack's 2025 history limits ---------------------------------------------------------------------------------
+
+
+def _left_sending(db: Database, reporter: Reporter, slack: SlackStandIn, **requested: Any) -> JobRecord:
+    """A job whose announcement may or may not have reached Slack: the attempt's answer was lost."""
+    record = running_job(db, f"{len(slack.calls):024x}", **requested)
+    slack.lose_answer("chat.postMessage")
+    with pytest.raises(ConnectionResetError):
+        reporter.deliver(_notification(db, record.id, NotificationKind.ANNOUNCE))
+    slack.lost_answers.clear()
+    return record
+
+
+def test_a_workspace_looks_at_its_history_at_most_once_a_minute_and_waits_rather_than_post(
+    sqlite_db: Database, slack: SlackStandIn
+) -> None:
+    reporter = Reporter(slack=slack, db=sqlite_db)
+    first = _left_sending(sqlite_db, reporter, slack, channel="C1")
+    second = _left_sending(sqlite_db, reporter, slack, channel="C2")
+    elsewhere = _left_sending(sqlite_db, reporter, slack, channel="C3", team="T2")
+    posts_before = len(slack.calls_to("chat.postMessage"))
+
+    assert reporter.deliver(_notification(sqlite_db, first.id, NotificationKind.ANNOUNCE)) == SENT
+    waiting = reporter.deliver(_notification(sqlite_db, second.id, NotificationKind.ANNOUNCE))
+    other_team = reporter.deliver(_notification(sqlite_db, elsewhere.id, NotificationKind.ANNOUNCE))
+
+    assert (waiting.sent, waiting.maybe_sent) == (False, True)
+    assert 55 <= waiting.retry_in <= 60
+    assert other_team == SENT, "the limit is per workspace"
+    assert len(slack.calls_to("conversations.history")) == 2
+    assert len(slack.calls_to("chat.postMessage")) == posts_before, "found, not posted again"
+
+
+def test_history_is_read_from_the_send_time_and_at_most_fifteen_messages(
+    sqlite_db: Database, slack: SlackStandIn
+) -> None:
+    reporter = Reporter(slack=slack, db=sqlite_db)
+    record = _left_sending(sqlite_db, reporter, slack)
+    sent_at = _notification(sqlite_db, record.id, NotificationKind.ANNOUNCE).attempted_at
+    assert sent_at is not None
+
+    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+
+    [look] = slack.calls_to("conversations.history")
+    assert int(look.args["limit"]) <= 15
+    oldest = float(look.args["oldest"])
+    assert sent_at.replace(tzinfo=UTC).timestamp() - 10 <= oldest <= sent_at.replace(tzinfo=UTC).timestamp()
+
+
+def test_a_thread_is_read_from_the_send_time_and_at_most_fifteen_replies(
+    sqlite_db: Database, slack: SlackStandIn
+) -> None:
+    reporter = Reporter(slack=slack, db=sqlite_db)
+    record = _finished(sqlite_db, _announced(sqlite_db, reporter, "a" * 24))
+    slack.lose_answer("chat.postMessage")
+    with pytest.raises(ConnectionResetError):
+        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL))
+    slack.lost_answers.clear()
+
+    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
+
+    [look] = slack.calls_to("conversations.replies")
+    assert int(look.args["limit"]) <= 15
+    assert "oldest" in look.args

@@ -21,7 +21,8 @@ CHANNEL = "C0SALES"
 
 @pytest.fixture
 def fakes() -> Iterator[tuple[FakeSlack, FakeInstantly]]:
-    with FakeSlack() as slack, FakeInstantly() as instantly:
+    # Slack as it limits apps outside its Marketplace: recovery must find its messages within those limits.
+    with FakeSlack(history_limits=True) as slack, FakeInstantly() as instantly:
         seed(instantly)
         yield slack, instantly
 

@@ -33,7 +33,7 @@ def test_edits_wait_for_the_announcement_and_coalesce(db: Database) -> None:
         _progress(db, record, percent)
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
     assert announce.kind == NotificationKind.ANNOUNCE
-    outbox.mark_sending(db, notification_id=announce.id)
+    outbox.mark_sending(db, notification_id=announce.id, sent_to="C1")
     outbox.mark_sent(db, notification_id=announce.id, ts="1.1")
     [edit] = outbox.claim_due(db, owner="w1", lease_seconds=30)
     assert edit.kind == NotificationKind.PROGRESS
@@ -53,7 +53,7 @@ def test_final_replies_go_before_announcements_and_edits(db: Database) -> None:
 def test_a_write_in_flight_is_taken_over_as_maybe_sent_when_its_lease_runs_out(db: Database) -> None:
     running_job(db, "e" * 24)
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=0.2)
-    outbox.mark_sending(db, notification_id=announce.id)
+    outbox.mark_sending(db, notification_id=announce.id, sent_to="C1")
     assert outbox.claim_due(db, owner="w2", lease_seconds=30) == []
     time.sleep(0.3)
     [again] = outbox.claim_due(db, owner="w2", lease_seconds=30)

@@ -49,6 +49,7 @@ class FakeSlack(Startable):
         update_limit_per_minute: int | None = None,
         post_rate_per_channel: float | None = None,
         post_burst: float = 3.0,
+        history_limits: bool = False,
         keep_alive: bool = False,
     ) -> None:
         """The defaults suit tests. Opt-in knobs, for benchmarks:
@@ -58,8 +59,9 @@ class FakeSlack(Startable):
         - `on_call(call, http_status, answer)`: called after every Web API call (from the server's threads).
         - `update_limit_per_minute`: chat.update calls allowed in any 60 s (Slack: ~50 per workspace);
           `post_rate_per_channel` and `post_burst`: chat.postMessage per second per channel, with a short burst
-          (Slack: ~1/s). Beyond them Slack answers HTTP 429 `ratelimited` with Retry-After; counted in
-          `rate_limited` by method.
+          (Slack: ~1/s); `history_limits`: conversations.history/.replies once a minute, of at most 15 messages
+          (Slack, 2025, for apps outside its Marketplace; a larger `limit` is a violation). Beyond them Slack
+          answers HTTP 429 `ratelimited` with Retry-After; counted in `rate_limited` by method.
         - `keep_alive=True`: send requests to the app over one pooled HTTP client with kept-alive connections, so
           `AppResponse.elapsed` is the app's answer alone, not also building a client (~30 ms each).
         """
@@ -85,6 +87,7 @@ class FakeSlack(Startable):
             update_limit_per_minute=update_limit_per_minute,
             post_rate_per_channel=post_rate_per_channel,
             post_burst=post_burst,
+            history_limits=history_limits,
         )
         self._api = WebApi(
             workspace=workspace,

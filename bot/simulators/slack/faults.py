@@ -9,14 +9,26 @@ import time
 
 from bot.simulators.slack.protocol import JSON, ApiError
 
+# conversations.history and .replies for apps outside Slack's Marketplace (2025): one a minute, at most 15 messages.
+HISTORY_METHODS = frozenset({"conversations.history", "conversations.replies"})
+HISTORY_SPACING_SECONDS = 60.0
+HISTORY_MAX_MESSAGES = 15
+
 
 class Faults:
     """Decides, before a Web API method runs, whether Slack answers with an error instead."""
 
     def __init__(
-        self, *, update_limit_per_minute: int | None, post_rate_per_channel: float | None, post_burst: float
+        self,
+        *,
+        update_limit_per_minute: int | None,
+        post_rate_per_channel: float | None,
+        post_burst: float,
+        history_limits: bool = False,
     ) -> None:
         self._lock = threading.Lock()
+        self._history_limits = history_limits
+        self._history_read_at: float | None = None
         self.rate_limited: collections.Counter[str] = collections.Counter()
         self._failures: dict[str, list[tuple[str, int | None]]] = {}
         self._update_limit = update_limit_per_minute
@@ -52,7 +64,9 @@ class Faults:
 
     def _rate_limit(self, method: str, args: JSON) -> None:
         """Slack's limits, when switched on: a call over them uses up nothing and is answered `ratelimited`."""
-        if method == "chat.update" and self._update_limit is not None:
+        if method in HISTORY_METHODS and self._history_limits:
+            self._history_limit(method, args)
+        elif method == "chat.update" and self._update_limit is not None:
             with self._lock:
                 now = time.monotonic()
                 while self._updates_sent and self._updates_sent[0] <= now - 60.0:
@@ -74,3 +88,23 @@ class Faults:
                     wait = (1.0 - tokens) / self._post_rate
                     raise ApiError("ratelimited", status=429, retry_after=max(1, math.ceil(wait)))
                 self._post_tokens[channel] = (tokens - 1.0, now)
+
+    def _history_limit(self, method: str, args: JSON) -> None:
+        """Slack's 2025 limits for apps outside its Marketplace: one history read a minute, of at most 15."""
+        try:
+            limit = int(args.get("limit", 100))
+        except (TypeError, ValueError):
+            limit = 100
+        if limit > HISTORY_MAX_MESSAGES:
+            raise ApiError(
+                "invalid_limit",
+                violation=f"{method}: limit {limit} is over the {HISTORY_MAX_MESSAGES} messages Slack allows "
+                "apps outside its Marketplace",
+            )
+        with self._lock:
+            now = time.monotonic()
+            if self._history_read_at is not None and now - self._history_read_at < HISTORY_SPACING_SECONDS:
+                self.rate_limited[method] += 1
+                wait = self._history_read_at + HISTORY_SPACING_SECONDS - now
+                raise ApiError("ratelimited", status=429, retry_after=max(1, math.ceil(wait)))
+            self._history_read_at = now

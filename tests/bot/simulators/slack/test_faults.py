@@ -91,3 +91,30 @@ def test_without_limits_nothing_is_rate_limited(fake: FakeSlack, client: WebClie
         client.chat_postMessage(channel="C0SALES", text=f"m{n}")
         client.chat_update(channel="C0SALES", ts=ts, text=f"v{n}")
     assert sum(fake.rate_limited.values()) == 0
+
+
+def test_with_history_limits_slack_reads_history_once_a_minute_and_no_more_than_fifteen() -> None:
+    with FakeSlack(history_limits=True) as slack:
+        slack.add_channel("C0SALES", "sales")
+        client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+        client.conversations_history(channel="C0SALES", limit=15)
+
+        with pytest.raises(SlackApiError) as again:
+            client.conversations_replies(channel="C0SALES", ts="1.1", limit=15)
+        assert again.value.response.status_code == 429
+        assert again.value.response.headers["Retry-After"] in {str(n) for n in range(55, 61)}
+        assert slack.violations == []
+
+        with pytest.raises(SlackApiError):
+            client.conversations_history(channel="C0SALES", limit=200)
+        [violation] = slack.violations
+        assert "limit 200" in violation
+
+
+def test_without_history_limits_history_reads_are_not_limited() -> None:
+    with FakeSlack() as slack:
+        slack.add_channel("C0SALES", "sales")
+        client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+        for _ in range(3):
+            client.conversations_history(channel="C0SALES", limit=200)
+        assert slack.violations == []
