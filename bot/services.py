@@ -105,7 +105,7 @@ def wire_services(
     listener_executor: ThreadPoolExecutor | None = None,
 ) -> Services:
     """Wire the services of one process around a migrated database and the clients of Slack and Instantly."""
-    reporter = Reporter(slack=slack, db=db)
+    reporter = Reporter(slack=slack, db=db, history_spacing=60.0 / settings.slack_history_lookups_per_minute)
     writer = SlackWriter(db=db, reporter=reporter, owner=owner, lease_seconds=settings.lease_seconds)
     moves = MoveService(
         db=db,

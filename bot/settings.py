@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     follow_limit_hours: float = Field(default=24.0, gt=0)
     # A request body over this gets 413 before it is read in full.
     leadmover_max_body_bytes: int = Field(default=1_000_000, ge=10_000)
+    # conversations.history/.replies a minute per workspace, for finding a message whose send outcome is unknown:
+    # 1 for apps distributed outside Slack's Marketplace (2025); internal and Marketplace apps may use up to 50.
+    slack_history_lookups_per_minute: float = Field(default=1.0, gt=0, le=50)
     # How many of one person's moves may wait for Instantly to start them; more are refused in words.
     leadmover_moves_in_flight_per_user: int = Field(default=3, ge=1)
     # After this, finished jobs lose what people typed (search text, emails) and old outbox rows go.

@@ -67,3 +67,10 @@ def test_cli_missing_setting_is_one_line_not_a_traceback(tmp_path: Path) -> None
     assert "Traceback" not in result.stderr
     result = _cli("serve", "--http", env=env, cwd=tmp_path)
     assert "SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_history_lookups_default_to_slacks_limit_for_apps_outside_its_marketplace() -> None:
+    assert Settings(_env_file=None).slack_history_lookups_per_minute == 1
+    assert Settings(_env_file=None, slack_history_lookups_per_minute=50).slack_history_lookups_per_minute == 50
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, slack_history_lookups_per_minute=51)

@@ -150,33 +150,36 @@ def test_killed_while_the_final_reply_goes_out(fakes: tuple[FakeSlack, FakeInsta
     assert "already in Slack" in log
 
 
-@pytest.mark.parametrize("where", ["mid-poll", "mid-move"])
+@pytest.mark.parametrize("where", ["mid-poll", "mid-move", "mid-write"])
 def test_with_the_default_leases_a_restart_follows_every_job_again_within_ten_seconds(
     fakes: tuple[FakeSlack, FakeInstantly], tmp_path: Path, where: str
 ) -> None:
     # LEASE_SECONDS stays at its default (60 s): only the heartbeat can make the dead process's work free this soon.
     slack, instantly = fakes
     env = app_env(slack=slack, instantly=instantly, database_url=f"sqlite:///{tmp_path / 'beat.db'}")
-    path = JOBS if where == "mid-poll" else MOVE
+    stall, seen = {
+        "mid-poll": (instantly.delay, lambda: any(r.path == JOBS and "ids" in r.query for r in instantly.requests)),
+        "mid-move": (instantly.delay, lambda: bool(instantly.move_bodies())),
+        "mid-write": (slack.delay, lambda: len(_announcements(slack)) == 1),
+    }[where]
+    stalled = {"mid-poll": JOBS, "mid-move": MOVE, "mid-write": "chat.postMessage"}[where]
     with AppProcess(env=env, log_path=tmp_path / "first.log") as first:
         first.wait_healthy()
-        instantly.delay[path] = 30.0
+        stall[stalled] = 30.0
         _submit(slack, first)
-        seen = (
-            (lambda: any(r.path == JOBS and "ids" in r.query for r in instantly.requests))
-            if path == JOBS
-            else (lambda: bool(instantly.move_bodies()))
-        )
         assert slack.wait_for(seen, timeout=15), first.log()
         first.kill()
-    instantly.delay.pop(path)
+    stall.pop(stalled)
     asked_before = len(instantly.requests)
     with AppProcess(env=env, log_path=tmp_path / "second.log") as second:
         second.wait_healthy()
         restarted = time.monotonic()
         followed = lambda: any(r.path == JOBS for r in instantly.requests[asked_before:])  # noqa: E731
         assert slack.wait_for(followed, timeout=10), second.log()
+        if where == "mid-write":  # the dead writer's announcement is taken over: the thread goes on at once
+            assert slack.wait_for(lambda: len(_replies(slack)) == 1, timeout=10), second.log()
         assert time.monotonic() - restarted < 10
         assert slack.wait_for(lambda: len(_replies(slack)) == 1, timeout=30), second.log()
     assert len(instantly.move_bodies()) == 1, "the move was sent once"
     assert len(_announcements(slack)) == 1
+    assert len(_replies(slack)) == 1
