@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from bot.simulators.loopback import LoopbackServer, Reply, Request, Startable
 from bot.simulators.slack.conversations import Conversations, Message
-from bot.simulators.slack.delivery import AppResponse, SignedPoster, sign
+from bot.simulators.slack.delivery import AppResponse, SentRequest, SignedPoster, sign
 from bot.simulators.slack.driver import Driver
 from bot.simulators.slack.faults import Faults
 from bot.simulators.slack.protocol import JSON, Workspace
@@ -127,6 +127,7 @@ class FakeSlack(Startable):
         self.view = views.view
         self.send_command = driver.send_command
         self.submit_view = driver.submit_view
+        self.redeliver_last = driver.redeliver_last
         self.load_options = driver.load_options
         self.wait_for_socket = driver.wait_for_socket
         self.socket_send_command = driver.socket_send_command
@@ -151,6 +152,11 @@ class FakeSlack(Startable):
         self._socket.stop()
         self._poster.close()
         self._http.stop()
+
+    @property
+    def last_request(self) -> SentRequest | None:
+        """The last request sent to the app, exactly as sent (to replay it as an attacker would)."""
+        return self._poster.last
 
     @property
     def base_url(self) -> str:

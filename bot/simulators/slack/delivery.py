@@ -26,6 +26,15 @@ class AppResponse:
         return json.loads(self.body) if self.body.strip() else None
 
 
+@dataclass(frozen=True)
+class SentRequest:
+    """A request exactly as the fake Slack sent it to the app."""
+
+    url: str
+    body: str
+    headers: dict[str, str]
+
+
 def sign(*, signing_secret: str, timestamp: str, body: str) -> str:
     """Slack's v0 request signature: HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
     base = f"v0:{timestamp}:{body}".encode()
@@ -45,8 +54,10 @@ class SignedPoster:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
+        self.last: SentRequest | None = None  # the last request, as sent: what an attacker could capture
 
-    def post(self, app_url: str, body: str) -> AppResponse:
+    def post(self, app_url: str, body: str, *, retry_num: int = 0) -> AppResponse:
+        """Sign and send `body`; `retry_num` > 0 marks it as Slack's redelivery after a slow answer."""
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
@@ -54,6 +65,9 @@ class SignedPoster:
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": sign(signing_secret=self._signing_secret, timestamp=timestamp, body=body),
         }
+        if retry_num:
+            headers |= {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        self.last = SentRequest(url=app_url, body=body, headers=dict(headers))
         if not self._keep_alive:
             started = time.monotonic()  # building the client counts, as it always did
             with httpx.Client(trust_env=False, timeout=self._timeout) as client:

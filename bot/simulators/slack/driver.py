@@ -78,6 +78,14 @@ class Driver:
         self._after_submission(view_id, response)
         return response
 
+    def redeliver_last(self, app_url: str) -> AppResponse:
+        """Deliver the last request again, as Slack does when the app's answer was slow (X-Slack-Retry-Num)."""
+        sent = self._poster.last
+        if sent is None:
+            raise ValueError("nothing was delivered yet")
+        retry = int(sent.headers.get("X-Slack-Retry-Num", "0")) + 1
+        return self._poster.post(app_url, sent.body, retry_num=retry)
+
     def load_options(
         self, app_url: str, *, view_id: str, action_id: str, value: str, user_id: str = "U0ALICE"
     ) -> AppResponse:

@@ -61,6 +61,29 @@ def test_posts_are_signed_form_posts_from_slackbot() -> None:
     )
 
 
+def test_a_redelivery_is_marked_as_slack_marks_it_and_the_last_request_is_kept_as_sent() -> None:
+    seen: list[Request] = []
+
+    def respond(request: Request) -> Reply:
+        seen.append(request)
+        return Reply(200, b"", {})
+
+    poster = SignedPoster(signing_secret=SECRET)
+    with LoopbackServer(respond, name="app") as app:
+        url = f"{app.base_url}/slack/events"
+        poster.post(url, "payload=%7B%7D")
+        first = poster.last
+        poster.post(url, "payload=%7B%7D", retry_num=1)
+
+    assert first is not None
+    assert (first.url, first.body) == (url, "payload=%7B%7D")
+    assert "X-Slack-Retry-Num" not in first.headers
+    assert "x-slack-retry-num" not in seen[0].headers
+    assert (seen[1].headers["x-slack-retry-num"], seen[1].headers["x-slack-retry-reason"]) == ("1", "http_timeout")
+    assert poster.last is not None
+    assert poster.last.headers["X-Slack-Signature"] == seen[1].headers["x-slack-signature"]
+
+
 @pytest.mark.parametrize("keep_alive", [False, True])
 def test_an_app_that_does_not_answer_in_time_gets_504(keep_alive: bool) -> None:
     with LoopbackServer(lambda request: Reply(200, b"late", delay=0.3), name="slow-app") as app:
