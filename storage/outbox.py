@@ -36,7 +36,8 @@ class Notification:
     sent_to: str | None  # where the last attempt went
 
 
-def _notification(row: NotificationRow) -> Notification:
+def as_notification(row: NotificationRow) -> Notification:
+    """A row as the plain value the writer and the reporter work with."""
     return Notification(
         id=row.id,
         team_id=row.team_id,
@@ -139,7 +140,7 @@ def claim_due(
         )
     with db.session() as session:
         rows = leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)
-        return [_notification(row) for row in rows]
+        return [as_notification(row) for row in rows]
 
 
 def _set(db: Database, notification_id: int, **values: object) -> None:

@@ -99,6 +99,28 @@ def requested_job(
     )
 
 
+def submitted_job(
+    db: Database,
+    key: str,
+    *,
+    team: str = "T1",
+    user: str = "U1",
+    max_starting: int | None = None,
+) -> jobs.Submitted | None:
+    """A move submitted from the modal under `key`, as the submission listener records it."""
+    return jobs.record_submitted(
+        db,
+        submission_key=key,
+        team_id=team,
+        channel_id="C1",
+        user_id=user,
+        order=an_order(),
+        owner="web-1",
+        lease_seconds=30,
+        max_starting=max_starting,
+    )
+
+
 def running_job(db: Database, instantly_id: str, *, status: str = "pending", **requested: Any) -> JobRecord:
     """A move Instantly started as job `instantly_id`, due for its first poll now."""
     record = requested_job(db, **requested)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot import messages
 from bot.reporter import SENT, UNREACHABLE_CHANNEL, Reporter
-from storage import jobs
+from storage import jobs, outbox
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind, NotificationRow, NotificationState, Phase
@@ -45,18 +45,7 @@ def _notification(db: Database, job_id: int, kind: NotificationKind) -> Notifica
             .order_by(NotificationRow.id.desc())
         ).first()
         assert row is not None, f"no {kind} row for job {job_id}"
-        return Notification(
-            id=row.id,
-            team_id=row.team_id,
-            job_id=row.job_id,
-            kind=NotificationKind(row.kind),
-            channel_id=row.channel_id,
-            state=NotificationState(row.state),
-            attempts=row.attempts,
-            detail=row.detail,
-            attempted_at=row.attempted_at,
-            sent_to=row.sent_to,
-        )
+        return outbox.as_notification(row)
 
 
 def _rows(db: Database, job_id: int, kind: NotificationKind) -> list[NotificationRow]:

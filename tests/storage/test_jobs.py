@@ -12,7 +12,7 @@ from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, Phase
-from tests.factories import an_order, requested_job, running_job
+from tests.factories import requested_job, running_job, submitted_job
 
 
 def test_a_job_goes_from_request_to_done(db: Database) -> None:
@@ -105,29 +105,12 @@ def test_a_requested_move_is_an_orphan_only_once_its_requesters_lease_runs_out(d
 
 
 def test_a_submission_makes_one_job_however_often_it_is_delivered(db: Database) -> None:
-    def deliver() -> jobs.Submitted:
-        return jobs.record_submitted(
-            db,
-            submission_key="view:V1:1700000000.abc",
-            team_id="T1",
-            channel_id="C1",
-            user_id="U1",
-            order=an_order(),
-            owner="web-1",
-            lease_seconds=30,
-        )
-
-    first, second = deliver(), deliver()
-    other_team = jobs.record_submitted(
-        db,
-        submission_key="view:V1:1700000000.abc",
-        team_id="T2",
-        channel_id="C1",
-        user_id="U1",
-        order=an_order(),
-        owner="web-1",
-        lease_seconds=30,
-    )
+    first = submitted_job(db, "view:V1:1700000000.abc")
+    second = submitted_job(db, "view:V1:1700000000.abc")
+    other_team = submitted_job(db, "view:V1:1700000000.abc", team="T2")
+    assert first is not None
+    assert second is not None
+    assert other_team is not None
 
     assert (first.repeat, second.repeat, other_team.repeat) == (False, True, False)
     assert second.record == first.record
@@ -137,17 +120,7 @@ def test_a_submission_makes_one_job_however_often_it_is_delivered(db: Database) 
 
 def test_a_person_with_enough_moves_starting_gets_none_and_nothing_is_saved(db: Database) -> None:
     def submit(key: str, user: str = "U1") -> jobs.Submitted | None:
-        return jobs.record_submitted(
-            db,
-            submission_key=key,
-            team_id="T1",
-            channel_id="C1",
-            user_id=user,
-            order=an_order(),
-            owner="web-1",
-            lease_seconds=30,
-            max_starting=2,
-        )
+        return submitted_job(db, key, user=user, max_starting=2)
 
     first, second = submit("view:V1:1"), submit("view:V2:1")
     assert first is not None
@@ -171,18 +144,9 @@ def test_concurrent_deliveries_of_one_submission_make_one_job(db: Database) -> N
 
     def deliver() -> None:
         start.wait()
-        results.append(
-            jobs.record_submitted(
-                db,
-                submission_key="view:V2:1700000000.def",
-                team_id="T1",
-                channel_id="C1",
-                user_id="U1",
-                order=an_order(),
-                owner="web-1",
-                lease_seconds=30,
-            )
-        )
+        submitted = submitted_job(db, "view:V2:1700000000.def")
+        assert submitted is not None
+        results.append(submitted)
 
     threads = [threading.Thread(target=deliver) for _ in range(4)]
     for thread in threads:

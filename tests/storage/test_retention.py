@@ -12,7 +12,7 @@ from storage.db import Database
 from storage.models import JobRow, NotificationRow, SubmissionRow
 from storage.orders import LeadFilters, MoveOptions
 from storage.records import JobRecord
-from tests.factories import an_order, requested_job, running_job
+from tests.factories import an_order, requested_job, running_job, submitted_job
 
 TYPED = LeadFilters(search="jane@acme.com", emails=("jane@acme.com", "joe@acme.com"), lead_status="FILTER_VAL_ACTIVE")
 
@@ -69,16 +69,7 @@ def test_recent_and_unfinished_jobs_keep_everything(db: Database) -> None:
 
 def test_sent_outbox_rows_and_old_submission_keys_go_and_waiting_writes_stay(db: Database) -> None:
     _done(db, "a" * 24)
-    jobs.record_submitted(
-        db,
-        submission_key="view:V1:1.1",
-        team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        order=an_order(),
-        owner="web",
-        lease_seconds=30,
-    )
+    submitted_job(db, "view:V1:1.1")
     for notification in outbox.claim_due(db, owner="w", lease_seconds=30):
         outbox.mark_sent(db, notification_id=notification.id, ts="1.1")
     running_job(db, "c" * 24)  # its announcement still waits
