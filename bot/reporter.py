@@ -81,17 +81,15 @@ class Reporter:
     # --- the outbox ------------------------------------------------------------------------------------------
 
     def deliver(self, notification: Notification) -> Delivery:
-        """Send one outbox row and record the outcome on the job; SlackApiError escapes for the writer."""
+        """Send one outbox row and record the outcome on the job. SlackApiError escapes for the writer, and so does
+        LookLater: like a rate limit, it says "not yet" to a row that may already be in Slack."""
         record = jobs.get(self._db, job_id=notification.job_id)
         if record is None:
             return SENT  # the job was deleted: nothing left to say
-        try:
-            if notification.kind == NotificationKind.ANNOUNCE:
-                return self._announce(record, notification)
-            if notification.kind == NotificationKind.FINAL:
-                return self._final(record, notification)
-        except LookLater as wait:
-            return Delivery(sent=False, retry_in=max(1.0, wait.seconds), error=str(wait), maybe_sent=True)
+        if notification.kind == NotificationKind.ANNOUNCE:
+            return self._announce(record, notification)
+        if notification.kind == NotificationKind.FINAL:
+            return self._final(record, notification)
         if notification.kind == NotificationKind.PROGRESS:
             return self._edit(record)
         return self._note(record)

@@ -15,7 +15,7 @@ from typing import Final
 from slack_sdk.errors import SlackApiError
 
 from bot.pacing import Spacing, TokenBucket
-from bot.reporter import REVOKED, Delivery, Reporter, error_code, retry_after
+from bot.reporter import REVOKED, Delivery, LookLater, Reporter, error_code, retry_after
 from storage import outbox, workspaces
 from storage.db import Database
 from storage.models import NotificationKind, NotificationState
@@ -100,6 +100,9 @@ class SlackWriter:
             return 0
         try:
             delivery = self._reporter.deliver(notification)
+        except LookLater as later:  # Slack's history limit: not an attempt, and the row stays maybe-sent
+            outbox.defer(self._db, notification_id=notification.id, delay=max(1.0, later.seconds))
+            return 0
         except SlackApiError as exc:
             delivery = self._on_error(notification, exc)
         except OSError as exc:  # the network: the call may or may not have reached Slack

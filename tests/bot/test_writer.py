@@ -348,6 +348,29 @@ def test_a_network_error_leaves_the_row_maybe_sent_and_the_next_attempt_finds_th
     assert _row(sqlite_db, record.id, NotificationKind.ANNOUNCE).state == NotificationState.SENT
 
 
+def test_waiting_for_slacks_history_limit_is_no_attempt_and_posts_nothing(
+    sqlite_db: Database, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_module, "POST_SPACING_SECONDS", 0.05)  # so the post spacing has passed by the retry
+    writer = _writer(sqlite_db, slack)
+    first, second = running_job(sqlite_db, "a" * 24, channel="C1"), running_job(sqlite_db, "b" * 24, channel="C2")
+    slack.lose_answer("chat.postMessage", times=2)
+    assert writer.drain() == 0  # both announcements may have reached Slack
+    time.sleep(0.1)
+    _due_now(sqlite_db)
+    attempts = _row(sqlite_db, second.id, NotificationKind.ANNOUNCE).attempts
+
+    writer.drain()  # one lookup a minute per workspace: the first row is looked up, the second waits
+
+    assert _job(sqlite_db, first.id).announcement_ts is not None
+    waiting = _row(sqlite_db, second.id, NotificationKind.ANNOUNCE)
+    assert waiting.state == NotificationState.SENDING, "still looked for before any post"
+    assert waiting.attempts == attempts, "waiting is not a failed attempt"
+    assert 55 <= _seconds_from_now(waiting.not_before) <= 60
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert len(slack.calls_to("conversations.history")) == 1
+
+
 def test_a_rate_limit_while_looking_keeps_the_row_maybe_sent(sqlite_db: Database, slack: SlackStandIn) -> None:
     record = running_job(sqlite_db, "a" * 24)
     slack.lose_answer("chat.postMessage")
