@@ -33,8 +33,9 @@ def record_request(
 
     If the caller dies, the lease runs out and a poller finds the job (see claim_orphans).
     """
-    row = _requested_row(team_id=team_id, channel_id=channel_id, user_id=user_id, order=order)
-    leases.take(row, owner=owner, lease_seconds=lease_seconds, now=row.created_at)
+    row = _requested_row(
+        team_id=team_id, channel_id=channel_id, user_id=user_id, order=order, owner=owner, lease_seconds=lease_seconds
+    )
     with db.session() as session:
         session.add(row)
         session.flush()
@@ -67,8 +68,9 @@ def record_submitted(
     replaying a signed request) delivers it, one job is made and so one move is sent. None, and nothing saved,
     when the person already has `max_starting` moves waiting for Instantly to start them.
     """
-    row = _requested_row(team_id=team_id, channel_id=channel_id, user_id=user_id, order=order)
-    leases.take(row, owner=owner, lease_seconds=lease_seconds, now=row.created_at)
+    row = _requested_row(
+        team_id=team_id, channel_id=channel_id, user_id=user_id, order=order, owner=owner, lease_seconds=lease_seconds
+    )
     try:
         with db.session() as session:
             earlier = _submitted_job(session, team_id=team_id, submission_key=submission_key)
@@ -105,9 +107,12 @@ def _starting(session: Session, *, team_id: str, user_id: str) -> int:
     return int(session.scalar(query) or 0)
 
 
-def _requested_row(*, team_id: str, channel_id: str, user_id: str, order: MoveOrder) -> JobRow:
+def _requested_row(
+    *, team_id: str, channel_id: str, user_id: str, order: MoveOrder, owner: str, lease_seconds: float
+) -> JobRow:
+    """A move not yet sent, leased to the process that will send it."""
     now = utcnow()
-    return JobRow(
+    row = JobRow(
         team_id=team_id,
         channel_id=channel_id,
         user_id=user_id,
@@ -118,6 +123,8 @@ def _requested_row(*, team_id: str, channel_id: str, user_id: str, order: MoveOr
         created_at=now,
         updated_at=now,
     )
+    leases.take(row, owner=owner, lease_seconds=lease_seconds, now=now)
+    return row
 
 
 def _change(session: Session, job_id: int, values: dict[str, Any]) -> JobRow:
