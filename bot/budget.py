@@ -5,6 +5,9 @@ runs. The budget keeps exact sliding windows, so no one-second or one-minute win
 People go first: polling may fill at most 80% of a window, so pickers and new moves always find room. Yet people
 may fill at most 90%, so a rush of new moves never starves the polling that reports on them. A 429 halves the
 budget for a while.
+
+RequestBudget counts one process's requests in memory. SharedBudget counts them in the database (storage.grants),
+so every replica serving an Instantly workspace spends from the one budget of that workspace.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, Protocol
+
+from storage import grants
+from storage.db import Database
 
 INSTANTLY_PER_SECOND: Final = 100
 INSTANTLY_PER_MINUTE: Final = 6000
@@ -30,6 +36,17 @@ class Priority(StrEnum):
 SHARES: Final[dict[Priority, float]] = {Priority.INTERACTIVE: 0.9, Priority.BACKGROUND: 0.8}
 
 
+class Spent(Protocol):
+    """A request as a budget counts it: granted at `start`, over at `end` (None while in flight)."""
+
+    @property
+    def priority(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float | None: ...
+
+
 @dataclass
 class Slot:
     """One request's place in the budget: it counts from when it was granted until it ended."""
@@ -37,11 +54,68 @@ class Slot:
     priority: Priority
     start: float
     end: float | None = None
+    grant_id: int | None = None  # its row in the shared ledger
+
+
+@dataclass(frozen=True)
+class _Granted:
+    priority: str
+    start: float
+    end: float | None
+
+
+def share_limits(percent: float) -> list[tuple[float, int]]:
+    """(window seconds, most requests in it) for `percent` of Instantly's limits."""
+    return [
+        (1.0, max(1, int(INSTANTLY_PER_SECOND * percent / 100))),
+        (60.0, max(1, int(INSTANTLY_PER_MINUTE * percent / 100))),
+    ]
+
+
+def slowed(limits: list[tuple[float, int]], factor: float) -> list[tuple[float, int]]:
+    return [(window, max(1, int(limit * factor))) for window, limit in limits]
+
+
+def in_window(spent: Iterable[Spent], now: float, window: float, priority: str | None = None) -> list[Spent]:
+    return [
+        slot
+        for slot in spent
+        if (slot.end is None or slot.end > now - window) and (priority is None or slot.priority == priority)
+    ]
+
+
+def wait_for_room(spent: Sequence[Spent], *, now: float, limits: list[tuple[float, int]], priority: Priority) -> float:
+    """0 if a request of `priority` may go now, else how long until one might.
+
+    A request counts in every window its [granted, ended] span touches: however late a granted request is sent, or
+    however long it takes, Instantly never sees more than the limit arrive within one window.
+    """
+    wait = 0.0
+    for window, limit in limits:
+        mine_allowed = max(1, int(limit * SHARES[priority]))
+        for slots, allowed in (
+            (in_window(spent, now, window), limit),
+            (in_window(spent, now, window, priority), mine_allowed),
+        ):
+            excess = len(slots) - allowed
+            if excess < 0:
+                continue
+            ends = sorted(slot.end for slot in slots if slot.end is not None)
+            # The window frees up as ended requests leave it; requests still in flight hold their place.
+            wait = max(wait, ends[excess] + window - now + 1e-3 if excess < len(ends) else 0.05)
+    return wait
+
+
+class Budget(Protocol):
+    """What InstantlyClient asks of a budget."""
+
+    def acquire(self, *, priority: Priority, timeout: float | None = None) -> Slot | None: ...
+    def release(self, slot: Slot) -> None: ...
+    def slow_down(self, *, seconds: float = 60.0) -> None: ...
 
 
 class RequestBudget:
-    """Counts a request in every window its [granted, ended] span touches. However late a granted request is
-    sent, or however long it takes, Instantly never sees more than the limit arrive within one window."""
+    """One process's budget, kept in memory."""
 
     def __init__(
         self,
@@ -50,11 +124,7 @@ class RequestBudget:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        # (window seconds, most requests in it)
-        self._limits = [
-            (1.0, max(1, int(INSTANTLY_PER_SECOND * percent / 100))),
-            (60.0, max(1, int(INSTANTLY_PER_MINUTE * percent / 100))),
-        ]
+        self._limits = share_limits(percent)
         self._clock = clock
         self._sleep = sleep
         self._slots: deque[Slot] = deque()
@@ -74,33 +144,7 @@ class RequestBudget:
     def _current_limits(self, now: float) -> list[tuple[float, int]]:
         if self._factor_until and now >= self._factor_until:
             self._factor, self._factor_until = 1.0, 0.0
-        return [(window, max(1, int(limit * self._factor))) for window, limit in self._limits]
-
-    def _in_window(self, now: float, window: float, priority: Priority | None = None) -> list[Slot]:
-        return [
-            slot
-            for slot in self._slots
-            if (slot.end is None or slot.end > now - window) and (priority is None or slot.priority is priority)
-        ]
-
-    def _wait_needed(self, now: float, priority: Priority) -> float:
-        """0 if a request may go now, else how long until one might."""
-        while self._slots and self._slots[0].end is not None and self._slots[0].end <= now - 60.0:
-            self._slots.popleft()
-        wait = 0.0
-        for window, limit in self._current_limits(now):
-            mine_allowed = max(1, int(limit * SHARES[priority]))
-            for slots, allowed in (
-                (self._in_window(now, window), limit),
-                (self._in_window(now, window, priority), mine_allowed),
-            ):
-                excess = len(slots) - allowed
-                if excess < 0:
-                    continue
-                ends = sorted(slot.end for slot in slots if slot.end is not None)
-                # The window frees up as ended requests leave it; requests still in flight hold their place.
-                wait = max(wait, ends[excess] + window - now + 1e-3 if excess < len(ends) else 0.05)
-        return wait
+        return slowed(self._limits, self._factor)
 
     def acquire(self, *, priority: Priority, timeout: float | None = None) -> Slot | None:
         """Wait for room for one request; None if none came within `timeout` seconds. Release the slot after."""
@@ -108,13 +152,15 @@ class RequestBudget:
         while True:
             with self._lock:
                 now = self._clock()
-                wait = self._wait_needed(now, priority)
+                while self._slots and self._slots[0].end is not None and self._slots[0].end <= now - 60.0:
+                    self._slots.popleft()
+                wait = wait_for_room(list(self._slots), now=now, limits=self._current_limits(now), priority=priority)
                 if wait == 0.0:
                     slot = Slot(priority=priority, start=now)
                     self._slots.append(slot)
                     self.granted += 1
-                    self.peak_per_second = max(self.peak_per_second, len(self._in_window(now, 1.0)))
-                    self.peak_per_minute = max(self.peak_per_minute, len(self._in_window(now, 60.0)))
+                    self.peak_per_second = max(self.peak_per_second, len(in_window(self._slots, now, 1.0)))
+                    self.peak_per_minute = max(self.peak_per_minute, len(in_window(self._slots, now, 60.0)))
                     return slot
             if deadline is not None and self._clock() + wait > deadline:
                 return None
@@ -130,3 +176,51 @@ class RequestBudget:
         with self._lock:
             self._factor = 0.5
             self._factor_until = self._clock() + seconds
+
+
+class SharedBudget:
+    """The budget of one Instantly workspace, kept in the database and spent by every replica that serves it.
+
+    Replicas must agree on the time: `clock` is seconds since the epoch, which NTP keeps within milliseconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        key: str,
+        percent: float,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._db = db
+        self.key = key
+        self._limits = share_limits(percent)
+        self._clock = clock
+        self._sleep = sleep
+        self.granted = 0
+
+    def acquire(self, *, priority: Priority, timeout: float | None = None) -> Slot | None:
+        deadline = None if timeout is None else self._clock() + timeout
+        while True:
+            now = self._clock()
+
+            def wait_needed(standing: grants.Standing, now: float = now) -> float:
+                factor = standing.factor if standing.factor_until > now else 1.0
+                spent = [_Granted(g.priority, g.started, g.ended) for g in standing.grants]
+                return wait_for_room(spent, now=now, limits=slowed(self._limits, factor), priority=priority)
+
+            grant_id, wait = grants.take(self._db, key=self.key, priority=priority, now=now, wait_needed=wait_needed)
+            if grant_id is not None:
+                self.granted += 1
+                return Slot(priority=priority, start=now, grant_id=grant_id)
+            if deadline is not None and self._clock() + wait > deadline:
+                return None
+            self._sleep(min(wait, 0.25))
+
+    def release(self, slot: Slot) -> None:
+        if slot.grant_id is not None:
+            grants.end(self._db, grant_id=slot.grant_id, now=self._clock())
+
+    def slow_down(self, *, seconds: float = 60.0) -> None:
+        grants.slow_down(self._db, key=self.key, factor=0.5, until=self._clock() + seconds)

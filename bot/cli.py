@@ -1,4 +1,5 @@
-"""`leadmover serve | poll | demo | jobs | migrate`: the command line, and the composition root of a process."""
+"""`leadmover serve | poll | demo | jobs | migrate | new-key | rotate-key`: the command line, and the composition
+root of a process."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot import logs
 from bot.app import build_app
 from bot.http import http_server
+from bot.secrets import SealBroken, new_key
 from bot.services import Services, build_services, check_slack_token
 from bot.settings import MissingSettingError, Settings
 from storage import jobs, migrate
@@ -34,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="list the jobs in the database")
     jobs.add_argument("--limit", type=int, default=20)
     commands.add_parser("migrate", help="create or upgrade the database schema")
+    commands.add_parser("new-key", help="print a fresh key for LEADMOVER_ENCRYPTION_KEY")
+    commands.add_parser(
+        "rotate-key", help="reseal every stored Instantly key and Slack token with the first LEADMOVER_ENCRYPTION_KEY"
+    )
     return parser
 
 
@@ -50,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.demo import run_demo
 
         return run_demo(quiet=args.quiet)
+    if args.command == "new-key":
+        print(new_key())
+        return 0
     try:
         settings = Settings()
         logs.configure(level=settings.log_level, secrets=settings.secret_values())
@@ -74,11 +83,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 f"{record.progress}%\t{record.order.source.name} -> {record.order.destination.name}"
             )
         return 0
+    if args.command == "rotate-key":
+        return _rotate_key(settings)
+    settings.require_credentials()
+    if args.command == "serve" and settings.installs_by_oauth and not args.http:
+        print("leadmover: installing by OAuth needs `serve --http` (Slack sends installers to a URL)", file=sys.stderr)
+        return 2
     if args.command == "serve":
-        settings.require("slack_bot_token", "instantly_api_key")
         settings.require("slack_signing_secret" if args.http else "slack_app_token")
-    else:
-        settings.require("slack_bot_token", "instantly_api_key")
     services = build_services(settings)
     stop = threading.Event()
 
@@ -111,6 +123,21 @@ def _migrate(settings: Settings) -> int:
         db.dispose()
     change = "up to date" if before == after else f"upgraded from {before or 'no revision'}"
     print(f"leadmover: database at revision {after} ({change})")
+    return 0
+
+
+def _rotate_key(settings: Settings) -> int:
+    settings.require("leadmover_encryption_key")
+    services = build_services(settings)
+    try:
+        keys = services.connections.reseal_all()
+        tokens = services.installations.reseal_all() if services.installations is not None else 0
+    except SealBroken as exc:
+        print(f"leadmover: {exc}; put every key still in use in LEADMOVER_ENCRYPTION_KEY", file=sys.stderr)
+        return 1
+    finally:
+        services.close(grace=0.5)
+    print(f"leadmover: resealed {keys} Instantly keys and {tokens} Slack installations with the first key")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Serving Slack over HTTP: POST /slack/events for Bolt and GET /healthz, on waitress, a production WSGI server.
+"""Serving Slack over HTTP: POST /slack/events for Bolt, GET /healthz and, installed by OAuth, GET /slack/install
+and /slack/oauth_redirect, on waitress, a production WSGI server.
 
 Requests that could hurt are refused cheaply: waitress answers 413 to a body over the limit before reading it,
 the signature is checked before anything is parsed, and a signed body that cannot be parsed gets 400 and one log
@@ -76,6 +77,9 @@ class SlackWsgi:
 
     def __init__(self, app: App, *, signing_secret: str) -> None:
         self._bolt = _SlackRequestHandler(app, path=EVENTS_PATH, signing_secret=signing_secret)
+        flow = app.oauth_flow
+        # "Add to Slack" and Slack's redirect back are a person's browser, not Slack: they carry no signature.
+        self._oauth_paths = frozenset({flow.install_path, flow.redirect_uri_path}) if flow is not None else frozenset()
         self.ready = threading.Event()
         self._in_flight = 0
         self._idle = threading.Condition()
@@ -100,7 +104,7 @@ class SlackWsgi:
         if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             ok = self.ready.is_set()
             return _json(start_response, "200 OK" if ok else "503 Service Unavailable", {"ok": ok})
-        if path == EVENTS_PATH:
+        if path == EVENTS_PATH or (path in self._oauth_paths and environ.get("REQUEST_METHOD") == "GET"):
             return self._bolt(environ, start_response)
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 

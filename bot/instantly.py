@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from bot import __version__
-from bot.budget import Priority, RequestBudget
+from bot.budget import Budget, Priority
 from bot.instantly_errors import (
     InstantlyAPIError,
     InstantlyBudgetExhausted,
@@ -61,7 +61,7 @@ class InstantlyClient:
         max_attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
-        budget: RequestBudget | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self._max_attempts = max_attempts
         self._sleep = sleep
@@ -114,7 +114,7 @@ class InstantlyClient:
             jobs.extend(self._parse(Page[BackgroundJob], self._get("background-jobs", params)).items)
         return jobs
 
-    def recent_move_jobs(self, *, limit: int = 20) -> list[BackgroundJob]:
+    def recent_move_jobs(self, *, limit: int = 20, timeout: float | None = None) -> list[BackgroundJob]:
         """The newest move-leads jobs first: how a move whose POST timed out is found again."""
         params = {
             "type": "move-leads",
@@ -122,7 +122,7 @@ class InstantlyClient:
             "sort_order": "desc",
             "limit": str(limit),
         }
-        return self._parse(Page[BackgroundJob], self._get("background-jobs", params)).items
+        return self._parse(Page[BackgroundJob], self._get("background-jobs", params, timeout=timeout)).items
 
     # --- pickers -----------------------------------------------------------------------------------------
 
@@ -152,8 +152,8 @@ class InstantlyClient:
         params = self._page_params(search=search, limit=limit, starting_after=None)
         return self._parse(Page[WorkspaceMember], self._get("workspace-members", params, timeout=timeout))
 
-    def current_workspace(self) -> Workspace:
-        return self._parse(Workspace, self._get("workspaces/current", {}))
+    def current_workspace(self, *, timeout: float | None = None) -> Workspace:
+        return self._parse(Workspace, self._get("workspaces/current", {}, timeout=timeout))
 
     # --- plumbing ----------------------------------------------------------------------------------------
 

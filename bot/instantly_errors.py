@@ -6,6 +6,7 @@ Every failure of the client in bot.instantly is an InstantlyError:
     ├── InstantlyTransportError      the request never got an answer (network, timeout)
     │   └── InstantlyTimeout
     ├── InstantlyBudgetExhausted     leadmover's own request budget had no room in time: nothing was sent
+    ├── InstantlyNotConnected        the Slack workspace has no Instantly key (/leads connect): nothing was sent
     ├── InstantlyProtocolError       an answer we cannot read (not JSON, not the documented shape)
     └── InstantlyAPIError            Instantly answered {statusCode, error, message}
         ├── InstantlyBadRequest          400
@@ -45,6 +46,14 @@ class InstantlyBudgetExhausted(InstantlyError):
 
 class InstantlyProtocolError(InstantlyError):
     pass
+
+
+class InstantlyNotConnected(InstantlyError):
+    """Raised before any request: no key is connected for the Slack workspace (or it was just disconnected)."""
+
+    def __init__(self, team_id: str) -> None:
+        self.team_id = team_id
+        super().__init__(f"Slack workspace {team_id} has no Instantly connection")
 
 
 class InstantlyAPIError(InstantlyError):

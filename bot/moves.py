@@ -16,6 +16,7 @@ from bot.instantly_errors import (
     InstantlyBudgetExhausted,
     InstantlyError,
     InstantlyForbidden,
+    InstantlyNotConnected,
     InstantlyNotFound,
     InstantlyPaymentRequired,
     InstantlyProtocolError,
@@ -35,6 +36,9 @@ from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 
+# The Instantly client of a Slack workspace (InstantlyNotConnected if it has none).
+InstantlyFor = Callable[[str], InstantlyClient]
+
 
 @dataclass(frozen=True)
 class Requester:
@@ -47,6 +51,8 @@ class Requester:
 
 def explain(exc: InstantlyError) -> str:
     """Instantly's failure in plain words for the person who asked."""
+    if isinstance(exc, InstantlyNotConnected):
+        return "this Slack workspace has no Instantly connection any more. An admin can run `/leads connect`."
     if isinstance(exc, InstantlyUnauthorized):
         return "Instantly rejected leadmover's API key (it is invalid or was revoked). Ask an admin to set a new one."
     if isinstance(exc, InstantlyPaymentRequired):
@@ -85,7 +91,7 @@ class MoveService:
         self,
         *,
         db: Database,
-        instantly: InstantlyClient,
+        instantly: InstantlyFor,
         owner: str,
         poll_interval: float,
         follow_limit: timedelta = timedelta(hours=24),
@@ -144,7 +150,7 @@ class MoveService:
             return jobs.get(self._db, job_id=record.id) or record
         record = attempting
         try:
-            job = self._instantly.move_leads(move_request(record.order))
+            job = self._instantly(record.team_id).move_leads(move_request(record.order))
         except (InstantlyTransportError, InstantlyProtocolError, InstantlyServerError) as exc:
             # Instantly may have started it anyway: look, never resend blindly.
             log.warning("job %s: no clear answer to the move (%s); looking for the job", record.id, exc)
@@ -192,7 +198,7 @@ class MoveService:
         """The newest move job Instantly started for this request, if any (Instantly has no idempotency key)."""
         sent_at = record.start_attempted_at or record.created_at
         try:
-            candidates = self._instantly.recent_move_jobs(limit=50)
+            candidates = self._instantly(record.team_id).recent_move_jobs(limit=50)
         except InstantlyError as exc:
             log.warning("job %s: could not look for its Instantly job: %s", record.id, exc)
             return None
@@ -217,7 +223,7 @@ class MoveService:
         if job.is_terminal:
             moved = job.moved_leads
             if moved is None and job.status != JobStatus.CANCELLED:
-                moved = self._counted(job)
+                moved = self._counted(record.team_id, job)
             return self._finish(record, status=job.status, progress=progress, moved_leads=moved)
         age = utcnow() - record.created_at
         if age > self._follow_limit:
@@ -240,9 +246,9 @@ class MoveService:
             self._notify()
         return record
 
-    def _counted(self, job: BackgroundJob) -> int | None:
+    def _counted(self, team_id: str, job: BackgroundJob) -> int | None:
         try:
-            return self._instantly.get_job(job.id, with_counts=True).moved_leads
+            return self._instantly(team_id).get_job(job.id, with_counts=True).moved_leads
         except InstantlyError as exc:
             log.info("job %s: no count from Instantly: %s", job.id, exc)
             return None

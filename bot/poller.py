@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from bot.instantly import MAX_IDS_PER_REQUEST, InstantlyClient
 from bot.instantly_errors import InstantlyError, InstantlyNotFound
-from bot.moves import MoveService
+from bot.moves import InstantlyFor, MoveService
 from bot.schemas import BackgroundJob
 from storage import jobs, retention, workspaces
 from storage.clock import utcnow
@@ -41,7 +41,7 @@ class Poller:
         self,
         *,
         db: Database,
-        instantly: InstantlyClient,
+        instantly: InstantlyFor,
         moves: MoveService,
         interval: float,
         owner: str | None = None,
@@ -90,17 +90,40 @@ class Poller:
             self._db, owner=self.owner, lease_seconds=self._lease_seconds, skip_teams=paused, limit=MAX_JOBS_PER_TICK
         )
         claimed.extend(record.id for record in records)
+        handled = 0
+        for client, group in self._by_key(records):
+            handled += self._poll_group(client, group)
+        return handled
+
+    def _by_key(self, records: list[JobRecord]) -> list[tuple[InstantlyClient, list[JobRecord]]]:
+        """The due jobs grouped by the Instantly client (so the key) that may ask about them: a batch never
+        carries one workspace's job ids under another's key."""
+        groups: dict[int, tuple[InstantlyClient, list[JobRecord]]] = {}
+        clients: dict[str, InstantlyClient | None] = {}
+        for record in records:
+            if record.team_id not in clients:
+                try:
+                    clients[record.team_id] = self._instantly(record.team_id)
+                except InstantlyError as exc:  # no key: the lease is released and the job waits for one
+                    log.warning("workspace %s: cannot poll its jobs: %s", record.team_id, exc)
+                    clients[record.team_id] = None
+            client = clients[record.team_id]
+            if client is not None:
+                groups.setdefault(id(client), (client, []))[1].append(record)
+        return list(groups.values())
+
+    def _poll_group(self, client: InstantlyClient, records: list[JobRecord]) -> int:
         records = self._whole_batches(records)
         if not records:
             return 0
         ids = [r.instantly_job_id for r in records if r.instantly_job_id]
         try:
-            found = {job.id: job for job in self._instantly.list_jobs(ids=ids)}
+            found = {job.id: job for job in client.list_jobs(ids=ids)}
         except InstantlyError as exc:
             log.warning("polling %d jobs failed, will retry: %s", len(ids), exc)
             return 0
         for record in records:
-            self._follow_one(record, found)
+            self._follow_one(client, record, found)
         return len(records)
 
     def _whole_batches(self, records: list[JobRecord]) -> list[JobRecord]:
@@ -111,26 +134,29 @@ class Poller:
         job-minute; with fewer, every job is polled every interval.
         """
         whole = len(records) // MAX_IDS_PER_REQUEST * MAX_IDS_PER_REQUEST
-        if whole == len(records) or jobs.count_in_phase(self._db, phase=Phase.RUNNING) <= MAX_IDS_PER_REQUEST:
+        teams = {record.team_id for record in records}
+        running = jobs.count_in_phase(self._db, phase=Phase.RUNNING, team_ids=teams)
+        if whole == len(records) or running <= MAX_IDS_PER_REQUEST:
             return records
         overdue = (utcnow() - records[whole].next_poll_at).total_seconds()
         return records if overdue >= self.interval else records[:whole]
 
-    def _follow_one(self, record: JobRecord, found: dict[str, BackgroundJob]) -> None:
+    def _follow_one(self, client: InstantlyClient, record: JobRecord, found: dict[str, BackgroundJob]) -> None:
         job_id = record.instantly_job_id or ""
         job = found.get(job_id)
         try:
             if job is None:
-                job = self._lookup_missing(job_id)
+                job = self._lookup_missing(client, job_id)
             self._moves.follow(record, job)
         except InstantlyError as exc:
             # Leave the job due: the next tick tries again.
             log.warning("job %s: could not follow it this round: %s", record.id, exc)
 
-    def _lookup_missing(self, job_id: str) -> BackgroundJob | None:
+    @staticmethod
+    def _lookup_missing(client: InstantlyClient, job_id: str) -> BackgroundJob | None:
         # Absent from the batch: ask for it alone before deciding Instantly forgot it.
         try:
-            return self._instantly.get_job(job_id)
+            return client.get_job(job_id)
         except InstantlyNotFound:
             return None
 

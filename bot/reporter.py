@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -17,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import messages
 from bot.pacing import Spacing
+from bot.workspaces import NotInstalled
 from storage import jobs, outbox
 from storage.db import Database
 from storage.models import NotificationKind, NotificationState
@@ -72,8 +74,12 @@ class Delivery:
 SENT: Final = Delivery(sent=True)
 
 
+# The Slack client that speaks for leadmover in a workspace (bot.workspaces.NotInstalled if there is none).
+SlackFor = Callable[[str], WebClient]
+
+
 class Reporter:
-    def __init__(self, *, slack: WebClient, db: Database, history_spacing: float = HISTORY_SPACING_SECONDS) -> None:
+    def __init__(self, *, slack: SlackFor, db: Database, history_spacing: float = HISTORY_SPACING_SECONDS) -> None:
         self._slack = slack
         self._db = db
         self._history = Spacing(interval=history_spacing)
@@ -103,9 +109,10 @@ class Reporter:
             return SENT
         text, blocks = messages.announcement(record)
         metadata = self._metadata(messages.METADATA_EVENT_ANNOUNCEMENT, record)
+        slack = self._slack(record.team_id)
         self._sending(notification, sent_to=record.channel_id)
         try:
-            answer = self._slack.chat_postMessage(
+            answer = slack.chat_postMessage(
                 channel=record.channel_id, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
             )
         except SlackApiError as exc:
@@ -115,7 +122,7 @@ class Reporter:
             log.info("job %s: cannot post in %s (%s); announcing by DM", record.id, record.channel_id, code)
             text, blocks = messages.announcement(record, unreachable_reason=code)
             outbox.mark_sent_elsewhere(self._db, notification_id=notification.id, sent_to=record.user_id)
-            answer = self._slack.chat_postMessage(
+            answer = slack.chat_postMessage(
                 channel=record.user_id, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
             )
         jobs.record_announcement(self._db, job_id=record.id, channel_id=str(answer["channel"]), ts=str(answer["ts"]))
@@ -126,7 +133,7 @@ class Reporter:
             return SENT  # no anchor to edit (its announcement failed for good); the final reply stands alone
         text, blocks = messages.announcement(record)
         try:
-            self._slack.chat_update(
+            self._slack(record.team_id).chat_update(
                 channel=record.announcement_channel, ts=record.announcement_ts, text=text, blocks=blocks
             )
         except SlackApiError as exc:
@@ -141,7 +148,7 @@ class Reporter:
         text, blocks = messages.announcement(record)
         note = ":information_source: I could not update the earlier message for this job, so here is its state."
         log.info("job %s: announcement %s not found; posting a fresh one", record.id, record.announcement_ts)
-        answer = self._slack.chat_postMessage(
+        answer = self._slack(record.team_id).chat_postMessage(
             channel=record.announcement_channel,
             text=f"{note}\n{text}",
             blocks=[messages.context(note), *blocks],
@@ -163,8 +170,9 @@ class Reporter:
             jobs.record_final_reply(self._db, job_id=record.id, ts=found[1])
             return SENT
         text, blocks = messages.final_reply(record)
+        slack = self._slack(record.team_id)
         self._sending(notification, sent_to=channel)
-        answer = self._slack.chat_postMessage(
+        answer = slack.chat_postMessage(
             channel=channel,
             thread_ts=record.announcement_ts,
             text=text,
@@ -198,24 +206,27 @@ class Reporter:
         place = notification.sent_to or notification.channel_id
         if not self._history.try_take(notification.team_id):
             raise LookLater(self._history.wait_time(notification.team_id))
-        found = self._find_message(place, thread_ts, event, record.id, since=notification.attempted_at)
+        found = self._find_message(
+            self._slack(record.team_id), place, thread_ts, event, record.id, since=notification.attempted_at
+        )
         if found is not None:
             log.info("job %s: found its %s already in Slack (%s); not posting again", record.id, event, found[1])
         return found
 
+    @staticmethod
     def _find_message(
-        self, channel: str, thread_ts: str | None, event: str, job_id: int, *, since: datetime
+        slack: WebClient, channel: str, thread_ts: str | None, event: str, job_id: int, *, since: datetime
     ) -> tuple[str, str] | None:
         oldest = f"{since.replace(tzinfo=UTC).timestamp() - CLOCK_SKEW_SECONDS:.6f}"
         try:
             if channel.startswith(("U", "W")):
-                channel = str(self._slack.conversations_open(users=channel)["channel"]["id"])
+                channel = str(slack.conversations_open(users=channel)["channel"]["id"])
             if thread_ts:
-                page = self._slack.conversations_replies(
+                page = slack.conversations_replies(
                     channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
                 )
             else:
-                page = self._slack.conversations_history(
+                page = slack.conversations_history(
                     channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
                 )
         except SlackApiError as exc:
@@ -235,15 +246,16 @@ class Reporter:
 
     def tell_requester(self, record: JobRecord, text: str, blocks: messages.Blocks) -> None:
         """A note only the requester sees: ephemeral in the channel, or a DM if that is impossible."""
+        slack = self._slack(record.team_id)
         try:
-            self._slack.chat_postEphemeral(channel=record.channel_id, user=record.user_id, text=text, blocks=blocks)
+            slack.chat_postEphemeral(channel=record.channel_id, user=record.user_id, text=text, blocks=blocks)
         except SlackApiError as exc:
             if error_code(exc) in REVOKED or error_code(exc) == "ratelimited":
                 raise
             log.info("job %s: ephemeral failed (%s); sending a DM", record.id, error_code(exc))
-            self._slack.chat_postMessage(channel=record.user_id, text=text, blocks=blocks)
+            slack.chat_postMessage(channel=record.user_id, text=text, blocks=blocks)
 
-    def update_view(self, *, view_id: str, view: dict[str, Any], not_before: float | None = None) -> None:
+    def update_view(self, *, team_id: str, view_id: str, view: dict[str, Any], not_before: float | None = None) -> None:
         """Replace a modal the person may still be looking at; one they already closed is fine to miss.
 
         `not_before` (time.monotonic()) holds the update back, e.g. until Slack has shown the previous view.
@@ -251,9 +263,11 @@ class Reporter:
         if not_before is not None:
             time.sleep(max(0.0, not_before - time.monotonic()))
         try:
-            self._slack.views_update(view_id=view_id, view=view)
-        except SlackApiError as exc:
-            log.info("could not update view %s: %s", view_id, error_code(exc))
+            self._slack(team_id).views_update(view_id=view_id, view=view)
+        except (SlackApiError, NotInstalled) as exc:
+            log.info(
+                "could not update view %s: %s", view_id, error_code(exc) if isinstance(exc, SlackApiError) else exc
+            )
 
     @staticmethod
     def _metadata(event_type: str, record: JobRecord) -> dict[str, Any]:

@@ -10,17 +10,20 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
-from bot.budget import RequestBudget
+from bot.access import AccessService
+from bot.budget import SharedBudget
+from bot.connections import ConnectionService
 from bot.heartbeat import Heartbeat
+from bot.installations import SealedInstallationStore, token_rotator
 from bot.instantly import InstantlyClient
 from bot.moves import MoveService
-from bot.pickers import PickerService
 from bot.poller import Poller, default_owner
 from bot.reporter import Reporter
+from bot.secrets import Sealer
 from bot.settings import Settings
 from bot.starts import StartQueue
+from bot.workspaces import Workspaces, budget_key_of_api_key, slack_client
 from bot.writer import SlackWriter
 from storage import jobs, migrate, outbox, workspaces
 from storage.db import Database
@@ -32,11 +35,15 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     db: Database
-    instantly: InstantlyClient
+    # The app's own client: with SLACK_BOT_TOKEN it carries that token; installed by OAuth it carries none.
     slack: WebClient
+    workspaces: Workspaces
+    connections: ConnectionService
+    access: AccessService
+    # Installed by OAuth: every workspace's Slack installation (None with SLACK_BOT_TOKEN).
+    installations: SealedInstallationStore | None
     reporter: Reporter
     moves: MoveService
-    pickers: PickerService
     poller: Poller
     writer: SlackWriter
     starts: StartQueue
@@ -66,33 +73,59 @@ class Services:
             log.info("released %d leases", released)
         except Exception:
             log.exception("could not release leases at shutdown; they will expire")
-        self.pickers.close()
-        self.instantly.close()
+        self.workspaces.close()
         self.db.dispose()
 
 
+def _sealer(settings: Settings) -> Sealer | None:
+    keys = settings.encryption_keys()
+    return Sealer(keys) if keys else None
+
+
 def build_services(settings: Settings, *, db: Database | None = None, owner: str | None = None) -> Services:
-    """Wire every service for one workspace. Callers check the settings their mode needs first."""
-    settings.require("slack_bot_token", "instantly_api_key")
-    assert settings.slack_bot_token is not None
-    assert settings.instantly_api_key is not None
+    """Wire every service: for one workspace (SLACK_BOT_TOKEN) or for every workspace installed by OAuth."""
+    settings.require_credentials()
     owner = owner or default_owner()
     db = db or Database(settings.database_url)
     migrate.upgrade(db)
-    instantly = InstantlyClient(
-        api_key=settings.instantly_api_key.get_secret_value(),
-        base_url=settings.instantly_api_url,
-        timeout=settings.instantly_timeout_seconds,
-        budget=RequestBudget(percent=settings.instantly_budget_percent),
-    )
-    # Rate limits are the writer's business (it paces and backs off); here only dropped connections are retried.
-    slack = WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
-    )
-    return wire_services(settings, db=db, slack=slack, instantly=instantly, owner=owner)
+    sealer = _sealer(settings)
+    if settings.installs_by_oauth:
+        if settings.instantly_api_key is not None:
+            log.warning("INSTANTLY_API_KEY is ignored when installed by OAuth: each workspace connects its own key")
+        assert sealer is not None
+        assert settings.slack_client_id is not None
+        assert settings.slack_client_secret is not None
+        installations = SealedInstallationStore(
+            db=db,
+            sealer=sealer,
+            rotator=token_rotator(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret.get_secret_value(),
+                api_url=settings.slack_api_url,
+            ),
+            refresh_before=timedelta(minutes=settings.slack_token_refresh_minutes),
+        )
+        return wire_services(
+            settings,
+            db=db,
+            slack=slack_client(token=None, api_url=settings.slack_api_url),
+            instantly=None,
+            owner=owner,
+            installations=installations,
+            sealer=sealer,
+        )
+    assert settings.slack_bot_token is not None
+    instantly = None
+    if settings.instantly_api_key is not None:
+        api_key = settings.instantly_api_key.get_secret_value()
+        instantly = InstantlyClient(
+            api_key=api_key,
+            base_url=settings.instantly_api_url,
+            timeout=settings.instantly_timeout_seconds,
+            budget=SharedBudget(db=db, key=budget_key_of_api_key(api_key), percent=settings.instantly_budget_percent),
+        )
+    slack = slack_client(token=settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url)
+    return wire_services(settings, db=db, slack=slack, instantly=instantly, owner=owner, sealer=sealer)
 
 
 def wire_services(
@@ -100,16 +133,28 @@ def wire_services(
     *,
     db: Database,
     slack: WebClient,
-    instantly: InstantlyClient,
+    instantly: InstantlyClient | None,
     owner: str,
     listener_executor: ThreadPoolExecutor | None = None,
+    installations: SealedInstallationStore | None = None,
+    sealer: Sealer | None = None,
 ) -> Services:
-    """Wire the services of one process around a migrated database and the clients of Slack and Instantly."""
-    reporter = Reporter(slack=slack, db=db, history_spacing=60.0 / settings.slack_history_lookups_per_minute)
+    """Wire the services of one process around a migrated database. With `installations`, each workspace's
+    Slack token comes from its install; otherwise `slack` speaks for every workspace. `instantly`, if given, is the
+    Instantly client of a workspace that connected no key of its own."""
+    spaces = Workspaces(
+        settings=settings,
+        db=db,
+        slack=None if installations is not None else slack,
+        instantly=instantly,
+        installations=installations,
+        sealer=sealer,
+    )
+    reporter = Reporter(slack=spaces.slack, db=db, history_spacing=60.0 / settings.slack_history_lookups_per_minute)
     writer = SlackWriter(db=db, reporter=reporter, owner=owner, lease_seconds=settings.lease_seconds)
     moves = MoveService(
         db=db,
-        instantly=instantly,
+        instantly=spaces.instantly,
         owner=owner,
         poll_interval=settings.poll_interval_seconds,
         follow_limit=timedelta(hours=settings.follow_limit_hours),
@@ -119,7 +164,7 @@ def wire_services(
     )
     poller = Poller(
         db=db,
-        instantly=instantly,
+        instantly=spaces.instantly,
         moves=moves,
         interval=settings.poll_interval_seconds,
         owner=owner,
@@ -129,11 +174,13 @@ def wire_services(
     return Services(
         settings=settings,
         db=db,
-        instantly=instantly,
         slack=slack,
+        workspaces=spaces,
+        connections=ConnectionService(db=db, workspaces=spaces, settings=settings, notify=writer.wake),
+        access=AccessService(slack=spaces.slack),
+        installations=installations,
         reporter=reporter,
         moves=moves,
-        pickers=PickerService(instantly=instantly, timeout=settings.picker_timeout_seconds),
         poller=poller,
         writer=writer,
         starts=StartQueue(moves=moves),
@@ -145,7 +192,11 @@ def wire_services(
 
 
 def check_slack_token(services: Services) -> str | None:
-    """Ask Slack who we are; a working token lifts an earlier revocation. Returns the team id, if Slack answered."""
+    """Ask Slack who we are; a working token lifts an earlier revocation. Returns the team id, if Slack answered.
+
+    Installed by OAuth there is no one token to ask about: each workspace's install speaks for itself."""
+    if services.installations is not None:
+        return None
     try:
         team_id = str(services.slack.auth_test()["team_id"])
     except SlackApiError as exc:

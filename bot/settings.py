@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.secrets import parse_keys
 
 # Values copied from docs and templates that must never be taken for a real secret.
 _PLACEHOLDERS = frozenset({"changethis", "changeme", "xxx", "secret", "your-token-here", "todo"})
@@ -27,6 +29,15 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Set both to install in many workspaces through "Add to Slack" (OAuth v2) instead of one SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    # Where Slack sends the installer back; unset, Slack uses the app's only configured redirect URL.
+    slack_redirect_uri: str | None = None
+    # With token rotation on, a token is refreshed this long before it expires (Slack's tokens live 12 hours).
+    slack_token_refresh_minutes: int = Field(default=120, ge=5, le=600)
+    # Fernet keys, comma-separated: the first seals stored Instantly keys and Slack tokens, all of them open.
+    leadmover_encryption_key: SecretStr | None = None
 
     instantly_api_key: SecretStr | None = None
     instantly_api_url: str = "https://api.instantly.ai/api/v2"
@@ -52,7 +63,14 @@ class Settings(BaseSettings):
     # After this, finished jobs lose what people typed (search text, emails) and old outbox rows go.
     leadmover_retention_days: float = Field(default=90.0, gt=0)
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "instantly_api_key")
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "instantly_api_key",
+        "slack_client_secret",
+        "leadmover_encryption_key",
+    )
     @classmethod
     def _refuse_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
@@ -63,6 +81,43 @@ class Settings(BaseSettings):
         if raw.lower() in _PLACEHOLDERS:
             raise ValueError("is a placeholder, not a real secret")
         return SecretStr(raw)
+
+    @field_validator("leadmover_encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_keys(value.get_secret_value())
+        return value
+
+    @field_validator("slack_client_id")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _one_way_to_reach_slack(self) -> Settings:
+        if (self.slack_client_id is None) != (self.slack_client_secret is None):
+            raise ValueError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both, or neither")
+        if self.slack_client_id is not None and self.slack_bot_token is not None:
+            raise ValueError(
+                "set either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+                "(installed in many workspaces), not both"
+            )
+        return self
+
+    @property
+    def installs_by_oauth(self) -> bool:
+        """Many workspaces, each installed through "Add to Slack", rather than one SLACK_BOT_TOKEN."""
+        return self.slack_client_id is not None
+
+    @property
+    def slack_authorize_url(self) -> str:
+        """Slack's page where a person approves an install; it sits beside the Web API's /api/."""
+        return self.slack_api_url.removesuffix("api/") + "oauth/v2/authorize"
+
+    def encryption_keys(self) -> list[str]:
+        """The Fernet keys, the sealing one first; empty when none is set."""
+        return parse_keys(self.leadmover_encryption_key.get_secret_value()) if self.leadmover_encryption_key else []
 
     @field_validator("slack_api_url")
     @classmethod
@@ -85,6 +140,17 @@ class Settings(BaseSettings):
         if missing:
             raise MissingSettingError(*missing)
 
+    def require_credentials(self) -> None:
+        """Raise MissingSettingError naming every credential the chosen mode lacks: one workspace needs a Slack
+        token and an Instantly key (or an encryption key, to keep one connected with /leads connect); installing by
+        OAuth needs an encryption key for the tokens and keys it keeps."""
+        if self.installs_by_oauth:
+            self.require("leadmover_encryption_key")
+        elif self.leadmover_encryption_key is None:
+            self.require("slack_bot_token", "instantly_api_key")
+        else:
+            self.require("slack_bot_token")
+
     def secret_values(self) -> list[str]:
         """The raw secrets, so log output can be scrubbed of them."""
         secrets = (
@@ -92,5 +158,6 @@ class Settings(BaseSettings):
             self.slack_signing_secret,
             self.slack_app_token,
             self.instantly_api_key,
+            self.slack_client_secret,
         )
-        return [s.get_secret_value() for s in secrets if s is not None]
+        return [s.get_secret_value() for s in secrets if s is not None] + self.encryption_keys()

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.pacing import Spacing, TokenBucket
 from bot.reporter import REVOKED, Delivery, LookLater, Reporter, error_code, retry_after
+from bot.workspaces import NotInstalled
 from storage import outbox, workspaces
 from storage.db import Database
 from storage.models import NotificationKind, NotificationState
@@ -105,6 +106,8 @@ class SlackWriter:
             return 0
         except SlackApiError as exc:
             delivery = self._on_error(notification, exc)
+        except NotInstalled:
+            delivery = self._paused(notification, "not_installed")
         except OSError as exc:  # the network: the call may or may not have reached Slack
             delivery = Delivery(sent=False, retry_in=2.0, error=f"network: {exc}", maybe_sent=True)
         if delivery.sent:
@@ -151,18 +154,22 @@ class SlackWriter:
                 self._posts.hold(notification.channel_id, wait)
             return Delivery(sent=False, retry_in=wait, error="slack: ratelimited")
         if code in REVOKED:
-            if workspaces.mark_revoked(self._db, team_id=notification.team_id, reason=code):
-                log.error(
-                    "Slack refused workspace %s's token (%s): its work stops until a working token is set",
-                    notification.team_id,
-                    code,
-                )
-            return Delivery(sent=False, retry_in=60.0, error=f"workspace token: {code}")
+            return self._paused(notification, code)
         delay = min(300.0, 2.0 ** (notification.attempts + 1))
         log.warning(
             "Slack refused %s for job %s: %s; retry in %.0fs", notification.kind, notification.job_id, code, delay
         )
         return Delivery(sent=False, retry_in=delay, error=f"slack: {code}")
+
+    def _paused(self, notification: Notification, reason: str) -> Delivery:
+        """The workspace has no working token: its writes wait until it has one again (a new install, a token)."""
+        if workspaces.mark_revoked(self._db, team_id=notification.team_id, reason=reason):
+            log.error(
+                "Slack workspace %s has no working token (%s): its work stops until it has one",
+                notification.team_id,
+                reason,
+            )
+        return Delivery(sent=False, retry_in=60.0, error=f"workspace token: {reason}")
 
     # --- the loop --------------------------------------------------------------------------------------------
 

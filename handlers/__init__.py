@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import commands, options, submissions
+from handlers import commands, connect, events, options, submissions
 from handlers.context import provide
 
 
@@ -15,3 +15,5 @@ def register(app: App, services: Services) -> None:
     commands.register(app)
     submissions.register(app)
     options.register(app)
+    connect.register(app)
+    events.register(app)

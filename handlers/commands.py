@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
-from handlers import ids, move_modal
+from handlers import connect, ids, move_modal
 from handlers.context import services_of
 from storage.records import JobRecord
 
@@ -34,6 +34,12 @@ def handle_leads_command(
     words = str(command.get("text") or "").split()
     verb = words[0].lower() if words else ""
     name = str(command.get("command") or ids.COMMAND)
+    services = services_of(context)
+    team_id = str(command.get("team_id") or context.team_id or "")
+    user_id = str(command.get("user_id") or "")
+    if verb in (ids.MODE_MOVE, ids.MODE_COPY) and not services.workspaces.is_connected(team_id):
+        ack(response_type="ephemeral", text=connect.not_connected_line(name))
+        return
     if verb in (ids.MODE_MOVE, ids.MODE_COPY):
         ack()
         # The trigger_id lives 3 s: views.open comes straight after the ack, before anything slow.
@@ -47,9 +53,14 @@ def handle_leads_command(
                 text=f"Slack did not let me open the form in time. Please run `{name} {verb}` again.",
             )
         return
-    services = services_of(context)
-    team_id = str(command.get("team_id") or context.team_id or "")
-    user_id = str(command.get("user_id") or "")
+    if verb == "connect":
+        ack()
+        connect.open_connect(services=services, client=client, command=command, respond=respond, name=name)
+        return
+    if verb == "disconnect":
+        ack()
+        connect.disconnect(services=services, command=command, respond=respond, name=name)
+        return
     if verb == "jobs":
         records = services.moves.recent_jobs(team_id=team_id, user_id=user_id, limit=MAX_JOBS_LISTED)
         _ephemeral(ack, messages.job_list(records))

@@ -23,3 +23,7 @@ MODE_COPY: Final = "copy"
 
 # The value of the option shown when Instantly could not be searched; choosing it is a field error.
 UNAVAILABLE: Final = "unavailable"
+
+CONNECT_MODAL: Final = "connect_instantly"
+# The connect modal's one input: block_id and action_id alike.
+API_KEY: Final = "api_key"

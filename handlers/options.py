@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.instantly_errors import InstantlyNotConnected
+from bot.pickers import PickerService, Suggestions
 from handlers import ids, move_modal
 from handlers.context import services_of
+
+NOT_CONNECTED: Final = "Not connected to Instantly: an admin can run /leads connect"
 
 
 def register(app: App) -> None:
@@ -17,8 +21,12 @@ def register(app: App) -> None:
 
 
 def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
-    pickers = services_of(context).pickers
-    suggestions = pickers.endpoints(str(payload.get("value") or ""), person=_person(body, context))
+    pickers = _pickers(context)
+    suggestions = (
+        pickers.endpoints(str(payload.get("value") or ""), person=_person(body, context))
+        if pickers is not None
+        else Suggestions(problem=NOT_CONNECTED)
+    )
     groups = move_modal.option_groups(suggestions)
     # Slack wants `options: []` for "no results"; an empty list of groups is not valid.
     if groups:
@@ -28,9 +36,21 @@ def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], c
 
 
 def suggest_members(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
-    pickers = services_of(context).pickers
-    suggestions = pickers.members(str(payload.get("value") or ""), person=_person(body, context))
+    pickers = _pickers(context)
+    suggestions = (
+        pickers.members(str(payload.get("value") or ""), person=_person(body, context))
+        if pickers is not None
+        else Suggestions(problem=NOT_CONNECTED)
+    )
     ack(options=move_modal.member_options(suggestions))
+
+
+def _pickers(context: BoltContext) -> PickerService | None:
+    """The pickers of the workspace the person types in, never another's; None if it has no Instantly key."""
+    try:
+        return services_of(context).workspaces.pickers(str(context.team_id or ""))
+    except InstantlyNotConnected:
+        return None
 
 
 def _person(body: dict[str, Any], context: BoltContext) -> str:

@@ -20,6 +20,9 @@ from storage.records import JobRecord
 log = logging.getLogger(__name__)
 
 VIEW_SETTLE_SECONDS: Final = 1.0
+NOT_CONNECTED: Final = (
+    "This workspace's Instantly connection was removed, so nothing can be moved. An admin can run /leads connect."
+)
 
 
 def register(app: App) -> None:
@@ -42,10 +45,18 @@ def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     requester = Requester(team_id=team_id, user_id=user_id, channel_id=move_form.channel_of(view) or user_id)
     # Written down before the ack: once the person is told it is starting, the move cannot be forgotten.
     try:
-        submitted = services.moves.accept(order=order, requester=requester, submission_key=submission_key(view))
+        connected = services.workspaces.is_connected(team_id)
+        submitted = (
+            services.moves.accept(order=order, requester=requester, submission_key=submission_key(view))
+            if connected
+            else None
+        )
     except Exception:
         log.exception("could not write a submitted move down; nothing was sent")
         ack(response_action="update", view=move_modal.not_saved_view())
+        return
+    if not connected:
+        ack(response_action="errors", errors={ids.SOURCE: NOT_CONNECTED})
         return
     if submitted is None:
         # The form stays open with everything filled in, so pressing Start again later is all it takes.
@@ -61,7 +72,10 @@ def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     def show_outcome(record: JobRecord) -> None:
         # Slack applies the ack's view a moment after it gets the answer; an update that overtook it would be lost.
         services.reporter.update_view(
-            view_id=view_id, view=move_modal.result_view(record), not_before=acked_at + VIEW_SETTLE_SECONDS
+            team_id=team_id,
+            view_id=view_id,
+            view=move_modal.result_view(record),
+            not_before=acked_at + VIEW_SETTLE_SECONDS,
         )
 
     services.starts.submit(submitted.record, then=show_outcome)

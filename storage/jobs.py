@@ -329,9 +329,13 @@ def recent_for_user(db: Database, *, team_id: str, user_id: str, limit: int = 10
         return [job_record(row) for row in rows]
 
 
-def count_in_phase(db: Database, *, phase: Phase) -> int:
+def count_in_phase(db: Database, *, phase: Phase, team_ids: Collection[str] | None = None) -> int:
+    """How many jobs are in `phase`, in the given workspaces or in all."""
+    query = select(func.count()).select_from(JobRow).where(JobRow.phase == phase)
+    if team_ids is not None:
+        query = query.where(JobRow.team_id.in_(list(team_ids)))
     with db.reading() as session:
-        return int(session.scalar(select(func.count()).select_from(JobRow).where(JobRow.phase == phase)) or 0)
+        return int(session.scalar(query) or 0)
 
 
 def recent(db: Database, *, limit: int = 20) -> list[JobRecord]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -155,4 +155,74 @@ class WorkspaceRow(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     slack_revoked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     slack_revoked_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The Enterprise Grid org the workspace belongs to: an org-wide install's token is found through it.
+    enterprise_id: Mapped[str | None] = mapped_column(String(32), default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InstallationRow(Base):
+    """The newest install of the app in a workspace or, with team_id "", across an Enterprise Grid org.
+
+    `sealed` is the whole installation (tokens included) sealed by bot.secrets; only when its token must be
+    refreshed is kept in the clear, so refreshing can be planned without opening anything.
+    """
+
+    __tablename__ = "installations"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", name="uq_installations_org_team"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_id: Mapped[str] = mapped_column(String(32), default="")
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
+    installer_user_id: Mapped[str] = mapped_column(String(32))
+    sealed: Mapped[str] = mapped_column(Text)
+    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    installed_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OAuthStateRow(Base):
+    """A one-time OAuth state handed to an installer's browser; consumed when Slack sends them back."""
+
+    __tablename__ = "oauth_states"
+
+    state: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ConnectionRow(Base):
+    """A Slack workspace's Instantly connection: its API key, sealed, and the Instantly workspace it reaches."""
+
+    __tablename__ = "instantly_connections"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # New for every connect, so a process holding a client for an older key knows to drop it.
+    connection_id: Mapped[str] = mapped_column(String(32))
+    sealed_key: Mapped[str] = mapped_column(Text)
+    instantly_workspace_id: Mapped[str] = mapped_column(String(64))
+    instantly_workspace_name: Mapped[str] = mapped_column(String(255))
+    connected_by: Mapped[str] = mapped_column(String(32))
+    connected_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BudgetRow(Base):
+    """One Instantly workspace's request budget, shared by every replica: a 429 slows all of them."""
+
+    __tablename__ = "request_budgets"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    factor: Mapped[float] = mapped_column(Float, default=1.0)
+    factor_until: Mapped[float] = mapped_column(Float, default=0.0)  # seconds since the epoch
+
+
+class BudgetGrantRow(Base):
+    """One request's place in a shared budget, from when it was granted until it ended (epoch seconds)."""
+
+    __tablename__ = "request_grants"
+    __table_args__ = (Index("ix_request_grants_key", "key", "started"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(16))
+    started: Mapped[float] = mapped_column(Float)
+    ended: Mapped[float | None] = mapped_column(Float, default=None)

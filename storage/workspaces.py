@@ -52,3 +52,17 @@ def mark_active(db: Database, *, team_id: str) -> bool:
 def revoked_teams(db: Database) -> set[str]:
     with db.reading() as session:
         return set(session.scalars(select(WorkspaceRow.team_id).where(WorkspaceRow.slack_revoked_at.is_not(None))))
+
+
+def note_enterprise(db: Database, *, team_id: str, enterprise_id: str | None) -> None:
+    """Remember which Enterprise Grid org a workspace is in, so an org-wide install's token can be found for it."""
+    with db.session() as session:
+        row = _standing(session, team_id)
+        if row.enterprise_id != enterprise_id:
+            row.enterprise_id = enterprise_id
+            row.updated_at = utcnow()
+
+
+def enterprise_of(db: Database, *, team_id: str) -> str | None:
+    with db.reading() as session:
+        return session.scalar(select(WorkspaceRow.enterprise_id).where(WorkspaceRow.team_id == team_id))

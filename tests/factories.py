@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 
@@ -21,6 +22,7 @@ from storage.records import JobRecord
 from tests.bolt_requests import ListenerWork
 
 WHEN = datetime(2026, 11, 26, 9, 30)
+ClientT = TypeVar("ClientT")
 
 
 def campaign(campaign_id: str = "c-1", name: str = "Acme Q1") -> Endpoint:
@@ -176,3 +178,8 @@ def a_services(
     if isinstance(listener_executor, ListenerWork):  # waiting for the listeners waits for the moves they queue
         listener_executor.also_wait_for(services.starts.wait_idle)
     return services
+
+
+def for_every_team(client: ClientT) -> Callable[[str], ClientT]:
+    """One client that serves every workspace, as in single-workspace mode."""
+    return lambda _team_id: client

@@ -20,7 +20,7 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind, NotificationRow, Phase
 from storage.records import JobRecord
-from tests.factories import an_order, campaign, lead_list, requested_job, running_job
+from tests.factories import an_order, campaign, for_every_team, lead_list, requested_job, running_job
 from tests.stand_ins import instantly_client, instantly_error, instantly_job
 
 REQUESTER = Requester(team_id="T1", user_id="U1", channel_id="C1")
@@ -77,7 +77,7 @@ def rig(sqlite_db: Database) -> Rig:
     notified: list[None] = []
     service = MoveService(
         db=sqlite_db,
-        instantly=instantly_client(fake),
+        instantly=for_every_team(instantly_client(fake)),
         owner="web-1",
         poll_interval=3.0,
         follow_limit=timedelta(hours=24),
@@ -228,7 +228,7 @@ def test_recovery_that_cannot_search_instantly_gives_up_in_words(rig: Rig) -> No
     rig.instantly.move_jobs = []
     rig.service = MoveService(
         db=rig.db,
-        instantly=instantly_client(lambda _request: instantly_error(500, "down"), max_attempts=1),
+        instantly=for_every_team(instantly_client(lambda _request: instantly_error(500, "down"), max_attempts=1)),
         owner="web-1",
         poll_interval=3.0,
     )
@@ -308,7 +308,11 @@ def test_a_job_instantly_no_longer_knows_is_finished_in_words(rig: Rig) -> None:
 def test_a_job_unfinished_past_the_follow_limit_is_let_go_in_words(rig: Rig) -> None:
     record = running_job(rig.db, NEW_JOB)
     service = MoveService(
-        db=rig.db, instantly=instantly_client(rig.instantly), owner="p", poll_interval=3.0, follow_limit=timedelta(0)
+        db=rig.db,
+        instantly=for_every_team(instantly_client(rig.instantly)),
+        owner="p",
+        poll_interval=3.0,
+        follow_limit=timedelta(0),
     )
 
     done = service.follow(record, _job(status="in-progress", progress=50))

@@ -19,7 +19,7 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow
 from storage.orders import LeadFilters
-from tests.factories import an_order, campaign, lead_list, running_job
+from tests.factories import an_order, campaign, for_every_team, lead_list, running_job
 
 INTERVAL = 0.6
 
@@ -38,8 +38,8 @@ def _poller(db: Database, fake: FakeInstantly, client: InstantlyClient, running:
         running_job(db, job.id, status=job.status, order=order)
     with db.session() as session:  # all due from this moment, however long the set-up took
         session.execute(update(JobRow).values(next_poll_at=utcnow()))
-    moves = MoveService(db=db, instantly=client, owner="p", poll_interval=INTERVAL)
-    return Poller(db=db, instantly=client, moves=moves, interval=INTERVAL, owner="p")
+    moves = MoveService(db=db, instantly=for_every_team(client), owner="p", poll_interval=INTERVAL)
+    return Poller(db=db, instantly=for_every_team(client), moves=moves, interval=INTERVAL, owner="p")
 
 
 def _batches(fake: FakeInstantly) -> list[int]:
@@ -75,9 +75,13 @@ def test_tidying_forgets_what_is_past_the_retention_period(sqlite_db: Database) 
     jobs.finish(sqlite_db, job_id=record.id, status="success", progress=100, moved_leads=1)
     jobs.record_final_reply(sqlite_db, job_id=record.id, ts="1.1")
     client = InstantlyClient(api_key="k", base_url="https://instantly.invalid/api/v2")
-    moves = MoveService(db=sqlite_db, instantly=client, owner="p", poll_interval=INTERVAL)
-    keeping = Poller(db=sqlite_db, instantly=client, moves=moves, interval=INTERVAL, retention=timedelta(days=90))
-    forgetting = Poller(db=sqlite_db, instantly=client, moves=moves, interval=INTERVAL, retention=timedelta(0))
+    moves = MoveService(db=sqlite_db, instantly=for_every_team(client), owner="p", poll_interval=INTERVAL)
+    keeping = Poller(
+        db=sqlite_db, instantly=for_every_team(client), moves=moves, interval=INTERVAL, retention=timedelta(days=90)
+    )
+    forgetting = Poller(
+        db=sqlite_db, instantly=for_every_team(client), moves=moves, interval=INTERVAL, retention=timedelta(0)
+    )
 
     assert keeping.tidy().job_details == 0
     assert forgetting.tidy().job_details == 1

@@ -25,7 +25,7 @@ from storage.db import Database
 from storage.models import NotificationKind, NotificationRow, NotificationState, Phase
 from storage.outbox import Notification
 from storage.records import JobRecord
-from tests.factories import requested_job, running_job
+from tests.factories import for_every_team, requested_job, running_job
 from tests.stand_ins import SlackStandIn
 
 JSON = dict[str, Any]
@@ -93,7 +93,7 @@ def _top_level_posts(slack: SlackStandIn) -> list[tuple[str, JSON]]:
 def test_the_announcement_is_posted_in_the_channel_with_the_job_in_its_metadata_and_its_ts_recorded(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
 
     assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
@@ -111,7 +111,7 @@ def test_the_announcement_is_posted_in_the_channel_with_the_job_in_its_metadata_
 def test_the_announcement_row_is_marked_sending_before_slack_is_called(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
     seen: list[tuple[str, int, bool]] = []
 
@@ -127,7 +127,7 @@ def test_the_announcement_row_is_marked_sending_before_slack_is_called(
 
 
 def test_an_announcement_already_recorded_is_not_posted_again(sqlite_db: Database, slack: SlackStandIn) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
     slack.calls.clear()
 
@@ -139,7 +139,7 @@ def test_an_announcement_already_recorded_is_not_posted_again(sqlite_db: Databas
 def test_an_unreachable_channel_sends_the_announcement_to_the_requester_by_dm_saying_why(
     sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24, channel="C9", user="U7")
     slack.fail("chat.postMessage", error)
 
@@ -159,7 +159,7 @@ def test_an_unreachable_channel_sends_the_announcement_to_the_requester_by_dm_sa
 def test_other_errors_on_the_announcement_reach_the_caller_and_nothing_goes_by_dm(
     sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
     slack.fail("chat.postMessage", error)
 
@@ -177,7 +177,7 @@ def test_other_errors_on_the_announcement_reach_the_caller_and_nothing_goes_by_d
 def test_a_progress_edit_updates_the_recorded_announcement_with_the_newest_state(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
     for percent in (20, 60):
         jobs.record_progress(
@@ -196,7 +196,7 @@ def test_a_progress_edit_updates_the_recorded_announcement_with_the_newest_state
 def test_a_vanished_announcement_is_replaced_by_a_fresh_post_that_later_edits_and_replies_use(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
     jobs.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=50, moved_leads=None, next_poll_at=utcnow()
@@ -226,7 +226,7 @@ def test_a_vanished_announcement_is_replaced_by_a_fresh_post_that_later_edits_an
 def test_other_errors_on_an_edit_reach_the_caller_without_a_fresh_post(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
     jobs.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=50, moved_leads=None, next_poll_at=utcnow()
@@ -240,7 +240,7 @@ def test_other_errors_on_an_edit_reach_the_caller_without_a_fresh_post(
 
 
 def test_an_edit_without_an_announcement_to_edit_calls_nothing(sqlite_db: Database, slack: SlackStandIn) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)  # its announcement never went out
     jobs.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=50, moved_leads=None, next_poll_at=utcnow()
@@ -256,7 +256,7 @@ def test_an_edit_without_an_announcement_to_edit_calls_nothing(sqlite_db: Databa
 def test_the_final_reply_goes_once_into_the_announcements_thread_and_queues_the_announcements_last_edit(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
     _finished(sqlite_db, record, moved=12)
     final = _notification(sqlite_db, record.id, NotificationKind.FINAL)
@@ -278,7 +278,7 @@ def test_the_final_reply_goes_once_into_the_announcements_thread_and_queues_the_
 def test_without_an_announcement_the_final_reply_stands_alone_in_the_requesters_dm(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24, user="U7")
     _finished(sqlite_db, record)
 
@@ -296,7 +296,7 @@ def test_without_an_announcement_the_final_reply_stands_alone_in_the_requesters_
 def test_an_announcement_that_reached_slack_before_its_answer_was_lost_is_found_and_not_posted_again(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
     slack.lose_answer("chat.postMessage")
     with pytest.raises(ConnectionResetError, match="reached Slack"):
@@ -318,7 +318,7 @@ def test_an_announcement_that_reached_slack_before_its_answer_was_lost_is_found_
 def test_an_announcement_that_went_by_dm_is_found_in_the_requesters_dm(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24, channel="C9", user="U7")
     slack.fail("chat.postMessage", "not_in_channel")
     slack.lose_answer("chat.postMessage", times=2)  # the refusal, then the DM that got out
@@ -338,7 +338,7 @@ def test_an_announcement_that_went_by_dm_is_found_in_the_requesters_dm(
 def test_a_final_reply_that_reached_slack_is_found_in_the_thread_and_not_posted_again(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _finished(sqlite_db, _announced(sqlite_db, reporter, "a" * 24))
     slack.lose_answer("chat.postMessage")
     with pytest.raises(ConnectionResetError, match="reached Slack"):
@@ -354,7 +354,7 @@ def test_a_final_reply_that_reached_slack_is_found_in_the_thread_and_not_posted_
 
 
 def test_a_sending_row_whose_message_is_not_in_slack_is_posted_once(sqlite_db: Database, slack: SlackStandIn) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     other = _announced(sqlite_db, reporter, "b" * 24)  # another job's announcement is in the same channel
     record = running_job(sqlite_db, "a" * 24)
     slack.fail("chat.postMessage", "internal_error")  # Slack answered: nothing was posted, but the row says sending
@@ -371,7 +371,7 @@ def test_a_sending_row_whose_message_is_not_in_slack_is_posted_once(sqlite_db: D
 
 
 def test_a_pending_row_is_posted_without_looking(sqlite_db: Database, slack: SlackStandIn) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
 
     reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
@@ -385,7 +385,7 @@ def test_a_pending_row_is_posted_without_looking(sqlite_db: Database, slack: Sla
 def test_when_slack_will_not_let_it_look_it_posts_rather_than_lose_the_message(
     sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
     slack.fail("chat.postMessage", "internal_error")  # a first attempt leaves the row "sending"
     with pytest.raises(SlackApiError):
@@ -400,7 +400,7 @@ def test_when_slack_will_not_let_it_look_it_posts_rather_than_lose_the_message(
 
 
 def test_a_final_reply_whose_thread_cannot_be_read_is_posted(sqlite_db: Database, slack: SlackStandIn) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _finished(sqlite_db, _announced(sqlite_db, reporter, "a" * 24))
     slack.fail("chat.postMessage", "internal_error")
     with pytest.raises(SlackApiError):
@@ -416,7 +416,7 @@ def test_a_final_reply_whose_thread_cannot_be_read_is_posted(sqlite_db: Database
 def test_rate_limits_and_dead_tokens_while_looking_reach_the_caller_and_nothing_is_posted(
     sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
     slack.fail("chat.postMessage", "internal_error")
     with pytest.raises(SlackApiError):
@@ -435,7 +435,7 @@ def test_rate_limits_and_dead_tokens_while_looking_reach_the_caller_and_nothing_
 
 
 def test_a_move_that_did_not_start_is_told_to_the_requester_alone(sqlite_db: Database, slack: SlackStandIn) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = requested_job(sqlite_db, channel="C3", user="U7")
     jobs.mark_start_failed(sqlite_db, job_id=record.id, error="Instantly says the campaign is gone.")
 
@@ -451,7 +451,7 @@ def test_a_move_that_did_not_start_is_told_to_the_requester_alone(sqlite_db: Dat
 def test_a_note_that_cannot_be_shown_in_the_channel_goes_by_dm(
     sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = requested_job(sqlite_db, channel="C3", user="U7")
     jobs.mark_start_failed(sqlite_db, job_id=record.id, error="Instantly says the campaign is gone.")
     slack.fail("chat.postEphemeral", error)
@@ -467,7 +467,7 @@ def test_a_note_that_cannot_be_shown_in_the_channel_goes_by_dm(
 def test_a_note_meeting_a_rate_limit_or_dead_token_reaches_the_caller_without_a_dm(
     sqlite_db: Database, slack: SlackStandIn, error: str
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = requested_job(sqlite_db)
     jobs.mark_start_failed(sqlite_db, job_id=record.id, error="No.")
     slack.fail("chat.postEphemeral", error)
@@ -478,7 +478,7 @@ def test_a_note_meeting_a_rate_limit_or_dead_token_reaches_the_caller_without_a_
 
 
 def test_a_row_whose_job_was_deleted_is_done_without_a_word(sqlite_db: Database, slack: SlackStandIn) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     gone = Notification(
         id=1,
         team_id="T1",
@@ -500,10 +500,10 @@ def test_a_row_whose_job_was_deleted_is_done_without_a_word(sqlite_db: Database,
 
 
 def test_update_view_replaces_the_modal(sqlite_db: Database, slack: SlackStandIn) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     view: JSON = {"type": "modal", "title": {"type": "plain_text", "text": "Move leads"}, "blocks": []}
 
-    reporter.update_view(view_id="V1", view=view)
+    reporter.update_view(team_id="T1", view_id="V1", view=view)
 
     [call] = slack.calls_to("views.update")
     assert call.args["view_id"] == "V1"
@@ -512,21 +512,21 @@ def test_update_view_replaces_the_modal(sqlite_db: Database, slack: SlackStandIn
 
 @pytest.mark.parametrize("error", ["not_found", "view_not_found", "ratelimited", "token_revoked"])
 def test_update_view_swallows_slacks_errors(sqlite_db: Database, slack: SlackStandIn, error: str) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     slack.fail("views.update", error)
 
-    reporter.update_view(view_id="V1", view={"type": "modal", "blocks": []})  # raises nothing
+    reporter.update_view(team_id="T1", view_id="V1", view={"type": "modal", "blocks": []})  # raises nothing
 
     assert len(slack.calls_to("views.update")) == 1
 
 
 def test_update_view_waits_until_not_before(sqlite_db: Database, slack: SlackStandIn) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     called_at: list[float] = []
     slack.before_call = lambda method, _args: called_at.append(time.monotonic())
     start = time.monotonic()
 
-    reporter.update_view(view_id="V1", view={"type": "modal", "blocks": []}, not_before=start + 0.15)
+    reporter.update_view(team_id="T1", view_id="V1", view={"type": "modal", "blocks": []}, not_before=start + 0.15)
 
     assert called_at[0] - start >= 0.15
 
@@ -547,7 +547,7 @@ def _left_sending(db: Database, reporter: Reporter, slack: SlackStandIn, **reque
 def test_a_workspace_looks_at_its_history_at_most_once_a_minute_and_waits_rather_than_post(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     first = _left_sending(sqlite_db, reporter, slack, channel="C1")
     second = _left_sending(sqlite_db, reporter, slack, channel="C2")
     elsewhere = _left_sending(sqlite_db, reporter, slack, channel="C3", team="T2")
@@ -567,7 +567,7 @@ def test_a_workspace_looks_at_its_history_at_most_once_a_minute_and_waits_rather
 def test_history_is_read_from_the_send_time_and_at_most_fifteen_messages(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _left_sending(sqlite_db, reporter, slack)
     sent_at = _notification(sqlite_db, record.id, NotificationKind.ANNOUNCE).attempted_at
     assert sent_at is not None
@@ -583,7 +583,7 @@ def test_history_is_read_from_the_send_time_and_at_most_fifteen_messages(
 def test_a_thread_is_read_from_the_send_time_and_at_most_fifteen_replies(
     sqlite_db: Database, slack: SlackStandIn
 ) -> None:
-    reporter = Reporter(slack=slack, db=sqlite_db)
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _finished(sqlite_db, _announced(sqlite_db, reporter, "a" * 24))
     slack.lose_answer("chat.postMessage")
     with pytest.raises(ConnectionResetError):

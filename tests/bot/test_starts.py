@@ -12,12 +12,12 @@ from storage import jobs
 from storage.db import Database
 from storage.models import Phase
 from storage.records import JobRecord
-from tests.factories import requested_job
+from tests.factories import for_every_team, requested_job
 from tests.stand_ins import instantly_client, instantly_job
 
 
 def _service(db: Database, handler: object) -> MoveService:
-    return MoveService(db=db, instantly=instantly_client(handler), owner="web-1", poll_interval=3.0)  # type: ignore[arg-type]
+    return MoveService(db=db, instantly=for_every_team(instantly_client(handler)), owner="web-1", poll_interval=3.0)  # type: ignore[arg-type]
 
 
 def test_a_queued_move_is_sent_on_a_worker_and_its_outcome_handed_on(sqlite_db: Database) -> None:

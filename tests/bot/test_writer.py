@@ -26,7 +26,7 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind, NotificationRow, NotificationState
 from storage.records import JobRecord
-from tests.factories import requested_job, running_job
+from tests.factories import for_every_team, requested_job, running_job
 from tests.stand_ins import SlackCall, SlackStandIn
 
 
@@ -36,7 +36,7 @@ def slack() -> SlackStandIn:
 
 
 def _writer(db: Database, slack: SlackStandIn, owner: str = "writer-1") -> SlackWriter:
-    return SlackWriter(db=db, reporter=Reporter(slack=slack, db=db), owner=owner, lease_seconds=30)
+    return SlackWriter(db=db, reporter=Reporter(slack=for_every_team(slack), db=db), owner=owner, lease_seconds=30)
 
 
 def _announced(db: Database, slack: SlackStandIn, *instantly_ids: str, **requested: Any) -> list[JobRecord]:
@@ -408,7 +408,11 @@ def test_after_stop_a_drain_hands_back_what_it_claimed_unsent(db: Database, slac
 
 def test_a_started_writer_sends_what_is_queued_until_it_is_stopped(sqlite_db: Database, slack: SlackStandIn) -> None:
     writer = SlackWriter(
-        db=sqlite_db, reporter=Reporter(slack=slack, db=sqlite_db), owner="loop", lease_seconds=30, idle_seconds=0.05
+        db=sqlite_db,
+        reporter=Reporter(slack=for_every_team(slack), db=sqlite_db),
+        owner="loop",
+        lease_seconds=30,
+        idle_seconds=0.05,
     )
     writer.start()
     try:

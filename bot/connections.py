@@ -1,0 +1,153 @@
+"""Connecting a Slack workspace to Instantly: the key is checked before it is kept, kept sealed, and removed on
+/leads disconnect or when leadmover is uninstalled (whose jobs then stop being followed)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any, Final
+
+from bot.instantly import InstantlyClient
+from bot.instantly_errors import (
+    InstantlyError,
+    InstantlyForbidden,
+    InstantlyPaymentRequired,
+    InstantlyTimeout,
+    InstantlyUnauthorized,
+)
+from bot.secrets import SecretsUnavailable
+from bot.settings import Settings
+from bot.workspaces import Workspaces
+from storage import connections, installations, stops
+from storage.connections import Connection
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# Slack closes a modal submission after 3 s: the whole check must fit well within that.
+CHECK_SECONDS: Final = 2.2
+# One read per read scope leadmover needs; each names the scope it proves.
+_READS: Final[tuple[tuple[str, Callable[[InstantlyClient, float], Any]], ...]] = (
+    ("campaigns:read", lambda client, timeout: client.list_campaigns(limit=1, timeout=timeout)),
+    ("lead_lists:read", lambda client, timeout: client.list_lead_lists(limit=1, timeout=timeout)),
+    ("background-jobs:read", lambda client, timeout: client.recent_move_jobs(limit=1, timeout=timeout)),
+)
+DISCONNECTED: Final = "the workspace's Instantly connection was removed (/leads disconnect), so I stopped following it."
+UNINSTALLED: Final = "leadmover was uninstalled from the workspace, so it stopped following this job."
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """What checking a key found: the Instantly workspace it reaches, or what is wrong with it, in words."""
+
+    workspace_id: str = ""
+    workspace_name: str = ""
+    problem: str | None = None
+
+
+def _problem(exc: InstantlyError, scope: str) -> str:
+    if isinstance(exc, InstantlyUnauthorized):
+        return "Instantly does not accept this key. Check that you pasted all of it and that it is an API v2 key."
+    if isinstance(exc, InstantlyForbidden):
+        return f"This key lacks `{scope}`."
+    if isinstance(exc, InstantlyPaymentRequired):
+        return "Instantly says this workspace has no paid plan, which its API needs."
+    if isinstance(exc, InstantlyTimeout):
+        return "Instantly did not answer in time. Please try again in a moment."
+    return "Instantly could not check this key just now. Please try again in a moment."
+
+
+class ConnectionService:
+    def __init__(
+        self, *, db: Database, workspaces: Workspaces, settings: Settings, notify: Callable[[], None] = lambda: None
+    ) -> None:
+        self._db = db
+        self._workspaces = workspaces
+        self._settings = settings
+        self._notify = notify
+
+    def check(self, api_key: str) -> KeyCheck:
+        """Prove the key: its workspace first, then one read per read scope, side by side, within CHECK_SECONDS."""
+        client = InstantlyClient(
+            api_key=api_key, base_url=self._settings.instantly_api_url, timeout=CHECK_SECONDS, max_attempts=1
+        )
+        try:
+            try:
+                workspace = client.current_workspace(timeout=CHECK_SECONDS / 2)
+            except InstantlyError as exc:
+                return KeyCheck(problem=_problem(exc, "workspaces:read"))
+            missing: list[str] = []
+            with ThreadPoolExecutor(max_workers=len(_READS)) as pool:
+                futures = [(scope, pool.submit(read, client, CHECK_SECONDS / 2)) for scope, read in _READS]
+                for scope, future in futures:
+                    try:
+                        future.result(timeout=CHECK_SECONDS / 2 + 0.2)
+                    except InstantlyForbidden:
+                        missing.append(scope)
+                    except (InstantlyError, FutureTimeout) as exc:
+                        error = exc if isinstance(exc, InstantlyError) else InstantlyTimeout("no answer")
+                        return KeyCheck(problem=_problem(error, scope))
+            if missing:
+                listed = ", ".join(f"`{scope}`" for scope in missing)
+                return KeyCheck(
+                    problem=f"This key lacks {listed}. Add {'it' if len(missing) == 1 else 'them'} in "
+                    "Instantly (Settings → Integrations → API keys), or make a key that has them."
+                )
+            return KeyCheck(workspace_id=workspace.id, workspace_name=workspace.name)
+        finally:
+            client.close()
+
+    def connect(self, *, team_id: str, user_id: str, api_key: str) -> KeyCheck:
+        """Check the key and, if it works, keep it sealed as the workspace's connection."""
+        if self._workspaces.sealer is None:
+            raise SecretsUnavailable()
+        checked = self.check(api_key)
+        if checked.problem is not None:
+            return checked
+        connections.save(
+            self._db,
+            team_id=team_id,
+            sealed_key=self._workspaces.sealer.seal(api_key),
+            instantly_workspace_id=checked.workspace_id,
+            instantly_workspace_name=checked.workspace_name,
+            connected_by=user_id,
+        )
+        self._workspaces.forget(team_id)
+        log.info("workspace %s connected Instantly workspace %s", team_id, checked.workspace_id)
+        return checked
+
+    def current(self, team_id: str) -> Connection | None:
+        return self._workspaces.connection(team_id, fresh=True)
+
+    def disconnect(self, *, team_id: str) -> bool:
+        """Remove the workspace's key; its unfinished jobs get a last reply saying they are no longer followed."""
+        removed = connections.delete_for(self._db, team_id=team_id)
+        self._workspaces.forget(team_id)
+        if removed:
+            stopped = stops.stop_following(self._db, team_id=team_id, reason=DISCONNECTED, tell_threads=True)
+            log.info("workspace %s disconnected Instantly; %d unfinished jobs no longer followed", team_id, stopped)
+            self._notify()
+        return removed
+
+    def uninstalled(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """leadmover left the workspace (or the whole org): forget its tokens and key and stop its jobs quietly."""
+        installations.remove(self._db, enterprise_id=enterprise_id or "", team_id=team_id or "")
+        if not team_id:
+            return  # an org-wide install: each workspace's key stays until that workspace disconnects it
+        connections.delete_for(self._db, team_id=team_id)
+        self._workspaces.forget(team_id)
+        stopped = stops.stop_following(self._db, team_id=team_id, reason=UNINSTALLED, tell_threads=False)
+        log.info("workspace %s uninstalled leadmover; %d unfinished jobs no longer followed", team_id, stopped)
+
+    def reseal_all(self) -> int:
+        """Reseal every stored Instantly key with the first encryption key; returns how many."""
+        sealer = self._workspaces.sealer
+        if sealer is None:
+            raise SecretsUnavailable()
+        count = 0
+        for team_id, sealed in connections.all_sealed(self._db):
+            count += connections.replace_sealed(self._db, team_id=team_id, old=sealed, new=sealer.reseal(sealed))
+        return count
