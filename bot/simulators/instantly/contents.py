@@ -38,12 +38,14 @@ class Contents:
         self,
         *,
         workspace_id: str | None,
+        name: str,
         lock: threading.RLock,
         clock: Clock,
         known_filters: frozenset[str],
         report: Callable[[str], None],
     ) -> None:
         self.workspace_id = workspace_id or str(uuid.uuid4())
+        self.name = name
         self.owner_user_id = str(uuid.uuid4())
         self._lock = lock
         self._clock = clock
@@ -201,7 +203,7 @@ class Contents:
     def workspace(self, call: Call) -> dict[str, Any]:
         return {
             "id": self.workspace_id,
-            "name": "Leadmover demo workspace",
+            "name": self.name,
             "owner": self.owner_user_id,
             "timestamp_created": self._created,
             "timestamp_updated": self._created,

@@ -16,6 +16,25 @@ from bot.simulators.instantly.protocol import DEFAULT_LIMIT, ApiError, Call, Clo
 _SAMPLE_EMAILS = 10
 
 
+class _ObjectIds:
+    """Instantly job ids are MongoDB ObjectIds (not UUIDs): seconds, a per-process random part and a counter, in
+    24 hex characters. The counter is shared by every workspace and every fake, so no two jobs ever share an id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process = secrets.token_hex(5)
+        self._counter = secrets.randbelow(1 << 24)
+
+    def __call__(self) -> str:
+        with self._lock:
+            self._counter = (self._counter + 1) % (1 << 24)
+            counter = self._counter
+        return f"{int(time.time()) & 0xFFFFFFFF:08x}{self._process}{counter:06x}"
+
+
+_new_job_id = _ObjectIds()
+
+
 @dataclass
 class _Job:
     public: dict[str, Any]
@@ -122,7 +141,7 @@ class Jobs:
         total = max(0, min(int(body.get("limit", len(leads))), len(leads)))
         stamp = self._clock.stamp()
         public = {
-            "id": secrets.token_hex(12),  # Instantly job ids are Mongo-style ObjectIds, not UUIDs
+            "id": _new_job_id(),
             "workspace_id": self._contents.workspace_id,
             "user_id": self._contents.owner_user_id,
             "type": "move-leads",

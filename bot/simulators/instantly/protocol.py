@@ -1,4 +1,5 @@
-"""What the fake Instantly's endpoints share: a validated call, the error answer, cursors and pages, timestamps."""
+"""What the fake Instantly's parts share: a validated call, a recorded request, the error answer, cursors and pages,
+timestamps."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 DEFAULT_LIMIT = 10
+MOVE_PATH = "/api/v2/leads/move"
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,26 @@ class Call:
     params: dict[str, str]
     query: dict[str, Any]
     body: Any
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the fake saw it, with the status it answered."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+    status: int
+    at: float = 0.0  # time.monotonic() when the fake answered
+    workspace_id: str | None = None  # the workspace whose key it carried; None when no live key did
+
+    @property
+    def api_key(self) -> str | None:
+        """The Bearer key it carried, revoked or unknown ones included."""
+        authorization = self.headers.get("authorization", "")
+        return authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
 
 
 class ApiError(Exception):

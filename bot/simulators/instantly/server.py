@@ -7,36 +7,29 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from bot.simulators.instantly.contents import Contents
-from bot.simulators.instantly.faults import Faults
-from bot.simulators.instantly.jobs import Jobs
-from bot.simulators.instantly.protocol import ApiError, Call, Clock, error_body
+from bot.simulators.instantly.protocol import MOVE_PATH, ApiError, Call, Clock, RecordedRequest, error_body
+from bot.simulators.instantly.scopes import ScopeRules
 from bot.simulators.instantly.spec import ContractError, Operation, load_spec
+from bot.simulators.instantly.workspaces import (
+    DEFAULT_WORKSPACE_NAME,
+    ApiKey,
+    InstantlyWorkspace,
+    Workspaces,
+    WorkspaceSettings,
+)
 from bot.simulators.loopback import LoopbackServer, Reply, Request, Startable
 
-MOVE_PATH = "/api/v2/leads/move"
+__all__ = ["INSTANTLY_RATE_LIMITS", "MOVE_PATH", "FakeInstantly", "InstantlyWorkspace", "RecordedRequest"]
+
 # Instantly's documented limits per workspace: (window in seconds, most requests in it). Opt-in, see `rate_limits`.
 INSTANTLY_RATE_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 100), (60.0, 6000))
 # Instantly's edge refuses the stock agents of common HTTP libraries; ours must name the product.
 _BLOCKED_AGENTS = ("python-httpx", "python-requests", "python-urllib")
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the fake saw it, with the status it answered."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    body: Any
-    headers: dict[str, str]
-    status: int
-    at: float = 0.0  # time.monotonic() when the fake answered
 
 
 @dataclass
@@ -48,13 +41,16 @@ class _Answer:
 
 
 class FakeInstantly(Startable):
-    """Instantly API v2 on 127.0.0.1 with campaigns, lead lists, members and scripted background jobs."""
+    """Instantly API v2 on 127.0.0.1 serving one workspace, or many (`add_workspace`), each reached through its own
+    API keys and scopes. The fake's own seeding and inspection methods act on the default workspace, the one
+    `api_key` reaches."""
 
     def __init__(
         self,
         *,
         api_key: str = "instantly-test-key",
         workspace_id: str | None = None,
+        scopes: Iterable[str] | None = None,
         progress_steps: Sequence[int] = (25, 50, 75),
         final_status: str = "success",
         host: str = "127.0.0.1",
@@ -64,12 +60,14 @@ class FakeInstantly(Startable):
         record_requests: bool = True,
         on_request: Callable[[RecordedRequest], None] | None = None,
     ) -> None:
-        """The defaults suit tests. Opt-in knobs, for benchmarks:
+        """The defaults suit tests: one workspace whose key `api_key` holds every scope (`scopes=None`). Opt-in knobs,
+        for benchmarks:
 
         - `job_duration`: jobs follow the wall clock instead of advancing one step per observation: pending, then
           each of `progress_steps` for an equal share of `job_duration` seconds, then terminal at `job_duration`.
-        - `rate_limits`: (window seconds, most requests) pairs, e.g. INSTANTLY_RATE_LIMITS; a request over any of
-          them is answered 429 with Instantly's error body and counted in `rate_limited`.
+        - `rate_limits`: (window seconds, most requests) pairs, e.g. INSTANTLY_RATE_LIMITS, counted per workspace as
+          Instantly does, for the default workspace and every added one that names none of its own; a request over
+          any of them is answered 429 with Instantly's error body and counted in `rate_limited`.
         - `record_requests=False`: keep no `requests` list (only `request_count`), so long runs stay small.
         - `on_request`: called with every answered request (from the server's threads; keep it quick).
         """
@@ -77,7 +75,6 @@ class FakeInstantly(Startable):
             raise ValueError("progress_steps must lie between 0 and 100")
         if job_duration is not None and job_duration <= 0:
             raise ValueError("job_duration must be positive")
-        self._faults = Faults(rate_limits=rate_limits)
         self.api_key = api_key
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
@@ -86,71 +83,118 @@ class FakeInstantly(Startable):
         self._record_requests = record_requests
         self._on_request = on_request
         self._spec = load_spec()
-        self._lock = threading.RLock()
-        clock = Clock()
-        known_filters = frozenset(self._spec.body_property("POST", MOVE_PATH, "filter").get("x-enumDescriptions", {}))
-        self._contents = Contents(
-            workspace_id=workspace_id, lock=self._lock, clock=clock, known_filters=known_filters, report=self._violate
-        )
-        self._jobs = Jobs(
-            contents=self._contents,
-            lock=self._lock,
-            clock=clock,
-            progress_steps=progress_steps,
+        self._scopes = ScopeRules(self._spec)
+        self._lock = threading.RLock()  # guards what every workspace shares: requests, violations, counts
+        settings = WorkspaceSettings(
+            progress_steps=tuple(progress_steps),
             final_status=final_status,
             job_duration=job_duration,
+            rate_limits=tuple((float(window), int(limit)) for window, limit in rate_limits),
+        )
+        known_filters = frozenset(self._spec.body_property("POST", MOVE_PATH, "filter").get("x-enumDescriptions", {}))
+        self._workspaces = Workspaces(
+            settings=settings, clock=Clock(), known_filters=known_filters, report=self._violate, move_bodies=self._moves
         )
         self._http = LoopbackServer(self._respond, host=host, port=port, keep_alive=True, name="fake-instantly")
-        contents, jobs = self._contents, self._jobs
-        self._routes: dict[tuple[str, str], Callable[[Call], Any]] = {
-            ("GET", "/api/v2/campaigns"): contents.list_campaigns,
-            ("GET", "/api/v2/campaigns/{id}"): contents.campaign,
-            ("GET", "/api/v2/campaigns/analytics"): contents.campaign_analytics,
-            ("GET", "/api/v2/lead-lists"): contents.list_lead_lists,
-            ("GET", "/api/v2/lead-lists/{id}"): contents.lead_list,
-            ("GET", "/api/v2/lead-lists/{id}/verification-stats"): contents.verification_stats,
-            ("GET", "/api/v2/workspace-members"): contents.list_members,
-            ("GET", "/api/v2/workspaces/current"): contents.workspace,
-            ("GET", "/api/v2/lead-labels"): lambda call: {"items": []},
-            ("POST", "/api/v2/leads/list"): contents.list_leads,
-            ("POST", MOVE_PATH): jobs.move_leads,
-            ("GET", "/api/v2/background-jobs"): jobs.list_jobs,
-            ("GET", "/api/v2/background-jobs/{id}"): jobs.get_job,
-        }
-        # The public face: each name below is its part's own attribute or method.
-        self.workspace_id = contents.workspace_id
-        self.owner_user_id = contents.owner_user_id
-        self.add_campaign = contents.add_campaign
-        self.add_list = contents.add_list
-        self.add_member = contents.add_member
-        self.job = jobs.job
-        self.job_times = jobs.job_times
-        self.job_ids = jobs.job_ids
-        self.forget_job = jobs.forget_job
-        self.set_final_status = jobs.set_final_status
-        self.fail_next = self._faults.fail_next
+        default = self.default_workspace = self._workspaces.add(
+            name=DEFAULT_WORKSPACE_NAME, api_key=api_key, scopes=scopes, rate_limits=None, workspace_id=workspace_id
+        )
+        # The public face of the default workspace, kept from the days the fake served only that one.
+        self.workspace_id = default.workspace_id
+        self.owner_user_id = default.owner_user_id
+        self.add_campaign = default.add_campaign
+        self.add_list = default.add_list
+        self.add_member = default.add_member
+        self.job = default.job
+        self.job_times = default.job_times
+        self.job_ids = default.job_ids
+        self.forget_job = default.forget_job
+        self.set_final_status = default.set_final_status
+        self.fail_next = default.fail_next
+
+    # -- workspaces and keys ---------------------------------------------------------------------------------
+
+    def add_workspace(
+        self,
+        *,
+        name: str,
+        api_key: str,
+        scopes: Iterable[str] | None = None,
+        rate_limits: Sequence[tuple[float, int]] | None = None,
+        workspace_id: str | None = None,
+    ) -> InstantlyWorkspace:
+        """Another Instantly workspace, with its own contents and jobs, reached with `api_key`.
+
+        `scopes=None` gives the key every scope (`all:all`). `rate_limits=None` gives the workspace the fake's own
+        `rate_limits`, counted separately; `()` lets it go unlimited.
+        """
+        return self._workspaces.add(
+            name=name, api_key=api_key, scopes=scopes, rate_limits=rate_limits, workspace_id=workspace_id
+        )
+
+    def add_key(
+        self, *, workspace: InstantlyWorkspace | str, api_key: str, scopes: Iterable[str] | None = None
+    ) -> None:
+        """Another key to a workspace (its handle or id); `scopes=None` means every scope."""
+        self._workspaces.add_key(workspace=workspace, api_key=api_key, scopes=scopes)
+
+    def revoke_key(self, api_key: str) -> None:
+        """From now on `api_key` is answered 401, as Instantly answers a deleted key."""
+        self._workspaces.revoke(api_key)
+
+    def workspace(self, workspace_id: str) -> InstantlyWorkspace:
+        """The workspace with this id (KeyError when there is none)."""
+        return self._workspaces.get(workspace_id)
+
+    @property
+    def workspaces(self) -> list[InstantlyWorkspace]:
+        """Every workspace, the default one first."""
+        return self._workspaces.all()
+
+    def requests_with_key(self, api_key: str) -> list[RecordedRequest]:
+        """The recorded requests that carried `api_key`, however they were answered (401s of a revoked key too)."""
+        with self._lock:
+            return [request for request in self.requests if request.api_key == api_key]
+
+    # -- the default workspace, and totals -------------------------------------------------------------------
 
     @property
     def final_status(self) -> str:
-        """How jobs created from now on end (any string goes, since Instantly adds job statuses over time)."""
-        return self._jobs.final_status
+        """How the default workspace's jobs created from now on end (any string goes, since Instantly adds job
+        statuses over time)."""
+        return self.default_workspace.final_status
 
     @final_status.setter
     def final_status(self, status: str) -> None:
-        self._jobs.final_status = status
+        self.default_workspace.final_status = status
 
     @property
     def rate_limited(self) -> int:
-        """Requests answered 429 because of `rate_limits`."""
-        return self._faults.rate_limited
+        """Requests answered 429 because of rate limits, in every workspace."""
+        return sum(workspace.rate_limited for workspace in self._workspaces.all())
+
+    @property
+    def rate_limited_by_workspace(self) -> dict[str, int]:
+        """Requests answered 429 because of rate limits, by workspace id (every workspace, zeros included)."""
+        return {workspace.workspace_id: workspace.rate_limited for workspace in self._workspaces.all()}
+
+    def all_job_times(self) -> dict[str, tuple[float, float | None]]:
+        """`job_times` of every workspace in one dict (job ids are unique across workspaces)."""
+        return {job_id: times for workspace in self.workspaces for job_id, times in workspace.job_times().items()}
 
     def move_bodies(self) -> list[dict[str, Any]]:
-        """The bodies of every move Instantly accepted, oldest first."""
+        """The bodies of every move the default workspace accepted, oldest first."""
+        return self._moves(self.workspace_id)
+
+    def _moves(self, workspace_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return [
                 copy.deepcopy(request.body)
                 for request in self.requests
-                if request.method == "POST" and request.path == MOVE_PATH and request.status == 200
+                if request.method == "POST"
+                and request.path == MOVE_PATH
+                and request.status == 200
+                and request.workspace_id == workspace_id
             ]
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -179,8 +223,10 @@ class FakeInstantly(Startable):
             body = json.loads(request.body) if request.body else None
         except ValueError:
             body = None
+        key: ApiKey | None = None
         try:
-            answer = self._answer(request.method, url.path, multi, request.headers, request.body)
+            key = self._authenticate(request.headers)
+            answer = self._answer(key, request.method, url.path, multi, request.headers, request.body)
         except ApiError as exc:
             answer = _Answer(exc.status, error_body(exc.status, exc.message))
             if exc.violation:
@@ -191,7 +237,14 @@ class FakeInstantly(Startable):
         encoded = (answer.raw if answer.raw is not None else json.dumps(answer.payload)).encode()
         query = {name: values[-1] for name, values in multi.items()}
         recorded = RecordedRequest(
-            request.method, url.path, query, body, request.headers, answer.status, time.monotonic()
+            request.method,
+            url.path,
+            query,
+            body,
+            request.headers,
+            answer.status,
+            time.monotonic(),
+            workspace_id=None if key is None else key.workspace.workspace_id,
         )
         with self._lock:
             self.request_count += 1
@@ -203,22 +256,28 @@ class FakeInstantly(Startable):
         headers = {"Content-Type": "application/json; charset=utf-8", **answer.headers}
         return Reply(answer.status, encoded, headers, max(delays)[1] if delays else 0.0)
 
-    def _answer(
-        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], raw: bytes
-    ) -> _Answer:
+    def _authenticate(self, headers: dict[str, str]) -> ApiKey:
         agent = headers.get("user-agent", "")
         if not agent or agent.lower().startswith(_BLOCKED_AGENTS):
             raise ApiError(403, "Blocked user agent", violation=True, detail=f" ({agent or 'none'})")
-        authorization = headers.get("authorization")
-        if authorization is None or not authorization.startswith("Bearer "):
-            # A wrong key is a legitimate test scenario; a missing or malformed header is our bug.
-            raise ApiError(401, "Invalid API key", violation=True, detail=" (missing or not Bearer)")
-        if authorization != f"Bearer {self.api_key}":
-            raise ApiError(401, "Invalid API key")
-        if not self._faults.within_rate_limits():
+        return self._workspaces.authorize(headers.get("authorization"))
+
+    def _answer(
+        self, key: ApiKey, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], raw: bytes
+    ) -> _Answer:
+        workspace = key.workspace
+        if not workspace.faults.within_rate_limits():
             return _Answer(429, error_body(429, "Rate limit exceeded"))
         try:
             op, params = self._spec.match(method, path)
+        except ContractError as exc:
+            raise ApiError(exc.status, exc.message, violation=True) from exc
+        # Scopes are checked with the key, before the request is validated, as an authorization hook would.
+        wanted = self._scopes.missing(op, key.scopes)
+        if wanted is not None:
+            needs = ", ".join(wanted)
+            raise ApiError(403, f"This API key does not have the required scope. It needs one of: {needs}")
+        try:
             call = Call(
                 params,
                 self._spec.check_query(op, query),
@@ -226,15 +285,15 @@ class FakeInstantly(Startable):
             )
         except ContractError as exc:
             raise ApiError(exc.status, exc.message, violation=True) from exc
-        fault = self._faults.take(method, path)
+        fault = workspace.faults.take(method, path)
         if fault is not None:
             return _Answer(fault.status, error_body(fault.status, fault.message), fault.headers, fault.raw)
-        handler = self._routes.get((op.method, op.template))
+        handler = workspace.routes.get((op.method, op.template))
         if handler is None:
             raise ApiError(404, f"Route {method}:{path} is documented but not simulated", violation=True)
-        with self._lock:
+        with workspace.lock:
             payload = copy.deepcopy(handler(call))
-            tolerated = set(self._jobs.tolerated_statuses)
+            tolerated = set(workspace.jobs.tolerated_statuses)
         self._self_check(op, payload, tolerated)
         return _Answer(200, payload)
 
