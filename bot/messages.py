@@ -252,6 +252,8 @@ def usage(command: str, *, problem: str | None = None) -> tuple[str, Blocks]:
         f"`{command} copy`: copy leads, leaving the originals where they are",
         f"`{command} jobs`: your recent jobs",
         f"`{command} status &lt;job-id&gt;`: one job in detail",
+        f"`{command} connect`, `{command} disconnect`: connect this workspace to Instantly, or remove its key "
+        "(workspace admins and owners)",
         f"`{command} help`: this help",
     ]
     intro = f"{problem}\n" if problem else ""

@@ -164,11 +164,12 @@ class SlackWriter:
     def _paused(self, notification: Notification, reason: str) -> Delivery:
         """The workspace has no working token: its writes wait until it has one again (a new install, a token)."""
         if workspaces.mark_revoked(self._db, team_id=notification.team_id, reason=reason):
-            log.error(
-                "Slack workspace %s has no working token (%s): its work stops until it has one",
-                notification.team_id,
-                reason,
+            why = (
+                "leadmover is not installed there"
+                if reason == "not_installed"
+                else f"Slack refused its token ({reason})"
             )
+            log.error("workspace %s: %s; its work stops until it has a working token", notification.team_id, why)
         return Delivery(sent=False, retry_in=60.0, error=f"workspace token: {reason}")
 
     # --- the loop --------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
+from bot.app import BOT_SCOPES, REDIRECT_PATH
+from bot.http import EVENTS_PATH
 from handlers import ids
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,3 +47,13 @@ def test_manifest_declares_the_command_interactivity_scopes_and_socket_mode(mani
     # conversations.history / conversations.replies, used to recognise a message posted just before a crash
     assert {"channels:history", "groups:history", "im:history", "mpim:history"} <= scopes
     assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_manifest_asks_for_exactly_the_scopes_an_oauth_install_requests(manifest: dict[str, Any]) -> None:
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+
+
+def test_manifest_subscribes_to_uninstalls_and_names_the_redirect(manifest: dict[str, Any]) -> None:
+    assert {"app_uninstalled", "tokens_revoked"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert manifest["settings"]["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
+    assert [url.endswith(REDIRECT_PATH) for url in manifest["oauth_config"]["redirect_urls"]] == [True]

@@ -160,7 +160,7 @@ def test_a_revoked_token_stops_the_workspace_logs_once_and_resumes(
         stack.slack.wait_for(lambda: False, timeout=1.0)
         assert len(stack.slack.calls_to("chat.postMessage")) == calls, "a revoked workspace's writes must stop"
         assert sum(r.path.startswith("/api/v2/background-jobs") for r in stack.instantly.requests) == polls
-        assert sum("refused workspace" in r.getMessage() for r in caplog.records) == 1
+        assert sum("Slack refused its token" in r.getMessage() for r in caplog.records) == 1
         stack.slack.clear_failures("chat.postMessage")
         stack.services.close()
         restarted = build_services(stack.settings)
