@@ -1,7 +1,8 @@
 """A loopback fake Slack for the demo and the tests: FakeSlack wires the parts together and is their public face.
 
-It serves the Web API the app calls, plays a person sending the app commands, submissions and options loads (over
-signed HTTP or Socket Mode), and records every app bug it sees in `violations`.
+It serves the Web API the app calls in any number of workspaces, Slack's OAuth v2 install flow, plays a person sending
+the app commands, submissions, options loads and events (over signed HTTP or Socket Mode), and records every app bug
+it sees in `violations`.
 """
 
 from __future__ import annotations
@@ -13,21 +14,29 @@ from typing import Self
 from urllib.parse import urlsplit
 
 from bot.simulators.loopback import LoopbackServer, Reply, Request, Startable
-from bot.simulators.slack.conversations import Conversations, Message
+from bot.simulators.slack.conversations import Message
 from bot.simulators.slack.delivery import AppResponse, SentRequest, SignedPoster, sign
 from bot.simulators.slack.driver import Driver
+from bot.simulators.slack.events import Events
 from bot.simulators.slack.faults import Faults
+from bot.simulators.slack.install import Installer, InstallResult
+from bot.simulators.slack.oauth import OAuth, OAuthExchange
 from bot.simulators.slack.protocol import JSON, Workspace
 from bot.simulators.slack.response_urls import ResponseUrls
 from bot.simulators.slack.socket_mode import SocketModeServer
+from bot.simulators.slack.teams import Teams
+from bot.simulators.slack.tokens import Clock, Grant, TokenBook
+from bot.simulators.slack.users import Users
 from bot.simulators.slack.views import Views
-from bot.simulators.slack.web_api import ApiCall, Tokens, WebApi
+from bot.simulators.slack.web_api import ApiCall, WebApi
+from bot.simulators.slack.workspaces import Workspaces
 
-__all__ = ["ApiCall", "AppResponse", "FakeSlack", "Message", "sign"]
+__all__ = ["ApiCall", "AppResponse", "FakeSlack", "InstallResult", "Message", "OAuthExchange", "sign"]
 
 
 class FakeSlack(Startable):
-    """Loopback stand-in for Slack: Web API server, a person driving the app, and Socket Mode endpoint in one."""
+    """Loopback stand-in for Slack: Web API server for many workspaces, OAuth install pages, a person driving the
+    app, Events API deliveries and a Socket Mode endpoint in one."""
 
     def __init__(
         self,
@@ -51,6 +60,11 @@ class FakeSlack(Startable):
         post_burst: float = 3.0,
         history_limits: bool = False,
         keep_alive: bool = False,
+        client_id: str = "1111.2222",
+        client_secret: str = "test-client-secret",  # noqa: S107
+        token_rotation: bool = False,
+        token_lifetime_seconds: int = 43200,
+        strict_users: bool = False,
     ) -> None:
         """The defaults suit tests. Opt-in knobs, for benchmarks:
 
@@ -60,13 +74,21 @@ class FakeSlack(Startable):
         - `update_limit_per_minute`: chat.update calls allowed in any 60 s (Slack: ~50 per workspace);
           `post_rate_per_channel` and `post_burst`: chat.postMessage per second per channel, with a short burst
           (Slack: ~1/s); `history_limits`: conversations.history/.replies once a minute, of at most 15 messages
-          (Slack, 2025, for apps outside its Marketplace; a larger `limit` is a violation). Beyond them Slack
-          answers HTTP 429 `ratelimited` with Retry-After; counted in `rate_limited` by method.
+          (Slack, 2025, for apps outside its Marketplace; a larger `limit` is a violation). Each workspace has its
+          own budget, as in Slack. Beyond them Slack answers HTTP 429 `ratelimited` with Retry-After; counted in
+          `rate_limited` by method, and in `rate_limited_by_team` by workspace and method.
         - `keep_alive=True`: send requests to the app over one pooled HTTP client with kept-alive connections, so
           `AppResponse.elapsed` is the app's answer alone, not also building a client (~30 ms each).
+
+        Many workspaces: `team_id` is the default workspace, installed with `bot_token`; add_team() adds others,
+        installed by install() through OAuth v2 with the app's `client_id` / `client_secret`. With `token_rotation`,
+        issued bot tokens expire after `token_lifetime_seconds` on the fake's clock (advance_clock, expire_tokens).
+        `strict_users`: users.info knows only registered users; otherwise any U/W id nobody registered is a plain
+        full member of the asking token's workspace (so U0ALICE and friends work unregistered).
         """
         self.bot_token, self.app_token, self.signing_secret = bot_token, app_token, signing_secret
         self.team_id, self.bot_user_id, self.bot_id, self.app_id = team_id, bot_user_id, bot_id, app_id
+        self.client_id, self.client_secret = client_id, client_secret
         workspace = Workspace(
             team_id=team_id,
             team_domain="leadmover-test",
@@ -81,7 +103,21 @@ class FakeSlack(Startable):
         self._socket = SocketModeServer(host=host, app_id=app_id, report=self._violation)
         self._poster = SignedPoster(signing_secret=signing_secret, keep_alive=keep_alive)
         self._response_urls = ResponseUrls(base_url=lambda: self.base_url, report=self._violation)
-        conversations = Conversations(workspace=workspace, keep_history=keep_history)
+        self._users = Users(strict=strict_users)
+        self._teams = teams = Teams(default=workspace, keep_history=keep_history, users=self._users)
+        self._clock = Clock()
+        self._tokens = TokenBook(clock=self._clock, lifetime=token_lifetime_seconds)
+        self._tokens.add(Grant(bot_token, "bot", team_id))
+        self._tokens.add(Grant(app_token, "app", team_id))
+        self._oauth = OAuth(
+            teams=teams,
+            tokens=self._tokens,
+            clock=self._clock,
+            report=self._violation,
+            client_id=client_id,
+            client_secret=client_secret,
+            token_rotation=token_rotation,
+        )
         views = Views(workspace=workspace, trigger_ttl=trigger_ttl)
         faults = Faults(
             update_limit_per_minute=update_limit_per_minute,
@@ -90,38 +126,48 @@ class FakeSlack(Startable):
             history_limits=history_limits,
         )
         self._api = WebApi(
-            workspace=workspace,
-            tokens=Tokens(bot=bot_token, app=app_token),
-            conversations=conversations,
+            teams=teams,
+            tokens=self._tokens,
+            users=self._users,
             views=views,
             faults=faults,
+            oauth=self._oauth,
             socket=self._socket,
             report=self._violation,
             record_calls=record_calls,
             on_call=on_call,
         )
         driver = Driver(
-            workspace=workspace,
+            teams=teams,
+            users=self._users,
             views=views,
             response_urls=self._response_urls,
             poster=self._poster,
             socket=self._socket,
             report=self._violation,
+            enterprise_install=self._oauth.is_enterprise_install,
             socket_ack_timeout=socket_ack_timeout,
         )
+        events = Events(
+            teams=teams,
+            tokens=self._tokens,
+            poster=self._poster,
+            report=self._violation,
+            enterprise_install=self._oauth.is_enterprise_install,
+        )
+        installer = Installer(oauth=self._oauth, authorize_url=lambda: self.authorize_url, report=self._violation)
         # The public face: each name below is its part's own attribute or method.
         self.calls = self._api.calls
         self.delay = self._api.delay
         self.calls_to = self._api.calls_to
         self.responses = self._response_urls.responses
-        self.ephemerals = conversations.ephemerals
+        self.ephemerals = teams.ephemerals
         self.rate_limited = faults.rate_limited
+        self.rate_limited_by_team = faults.rate_limited_by_team
         self.fail_next = faults.fail_next
         self.clear_failures = faults.clear_failures
-        self.add_channel = conversations.add_channel
-        self.messages = conversations.messages
-        self.replies = conversations.replies
-        self.issue_trigger_id = views.issue_trigger_id
+        self.oauth_exchanges = self._oauth.exchanges
+        self.authorize_requests = self._oauth.authorize_requests
         self.opened_views = views.opened_views
         self.view_opened_by = views.view_opened_by
         self.view = views.view
@@ -133,6 +179,38 @@ class FakeSlack(Startable):
         self.socket_send_command = driver.socket_send_command
         self.socket_submit_view = driver.socket_submit_view
         self.socket_load_options = driver.socket_load_options
+        self.install = installer.install
+        self.sign_in = installer.sign_in
+        self.send_event = events.send_event
+        self.event_envelope = events.envelope
+        self.uninstall = events.uninstall
+        self.revoke_tokens = events.revoke_tokens
+        workspaces = Workspaces(teams=teams, users=self._users, views=views, tokens=self._tokens, clock=self._clock)
+        self.add_team = workspaces.add_team
+        self.team = workspaces.team
+        self.add_channel = workspaces.add_channel
+        self.messages = workspaces.messages
+        self.replies = workspaces.replies
+        self.add_user = workspaces.add_user
+        self.issue_trigger_id = workspaces.issue_trigger_id
+        self.install_token = workspaces.install_token
+        self.installed_tokens = workspaces.installed_tokens
+        self.expire_tokens = workspaces.expire_tokens
+        self.advance_clock = workspaces.advance_clock
+
+    @property
+    def strict_users(self) -> bool:
+        """Whether users.info (and DMs) know only registered users."""
+        return self._users.strict
+
+    @strict_users.setter
+    def strict_users(self, strict: bool) -> None:
+        self._users.strict = strict
+
+    @property
+    def authorize_url(self) -> str:
+        """Slack's install approval page (Bolt's ``OAuthSettings.authorization_url``)."""
+        return f"{self.base_url}/oauth/v2/authorize"
 
     @property
     def call_count(self) -> int:
@@ -184,6 +262,8 @@ class FakeSlack(Startable):
         parts = urlsplit(request.target)
         if parts.path.startswith("/api/"):
             return self._api.respond(parts.path[len("/api/") :], parts.query, request)
+        if parts.path == "/oauth/v2/authorize" and request.method == "GET":
+            return self._oauth.authorize(request)
         if parts.path.startswith("/response/"):
             return self._response_urls.respond(parts.path[len("/response/") :], request)
         return Reply(404, b"Not Found", {"Content-Type": "text/plain"})

@@ -1,18 +1,24 @@
-"""Channels and messages of the fake Slack, and the chat.* and conversations.* Web API methods the app calls."""
+"""Channels and messages of one workspace of the fake Slack, and the chat.* and conversations.* methods the app calls.
+
+A call that names another workspace's channel (or DMs a person the workspace cannot see) fails as in Slack and is
+recorded as an app bug: the app mixed its workspaces up.
+"""
 
 from __future__ import annotations
 
-import base64
 import copy
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.simulators.slack.blockkit import check_message_blocks
-from bot.simulators.slack.protocol import JSON, ApiError, Workspace, decode_arg, is_id, truthy
+from bot.simulators.slack.chat_args import message_content, page
+from bot.simulators.slack.protocol import JSON, ApiError, Workspace, is_id, truthy
 
-_TEXT_LIMIT = 40_000
+if TYPE_CHECKING:
+    from bot.simulators.slack.teams import ChannelDirectory
+    from bot.simulators.slack.users import Users
 
 
 @dataclass
@@ -41,11 +47,24 @@ class _Channel:
 class Conversations:
     """Channels (and DMs, ``D<user>``), their messages and threads, and ephemeral messages."""
 
-    def __init__(self, *, workspace: Workspace, keep_history: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        keep_history: bool = True,
+        directory: ChannelDirectory | None = None,
+        users: Users | None = None,
+        visible: Callable[[], frozenset[str]] | None = None,
+        ephemerals: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """`directory` says whose channel an id is, `users` and `visible` whom this workspace can DM."""
         self._ws = workspace
         self._keep_history = keep_history
+        self._directory = directory
+        self._users = users
+        self._visible = visible or (lambda: frozenset({workspace.team_id}))
         self._lock = threading.RLock()
-        self.ephemerals: list[dict[str, Any]] = []
+        self.ephemerals: list[dict[str, Any]] = [] if ephemerals is None else ephemerals
         self._channels: dict[str, _Channel] = {}
         self._messages: dict[str, list[Message]] = {}
         self._replies: dict[tuple[str, str], list[Message]] = {}
@@ -55,8 +74,14 @@ class Conversations:
     # ------------------------------------------------------------------ setup and inspection
 
     def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True) -> None:
+        """Add (or replace) a channel of this workspace; ValueError if another workspace has that id."""
+        is_im = channel_id.startswith("D")
+        if self._directory is not None and not is_im:
+            owner = self._directory.claim(channel_id, self._ws.team_id)
+            if owner != self._ws.team_id:
+                raise ValueError(f"channel {channel_id} belongs to team {owner}, not {self._ws.team_id}")
         with self._lock:
-            self._channels[channel_id] = _Channel(channel_id, name, bot_is_member, is_im=channel_id.startswith("D"))
+            self._channels[channel_id] = _Channel(channel_id, name, bot_is_member, is_im=is_im)
             self._messages.setdefault(channel_id, [])
 
     def messages(self, channel: str) -> list[Message]:
@@ -75,8 +100,8 @@ class Conversations:
 
     def chat_post_message(self, args: JSON) -> JSON:
         with self._lock:
-            channel = self._channel_for_post(args.get("channel"))
-            text, blocks, metadata = _content(args, "chat.postMessage")
+            channel = self._channel_for_post(args.get("channel"), "chat.postMessage")
+            text, blocks, metadata = message_content(args, "chat.postMessage")
             thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
             if thread_ts and thread_ts not in {m.ts for m in self._messages[channel.id]}:
                 raise ApiError(
@@ -102,9 +127,9 @@ class Conversations:
 
     def chat_update(self, args: JSON) -> JSON:
         with self._lock:
-            channel = self._channel_for_read(args.get("channel"))
+            channel = self._channel_for_read(args.get("channel"), "chat.update")
             message = self._find(channel.id, str(args.get("ts") or ""))
-            text, blocks, metadata = _content(args, "chat.update")
+            text, blocks, metadata = message_content(args, "chat.update")
             if text is not None:
                 message.text = text
             if blocks is not None:
@@ -124,10 +149,10 @@ class Conversations:
 
     def chat_post_ephemeral(self, args: JSON) -> JSON:
         with self._lock:
-            channel = self._channel_for_post(args.get("channel"))
+            channel = self._channel_for_post(args.get("channel"), "chat.postEphemeral")
             if not args.get("user"):
                 raise ApiError("user_not_found", violation="chat.postEphemeral: no user given")
-            text, blocks, _ = _content(args, "chat.postEphemeral")
+            text, blocks, _ = message_content(args, "chat.postEphemeral")
             ts = self._next_ts()
             self.ephemerals.append(
                 {
@@ -137,13 +162,14 @@ class Conversations:
                     "blocks": blocks or [],
                     "thread_ts": args.get("thread_ts"),
                     "message_ts": ts,
+                    "team_id": self._ws.team_id,
                 }
             )
             return {"message_ts": ts}
 
     def conversations_history(self, args: JSON) -> JSON:
         with self._lock:
-            channel = self._channel_for_read(args.get("channel"))
+            channel = self._channel_for_read(args.get("channel"), "conversations.history")
             metadata = truthy(args.get("include_all_metadata"))
             inclusive = truthy(args.get("inclusive"))
             oldest = float(args.get("oldest") or 0)
@@ -159,11 +185,11 @@ class Conversations:
                 for m in reversed(self._messages[channel.id])
                 if in_range(float(m.ts))
             ]
-            return _page(found, args, default_limit=100)
+            return page(found, args, default_limit=100)
 
     def conversations_replies(self, args: JSON) -> JSON:
         with self._lock:
-            channel = self._channel_for_read(args.get("channel"))
+            channel = self._channel_for_read(args.get("channel"), "conversations.replies")
             ts = str(args.get("ts") or "")
             try:
                 parent = self._find(channel.id, ts)
@@ -173,14 +199,14 @@ class Conversations:
                 parent = self._find(channel.id, parent.thread_ts)
             metadata = truthy(args.get("include_all_metadata"))
             thread = [parent, *self._replies.get((channel.id, parent.ts), [])]
-            return _page([self._message_json(m, metadata=metadata) for m in thread], args, default_limit=1000)
+            return page([self._message_json(m, metadata=metadata) for m in thread], args, default_limit=1000)
 
     def conversations_open(self, args: JSON) -> JSON:
         users = [u for u in str(args.get("users") or "").split(",") if u]
         if len(users) != 1 or not is_id(users[0], "UW"):
             raise ApiError("invalid_arguments" if not users else "user_not_found")
         with self._lock:
-            channel = self._channel_for_post(users[0])
+            channel = self._channel_for_post(users[0], "conversations.open", missing="user_not_found")
             return {"channel": {"id": channel.id, "is_im": True, "user": users[0]}}
 
     # ------------------------------------------------------------------ channels and messages (lock held)
@@ -193,31 +219,44 @@ class Conversations:
         name = channel.lstrip("#")
         return next((c.id for c in self._channels.values() if c.name == name and not c.is_im), None)
 
-    def _channel_for_post(self, channel: Any) -> _Channel:
+    def _channel_for_post(self, channel: Any, method: str, *, missing: str = "channel_not_found") -> _Channel:
         """Resolve a chat.* target: known channels, auto-created C/G ids, user ids -> DM ``D<user>``."""
         raw = str(channel or "")
         found = self._lookup_channel(raw) if raw else None
         if found is None:
-            if is_id(raw, "UW"):
+            self._check_foreign(raw, method, missing=missing)
+            if is_id(raw, "UW") and (self._users is None or self._users.known_to(raw, self._visible())):
                 self.add_channel(f"D{raw}", raw)
                 found = f"D{raw}"
             elif is_id(raw, "CG"):
                 self.add_channel(raw, raw.lower())
                 found = raw
             else:
-                raise ApiError("channel_not_found")
+                raise ApiError(missing)
         result = self._channels[found]
         if not result.bot_is_member:
             raise ApiError("not_in_channel")
         return result
 
-    def _channel_for_read(self, channel: Any) -> _Channel:
-        found = self._lookup_channel(str(channel or ""))
+    def _channel_for_read(self, channel: Any, method: str) -> _Channel:
+        raw = str(channel or "")
+        found = self._lookup_channel(raw)
         if found is None:
+            self._check_foreign(raw, method)
             raise ApiError("channel_not_found")
         if not self._channels[found].bot_is_member:
             raise ApiError("not_in_channel")
         return self._channels[found]
+
+    def _check_foreign(self, raw: str, method: str, *, missing: str = "channel_not_found") -> None:
+        """Fail a call naming another workspace's channel, or a person this one cannot see, and report it."""
+        mine = self._ws.team_id
+        owner = self._directory.owner(raw) if self._directory is not None else None
+        if owner is not None and owner != mine:
+            raise ApiError(missing, violation=f"{method}: used team {mine}'s token on team {owner}'s channel {raw}")
+        home = self._users.foreign_home(raw, self._visible()) if self._users is not None else None
+        if home is not None:
+            raise ApiError(missing, violation=f"{method}: used team {mine}'s token to reach team {home}'s user {raw}")
 
     def _next_ts(self) -> str:
         self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))
@@ -261,49 +300,3 @@ class Conversations:
         if metadata and message.metadata is not None:
             out["metadata"] = copy.deepcopy(message.metadata)
         return out
-
-
-def _content(args: JSON, method: str) -> tuple[str | None, list[JSON] | None, JSON | None]:
-    """(text, blocks, metadata) of a chat.* call; each None when not given."""
-    blocks = decode_arg(args, "blocks", error="invalid_blocks_format")
-    if blocks is not None:
-        errors = check_message_blocks(blocks)
-        if errors:
-            raise ApiError("invalid_blocks", messages=errors, violation=f"{method}: invalid_blocks: {errors}")
-    attachments = decode_arg(args, "attachments", error="invalid_attachments")
-    text = None if args.get("text") is None else str(args["text"])
-    if not text and not blocks and not attachments:
-        raise ApiError("no_text", violation=f"{method}: neither text nor blocks given")
-    if text is not None and len(text) > _TEXT_LIMIT:
-        raise ApiError("msg_too_long", violation=f"{method}: text longer than {_TEXT_LIMIT} characters")
-    metadata = decode_arg(args, "metadata", error="invalid_metadata_format")
-    if metadata is not None and not (
-        isinstance(metadata, dict)
-        and isinstance(metadata.get("event_type"), str)
-        and isinstance(metadata.get("event_payload"), dict)
-    ):
-        raise ApiError("invalid_metadata_format", violation=f"{method}: metadata needs event_type and event_payload")
-    return text, blocks, metadata
-
-
-def _page(items: list[JSON], args: JSON, *, default_limit: int) -> JSON:
-    """One page of `messages` with Slack's opaque cursor."""
-    start = _offset(args.get("cursor"))
-    try:
-        limit = int(args.get("limit", default_limit))
-    except (TypeError, ValueError):
-        limit = default_limit
-    limit = max(1, min(limit, 1000))
-    chunk = items[start : start + limit]
-    more = start + limit < len(items)
-    next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
-    return {"messages": chunk, "has_more": more, "response_metadata": {"next_cursor": next_cursor}}
-
-
-def _offset(cursor: Any) -> int:
-    if not cursor:
-        return 0
-    try:
-        return int(base64.b64decode(str(cursor)).decode().split(":", 1)[1])
-    except (ValueError, IndexError):
-        raise ApiError("invalid_cursor") from None

@@ -55,12 +55,22 @@ class SignedPoster:
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
         self.last: SentRequest | None = None  # the last request, as sent: what an attacker could capture
+        self.last_by: dict[str, SentRequest] = {}  # the last request sent under each `key` (a team id)
 
-    def post(self, app_url: str, body: str, *, retry_num: int = 0) -> AppResponse:
-        """Sign and send `body`; `retry_num` > 0 marks it as Slack's redelivery after a slow answer."""
+    def post(
+        self,
+        app_url: str,
+        body: str,
+        *,
+        retry_num: int = 0,
+        content_type: str = "application/x-www-form-urlencoded",
+        key: str | None = None,
+    ) -> AppResponse:
+        """Sign and send `body`; `retry_num` > 0 marks it as Slack's redelivery after a slow answer. The request is
+        kept as `last`, and as `last_by[key]` when a key is given."""
         timestamp = str(int(time.time()))
         headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": sign(signing_secret=self._signing_secret, timestamp=timestamp, body=body),
@@ -68,6 +78,8 @@ class SignedPoster:
         if retry_num:
             headers |= {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         self.last = SentRequest(url=app_url, body=body, headers=dict(headers))
+        if key is not None:
+            self.last_by[key] = self.last
         if not self._keep_alive:
             started = time.monotonic()  # building the client counts, as it always did
             with httpx.Client(trust_env=False, timeout=self._timeout) as client:

@@ -1,5 +1,9 @@
 """A person in Slack, driving the app: slash commands, view submissions and options loads, delivered over signed
-HTTP or Socket Mode, with the app's answers checked the way Slack would take them."""
+HTTP or Socket Mode, with the app's answers checked the way Slack would take them.
+
+Each action happens in one workspace (the default one unless `team_id` says otherwise) and carries its ids; a view
+is submitted in the workspace it was opened in.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.simulators.slack.blockkit import check_options, check_view, element_options
+from bot.simulators.slack.answers import AnswerChecks
 from bot.simulators.slack.delivery import AppResponse, SignedPoster
 from bot.simulators.slack.payloads import (
     block_suggestion_payload,
@@ -16,12 +20,12 @@ from bot.simulators.slack.payloads import (
     view_submission_payload,
 )
 from bot.simulators.slack.protocol import JSON, Workspace
-from bot.simulators.slack.response_urls import ResponseUrls, message_errors
+from bot.simulators.slack.response_urls import ResponseUrls
 from bot.simulators.slack.socket_mode import SocketModeServer
+from bot.simulators.slack.teams import Teams
+from bot.simulators.slack.users import Users
 from bot.simulators.slack.view_state import build_state_values, check_submittable, find_action
 from bot.simulators.slack.views import Views
-
-SLACK_DEADLINE = 3.0  # seconds Slack waits for an app's answer / ack
 
 
 class Driver:
@@ -30,16 +34,22 @@ class Driver:
     def __init__(
         self,
         *,
-        workspace: Workspace,
+        teams: Teams,
+        users: Users,
         views: Views,
         response_urls: ResponseUrls,
         poster: SignedPoster,
         socket: SocketModeServer,
         report: Callable[[str], None],
+        enterprise_install: Callable[[str], bool] = lambda team_id: False,
         socket_ack_timeout: float = 5.0,
     ) -> None:
-        self._ws = workspace
+        """`enterprise_install(team_id)` says whether the app serves that workspace through an org-wide install."""
+        self._teams = teams
+        self._users = users
+        self._enterprise_install = enterprise_install
         self._views = views
+        self._checks = AnswerChecks(views=views, report=report)
         self._response_urls = response_urls
         self._poster = poster
         self._socket = socket
@@ -59,40 +69,62 @@ class Driver:
         channel_id: str = "C0SALES",
         channel_name: str = "sales",
         trigger_id: str | None = None,
+        team_id: str | None = None,
     ) -> AppResponse:
-        """POST a signed slash command to the app, like Slack does when a user types it.
+        """POST a signed slash command to the app, like Slack does when a user types it in workspace `team_id`.
 
         `trigger_id` (from issue_trigger_id) lets the caller find the view it opens with view_opened_by().
         """
-        fields = self._command_fields(text, command, user_id, user_name, channel_id, channel_name, trigger_id)
-        response = self._poster.post(app_url, urlencode(fields))
-        self._check_command_answer(command, response)
+        ws = self._teams.workspace(team_id)
+        fields = self._command_fields(ws, text, command, user_id, user_name, channel_id, channel_name, trigger_id)
+        response = self._poster.post(app_url, urlencode(fields), key=ws.team_id)
+        self._checks.command(command, response)
         return response
 
     def submit_view(
-        self, app_url: str, *, view_id: str, values: Mapping[str, Any], user_id: str = "U0ALICE"
+        self,
+        app_url: str,
+        *,
+        view_id: str,
+        values: Mapping[str, Any],
+        user_id: str = "U0ALICE",
+        team_id: str | None = None,
     ) -> AppResponse:
-        """POST a signed view_submission for a stored view, with ``values`` keyed by block_id (or action_id)."""
-        payload = self._submission_payload(view_id, values, user_id)
-        response = self._poster.post(app_url, form_body(payload))
-        self._after_submission(view_id, response)
+        """POST a signed view_submission for a stored view, with ``values`` keyed by block_id (or action_id).
+
+        It comes from the workspace the view was opened in; a `team_id` naming another one is a test's mistake.
+        """
+        ws = self._view_workspace(view_id, team_id)
+        payload = self._submission_payload(ws, view_id, values, user_id)
+        response = self._poster.post(app_url, form_body(payload), key=ws.team_id)
+        self._checks.submission(view_id, response)
         return response
 
-    def redeliver_last(self, app_url: str) -> AppResponse:
-        """Deliver the last request again, as Slack does when the app's answer was slow (X-Slack-Retry-Num)."""
-        sent = self._poster.last
+    def redeliver_last(self, app_url: str, *, team_id: str | None = None) -> AppResponse:
+        """Deliver the last request (of workspace `team_id`, if given) again, as Slack does when the app's answer was
+        slow (X-Slack-Retry-Num)."""
+        sent = self._poster.last if team_id is None else self._poster.last_by.get(team_id)
         if sent is None:
-            raise ValueError("nothing was delivered yet")
+            raise ValueError("nothing was delivered yet" + (f" for team {team_id}" if team_id else ""))
         retry = int(sent.headers.get("X-Slack-Retry-Num", "0")) + 1
-        return self._poster.post(app_url, sent.body, retry_num=retry)
+        content_type = sent.headers.get("Content-Type", "application/x-www-form-urlencoded")
+        return self._poster.post(app_url, sent.body, retry_num=retry, content_type=content_type, key=team_id)
 
     def load_options(
-        self, app_url: str, *, view_id: str, action_id: str, value: str, user_id: str = "U0ALICE"
+        self,
+        app_url: str,
+        *,
+        view_id: str,
+        action_id: str,
+        value: str,
+        user_id: str = "U0ALICE",
+        team_id: str | None = None,
     ) -> AppResponse:
         """POST a signed block_suggestion (an external select's options load) for a stored view."""
-        payload = self._suggestion_payload(view_id, action_id, value, user_id)
-        response = self._poster.post(app_url, form_body(payload))
-        self._after_suggestion(view_id, action_id, response)
+        ws = self._view_workspace(view_id, team_id)
+        payload = self._suggestion_payload(ws, view_id, action_id, value, user_id)
+        response = self._poster.post(app_url, form_body(payload), key=ws.team_id)
+        self._checks.suggestion(view_id, action_id, response)
         return response
 
     # ------------------------------------------------------------------ over Socket Mode
@@ -110,26 +142,34 @@ class Driver:
         user_name: str = "alice",
         channel_id: str = "C0SALES",
         channel_name: str = "sales",
+        team_id: str | None = None,
     ) -> AppResponse:
         """Deliver a slash_commands envelope over Socket Mode and wait for the app's ack."""
-        fields = self._command_fields(text, command, user_id, user_name, channel_id, channel_name)
+        ws = self._teams.workspace(team_id)
+        fields = self._command_fields(ws, text, command, user_id, user_name, channel_id, channel_name)
         response = self._deliver("slash_commands", dict(fields))
         if response.status == 200:
-            self._check_command_answer(command, response)
+            self._checks.command(command, response)
         return response
 
-    def socket_submit_view(self, *, view_id: str, values: Mapping[str, Any], user_id: str = "U0ALICE") -> AppResponse:
+    def socket_submit_view(
+        self, *, view_id: str, values: Mapping[str, Any], user_id: str = "U0ALICE", team_id: str | None = None
+    ) -> AppResponse:
         """submit_view, delivered as an ``interactive`` Socket Mode envelope."""
-        response = self._deliver("interactive", self._submission_payload(view_id, values, user_id))
+        ws = self._view_workspace(view_id, team_id)
+        response = self._deliver("interactive", self._submission_payload(ws, view_id, values, user_id))
         if response.status == 200:
-            self._after_submission(view_id, response)
+            self._checks.submission(view_id, response)
         return response
 
-    def socket_load_options(self, *, view_id: str, action_id: str, value: str, user_id: str = "U0ALICE") -> AppResponse:
+    def socket_load_options(
+        self, *, view_id: str, action_id: str, value: str, user_id: str = "U0ALICE", team_id: str | None = None
+    ) -> AppResponse:
         """load_options, delivered as an ``interactive`` Socket Mode envelope."""
-        response = self._deliver("interactive", self._suggestion_payload(view_id, action_id, value, user_id))
+        ws = self._view_workspace(view_id, team_id)
+        response = self._deliver("interactive", self._suggestion_payload(ws, view_id, action_id, value, user_id))
         if response.status == 200:
-            self._after_suggestion(view_id, action_id, response)
+            self._checks.suggestion(view_id, action_id, response)
         return response
 
     def _deliver(self, envelope_type: str, payload: JSON) -> AppResponse:
@@ -142,8 +182,18 @@ class Driver:
 
     # ------------------------------------------------------------------ slash commands
 
+    def _view_workspace(self, view_id: str, team_id: str | None) -> Workspace:
+        """The workspace a view was opened in; ValueError if the caller names another one."""
+        owner = self._views.view_team(view_id)
+        if owner is None:
+            raise ValueError(f"unknown view {view_id!r}")
+        if team_id is not None and team_id != owner:
+            raise ValueError(f"view {view_id} belongs to team {owner}, not {team_id}")
+        return self._teams.workspace(owner)
+
     def _command_fields(
         self,
+        ws: Workspace,
         text: str,
         command: str,
         user_id: str,
@@ -153,7 +203,7 @@ class Driver:
         trigger_id: str | None = None,
     ) -> dict[str, str]:
         return command_fields(
-            ws=self._ws,
+            ws=ws,
             command=command,
             text=text,
             user_id=user_id,
@@ -161,76 +211,30 @@ class Driver:
             channel_id=channel_id,
             channel_name=channel_name,
             response_url=self._response_urls.issue(),
-            trigger_id=trigger_id or self._views.issue_trigger_id(),
+            trigger_id=trigger_id or self._views.issue_trigger_id(team_id=ws.team_id),
+            is_enterprise_install=self._enterprise_install(ws.team_id),
         )
-
-    def _answer(self, where: str, response: AppResponse, *, text_allowed: bool) -> tuple[bool, Any]:
-        """(readable, the app's JSON answer), after reporting an answer that came late or with an HTTP error."""
-        if response.elapsed > SLACK_DEADLINE:
-            self._report(f"{where}: app answered after {response.elapsed:.2f}s (Slack gives up after 3 s)")
-        if response.status != 200:
-            self._report(f"{where}: app answered HTTP {response.status}: {response.body[:200]}")
-            return False, None
-        try:
-            return True, response.json()
-        except ValueError:
-            if not text_allowed:
-                self._report(f"{where}: answer is neither empty nor JSON: {response.body[:200]!r}")
-            return False, None
-
-    def _check_command_answer(self, command: str, response: AppResponse) -> None:
-        readable, answer = self._answer(command, response, text_allowed=True)  # plain text is shown as it is
-        if readable and isinstance(answer, dict):
-            for error in message_errors(answer):
-                self._report(f"{command} response: {error}")
 
     # ------------------------------------------------------------------ view submissions
 
-    def _submission_payload(self, view_id: str, values: Mapping[str, Any], user_id: str) -> JSON:
+    def _submission_payload(self, ws: Workspace, view_id: str, values: Mapping[str, Any], user_id: str) -> JSON:
         view, known = self._views.submittable(view_id)
         state = build_state_values(view, values, known)
         check_submittable(view, state)
         self._views.set_state(view_id, state)
         return view_submission_payload(
-            ws=self._ws, view=view, state=state, user_id=user_id, trigger_id=self._views.issue_trigger_id()
+            ws=ws,
+            view=view,
+            state=state,
+            user_id=user_id,
+            trigger_id=self._views.issue_trigger_id(team_id=ws.team_id),
+            home_team_id=self._users.home_team(user_id),
+            is_enterprise_install=self._enterprise_install(ws.team_id),
         )
-
-    def _after_submission(self, view_id: str, response: AppResponse) -> None:
-        where = f"view_submission {view_id}"
-        readable, answer = self._answer(where, response, text_allowed=False)
-        if readable:
-            self._apply_submission_answer(view_id, answer, where)
-
-    def _apply_submission_answer(self, view_id: str, answer: Any, where: str) -> None:
-        if not answer:
-            self._views.close(view_id)
-            return
-        action = answer.get("response_action") if isinstance(answer, dict) else None
-        if action == "errors":
-            inputs = self._views.input_block_ids(view_id)
-            errors = answer.get("errors")
-            if not isinstance(errors, dict) or not errors:
-                self._report(f"{where}: response_action errors needs a non-empty errors object")
-            else:
-                for block_id in errors:
-                    if block_id not in inputs:
-                        self._report(f"{where}: errors names {block_id!r}, which is not an input block")
-        elif action in ("update", "push"):
-            problems = check_view(answer.get("view"))
-            for problem in problems:
-                self._report(f"{where}: response_action {action}: {problem}")
-            if not problems and action == "update":
-                self._views.store(answer["view"], view_id=view_id)
-            elif not problems:
-                self._views.store(answer["view"], previous_view_id=view_id)
-        elif action == "clear":
-            self._views.close_all()
-        else:
-            self._report(f"{where}: unknown response_action in {answer!r:.200}")
 
     # ------------------------------------------------------------------ options loads
 
-    def _suggestion_payload(self, view_id: str, action_id: str, value: str, user_id: str) -> JSON:
+    def _suggestion_payload(self, ws: Workspace, view_id: str, action_id: str, value: str, user_id: str) -> JSON:
         view = self._views.find(view_id)
         _, element = find_action(view, action_id)
         if element.get("type") not in {"external_select", "multi_external_select"}:
@@ -240,22 +244,12 @@ class Driver:
             raise ValueError(f"Slack only loads options after {min_length} typed characters, got {value!r}")
         state = build_state_values(view, {}, {})
         return block_suggestion_payload(
-            ws=self._ws, view=view, state=state, action_id=action_id, value=value, user_id=user_id
+            ws=ws,
+            view=view,
+            state=state,
+            action_id=action_id,
+            value=value,
+            user_id=user_id,
+            home_team_id=self._users.home_team(user_id),
+            is_enterprise_install=self._enterprise_install(ws.team_id),
         )
-
-    def _after_suggestion(self, view_id: str, action_id: str, response: AppResponse) -> None:
-        where = f"block_suggestion {action_id}"
-        if response.elapsed > SLACK_DEADLINE:
-            self._report(f"{where}: app answered after {response.elapsed:.2f}s (Slack allows 3 s)")
-        try:
-            answer = response.json() if response.status == 200 else None
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict) or not ("options" in answer or "option_groups" in answer):
-            self._report(f"{where}: expected HTTP 200 with options or option_groups, got {response.status}")
-            return
-        # "No results" is an empty `options` list; only a non-empty answer is held to static_select's rules.
-        if answer.get("options") != []:
-            for error in check_options(answer):
-                self._report(f"{where}: {error}")
-        self._views.remember_options(view_id, action_id, element_options(answer))

@@ -21,10 +21,22 @@ def username_for(user_id: str) -> str:
     return (core or user_id).lower()
 
 
-def user_object(ws: Workspace, user_id: str) -> JSON:
-    """The ``user`` object of interactive payloads."""
+def user_object(ws: Workspace, user_id: str, *, home_team_id: str | None = None) -> JSON:
+    """The ``user`` object of interactive payloads; `home_team_id` for a person from another workspace."""
     name = username_for(user_id)
-    return {"id": user_id, "username": name, "name": name, "team_id": ws.team_id}
+    return {"id": user_id, "username": name, "name": name, "team_id": home_team_id or ws.team_id}
+
+
+def team_object(ws: Workspace) -> JSON:
+    """The ``team`` object of interactive payloads (with the organization, inside an Enterprise Grid)."""
+    team: JSON = {"id": ws.team_id, "domain": ws.team_domain}
+    if ws.enterprise_id:
+        team |= {"enterprise_id": ws.enterprise_id, "enterprise_name": ws.enterprise_name}
+    return team
+
+
+def enterprise_object(ws: Workspace) -> JSON | None:
+    return {"id": ws.enterprise_id, "name": ws.enterprise_name} if ws.enterprise_id else None
 
 
 def command_fields(
@@ -38,12 +50,15 @@ def command_fields(
     channel_name: str,
     response_url: str,
     trigger_id: str,
+    is_enterprise_install: bool = False,
 ) -> dict[str, str]:
     """The fields of a slash command invocation, in Slack's order (form fields, or the Socket Mode payload)."""
+    grid = {"enterprise_id": ws.enterprise_id, "enterprise_name": ws.enterprise_name or ""} if ws.enterprise_id else {}
     return {
         "token": ws.verification_token,
         "team_id": ws.team_id,
         "team_domain": ws.team_domain,
+        **grid,
         "channel_id": channel_id,
         "channel_name": channel_name,
         "user_id": user_id,
@@ -51,7 +66,7 @@ def command_fields(
         "command": command,
         "text": text,
         "api_app_id": ws.app_id,
-        "is_enterprise_install": "false",
+        "is_enterprise_install": "true" if is_enterprise_install else "false",
         "response_url": response_url,
         "trigger_id": trigger_id,
     }
@@ -61,27 +76,42 @@ def command_fields(
 
 
 def view_submission_payload(
-    *, ws: Workspace, view: JSON, state: dict[str, dict[str, JSON]], user_id: str, trigger_id: str
+    *,
+    ws: Workspace,
+    view: JSON,
+    state: dict[str, dict[str, JSON]],
+    user_id: str,
+    trigger_id: str,
+    home_team_id: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> JSON:
     """A ``view_submission`` interaction payload."""
     submitted = copy.deepcopy(view)
     submitted["state"] = {"values": state}
     return {
         "type": "view_submission",
-        "team": {"id": ws.team_id, "domain": ws.team_domain},
-        "user": user_object(ws, user_id),
+        "team": team_object(ws),
+        "user": user_object(ws, user_id, home_team_id=home_team_id),
         "api_app_id": ws.app_id,
         "token": ws.verification_token,
         "trigger_id": trigger_id,
         "view": submitted,
         "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
+        "is_enterprise_install": is_enterprise_install,
+        "enterprise": enterprise_object(ws),
     }
 
 
 def block_suggestion_payload(
-    *, ws: Workspace, view: JSON, state: dict[str, dict[str, JSON]], action_id: str, value: str, user_id: str
+    *,
+    ws: Workspace,
+    view: JSON,
+    state: dict[str, dict[str, JSON]],
+    action_id: str,
+    value: str,
+    user_id: str,
+    home_team_id: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> JSON:
     """A ``block_suggestion`` payload (an external select asking the app for options)."""
     block, _ = find_action(view, action_id)
@@ -89,15 +119,15 @@ def block_suggestion_payload(
     current["state"] = {"values": state}
     return {
         "type": "block_suggestion",
-        "user": user_object(ws, user_id),
+        "user": user_object(ws, user_id, home_team_id=home_team_id),
         "container": {"type": "view", "view_id": view["id"]},
         "api_app_id": ws.app_id,
         "token": ws.verification_token,
         "action_id": action_id,
         "block_id": block.get("block_id"),
         "value": value,
-        "team": {"id": ws.team_id, "domain": ws.team_domain},
-        "enterprise": None,
-        "is_enterprise_install": False,
+        "team": team_object(ws),
+        "enterprise": enterprise_object(ws),
+        "is_enterprise_install": is_enterprise_install,
         "view": current,
     }

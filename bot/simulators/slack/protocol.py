@@ -1,4 +1,4 @@
-"""What the fake Slack's parts share: the workspace ids, the error a Web API method answers with, decoding args."""
+"""What the fake Slack's parts share: a workspace's ids, the error a Web API method answers with, decoding args."""
 
 from __future__ import annotations
 
@@ -19,6 +19,14 @@ class Workspace:
     bot_id: str
     bot_user_id: str
     verification_token: str  # the deprecated `token` field of payloads
+    team_name: str = "LeadMover Test"
+    enterprise_id: str | None = None  # set for a workspace inside an Enterprise Grid organization
+    enterprise_name: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The workspace's address, as auth.test answers it."""
+        return f"https://{self.team_domain}.slack.com/"
 
 
 class ApiError(Exception):

@@ -1,4 +1,8 @@
-"""Modals in the fake Slack: trigger ids, the view store, and the views.open and views.update Web API methods."""
+"""Modals in the fake Slack: trigger ids, the view store, and the views.open and views.update Web API methods.
+
+Trigger ids and views belong to the workspace they were issued or opened in; another workspace's token cannot use
+them (Slack answers as if they did not exist, and the fake records the mix-up as an app bug).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from bot.simulators.slack.protocol import JSON, ApiError, Workspace, decode_arg
 @dataclass
 class _Trigger:
     issued: float
+    team_id: str
     used: bool = False
 
 
@@ -35,12 +40,20 @@ class Views:
 
     # ------------------------------------------------------------------ inspection
 
-    def issue_trigger_id(self) -> str:
-        """A fresh trigger_id, valid once for ``trigger_ttl`` seconds (as Slack puts into interactions)."""
+    def issue_trigger_id(self, *, team_id: str | None = None) -> str:
+        """A fresh trigger_id of a workspace (the default one), valid once for ``trigger_ttl`` seconds."""
         trigger_id = f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**9)}.{secrets.token_hex(16)}"
         with self._lock:
-            self._triggers[trigger_id] = _Trigger(issued=time.monotonic())
+            self._triggers[trigger_id] = _Trigger(issued=time.monotonic(), team_id=team_id or self._ws.team_id)
         return trigger_id
+
+    def trigger_team(self, trigger_id: str) -> str | None:
+        trigger = self._triggers.get(trigger_id)
+        return trigger.team_id if trigger is not None else None
+
+    def view_team(self, view_id: str) -> str | None:
+        view = self._views.get(view_id)
+        return str(view["team_id"]) if view is not None else None
 
     def opened_views(self) -> list[dict[str, Any]]:
         """Views opened with views.open, in order, as currently stored (with ``id`` and ``hash``)."""
@@ -92,13 +105,22 @@ class Views:
         with self._lock:
             self._closed.add(view_id)
 
-    def close_all(self) -> None:
+    def close_stack(self, view_id: str) -> None:
+        """Close a view and every view in its stack ("clear"), leaving other people's modals open."""
         with self._lock:
-            self._closed.update(self._views)
+            root = self._views[view_id]["root_view_id"]
+            self._closed.update(v for v, stored in self._views.items() if stored["root_view_id"] == root)
 
-    def store(self, view: JSON, *, view_id: str | None = None, previous_view_id: str | None = None) -> JSON:
+    def store(
+        self,
+        view: JSON,
+        *,
+        view_id: str | None = None,
+        previous_view_id: str | None = None,
+        ws: Workspace | None = None,
+    ) -> JSON:
         """Store a view the way Slack echoes it back (ids assigned, defaults filled in): replacing `view_id`, or
-        pushed on top of `previous_view_id`, or a new root."""
+        pushed on top of `previous_view_id`, or a new root of workspace `ws` (the default one)."""
         with self._lock:
             old = self._views.get(view_id or "")
             new_id = view_id or "V" + _random_id(10, upper=True)
@@ -109,9 +131,13 @@ class Views:
                     element.setdefault("action_id", _random_id(5))
             previous = old["previous_view_id"] if old else previous_view_id
             root = old["root_view_id"] if old else (self._views[previous]["root_view_id"] if previous else new_id)
+            # A replaced or pushed view stays in the workspace of the view it replaces or sits on.
+            base = old or (self._views[previous] if previous else None)
+            owner = ws or self._ws
+            team_id, bot_id = (base["team_id"], base["bot_id"]) if base else (owner.team_id, owner.bot_id)
             stored: JSON = {
                 "id": new_id,
-                "team_id": self._ws.team_id,
+                "team_id": team_id,
                 "type": view.get("type", "modal"),
                 "blocks": blocks,
                 "private_metadata": view.get("private_metadata", ""),
@@ -127,41 +153,57 @@ class Views:
                 "root_view_id": root,
                 "app_id": self._ws.app_id,
                 "external_id": view.get("external_id", ""),
-                "app_installed_team_id": self._ws.team_id,
-                "bot_id": self._ws.bot_id,
+                "app_installed_team_id": team_id,
+                "bot_id": bot_id,
             }
             self._views[new_id] = stored
             return stored
 
     # ------------------------------------------------------------------ Web API methods
 
-    def views_open(self, args: JSON) -> JSON:
+    def views_open(self, args: JSON, *, ws: Workspace | None = None) -> JSON:
+        ws = ws or self._ws
         with self._lock:
-            trigger = self._check_trigger(str(args.get("trigger_id") or ""), "views.open")
+            trigger = self._check_trigger(str(args.get("trigger_id") or ""), "views.open", ws.team_id)
             view = _checked_view(args, "views.open")
             trigger.used = True
-            stored = self.store(view)
+            stored = self.store(view, ws=ws)
             self._opened.append(stored["id"])
             self._by_trigger[str(args.get("trigger_id"))] = stored["id"]
             return {"view": copy.deepcopy(stored)}
 
-    def views_update(self, args: JSON) -> JSON:
+    def views_update(self, args: JSON, *, ws: Workspace | None = None) -> JSON:
+        mine = (ws or self._ws).team_id
         with self._lock:
             view_id = str(args.get("view_id") or "")
             if not view_id and args.get("external_id"):
-                matches = [v for v, s in self._views.items() if s.get("external_id") == args["external_id"]]
+                matches = [
+                    v
+                    for v, s in self._views.items()
+                    if s.get("external_id") == args["external_id"] and s["team_id"] == mine
+                ]
                 view_id = matches[-1] if matches else ""
             if view_id not in self._views:
                 raise ApiError("not_found", violation=f"views.update: no view {view_id or args.get('external_id')!r}")
+            owner = self._views[view_id]["team_id"]
+            if owner != mine:
+                raise ApiError(
+                    "not_found", violation=f"views.update: used team {mine}'s token on team {owner}'s view {view_id}"
+                )
             if args.get("hash") and args["hash"] != self._views[view_id]["hash"]:
                 raise ApiError("hash_conflict")
             view = _checked_view(args, "views.update")
             return {"view": copy.deepcopy(self.store(view, view_id=view_id))}
 
-    def _check_trigger(self, trigger_id: str, method: str) -> _Trigger:
+    def _check_trigger(self, trigger_id: str, method: str, team_id: str) -> _Trigger:
         trigger = self._triggers.get(trigger_id)
         if trigger is None:
             raise ApiError("invalid_trigger_id", violation=f"{method}: trigger_id {trigger_id!r} was never issued")
+        if trigger.team_id != team_id:
+            raise ApiError(
+                "invalid_trigger_id",
+                violation=f"{method}: used team {team_id}'s token with a trigger_id of team {trigger.team_id}",
+            )
         if trigger.used:
             raise ApiError("exchanged_trigger_id", violation=f"{method}: trigger_id used twice")
         age = time.monotonic() - trigger.issued

@@ -18,7 +18,7 @@ def test_socket_mode_command_is_acked(fake: FakeSlack) -> None:
 
     @app.command("/leads")
     def leads(ack: Ack, command: dict[str, Any]) -> None:
-        seen.append(command["text"])
+        seen.append(f"{command['team_id']}: {command['text']}")
         ack(text="on it")
 
     handler = SocketModeHandler(app, fake.app_token)
@@ -28,7 +28,9 @@ def test_socket_mode_command_is_acked(fake: FakeSlack) -> None:
         answer = fake.socket_send_command(text="move 5 leads")
         assert answer.status == 200
         assert answer.json() == {"text": "on it"}
-        assert seen == ["move 5 leads"]
+        fake.add_team("T0ACME", name="Acme", domain="acme")
+        assert fake.socket_send_command(text="in acme", team_id="T0ACME").status == 200
+        assert seen == ["T0LEADMOVR: move 5 leads", "T0ACME: in acme"]
         assert [c.method for c in fake.calls].count("apps.connections.open") == 1
     finally:
         handler.close()  # type: ignore[no-untyped-call]

@@ -27,7 +27,7 @@ def test_auth_and_unknown_methods(fake: FakeSlack) -> None:
 
 
 @pytest.mark.parametrize(
-    "method", ["api.test", "chat.delete", "chat.getPermalink", "conversations.info", "users.info", "views.push"]
+    "method", ["api.test", "chat.delete", "chat.getPermalink", "conversations.info", "users.list", "views.push"]
 )
 def test_methods_leadmover_does_not_call_are_not_served(fake: FakeSlack, client: WebClient, method: str) -> None:
     with pytest.raises(SlackApiError) as err:
