@@ -61,6 +61,8 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
         signing_secret=secret,
         client=services.slack,  # carries the bot token, unless each workspace's install brings its own
         oauth_settings=oauth,
+        # Given here too, Bolt's own token refresh (a backstop) goes through `client`, so to SLACK_API_URL.
+        installation_store=services.installations,
         installation_store_bot_only=True if oauth is not None else None,
         user_facing_authorize_error_message=NOT_INSTALLED,
         request_verification_enabled=not socket_mode,

@@ -15,7 +15,7 @@ from logging import Logger
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
@@ -31,7 +31,8 @@ STATE_SECONDS = 600
 
 
 def _plain(value: Any) -> Any:
-    return value.timestamp() if isinstance(value, datetime) else value
+    # slack_sdk gives times as datetimes and takes them back as ISO strings (not as float timestamps).
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _expires_at(installation: Installation) -> datetime | None:
@@ -161,10 +162,11 @@ class SealedInstallationStore(InstallationStore):
             minutes = int(self._refresh_before.total_seconds() // 60) + 1
             try:
                 rotated = rotator.perform_token_rotation(installation=current, minutes_before_expiration=minutes)
-            except SlackApiError as exc:
-                log.error(
-                    "could not refresh the Slack token of %s: %s", team_id or enterprise_id, exc.response.get("error")
-                )
+            except (SlackApiError, SlackTokenRotationError) as exc:
+                # The token in hand still works until it expires: keep it, and try again on the next look-up.
+                failure = getattr(exc, "api_error", exc)
+                code = failure.response.get("error") if isinstance(failure, SlackApiError) else exc
+                log.error("could not refresh the Slack token of %s: %s", team_id or enterprise_id, code)
                 return None
             if rotated is None:
                 return None

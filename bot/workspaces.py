@@ -157,11 +157,17 @@ class Workspaces:
             ),
         )
         fresh = _Link(found.connection_id, client, self._pickers_over(client))
+        unused: _Link | None
         with self._lock:
-            stale, self._links[team_id] = self._links.get(team_id), fresh
-        if stale is not None:
-            _close(stale)
-        return fresh
+            current = self._links.get(team_id)
+            if current is not None and current.connection_id == fresh.connection_id:
+                unused, kept = fresh, current  # another thread made one for this connection first: use that one
+            else:
+                unused, kept = current, fresh
+                self._links[team_id] = fresh
+        if unused is not None:
+            _close(unused)
+        return kept
 
     def forget(self, team_id: str) -> None:
         """Drop what this process holds for the workspace (after a disconnect or an uninstall)."""

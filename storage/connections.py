@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.clock import utcnow
 from storage.db import Database
@@ -47,10 +48,20 @@ def save(
 ) -> Connection:
     """Connect the workspace, replacing any earlier connection."""
     with db.session() as session:
-        row = session.get(ConnectionRow, team_id, with_for_update=True)
-        if row is None:
-            row = ConnectionRow(team_id=team_id)
-            session.add(row)
+        # Two admins connecting a new workspace at once: the row is made first, so both lock the same one.
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        placeholder = insert(ConnectionRow).values(
+            team_id=team_id,
+            connection_id="",
+            sealed_key="",
+            instantly_workspace_id="",
+            instantly_workspace_name="",
+            connected_by=connected_by,
+            connected_at=utcnow(),
+        )
+        session.execute(placeholder.on_conflict_do_nothing(index_elements=[ConnectionRow.team_id]))
+        row = session.get(ConnectionRow, team_id, with_for_update=True, populate_existing=True)
+        assert row is not None
         row.connection_id = uuid.uuid4().hex
         row.sealed_key = sealed_key
         row.instantly_workspace_id = instantly_workspace_id

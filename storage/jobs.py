@@ -178,10 +178,29 @@ def mark_start_attempted(db: Database, *, job_id: int, owner: str) -> JobRecord 
         return job_record(row)
 
 
+def _stopped_meanwhile(db: Database, job_id: int, *, instantly_job_id: str | None = None) -> JobRecord | None:
+    """The job, if it stopped being followed (disconnect, uninstall) while Instantly was being asked to start it.
+
+    Such a job stays stopped: only the id Instantly gave is kept, for the record. None if it still waits.
+    """
+    with db.session() as session:
+        row = session.get(JobRow, job_id, with_for_update=True)
+        if row is None or row.phase == Phase.REQUESTED:
+            return None
+        if instantly_job_id and row.instantly_job_id is None:
+            row.instantly_job_id = instantly_job_id
+            row.updated_at = utcnow()
+        session.flush()
+        return job_record(row)
+
+
 def attach_job(
     db: Database, *, job_id: int, instantly_job_id: str, status: str, progress: int, next_poll_at: datetime
 ) -> JobRecord:
     """Instantly started the job: follow it, and queue its announcement."""
+    stopped = _stopped_meanwhile(db, job_id, instantly_job_id=instantly_job_id)
+    if stopped is not None:
+        return stopped
     return _update(
         db,
         job_id,
@@ -197,6 +216,9 @@ def attach_job(
 
 def mark_start_failed(db: Database, *, job_id: int, error: str) -> JobRecord:
     """Nothing was started: tell the requester why."""
+    stopped = _stopped_meanwhile(db, job_id)
+    if stopped is not None:
+        return stopped
     return _update(
         db,
         job_id,

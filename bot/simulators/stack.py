@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import build_app
 from bot.http import HttpServer, http_server
+from bot.secrets import new_key
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.simulators.instantly import FakeInstantly
@@ -51,14 +53,35 @@ class LocalStack:
         assert self.server is not None, "this stack runs in Socket Mode"
         return f"{self.server.url}/slack/events"
 
+    @property
+    def base_url(self) -> str:
+        """Where a person's browser reaches the app (/slack/install)."""
+        assert self.server is not None, "this stack runs in Socket Mode"
+        return self.server.url
 
-def stack_settings(*, slack: FakeSlack, instantly: FakeInstantly, database_url: str, **overrides: object) -> Settings:
+
+def stack_settings(
+    *, slack: FakeSlack, instantly: FakeInstantly, database_url: str, oauth: bool = False, **overrides: object
+) -> Settings:
+    """Settings for the app on the simulators: one workspace from tokens, or (`oauth`) installed by OAuth in many,
+    with a fresh encryption key and no Instantly key of its own (each workspace connects one)."""
+    credentials: dict[str, object] = (
+        {
+            "slack_client_id": slack.client_id,
+            "slack_client_secret": slack.client_secret,
+            "leadmover_encryption_key": new_key(),
+        }
+        if oauth
+        else {
+            "slack_bot_token": slack.bot_token,
+            "slack_app_token": slack.app_token,
+            "instantly_api_key": instantly.api_key,
+        }
+    )
     values: dict[str, object] = {
-        "slack_bot_token": slack.bot_token,
+        **credentials,
         "slack_signing_secret": slack.signing_secret,
-        "slack_app_token": slack.app_token,
         "slack_api_url": slack.api_url,
-        "instantly_api_key": instantly.api_key,
         "instantly_api_url": instantly.base_url,
         "database_url": database_url,
         "poll_interval_seconds": 0.2,
@@ -70,13 +93,22 @@ def stack_settings(*, slack: FakeSlack, instantly: FakeInstantly, database_url: 
 
 @contextmanager
 def local_stack(
-    *, database_url: str, socket_mode: bool = False, start_loops: bool = True, **overrides: object
+    *,
+    database_url: str,
+    socket_mode: bool = False,
+    start_loops: bool = True,
+    oauth: bool = False,
+    slack_options: dict[str, Any] | None = None,
+    **overrides: object,
 ) -> Iterator[LocalStack]:
-    """Start both simulators, then the real app on them (HTTP on a free loopback port, or Socket Mode)."""
+    """Start both simulators, then the real app on them (HTTP on a free loopback port, or Socket Mode).
+
+    `oauth` serves many workspaces, each installed through the fake Slack's OAuth flow; `slack_options` go to
+    FakeSlack (token rotation, for one)."""
     with ExitStack() as cleanup:
-        slack = cleanup.enter_context(FakeSlack())
+        slack = cleanup.enter_context(FakeSlack(**(slack_options or {})))
         instantly = cleanup.enter_context(FakeInstantly())
-        settings = stack_settings(slack=slack, instantly=instantly, database_url=database_url, **overrides)
+        settings = stack_settings(slack=slack, instantly=instantly, database_url=database_url, oauth=oauth, **overrides)
         services = build_services(settings)
         cleanup.callback(services.close)
         app = build_app(settings, services, socket_mode=socket_mode)

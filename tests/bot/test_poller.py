@@ -89,3 +89,37 @@ def test_tidying_forgets_what_is_past_the_retention_period(sqlite_db: Database) 
     kept = jobs.get(sqlite_db, job_id=record.id)
     assert kept is not None
     assert kept.order.filters == LeadFilters()
+
+
+def test_a_batch_carries_only_the_job_ids_of_one_instantly_key(sqlite_db: Database, fake: FakeInstantly) -> None:
+    other = fake.add_workspace(name="Globex", api_key="globex-key-000001")
+    started: dict[str, list[str]] = {}
+    clients = {
+        "T1": InstantlyClient(api_key=fake.api_key, base_url=fake.base_url),
+        "T2": InstantlyClient(api_key="globex-key-000001", base_url=fake.base_url),
+    }
+    for team, workspace_source, workspace_destination in (
+        ("T1", fake.add_campaign("From"), fake.add_list("To")),
+        ("T2", other.add_campaign("From"), other.add_list("To")),
+    ):
+        order = an_order(source=campaign(workspace_source, "From"), destination=lead_list(workspace_destination, "To"))
+        for _ in range(3):
+            job = clients[team].move_leads(
+                MoveLeadsRequest(campaign=workspace_source, to_list_id=workspace_destination)
+            )
+            running_job(sqlite_db, job.id, status=job.status, order=order, team=team)
+            started.setdefault(team, []).append(job.id)
+    with sqlite_db.session() as session:
+        session.execute(update(JobRow).values(next_poll_at=utcnow()))
+    moves = MoveService(db=sqlite_db, instantly=clients.__getitem__, owner="p", poll_interval=INTERVAL)
+    poller = Poller(db=sqlite_db, instantly=clients.__getitem__, moves=moves, interval=INTERVAL, owner="p")
+    try:
+        assert poller.tick() == 6
+        for team, key in (("T1", fake.api_key), ("T2", "globex-key-000001")):
+            batches = [r.query["ids"].split(",") for r in fake.requests_with_key(key) if "ids" in r.query]
+            assert batches == [started[team]] or sorted(batches[0]) == sorted(started[team])
+            assert len(batches) == 1
+        assert all(r.status == 200 for r in fake.requests)  # no id was asked of a key that cannot see it
+    finally:
+        for client in clients.values():
+            client.close()
