@@ -28,7 +28,7 @@ from bot.instantly_errors import (
 )
 from bot.orders import move_request
 from bot.schemas import BackgroundJob, JobStatus
-from storage import jobs, workspaces
+from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database
 from storage.orders import MoveOrder
@@ -47,8 +47,6 @@ class Requester:
     team_id: str
     user_id: str
     channel_id: str
-    # The Enterprise Grid org of the workspace, if any: an org-wide install's token is found through it.
-    enterprise_id: str | None = None
 
 
 def explain(exc: InstantlyError) -> str:
@@ -132,8 +130,6 @@ class MoveService:
         poller sends it (recover). None, with nothing written, when the requester already has
         `max_starting_per_user` moves waiting for Instantly.
         """
-        if requester.enterprise_id and workspaces.enterprise_of(self._db, team_id=requester.team_id) is None:
-            workspaces.note_enterprise(self._db, team_id=requester.team_id, enterprise_id=requester.enterprise_id)
         return jobs.record_submitted(
             self._db,
             submission_key=submission_key,

@@ -25,7 +25,7 @@ from bot.instantly_errors import InstantlyNotConnected
 from bot.pickers import PickerService
 from bot.secrets import Sealer, SecretsUnavailable
 from bot.settings import Settings
-from storage import connections
+from storage import connections, workspaces
 from storage.connections import Connection
 from storage.db import Database
 
@@ -88,9 +88,21 @@ class Workspaces:
         self._links: dict[str, _Link] = {}
         self._read: dict[str, tuple[float, Connection | None]] = {}
         self._slack_clients: dict[str, WebClient] = {}
+        self._orgs: dict[str, str] = {}
 
     def _pickers_over(self, client: InstantlyClient) -> PickerService:
         return PickerService(instantly=client, timeout=self._settings.picker_timeout_seconds)
+
+    def note_org(self, *, team_id: str, enterprise_id: str) -> None:
+        """Remember that the workspace is in this Enterprise Grid org, so work done outside any request (the writer,
+        the poller) finds the org-wide install's token for it. Written once per workspace and process."""
+        with self._lock:
+            if self._orgs.get(team_id) == enterprise_id:
+                return
+        if workspaces.enterprise_of(self._db, team_id=team_id) != enterprise_id:
+            workspaces.note_enterprise(self._db, team_id=team_id, enterprise_id=enterprise_id)
+        with self._lock:
+            self._orgs[team_id] = enterprise_id
 
     # --- Slack -----------------------------------------------------------------------------------------------
 

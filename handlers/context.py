@@ -14,10 +14,13 @@ _KEY = "leadmover_services"
 
 
 def provide(services: Services) -> Callable[..., BoltResponse | None]:
-    """A global middleware that makes `services` available to every listener."""
+    """A global middleware that makes `services` available to every listener (and notes a Grid workspace's org)."""
 
     def provide_services(context: BoltContext, next: Callable[[], BoltResponse | None]) -> BoltResponse | None:
         context[_KEY] = services
+        if context.enterprise_id and context.team_id:
+            # An Enterprise Grid workspace: its org's install speaks for it, also in work done outside requests.
+            services.workspaces.note_org(team_id=context.team_id, enterprise_id=context.enterprise_id)
         return next()
 
     return provide_services

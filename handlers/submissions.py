@@ -42,12 +42,7 @@ def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     services = services_of(context)
     user_id = str((body.get("user") or {}).get("id", ""))
     team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or context.team_id or "")
-    requester = Requester(
-        team_id=team_id,
-        user_id=user_id,
-        channel_id=move_form.channel_of(view) or user_id,
-        enterprise_id=context.enterprise_id,
-    )
+    requester = Requester(team_id=team_id, user_id=user_id, channel_id=move_form.channel_of(view) or user_id)
     # Written down before the ack: once the person is told it is starting, the move cannot be forgotten.
     try:
         connected = services.workspaces.is_connected(team_id)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from storage import migrate
+from bot.secrets import Sealer, new_key, parse_keys
+from storage import connections, installations, migrate
 from storage.db import Database
 from tests.factories import an_order, campaign, lead_list, requested_job, running_job
 
@@ -73,3 +74,51 @@ def test_a_malformed_setting_is_named_not_a_traceback(
     error = capsys.readouterr().err
     assert error.startswith("leadmover: invalid setting: POLL_INTERVAL_SECONDS")
     assert "Traceback" not in error
+
+
+def test_rotate_key_reseals_every_stored_key_and_token_with_the_first_key(
+    database_file: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = new_key(), new_key()
+    db = Database(database_file)
+    migrate.upgrade(db)
+    sealed_by_old = Sealer([old])
+    connections.save(
+        db,
+        team_id="T1",
+        sealed_key=sealed_by_old.seal("instantly-key-of-t1"),
+        instantly_workspace_id="w-1",
+        instantly_workspace_name="Acme",
+        connected_by="U1",
+    )
+    installations.save(
+        db,
+        enterprise_id="",
+        team_id="T1",
+        is_enterprise_install=False,
+        installer_user_id="U1",
+        sealed=sealed_by_old.seal('{"bot_token": "xoxb-t1"}'),
+        token_expires_at=None,
+    )
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1111.2222")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-secret-for-tests")
+    monkeypatch.setenv("LEADMOVER_ENCRYPTION_KEY", f"{new},{old}")
+
+    assert main(["rotate-key"]) == 0
+
+    assert "resealed 1 Instantly keys and 1 Slack installations" in capsys.readouterr().out
+    only_new = Sealer([new])
+    stored = connections.get(db, team_id="T1")
+    assert stored is not None
+    assert only_new.open(stored.sealed_key) == "instantly-key-of-t1"
+    assert only_new.open(installations.all_sealed(db)[0][1]) == '{"bot_token": "xoxb-t1"}'
+    monkeypatch.setenv("LEADMOVER_ENCRYPTION_KEY", new_key())
+    assert main(["rotate-key"]) == 1  # a key that opens nothing stored is refused, and nothing is lost
+    assert only_new.open(installations.all_sealed(db)[0][1]) == '{"bot_token": "xoxb-t1"}'
+    db.dispose()
+
+
+def test_new_key_prints_a_key_the_settings_accept(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new-key"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert Sealer(parse_keys(printed)).open(Sealer([printed]).seal("x")) == "x"

@@ -6,29 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import MetaData, select
 
-from bot.simulators.instantly import InstantlyWorkspace
 from bot.simulators.stack import LocalStack, local_stack
 from handlers import ids
 from storage.db import Database
+from tests.e2e.tenants import Tenant, command_answer, connect, final_replies, install_tenant, move, offered, open_move
 
 ACME, GLOBEX = "T0ACME", "T0GLOBEX"
 KEY_ACME, KEY_GLOBEX = "ka-acme-instantly-key-0001", "kb-globex-instantly-key-0002"
-
-
-@dataclass(frozen=True)
-class Tenant:
-    team_id: str
-    admin: str
-    channel: str
-    api_key: str
-    instantly: InstantlyWorkspace
-    campaign: str
-    destination: str
 
 
 @dataclass(frozen=True)
@@ -38,114 +26,11 @@ class TwoWorkspaces:
     globex: Tenant
 
 
-def _tenant(stack: LocalStack, team_id: str, name: str, api_key: str, campaign: str, destination: str) -> Tenant:
-    slack, short = stack.slack, name.split()[0].upper()
-    slack.add_team(team_id, name=name, domain=name.split()[0].lower())
-    admin, channel = f"U0{short}ADMIN", f"C0{short}"
-    slack.add_user(admin, team_id=team_id, is_admin=True)
-    slack.add_user(f"U0{short}REP", team_id=team_id)
-    slack.add_channel(channel, f"{name.split()[0].lower()}-sales", team_id=team_id)
-    workspace = stack.instantly.add_workspace(name=f"{name} Outreach", api_key=api_key)
-    workspace.add_campaign(campaign, leads=200)
-    workspace.add_list(destination, leads=10)
-    installed = slack.install(stack.base_url, team_id=team_id, user_id=admin)
-    assert installed.status == 200, installed
-    return Tenant(team_id, admin, channel, api_key, workspace, campaign, destination)
-
-
-def connect(stack: LocalStack, tenant: Tenant, api_key: str | None = None) -> Any:
-    """An admin runs /leads connect and pastes the key; returns the app's answer to the submission."""
-    trigger = stack.slack.issue_trigger_id(team_id=tenant.team_id)
-    stack.slack.send_command(
-        stack.app_url,
-        text="connect",
-        team_id=tenant.team_id,
-        user_id=tenant.admin,
-        channel_id=tenant.channel,
-        trigger_id=trigger,
-    )
-    assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=5)
-    view = stack.slack.view_opened_by(trigger)
-    assert view is not None
-    assert view["callback_id"] == ids.CONNECT_MODAL
-    return stack.slack.submit_view(
-        stack.app_url,
-        view_id=view["id"],
-        values={ids.API_KEY: api_key or tenant.api_key},
-        user_id=tenant.admin,
-        team_id=tenant.team_id,
-    )
-
-
-def open_move(stack: LocalStack, tenant: Tenant) -> dict[str, Any]:
-    trigger = stack.slack.issue_trigger_id(team_id=tenant.team_id)
-    response = stack.slack.send_command(
-        stack.app_url,
-        text="move",
-        team_id=tenant.team_id,
-        user_id=tenant.admin,
-        channel_id=tenant.channel,
-        trigger_id=trigger,
-    )
-    assert response.status == 200
-    assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=5)
-    view = stack.slack.view_opened_by(trigger)
-    assert view is not None
-    return view
-
-
-def offered(stack: LocalStack, tenant: Tenant, view: dict[str, Any], query: str = "") -> list[dict[str, Any]]:
-    answer = stack.slack.load_options(
-        stack.app_url,
-        view_id=view["id"],
-        action_id=ids.SOURCE,
-        value=query,
-        user_id=tenant.admin,
-        team_id=tenant.team_id,
-    ).json()
-    return [o for group in answer.get("option_groups", []) for o in group["options"]] + answer.get("options", [])
-
-
-def move(stack: LocalStack, tenant: Tenant) -> None:
-    """Move the tenant's campaign into its list and wait for the final reply in its channel."""
-    view = open_move(stack, tenant)
-    options = {o["text"]["text"]: o for o in offered(stack, tenant, view)}
-    answer = stack.slack.submit_view(
-        stack.app_url,
-        view_id=view["id"],
-        values={ids.SOURCE: options[tenant.campaign], ids.DESTINATION: options[tenant.destination]},
-        user_id=tenant.admin,
-        team_id=tenant.team_id,
-    )
-    assert answer.status == 200
-    assert stack.slack.wait_for(lambda: final_replies(stack, tenant) != [], timeout=15), "no final reply"
-
-
-def final_replies(stack: LocalStack, tenant: Tenant) -> list[str]:
-    return [
-        reply.text
-        for message in stack.slack.messages(tenant.channel, team_id=tenant.team_id)
-        for reply in stack.slack.replies(tenant.channel, message.ts, team_id=tenant.team_id)
-    ]
-
-
-def command_answer(stack: LocalStack, tenant: Tenant, text: str) -> str:
-    response = stack.slack.send_command(
-        stack.app_url, text=text, team_id=tenant.team_id, user_id=tenant.admin, channel_id=tenant.channel
-    )
-    assert response.status == 200
-    body = response.json() if response.body.strip().startswith("{") else {}
-    if body.get("text"):
-        return str(body["text"])
-    assert stack.slack.wait_for(lambda: stack.slack.responses != [], timeout=5)
-    return str(stack.slack.responses[-1].get("text", ""))
-
-
 @pytest.fixture
 def two(database_url: str) -> Iterator[TwoWorkspaces]:
     with local_stack(database_url=database_url, oauth=True) as stack:
-        acme = _tenant(stack, ACME, "Acme Corp", KEY_ACME, "Acme Q1 outbound", "Acme parked")
-        globex = _tenant(stack, GLOBEX, "Globex Inc", KEY_GLOBEX, "Globex renewals", "Globex parked")
+        acme = install_tenant(stack, ACME, "Acme Corp", KEY_ACME, "Acme Q1 outbound", "Acme parked")
+        globex = install_tenant(stack, GLOBEX, "Globex Inc", KEY_GLOBEX, "Globex renewals", "Globex parked")
         assert connect(stack, acme).json()["response_action"] == "update"
         assert connect(stack, globex).json()["response_action"] == "update"
         yield TwoWorkspaces(stack, acme, globex)

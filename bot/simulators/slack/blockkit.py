@@ -5,14 +5,14 @@ First the shape (our rules: types, nesting, unique ids, counts); then, on a well
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.basic_objects import JsonObject
-from slack_sdk.models.blocks import Block, BlockElement, Option, OptionGroup
+from slack_sdk.models.blocks import Block, BlockElement
 from slack_sdk.models.views import View
+
+from bot.simulators.slack.sdk_checks import UNREADABLE, error, sdk_errors
 
 JSON = dict[str, Any]
 BLOCK_TYPES = frozenset({
@@ -30,8 +30,6 @@ ELEMENTS = INPUT_ELEMENTS | {"button", "image", "overflow", "workflow_button"}
 MESSAGE_BLOCK_LIMIT = 50  # slack_sdk checks a view's 100, not a message's 50
 _OPTION_ELEMENTS = frozenset({"static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow"})
 _OPTION_LIMITS = {"radio_buttons": 10, "checkboxes": 10}  # selects (100) and overflow (5): slack_sdk
-_OPTION_KEYS = frozenset({"options", "initial_option", "initial_options"})
-_UNREADABLE = (TypeError, KeyError, ValueError, AttributeError, SlackObjectFormationError)
 
 
 def check_view(view: Any) -> list[str]:
@@ -43,9 +41,9 @@ def check_view(view: Any) -> list[str]:
     try:
         blocks = [Block.parse(block) for block in view["blocks"]]
         model = View(**{**view, "blocks": blocks})
-    except _UNREADABLE as exc:
-        return [_error("/view", f"slack_sdk cannot read it: {exc!r}")]
-    return _sdk_errors(model, view, "/view")
+    except UNREADABLE as exc:
+        return [error("/view", f"slack_sdk cannot read it: {exc!r}")]
+    return sdk_errors(model, view, "/view")
 
 
 def check_message_blocks(blocks: Any) -> list[str]:
@@ -58,11 +56,11 @@ def check_message_blocks(blocks: Any) -> list[str]:
     for i, block in enumerate(blocks):
         try:
             model = Block.parse(block)
-        except _UNREADABLE as exc:
-            errors.append(_error(f"/blocks/{i}", f"slack_sdk cannot read it: {exc!r}"))
+        except UNREADABLE as exc:
+            errors.append(error(f"/blocks/{i}", f"slack_sdk cannot read it: {exc!r}"))
             continue
         if model is not None:
-            errors += _sdk_errors(model, block, f"/blocks/{i}")
+            errors += sdk_errors(model, block, f"/blocks/{i}")
     return errors
 
 
@@ -75,9 +73,9 @@ def check_options(answer: Mapping[str, Any]) -> list[str]:
         return shape.errors
     try:
         model = BlockElement.parse(element)
-    except _UNREADABLE as exc:
-        return [_error("", f"slack_sdk cannot read it: {exc!r}")]
-    return _sdk_errors(model, element, "") if isinstance(model, JsonObject) else []
+    except UNREADABLE as exc:
+        return [error("", f"slack_sdk cannot read it: {exc!r}")]
+    return sdk_errors(model, element, "") if isinstance(model, JsonObject) else []
 
 
 def element_options(element: Mapping[str, Any]) -> list[JSON]:
@@ -101,61 +99,6 @@ def interactive_elements(block: Mapping[str, Any]) -> list[JSON]:
     return [e for e in found if isinstance(e, dict) and e.get("type") in ELEMENTS and e.get("type") != "image"]
 
 
-def _error(pointer: str, message: str) -> str:
-    return f"[ERROR] {message} [json-pointer:{pointer}]"
-
-
-# ---------------------------------------------------------------------------- slack_sdk's checks
-
-
-def _sdk_errors(model: JsonObject, source: Mapping[str, Any], pointer: str) -> list[str]:
-    """Run slack_sdk's validators on every object of the model tree (validate_json does not recurse)."""
-    errors: list[str] = []
-    try:
-        model.validate_json()
-    except SlackObjectFormationError as exc:
-        errors.append(_error(_pointer_for(str(exc), source, pointer), str(exc)))
-    for key, value in source.items():
-        parsed = getattr(model, key, None)
-        if isinstance(value, list):
-            items = parsed if isinstance(parsed, list) and len(parsed) == len(value) else [None] * len(value)
-            children = [(f"{pointer}/{key}/{i}", v, p) for i, (v, p) in enumerate(zip(value, items, strict=True))]
-        else:
-            children = [(f"{pointer}/{key}", value, parsed)]
-        for where, child_source, child_parsed in children:
-            if not isinstance(child_source, dict):
-                continue
-            try:
-                child = _model(key, child_source, child_parsed)
-            except _UNREADABLE as exc:
-                errors.append(_error(where, f"slack_sdk cannot read it: {exc!r}"))
-                continue
-            if child is not None:
-                errors += _sdk_errors(child, child_source, where)
-    return errors
-
-
-def _model(key: str, source: JSON, parsed: Any) -> JsonObject | None:
-    """The model of a child; options some elements keep as plain dicts are read here, so all get checked."""
-    if isinstance(parsed, JsonObject):
-        return parsed
-    if key in _OPTION_KEYS:
-        return Option(**source)
-    if key == "option_groups":
-        return OptionGroup(**source)
-    return None
-
-
-def _pointer_for(message: str, source: Mapping[str, Any], pointer: str) -> str:
-    """Point at the first field the message names ("title must be..." -> /title/text), else at the object."""
-    for word in re.findall(r"\w+", message):
-        if word in source:
-            target = source[word]
-            text = "/text" if isinstance(target, dict) and isinstance(target.get("text"), str) else ""
-            return f"{pointer}/{word}{text}"
-    return pointer
-
-
 # ---------------------------------------------------------------------------- our rules
 
 
@@ -166,7 +109,7 @@ class _Shape:
         self.errors: list[str] = []
 
     def err(self, pointer: str, message: str) -> None:
-        self.errors.append(_error(pointer, message))
+        self.errors.append(error(pointer, message))
 
     def text(self, obj: Any, pointer: str, *, plain: bool = False, limit: int | None = None) -> None:
         if not isinstance(obj, dict) or obj.get("type") not in ({"plain_text"} if plain else {"plain_text", "mrkdwn"}):
@@ -202,8 +145,13 @@ class _Shape:
             action_ids.add(action_id)
         if "placeholder" in el:
             self.text(el["placeholder"], pointer + "/placeholder", plain=True)
+        if "confirm" in el:
+            self.confirm(el["confirm"], pointer + "/confirm")
         if kind in {"button", "workflow_button"}:
             self.text(el.get("text"), pointer + "/text", plain=True)
+            for key in ("value", "url"):  # slack_sdk measures them without asking whether they are strings
+                if key in el and not isinstance(el[key], str):
+                    self.err(f"{pointer}/{key}", "must be a string")
         elif kind in _OPTION_ELEMENTS:
             self._options(el, pointer)
         elif kind == "number_input" and not isinstance(el.get("is_decimal_allowed"), bool):
@@ -212,6 +160,14 @@ class _Shape:
             for key in ("max_length", "min_length"):
                 if key in el and not (isinstance(el[key], int) and 0 <= el[key] <= 3000):
                     self.err(f"{pointer}/{key}", "must be an integer between 0 and 3000")
+
+    def confirm(self, dialog: Any, pointer: str) -> None:
+        """A confirmation dialog: slack_sdk's model fails on a missing part and accepts mrkdwn where Slack won't."""
+        if not isinstance(dialog, dict):
+            self.err(pointer, "must be a confirmation dialog object")
+            return
+        for key in ("title", "text", "confirm", "deny"):
+            self.text(dialog.get(key), f"{pointer}/{key}", plain=key != "text")
 
     def _options(self, el: JSON, pointer: str) -> None:
         kind = el["type"]

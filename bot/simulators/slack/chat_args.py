@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from bot.simulators.slack.blockkit import check_message_blocks
+from bot.simulators.slack.messages import assign_ids
 from bot.simulators.slack.protocol import JSON, ApiError, decode_arg
 
 _TEXT_LIMIT = 40_000
@@ -31,7 +32,7 @@ def message_content(args: JSON, method: str) -> tuple[str | None, list[JSON] | N
         and isinstance(metadata.get("event_payload"), dict)
     ):
         raise ApiError("invalid_metadata_format", violation=f"{method}: metadata needs event_type and event_payload")
-    return text, blocks, metadata
+    return text, assign_ids(blocks), metadata
 
 
 def page(items: list[JSON], args: JSON, *, default_limit: int) -> JSON:

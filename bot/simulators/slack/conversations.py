@@ -10,10 +10,11 @@ import copy
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.simulators.slack.chat_args import message_content, page
+from bot.simulators.slack.messages import Clickable, Message, assign_ids, message_json
 from bot.simulators.slack.protocol import JSON, ApiError, Workspace, is_id, truthy
 
 if TYPE_CHECKING:
@@ -21,19 +22,7 @@ if TYPE_CHECKING:
     from bot.simulators.slack.users import Users
 
 
-@dataclass
-class Message:
-    """A message as Slack stores it."""
-
-    channel: str
-    ts: str
-    text: str
-    blocks: list[dict[str, Any]]
-    thread_ts: str | None
-    user: str
-    metadata: dict[str, Any] | None = None
-    edits: int = 0
-    history: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+__all__ = ["Conversations", "Message"]  # Message lives in messages.py; it is imported from here too
 
 
 @dataclass
@@ -129,17 +118,7 @@ class Conversations:
         with self._lock:
             channel = self._channel_for_read(args.get("channel"), "chat.update")
             message = self._find(channel.id, str(args.get("ts") or ""))
-            text, blocks, metadata = message_content(args, "chat.update")
-            if text is not None:
-                message.text = text
-            if blocks is not None:
-                message.blocks = blocks
-            if metadata is not None:
-                message.metadata = metadata
-            message.edits += 1
-            if self._keep_history:
-                message.history.append((message.text, copy.deepcopy(message.blocks)))
-            self._edited_ts[(channel.id, message.ts)] = self._next_ts()
+            self._edit(message, *message_content(args, "chat.update"))
             return {
                 "channel": channel.id,
                 "ts": message.ts,
@@ -209,6 +188,61 @@ class Conversations:
             channel = self._channel_for_post(users[0], "conversations.open", missing="user_not_found")
             return {"channel": {"id": channel.id, "is_im": True, "user": users[0]}}
 
+    # ------------------------------------------------------------------ a person's clicks, and the app's answers
+
+    def clickable(self, channel: str, ts: str, user: str) -> Clickable | None:
+        """A stored message, or `user`'s own ephemeral one, as a click in it shows it; None if there is no such."""
+        with self._lock:
+            channel_id = self._lookup_channel(channel)
+            if channel_id is None:
+                return None
+            found = self._channels[channel_id]
+            name = "directmessage" if found.is_im else found.name  # Slack's name for a DM in payloads
+            entry = self._ephemeral(channel_id, ts)
+            if entry is not None and entry["user"] == user:
+                shown = {"type": "message", "text": entry["text"], "blocks": copy.deepcopy(entry["blocks"]), "ts": ts}
+                return Clickable(channel_id, name, shown, ephemeral=True, thread_ts=entry["thread_ts"])
+            try:
+                message = self._find(channel_id, ts)
+            except ApiError:
+                return None
+            shown = self._message_json(message, metadata=False)
+            return Clickable(channel_id, name, shown, ephemeral=False, thread_ts=message.thread_ts)
+
+    def rewrite(self, channel_id: str, ts: str, *, text: str, blocks: list[JSON] | None, delete: bool) -> bool:
+        """Replace or delete a message or ephemeral message, as a response_url post with replace_original or
+        delete_original does; False when it is gone already. A deleted ephemeral stays in `ephemerals`, marked
+        ``deleted``, so that counts and positions tests took stay valid."""
+        with self._lock:
+            entry = self._ephemeral(channel_id, ts)
+            if entry is not None:
+                entry.update({"deleted": True} if delete else {"text": text, "blocks": assign_ids(blocks) or []})
+                return True
+            try:
+                message = self._find(channel_id, ts)
+            except ApiError:
+                return False
+            if not delete:
+                # Replacing means the whole message: blocks left out of the answer are gone.
+                self._edit(message, text, assign_ids(blocks) or [], None)
+                return True
+            siblings = (
+                self._replies[(channel_id, message.thread_ts)] if message.thread_ts else self._messages[channel_id]
+            )
+            siblings.remove(message)
+            return True
+
+    def _ephemeral(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        mine = self._ws.team_id
+        return next(
+            (
+                e
+                for e in self.ephemerals
+                if (e["channel"], e["message_ts"], e["team_id"]) == (channel_id, ts, mine) and not e.get("deleted")
+            ),
+            None,
+        )
+
     # ------------------------------------------------------------------ channels and messages (lock held)
 
     def _lookup_channel(self, channel: str) -> str | None:
@@ -273,30 +307,24 @@ class Conversations:
         raise ApiError("message_not_found")
 
     def _message_json(self, message: Message, *, metadata: bool) -> JSON:
-        out: JSON = {
-            "type": "message",
-            "user": message.user,
-            "bot_id": self._ws.bot_id,
-            "app_id": self._ws.app_id,
-            "text": message.text,
-            "ts": message.ts,
-            "team": self._ws.team_id,
-            "blocks": copy.deepcopy(message.blocks),
-        }
-        if message.thread_ts:
-            out["thread_ts"] = message.thread_ts
-            out["parent_user_id"] = self._find(message.channel, message.thread_ts).user
-        elif replies := self._replies.get((message.channel, message.ts)):
-            users = sorted({reply.user for reply in replies})
-            out.update(
-                thread_ts=message.ts,
-                reply_count=len(replies),
-                reply_users=users,
-                reply_users_count=len(users),
-                latest_reply=replies[-1].ts,
-            )
-        if edited := self._edited_ts.get((message.channel, message.ts)):
-            out["edited"] = {"user": message.user, "ts": edited}
-        if metadata and message.metadata is not None:
-            out["metadata"] = copy.deepcopy(message.metadata)
-        return out
+        parent = self._find(message.channel, message.thread_ts).user if message.thread_ts else None
+        return message_json(
+            message,
+            ws=self._ws,
+            parent_user=parent,
+            replies=[] if message.thread_ts else self._replies.get((message.channel, message.ts), []),
+            edited=self._edited_ts.get((message.channel, message.ts)),
+            metadata=metadata,
+        )
+
+    def _edit(self, message: Message, text: str | None, blocks: list[JSON] | None, metadata: JSON | None) -> None:
+        if text is not None:
+            message.text = text
+        if blocks is not None:
+            message.blocks = blocks
+        if metadata is not None:
+            message.metadata = metadata
+        message.edits += 1
+        if self._keep_history:
+            message.history.append((message.text, copy.deepcopy(message.blocks)))
+        self._edited_ts[(message.channel, message.ts)] = self._next_ts()

@@ -1,0 +1,152 @@
+"""Installs over time, end to end: tokens that rotate, an Enterprise Grid org-wide install, an uninstall while a
+move runs, disconnecting Instantly, and a workspace that never connected a key."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.connections import DISCONNECTED, UNINSTALLED
+from bot.simulators.stack import LocalStack, local_stack
+from storage import jobs
+from storage.models import Phase
+from tests.e2e.tenants import command_answer, connect, final_replies, install_tenant, move, start_move
+
+ACME = "T0ACME"
+KEY = "acme-instantly-key-000001"
+
+
+@pytest.fixture
+def oauth_stack(tmp_path: Path) -> Iterator[LocalStack]:
+    with local_stack(database_url=f"sqlite:///{tmp_path / 'installs.db'}", oauth=True) as stack:
+        yield stack
+        assert stack.slack.violations == []
+        assert stack.instantly.violations == []
+
+
+def test_the_poller_and_the_writer_refresh_a_rotating_token_before_it_expires(tmp_path: Path) -> None:
+    # Tokens live 302 s and are refreshed in their last 300 s: two seconds after the install each one is due.
+    with local_stack(
+        database_url=f"sqlite:///{tmp_path / 'rotation.db'}",
+        oauth=True,
+        slack_options={"token_rotation": True, "token_lifetime_seconds": 302},
+        slack_token_refresh_minutes=5,
+    ) as stack:
+        acme = install_tenant(stack, ACME, "Acme Corp", KEY, "Acme Q1 outbound", "Acme parked")
+        assert connect(stack, acme).json()["response_action"] == "update"
+        first_token = stack.slack.installed_tokens(ACME)[0]
+        time.sleep(2.2)
+        stack.slack.expire_tokens(ACME)  # the token from the install no longer works
+        move(stack, acme)
+        assert "completed" in final_replies(stack, acme)[0]
+        refreshes = [e for e in stack.slack.oauth_exchanges if e.grant_type == "refresh_token"]
+        assert refreshes
+        assert all(exchange.ok for exchange in refreshes)
+        assert stack.services.installations is not None
+        assert stack.services.installations.bot_token(team_id=ACME) != first_token
+        assert stack.slack.violations == []
+
+
+def test_an_org_wide_install_serves_every_workspace_of_the_org(oauth_stack: LocalStack) -> None:
+    stack = oauth_stack
+    first = install_tenant(
+        stack,
+        "T0GRIDA",
+        "Alpha Grid",
+        "grid-alpha-key-000001",
+        "Alpha outbound",
+        "Alpha parked",
+        enterprise_id="E0GRID",
+        enterprise_install=True,
+    )
+    second = install_tenant(
+        stack,
+        "T0GRIDB",
+        "Beta Grid",
+        "grid-beta-key-0000001",
+        "Beta outbound",
+        "Beta parked",
+        enterprise_id="E0GRID",
+        install=False,
+    )
+    for tenant in (first, second):
+        assert connect(stack, tenant).json()["response_action"] == "update"
+    move(stack, second)
+    assert "completed" in final_replies(stack, second)[0]
+    assert {r.workspace_id for r in stack.instantly.requests_with_key(second.api_key)} == {
+        second.instantly.workspace_id
+    }
+
+
+def test_an_uninstall_stops_following_the_workspaces_jobs_and_says_why_on_each(tmp_path: Path) -> None:
+    # Polled only every minute, the move is still running when leadmover is uninstalled.
+    with local_stack(
+        database_url=f"sqlite:///{tmp_path / 'uninstall.db'}", oauth=True, poll_interval_seconds=60
+    ) as stack:
+        acme = install_tenant(stack, ACME, "Acme Corp", KEY, "Acme Q1 outbound", "Acme parked")
+        connect(stack, acme)
+        running = start_move(stack, acme)
+        assert stack.slack.uninstall(stack.app_url, team_id=ACME).status == 200
+        stopped = jobs.get(stack.services.db, job_id=running.id)
+        assert stopped is not None
+        assert stopped.phase == Phase.DONE
+        assert stopped.error == UNINSTALLED
+        assert stack.services.connections.current(ACME) is None
+        assert stack.services.installations is not None
+        assert stack.services.installations.bot_token(team_id=ACME) is None
+        calls_before = stack.slack.call_count
+        stack.services.writer.drain()
+        stack.services.poller.tick()
+        assert stack.slack.call_count == calls_before  # nothing is sent with a token that is gone
+        assert stack.slack.violations == []
+
+
+def test_disconnecting_tells_each_running_jobs_thread_and_only_admins_may(tmp_path: Path) -> None:
+    with local_stack(
+        database_url=f"sqlite:///{tmp_path / 'disconnect.db'}", oauth=True, poll_interval_seconds=60
+    ) as stack:
+        acme = install_tenant(stack, ACME, "Acme Corp", KEY, "Acme Q1 outbound", "Acme parked")
+        connect(stack, acme)
+        running = start_move(stack, acme)
+        rep = replace(acme, admin="U0ACMEREP")
+        assert "Only Slack workspace admins and owners" in command_answer(stack, rep, "disconnect")
+        assert stack.services.connections.current(ACME) is not None
+        assert "Acme Corp Outreach" in command_answer(stack, acme, "disconnect")
+        assert stack.slack.wait_for(lambda: final_replies(stack, acme) != [], timeout=10)
+        assert "no longer followed" in final_replies(stack, acme)[0]
+        stopped = jobs.get(stack.services.db, job_id=running.id)
+        assert stopped is not None
+        assert stopped.error == DISCONNECTED
+        before = stack.instantly.request_count
+        assert "not connected to Instantly" in command_answer(stack, acme, "move")
+        assert stack.instantly.request_count == before
+        assert stack.slack.violations == []
+
+
+def test_a_workspace_without_a_key_is_told_who_can_connect_and_nothing_reaches_instantly(
+    oauth_stack: LocalStack,
+) -> None:
+    acme = install_tenant(oauth_stack, ACME, "Acme Corp", KEY, "Acme Q1 outbound", "Acme parked")
+    answer = command_answer(oauth_stack, acme, "move")
+    assert answer.count("\n") == 0
+    assert "admin or owner" in answer
+    assert "/leads connect" in answer
+    assert oauth_stack.slack.opened_views() == []
+    assert oauth_stack.instantly.request_count == 0
+
+
+def test_a_redirect_without_the_installers_state_installs_nothing(oauth_stack: LocalStack) -> None:
+    stack = oauth_stack
+    stack.slack.add_team(ACME, name="Acme Corp", domain="acme")
+    forged = httpx.get(f"{stack.base_url}/slack/oauth_redirect", params={"code": "stolen", "state": "made-up"})
+    assert forged.status_code >= 400
+    cancelled = stack.slack.install(stack.base_url, team_id=ACME, user_id="U0ACMEADMIN", deny=True)
+    assert not cancelled.installed
+    assert stack.services.installations is not None
+    assert stack.services.installations.bot_token(team_id=ACME) is None
+    assert [e for e in stack.slack.oauth_exchanges if e.grant_type == "authorization_code"] == []
