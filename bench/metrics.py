@@ -27,6 +27,7 @@ class InstantlyHit(NamedTuple):
     at: float  # time.monotonic()
     kind: str  # "poll" | "move" | "picker" | "other"
     status: int
+    workspace_id: str = ""  # the Instantly workspace whose key it carried ("" when no live key did)
 
 
 class SlackHit(NamedTuple):
@@ -37,6 +38,7 @@ class SlackHit(NamedTuple):
     ok: bool
     error: str
     instantly_job_id: str
+    team_id: str = ""  # whose token made the call ("" when none did, e.g. oauth.v2.access)
 
 
 def instantly_kind(method: str, path: str) -> str:
@@ -55,7 +57,8 @@ class InstantlyLog:
         self._lock = threading.Lock()
 
     def add(self, request: RecordedRequest) -> None:
-        hit = InstantlyHit(request.at, instantly_kind(request.method, request.path), request.status)
+        kind = instantly_kind(request.method, request.path)
+        hit = InstantlyHit(request.at, kind, request.status, request.workspace_id or "")
         with self._lock:
             self.hits.append(hit)
 
@@ -91,9 +94,8 @@ class SlackLog:
         ok = bool(answer.get("ok"))
         in_thread = bool(args.get("thread_ts"))
         job_id = _instantly_job_id(args) if call.method == "chat.postMessage" else ""
-        hit = SlackHit(
-            call.at, call.method, str(args.get("channel") or ""), in_thread, ok, str(answer.get("error") or ""), job_id
-        )
+        channel, error = str(args.get("channel") or ""), str(answer.get("error") or "")
+        hit = SlackHit(call.at, call.method, channel, in_thread, ok, error, job_id, call.team_id)
         with self._lock:
             self.hits.append(hit)
             if ok and in_thread and job_id:

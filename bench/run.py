@@ -1,50 +1,41 @@
 """Load benchmark: the real leadmover (and a baseline follower) against the loopback fakes, with many jobs at once.
 
     python -m bench.run --jobs 10,100,1000 --time-scale 0.1 [--mode leadmover|baseline|both] [--json out.json]
+    python -m bench.run --workspaces 50 --jobs-per-workspace 20 [--time-scale 1] [--json out.json]
 
 For each job count and mode it starts fresh fakes of Instantly and Slack in this process (with Instantly's and
 Slack's rate limits switched on), runs the app as a child process (`python -m bot.cli serve --http`, or
 `python -m bench.baseline`), starts the jobs evenly over 5 minutes, and prints the figures. Jobs run pending ->
 25 -> 50 -> 75 -> success over one minute of wall clock. `--time-scale` shrinks the whole timeline (the spread, a
 job's minute, leadmover's POLL_INTERVAL_SECONDS and the baseline's 2 s) for quick checks; the rate limits of
-Instantly, Slack and leadmover itself are not scaled. See docs/performance.md.
+Instantly, Slack and leadmover itself are not scaled. With `--workspaces` it runs the many-workspace mode instead
+(bench/workspaces.py): one app installed by OAuth in N Slack workspaces, each with its own Instantly key and workspace,
+and the figures per workspace. See docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import resource
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
-
-from bench.metrics import Figures, InstantlyLog, SlackLog, compute, from_dict, markdown, process_stats, table
+from bench.child import Child, base_env, code_version, log_problems, start_leadmover_process
+from bench.driver import Driver
+from bench.metrics import Figures, InstantlyLog, SlackLog, compute, from_dict, markdown, table
 from bot.simulators.instantly import INSTANTLY_RATE_LIMITS, FakeInstantly
 from bot.simulators.slack import FakeSlack
 
-ROOT = Path(__file__).resolve().parents[1]
 SOURCE_NAME = "Bench source campaign"
 DESTINATION_NAME = "Bench destination list"
-PICKER_QUERY = "bench"
-# Block and action ids of the move modal (handlers/ids.py); spelled out so the bench imports nothing from handlers.
-SOURCE_PICKER = "source"
-DESTINATION_PICKER = "destination"
 
 
 @dataclass(frozen=True)
@@ -116,75 +107,8 @@ def fakes(scenario: Scenario) -> Iterator[Fakes]:
         yield Fakes(slack, instantly, slack_log, instantly_log, source, destination)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Child:
-    """A child process whose /proc figures we read before stopping it; its output goes to a file."""
-
-    def __init__(self, args: list[str], *, env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        with log_path.open("ab") as output:
-            self.process = subprocess.Popen(args, env=env, cwd=log_path.parent, stdout=output, stderr=subprocess.STDOUT)
-        self.cpu_at_ready = 0.0
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def mark_ready(self) -> None:
-        self.cpu_at_ready = process_stats(self.process.pid)[1]
-
-    def stats(self) -> tuple[float, float]:
-        """(peak RSS MB, CPU seconds since ready)."""
-        rss, cpu = process_stats(self.process.pid)
-        return rss, cpu - self.cpu_at_ready
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-def code_version() -> str:
-    """The commit the child processes run, and whether the app's files differ from it."""
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-    try:
-        commit = subprocess.run(
-            [git, "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        changed = subprocess.run(
-            [git, "-C", str(ROOT), "status", "--porcelain", "--", "bot", "handlers", "storage"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{commit}+uncommitted" if changed else commit
-
-
-def _base_env() -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-
-
 def start_leadmover(scenario: Scenario, f: Fakes, workdir: Path) -> tuple[Child, str]:
-    port = _free_port()
-    env = {
-        **_base_env(),
+    settings = {
         "SLACK_BOT_TOKEN": f.slack.bot_token,
         "SLACK_SIGNING_SECRET": f.slack.signing_secret,
         "SLACK_API_URL": f.slack.api_url,
@@ -195,22 +119,11 @@ def start_leadmover(scenario: Scenario, f: Fakes, workdir: Path) -> tuple[Child,
         "POLL_INTERVAL_SECONDS": f"{scenario.poll_interval * scenario.time_scale:g}",
         "INSTANTLY_BUDGET_PERCENT": f"{scenario.budget_percent:g}",
         "LOG_LEVEL": "WARNING",
+        # The moves here take no limit; the bench measures following them, not waiting for an approver.
+        "LEADMOVER_APPROVALS": "false",
     }
-    args = [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
-    child = Child(args, env=env, log_path=workdir / "leadmover.log")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if not child.alive():
-            raise RuntimeError(f"leadmover exited early:\n{child.log()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                child.mark_ready()
-                return child, f"http://127.0.0.1:{port}/slack/events"
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    child.stop()
-    raise RuntimeError(f"leadmover never became healthy:\n{child.log()}")
+    child, base_url = start_leadmover_process(settings, workdir)
+    return child, f"{base_url}/slack/events"
 
 
 def start_baseline(scenario: Scenario, f: Fakes, workdir: Path) -> Child:
@@ -239,7 +152,7 @@ def start_baseline(scenario: Scenario, f: Fakes, workdir: Path) -> Child:
         "--destination",
         f.destination_id,
     ]
-    child = Child(args, env=_base_env(), log_path=workdir / "baseline.log")
+    child = Child(args, env=base_env(), log_path=workdir / "baseline.log")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and '"started"' not in child.log():
         if not child.alive():
@@ -247,103 +160,6 @@ def start_baseline(scenario: Scenario, f: Fakes, workdir: Path) -> Child:
         time.sleep(0.05)
     child.mark_ready()
     return child
-
-
-# --- driving leadmover the way people do ---------------------------------------------------------------------
-
-
-class Driver:
-    """Starts jobs through the real app path (/leads move, two picker searches, submit) and probes acks."""
-
-    def __init__(self, scenario: Scenario, f: Fakes, app_url: str) -> None:
-        self.scenario = scenario
-        self.f = f
-        self.app_url = app_url
-        self.failures: list[str] = []
-        self.lag_max = 0.0
-        self.acks: list[tuple[int, float]] = []
-        self._lock = threading.Lock()
-        self._channels = scenario.channel_ids()
-        self._users = scenario.user_ids()
-
-    def _fail(self, number: int, why: str) -> None:
-        with self._lock:
-            self.failures.append(f"job {number}: {why}")
-
-    def start_job(self, number: int) -> None:
-        slack, url = self.f.slack, self.app_url
-        channel = self._channels[number % len(self._channels)]
-        user = self._users[number % len(self._users)]
-        trigger = slack.issue_trigger_id()
-        answer = slack.send_command(
-            url, text="move", channel_id=channel, channel_name=channel.lower(), user_id=user, user_name=user.lower(),
-            trigger_id=trigger,
-        )  # fmt: skip
-        if answer.status != 200:
-            self._fail(number, f"/leads move answered {answer.status}")
-            return
-        view: dict[str, Any] | None = None
-        deadline = time.monotonic() + 5
-        while view is None and time.monotonic() < deadline:
-            view = slack.view_opened_by(trigger)
-            if view is None:
-                time.sleep(0.005)
-        if view is None:
-            self._fail(number, "the modal never opened")
-            return
-        values = {}
-        for action_id, prefix in ((SOURCE_PICKER, "campaign:"), (DESTINATION_PICKER, "list:")):
-            loaded = slack.load_options(url, view_id=view["id"], action_id=action_id, value=PICKER_QUERY, user_id=user)
-            body = loaded.json() if loaded.status == 200 else None
-            groups = body.get("option_groups", []) if isinstance(body, dict) else []
-            options = [o for g in groups for o in g["options"] if str(o["value"]).startswith(prefix)]
-            if not options:
-                self._fail(number, f"picker {action_id} offered nothing usable ({loaded.status})")
-                return
-            values[action_id] = options[0]
-        submitted = slack.submit_view(url, view_id=view["id"], values=values, user_id=user)
-        if submitted.status != 200:
-            self._fail(number, f"submission answered {submitted.status}")
-
-    def run_starts(self, begin: float) -> None:
-        """Start every job on schedule (evenly over the spread) on a pool of driver threads; wait for all."""
-        jobs = self.scenario.jobs
-        gap = self.scenario.spread / jobs if jobs else 0.0
-        futures: list[Future[None]] = []
-        with ThreadPoolExecutor(max_workers=self.scenario.starters, thread_name_prefix="bench-start") as pool:
-            for number in range(jobs):
-                due = begin + number * gap
-                time.sleep(max(0.0, due - time.monotonic()))
-                futures.append(pool.submit(self._timed_start, number, due))
-            for future in futures:
-                exc = future.exception()
-                if exc is not None:
-                    self._fail(-1, f"driver crashed: {exc!r}")
-
-    def _timed_start(self, number: int, due: float) -> None:
-        lag = time.monotonic() - due
-        with self._lock:
-            self.lag_max = max(self.lag_max, lag)
-        self.start_job(number)
-
-    def run_probes(self, until: Callable[[], bool]) -> None:
-        """`/leads jobs` at a steady rate (a pool, so one slow answer does not delay the next probe)."""
-        interval = 1.0 / self.scenario.probe_rate
-        channel, user = self._channels[0], self._users[0]
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="bench-probe") as pool:
-            next_at = time.monotonic()
-            while not until():
-                time.sleep(max(0.0, next_at - time.monotonic()))
-                pool.submit(self._probe, channel, user)
-                next_at += interval
-
-    def _probe(self, channel: str, user: str) -> None:
-        answer = self.f.slack.send_command(
-            self.app_url, text="jobs", channel_id=channel, channel_name=channel.lower(), user_id=user,
-            user_name=user.lower(),
-        )  # fmt: skip
-        with self._lock:
-            self.acks.append((answer.status, answer.elapsed))
 
 
 # --- one run -------------------------------------------------------------------------------------------------
@@ -368,7 +184,7 @@ def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Cal
         figures.app_version = code_version()
         begin = time.monotonic()
         scheduled_end = begin + scenario.spread + scenario.job_duration
-        driver = Driver(scenario, f, app_url)
+        driver = Driver(scenario, f.slack, app_url, channels=scenario.channel_ids(), users=scenario.user_ids())
         threads: list[threading.Thread] = []
         probing_over = threading.Event()
         if mode == "leadmover":
@@ -434,7 +250,7 @@ def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Cal
             figures.problems.append(f"{len(violations)} contract violations seen by the fakes, first: {violations[0]}")
         child.stop()
         log = child.log()
-        for count, line in _log_problems(log)[:4]:
+        for count, line in log_problems(log)[:4]:
             figures.problems.append(f"log x{count}: {line}")
     figures.wall_seconds = time.monotonic() - began
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
@@ -444,20 +260,6 @@ def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Cal
     else:
         shutil.rmtree(workdir, ignore_errors=True)
     return figures
-
-
-def _log_problems(log: str) -> list[tuple[int, str]]:
-    """WARNING and ERROR lines of a log, grouped once numbers and ids are blanked out; the commonest first."""
-    kinds: Counter[str] = Counter()
-    example: dict[str, str] = {}
-    for line in log.splitlines():
-        if " WARNING " not in line and " ERROR " not in line and "Traceback" not in line:
-            continue
-        text = line.split(" ", 2)[-1] if line[:2].isdigit() else line
-        key = re.sub(r"[0-9a-f]{24}|\d+(\.\d+)?", "#", text)[:160]
-        kinds[key] += 1
-        example.setdefault(key, text[:300])
-    return [(count, example[key]) for key, count in kinds.most_common()]
 
 
 def run(
@@ -493,10 +295,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--keep", action="store_true", help="keep each run's directory (database, logs)")
     parser.add_argument("--render", type=Path, nargs="+", help="print --json results as Markdown tables; run nothing")
+    many = parser.add_argument_group("many workspaces (bench/workspaces.py)")
+    many.add_argument("--workspaces", type=int, help="serve this many workspaces, installed by OAuth, instead")
+    many.add_argument("--jobs-per-workspace", type=int, default=20)
+    many.add_argument("--channels-per-workspace", type=int, default=2)
+    many.add_argument("--per-workspace", action="store_true", help="also print a line per workspace")
     args = parser.parse_args(argv)
     if args.render:
         for path in args.render:
-            for runs in json.loads(path.read_text()):
+            data = json.loads(path.read_text())
+            if isinstance(data, dict):  # a many-workspace run
+                from bench import fleet_metrics
+
+                print(fleet_metrics.render(fleet_metrics.from_dict(data), per_workspace=args.per_workspace) + "\n")
+                continue
+            for runs in data:
                 figures = [from_dict(run) for run in runs]
                 print(f"### {figures[0].jobs} jobs, time scale {figures[0].time_scale:g}\n")
                 print(markdown(figures) + "\n")
@@ -512,11 +325,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         starters=args.starters,
         enforce_limits=not args.no_limits,
     )
+    if args.workspaces is not None:
+        return _many_workspaces(args, base)
     modes = ("leadmover", "baseline") if args.mode == "both" else (args.mode,)
     job_counts = [int(part) for part in args.jobs.split(",") if part.strip()]
     results = run(job_counts, modes=modes, base=base, keep=args.keep)
     if args.json is not None:
         args.json.write_text(json.dumps([[run.as_dict() for run in runs] for runs in results], indent=2))
+    return 0
+
+
+def _many_workspaces(args: argparse.Namespace, base: Scenario) -> int:
+    from bench.fleet_metrics import render
+    from bench.workspaces import Fleet, run_workspaces
+
+    if args.workspaces < 1 or args.jobs_per_workspace < 0 or args.channels_per_workspace < 1:
+        raise SystemExit("--workspaces and --channels-per-workspace must be positive")
+    fleet = Fleet(args.workspaces, args.jobs_per_workspace, channels_per_workspace=args.channels_per_workspace)
+    print(
+        f"-- {fleet.workspaces} workspaces x {fleet.jobs_per_workspace} jobs, time scale {base.time_scale:g} "
+        f"(spread {base.spread_seconds * base.time_scale:g} s) --",
+        flush=True,
+    )
+    result = run_workspaces(fleet, base, keep=args.keep, progress=lambda text: print(text, flush=True))
+    print(render(result, per_workspace=args.per_workspace), flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result.as_dict(), indent=2))
     return 0
 
 

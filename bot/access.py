@@ -1,47 +1,199 @@
-"""Who may do what in a workspace. Today: who is an admin (a Slack workspace admin or owner), read with
-users.info and remembered for at most ten minutes, so a demotion takes effect soon without asking Slack each time."""
+"""Who may do what in a workspace.
+
+Admins are Slack's workspace admins and owners (read with users.info, remembered for at most ten minutes) and the
+people in LEADMOVER_ADMINS: they may do everything. Movers may move and copy: the people and user groups an admin
+allowed (and LEADMOVER_ALLOWED_USERS), or, while a workspace allows no one in particular, every full member.
+Guests and people from other organisations (Slack Connect) are refused; so is anyone an admin denied.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.workspaces import NotInstalled
+from storage import access_rules, audit, workspaces
+from storage.access_rules import Effect, Rule
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-ADMIN_CACHE_SECONDS: Final = 600.0
+PERSON_CACHE_SECONDS: Final = 600.0
+GROUP_CACHE_SECONDS: Final = 300.0
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person as Slack describes them, in the workspace they act in."""
+
+    user_id: str
+    slack_admin: bool = False  # a Slack workspace admin or owner
+    guest: bool = False
+    external: bool = False  # from another organisation, through Slack Connect
+    known: bool = True  # False when Slack could not be asked
+
+
+@dataclass(frozen=True)
+class AccessList:
+    rules: list[Rule]
+    from_settings: frozenset[str]  # LEADMOVER_ALLOWED_USERS, allowed in every workspace
+
+    @property
+    def restricted(self) -> bool:
+        """Whether only the people allowed may move (else every full member may)."""
+        return bool(self.from_settings) or any(rule.effect == Effect.ALLOW for rule in self.rules)
 
 
 class AccessService:
-    def __init__(self, *, slack: Callable[[str], WebClient], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        slack: Callable[[str], WebClient],
+        admins: Iterable[str] = (),
+        allowed: Iterable[str] = (),
+        approvers: Iterable[str] = (),
+        on_denied: Callable[[str, set[str]], object] = lambda team_id, user_ids: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
         self._slack = slack
+        self.admins = frozenset(admins)
+        self._allowed = frozenset(allowed)
+        self._approvers = frozenset(approvers)
+        self._on_denied = on_denied
         self._clock = clock
         self._lock = threading.Lock()
-        self._admins: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._people: dict[tuple[str, str], tuple[float, Person]] = {}
+        self._groups: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
 
-    def is_admin(self, *, team_id: str, user_id: str) -> bool:
-        """Whether the person is an admin or owner of the Slack workspace; False when Slack cannot say."""
+    # --- what Slack says -------------------------------------------------------------------------------------
+
+    def person(self, *, team_id: str, user_id: str) -> Person:
         key, now = (team_id, user_id), self._clock()
         with self._lock:
-            cached = self._admins.get(key)
-        if cached is not None and now - cached[0] < ADMIN_CACHE_SECONDS:
+            cached = self._people.get(key)
+        if cached is not None and now - cached[0] < PERSON_CACHE_SECONDS:
             return cached[1]
         try:
-            user = self._slack(team_id).users_info(user=user_id)["user"] or {}
+            user: dict[str, Any] = self._slack(team_id).users_info(user=user_id).get("user") or {}
         except (SlackApiError, NotInstalled) as exc:
-            log.warning("could not read %s's role in %s: %s", user_id, team_id, exc)
-            return False
-        admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-        admin = admin and user.get("team_id", team_id) == team_id and not user.get("deleted")
+            log.warning("could not read who %s is in %s: %s", user_id, team_id, exc)
+            return Person(user_id, known=False)
+        found = Person(
+            user_id,
+            slack_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+            and not user.get("deleted"),
+            guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            external=self._is_external(team_id, user),
+        )
         with self._lock:
-            if len(self._admins) > 50_000:
-                self._admins.clear()
-            self._admins[key] = (now, admin)
-        return admin
+            if len(self._people) > 50_000:
+                self._people.clear()
+            self._people[key] = (now, found)
+        return found
+
+    def _is_external(self, team_id: str, user: dict[str, Any]) -> bool:
+        home = str(user.get("team_id") or team_id)
+        if home == team_id:
+            return False
+        # In an Enterprise Grid org a person's home workspace may differ; the org is what counts.
+        org = (user.get("enterprise_user") or {}).get("enterprise_id")
+        return not org or org != workspaces.enterprise_of(self._db, team_id=team_id)
+
+    def members(self, *, team_id: str, group_id: str) -> frozenset[str]:
+        """The people in a Slack user group (empty if Slack cannot say)."""
+        key, now = (team_id, group_id), self._clock()
+        with self._lock:
+            cached = self._groups.get(key)
+        if cached is not None and now - cached[0] < GROUP_CACHE_SECONDS:
+            return cached[1]
+        try:
+            users = self._slack(team_id).usergroups_users_list(usergroup=group_id).get("users") or []
+        except (SlackApiError, NotInstalled) as exc:
+            log.warning("could not read the members of %s in %s: %s", group_id, team_id, exc)
+            return frozenset()
+        found = frozenset(str(user) for user in users)
+        with self._lock:
+            self._groups[key] = (now, found)
+        return found
+
+    def _covers(self, team_id: str, subject_ids: Iterable[str], user_id: str) -> bool:
+        return any(
+            subject == user_id
+            or (subject.startswith("S") and user_id in self.members(team_id=team_id, group_id=subject))
+            for subject in subject_ids
+        )
+
+    # --- who may do what -------------------------------------------------------------------------------------
+
+    def is_admin(self, *, team_id: str, user_id: str) -> bool:
+        if user_id in self.admins:
+            return True
+        person = self.person(team_id=team_id, user_id=user_id)
+        return person.slack_admin and not person.external and not person.guest
+
+    def refusal_to_move(self, *, team_id: str, user_id: str) -> str | None:
+        """Why the person may not move or copy leads (or see what the pickers show), in words; None if they may."""
+        if user_id in self.admins:
+            return None
+        person = self.person(team_id=team_id, user_id=user_id)
+        if not person.known:
+            return "I could not check your access with Slack just now, so I did nothing. Please try again in a moment."
+        if person.external:
+            return f"People from other organisations cannot move this workspace's leads. {self.who_grants(team_id)}"
+        if person.guest:
+            return f"Guests cannot move leads here. {self.who_grants(team_id)}"
+        if person.slack_admin:
+            return None
+        access = self.access_list(team_id=team_id)
+        denied = [rule.subject_id for rule in access.rules if rule.effect == Effect.DENY]
+        if self._covers(team_id, denied, user_id):
+            return f"An admin has removed your access to leadmover here. {self.who_grants(team_id)}"
+        if not access.restricted:
+            return None
+        allowed = [rule.subject_id for rule in access.rules if rule.effect == Effect.ALLOW] + sorted(
+            access.from_settings
+        )
+        if self._covers(team_id, allowed, user_id):
+            return None
+        return f"Only the people on this workspace's leadmover list may move leads. {self.who_grants(team_id)}"
+
+    def refusal_to_approve(self, *, team_id: str, user_id: str, requester_id: str) -> str | None:
+        if user_id == requester_id:
+            return "You asked for this move, so someone else must approve it."
+        if self._covers(team_id, sorted(self._approvers), user_id) or self.is_admin(team_id=team_id, user_id=user_id):
+            return None
+        return "Only workspace admins and the approvers leadmover was set up with may approve big moves."
+
+    def who_grants(self, team_id: str) -> str:
+        named = " ".join(f"<@{admin}>" for admin in sorted(self.admins)[:3])
+        who = f"a Slack workspace admin or owner, or {named}," if named else "a Slack workspace admin or owner"
+        return f"Ask {who} to run `/leads allow` for you."
+
+    # --- the allowlist ---------------------------------------------------------------------------------------
+
+    def access_list(self, *, team_id: str) -> AccessList:
+        return AccessList(rules=access_rules.rules(self._db, team_id=team_id), from_settings=self._allowed)
+
+    def allow(self, *, team_id: str, subject_id: str, by: str) -> None:
+        access_rules.set_rule(self._db, team_id=team_id, subject_id=subject_id, effect=Effect.ALLOW, set_by=by)
+        audit.record(
+            self._db, team_id=team_id, user_id=by, action="allow", detail={"subject": subject_id}, outcome="allowed"
+        )
+
+    def deny(self, *, team_id: str, subject_id: str, by: str) -> None:
+        """Deny a person or group; their requests still waiting for approval are cancelled."""
+        access_rules.set_rule(self._db, team_id=team_id, subject_id=subject_id, effect=Effect.DENY, set_by=by)
+        audit.record(
+            self._db, team_id=team_id, user_id=by, action="deny", detail={"subject": subject_id}, outcome="denied"
+        )
+        people = set(self.members(team_id=team_id, group_id=subject_id)) if subject_id.startswith("S") else {subject_id}
+        self._on_denied(team_id, people)

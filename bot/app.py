@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any, Final
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from bot.installations import DatabaseStateStore
@@ -24,8 +27,10 @@ BOT_SCOPES: Final = (
     "groups:history",
     "im:history",
     "mpim:history",
-    # Who is a workspace admin or owner (users.info).
+    # Who is a workspace admin or owner, a guest or from another organisation (users.info).
     "users:read",
+    # Who is in a user group named in /leads allow (usergroups.users.list).
+    "usergroups:read",
 )
 INSTALL_PATH: Final = "/slack/install"
 REDIRECT_PATH: Final = "/slack/oauth_redirect"
@@ -56,13 +61,11 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
     bolt_log = logging.getLogger("leadmover.bolt")
     if not any(isinstance(f, _QuietTokenWarning) for f in bolt_log.filters):
         bolt_log.addFilter(_QuietTokenWarning())
-    oauth = _oauth_settings(settings, services)
+    oauth = _oauth_settings(settings, services, logger=bolt_log)
     app = App(
         signing_secret=secret,
         client=services.slack,  # carries the bot token, unless each workspace's install brings its own
         oauth_settings=oauth,
-        # Given here too, Bolt's own token refresh (a backstop) goes through `client`, so to SLACK_API_URL.
-        installation_store=services.installations,
         installation_store_bot_only=True if oauth is not None else None,
         user_facing_authorize_error_message=NOT_INSTALLED,
         request_verification_enabled=not socket_mode,
@@ -75,15 +78,16 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
     return app
 
 
-def _oauth_settings(settings: Settings, services: Services) -> OAuthSettings | None:
+def _oauth_settings(settings: Settings, services: Services, *, logger: logging.Logger) -> OAuthSettings | None:
     """ "Add to Slack" and its redirect, when leadmover is installed by OAuth in many workspaces."""
     if services.installations is None:
         return None
     assert settings.slack_client_id is not None
     assert settings.slack_client_secret is not None
-    return OAuthSettings(
+    client_secret = settings.slack_client_secret.get_secret_value()
+    oauth = OAuthSettings(
         client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret.get_secret_value(),
+        client_secret=client_secret,
         scopes=list(BOT_SCOPES),
         installation_store=services.installations,
         installation_store_bot_only=True,
@@ -94,7 +98,39 @@ def _oauth_settings(settings: Settings, services: Services) -> OAuthSettings | N
         redirect_uri_path=REDIRECT_PATH,
         # The installation store refreshes tokens long before this; Bolt's own refresh is only a backstop.
         token_rotation_expiration_minutes=2,
+        callback_options=CallbackOptions(success=_installed(services), failure=_not_installed),
     )
+    # Each request is authorised by its workspace's install. Bolt would also ask Slack's auth.test every time; the
+    # answer for a token never changes, so it is remembered per token (an uninstall removes the install, and with it
+    # the token, before any cached answer is used). Its backstop refresh goes through our client, to SLACK_API_URL.
+    oauth.authorize = InstallationStoreAuthorize(
+        installation_store=services.installations,
+        client_id=settings.slack_client_id,
+        client_secret=client_secret,
+        bot_only=True,
+        cache_enabled=True,
+        client=services.slack,
+        logger=logger,
+    )
+    return oauth
+
+
+def _installed(services: Services) -> Callable[[SuccessArgs], BoltResponse]:
+    def on_success(args: SuccessArgs) -> BoltResponse:
+        installation = args.installation
+        services.connections.installed(
+            enterprise_id=installation.enterprise_id,
+            team_id=None if installation.is_enterprise_install else installation.team_id,
+            user_id=installation.user_id,
+        )
+        return args.default.success(args)
+
+    return on_success
+
+
+def _not_installed(args: FailureArgs) -> BoltResponse:
+    log.info("an install did not complete: %s", args.reason)
+    return args.default.failure(args)
 
 
 def _log_unhandled(

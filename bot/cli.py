@@ -1,5 +1,5 @@
-"""`leadmover serve | poll | demo | jobs | migrate | new-key | rotate-key`: the command line, and the composition
-root of a process."""
+"""`leadmover serve | poll | demo | jobs | migrate | audit | new-key | rotate-key`: the command line, and the
+composition root of a process."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from types import FrameType
 
 from pydantic import ValidationError
@@ -15,6 +16,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot import logs
 from bot.app import build_app
+from bot.audit_log import AuditLog
 from bot.http import http_server
 from bot.secrets import SealBroken, new_key
 from bot.services import Services, build_services, check_slack_token
@@ -36,11 +38,23 @@ def _parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="list the jobs in the database")
     jobs.add_argument("--limit", type=int, default=20)
     commands.add_parser("migrate", help="create or upgrade the database schema")
+    audit = commands.add_parser("audit", help="export the audit log (JSON array or CSV)")
+    audit.add_argument("--team", help="only this Slack workspace (team id)")
+    audit.add_argument("--since", type=_date, help="only entries from this date or time on (ISO 8601, UTC)")
+    audit.add_argument("--format", choices=("json", "csv"), default="json")
     commands.add_parser("new-key", help="print a fresh key for LEADMOVER_ENCRYPTION_KEY")
     commands.add_parser(
         "rotate-key", help="reseal every stored Instantly key and Slack token with the first LEADMOVER_ENCRYPTION_KEY"
     )
     return parser
+
+
+def _date(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def _settings_error(exc: ValidationError) -> str:
@@ -74,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command == "audit":
+        db = Database(settings.database_url)
+        try:
+            migrate.upgrade(db)
+            sys.stdout.write(AuditLog(db=db).export(team_id=args.team, since=args.since, fmt=args.format) + "\n")
+        finally:
+            db.dispose()
+        return 0
     if args.command == "jobs":
         db = Database(settings.database_url)
         migrate.upgrade(db)

@@ -10,6 +10,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bot.budget import SharedBudget
 from bot.instantly import InstantlyClient
 from bot.instantly_errors import (
     InstantlyError,
@@ -21,7 +22,7 @@ from bot.instantly_errors import (
 from bot.secrets import SecretsUnavailable
 from bot.settings import Settings
 from bot.workspaces import Workspaces
-from storage import connections, installations, stops
+from storage import audit, connections, installations, stops
 from storage.connections import Connection
 from storage.db import Database
 
@@ -71,17 +72,18 @@ class ConnectionService:
 
     def check(self, api_key: str) -> KeyCheck:
         """Prove the key: its workspace first, then one read per read scope, side by side, within CHECK_SECONDS."""
-        client = InstantlyClient(
-            api_key=api_key, base_url=self._settings.instantly_api_url, timeout=CHECK_SECONDS, max_attempts=1
-        )
+        client = self._client(api_key, budget_key=None)
+        budgeted: InstantlyClient | None = None
         try:
             try:
                 workspace = client.current_workspace(timeout=CHECK_SECONDS / 2)
             except InstantlyError as exc:
                 return KeyCheck(problem=_problem(exc, "workspaces:read"))
             missing: list[str] = []
+            # Now that the key's Instantly workspace is known, the reads spend from its shared budget.
+            budgeted = self._client(api_key, budget_key=f"workspace:{workspace.id}")
             with ThreadPoolExecutor(max_workers=len(_READS)) as pool:
-                futures = [(scope, pool.submit(read, client, CHECK_SECONDS / 2)) for scope, read in _READS]
+                futures = [(scope, pool.submit(read, budgeted, CHECK_SECONDS / 2)) for scope, read in _READS]
                 for scope, future in futures:
                     try:
                         future.result(timeout=CHECK_SECONDS / 2 + 0.2)
@@ -99,6 +101,23 @@ class ConnectionService:
             return KeyCheck(workspace_id=workspace.id, workspace_name=workspace.name)
         finally:
             client.close()
+            if budgeted is not None:
+                budgeted.close()
+
+    def _client(self, api_key: str, *, budget_key: str | None) -> InstantlyClient:
+        """A one-off client for checking a key; it never retries (a person is waiting)."""
+        budget = (
+            SharedBudget(db=self._db, key=budget_key, percent=self._settings.instantly_budget_percent)
+            if budget_key is not None
+            else None
+        )
+        return InstantlyClient(
+            api_key=api_key,
+            base_url=self._settings.instantly_api_url,
+            timeout=CHECK_SECONDS,
+            max_attempts=1,
+            budget=budget,
+        )
 
     def connect(self, *, team_id: str, user_id: str, api_key: str) -> KeyCheck:
         """Check the key and, if it works, keep it sealed as the workspace's connection."""
@@ -106,6 +125,7 @@ class ConnectionService:
             raise SecretsUnavailable()
         checked = self.check(api_key)
         if checked.problem is not None:
+            self._audit(team_id, user_id, "connect", f"refused: {checked.problem}")
             return checked
         connections.save(
             self._db,
@@ -117,30 +137,45 @@ class ConnectionService:
         )
         self._workspaces.forget(team_id)
         log.info("workspace %s connected Instantly workspace %s", team_id, checked.workspace_id)
+        self._audit(team_id, user_id, "connect", f"connected to {checked.workspace_name}", checked.workspace_id)
         return checked
 
     def current(self, team_id: str) -> Connection | None:
         return self._workspaces.connection(team_id, fresh=True)
 
-    def disconnect(self, *, team_id: str) -> bool:
+    def disconnect(self, *, team_id: str, user_id: str) -> bool:
         """Remove the workspace's key; its unfinished jobs get a last reply saying they are no longer followed."""
         removed = connections.delete_for(self._db, team_id=team_id)
         self._workspaces.forget(team_id)
         if removed:
             stopped = stops.stop_following(self._db, team_id=team_id, reason=DISCONNECTED, tell_threads=True)
             log.info("workspace %s disconnected Instantly; %d unfinished jobs no longer followed", team_id, stopped)
+            self._audit(team_id, user_id, "disconnect", f"disconnected; {stopped} unfinished jobs no longer followed")
             self._notify()
         return removed
 
-    def uninstalled(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+    def installed(self, *, enterprise_id: str | None, team_id: str | None, user_id: str) -> None:
+        """leadmover was installed (the install itself is kept by the installation store): on record."""
+        self._audit(team_id or enterprise_id or "", user_id, "install", "installed", org=enterprise_id)
+
+    def uninstalled(self, *, enterprise_id: str | None, team_id: str | None, event: str = "app_uninstalled") -> None:
         """leadmover left the workspace (or the whole org): forget its tokens and key and stop its jobs quietly."""
         installations.remove(self._db, enterprise_id=enterprise_id or "", team_id=team_id or "")
+        self._audit(
+            team_id or enterprise_id or "", "slack", "uninstall", f"tokens deleted ({event})", org=enterprise_id
+        )
         if not team_id:
             return  # an org-wide install: each workspace's key stays until that workspace disconnects it
         connections.delete_for(self._db, team_id=team_id)
         self._workspaces.forget(team_id)
         stopped = stops.stop_following(self._db, team_id=team_id, reason=UNINSTALLED, tell_threads=False)
         log.info("workspace %s uninstalled leadmover; %d unfinished jobs no longer followed", team_id, stopped)
+
+    def _audit(
+        self, team_id: str, user_id: str, action: str, outcome: str, instantly: str = "", *, org: str | None = None
+    ) -> None:
+        detail = {key: value for key, value in (("instantly_workspace", instantly), ("enterprise", org)) if value}
+        audit.record(self._db, team_id=team_id, user_id=user_id, action=action, detail=detail, outcome=outcome)
 
     def reseal_all(self) -> int:
         """Reseal every stored Instantly key with the first encryption key; returns how many."""

@@ -213,6 +213,10 @@ def job_line(record: JobRecord) -> str:
     verb = "Copy" if record.order.copies else "Move"
     if record.phase == Phase.START_FAILED:
         state = "did not start"
+    elif record.phase == Phase.AWAITING_APPROVAL:
+        state = "waiting for approval"
+    elif record.phase == Phase.NOT_APPROVED:
+        state = "not approved"
     elif record.phase == Phase.REQUESTED:
         state = "starting"
     else:
@@ -246,16 +250,24 @@ def job_detail(record: JobRecord) -> tuple[str, Blocks]:
     return text, blocks
 
 
-def usage(command: str, *, problem: str | None = None) -> tuple[str, Blocks]:
+def usage(
+    command: str, *, problem: str | None = None, note: str | None = None, admin: bool = True
+) -> tuple[str, Blocks]:
+    """What /leads can do; `note` says what this person may do here, and admins' commands show to admins only."""
     lines = [
         f"`{command} move`: move leads between campaigns and lead lists",
         f"`{command} copy`: copy leads, leaving the originals where they are",
-        f"`{command} jobs`: your recent jobs",
+        f"`{command} jobs`: your recent jobs" + (" (everyone's, for an admin)" if admin else ""),
         f"`{command} status &lt;job-id&gt;`: one job in detail",
-        f"`{command} connect`, `{command} disconnect`: connect this workspace to Instantly, or remove its key "
-        "(workspace admins and owners)",
-        f"`{command} help`: this help",
     ]
+    if admin:
+        lines += [
+            f"`{command} connect`, `{command} disconnect`: connect this workspace to Instantly, or remove its key",
+            f"`{command} allow @person @group`, `{command} deny @person`, `{command} access`: who may move leads",
+            f"`{command} audit`: the latest entries of the audit log",
+        ]
+    lines.append(f"`{command} help`: this help")
     intro = f"{problem}\n" if problem else ""
-    text = intro + "*leadmover* moves and copies Instantly leads.\n" + "\n".join(lines)
+    outro = f"\n{note}" if note else ""
+    text = intro + "*leadmover* moves and copies Instantly leads.\n" + "\n".join(lines) + outro
     return text, [section(text)]

@@ -28,7 +28,7 @@ from bot.instantly_errors import (
 )
 from bot.orders import move_request
 from bot.schemas import BackgroundJob, JobStatus
-from storage import jobs
+from storage import audit, jobs
 from storage.clock import utcnow
 from storage.db import Database
 from storage.orders import MoveOrder
@@ -123,14 +123,21 @@ class MoveService:
         )
         return self.send(record)
 
-    def accept(self, *, order: MoveOrder, requester: Requester, submission_key: str) -> jobs.Submitted | None:
+    def accept(
+        self,
+        *,
+        order: MoveOrder,
+        requester: Requester,
+        submission_key: str,
+        approval: jobs.ApprovalRequest | None = None,
+    ) -> jobs.Submitted | None:
         """Write a submitted move down before anyone is told it is starting; a repeat gets the first one's job.
 
         From here the move is never lost: send() follows, and if this process dies first the lease runs out and a
         poller sends it (recover). None, with nothing written, when the requester already has
-        `max_starting_per_user` moves waiting for Instantly.
+        `max_starting_per_user` moves waiting for Instantly. With `approval` the move waits for an approver.
         """
-        return jobs.record_submitted(
+        submitted = jobs.record_submitted(
             self._db,
             submission_key=submission_key,
             team_id=requester.team_id,
@@ -140,6 +147,26 @@ class MoveService:
             owner=self._owner,
             lease_seconds=self._start_lease,
             max_starting=self.max_starting_per_user,
+            approval=approval,
+        )
+        if submitted is not None and approval is not None and not submitted.repeat:
+            self._audit(submitted.record, "awaiting approval")
+            self._notify()
+        return submitted
+
+    def _audit(self, record: JobRecord, outcome: str) -> None:
+        audit.record(
+            self._db,
+            team_id=record.team_id,
+            user_id=record.user_id,
+            action="copy" if record.order.copies else "move",
+            detail={
+                "job": record.id,
+                "channel": record.channel_id,
+                "order": record.order.without_typed_details().to_json(),
+            },
+            instantly_job_id=record.instantly_job_id,
+            outcome=outcome,
         )
 
     def send(self, record: JobRecord) -> JobRecord:
@@ -173,11 +200,13 @@ class MoveService:
             progress=round(job.progress),
             next_poll_at=utcnow() + timedelta(seconds=self._poll_interval),
         )
+        self._audit(record, "started")
         self._notify()
         return record
 
     def _failed(self, record: JobRecord, reason: str) -> JobRecord:
         record = jobs.mark_start_failed(self._db, job_id=record.id, error=reason)
+        self._audit(record, f"not started: {reason}")
         self._notify()
         return record
 
@@ -270,16 +299,20 @@ class MoveService:
             moved_leads=moved_leads,
             error=error,
         )
+        moved = f", {record.moved_leads:,} leads" if record.moved_leads is not None else ""
+        self._audit(record, f"ended: {record.status}{moved}" + (f" ({error})" if error else ""))
         self._notify()
         return record
 
     # --- reading ---------------------------------------------------------------------------------------------
 
-    def recent_jobs(self, *, team_id: str, user_id: str, limit: int) -> list[JobRecord]:
+    def recent_jobs(self, *, team_id: str, user_id: str | None, limit: int) -> list[JobRecord]:
+        """One person's newest jobs in the workspace, or everyone's (user_id None, for admins)."""
         return jobs.recent_for_user(self._db, team_id=team_id, user_id=user_id, limit=limit)
 
-    def find_job(self, *, team_id: str, reference: str) -> JobRecord | None:
-        return jobs.find(self._db, team_id=team_id, reference=reference) if reference else None
+    def find_job(self, *, team_id: str, reference: str, user_id: str | None = None) -> JobRecord | None:
+        """A job of the workspace, and of that person if given: job numbers never lead into someone else's job."""
+        return jobs.find(self._db, team_id=team_id, reference=reference, user_id=user_id) if reference else None
 
 
 def _parse_time(value: str) -> datetime | None:

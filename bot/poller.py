@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.instantly import MAX_IDS_PER_REQUEST, InstantlyClient
@@ -47,6 +48,7 @@ class Poller:
         owner: str | None = None,
         lease_seconds: float | None = None,
         retention: timedelta = timedelta(days=90),
+        expire_approvals: Callable[[], int] = lambda: 0,
     ) -> None:
         self._db = db
         self._instantly = instantly
@@ -56,6 +58,7 @@ class Poller:
         # A lease covers one round's work; a dead replica's jobs are free again once it runs out.
         self._lease_seconds = lease_seconds if lease_seconds is not None else 60.0
         self._retention = retention
+        self._expire_approvals = expire_approvals
         self._next_tidy = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,9 +71,12 @@ class Poller:
         return forgotten
 
     def tick(self) -> int:
-        """One round: recover orphaned requests, poll the due jobs in batches. Returns how many jobs it handled."""
+        """One round: expire undecided approvals, recover orphaned requests, poll the due jobs in batches.
+
+        Returns how many jobs it handled."""
         claimed: list[int] = []
         try:
+            self._expire_approvals()
             return self._recover_orphans(claimed) + self._poll_due(claimed)
         finally:
             # Whatever this round claimed but could not finish is free for any replica on the next one.

@@ -16,17 +16,20 @@ from typing import Any, Final
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import messages
+from bot import approval_messages, messages
 from bot.pacing import Spacing
 from bot.workspaces import NotInstalled
-from storage import jobs, outbox
+from storage import approvals, jobs, outbox
 from storage.db import Database
-from storage.models import NotificationKind, NotificationState
+from storage.models import ApprovalState, NotificationKind, NotificationState
 from storage.outbox import Notification
 from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 
+_APPROVAL_KINDS: Final = frozenset(
+    {NotificationKind.APPROVAL, NotificationKind.APPROVAL_EDIT, NotificationKind.APPROVAL_REPLY}
+)
 # The bot cannot write there, so the requester hears it by DM instead.
 UNREACHABLE_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 # The token no longer works: the workspace's work stops until it does.
@@ -98,6 +101,8 @@ class Reporter:
             return self._final(record, notification)
         if notification.kind == NotificationKind.PROGRESS:
             return self._edit(record)
+        if notification.kind in _APPROVAL_KINDS:
+            return self._approval(record, notification)
         return self._note(record)
 
     def _announce(self, record: JobRecord, notification: Notification) -> Delivery:
@@ -185,6 +190,49 @@ class Reporter:
     def _note(self, record: JobRecord) -> Delivery:
         text, blocks = messages.start_failed(record, record.error or "Instantly did not start it.")
         self.tell_requester(record, text, blocks)
+        return SENT
+
+    # --- requests for approval ---------------------------------------------------------------------------------
+
+    def _approval(self, record: JobRecord, notification: Notification) -> Delivery:
+        approval = approvals.get(self._db, job_id=record.id)
+        if approval is None:
+            return SENT
+        slack = self._slack(record.team_id)
+        if notification.kind == NotificationKind.APPROVAL_EDIT:
+            if approval.message_ts is None:
+                return SENT  # the request never made it out; the reply in its place says what happened
+            text, blocks = approval_messages.decided(record, approval)
+            slack.chat_update(channel=approval.channel_id, ts=approval.message_ts, text=text, blocks=blocks)
+            return SENT
+        if notification.kind == NotificationKind.APPROVAL and approval.message_ts is not None:
+            return SENT
+        event = (
+            approval_messages.METADATA_EVENT_REQUEST
+            if notification.kind == NotificationKind.APPROVAL
+            else approval_messages.METADATA_EVENT_REPLY
+        )
+        thread_ts = approval.message_ts if notification.kind == NotificationKind.APPROVAL_REPLY else None
+        found = self._posted_before(notification, record, thread_ts=thread_ts, event=event)
+        if found is None:
+            if notification.kind == NotificationKind.APPROVAL_REPLY:
+                text, blocks = approval_messages.not_approved_reply(record, approval)
+            elif approval.state == ApprovalState.PENDING:
+                text, blocks = approval_messages.request(record, approval)
+            else:  # decided before its request went out: no buttons to press
+                text, blocks = approval_messages.decided(record, approval)
+            self._sending(notification, sent_to=approval.channel_id)
+            answer = slack.chat_postMessage(
+                channel=approval.channel_id,
+                thread_ts=thread_ts,
+                text=text,
+                blocks=blocks,
+                metadata=self._metadata(event, record),
+                unfurl_links=False,
+            )
+            found = (str(answer["channel"]), str(answer["ts"]))
+        if notification.kind == NotificationKind.APPROVAL:
+            approvals.record_message(self._db, job_id=record.id, ts=found[1])
         return SENT
 
     # --- looking before posting again ----------------------------------------------------------------------

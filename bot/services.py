@@ -12,6 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.access import AccessService
+from bot.approvals import ApprovalService
+from bot.audit_log import AuditLog
 from bot.budget import SharedBudget
 from bot.connections import ConnectionService
 from bot.heartbeat import Heartbeat
@@ -40,6 +42,8 @@ class Services:
     workspaces: Workspaces
     connections: ConnectionService
     access: AccessService
+    approvals: ApprovalService
+    audit: AuditLog
     # Installed by OAuth: every workspace's Slack installation (None with SLACK_BOT_TOKEN).
     installations: SealedInstallationStore | None
     reporter: Reporter
@@ -162,10 +166,32 @@ def wire_services(
         max_starting_per_user=settings.leadmover_moves_in_flight_per_user,
         notify=writer.wake,
     )
+    starts = StartQueue(moves=moves)
+    access = AccessService(
+        db=db,
+        slack=spaces.slack,
+        admins=settings.admin_ids(),
+        allowed=settings.allowed_ids(),
+        approvers=settings.approver_ids(),
+        on_denied=lambda team_id, user_ids: approvals.cancel_pending_of(team_id, user_ids),
+    )
+    approvals = ApprovalService(
+        db=db,
+        access=access,
+        starts=starts,
+        owner=owner,
+        enabled=settings.leadmover_approvals,
+        threshold=settings.leadmover_approval_threshold,
+        hours=settings.leadmover_approval_hours,
+        channel_id=settings.leadmover_approvals_channel,
+        lease_seconds=settings.instantly_timeout_seconds + 5,
+        notify=writer.wake,
+    )
     poller = Poller(
         db=db,
         instantly=spaces.instantly,
         moves=moves,
+        expire_approvals=approvals.expire_due,
         interval=settings.poll_interval_seconds,
         owner=owner,
         lease_seconds=settings.lease_seconds,
@@ -177,13 +203,15 @@ def wire_services(
         slack=slack,
         workspaces=spaces,
         connections=ConnectionService(db=db, workspaces=spaces, settings=settings, notify=writer.wake),
-        access=AccessService(slack=spaces.slack),
+        access=access,
+        approvals=approvals,
+        audit=AuditLog(db=db),
         installations=installations,
         reporter=reporter,
         moves=moves,
         poller=poller,
         writer=writer,
-        starts=StartQueue(moves=moves),
+        starts=starts,
         heartbeat=Heartbeat(db=db, owner=owner, lease_seconds=settings.lease_seconds),
         owner=owner,
         listener_executor=listener_executor

@@ -14,6 +14,10 @@ from bot.secrets import parse_keys
 _PLACEHOLDERS = frozenset({"changethis", "changeme", "xxx", "secret", "your-token-here", "todo"})
 
 
+def _id_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 class MissingSettingError(Exception):
     """A setting the chosen mode needs is absent; the message names the variable."""
 
@@ -62,6 +66,20 @@ class Settings(BaseSettings):
     leadmover_moves_in_flight_per_user: int = Field(default=3, ge=1)
     # After this, finished jobs lose what people typed (search text, emails) and old outbox rows go.
     leadmover_retention_days: float = Field(default=90.0, gt=0)
+    # Slack user ids (comma-separated) who are leadmover admins in every workspace, besides Slack's admins and owners.
+    leadmover_admins: str = ""
+    # User and user-group ids (comma-separated) allowed to move in every workspace, besides the ones admins allow.
+    leadmover_allowed_users: str = ""
+    # Off, every move starts at once (a team that wants no second pair of eyes, or has no second person).
+    leadmover_approvals: bool = True
+    # A move or copy with no limit, or a limit above this, waits for an approver.
+    leadmover_approval_threshold: int = Field(default=1000, ge=0)
+    # Where requests for approval go (a channel id); unset, they go to the channel the move was asked in.
+    leadmover_approvals_channel: str | None = None
+    # User and user-group ids (comma-separated) who may approve, besides admins.
+    leadmover_approvers: str = ""
+    # A request not decided within this expires.
+    leadmover_approval_hours: float = Field(default=24.0, gt=0)
 
     @field_validator(
         "slack_bot_token",
@@ -93,6 +111,31 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("leadmover_admins", "leadmover_allowed_users", "leadmover_approvers")
+    @classmethod
+    def _slack_ids(cls, value: str) -> str:
+        for part in _id_list(value):
+            if not (part[0] in "UWS" and part.isalnum() and part.isupper() and len(part) > 2):
+                raise ValueError(f"{part!r} is not a Slack user id (U…, W…) or user-group id (S…)")
+        return value
+
+    @field_validator("leadmover_approvals_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not (value[0] in "CG" and value.isalnum() and value.isupper()):
+            raise ValueError(f"{value!r} is not a Slack channel id (C…, G…)")
+        return value
+
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(_id_list(self.leadmover_admins))
+
+    def allowed_ids(self) -> frozenset[str]:
+        return frozenset(_id_list(self.leadmover_allowed_users))
+
+    def approver_ids(self) -> frozenset[str]:
+        return frozenset(_id_list(self.leadmover_approvers))
 
     @model_validator(mode="after")
     def _one_way_to_reach_slack(self) -> Settings:

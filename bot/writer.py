@@ -19,7 +19,7 @@ from bot.reporter import REVOKED, Delivery, LookLater, Reporter, error_code, ret
 from bot.workspaces import NotInstalled
 from storage import outbox, workspaces
 from storage.db import Database
-from storage.models import NotificationKind, NotificationState
+from storage.models import NotificationState
 from storage.outbox import Notification
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class SlackWriter:
 
     def _rate_wait(self, notification: Notification) -> float:
         """0 if the rate limits let this write go now, else how long it should wait."""
-        if notification.kind == NotificationKind.PROGRESS:
+        if notification.kind in outbox.EDITS:
             paused = self._edits_paused_until.get(notification.team_id, 0.0) - time.monotonic()
             if paused > 0:
                 return paused
@@ -147,7 +147,7 @@ class SlackWriter:
             wait = retry_after(exc)
             log.warning("Slack rate limited %s; waiting %.0fs and slowing down", notification.kind, wait)
             # chat.update is limited per workspace, chat.postMessage per channel: hold back only what was limited.
-            if notification.kind == NotificationKind.PROGRESS:
+            if notification.kind in outbox.EDITS:
                 self._edits_paused_until[notification.team_id] = time.monotonic() + wait
                 self._edit_bucket(notification.team_id).slow_down(factor=0.5, seconds=300)
             else:

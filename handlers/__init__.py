@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import commands, connect, events, options, submissions
+from handlers import approvals, commands, connect, events, options, submissions
 from handlers.context import provide
 
 
@@ -17,3 +17,4 @@ def register(app: App, services: Services) -> None:
     options.register(app)
     connect.register(app)
     events.register(app)
+    approvals.register(app)

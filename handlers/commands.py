@@ -1,17 +1,21 @@
-"""The /leads slash command: move | copy open the modal, jobs | status report, anything else gets usage."""
+"""The /leads slash command: move | copy open the modal, jobs | status report, connect and the admins' verbs manage
+the workspace, anything else gets usage."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
-from handlers import connect, ids, move_modal
+from bot.services import Services
+from handlers import access_commands, connect, ids, move_modal
 from handlers.context import services_of
+from storage.access_rules import Effect
 from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
@@ -42,35 +46,115 @@ def handle_leads_command(
         return
     if verb in (ids.MODE_MOVE, ids.MODE_COPY):
         ack()
-        # The trigger_id lives 3 s: views.open comes straight after the ack, before anything slow.
-        view = move_modal.build(channel_id=str(command.get("channel_id", "")), copy_leads=verb == ids.MODE_COPY)
-        try:
-            client.views_open(trigger_id=command["trigger_id"], view=view)
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error") if exc.response else exc)
-            respond(
-                response_type="ephemeral",
-                text=f"Slack did not let me open the form in time. Please run `{name} {verb}` again.",
-            )
+        _open_move_modal(services=services, client=client, command=command, respond=respond, name=name, verb=verb)
+        return
+    if verb in _ADMIN_VERBS:
+        ack()  # who is an admin may take Slack a moment to say: the answer follows by response_url
+        _ADMIN_VERBS[verb](services=services, command=command, words=words, respond=respond, name=name)
         return
     if verb == "connect":
         ack()
         connect.open_connect(services=services, client=client, command=command, respond=respond, name=name)
-        return
-    if verb == "disconnect":
-        ack()
-        connect.disconnect(services=services, command=command, respond=respond, name=name)
-        return
-    if verb == "jobs":
-        records = services.moves.recent_jobs(team_id=team_id, user_id=user_id, limit=MAX_JOBS_LISTED)
-        _ephemeral(ack, messages.job_list(records))
-    elif verb == "status":
-        _ephemeral(ack, _status(services.moves.find_job(team_id=team_id, reference=_arg(words)), words, name))
+    elif verb in ("jobs", "status"):
+        # Each person sees their own jobs; admins see everyone's in the workspace. (Slack's answer on who is an
+        # admin is remembered, so this rarely asks Slack before the ack.)
+        everyone = services.access.is_admin(team_id=team_id, user_id=user_id)
+        scope = None if everyone else user_id
+        if verb == "jobs":
+            records = services.moves.recent_jobs(team_id=team_id, user_id=scope, limit=MAX_JOBS_LISTED)
+            _ephemeral(ack, messages.job_list(records))
+        else:
+            found = services.moves.find_job(team_id=team_id, reference=_arg(words), user_id=scope)
+            _ephemeral(ack, _status(found, words, name))
     elif verb in ("", "help"):
-        _ephemeral(ack, messages.usage(name))
+        admin = services.access.is_admin(team_id=team_id, user_id=user_id)
+        note = _your_standing(services, team_id=team_id, user_id=user_id, admin=admin)
+        _ephemeral(ack, messages.usage(name, note=note, admin=admin))
     else:
         problem = f"I don't know `{messages.escape(verb[:40])}`."
         _ephemeral(ack, messages.usage(name, problem=problem))
+
+
+def _open_move_modal(
+    *, services: Services, client: WebClient, command: dict[str, Any], respond: Respond, name: str, verb: str
+) -> None:
+    refused = services.access.refusal_to_move(
+        team_id=str(command.get("team_id", "")), user_id=str(command.get("user_id", ""))
+    )
+    if refused is not None:
+        respond(response_type="ephemeral", text=refused)
+        return
+    # The trigger_id lives 3 s: views.open comes straight after the check, before anything slow.
+    view = move_modal.build(channel_id=str(command.get("channel_id", "")), copy_leads=verb == ids.MODE_COPY)
+    try:
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error") if exc.response else exc)
+        respond(
+            response_type="ephemeral",
+            text=f"Slack did not let me open the form in time. Please run `{name} {verb}` again.",
+        )
+
+
+def _your_standing(services: Services, *, team_id: str, user_id: str, admin: bool) -> str:
+    """What this person may do in this workspace, in a few lines."""
+    refused = None if admin else services.access.refusal_to_move(team_id=team_id, user_id=user_id)
+    if admin:
+        lines = [
+            "*You are a leadmover admin here:* you may move and copy, approve other people's big moves, connect "
+            "Instantly, and decide who may move."
+        ]
+    elif refused is not None:
+        lines = [f"*You may not move leads here.* {refused}"]
+    else:
+        lines = ["*You may move and copy leads here.*"]
+    approvals = services.approvals
+    if refused is None and approvals.enabled:
+        lines.append(
+            f"A move or copy of more than {approvals.threshold:,} leads, or with no limit, waits for an approver "
+            "other than you."
+        )
+    if services.access.access_list(team_id=team_id).restricted:
+        lines.append("Only admins and the people on this workspace's list may move (`/leads access`).")
+    else:
+        lines.append(
+            "Every full member of this workspace may move and copy leads. An admin can allow only some people "
+            "with `/leads allow @person @group`, and remove someone with `/leads deny @person`."
+        )
+    return "\n".join(lines)
+
+
+def _allow(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
+    access_commands.allow_or_deny(
+        services=services, command=command, words=words, respond=respond, name=name, effect=Effect.ALLOW
+    )
+
+
+def _deny(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
+    access_commands.allow_or_deny(
+        services=services, command=command, words=words, respond=respond, name=name, effect=Effect.DENY
+    )
+
+
+def _access(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
+    access_commands.access_list(services=services, command=command, respond=respond, name=name)
+
+
+def _audit(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
+    access_commands.audit_log(services=services, command=command, respond=respond)
+
+
+def _disconnect(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
+    connect.disconnect(services=services, command=command, respond=respond, name=name)
+
+
+_ADMIN_VERBS: Final[dict[str, Callable[..., None]]] = {
+    "allow": _allow,
+    "deny": _deny,
+    "access": _access,
+    "audit": _audit,
+    "disconnect": _disconnect,
+}
 
 
 def _arg(words: list[str]) -> str:

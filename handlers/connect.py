@@ -127,7 +127,7 @@ def disconnect(*, services: Services, command: dict[str, Any], respond: Respond,
         respond(response_type="ephemeral", text=text)
         return
     current = services.connections.current(team_id)
-    if current is None or not services.connections.disconnect(team_id=team_id):
+    if current is None or not services.connections.disconnect(team_id=team_id, user_id=user_id):
         respond(response_type="ephemeral", text="This workspace has no Instantly connection to remove.")
         return
     text = (

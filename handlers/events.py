@@ -27,4 +27,6 @@ def handle_tokens_revoked(ack: Ack, event: dict[str, Any], context: BoltContext)
     ack()
     if not (event.get("tokens") or {}).get("bot"):
         return  # only people's own tokens, which leadmover never keeps
-    services_of(context).connections.uninstalled(enterprise_id=context.enterprise_id, team_id=context.team_id)
+    services_of(context).connections.uninstalled(
+        enterprise_id=context.enterprise_id, team_id=context.team_id, event="tokens_revoked"
+    )

@@ -171,6 +171,18 @@ def starting_view(order: MoveOrder) -> View:
     return _notice("Starting", text)
 
 
+def awaiting_approval_view(order: MoveOrder, channel_id: str) -> View:
+    """Shown when the move is big enough to need an approver."""
+    verb = "copy" if order.copies else "move"
+    count = f"up to {order.limit:,} leads" if order.limit else "every matching lead"
+    text = (
+        f":raised_hand: This {verb} of {count} needs a second pair of eyes, so I asked for approval in "
+        f"<#{channel_id}>. It starts as soon as an admin or approver other than you approves it, and you will be "
+        "told there if it is rejected or expires. Nothing has changed in Instantly yet."
+    )
+    return _notice("Waiting for approval", text)
+
+
 def not_saved_view() -> View:
     """leadmover could not write the move down, so it did not ask Instantly."""
     text = (

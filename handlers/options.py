@@ -11,6 +11,7 @@ from bot.pickers import PickerService, Suggestions
 from handlers import ids, move_modal
 from handlers.context import services_of
 
+NO_ACCESS: Final = "You may not move leads here: /leads help says who can allow you"
 NOT_CONNECTED: Final = "Not connected to Instantly: an admin can run /leads connect"
 
 
@@ -21,6 +22,9 @@ def register(app: App) -> None:
 
 
 def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
+    if _refused(context, body):
+        ack(options=move_modal.member_options(Suggestions(problem=NO_ACCESS)))
+        return
     pickers = _pickers(context)
     suggestions = (
         pickers.endpoints(str(payload.get("value") or ""), person=_person(body, context))
@@ -36,6 +40,9 @@ def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], c
 
 
 def suggest_members(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
+    if _refused(context, body):
+        ack(options=move_modal.member_options(Suggestions(problem=NO_ACCESS)))
+        return
     pickers = _pickers(context)
     suggestions = (
         pickers.members(str(payload.get("value") or ""), person=_person(body, context))
@@ -51,6 +58,13 @@ def _pickers(context: BoltContext) -> PickerService | None:
         return services_of(context).workspaces.pickers(str(context.team_id or ""))
     except InstantlyNotConnected:
         return None
+
+
+def _refused(context: BoltContext, body: dict[str, Any]) -> bool:
+    """Campaign names and members' emails are for movers only."""
+    user = str((body.get("user") or {}).get("id") or context.user_id or "")
+    access = services_of(context).access
+    return access.refusal_to_move(team_id=str(context.team_id or ""), user_id=user) is not None
 
 
 def _person(body: dict[str, Any], context: BoltContext) -> str:

@@ -43,11 +43,15 @@ def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     user_id = str((body.get("user") or {}).get("id", ""))
     team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or context.team_id or "")
     requester = Requester(team_id=team_id, user_id=user_id, channel_id=move_form.channel_of(view) or user_id)
+    approval = services.approvals.request_for(order, origin_channel=requester.channel_id)
     # Written down before the ack: once the person is told it is starting, the move cannot be forgotten.
     try:
-        connected = services.workspaces.is_connected(team_id)
+        refused = services.access.refusal_to_move(team_id=team_id, user_id=user_id)
+        connected = refused is None and services.workspaces.is_connected(team_id)
         submitted = (
-            services.moves.accept(order=order, requester=requester, submission_key=submission_key(view))
+            services.moves.accept(
+                order=order, requester=requester, submission_key=submission_key(view), approval=approval
+            )
             if connected
             else None
         )
@@ -55,12 +59,21 @@ def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         log.exception("could not write a submitted move down; nothing was sent")
         ack(response_action="update", view=move_modal.not_saved_view())
         return
+    if refused is not None:
+        ack(response_action="errors", errors={ids.SOURCE: refused})
+        return
     if not connected:
         ack(response_action="errors", errors={ids.SOURCE: NOT_CONNECTED})
         return
     if submitted is None:
         # The form stays open with everything filled in, so pressing Start again later is all it takes.
         ack(response_action="errors", errors={ids.SOURCE: _too_many(services.moves.max_starting_per_user)})
+        return
+    if approval is not None:
+        ack(
+            response_action="update",
+            view=move_modal.awaiting_approval_view(submitted.record.order, approval.channel_id),
+        )
         return
     # Instantly may take longer than Slack's 3 s: the person sees "starting" now, the outcome when it comes.
     ack(response_action="update", view=move_modal.starting_view(submitted.record.order))

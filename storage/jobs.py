@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import leases, outbox
+from storage import approvals, leases, outbox
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, NotificationKind, Phase, SubmissionRow
@@ -61,12 +61,14 @@ def record_submitted(
     owner: str,
     lease_seconds: float,
     max_starting: int | None = None,
+    approval: ApprovalRequest | None = None,
 ) -> Submitted | None:
     """Save a submitted move once per submission: a repeat delivery gets the job the first one made.
 
     The submission's key is unique per workspace, so however often and however concurrently Slack (or anyone
     replaying a signed request) delivers it, one job is made and so one move is sent. None, and nothing saved,
-    when the person already has `max_starting` moves waiting for Instantly to start them.
+    when the person already has `max_starting` moves waiting for Instantly to start them. With `approval`, the move
+    waits for an approver instead, and the request for approval is queued.
     """
     row = _requested_row(
         team_id=team_id, channel_id=channel_id, user_id=user_id, order=order, owner=owner, lease_seconds=lease_seconds
@@ -80,6 +82,8 @@ def record_submitted(
                 return None
             session.add(row)
             session.flush()
+            if approval is not None:
+                approvals.open_request(session, row, channel_id=approval.channel_id, expires_at=approval.expires_at)
             session.add(
                 SubmissionRow(
                     team_id=team_id, key=submission_key, user_id=user_id, job_id=row.id, created_at=row.created_at
@@ -93,6 +97,14 @@ def record_submitted(
         first = _submitted_job(session, team_id=team_id, submission_key=submission_key)
         assert first is not None, "the unique key that refused this one belongs to a stored submission"
         return Submitted(job_record(first), repeat=True)
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """Where a big move's request for approval is posted, and until when it may be decided."""
+
+    channel_id: str
+    expires_at: datetime
 
 
 def _submitted_job(session: Session, *, team_id: str, submission_key: str) -> JobRow | None:
@@ -328,26 +340,26 @@ def get(db: Database, *, job_id: int) -> JobRecord | None:
         return job_record(row) if row is not None else None
 
 
-def find(db: Database, *, team_id: str, reference: str) -> JobRecord | None:
-    """A job of this workspace by Instantly's job id or by leadmover's own number."""
+def find(db: Database, *, team_id: str, reference: str, user_id: str | None = None) -> JobRecord | None:
+    """A job of this workspace (and of this person, if given) by Instantly's job id or by leadmover's own number."""
     condition = JobRow.instantly_job_id == reference
     if reference.isdecimal() and reference.isascii() and len(reference) < 10:
         condition = or_(condition, JobRow.id == int(reference))
+    query = select(JobRow).where(and_(JobRow.team_id == team_id, condition))
+    if user_id is not None:
+        query = query.where(JobRow.user_id == user_id)
     with db.reading() as session:
-        row = session.scalars(
-            select(JobRow).where(and_(JobRow.team_id == team_id, condition)).order_by(JobRow.id.desc()).limit(1)
-        ).first()
+        row = session.scalars(query.order_by(JobRow.id.desc()).limit(1)).first()
         return job_record(row) if row is not None else None
 
 
-def recent_for_user(db: Database, *, team_id: str, user_id: str, limit: int = 10) -> list[JobRecord]:
+def recent_for_user(db: Database, *, team_id: str, user_id: str | None, limit: int = 10) -> list[JobRecord]:
+    """The newest jobs of one person in a workspace, or (user_id None) of everyone in it."""
+    query = select(JobRow).where(JobRow.team_id == team_id)
+    if user_id is not None:
+        query = query.where(JobRow.user_id == user_id)
     with db.reading() as session:
-        rows = session.scalars(
-            select(JobRow)
-            .where(JobRow.team_id == team_id, JobRow.user_id == user_id)
-            .order_by(JobRow.created_at.desc(), JobRow.id.desc())
-            .limit(limit)
-        ).all()
+        rows = session.scalars(query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)).all()
         return [job_record(row) for row in rows]
 
 

@@ -22,6 +22,8 @@ class Phase(StrEnum):
     RUNNING = "running"  # Instantly gave a job id: polled until Instantly says it ended
     FINISHED = "finished"  # Instantly says it ended; the final reply waits in the outbox
     DONE = "done"  # final reply posted, nothing more to do
+    AWAITING_APPROVAL = "awaiting_approval"  # a big move waiting for an approver (storage.approvals)
+    NOT_APPROVED = "not_approved"  # rejected, expired or cancelled before approval; nothing was started
 
 
 class Leased:
@@ -74,6 +76,9 @@ class NotificationKind(StrEnum):
     ANNOUNCE = "announce"  # the job's anchor message
     NOTE = "note"  # a word to the requester alone (a move that did not start)
     PROGRESS = "progress"  # an edit of the anchor message
+    APPROVAL = "approval"  # the request for approval, with Approve and Reject buttons
+    APPROVAL_EDIT = "approval_edit"  # the request once decided: the buttons give way to the decision
+    APPROVAL_REPLY = "approval_reply"  # the requester told, in the request's thread, that it was not approved
 
 
 # Lower goes first: a finished job's reply matters more than the newest percentage of a running one.
@@ -82,6 +87,9 @@ NOTIFICATION_PRIORITY: dict[NotificationKind, int] = {
     NotificationKind.ANNOUNCE: 1,
     NotificationKind.NOTE: 1,
     NotificationKind.PROGRESS: 3,
+    NotificationKind.APPROVAL: 1,
+    NotificationKind.APPROVAL_EDIT: 2,
+    NotificationKind.APPROVAL_REPLY: 1,
 }
 
 
@@ -226,3 +234,57 @@ class BudgetGrantRow(Base):
     priority: Mapped[str] = mapped_column(String(16))
     started: Mapped[float] = mapped_column(Float)
     ended: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class ApprovalState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"  # the requester lost access before anyone decided
+
+
+class ApprovalRow(Base):
+    """A big move's request for approval; its job waits in AWAITING_APPROVAL until one approver decides."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_pending", "state", "expires_at"),)
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))  # where the request is posted
+    message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    state: Mapped[str] = mapped_column(String(16), default=ApprovalState.PENDING)
+    decided_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AccessRuleRow(Base):
+    """Who may move leads in a workspace: a person or a user group, allowed or denied by an admin."""
+
+    __tablename__ = "access_rules"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # U…/W… a person, S… a user group
+    effect: Mapped[str] = mapped_column(String(8))  # "allow" or "deny"
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditRow(Base):
+    """The audit log: one row per thing done, never changed or removed (triggers refuse both)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_team_at", "team_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    instantly_job_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    outcome: Mapped[str] = mapped_column(Text)

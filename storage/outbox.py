@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage import leases
@@ -18,7 +18,20 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NOTIFICATION_PRIORITY, NotificationKind, NotificationRow, NotificationState
 
-_ONCE_ONLY = frozenset({NotificationKind.ANNOUNCE, NotificationKind.FINAL, NotificationKind.NOTE})
+_ONCE_ONLY = frozenset(
+    {
+        NotificationKind.ANNOUNCE,
+        NotificationKind.FINAL,
+        NotificationKind.NOTE,
+        NotificationKind.APPROVAL,
+        NotificationKind.APPROVAL_EDIT,
+        NotificationKind.APPROVAL_REPLY,
+    }
+)
+# chat.update calls, paced per workspace; every other write is a post, paced per channel.
+EDITS = (NotificationKind.PROGRESS, NotificationKind.APPROVAL_EDIT)
+# Writes that stand alone; the others edit or reply to an anchor and wait until it is out.
+_ANCHORS = (NotificationKind.ANNOUNCE, NotificationKind.NOTE, NotificationKind.APPROVAL)
 _WAITING = (NotificationState.PENDING, NotificationState.SENDING)
 
 
@@ -103,15 +116,19 @@ def claim_due(
     The skip_* filters leave out what the caller's rate limits would not let it send now.
     """
     now = utcnow()
-    announcement = aliased(NotificationRow)
-    # An edit or a thread reply needs its anchor: it waits while the job's announcement is still on its way.
+    anchor = aliased(NotificationRow)
+    # An edit or a thread reply needs its anchor: it waits while the job's announcement (or, for a decision, its
+    # request for approval) is still on its way.
+    anchor_kind = case(
+        (
+            NotificationRow.kind.in_((NotificationKind.APPROVAL_EDIT, NotificationKind.APPROVAL_REPLY)),
+            NotificationKind.APPROVAL.value,
+        ),
+        else_=NotificationKind.ANNOUNCE.value,
+    )
     anchor_pending = (
-        select(announcement.id)
-        .where(
-            announcement.job_id == NotificationRow.job_id,
-            announcement.kind == NotificationKind.ANNOUNCE,
-            announcement.state.in_(_WAITING),
-        )
+        select(anchor.id)
+        .where(anchor.job_id == NotificationRow.job_id, anchor.kind == anchor_kind, anchor.state.in_(_WAITING))
         .exists()
     )
     query = (
@@ -120,7 +137,7 @@ def claim_due(
             NotificationRow.state.in_(_WAITING),
             NotificationRow.not_before <= now,
             leases.is_free(NotificationRow, now=now),
-            or_(NotificationRow.kind.in_((NotificationKind.ANNOUNCE, NotificationKind.NOTE)), ~anchor_pending),
+            or_(NotificationRow.kind.in_(_ANCHORS), ~anchor_pending),
         )
         .order_by(NotificationRow.priority, NotificationRow.not_before, NotificationRow.id)
         .limit(limit)
@@ -129,14 +146,11 @@ def claim_due(
         query = query.where(NotificationRow.team_id.not_in(list(skip_teams)))
     if skip_channels:  # post spacing: edits are paced per workspace, not per channel
         query = query.where(
-            or_(
-                NotificationRow.kind == NotificationKind.PROGRESS,
-                NotificationRow.channel_id.not_in(list(skip_channels)),
-            )
+            or_(NotificationRow.kind.in_(EDITS), NotificationRow.channel_id.not_in(list(skip_channels)))
         )
     if skip_edits_of:  # edits are paced per workspace
         query = query.where(
-            or_(NotificationRow.kind != NotificationKind.PROGRESS, NotificationRow.team_id.not_in(list(skip_edits_of)))
+            or_(NotificationRow.kind.not_in(EDITS), NotificationRow.team_id.not_in(list(skip_edits_of)))
         )
     with db.session() as session:
         rows = leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)

@@ -153,6 +153,8 @@ def a_settings(db: Database, **changes: Any) -> Settings:
         "picker_timeout_seconds": 1.0,
         "lease_seconds": 30.0,
         "follow_limit_hours": 24.0,
+        # Most tests are about following moves; the approval tests switch approvals on.
+        "leadmover_approvals": False,
     }
     return Settings(_env_file=None, **{**values, **changes})
 

@@ -50,6 +50,9 @@ class SlackStandIn(WebClient):
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self.lost_answers: dict[str, int] = defaultdict(int)  # calls whose answer will be lost
         self._ts = itertools.count(1)
+        # users.info: people with a role or a team of their own; anyone else is a plain full member of team_id.
+        self.people: dict[str, JSON] = {}
+        self.usergroups: dict[str, list[str]] = {}  # usergroups.users.list
 
     def fail(self, method: str, error: str, *, times: int = 1, retry_after: int | None = None) -> None:
         """The next `times` calls of `method` answer {"ok": false, "error": error}."""
@@ -129,6 +132,12 @@ class SlackStandIn(WebClient):
             return {"messages": self.thread(str(args["channel"]), str(args["ts"])), "has_more": False}
         if method == "auth.test":
             return {"team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT"}
+        if method == "users.info":
+            user = str(args["user"])
+            # Without a team of their own, a person belongs to whichever workspace asks about them.
+            return {"user": {"id": user, "deleted": False, **self.people.get(user, {})}}
+        if method == "usergroups.users.list":
+            return {"users": self.usergroups.get(str(args["usergroup"]), [])}
         return {}
 
 

@@ -85,6 +85,8 @@ def stack_settings(
         "instantly_api_url": instantly.base_url,
         "database_url": database_url,
         "poll_interval_seconds": 0.2,
+        # Most runs are about following moves; the approval tests and the demo of approvals switch this on.
+        "leadmover_approvals": False,
         **overrides,
     }
     # Explicit values win over the environment, so the host's real tokens never point a demo at real Slack.

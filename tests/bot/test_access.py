@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.access import AccessService
 from bot.workspaces import NotInstalled
+from storage.db import Database
 from tests.stand_ins import JSON, SlackStandIn
 
 
@@ -59,8 +60,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def access(slack: SlackUsers, clock: Clock) -> AccessService:
-    return AccessService(slack=lambda _team_id: slack, clock=clock)
+def access(sqlite_db: Database, slack: SlackUsers, clock: Clock) -> AccessService:
+    return AccessService(db=sqlite_db, slack=lambda _team_id: slack, clock=clock)
 
 
 @pytest.mark.parametrize("role", ["is_admin", "is_owner", "is_primary_owner"])
@@ -112,11 +113,11 @@ def test_a_demotion_shows_once_the_ten_minutes_the_answer_is_remembered_run_out(
     assert len(slack.calls_to("users.info")) == 2
 
 
-def test_the_same_person_id_in_two_workspaces_is_asked_about_in_each(clock: Clock) -> None:
+def test_the_same_person_id_in_two_workspaces_is_asked_about_in_each(sqlite_db: Database, clock: Clock) -> None:
     slacks = {"T1": SlackUsers(team_id="T1"), "T2": SlackUsers(team_id="T2")}
     slacks["T1"].person("U1", team="T1", is_admin=True)
     slacks["T2"].person("U1", team="T2")
-    access = AccessService(slack=lambda team_id: slacks[team_id], clock=clock)
+    access = AccessService(db=sqlite_db, slack=lambda team_id: slacks[team_id], clock=clock)
 
     assert access.is_admin(team_id="T1", user_id="U1")
     assert not access.is_admin(team_id="T2", user_id="U1")
@@ -138,8 +139,8 @@ def test_a_rate_limited_lookup_is_not_an_admin(slack: SlackUsers, access: Access
     assert not access.is_admin(team_id="T1", user_id="U1")
 
 
-def test_in_a_workspace_leadmover_is_not_installed_in_no_one_is_an_admin(clock: Clock) -> None:
+def test_in_a_workspace_leadmover_is_not_installed_in_no_one_is_an_admin(sqlite_db: Database, clock: Clock) -> None:
     def not_installed(team_id: str) -> WebClient:
         raise NotInstalled(team_id)
 
-    assert not AccessService(slack=not_installed, clock=clock).is_admin(team_id="T9", user_id="U1")
+    assert not AccessService(db=sqlite_db, slack=not_installed, clock=clock).is_admin(team_id="T9", user_id="U1")

@@ -259,7 +259,7 @@ def test_disconnect_removes_the_key_and_gives_unfinished_jobs_a_final_reply(db: 
     running = running_job(db, "a" * 24, team="T1")
     elsewhere = running_job(db, "b" * 24, team="T2")
 
-    assert wired.service.disconnect(team_id="T1")
+    assert wired.service.disconnect(team_id="T1", user_id="U1")
 
     assert connections.get(db, team_id="T1") is None
     with pytest.raises(InstantlyNotConnected):
@@ -279,7 +279,7 @@ def test_disconnect_removes_the_key_and_gives_unfinished_jobs_a_final_reply(db: 
 def test_disconnecting_a_workspace_not_connected_changes_nothing(db: Database, wired: Wired) -> None:
     running = running_job(db, "a" * 24, team="T1")
 
-    assert not wired.service.disconnect(team_id="T1")
+    assert not wired.service.disconnect(team_id="T1", user_id="U1")
 
     still = jobs.get(db, job_id=running.id)
     assert still is not None

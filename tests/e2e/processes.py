@@ -38,6 +38,8 @@ def app_env(*, slack: FakeSlack, instantly: FakeInstantly, database_url: str, **
         "DATABASE_URL": database_url,
         "POLL_INTERVAL_SECONDS": "0.2",
         "LOG_LEVEL": "INFO",
+        # These runs are about crashes and replicas; approvals have tests of their own.
+        "LEADMOVER_APPROVALS": "false",
     }
     env.update({key.upper(): value for key, value in extra.items()})
     return env

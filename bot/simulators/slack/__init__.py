@@ -1,8 +1,8 @@
 """A loopback fake Slack for the demo and the tests: FakeSlack wires the parts together and is their public face.
 
 It serves the Web API the app calls in any number of workspaces, Slack's OAuth v2 install flow, plays a person sending
-the app commands, submissions, options loads and events (over signed HTTP or Socket Mode), and records every app bug
-it sees in `violations`.
+the app commands, submissions, options loads, button clicks and events (over signed HTTP or Socket Mode), and records
+every app bug it sees in `violations`.
 """
 
 from __future__ import annotations
@@ -14,24 +14,27 @@ from typing import Self
 from urllib.parse import urlsplit
 
 from bot.simulators.loopback import LoopbackServer, Reply, Request, Startable
+from bot.simulators.slack.clicks import Click, Clicker
 from bot.simulators.slack.conversations import Message
 from bot.simulators.slack.delivery import AppResponse, SentRequest, SignedPoster, sign
 from bot.simulators.slack.driver import Driver
 from bot.simulators.slack.events import Events
 from bot.simulators.slack.faults import Faults
 from bot.simulators.slack.install import Installer, InstallResult
+from bot.simulators.slack.mentions import Mentions
 from bot.simulators.slack.oauth import OAuth, OAuthExchange
 from bot.simulators.slack.protocol import JSON, Workspace
 from bot.simulators.slack.response_urls import ResponseUrls
 from bot.simulators.slack.socket_mode import SocketModeServer
 from bot.simulators.slack.teams import Teams
 from bot.simulators.slack.tokens import Clock, Grant, TokenBook
+from bot.simulators.slack.usergroups import UserGroups
 from bot.simulators.slack.users import Users
 from bot.simulators.slack.views import Views
 from bot.simulators.slack.web_api import ApiCall, WebApi
 from bot.simulators.slack.workspaces import Workspaces
 
-__all__ = ["ApiCall", "AppResponse", "FakeSlack", "InstallResult", "Message", "OAuthExchange", "sign"]
+__all__ = ["ApiCall", "AppResponse", "Click", "FakeSlack", "InstallResult", "Message", "OAuthExchange", "sign"]
 
 
 class FakeSlack(Startable):
@@ -105,6 +108,8 @@ class FakeSlack(Startable):
         self._response_urls = ResponseUrls(base_url=lambda: self.base_url, report=self._violation)
         self._users = Users(strict=strict_users)
         self._teams = teams = Teams(default=workspace, keep_history=keep_history, users=self._users)
+        usergroups = UserGroups(teams=teams)
+        mentions = Mentions(teams=teams, users=self._users, groups=usergroups)
         self._clock = Clock()
         self._tokens = TokenBook(clock=self._clock, lifetime=token_lifetime_seconds)
         self._tokens.add(Grant(bot_token, "bot", team_id))
@@ -129,6 +134,7 @@ class FakeSlack(Startable):
             teams=teams,
             tokens=self._tokens,
             users=self._users,
+            usergroups=usergroups,
             views=views,
             faults=faults,
             oauth=self._oauth,
@@ -138,6 +144,18 @@ class FakeSlack(Startable):
             on_call=on_call,
         )
         driver = Driver(
+            teams=teams,
+            users=self._users,
+            views=views,
+            response_urls=self._response_urls,
+            poster=self._poster,
+            socket=self._socket,
+            report=self._violation,
+            mentions=mentions,
+            enterprise_install=self._oauth.is_enterprise_install,
+            socket_ack_timeout=socket_ack_timeout,
+        )
+        clicker = Clicker(
             teams=teams,
             users=self._users,
             views=views,
@@ -179,6 +197,16 @@ class FakeSlack(Startable):
         self.socket_send_command = driver.socket_send_command
         self.socket_submit_view = driver.socket_submit_view
         self.socket_load_options = driver.socket_load_options
+        self.clicks = clicker.clicks
+        self.click = clicker.click
+        self.click_in_view = clicker.click_in_view
+        self.socket_click = clicker.socket_click
+        self.socket_click_in_view = clicker.socket_click_in_view
+        self.add_usergroup = usergroups.add_usergroup
+        self.set_usergroup_users = usergroups.set_usergroup_users
+        self.mention = mentions.mention
+        self.group_mention = mentions.group_mention
+        self.escape_text = mentions.escape
         self.install = installer.install
         self.sign_in = installer.sign_in
         self.send_event = events.send_event

@@ -41,6 +41,10 @@ class AnswerChecks:
             for error in message_errors(answer):
                 self._report(f"{command} response: {error}")
 
+    def action(self, action_id: str, response: AppResponse) -> None:
+        # Slack needs only a timely HTTP 200 for a click; whatever the body says, it shows nothing of it.
+        self._answer(f"block_actions {action_id}", response, text_allowed=True)
+
     def submission(self, view_id: str, response: AppResponse) -> None:
         where = f"view_submission {view_id}"
         readable, answer = self._answer(where, response, text_allowed=False)

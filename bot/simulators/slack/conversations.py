@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.simulators.slack.chat_args import message_content, page
-from bot.simulators.slack.messages import Clickable, Message, assign_ids, message_json
+from bot.simulators.slack.messages import Message, assign_ids, message_json
 from bot.simulators.slack.protocol import JSON, ApiError, Workspace, is_id, truthy
 
 if TYPE_CHECKING:
@@ -190,34 +190,24 @@ class Conversations:
 
     # ------------------------------------------------------------------ a person's clicks, and the app's answers
 
-    def clickable(self, channel: str, ts: str, user: str) -> Clickable | None:
-        """A stored message, or `user`'s own ephemeral one, as a click in it shows it; None if there is no such."""
+    def find_message(self, channel: str, ts: str) -> tuple[str, str, JSON | None] | None:
+        """(channel id, its name as interaction payloads give it, the message at `ts` as history shows it, or None
+        if there is none) of a known channel, else None."""
         with self._lock:
             channel_id = self._lookup_channel(channel)
             if channel_id is None:
                 return None
             found = self._channels[channel_id]
-            name = "directmessage" if found.is_im else found.name  # Slack's name for a DM in payloads
-            entry = self._ephemeral(channel_id, ts)
-            if entry is not None and entry["user"] == user:
-                shown = {"type": "message", "text": entry["text"], "blocks": copy.deepcopy(entry["blocks"]), "ts": ts}
-                return Clickable(channel_id, name, shown, ephemeral=True, thread_ts=entry["thread_ts"])
+            name = "directmessage" if found.is_im else found.name  # how Slack names a DM in payloads
             try:
-                message = self._find(channel_id, ts)
+                return channel_id, name, self._message_json(self._find(channel_id, ts), metadata=False)
             except ApiError:
-                return None
-            shown = self._message_json(message, metadata=False)
-            return Clickable(channel_id, name, shown, ephemeral=False, thread_ts=message.thread_ts)
+                return channel_id, name, None
 
     def rewrite(self, channel_id: str, ts: str, *, text: str, blocks: list[JSON] | None, delete: bool) -> bool:
-        """Replace or delete a message or ephemeral message, as a response_url post with replace_original or
-        delete_original does; False when it is gone already. A deleted ephemeral stays in `ephemerals`, marked
-        ``deleted``, so that counts and positions tests took stay valid."""
+        """Replace or delete a message, as a response_url post with replace_original or delete_original does;
+        False when it is gone already."""
         with self._lock:
-            entry = self._ephemeral(channel_id, ts)
-            if entry is not None:
-                entry.update({"deleted": True} if delete else {"text": text, "blocks": assign_ids(blocks) or []})
-                return True
             try:
                 message = self._find(channel_id, ts)
             except ApiError:
@@ -225,23 +215,11 @@ class Conversations:
             if not delete:
                 # Replacing means the whole message: blocks left out of the answer are gone.
                 self._edit(message, text, assign_ids(blocks) or [], None)
-                return True
-            siblings = (
-                self._replies[(channel_id, message.thread_ts)] if message.thread_ts else self._messages[channel_id]
-            )
-            siblings.remove(message)
+            elif message.thread_ts:
+                self._replies[(channel_id, message.thread_ts)].remove(message)
+            else:
+                self._messages[channel_id].remove(message)
             return True
-
-    def _ephemeral(self, channel_id: str, ts: str) -> dict[str, Any] | None:
-        mine = self._ws.team_id
-        return next(
-            (
-                e
-                for e in self.ephemerals
-                if (e["channel"], e["message_ts"], e["team_id"]) == (channel_id, ts, mine) and not e.get("deleted")
-            ),
-            None,
-        )
 
     # ------------------------------------------------------------------ channels and messages (lock held)
 

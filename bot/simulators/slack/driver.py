@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from bot.simulators.slack.answers import AnswerChecks
 from bot.simulators.slack.delivery import AppResponse, SignedPoster
+from bot.simulators.slack.mentions import Mentions
 from bot.simulators.slack.payloads import (
     block_suggestion_payload,
     command_fields,
@@ -41,11 +42,14 @@ class Driver:
         poster: SignedPoster,
         socket: SocketModeServer,
         report: Callable[[str], None],
+        mentions: Mentions | None = None,
         enterprise_install: Callable[[str], bool] = lambda team_id: False,
         socket_ack_timeout: float = 5.0,
     ) -> None:
-        """`enterprise_install(team_id)` says whether the app serves that workspace through an org-wide install."""
+        """`enterprise_install(team_id)` says whether the app serves that workspace through an org-wide install;
+        `mentions` escapes command text (``escape=True``)."""
         self._teams = teams
+        self._mentions = mentions
         self._users = users
         self._enterprise_install = enterprise_install
         self._views = views
@@ -70,12 +74,16 @@ class Driver:
         channel_name: str = "sales",
         trigger_id: str | None = None,
         team_id: str | None = None,
+        escape: bool = False,
     ) -> AppResponse:
         """POST a signed slash command to the app, like Slack does when a user types it in workspace `team_id`.
 
         `trigger_id` (from issue_trigger_id) lets the caller find the view it opens with view_opened_by().
+        `escape=True` sends `text` as a command with should_escape does: @name and @handle of people and user groups
+        become ``<@U…|name>`` and ``<!subteam^S…|@handle>``, and &, <, > become entities.
         """
         ws = self._teams.workspace(team_id)
+        text = self._escaped(text, ws, escape)
         fields = self._command_fields(ws, text, command, user_id, user_name, channel_id, channel_name, trigger_id)
         response = self._poster.post(app_url, urlencode(fields), key=ws.team_id)
         self._checks.command(command, response)
@@ -143,9 +151,11 @@ class Driver:
         channel_id: str = "C0SALES",
         channel_name: str = "sales",
         team_id: str | None = None,
+        escape: bool = False,
     ) -> AppResponse:
         """Deliver a slash_commands envelope over Socket Mode and wait for the app's ack."""
         ws = self._teams.workspace(team_id)
+        text = self._escaped(text, ws, escape)
         fields = self._command_fields(ws, text, command, user_id, user_name, channel_id, channel_name)
         response = self._deliver("slash_commands", dict(fields))
         if response.status == 200:
@@ -181,6 +191,13 @@ class Driver:
         return response
 
     # ------------------------------------------------------------------ slash commands
+
+    def _escaped(self, text: str, ws: Workspace, escape: bool) -> str:
+        if not escape:
+            return text
+        if self._mentions is None:
+            raise ValueError("this driver was made without mentions; it cannot escape command text")
+        return self._mentions.escape(text, team_id=ws.team_id)
 
     def _view_workspace(self, view_id: str, team_id: str | None) -> Workspace:
         """The workspace a view was opened in; ValueError if the caller names another one."""

@@ -29,18 +29,6 @@ class Message:
     history: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Clickable:
-    """A message a person can click a button in: its channel's id and name (as payloads name it), the message as
-    the payload shows it, and whether only that person sees it (an ephemeral message)."""
-
-    channel_id: str
-    channel_name: str
-    message: JSON
-    ephemeral: bool
-    thread_ts: str | None = None
-
-
 def assign_ids(blocks: list[JSON] | None) -> list[JSON] | None:
     """A copy of the blocks where each one holding interactive elements has a block_id and each of those elements an
     action_id, as Slack stores a message: a click's payload names both. Blocks without elements are left as sent."""

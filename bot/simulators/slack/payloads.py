@@ -1,9 +1,10 @@
-"""The payloads Slack sends the app when a person acts: slash commands, view submissions, options loads."""
+"""The payloads Slack sends the app when a person acts: slash commands, view submissions, options loads, clicks."""
 
 from __future__ import annotations
 
 import copy
 import json
+import time
 from urllib.parse import urlencode
 
 from bot.simulators.slack.protocol import JSON, Workspace
@@ -21,9 +22,10 @@ def username_for(user_id: str) -> str:
     return (core or user_id).lower()
 
 
-def user_object(ws: Workspace, user_id: str, *, home_team_id: str | None = None) -> JSON:
-    """The ``user`` object of interactive payloads; `home_team_id` for a person from another workspace."""
-    name = username_for(user_id)
+def user_object(ws: Workspace, user_id: str, *, home_team_id: str | None = None, name: str | None = None) -> JSON:
+    """The ``user`` object of interactive payloads; `home_team_id` for a person from another workspace, `name` for
+    one registered with a name of their own."""
+    name = name or username_for(user_id)
     return {"id": user_id, "username": name, "name": name, "team_id": home_team_id or ws.team_id}
 
 
@@ -130,4 +132,48 @@ def block_suggestion_payload(
         "enterprise": enterprise_object(ws),
         "is_enterprise_install": is_enterprise_install,
         "view": current,
+    }
+
+
+# --------------------------------------------------------------------------- clicks
+
+
+def button_action(element: JSON, *, block_id: str) -> JSON:
+    """One entry of a block_actions payload's ``actions``: the button clicked, as Slack describes it."""
+    action: JSON = {
+        "action_id": element["action_id"],
+        "block_id": block_id,
+        "text": {"emoji": True, **element["text"]},  # Slack adds the emoji flag to a button's text
+    }
+    for key in ("value", "style", "url", "confirm"):
+        if key in element:
+            action[key] = copy.deepcopy(element[key])
+    return action | {"type": "button", "action_ts": f"{time.time():.6f}"}
+
+
+def block_actions_payload(
+    *,
+    ws: Workspace,
+    user: JSON,
+    container: JSON,
+    trigger_id: str,
+    action: JSON,
+    surface: JSON,
+    is_enterprise_install: bool = False,
+) -> JSON:
+    """A ``block_actions`` payload: a button clicked in a message or a view. `surface` holds what differs: for a
+    message its ``channel``, ``message`` and ``state`` (both left out for an ephemeral message) and
+    ``response_url``; for a view the ``view``, with its state."""
+    return {
+        "type": "block_actions",
+        "user": user,
+        "api_app_id": ws.app_id,
+        "token": ws.verification_token,
+        "container": container,
+        "trigger_id": trigger_id,
+        "team": team_object(ws),
+        "enterprise": enterprise_object(ws),
+        "is_enterprise_install": is_enterprise_install,
+        **surface,
+        "actions": [action],
     }

@@ -1,4 +1,5 @@
-"""Slash commands' response_url: Slack hands one out with each command, and the app may post to it five times."""
+"""response_url: Slack hands one out with each slash command and each click in a message, and the app may post to
+it five times. A click's URL also acts on the message clicked in (replace_original, delete_original...)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,17 @@ class ResponseUrls:
         self._report = report
         self._lock = threading.Lock()
         self._uses: dict[str, int] = {}
+        self._on_post: dict[str, Callable[[JSON], str | None]] = {}
         self.responses: list[dict[str, Any]] = []
 
-    def issue(self) -> str:
+    def issue(self, *, on_post: Callable[[JSON], str | None] | None = None) -> str:
+        """A new URL; `on_post(body)` acts on each post Slack accepts, after it is recorded, and returns None, or
+        the error Slack answers (HTTP 404) when it cannot act (the message to replace is gone)."""
         response_id = secrets.token_hex(12)
         with self._lock:
             self._uses[response_id] = 0
+            if on_post is not None:
+                self._on_post[response_id] = on_post
         return f"{self._base_url()}/response/{response_id}"
 
     def respond(self, response_id: str, request: Request) -> Reply:
@@ -73,4 +79,6 @@ class ResponseUrls:
             self._report(f"response_url: {error}")
         if errors:
             return 400, "invalid_blocks"
-        return 200, "ok"
+        on_post = self._on_post.get(response_id)
+        failed = on_post(body) if on_post is not None else None
+        return (404, failed) if failed else (200, "ok")

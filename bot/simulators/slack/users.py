@@ -68,6 +68,13 @@ class Users:
             return None
         return person.team_id
 
+    def named(self, name: str, teams: Collection[str]) -> Person | None:
+        """The active registered user with this name whom a token of `teams` can see (as Slack's @-autocomplete
+        finds people), else None."""
+        with self._lock:
+            people = list(self._people.values())
+        return next((p for p in people if p.name == name and not p.deleted and self.known_to(p.id, teams)), None)
+
     def known_to(self, user_id: str, teams: Collection[str]) -> bool:
         """Whether a token of `teams` can see this user (unregistered ids count as members unless strict)."""
         person = self._people.get(user_id)

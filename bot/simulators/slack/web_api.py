@@ -22,6 +22,7 @@ from bot.simulators.slack.protocol import JSON, ApiError, Workspace
 from bot.simulators.slack.socket_mode import SocketModeServer
 from bot.simulators.slack.teams import Teams
 from bot.simulators.slack.tokens import Grant, TokenBook
+from bot.simulators.slack.usergroups import UserGroups
 from bot.simulators.slack.users import Users
 from bot.simulators.slack.views import Views
 
@@ -51,6 +52,7 @@ class WebApi:
         teams: Teams,
         tokens: TokenBook,
         users: Users,
+        usergroups: UserGroups,
         views: Views,
         faults: Faults,
         oauth: OAuth,
@@ -90,6 +92,12 @@ class WebApi:
             "views.open": lambda args, ws, _: views.views_open(args, ws=ws),
             "views.update": lambda args, ws, _: views.views_update(args, ws=ws),
             "users.info": users_info,
+            "usergroups.users.list": lambda args, ws, grant: usergroups.usergroups_users_list(
+                args, ws=ws, org_token=grant.team_id is None
+            ),
+            "usergroups.list": lambda args, ws, grant: usergroups.usergroups_list(
+                args, ws=ws, org_token=grant.team_id is None
+            ),
         }
 
     def calls_to(self, method: str, *, team_id: str | None = None) -> list[ApiCall]:

@@ -1,4 +1,4 @@
-"""Fixtures for the fake Slack's tests: a running FakeSlack with #sales, a real WebClient on it, a Bolt app."""
+"""Fixtures for the fake Slack's tests: a running FakeSlack with #sales, a real WebClient on it, Bolt apps."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.simulators.slack import FakeSlack
+from tests.bot.simulators.slack.buttons_app import ButtonsApp
 from tests.bot.simulators.slack.samples import BoltApp
 
 
@@ -26,5 +27,12 @@ def client(fake: FakeSlack) -> WebClient:
 @pytest.fixture
 def bolt(fake: FakeSlack) -> Iterator[BoltApp]:
     app = BoltApp(fake)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def buttons(fake: FakeSlack) -> Iterator[ButtonsApp]:
+    app = ButtonsApp(fake)
     yield app
     app.close()

@@ -1,0 +1,160 @@
+"""Approval of big moves: a move or copy with no limit, or a limit above LEADMOVER_APPROVAL_THRESHOLD, waits for an
+approver. The first decision wins and the move starts exactly once, however many people press Approve at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.access import AccessService
+from bot.starts import StartQueue
+from storage import approvals, audit, jobs
+from storage.approvals import Approval
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import ApprovalState
+from storage.orders import MoveOrder
+from storage.records import JobRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What pressing a button came to: `refusal` or `already` (someone decided first) in words, else the job."""
+
+    refusal: str | None = None
+    already: Approval | None = None
+    job: JobRecord | None = None
+
+
+class ApprovalService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        access: AccessService,
+        starts: StartQueue,
+        owner: str,
+        threshold: int,
+        hours: float,
+        enabled: bool = True,
+        channel_id: str | None = None,
+        lease_seconds: float = 30.0,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._db = db
+        self._access = access
+        self._starts = starts
+        self._owner = owner
+        self.threshold = threshold
+        self.enabled = enabled
+        self._lifetime = timedelta(hours=hours)
+        self._channel_id = channel_id
+        self._lease_seconds = lease_seconds
+        self._notify = notify
+
+    def needs_approval(self, order: MoveOrder) -> bool:
+        """No limit, or a limit above the threshold (a limit exactly at it needs none), unless approvals are off."""
+        return self.enabled and (order.limit is None or order.limit > self.threshold)
+
+    def request_for(self, order: MoveOrder, *, origin_channel: str) -> jobs.ApprovalRequest | None:
+        """Where and until when the move's request for approval stands; None if it needs no approval."""
+        if not self.needs_approval(order):
+            return None
+        return jobs.ApprovalRequest(channel_id=self._channel_id or origin_channel, expires_at=utcnow() + self._lifetime)
+
+    def approve(self, *, team_id: str, job_id: int, approver: str) -> Decision:
+        """Approve and start the move, once; a second press (or a second approver) changes nothing."""
+        refused = self._refusal(team_id, job_id, approver)
+        if refused is not None:
+            return refused
+        decided = approvals.decide(
+            self._db,
+            job_id=job_id,
+            state=ApprovalState.APPROVED,
+            decided_by=approver,
+            owner=self._owner,
+            lease_seconds=self._lease_seconds,
+        )
+        if decided is None:
+            return Decision(already=approvals.get(self._db, job_id=job_id))
+        self._audit(decided.job, approver, "approve", "approved")
+        self._notify()
+        self._starts.submit(decided.job, then=lambda _record: None)
+        return Decision(job=decided.job)
+
+    def reject(self, *, team_id: str, job_id: int, approver: str, reason: str | None) -> Decision:
+        refused = self._refusal(team_id, job_id, approver)
+        if refused is not None:
+            return refused
+        decided = approvals.decide(
+            self._db, job_id=job_id, state=ApprovalState.REJECTED, decided_by=approver, reason=reason or None
+        )
+        if decided is None:
+            return Decision(already=approvals.get(self._db, job_id=job_id))
+        self._audit(decided.job, approver, "reject", reason or "rejected")
+        self._notify()
+        return Decision(job=decided.job)
+
+    def refusal(self, *, team_id: str, job_id: int, approver: str) -> Decision | None:
+        """Why this person may not decide this request (or that it was decided already); None if they may."""
+        refused = self._refusal(team_id, job_id, approver)
+        if refused is not None:
+            return refused
+        approval = approvals.get(self._db, job_id=job_id)
+        if approval is not None and approval.state != ApprovalState.PENDING:
+            return Decision(already=approval)
+        return None
+
+    def _refusal(self, team_id: str, job_id: int, approver: str) -> Decision | None:
+        job = jobs.get(self._db, job_id=job_id)
+        if job is None or job.team_id != team_id:
+            return Decision(refusal="I could not find that request for approval.")
+        refused = self._access.refusal_to_approve(team_id=team_id, user_id=approver, requester_id=job.user_id)
+        return Decision(refusal=refused) if refused is not None else None
+
+    def expire_due(self) -> int:
+        """Settle every request left undecided past LEADMOVER_APPROVAL_HOURS; returns how many."""
+        hours = self._lifetime.total_seconds() / 3600
+        reason = f"Nobody decided within {hours:g} hours, so the request expired and nothing was moved."
+        count = 0
+        for job_id in approvals.expired(self._db):
+            decided = approvals.decide(
+                self._db, job_id=job_id, state=ApprovalState.EXPIRED, decided_by="leadmover", reason=reason
+            )
+            if decided is not None:
+                self._audit(decided.job, "leadmover", "expire", "expired")
+                count += 1
+        if count:
+            self._notify()
+        return count
+
+    def cancel_pending_of(self, team_id: str, user_ids: set[str]) -> int:
+        """The people lost access: their requests still waiting for approval are cancelled."""
+        reason = "The requester's access was removed before anyone approved it, so nothing was moved."
+        count = 0
+        for user_id in user_ids:
+            for job_id in approvals.pending_of(self._db, team_id=team_id, user_id=user_id):
+                decided = approvals.decide(
+                    self._db, job_id=job_id, state=ApprovalState.CANCELLED, decided_by="leadmover", reason=reason
+                )
+                if decided is not None:
+                    self._audit(decided.job, "leadmover", "cancel", "cancelled: requester denied")
+                    count += 1
+        if count:
+            self._notify()
+        return count
+
+    def _audit(self, job: JobRecord, user_id: str, action: str, outcome: str) -> None:
+        audit.record(
+            self._db,
+            team_id=job.team_id,
+            user_id=user_id,
+            action=action,
+            detail={"job": job.id, "requester": job.user_id, "order": job.order.without_typed_details().to_json()},
+            outcome=outcome,
+        )

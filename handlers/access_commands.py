@@ -1,0 +1,112 @@
+"""`/leads allow | deny | access | audit`: admins manage who may move leads and read the audit log. Everything here
+is answered to the admin alone."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any, Final
+
+from slack_bolt import Respond
+
+from bot import messages
+from bot.services import Services
+from handlers import mentions
+from storage.access_rules import Effect
+from storage.audit import Entry
+
+AUDIT_SHOWN: Final = 20
+
+
+def _who(command: dict[str, Any]) -> tuple[str, str]:
+    return str(command.get("team_id", "")), str(command.get("user_id", ""))
+
+
+def _admins_only(services: Services, command: dict[str, Any], respond: Respond, *, what: str) -> bool:
+    """True, after telling them, when the person is not an admin."""
+    team_id, user_id = _who(command)
+    if services.access.is_admin(team_id=team_id, user_id=user_id):
+        return False
+    respond(response_type="ephemeral", text=f"Only leadmover admins (Slack workspace admins and owners) can {what}.")
+    return True
+
+
+def allow_or_deny(
+    *, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str, effect: Effect
+) -> None:
+    verb = effect.value
+    if _admins_only(services, command, respond, what=f"{verb} people"):
+        return
+    named = mentions.parse(words[1:])
+    if named.unreadable or not named.ids:
+        shown = ", ".join(f"`{messages.escape(word[:40])}`" for word in named.unreadable[:3])
+        problem = f"I could not tell who {shown} is. " if shown else ""
+        text = (
+            f"{problem}Name people or user groups with @, as in `{name} {verb} @ann @sales-ops`, "
+            "so that Slack turns them into mentions."
+        )
+        respond(response_type="ephemeral", text=text)
+        return
+    team_id, user_id = _who(command)
+    for subject in named.ids:
+        if effect == Effect.ALLOW:
+            services.access.allow(team_id=team_id, subject_id=subject, by=user_id)
+        else:
+            services.access.deny(team_id=team_id, subject_id=subject, by=user_id)
+    who = ", ".join(mentions.mention(subject) for subject in named.ids)
+    if effect == Effect.ALLOW:
+        text = f":white_check_mark: {who} may now move and copy leads here. `{name} access` shows the whole list."
+    else:
+        text = (
+            f":no_entry_sign: {who} may no longer move or copy leads here; their requests still waiting for "
+            f"approval were cancelled. `{name} access` shows the whole list."
+        )
+    respond(response_type="ephemeral", text=text)
+
+
+def access_list(*, services: Services, command: dict[str, Any], respond: Respond, name: str) -> None:
+    if _admins_only(services, command, respond, what="see who may move leads"):
+        return
+    team_id, _ = _who(command)
+    listed = services.access.access_list(team_id=team_id)
+    allowed = [mentions.mention(r.subject_id) for r in listed.rules if r.effect == Effect.ALLOW]
+    allowed += [f"{mentions.mention(s)} (LEADMOVER_ALLOWED_USERS)" for s in sorted(listed.from_settings)]
+    denied = [mentions.mention(r.subject_id) for r in listed.rules if r.effect == Effect.DENY]
+    if listed.restricted:
+        lines = ["*Who may move and copy leads here:* admins, and " + ", ".join(allowed) + "."]
+    else:
+        lines = [
+            "*Who may move and copy leads here:* every full member (guests and people from other organisations "
+            f"never). To allow only some people, name them: `{name} allow @ann @sales-ops`."
+        ]
+    if denied:
+        lines.append("*Denied:* " + ", ".join(denied) + ".")
+    admins = sorted(services.access.admins)
+    lines.append(
+        "*Admins:* Slack workspace admins and owners"
+        + (", and " + ", ".join(f"<@{a}>" for a in admins) if admins else "")
+        + "."
+    )
+    text = "\n".join(lines)
+    respond(response_type="ephemeral", text=text, blocks=[messages.section(text)])
+
+
+def audit_log(*, services: Services, command: dict[str, Any], respond: Respond) -> None:
+    if _admins_only(services, command, respond, what="read the audit log"):
+        return
+    team_id, _ = _who(command)
+    entries = services.audit.latest(team_id=team_id, limit=AUDIT_SHOWN)
+    if not entries:
+        respond(response_type="ephemeral", text="The audit log of this workspace is empty.")
+        return
+    lines = [f"*The latest {len(entries)} entries of this workspace's audit log* (newest first):"]
+    lines += [_audit_line(entry) for entry in entries]
+    text = "\n".join(lines)
+    respond(response_type="ephemeral", text=text, blocks=[messages.section(text)])
+
+
+def _audit_line(entry: Entry) -> str:
+    stamp = int(entry.at.timestamp()) if entry.at.tzinfo else int(entry.at.replace(tzinfo=UTC).timestamp())
+    when = f"<!date^{stamp}^{{date_short}} {{time}}|{entry.at:%Y-%m-%d %H:%M} UTC>"
+    job = f" · Instantly job `{entry.instantly_job_id}`" if entry.instantly_job_id else ""
+    who = f"<@{entry.user_id}>" if entry.user_id[:1] in ("U", "W") else messages.escape(entry.user_id)
+    return f"• {when} · {who} · *{entry.action}* · {messages.escape(entry.outcome[:200])}{job}"
