@@ -25,6 +25,10 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+_CANNOT_CHECK: Final = (
+    "I could not check your access with Slack just now, so I did nothing. Please try again in a moment."
+)
+_NOT_APPROVER: Final = "Only workspace admins and the approvers leadmover was set up with may approve big moves."
 PERSON_CACHE_SECONDS: Final = 600.0
 GROUP_CACHE_SECONDS: Final = 300.0
 
@@ -108,8 +112,8 @@ class AccessService:
         org = (user.get("enterprise_user") or {}).get("enterprise_id")
         return not org or org != workspaces.enterprise_of(self._db, team_id=team_id)
 
-    def members(self, *, team_id: str, group_id: str) -> frozenset[str]:
-        """The people in a Slack user group (empty if Slack cannot say)."""
+    def members(self, *, team_id: str, group_id: str) -> frozenset[str] | None:
+        """The people in a Slack user group; None if Slack cannot say (never taken for "nobody")."""
         key, now = (team_id, group_id), self._clock()
         with self._lock:
             cached = self._groups.get(key)
@@ -119,18 +123,26 @@ class AccessService:
             users = self._slack(team_id).usergroups_users_list(usergroup=group_id).get("users") or []
         except (SlackApiError, NotInstalled) as exc:
             log.warning("could not read the members of %s in %s: %s", group_id, team_id, exc)
-            return frozenset()
+            return None
         found = frozenset(str(user) for user in users)
         with self._lock:
             self._groups[key] = (now, found)
         return found
 
-    def _covers(self, team_id: str, subject_ids: Iterable[str], user_id: str) -> bool:
-        return any(
-            subject == user_id
-            or (subject.startswith("S") and user_id in self.members(team_id=team_id, group_id=subject))
-            for subject in subject_ids
-        )
+    def _covers(self, team_id: str, subject_ids: Iterable[str], user_id: str) -> bool | None:
+        """Whether the person is one of the subjects or in one of their groups; None if a group that might hold
+        them could not be read (the caller then fails closed)."""
+        unknown = False
+        for subject in subject_ids:
+            if subject == user_id:
+                return True
+            if subject.startswith("S"):
+                members = self.members(team_id=team_id, group_id=subject)
+                if members is None:
+                    unknown = True
+                elif user_id in members:
+                    return True
+        return None if unknown else False
 
     # --- who may do what -------------------------------------------------------------------------------------
 
@@ -146,32 +158,60 @@ class AccessService:
             return None
         person = self.person(team_id=team_id, user_id=user_id)
         if not person.known:
-            return "I could not check your access with Slack just now, so I did nothing. Please try again in a moment."
-        if person.external:
-            return f"People from other organisations cannot move this workspace's leads. {self.who_grants(team_id)}"
-        if person.guest:
-            return f"Guests cannot move leads here. {self.who_grants(team_id)}"
+            return _CANNOT_CHECK
+        outsider = self._outsider(person)
+        if outsider is not None:
+            return outsider
         if person.slack_admin:
             return None
         access = self.access_list(team_id=team_id)
-        denied = [rule.subject_id for rule in access.rules if rule.effect == Effect.DENY]
-        if self._covers(team_id, denied, user_id):
+        denied = self._covers(team_id, [r.subject_id for r in access.rules if r.effect == Effect.DENY], user_id)
+        if denied:
             return f"An admin has removed your access to leadmover here. {self.who_grants(team_id)}"
+        if denied is None:
+            return _CANNOT_CHECK
         if not access.restricted:
             return None
         allowed = [rule.subject_id for rule in access.rules if rule.effect == Effect.ALLOW] + sorted(
             access.from_settings
         )
-        if self._covers(team_id, allowed, user_id):
+        covered = self._covers(team_id, allowed, user_id)
+        if covered is None:
+            return _CANNOT_CHECK
+        if covered:
             return None
         return f"Only the people on this workspace's leadmover list may move leads. {self.who_grants(team_id)}"
+
+    @staticmethod
+    def _outsider(person: Person) -> str | None:
+        """Why a guest or someone from another organisation may never move here; None for a full member."""
+        if person.external:
+            return (
+                "People from other organisations cannot move this workspace's leads, whoever allows them. "
+                "Ask someone in the workspace to move them for you."
+            )
+        if person.guest:
+            return (
+                "Guests cannot move leads here, whoever allows them: only full members can. A workspace admin "
+                "decides who is a full member."
+            )
+        return None
 
     def refusal_to_approve(self, *, team_id: str, user_id: str, requester_id: str) -> str | None:
         if user_id == requester_id:
             return "You asked for this move, so someone else must approve it."
-        if self._covers(team_id, sorted(self._approvers), user_id) or self.is_admin(team_id=team_id, user_id=user_id):
+        if self.is_admin(team_id=team_id, user_id=user_id):
             return None
-        return "Only workspace admins and the approvers leadmover was set up with may approve big moves."
+        refused: str | None = _NOT_APPROVER
+        if self._covers(team_id, sorted(self._approvers), user_id):
+            # An approver is still a person of this workspace: guests, outsiders and the denied may not decide.
+            person = self.person(team_id=team_id, user_id=user_id)
+            rules = access_rules.rules(self._db, team_id=team_id)
+            denied = self._covers(team_id, [r.subject_id for r in rules if r.effect == Effect.DENY], user_id)
+            if not person.known or denied is None:
+                return _CANNOT_CHECK
+            refused = self._outsider(person) or (_NOT_APPROVER if denied else None)
+        return refused
 
     def who_grants(self, team_id: str) -> str:
         named = " ".join(f"<@{admin}>" for admin in sorted(self.admins)[:3])
@@ -195,5 +235,8 @@ class AccessService:
         audit.record(
             self._db, team_id=team_id, user_id=by, action="deny", detail={"subject": subject_id}, outcome="denied"
         )
-        people = set(self.members(team_id=team_id, group_id=subject_id)) if subject_id.startswith("S") else {subject_id}
-        self._on_denied(team_id, people)
+        people = self.members(team_id=team_id, group_id=subject_id) if subject_id.startswith("S") else {subject_id}
+        if people is None:
+            log.warning("denied group %s in %s: its members are unknown, so their requests stay", subject_id, team_id)
+            return
+        self._on_denied(team_id, set(people))

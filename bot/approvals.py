@@ -81,7 +81,7 @@ class ApprovalService:
             lease_seconds=self._lease_seconds,
         )
         if decided is None:
-            return Decision(already=approvals.get(self._db, job_id=job_id))
+            return Decision(already=self._settled(job_id))
         self._audit(decided.job, approver, "approve", "approved")
         self._notify()
         self._starts.submit(decided.job, then=lambda _record: None)
@@ -95,7 +95,7 @@ class ApprovalService:
             self._db, job_id=job_id, state=ApprovalState.REJECTED, decided_by=approver, reason=reason or None
         )
         if decided is None:
-            return Decision(already=approvals.get(self._db, job_id=job_id))
+            return Decision(already=self._settled(job_id))
         self._audit(decided.job, approver, "reject", reason or "rejected")
         self._notify()
         return Decision(job=decided.job)
@@ -117,34 +117,38 @@ class ApprovalService:
         refused = self._access.refusal_to_approve(team_id=team_id, user_id=approver, requester_id=job.user_id)
         return Decision(refusal=refused) if refused is not None else None
 
+    def _settled(self, job_id: int) -> Approval | None:
+        """The request as someone else settled it; one still pending past its deadline is expired now."""
+        found = approvals.get(self._db, job_id=job_id)
+        if found is not None and found.state == ApprovalState.PENDING:
+            self.expire_due()
+            found = approvals.get(self._db, job_id=job_id)
+        return found
+
     def expire_due(self) -> int:
         """Settle every request left undecided past LEADMOVER_APPROVAL_HOURS; returns how many."""
         hours = self._lifetime.total_seconds() / 3600
         reason = f"Nobody decided within {hours:g} hours, so the request expired and nothing was moved."
-        count = 0
-        for job_id in approvals.expired(self._db):
-            decided = approvals.decide(
-                self._db, job_id=job_id, state=ApprovalState.EXPIRED, decided_by="leadmover", reason=reason
-            )
-            if decided is not None:
-                self._audit(decided.job, "leadmover", "expire", "expired")
-                count += 1
-        if count:
-            self._notify()
-        return count
+        return self._settle(approvals.expired(self._db), ApprovalState.EXPIRED, reason, outcome="expired")
 
     def cancel_pending_of(self, team_id: str, user_ids: set[str]) -> int:
         """The people lost access: their requests still waiting for approval are cancelled."""
         reason = "The requester's access was removed before anyone approved it, so nothing was moved."
+        waiting = [
+            job_id
+            for user_id in user_ids
+            for job_id in approvals.pending_of(self._db, team_id=team_id, user_id=user_id)
+        ]
+        return self._settle(waiting, ApprovalState.CANCELLED, reason, outcome="cancelled: requester denied")
+
+    def _settle(self, job_ids: list[int], state: ApprovalState, reason: str, *, outcome: str) -> int:
+        """leadmover itself decides these requests (expired, or cancelled); returns how many it settled."""
         count = 0
-        for user_id in user_ids:
-            for job_id in approvals.pending_of(self._db, team_id=team_id, user_id=user_id):
-                decided = approvals.decide(
-                    self._db, job_id=job_id, state=ApprovalState.CANCELLED, decided_by="leadmover", reason=reason
-                )
-                if decided is not None:
-                    self._audit(decided.job, "leadmover", "cancel", "cancelled: requester denied")
-                    count += 1
+        for job_id in job_ids:
+            decided = approvals.decide(self._db, job_id=job_id, state=state, decided_by="leadmover", reason=reason)
+            if decided is not None:
+                self._audit(decided.job, "leadmover", "expire" if state == ApprovalState.EXPIRED else "cancel", outcome)
+                count += 1
         if count:
             self._notify()
         return count

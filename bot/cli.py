@@ -92,7 +92,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         db = Database(settings.database_url)
         try:
             migrate.upgrade(db)
-            sys.stdout.write(AuditLog(db=db).export(team_id=args.team, since=args.since, fmt=args.format) + "\n")
+            exported = AuditLog(db=db).export(team_id=args.team, since=args.since, fmt=args.format)
+            sys.stdout.write(exported if exported.endswith("\n") else exported + "\n")
         finally:
             db.dispose()
         return 0

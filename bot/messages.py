@@ -257,6 +257,7 @@ def usage(
     lines = [
         f"`{command} move`: move leads between campaigns and lead lists",
         f"`{command} copy`: copy leads, leaving the originals where they are",
+        f'`{command} move from:"Acme Q4" to:list:"Cold storage" limit:200`: the form, filled in',
         f"`{command} jobs`: your recent jobs" + (" (everyone's, for an admin)" if admin else ""),
         f"`{command} status &lt;job-id&gt;`: one job in detail",
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ SEARCH_BURST: Final = 8.0
 _TOO_FAST: Final = "You are typing faster than Instantly can be searched. Pause a moment and type one more letter."
 _SLOW: Final = "Instantly is slow to answer. Keep typing or try again in a moment."
 _FAILED: Final = "Instantly could not be searched just now. Try again in a moment."
+# A name in a command, looked up once: the modal says this beside the field, and the person picks there instead.
+_RESOLVE_SLOW: Final = "Instantly was too slow to answer."
+_RESOLVE_FAILED: Final = "Instantly could not be searched just now."
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,17 @@ class Suggestions:
     lists: tuple[Choice, ...] = ()
     members: tuple[Choice, ...] = ()
     problem: str | None = None  # set when Instantly failed or was too slow; shown as an option
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A name looked up in Instantly: the one campaign or list it names, or how many it matched, or a problem."""
+
+    choice: Choice | None = None
+    campaigns: int = 0  # matches when there is not exactly one
+    lists: int = 0
+    more: bool = False  # a search came back full: there may be more than counted
+    problem: str | None = None
 
 
 class PickerService:
@@ -81,6 +96,28 @@ class PickerService:
                 problem = _FAILED
         return Suggestions(campaigns=results.get("campaign", ()), lists=results.get("list", ()), problem=problem)
 
+    def resolve(self, names: Mapping[str, tuple[str, str | None]]) -> dict[str, Resolution]:
+        """Each {key: (name, kind or None)} looked up with the pickers' searches, side by side in one time box.
+
+        An exact (case-insensitive) name wins over names that merely contain it; one partial match is taken too.
+        """
+        deadline = time.monotonic() + self._timeout
+        searches = {
+            (kind, name.strip()[:100]): self._pool.submit(self._cached, kind, name.strip()[:100])
+            for name, wanted in names.values()
+            for kind in ((wanted,) if wanted else ("campaign", "list"))
+        }
+        answers: dict[tuple[str, str], tuple[Choice, ...] | str] = {}
+        for search, future in searches.items():
+            try:
+                answers[search] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                answers[search] = _RESOLVE_SLOW
+            except InstantlyError as exc:
+                log.warning("resolving %r failed: %s", search[1], exc)
+                answers[search] = _RESOLVE_FAILED
+        return {key: _resolution(name, wanted, answers) for key, (name, wanted) in names.items()}
+
     def members(self, query: str, *, person: str = "") -> Suggestions:
         """Instantly workspace members whose name or email contains `query`."""
         if not self._may_search(person):
@@ -120,3 +157,25 @@ class PickerService:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _resolution(
+    name: str, wanted: str | None, answers: Mapping[tuple[str, str], tuple[Choice, ...] | str]
+) -> Resolution:
+    found: list[Choice] = []
+    more = False
+    for kind in (wanted,) if wanted else ("campaign", "list"):
+        answer = answers[(kind, name.strip()[:100])]
+        if isinstance(answer, str):
+            return Resolution(problem=answer)
+        found += answer
+        more = more or len(answer) >= PICKER_PAGE
+    exact = [choice for choice in found if choice.label.casefold() == name.strip().casefold()]
+    if len(exact) == 1 or (not exact and len(found) == 1 and not more):
+        return Resolution(choice=(exact or found)[0])
+    counted = exact or found
+    return Resolution(
+        campaigns=sum(c.value.startswith("campaign:") for c in counted),
+        lists=sum(c.value.startswith("list:") for c in counted),
+        more=more and not exact,
+    )

@@ -12,8 +12,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
+from bot.instantly_errors import InstantlyNotConnected
+from bot.pickers import Resolution
 from bot.services import Services
-from handlers import access_commands, connect, ids, move_modal
+from handlers import access_commands, connect, ids, move_modal, prefill
 from handlers.context import services_of
 from storage.access_rules import Effect
 from storage.records import JobRecord
@@ -78,22 +80,51 @@ def handle_leads_command(
 def _open_move_modal(
     *, services: Services, client: WebClient, command: dict[str, Any], respond: Respond, name: str, verb: str
 ) -> None:
-    refused = services.access.refusal_to_move(
-        team_id=str(command.get("team_id", "")), user_id=str(command.get("user_id", ""))
-    )
+    team_id = str(command.get("team_id", ""))
+    refused = services.access.refusal_to_move(team_id=team_id, user_id=str(command.get("user_id", "")))
     if refused is not None:
         respond(response_type="ephemeral", text=refused)
         return
-    # The trigger_id lives 3 s: views.open comes straight after the check, before anything slow.
-    view = move_modal.build(channel_id=str(command.get("channel_id", "")), copy_leads=verb == ids.MODE_COPY)
     try:
-        client.views_open(trigger_id=command["trigger_id"], view=view)
+        wanted = prefill.parse(_after_verb(command))
+    except prefill.PrefillError as exc:
+        respond(response_type="ephemeral", text=exc.message)
+        return
+    channel_id = str(command.get("channel_id", ""))
+    copy_leads = verb == ids.MODE_COPY
+    # The trigger_id lives 3 s: views.open comes straight after the checks, with what needs no Instantly call;
+    # names are looked up after it and filled in with views.update.
+    view = move_modal.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.looking_up(wanted))
+    try:
+        opened = client.views_open(trigger_id=command["trigger_id"], view=view)
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error") if exc.response else exc)
         respond(
             response_type="ephemeral",
             text=f"Slack did not let me open the form in time. Please run `{name} {verb}` again.",
         )
+        return
+    if wanted.named:
+        found = _resolve(services, team_id=team_id, wanted=wanted)
+        filled = move_modal.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.resolved(wanted, found))
+        try:
+            # The hash makes Slack refuse the update if the modal changed meanwhile (the person moved on).
+            client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=filled)
+        except SlackApiError as exc:
+            log.info("views.update of a prefilled modal failed: %s", exc.response.get("error") if exc.response else exc)
+
+
+def _after_verb(command: dict[str, Any]) -> str:
+    parts = str(command.get("text") or "").strip().split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _resolve(services: Services, *, team_id: str, wanted: prefill.Prefill) -> dict[str, Resolution]:
+    names = {block: (w.name, w.kind.value if w.kind else None) for block, w in wanted.named.items()}
+    try:
+        return services.workspaces.pickers(team_id).resolve(names)
+    except InstantlyNotConnected:  # disconnected since the check a moment ago
+        return dict.fromkeys(names, Resolution(problem="This workspace is not connected to Instantly."))
 
 
 def _your_standing(services: Services, *, team_id: str, user_id: str, admin: bool) -> str:

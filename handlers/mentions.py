@@ -9,7 +9,8 @@ from typing import Final
 
 _PERSON: Final = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _GROUP: Final = re.compile(r"^<!subteam\^(S[A-Z0-9]{2,})(?:\|[^>]*)?>$")
-_BARE: Final = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+# A bare id has a digit, as every Slack id does, so words such as SALES or USA are not taken for one.
+_BARE: Final = re.compile(r"^[UWS](?=[A-Z0-9]*[0-9])[A-Z0-9]{2,}$")
 
 
 @dataclass(frozen=True)

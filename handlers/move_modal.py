@@ -9,10 +9,12 @@ from bot import messages
 from bot.pickers import Choice, Suggestions
 from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
 from handlers import ids
+from handlers.prefill import Fill
 from storage.orders import MoveOptions, MoveOrder
 from storage.records import JobRecord
 
 View = dict[str, Any]
+_HINT_MAX = 2000  # Slack's limit for an input's hint
 
 
 def _text(text: str) -> dict[str, Any]:
@@ -45,31 +47,31 @@ def _static_select(placeholder: str, options: list[dict[str, Any]]) -> dict[str,
     return {"type": "static_select", "placeholder": _text(placeholder), "options": options}
 
 
-def build(*, channel_id: str, copy_leads: bool = False) -> View:
-    """The move modal; `copy_leads` preselects copying. The origin channel rides in private_metadata."""
+def _endpoint_input(block_id: str, label: str, fill: Fill) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "external_select",
+        "placeholder": _text("Search campaigns and lists"),
+        "min_query_length": 0,
+    }
+    choice = fill.picked.get(block_id)
+    if choice is not None:
+        # Made exactly as an options load makes it, so the submission reads as if the person had picked it.
+        element["initial_option"] = _option(choice.value, choice.label)
+    return _input(block_id, label, element, hint=fill.notes.get(block_id, "")[:_HINT_MAX])
+
+
+def build(*, channel_id: str, copy_leads: bool = False, fill: Fill | None = None) -> View:
+    """The move modal; `copy_leads` preselects copying, and `fill` what the command named (prefill.Fill).
+    The origin channel rides in private_metadata."""
+    fill = fill or Fill()
+    limit: dict[str, Any] = {"initial_value": str(fill.limit)} if fill.limit is not None else {}
     modes = [
         _option(ids.MODE_MOVE, "Move", "Take the leads out of the source"),
         _option(ids.MODE_COPY, "Copy", "Leave the originals where they are"),
     ]
     blocks: list[dict[str, Any]] = [
-        _input(
-            ids.SOURCE,
-            "From",
-            {
-                "type": "external_select",
-                "placeholder": _text("Search campaigns and lists"),
-                "min_query_length": 0,
-            },
-        ),
-        _input(
-            ids.DESTINATION,
-            "To",
-            {
-                "type": "external_select",
-                "placeholder": _text("Search campaigns and lists"),
-                "min_query_length": 0,
-            },
-        ),
+        _endpoint_input(ids.SOURCE, "From", fill),
+        _endpoint_input(ids.DESTINATION, "To", fill),
         _input(
             ids.MODE,
             "Move or copy",
@@ -83,6 +85,7 @@ def build(*, channel_id: str, copy_leads: bool = False) -> View:
                 "is_decimal_allowed": False,
                 "min_value": "1",
                 "placeholder": _text("All"),
+                **limit,
             },
             optional=True,
         ),

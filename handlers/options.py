@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext
@@ -22,15 +23,7 @@ def register(app: App) -> None:
 
 
 def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
-    if _refused(context, body):
-        ack(options=move_modal.member_options(Suggestions(problem=NO_ACCESS)))
-        return
-    pickers = _pickers(context)
-    suggestions = (
-        pickers.endpoints(str(payload.get("value") or ""), person=_person(body, context))
-        if pickers is not None
-        else Suggestions(problem=NOT_CONNECTED)
-    )
+    suggestions = _suggestions(context, body, payload, search=PickerService.endpoints)
     groups = move_modal.option_groups(suggestions)
     # Slack wants `options: []` for "no results"; an empty list of groups is not valid.
     if groups:
@@ -40,16 +33,23 @@ def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], c
 
 
 def suggest_members(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
+    ack(options=move_modal.member_options(_suggestions(context, body, payload, search=PickerService.members)))
+
+
+def _suggestions(
+    context: BoltContext,
+    body: dict[str, Any],
+    payload: dict[str, Any],
+    *,
+    search: Callable[..., Suggestions],
+) -> Suggestions:
+    """What the person's typing finds, if they may see it and the workspace has an Instantly key."""
     if _refused(context, body):
-        ack(options=move_modal.member_options(Suggestions(problem=NO_ACCESS)))
-        return
+        return Suggestions(problem=NO_ACCESS)
     pickers = _pickers(context)
-    suggestions = (
-        pickers.members(str(payload.get("value") or ""), person=_person(body, context))
-        if pickers is not None
-        else Suggestions(problem=NOT_CONNECTED)
-    )
-    ack(options=move_modal.member_options(suggestions))
+    if pickers is None:
+        return Suggestions(problem=NOT_CONNECTED)
+    return search(pickers, str(payload.get("value") or ""), person=_person(body, context))
 
 
 def _pickers(context: BoltContext) -> PickerService | None:

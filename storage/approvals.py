@@ -94,10 +94,13 @@ def decide(
     recorded as its error, and the requester is told in the request's thread.
     """
     now = utcnow()
+    conditions = [ApprovalRow.job_id == job_id, ApprovalRow.state == ApprovalState.PENDING]
+    if state in (ApprovalState.APPROVED, ApprovalState.REJECTED):
+        conditions.append(ApprovalRow.expires_at > now)  # past its deadline, a request can only expire
     with db.session() as session:
         won = session.execute(
             update(ApprovalRow)
-            .where(ApprovalRow.job_id == job_id, ApprovalRow.state == ApprovalState.PENDING)
+            .where(*conditions)
             .values(state=state, decided_by=decided_by, decided_at=now, reason=reason)
             .execution_options(synchronize_session=False)
         )

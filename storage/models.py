@@ -22,7 +22,7 @@ class Phase(StrEnum):
     RUNNING = "running"  # Instantly gave a job id: polled until Instantly says it ended
     FINISHED = "finished"  # Instantly says it ended; the final reply waits in the outbox
     DONE = "done"  # final reply posted, nothing more to do
-    AWAITING_APPROVAL = "awaiting_approval"  # a big move waiting for an approver (storage.approvals)
+    AWAITING_APPROVAL = "pending_approval"  # a big move waiting for an approver (storage.approvals)
     NOT_APPROVED = "not_approved"  # rejected, expired or cancelled before approval; nothing was started
 
 

@@ -14,7 +14,7 @@ from storage.db import Database
 from storage.models import JobRow, NotificationRow, NotificationState, Phase, SubmissionRow
 from storage.orders import MoveOrder
 
-_ENDED = (Phase.DONE, Phase.START_FAILED)
+_ENDED = (Phase.DONE, Phase.START_FAILED, Phase.NOT_APPROVED)
 
 
 @dataclass(frozen=True)

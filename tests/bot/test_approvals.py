@@ -297,11 +297,6 @@ def test_an_approved_move_is_sent_to_instantly_once_through_the_start_queue(sqli
     assert (started.phase, started.instantly_job_id) == (Phase.RUNNING, "b" * 24)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: storage/approvals.py decide() only checks state == PENDING, not expires_at, so a request past its "
-    "deadline can still be approved (and the move started) until the poller's expire_due sweep runs",
-)
 def test_a_request_past_its_deadline_can_no_longer_be_approved(rig: Rig) -> None:
     record = rig.awaiting(expires_at=utcnow() - timedelta(minutes=5))
 

@@ -177,11 +177,6 @@ def test_the_audit_command_prints_csv(database_file: str, capsys: pytest.Capture
     assert [row[3] for row in rows[1:]] == ["move", "allow", "reject"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bot/cli.py _run writes the export + '\\n', but the CSV export already ends with a newline, so the "
-    "printed CSV ends with a blank record (csv.reader yields [] for it; spreadsheets show an empty row)",
-)
 def test_the_printed_csv_is_the_export_with_no_blank_record_at_the_end(
     database_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,7 +13,7 @@ def test_stored_names_never_change() -> None:
         "running",
         "finished",
         "done",
-        "awaiting_approval",
+        "pending_approval",
         "not_approved",
     ]
     assert [kind.value for kind in NotificationKind] == [

@@ -29,6 +29,7 @@ INPUT_ELEMENTS = frozenset({
 ELEMENTS = INPUT_ELEMENTS | {"button", "image", "overflow", "workflow_button"}
 MESSAGE_BLOCK_LIMIT = 50  # slack_sdk checks a view's 100, not a message's 50
 _OPTION_ELEMENTS = frozenset({"static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow"})
+_EXTERNAL_SELECTS = frozenset({"external_select", "multi_external_select"})
 _OPTION_LIMITS = {"radio_buttons": 10, "checkboxes": 10}  # selects (100) and overflow (5): slack_sdk
 
 
@@ -154,6 +155,8 @@ class _Shape:
                     self.err(f"{pointer}/{key}", "must be a string")
         elif kind in _OPTION_ELEMENTS:
             self._options(el, pointer)
+        elif kind in _EXTERNAL_SELECTS:
+            self._external_initial(el, pointer)
         elif kind == "number_input" and not isinstance(el.get("is_decimal_allowed"), bool):
             self.err(pointer + "/is_decimal_allowed", "must provide a boolean value")
         elif kind == "plain_text_input":
@@ -168,6 +171,19 @@ class _Shape:
             return
         for key in ("title", "text", "confirm", "deny"):
             self.text(dialog.get(key), f"{pointer}/{key}", plain=key != "text")
+
+    def _external_initial(self, el: JSON, pointer: str) -> None:
+        """An external select's preselection: Slack cannot hold it to options it never loaded, but it must be a whole
+        option object, with plain_text as in every select menu."""
+        if "initial_option" in el:
+            self.option(el["initial_option"], pointer + "/initial_option", plain=True)
+        if "initial_options" in el:
+            chosen = el["initial_options"]
+            if not isinstance(chosen, list):
+                self.err(pointer + "/initial_options", "must be an array")
+                return
+            for i, option in enumerate(chosen):
+                self.option(option, f"{pointer}/initial_options/{i}", plain=True)
 
     def _options(self, el: JSON, pointer: str) -> None:
         kind = el["type"]

@@ -57,6 +57,10 @@ def upgrade() -> None:
             "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
             "FOR EACH ROW EXECUTE FUNCTION leadmover_audit_append_only()"
         )
+        op.execute(
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION leadmover_audit_append_only()"
+        )
     else:
         for event in ("UPDATE", "DELETE"):
             op.execute(
@@ -67,6 +71,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_log_no_truncate ON audit_log")
         op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION leadmover_audit_append_only()")
     op.drop_index("ix_audit_team_at", table_name="audit_log")
