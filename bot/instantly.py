@@ -102,7 +102,8 @@ class InstantlyClient:
         """One job. An id that is not Instantly's shape never reaches a URL path: it is a job Instantly cannot know."""
         if not is_job_id(job_id):
             raise InstantlyNotFound(status_code=404, error="Not Found", message="not an Instantly job id")
-        params = {"data_fields": "moved_leads"} if with_counts else {}
+        # The e-mails are asked for by name: Instantly sends them (up to 10,000) only then.
+        params = {"data_fields": "moved_leads,moved_lead_emails"} if with_counts else {}
         return self._parse(BackgroundJob, self._get(f"background-jobs/{job_id}", params))
 
     def list_jobs(self, *, ids: Sequence[str]) -> list[BackgroundJob]:

@@ -1,8 +1,10 @@
-"""Pure Block Kit builders for what leadmover posts: announcements, progress, final replies, job lists, usage."""
+"""Pure Block Kit builders for what leadmover posts: announcements, progress, job lists, usage (the final reply is in
+bot.thread_messages)."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, JobStatus, is_terminal
@@ -68,6 +70,13 @@ def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [mrkdwn(text)]}
 
 
+def slack_date(when: datetime) -> str:
+    """A moment (naive UTC, as stored) that Slack shows in each reader's own time zone; UTC where it cannot."""
+    epoch = int(when.replace(tzinfo=UTC).timestamp())
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
 def status_words(status: str | None) -> str:
     """A job status in words; one Instantly added after this was written is shown as it comes, made safe."""
     if status is None:
@@ -86,7 +95,7 @@ def endpoint_phrase(endpoint: Endpoint) -> str:
     return f"{kind} *{escape(endpoint.name)}*"
 
 
-def _verb(record: JobRecord, *, past: bool = False) -> str:
+def verb_of(record: JobRecord, *, past: bool = False) -> str:
     if record.order.copies:
         return "copied" if past else "copying"
     return "moved" if past else "moving"
@@ -112,7 +121,7 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
 
     `unreachable_reason` is Slack's error when the origin channel refused the message and it goes by DM instead.
     """
-    verb = _verb(record)
+    verb = verb_of(record)
     order = record.order
     line = (
         f"<@{record.user_id}> is {verb} {_what(order)} from {endpoint_phrase(order.source)} "
@@ -121,11 +130,11 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     status = record.status
     state = f"{_STATUS_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{status_words(status)}*"
     if status is not None and is_terminal(status):
-        state += f" · {_outcome_detail(record)}"
+        state += f" · {outcome_detail(record)}"
     blocks: Blocks = [
         section(line),
         section(f"{state}\n`{progress_bar(record.progress)}`"),
-        context(_context(record)),
+        context(job_context(record)),
     ]
     filters = describe_filters(order)
     if filters:
@@ -138,7 +147,7 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     return text, blocks
 
 
-def _context(record: JobRecord) -> str:
+def job_context(record: JobRecord) -> str:
     return f"Instantly job `{record.instantly_job_id or 'not started'}` · leadmover #{record.id}"
 
 
@@ -160,43 +169,10 @@ def describe_filters(order: MoveOrder) -> str:
     return "Filters and options: " + ", ".join(parts) if parts else ""
 
 
-def _outcome_detail(record: JobRecord) -> str:
+def outcome_detail(record: JobRecord) -> str:
     if record.moved_leads is not None:
-        return f"{record.moved_leads:,} leads {_verb(record, past=True)}"
+        return f"{record.moved_leads:,} leads {verb_of(record, past=True)}"
     return "Instantly did not report a count"
-
-
-def final_reply(record: JobRecord) -> tuple[str, Blocks]:
-    """The one reply posted in the thread when a job ends; its text names the outcome in words."""
-    noun = "Copy" if record.order.copies else "Move"
-    status = record.status or ""
-    destination = endpoint_phrase(record.order.destination)
-    if status == JobStatus.SUCCESS:
-        if record.moved_leads is not None:
-            detail = f"{record.moved_leads:,} leads {_verb(record, past=True)} to {destination}."
-        else:
-            detail = f"Leads {_verb(record, past=True)} to {destination}; Instantly did not report how many."
-        text = f"{noun} completed. <@{record.user_id}>, {detail}"
-    elif status == JobStatus.FAILED:
-        detail = f" {escape(record.error)}" if record.error else ""
-        partial = ""
-        if record.moved_leads:
-            partial = f" {record.moved_leads:,} leads were {_verb(record, past=True)} before it stopped."
-        text = (
-            f"{noun} failed. <@{record.user_id}>, Instantly reports the job failed at {record.progress}%."
-            f"{partial}{detail}"
-        )
-    elif status == JobStatus.CANCELLED:
-        text = f"{noun} cancelled. <@{record.user_id}>, the job was cancelled in Instantly at {record.progress}%."
-    else:
-        reason = escape(record.error or f"it ended with status “{status}”")
-        text = f"{noun} no longer followed. <@{record.user_id}>, {reason}"
-    emoji = _STATUS_EMOJI.get(status, ":warning:")
-    blocks: Blocks = [
-        section(f"{emoji} {text}"),
-        context(_context(record)),
-    ]
-    return text, blocks
 
 
 def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
@@ -221,7 +197,7 @@ def job_line(record: JobRecord) -> str:
         state = "starting"
     else:
         state = f"{status_words(record.status).lower()}, {record.progress}%"
-    when = record.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    when = slack_date(record.created_at)
     job = f"`{record.instantly_job_id}`" if record.instantly_job_id else f"#{record.id}"
     return (
         f"• {verb} from {endpoint_phrase(record.order.source)} to {endpoint_phrase(record.order.destination)}: "
@@ -260,6 +236,7 @@ def usage(
         f'`{command} move from:"Acme Q4" to:list:"Cold storage" limit:200`: the form, filled in',
         f"`{command} jobs`: your recent jobs" + (" (everyone's, for an admin)" if admin else ""),
         f"`{command} status &lt;job-id&gt;`: one job in detail",
+        f"`{command} settings`: how I report jobs in this channel, and whether `{command} move` starts as a copy",
     ]
     if admin:
         lines += [

@@ -6,7 +6,7 @@ Handlers and the poller call these; they know neither Slack's wire format nor th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +31,7 @@ from bot.schemas import BackgroundJob, JobStatus
 from storage import audit, jobs
 from storage.clock import utcnow
 from storage.db import Database
+from storage.models import Phase
 from storage.orders import MoveOrder
 from storage.records import JobRecord
 
@@ -250,10 +251,16 @@ class MoveService:
             )
         progress = round(job.progress)
         if job.is_terminal:
-            moved = job.moved_leads
-            if moved is None and job.status != JobStatus.CANCELLED:
-                moved = self._counted(record.team_id, job)
-            return self._finish(record, status=job.status, progress=progress, moved_leads=moved)
+            # A poll by ids carries the count but not the e-mails: one more request asks for both, once per job.
+            if job.status != JobStatus.CANCELLED and job.moved_leads != 0 and job.moved_lead_emails is None:
+                job = self._counted(record.team_id, job)
+            return self._finish(
+                record,
+                status=job.status,
+                progress=progress,
+                moved_leads=job.moved_leads,
+                moved_lead_emails=job.moved_lead_emails or (),
+            )
         age = utcnow() - record.created_at
         if age > self._follow_limit:
             hours = self._follow_limit.total_seconds() / 3600
@@ -275,12 +282,16 @@ class MoveService:
             self._notify()
         return record
 
-    def _counted(self, team_id: str, job: BackgroundJob) -> int | None:
+    def _counted(self, team_id: str, job: BackgroundJob) -> BackgroundJob:
+        """The ended job with its count and moved e-mails, if Instantly gives them; else the job as it was."""
         try:
-            return self._instantly(team_id).get_job(job.id, with_counts=True).moved_leads
+            counted = self._instantly(team_id).get_job(job.id, with_counts=True)
         except InstantlyError as exc:
             log.info("job %s: no count from Instantly: %s", job.id, exc)
-            return None
+            return job
+        data = {**counted.data, **({"moved_leads": job.moved_leads} if counted.moved_leads is None else {})}
+        # The status the poll saw is the one taken in; only the data comes from this answer.
+        return job.model_copy(update={"data": {key: value for key, value in data.items() if value is not None}})
 
     def _finish(
         self,
@@ -290,6 +301,7 @@ class MoveService:
         progress: int | None = None,
         moved_leads: int | None = None,
         error: str | None = None,
+        moved_lead_emails: Sequence[str] = (),
     ) -> JobRecord:
         record = jobs.finish(
             self._db,
@@ -298,6 +310,7 @@ class MoveService:
             progress=record.progress if progress is None else progress,
             moved_leads=moved_leads,
             error=error,
+            moved_lead_emails=moved_lead_emails,
         )
         moved = f", {record.moved_leads:,} leads" if record.moved_leads is not None else ""
         self._audit(record, f"ended: {record.status}{moved}" + (f" ({error})" if error else ""))
@@ -306,9 +319,12 @@ class MoveService:
 
     # --- reading ---------------------------------------------------------------------------------------------
 
-    def recent_jobs(self, *, team_id: str, user_id: str | None, limit: int) -> list[JobRecord]:
-        """One person's newest jobs in the workspace, or everyone's (user_id None, for admins)."""
-        return jobs.recent_for_user(self._db, team_id=team_id, user_id=user_id, limit=limit)
+    def recent_jobs(
+        self, *, team_id: str, user_id: str | None, limit: int, phases: Collection[Phase] | None = None
+    ) -> list[JobRecord]:
+        """One person's newest jobs in the workspace, or everyone's (user_id None, for admins); only in `phases`, if
+        given."""
+        return jobs.recent_for_user(self._db, team_id=team_id, user_id=user_id, limit=limit, phases=phases)
 
     def find_job(self, *, team_id: str, reference: str, user_id: str | None = None) -> JobRecord | None:
         """A job of the workspace, and of that person if given: job numbers never lead into someone else's job."""

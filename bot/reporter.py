@@ -1,25 +1,26 @@
 """Turns one outbox row into Slack calls: the announcement, a progress edit, the final reply or a note.
 
-Every post that may have reached Slack before a crash is looked for first (message metadata carries the job),
-so nothing is posted twice. Slack's errors never escape; each becomes a Delivery the writer acts on.
+Every post that may have reached Slack before a crash is looked for first (bot.lookback: message metadata carries
+the job), so nothing is posted twice. Slack's errors never escape; each becomes a Delivery the writer acts on.
+
+Each channel's settings (storage.channel_settings) are read when writing. In a channel that hears only of failures
+the announcement is held back (marked sent with no Slack call); a success then ends with nothing posted, and
+anything else posts the announcement and then the reply under it, in the one delivery of the final reply.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import approval_messages, messages
-from bot.pacing import Spacing
+from bot import approval_messages, messages, thread_messages
+from bot.lookback import HISTORY_SPACING_SECONDS, REVOKED, Lookback, SlackFor, error_code
 from bot.workspaces import NotInstalled
-from storage import approvals, jobs, outbox
+from storage import approvals, channel_settings, jobs, outbox
 from storage.db import Database
 from storage.models import ApprovalState, NotificationKind, NotificationState
 from storage.outbox import Notification
@@ -32,36 +33,6 @@ _APPROVAL_KINDS: Final = frozenset(
 )
 # The bot cannot write there, so the requester hears it by DM instead.
 UNREACHABLE_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
-# The token no longer works: the workspace's work stops until it does.
-REVOKED: Final = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"})
-# Slack's 2025 limits for apps outside the Marketplace: conversations.history and .replies once a minute per
-# workspace, at most 15 messages each.
-HISTORY_SPACING_SECONDS: Final = 60.0
-HISTORY_LIMIT: Final = 15
-# Our clock and Slack's may differ a little; a message sent at `attempted_at` is looked for from a bit before.
-CLOCK_SKEW_SECONDS: Final = 5.0
-
-
-class LookLater(Exception):
-    """A write whose fate is unknown must be looked for before it is sent again, and looking must wait."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"looking for an earlier post must wait {seconds:.0f}s (Slack's history limit)")
-        self.seconds = seconds
-
-
-def error_code(exc: SlackApiError) -> str:
-    data: Any = getattr(exc.response, "data", None)
-    return str(data.get("error", "unknown_error")) if isinstance(data, dict) else "unknown_error"
-
-
-def retry_after(exc: SlackApiError) -> float:
-    headers: Any = getattr(exc.response, "headers", None) or {}
-    raw = headers.get("Retry-After") or headers.get("retry-after") if hasattr(headers, "get") else None
-    try:
-        return max(1.0, float(raw)) if raw is not None else 30.0
-    except (TypeError, ValueError):
-        return 30.0
 
 
 @dataclass(frozen=True)
@@ -77,15 +48,11 @@ class Delivery:
 SENT: Final = Delivery(sent=True)
 
 
-# The Slack client that speaks for leadmover in a workspace (bot.workspaces.NotInstalled if there is none).
-SlackFor = Callable[[str], WebClient]
-
-
 class Reporter:
     def __init__(self, *, slack: SlackFor, db: Database, history_spacing: float = HISTORY_SPACING_SECONDS) -> None:
         self._slack = slack
         self._db = db
-        self._history = Spacing(interval=history_spacing)
+        self._lookback = Lookback(slack=slack, spacing=history_spacing)
 
     # --- the outbox ------------------------------------------------------------------------------------------
 
@@ -106,12 +73,24 @@ class Reporter:
         return self._note(record)
 
     def _announce(self, record: JobRecord, notification: Notification) -> Delivery:
-        if record.announcement_ts is not None:
+        if record.announcement_ts is not None or record.announcement_held:
             return SENT
         found = self._posted_before(notification, record, thread_ts=None, event=messages.METADATA_EVENT_ANNOUNCEMENT)
         if found is not None:
             jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1])
             return SENT
+        settings = self._settings(record)
+        ended_badly = record.finished_at is not None and not thread_messages.succeeded(record)
+        if settings.only_failures and not ended_badly:
+            # Nothing goes to Slack, so nothing can be posted twice: the writer marks the row sent. The job
+            # remembers it was held, and its final delivery decides whether the channel hears of it at all.
+            jobs.hold_announcement(self._db, job_id=record.id)
+            return SENT
+        self._post_announcement(record, notification)
+        return SENT
+
+    def _post_announcement(self, record: JobRecord, notification: Notification) -> None:
+        """Post the anchor in the job's channel (by DM if the channel refuses it) and record where it went."""
         text, blocks = messages.announcement(record)
         metadata = self._metadata(messages.METADATA_EVENT_ANNOUNCEMENT, record)
         slack = self._slack(record.team_id)
@@ -131,7 +110,6 @@ class Reporter:
                 channel=record.user_id, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
             )
         jobs.record_announcement(self._db, job_id=record.id, channel_id=str(answer["channel"]), ts=str(answer["ts"]))
-        return SENT
 
     def _edit(self, record: JobRecord) -> Delivery:
         if record.announcement_ts is None or record.announcement_channel is None:
@@ -164,6 +142,12 @@ class Reporter:
     def _final(self, record: JobRecord, notification: Notification) -> Delivery:
         if record.final_reply_ts is not None:
             return SENT
+        settings = self._settings(record)
+        if record.announcement_held and record.announcement_ts is None:
+            if thread_messages.succeeded(record):
+                jobs.end_quietly(self._db, job_id=record.id)  # the channel asked to hear of failures only
+                return SENT
+            record, notification = self._anchor_at_last(record, notification)
         # Without an announcement (Slack refused it for good) the reply stands alone, by DM. The anchor's own
         # final edit is queued with the reply (storage.jobs.record_final_reply) and paced like any edit: Slack
         # allows far fewer edits than posts, and the reply must not wait for one.
@@ -174,18 +158,42 @@ class Reporter:
         if found is not None:
             jobs.record_final_reply(self._db, job_id=record.id, ts=found[1])
             return SENT
-        text, blocks = messages.final_reply(record)
+        text, blocks = thread_messages.final_reply(record, settings=settings)
+        # A failure is shown in the channel too, not only in the thread; a DM has no channel to show it in.
+        broadcast = (
+            settings.broadcast_failures
+            and not thread_messages.succeeded(record)
+            and record.announcement_ts is not None
+            and record.announcement_channel == record.channel_id
+        )
         slack = self._slack(record.team_id)
         self._sending(notification, sent_to=channel)
         answer = slack.chat_postMessage(
             channel=channel,
             thread_ts=record.announcement_ts,
+            reply_broadcast=broadcast,
             text=text,
             blocks=blocks,
             metadata=self._metadata(messages.METADATA_EVENT_FINAL, record),
         )
         jobs.record_final_reply(self._db, job_id=record.id, ts=str(answer["ts"]))
         return SENT
+
+    def _anchor_at_last(self, record: JobRecord, notification: Notification) -> tuple[JobRecord, Notification]:
+        """A held-back job that did not succeed: its announcement goes out now, so the reply has a thread.
+
+        An earlier attempt of this row may have posted the announcement (its metadata says so) but cannot have
+        posted the reply: the reply follows only once the announcement is recorded. So the reply is then treated
+        as never attempted, and no second history read is spent on it.
+        """
+        found = self._posted_before(notification, record, thread_ts=None, event=messages.METADATA_EVENT_ANNOUNCEMENT)
+        if found is not None:
+            jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1])
+        else:
+            self._post_announcement(record, notification)
+        anchored = jobs.get(self._db, job_id=record.id)
+        assert anchored is not None, "the job was read a moment ago and jobs are not deleted while reported"
+        return anchored, replace(notification, state=NotificationState.PENDING, attempted_at=None)
 
     def _note(self, record: JobRecord) -> Delivery:
         text, blocks = messages.start_failed(record, record.error or "Instantly did not start it.")
@@ -243,52 +251,12 @@ class Reporter:
     def _posted_before(
         self, notification: Notification, record: JobRecord, *, thread_ts: str | None, event: str
     ) -> tuple[str, str] | None:
-        """(channel, ts) of this job's message if an earlier attempt got it out; asked only after such an attempt.
-
-        Slack gives apps outside its Marketplace one history request a minute, of at most 15 messages: so only a
-        write whose fate is unknown is looked for, in the one place its attempt went, from the moment it was sent,
-        and a workspace that looked less than a minute ago waits (LookLater) rather than posting blindly.
-        """
-        if notification.state != NotificationState.SENDING or notification.attempted_at is None:
-            return None
-        place = notification.sent_to or notification.channel_id
-        if not self._history.try_take(notification.team_id):
-            raise LookLater(self._history.wait_time(notification.team_id))
-        found = self._find_message(
-            self._slack(record.team_id), place, thread_ts, event, record.id, since=notification.attempted_at
+        return self._lookback.posted_before(
+            notification, team_id=record.team_id, job_id=record.id, thread_ts=thread_ts, event=event
         )
-        if found is not None:
-            log.info("job %s: found its %s already in Slack (%s); not posting again", record.id, event, found[1])
-        return found
 
-    @staticmethod
-    def _find_message(
-        slack: WebClient, channel: str, thread_ts: str | None, event: str, job_id: int, *, since: datetime
-    ) -> tuple[str, str] | None:
-        oldest = f"{since.replace(tzinfo=UTC).timestamp() - CLOCK_SKEW_SECONDS:.6f}"
-        try:
-            if channel.startswith(("U", "W")):
-                channel = str(slack.conversations_open(users=channel)["channel"]["id"])
-            if thread_ts:
-                page = slack.conversations_replies(
-                    channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
-                )
-            else:
-                page = slack.conversations_history(
-                    channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
-                )
-        except SlackApiError as exc:
-            if error_code(exc) in REVOKED or error_code(exc) == "ratelimited":
-                raise
-            # Cannot look (no access, or no such channel): posting is better than losing the message.
-            log.info("could not look for an earlier post in %s: %s", channel, error_code(exc))
-            return None
-        for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == event and payload.get("job_id") == job_id:
-                return channel, str(message["ts"])
-        return None
+    def _settings(self, record: JobRecord) -> channel_settings.ChannelSettings:
+        return channel_settings.get(self._db, team_id=record.team_id, channel_id=record.channel_id)
 
     # --- direct writes -------------------------------------------------------------------------------------
 

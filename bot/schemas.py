@@ -153,6 +153,14 @@ class BackgroundJob(_Answer):
         value = self.data.get("moved_leads")
         return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
+    @property
+    def moved_lead_emails(self) -> list[str] | None:
+        """The e-mails Instantly says it moved (the first 10,000), when it sent them: only when asked for."""
+        value = self.data.get("moved_lead_emails")
+        if not isinstance(value, list):
+            return None
+        return [email for email in value if isinstance(email, str)]
+
 
 class Campaign(_Answer):
     id: str

@@ -15,6 +15,7 @@ from bot.access import AccessService
 from bot.approvals import ApprovalService
 from bot.audit_log import AuditLog
 from bot.budget import SharedBudget
+from bot.channel_settings import ChannelSettingsService
 from bot.connections import ConnectionService
 from bot.heartbeat import Heartbeat
 from bot.installations import SealedInstallationStore, token_rotator
@@ -44,6 +45,7 @@ class Services:
     access: AccessService
     approvals: ApprovalService
     audit: AuditLog
+    channel_settings: ChannelSettingsService
     # Installed by OAuth: every workspace's Slack installation (None with SLACK_BOT_TOKEN).
     installations: SealedInstallationStore | None
     reporter: Reporter
@@ -206,6 +208,7 @@ def wire_services(
         access=access,
         approvals=approvals,
         audit=AuditLog(db=db),
+        channel_settings=ChannelSettingsService(db=db),
         installations=installations,
         reporter=reporter,
         moves=moves,

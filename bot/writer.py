@@ -14,8 +14,9 @@ from typing import Final
 
 from slack_sdk.errors import SlackApiError
 
+from bot.lookback import REVOKED, LookLater, error_code, retry_after
 from bot.pacing import Spacing, TokenBucket
-from bot.reporter import REVOKED, Delivery, LookLater, Reporter, error_code, retry_after
+from bot.reporter import Delivery, Reporter
 from bot.workspaces import NotInstalled
 from storage import outbox, workspaces
 from storage.db import Database

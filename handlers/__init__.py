@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import approvals, commands, connect, events, options, submissions
+from handlers import approvals, channel_settings, commands, connect, events, home, options, submissions
 from handlers.context import provide
 
 
@@ -18,3 +18,5 @@ def register(app: App, services: Services) -> None:
     connect.register(app)
     events.register(app)
     approvals.register(app)
+    channel_settings.register(app)
+    home.register(app)

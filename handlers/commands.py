@@ -1,5 +1,8 @@
-"""The /leads slash command: move | copy open the modal, jobs | status report, connect and the admins' verbs manage
-the workspace, anything else gets usage."""
+"""The /leads slash command: move | copy open the modal, jobs | status report, settings sets how leadmover speaks in
+the channel, connect and the admins' verbs manage the workspace, anything else gets usage.
+
+`/leads move` opens the modal in the channel's default mode (`/leads settings`), so a channel that copies by habit
+starts with Copy; `/leads copy` always means copy. Plain `/leads` stays the help."""
 
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ from bot import messages
 from bot.instantly_errors import InstantlyNotConnected
 from bot.pickers import Resolution
 from bot.services import Services
-from handlers import access_commands, connect, ids, move_modal, prefill
+from handlers import access_commands, channel_settings, connect, ids, move_modal, prefill
 from handlers.context import services_of
 from storage.access_rules import Effect
+from storage.orders import MoveMode
 from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,10 @@ def handle_leads_command(
     if verb in _ADMIN_VERBS:
         ack()  # who is an admin may take Slack a moment to say: the answer follows by response_url
         _ADMIN_VERBS[verb](services=services, command=command, words=words, respond=respond, name=name)
+        return
+    if verb == "settings":
+        ack()
+        channel_settings.open_settings(services=services, client=client, command=command, respond=respond)
         return
     if verb == "connect":
         ack()
@@ -91,7 +99,8 @@ def _open_move_modal(
         respond(response_type="ephemeral", text=exc.message)
         return
     channel_id = str(command.get("channel_id", ""))
-    copy_leads = verb == ids.MODE_COPY
+    default_mode = services.channel_settings.of(team_id=team_id, channel_id=channel_id).default_mode
+    copy_leads = verb == ids.MODE_COPY or default_mode == MoveMode.COPY
     # The trigger_id lives 3 s: views.open comes straight after the checks, with what needs no Instantly call;
     # names are looked up after it and filled in with views.update.
     view = move_modal.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.looking_up(wanted))

@@ -27,3 +27,8 @@ UNAVAILABLE: Final = "unavailable"
 CONNECT_MODAL: Final = "connect_instantly"
 # The connect modal's one input: block_id and action_id alike.
 API_KEY: Final = "api_key"
+
+# The App Home tab's buttons: "Run again" on each of a person's jobs (value: the job's number), and the link button
+# to Instantly (Slack still sends the app a click for a link button, which it only acknowledges).
+HOME_RUN_AGAIN: Final = "home_run_again"
+HOME_OPEN_INSTANTLY: Final = "home_open_instantly"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,9 @@ from storage.db import Database
 from storage.models import JobRow, NotificationKind, Phase, SubmissionRow
 from storage.orders import MoveOrder
 from storage.records import JobRecord, job_record
+
+# How many of the moved e-mails a job keeps to show in its final reply.
+SAMPLE_SIZE = 5
 
 
 def record_request(
@@ -261,12 +264,25 @@ def record_progress(
 
 
 def finish(
-    db: Database, *, job_id: int, status: str, progress: int, moved_leads: int | None, error: str | None = None
+    db: Database,
+    *,
+    job_id: int,
+    status: str,
+    progress: int,
+    moved_leads: int | None,
+    error: str | None = None,
+    moved_lead_emails: Sequence[str] = (),
 ) -> JobRecord:
-    """Instantly says the job ended (or we stop following it): queue the one final reply."""
+    """Instantly says the job ended (or we stop following it): queue the one final reply.
+
+    Of `moved_lead_emails` only the first SAMPLE_SIZE are kept: a sample to show, not a record of the move.
+    """
     values: dict[str, Any] = {"status": status, "progress": progress, "finished_at": utcnow(), "error": error}
     if moved_leads is not None:
         values["moved_leads"] = moved_leads
+    sample = [email for email in moved_lead_emails if email][:SAMPLE_SIZE]
+    if sample:
+        values["moved_lead_sample"] = sample
     return _update(
         db,
         job_id,
@@ -280,6 +296,16 @@ def finish(
 def record_final_reply(db: Database, *, job_id: int, ts: str) -> JobRecord:
     """The job is done; its announcement still gets an edit to show how it ended."""
     return _update(db, job_id, notify=NotificationKind.PROGRESS, final_reply_ts=ts, phase=Phase.DONE)
+
+
+def hold_announcement(db: Database, *, job_id: int) -> JobRecord:
+    """The channel hears only of failures: the announcement is not posted now (and maybe never)."""
+    return _update(db, job_id, announcement_held_at=utcnow())
+
+
+def end_quietly(db: Database, *, job_id: int) -> JobRecord:
+    """A held-back job succeeded: it is done with nothing posted, so nothing is left to edit either."""
+    return _update(db, job_id, phase=Phase.DONE)
 
 
 def _claim(
@@ -353,11 +379,16 @@ def find(db: Database, *, team_id: str, reference: str, user_id: str | None = No
         return job_record(row) if row is not None else None
 
 
-def recent_for_user(db: Database, *, team_id: str, user_id: str | None, limit: int = 10) -> list[JobRecord]:
-    """The newest jobs of one person in a workspace, or (user_id None) of everyone in it."""
+def recent_for_user(
+    db: Database, *, team_id: str, user_id: str | None, limit: int = 10, phases: Collection[Phase] | None = None
+) -> list[JobRecord]:
+    """The newest jobs of one person in a workspace, or (user_id None) of everyone in it; only in `phases`, if
+    given."""
     query = select(JobRow).where(JobRow.team_id == team_id)
     if user_id is not None:
         query = query.where(JobRow.user_id == user_id)
+    if phases is not None:
+        query = query.where(JobRow.phase.in_(list(phases)))
     with db.reading() as session:
         rows = session.scalars(query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)).all()
         return [job_record(row) for row in rows]

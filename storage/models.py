@@ -53,11 +53,17 @@ class JobRow(Leased, Base):
     status: Mapped[str | None] = mapped_column(String(32), default=None)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     moved_leads: Mapped[int | None] = mapped_column(Integer, default=None)
+    # A few of the e-mails Instantly says it moved (at most storage.jobs.SAMPLE_SIZE); forgotten with the typed
+    # details once the retention period has passed.
+    moved_lead_sample: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     start_attempted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     announcement_channel: Mapped[str | None] = mapped_column(String(32), default=None)
     announcement_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Set when the channel announces only failures and the announcement was held back (marked sent unposted): a
+    # success then posts nothing, a failure posts the announcement at the end (bot.reporter).
+    announcement_held_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     final_reply_ts: Mapped[str | None] = mapped_column(String(32), default=None)
 
     next_poll_at: Mapped[datetime] = mapped_column(DateTime)
@@ -288,3 +294,23 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     instantly_job_id: Mapped[str | None] = mapped_column(String(64), default=None)
     outcome: Mapped[str] = mapped_column(Text)
+
+
+class AnnounceMode(StrEnum):
+    EVERY_JOB = "every_job"
+    FAILURES = "failures"  # a successful job posts nothing in the channel
+
+
+class ChannelSettingsRow(Base):
+    """How leadmover speaks in one channel, set with `/leads settings`; a channel without a row gets the defaults."""
+
+    __tablename__ = "channel_settings"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    announce: Mapped[str] = mapped_column(String(16))
+    broadcast_failures: Mapped[bool] = mapped_column(Boolean)
+    mention_on_success: Mapped[bool] = mapped_column(Boolean)
+    default_mode: Mapped[str] = mapped_column(String(8))  # storage.orders.MoveMode: what the move modal starts with
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[datetime] = mapped_column(DateTime)

@@ -32,6 +32,10 @@ class JobRecord:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    # A few e-mails Instantly says were moved (empty when it named none, or once forgotten).
+    moved_lead_sample: tuple[str, ...] = ()
+    # The channel announces only failures, so the announcement was held back (see bot.reporter).
+    announcement_held: bool = False
 
 
 def job_record(row: JobRow) -> JobRecord:
@@ -56,4 +60,6 @@ def job_record(row: JobRow) -> JobRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         finished_at=row.finished_at,
+        moved_lead_sample=tuple(row.moved_lead_sample or ()),
+        announcement_held=row.announcement_held_at is not None,
     )

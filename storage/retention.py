@@ -1,6 +1,6 @@
 """What leadmover keeps, and for how long. Past the retention period a finished job keeps its outcome (where the
-leads went, how many, when) but loses what the person typed about leads; sent outbox rows and the keys that
-recognise repeated submissions go entirely."""
+leads went, how many, when) but loses what the person typed about leads and its sample of moved e-mails; sent
+outbox rows and the keys that recognise repeated submissions go entirely."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def forget_before(db: Database, *, cutoff: datetime, batch: int = 500) -> Forgot
         now = utcnow()
         for row in ended:
             row.move_order = MoveOrder.from_json(row.move_order).without_typed_details().to_json()
+            row.moved_lead_sample = None  # e-mails of leads, like what was typed
             row.details_forgotten_at = now
         outbox_rows = session.execute(
             delete(NotificationRow)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC
 
 import pytest
 
-from bot import messages
+from bot import messages, thread_messages
 from bot.schemas import JobStatus
-from storage.orders import MoveMode
 from tests.factories import a_record, an_order, campaign, lead_list
 
 RECORD = a_record(
@@ -44,32 +44,6 @@ def test_announcement_names_who_what_where_and_the_job_and_escapes_names() -> No
     assert "40%" in shown
 
 
-@pytest.mark.parametrize(
-    ("status", "moved", "copy_leads", "expected"),
-    [
-        ("success", 1234, False, "Move completed. <@U1>, 1,234 leads moved to list *Warm*."),
-        (
-            "success",
-            None,
-            True,
-            "Copy completed. <@U1>, Leads copied to list *Warm*; Instantly did not report how many.",
-        ),
-        ("failed", 10, False, "Move failed. <@U1>, Instantly reports the job failed at 40%. 10 leads were moved"),
-        ("cancelled", None, False, "Move cancelled. <@U1>, the job was cancelled in Instantly at 40%."),
-    ],
-)
-def test_final_reply_names_the_outcome(status: str, moved: int | None, copy_leads: bool, expected: str) -> None:
-    text, _ = messages.final_reply(
-        replace(
-            RECORD,
-            status=status,
-            moved_leads=moved,
-            order=RECORD.order.model_copy(update={"mode": MoveMode.COPY if copy_leads else MoveMode.MOVE}),
-        )
-    )
-    assert text.startswith(expected)
-
-
 def test_usage_escapes_angle_brackets_for_mrkdwn() -> None:
     text, _ = messages.usage("/leads")
     assert "&lt;job-id&gt;" in text
@@ -82,8 +56,8 @@ def test_words_from_instantly_never_become_mentions_or_links() -> None:
     failed = replace(RECORD, status=JobStatus.FAILED, error=hostile)
 
     texts = [
-        messages.final_reply(finished)[0],
-        messages.final_reply(failed)[0],
+        thread_messages.final_reply(finished)[0],
+        thread_messages.final_reply(failed)[0],
         messages.announcement(replace(RECORD, status=hostile))[0],
         messages.start_failed(RECORD, hostile)[0],
     ]
@@ -92,3 +66,9 @@ def test_words_from_instantly_never_become_mentions_or_links() -> None:
         assert "<!channel>" not in text
         assert "<https://" not in text
         assert "&lt;!channel&gt;" in text
+
+
+def test_a_time_in_a_job_list_is_shown_in_each_readers_time_zone() -> None:
+    line = messages.job_line(RECORD)
+    assert f"<!date^{int(RECORD.created_at.replace(tzinfo=UTC).timestamp())}^{{date_short_pretty}} at {{time}}|" in line
+    assert RECORD.created_at.strftime("%Y-%m-%d %H:%M UTC") + ">" in line

@@ -261,12 +261,30 @@ def test_progress_is_recorded_and_an_edit_queued_only_when_it_changed(rig: Rig) 
 def test_a_finished_job_keeps_instantlys_count_and_queues_one_final_reply(rig: Rig) -> None:
     record = running_job(rig.db, NEW_JOB)
 
-    done = rig.service.follow(record, _job(status="success", progress=100, data={"moved_leads": 480}))
+    emails = [f"lead{n}@acme.com" for n in range(8)]
+    done = rig.service.follow(
+        record, _job(status="success", progress=100, data={"moved_leads": 480, "moved_lead_emails": emails})
+    )
 
     assert (done.phase, done.status, done.moved_leads) == (Phase.FINISHED, "success", 480)
+    assert done.moved_lead_sample == tuple(emails[:5]), "a sample of five is kept"
     assert done.finished_at is not None
     assert queued(rig.db, record.id)[-1] == NotificationKind.FINAL
-    assert rig.instantly.requests == [], "the count came with the job"
+    assert rig.instantly.requests == [], "the count and the e-mails came with the job"
+
+
+def test_a_finished_job_without_its_emails_asks_instantly_for_them_once(rig: Rig) -> None:
+    record = running_job(rig.db, NEW_JOB)
+    data = {"moved_leads": 2, "moved_lead_emails": ["a@acme.com", "b@acme.com"]}
+    rig.instantly.job_answers[NEW_JOB] = httpx.Response(
+        200, json=instantly_job(NEW_JOB, status="success", progress=100, data=data)
+    )
+
+    done = rig.service.follow(record, _job(status="success", progress=100, data={"moved_leads": 2}))
+
+    assert (done.moved_leads, done.moved_lead_sample) == (2, ("a@acme.com", "b@acme.com"))
+    [asked] = rig.instantly.requests
+    assert asked.url.params["data_fields"] == "moved_leads,moved_lead_emails"
 
 
 def test_a_finished_job_without_a_count_asks_instantly_for_it(rig: Rig) -> None:
@@ -279,7 +297,7 @@ def test_a_finished_job_without_a_count_asks_instantly_for_it(rig: Rig) -> None:
 
     assert done.moved_leads == 12
     [asked] = rig.instantly.requests
-    assert asked.url.params["data_fields"] == "moved_leads"
+    assert asked.url.params["data_fields"] == "moved_leads,moved_lead_emails"
 
 
 def test_a_count_instantly_cannot_give_leaves_the_job_finished_without_one(rig: Rig) -> None:

@@ -18,7 +18,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot import messages
-from bot.reporter import SENT, UNREACHABLE_CHANNEL, LookLater, Reporter
+from bot.lookback import LookLater
+from bot.reporter import SENT, UNREACHABLE_CHANNEL, Reporter
 from storage import jobs, outbox
 from storage.clock import utcnow
 from storage.db import Database

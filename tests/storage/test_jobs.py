@@ -193,3 +193,28 @@ def test_releasing_leases_never_frees_a_move_still_being_started(db: Database) -
     assert jobs.release_leases(db, owner="process-1") == 0
     assert jobs.claim_orphans(db, owner="process-2", lease_seconds=30) == []
     assert starting.id not in [r.id for r in jobs.claim_orphans(db, owner="process-1", lease_seconds=30)]
+
+
+def test_a_finished_job_keeps_at_most_five_moved_emails(db: Database) -> None:
+    record = running_job(db, "c" * 24)
+    emails = [f"lead{n}@acme.com" for n in range(12)]
+
+    done = jobs.finish(db, job_id=record.id, status="success", progress=100, moved_leads=12, moved_lead_emails=emails)
+
+    assert done.moved_lead_sample == tuple(emails[: jobs.SAMPLE_SIZE])
+    assert jobs.SAMPLE_SIZE == 5
+    again = jobs.get(db, job_id=record.id)
+    assert again is not None
+    assert again.moved_lead_sample == tuple(emails[:5])
+
+
+def test_a_held_announcement_and_a_quiet_end_are_remembered(db: Database) -> None:
+    record = running_job(db, "d" * 24)
+    assert not record.announcement_held
+
+    held = jobs.hold_announcement(db, job_id=record.id)
+    jobs.finish(db, job_id=record.id, status="success", progress=100, moved_leads=1)
+    quiet = jobs.end_quietly(db, job_id=record.id)
+
+    assert held.announcement_held
+    assert (quiet.phase, quiet.announcement_ts, quiet.final_reply_ts) == (Phase.DONE, None, None)

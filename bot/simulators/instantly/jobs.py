@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from bot.simulators.instantly.contents import Container, Contents
 from bot.simulators.instantly.protocol import DEFAULT_LIMIT, ApiError, Call, Clock, after, csv, page
@@ -213,7 +213,7 @@ class Jobs:
         if job is None:
             raise ApiError(404, "Background job not found")
         self._advance(job)
-        return job.public
+        return _shown(job.public, csv(call.query.get("data_fields")))
 
     def list_jobs(self, call: Call) -> dict[str, Any]:
         query = call.query
@@ -240,4 +240,18 @@ class Jobs:
             # Only a poll by id counts as watching a job: a recovery search must not push jobs along.
             for public in answer["items"]:
                 self._advance(self._jobs[public["id"]])
-        return answer
+        return {**answer, "items": [_shown(public, None) for public in answer["items"]]}
+
+
+# Up to 10,000 addresses: Instantly sends them only to whoever names them in `data_fields` (GET one job).
+_ASKED_FOR_ONLY: Final = frozenset({"moved_lead_emails"})
+
+
+def _shown(public: dict[str, Any], data_fields: set[str] | None) -> dict[str, Any]:
+    """A job as Instantly answers it: `data_fields` picks fields of `data`; without it the heavy ones stay out."""
+    data = public.get("data") or {}
+    if data_fields is None:
+        shown = {key: value for key, value in data.items() if key not in _ASKED_FOR_ONLY}
+    else:
+        shown = {key: value for key, value in data.items() if key in data_fields}
+    return {**public, "data": copy.deepcopy(shown)}

@@ -1,8 +1,8 @@
 """A loopback fake Slack for the demo and the tests: FakeSlack wires the parts together and is their public face.
 
 It serves the Web API the app calls in any number of workspaces, Slack's OAuth v2 install flow, plays a person sending
-the app commands, submissions, options loads, button clicks and events (over signed HTTP or Socket Mode), and records
-every app bug it sees in `violations`.
+the app commands, submissions, options loads, button clicks (in messages, modals and the Home tab) and events (over
+signed HTTP or Socket Mode), and records every app bug it sees in `violations`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.simulators.slack.delivery import AppResponse, SentRequest, SignedPoster
 from bot.simulators.slack.driver import Driver
 from bot.simulators.slack.events import Events
 from bot.simulators.slack.faults import Faults
+from bot.simulators.slack.home import HomeTabs
 from bot.simulators.slack.install import Installer, InstallResult
 from bot.simulators.slack.mentions import Mentions
 from bot.simulators.slack.oauth import OAuth, OAuthExchange
@@ -173,6 +174,15 @@ class FakeSlack(Startable):
             report=self._violation,
             enterprise_install=self._oauth.is_enterprise_install,
         )
+        home = HomeTabs(
+            teams=teams,
+            users=self._users,
+            views=views,
+            send_event=events.send_event,
+            click_in_view=clicker.click_in_view,
+        )
+        self._api.add_method("views.publish", lambda args, ws, _: home.views_publish(args, ws=ws))
+        self._api.add_method("chat.getPermalink", lambda args, ws, _: home.chat_get_permalink(args, ws=ws))
         installer = Installer(oauth=self._oauth, authorize_url=lambda: self.authorize_url, report=self._violation)
         # The public face: each name below is its part's own attribute or method.
         self.calls = self._api.calls
@@ -213,6 +223,9 @@ class FakeSlack(Startable):
         self.event_envelope = events.envelope
         self.uninstall = events.uninstall
         self.revoke_tokens = events.revoke_tokens
+        self.home_view = home.home_view
+        self.open_home = home.open_home
+        self.click_in_home = home.click_in_home
         workspaces = Workspaces(teams=teams, users=self._users, views=views, tokens=self._tokens, clock=self._clock)
         self.add_team = workspaces.add_team
         self.team = workspaces.team

@@ -33,10 +33,11 @@ _EXTERNAL_SELECTS = frozenset({"external_select", "multi_external_select"})
 _OPTION_LIMITS = {"radio_buttons": 10, "checkboxes": 10}  # selects (100) and overflow (5): slack_sdk
 
 
-def check_view(view: Any) -> list[str]:
-    """Problems with a view for views.open / views.update or a response_action (pointers under /view)."""
+def check_view(view: Any, *, kind: str = "modal") -> list[str]:
+    """Problems with a view for views.open / views.update or a response_action (pointers under /view); `kind`
+    "home" checks a Home tab for views.publish instead."""
     shape = _Shape()
-    shape.view(view)
+    shape.view(view, kind=kind)
     if shape.errors:
         return shape.errors
     try:
@@ -271,13 +272,19 @@ class _Shape:
             if "hint" in block:
                 self.text(block["hint"], pointer + "/hint", plain=True)
 
-    def view(self, view: Any) -> None:
+    def view(self, view: Any, *, kind: str = "modal") -> None:
         if not isinstance(view, dict):
             self.err("/view", "must be an object")
             return
-        if view.get("type") != "modal":
-            self.err("/view/type", "must be modal")
-        self.text(view.get("title"), "/view/title", plain=True)
+        if view.get("type") != kind:
+            self.err("/view/type", f"must be {kind}")
+        if kind == "home":
+            # A Home tab has no title bar and no buttons of its own: Slack refuses them in views.publish.
+            for key in ("title", "submit", "close"):
+                if key in view:
+                    self.err(f"/view/{key}", "is not allowed in a home view")
+        else:
+            self.text(view.get("title"), "/view/title", plain=True)
         for key in ("submit", "close"):
             if view.get(key) is not None:
                 self.text(view[key], f"/view/{key}", plain=True)

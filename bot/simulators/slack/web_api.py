@@ -100,6 +100,10 @@ class WebApi:
             ),
         }
 
+    def add_method(self, method: str, handler: Handler) -> None:
+        """Serve one more method (a part built after the Web API, such as the Home tabs, brings its own)."""
+        self._methods[method] = handler
+
     def calls_to(self, method: str, *, team_id: str | None = None) -> list[ApiCall]:
         """The recorded calls of `method` (made with `team_id`'s token, if given)."""
         with self._lock:

@@ -42,10 +42,13 @@ def test_move_job_advances_once_per_observation_until_success(fake: FakeInstantl
         ("success", 100),
         ("success", 100),
     ]
-    data = observed[-1]["data"]
-    assert data["moved_leads"] == 20
-    assert len(data["moved_lead_emails"]) == 10
-    assert fake.job(job["id"]) == observed[-1]
+    assert observed[-1]["data"] == {"moved_leads": 20}, "the e-mails come only to whoever asks for them"
+    asked = client.get(f"/background-jobs/{job['id']}", params={"data_fields": "moved_leads,moved_lead_emails"}).json()
+    assert asked["data"]["moved_leads"] == 20
+    assert len(asked["data"]["moved_lead_emails"]) == 10
+    assert fake.job(job["id"]) == asked
+    only_emails = client.get(f"/background-jobs/{job['id']}", params={"data_fields": "moved_lead_emails"}).json()
+    assert set(only_emails["data"]) == {"moved_lead_emails"}
     assert fake.move_bodies() == [{"campaign": source, "to_list_id": destination, "limit": 20, "copy_leads": False}]
     assert fake.violations == []
 

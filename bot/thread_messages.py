@@ -1,0 +1,125 @@
+"""The one reply a job gets in its thread: the outcome in words, how many leads, how long it took, and a few of the
+moved e-mails. Pure: the channel's settings (storage.channel_settings) come in as a value.
+
+The `text` fallback is what a notification shows: plain words, no mrkdwn stars or emoji codes; names in it are
+still escaped, since Slack parses `<…>` in it too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from bot.messages import (
+    Blocks,
+    context,
+    endpoint_phrase,
+    escape,
+    job_context,
+    section,
+    slack_date,
+    verb_of,
+)
+from bot.schemas import JobStatus
+from storage.channel_settings import DEFAULT, ChannelSettings
+from storage.orders import Endpoint, EndpointKind
+from storage.records import JobRecord
+
+_EMOJI: Final[dict[str, str]] = {
+    JobStatus.SUCCESS: ":white_check_mark:",
+    JobStatus.FAILED: ":x:",
+    JobStatus.CANCELLED: ":no_entry_sign:",
+}
+
+
+def duration(start: datetime, end: datetime) -> str:
+    """How long a job ran, as people say it: "42 s", "2 min 05 s", "1 h 02 min"."""
+    seconds = max(0, round((end - start).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def succeeded(record: JobRecord) -> bool:
+    return record.status == JobStatus.SUCCESS
+
+
+def mentions_requester(record: JobRecord, settings: ChannelSettings) -> bool:
+    """A job that did not succeed always calls its requester; a success only where the channel wants it."""
+    return not succeeded(record) or settings.mention_on_success
+
+
+def _plain_endpoint(endpoint: Endpoint) -> str:
+    kind = "campaign" if endpoint.kind == EndpointKind.CAMPAIGN else "list"
+    return f"{kind} {escape(endpoint.name)}"
+
+
+def _took(record: JobRecord) -> str:
+    return f" in {duration(record.created_at, record.finished_at)}" if record.finished_at else ""
+
+
+def _outcome(record: JobRecord, *, destination: str) -> str:
+    """What happened, in one or two sentences; `destination` is already rendered (plain or mrkdwn)."""
+    status = record.status or ""
+    moved = verb_of(record, past=True)
+    took = _took(record)
+    if status == JobStatus.SUCCESS:
+        if record.moved_leads is not None:
+            return f"{record.moved_leads:,} leads {moved} to {destination}{took}."
+        return f"Leads {moved} to {destination}{took}; Instantly did not report how many."
+    if status == JobStatus.FAILED:
+        partial = f" {record.moved_leads:,} leads were {moved} before it stopped." if record.moved_leads else ""
+        detail = f" {escape(record.error)}" if record.error else ""
+        return f"Instantly reports the job failed at {record.progress}%{took}.{partial}{detail}"
+    if status == JobStatus.CANCELLED:
+        return f"the job was cancelled in Instantly at {record.progress}%{took}."
+    return escape(record.error or f"it ended with status “{status}”")
+
+
+def _headline(record: JobRecord) -> str:
+    noun = "Copy" if record.order.copies else "Move"
+    status = record.status or ""
+    if status == JobStatus.SUCCESS:
+        return f"{noun} completed"
+    if status == JobStatus.FAILED:
+        return f"{noun} failed"
+    if status == JobStatus.CANCELLED:
+        return f"{noun} cancelled"
+    return f"{noun} no longer followed"
+
+
+def sample_line(record: JobRecord) -> str | None:
+    """A few of the moved e-mails, escaped; None when Instantly named none."""
+    if not record.moved_lead_sample:
+        return None
+    sample = record.moved_lead_sample
+    shown = ", ".join(escape(email) for email in sample)
+    total = record.moved_leads
+    more = f" (the first {len(sample)} of {total:,})" if total and total > len(sample) else ""
+    return f"{verb_of(record, past=True).capitalize()}: {shown}{more}"
+
+
+def final_reply(record: JobRecord, *, settings: ChannelSettings = DEFAULT) -> tuple[str, Blocks]:
+    """The one reply posted in the thread when a job ends; its text names the outcome in words."""
+    mention = f"<@{record.user_id}>, " if mentions_requester(record, settings) else ""
+    headline = _headline(record)
+    plain = _outcome(record, destination=_plain_endpoint(record.order.destination))
+    text = f"{headline}. {mention}{_capital(plain, mention)}"
+    shown = _outcome(record, destination=endpoint_phrase(record.order.destination))
+    emoji = _EMOJI.get(record.status or "", ":warning:")
+    blocks: Blocks = [section(f"{emoji} *{headline}.* {mention}{_capital(shown, mention)}")]
+    sample = sample_line(record)
+    if sample:
+        blocks.append(context(sample))
+    when = f"Finished {slack_date(record.finished_at)} · " if record.finished_at else ""
+    blocks.append(context(when + job_context(record)))
+    return text, blocks
+
+
+def _capital(sentence: str, mention: str) -> str:
+    """After "Name, " a sentence goes on in lower case as written; standing alone it starts with a capital."""
+    return sentence if mention or not sentence else sentence[0].upper() + sentence[1:]

@@ -1,0 +1,114 @@
+"""The App Home tab: opening it publishes the person's recent jobs (and, for admins, the workspace's running ones);
+"Run again" opens the move modal filled in as that job was.
+
+Every listener acks first: Slack's permalinks and views.publish come after, so the tab never keeps Slack waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.services import Services
+from handlers import connect, home_view, ids, move_modal
+from handlers.context import services_of
+from storage.records import JobRecord
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(handle_home_opened)
+    app.action(ids.HOME_RUN_AGAIN)(handle_run_again)
+    app.action(ids.HOME_OPEN_INSTANTLY)(handle_open_instantly)
+
+
+def handle_home_opened(
+    ack: Ack, body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    if event.get("tab") != "home":
+        return  # the Messages tab: nothing to publish
+    team_id = str(context.team_id or body.get("team_id") or "")
+    user_id = str(event.get("user") or "")
+    if team_id and user_id:
+        publish(services=services_of(context), client=client, team_id=team_id, user_id=user_id)
+
+
+def publish(*, services: Services, client: WebClient, team_id: str, user_id: str) -> None:
+    """Build this person's Home tab as it stands now and publish it."""
+    admin = services.access.is_admin(team_id=team_id, user_id=user_id)
+    refusal = None if admin else services.access.refusal_to_move(team_id=team_id, user_id=user_id)
+    mine = services.moves.recent_jobs(team_id=team_id, user_id=user_id, limit=home_view.MAX_JOBS)
+    running: list[JobRecord] | None = None
+    if admin:
+        everyone = services.moves.recent_jobs(
+            team_id=team_id,
+            user_id=None,
+            limit=home_view.MAX_RUNNING + home_view.MAX_JOBS,
+            phases=home_view.RUNNING_PHASES,
+        )
+        running = [r for r in everyone if r.user_id != user_id]
+    shown = mine + (running or [])[: home_view.MAX_RUNNING]
+    links = {r.id: link for r in shown if (link := _permalink(client, r)) is not None}
+    view = home_view.build(jobs=mine, links=links, refusal=refusal, running=running)
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.publish for %s in %s failed: %s", user_id, team_id, _error(exc))
+
+
+def _permalink(client: WebClient, record: JobRecord) -> str | None:
+    """The link to a job's thread; None before its announcement is posted or when Slack cannot give one (the job is
+    then shown without a link)."""
+    if not record.announcement_channel or not record.announcement_ts:
+        return None
+    try:
+        answer = client.chat_getPermalink(channel=record.announcement_channel, message_ts=record.announcement_ts)
+    except SlackApiError as exc:
+        log.info("no permalink for job %s: %s", record.id, _error(exc))
+        return None
+    link = answer.get("permalink")
+    return str(link) if isinstance(link, str) and link.startswith("https://") else None
+
+
+def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    services = services_of(context)
+    user = body.get("user") or {}
+    team_id = str((body.get("team") or {}).get("id") or context.team_id or "")
+    user_id = str(user.get("id") or "")
+    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    refusal = services.access.refusal_to_move(team_id=team_id, user_id=user_id)
+    if refusal is not None:
+        # Access changed since the tab was drawn: showing it again replaces the buttons with the reason.
+        publish(services=services, client=client, team_id=team_id, user_id=user_id)
+        return
+    # Only the person's own jobs: a job number from someone else's tab never opens their order.
+    record = services.moves.find_job(team_id=team_id, reference=value, user_id=user_id) if value.isdigit() else None
+    if record is None:
+        view = home_view.notice(title="Run again", text="I could not find that job any more.")
+    elif not services.workspaces.is_connected(team_id):
+        view = home_view.notice(title="Run again", text=connect.not_connected_line(ids.COMMAND))
+    else:
+        view = move_modal.build(
+            channel_id=record.channel_id,
+            copy_leads=record.order.copies,
+            fill=home_view.run_again_fill(record.order),
+        )
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as exc:
+        log.warning("views.open for Run again failed: %s", _error(exc))
+
+
+def handle_open_instantly(ack: Ack) -> None:
+    ack()  # a link button: Slack opens the URL itself and only needs to hear the click was received
+
+
+def _error(exc: SlackApiError) -> object:
+    return exc.response.get("error") if exc.response else exc

@@ -1,0 +1,161 @@
+"""Pure Block Kit builders for leadmover's App Home tab: a person's recent jobs with "Run again", a link to Instantly,
+and for admins the workspace's jobs still running; plus the modal fill that "Run again" opens the move modal with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from bot import messages
+from bot.pickers import Choice
+from bot.schemas import JobStatus, is_terminal
+from handlers import ids
+from handlers.prefill import Fill
+from storage.models import Phase
+from storage.orders import Endpoint, MoveOrder
+from storage.records import JobRecord
+
+View = dict[str, Any]
+Block = dict[str, Any]
+
+# Instantly has no stable deep link for a campaign or list that its API documents, so the button opens the app.
+INSTANTLY_APP_URL: Final = "https://app.instantly.ai/app/campaigns"
+MAX_JOBS: Final = 10
+MAX_RUNNING: Final = 10
+_SECTION_TEXT_MAX: Final = 3000  # Slack's limit for a section's text
+# Phases in which Instantly still works on a job (or is about to be asked): what an admin watches.
+RUNNING_PHASES: Final = frozenset({Phase.REQUESTED, Phase.RUNNING})
+
+_EMOJI: Final[dict[str, str]] = {
+    JobStatus.SUCCESS: ":white_check_mark:",
+    JobStatus.FAILED: ":x:",
+    JobStatus.CANCELLED: ":no_entry_sign:",
+    JobStatus.PAUSED: ":double_vertical_bar:",
+}
+# Jobs that never reached Instantly, in words (their Instantly status is empty).
+_PHASE_WORDS: Final[dict[Phase, str]] = {
+    Phase.START_FAILED: ":warning: *Did not start*",
+    Phase.AWAITING_APPROVAL: ":hourglass: *Waiting for approval*",
+    Phase.NOT_APPROVED: ":no_entry_sign: *Not approved*",
+    Phase.REQUESTED: ":hourglass_flowing_sand: *Starting*",
+}
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": _text(text)}
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _SECTION_TEXT_MAX else text[: _SECTION_TEXT_MAX - 1] + "…"
+
+
+def state(record: JobRecord) -> str:
+    """Where a job stands, in words (mrkdwn), with the count moved once it has ended."""
+    if record.phase in _PHASE_WORDS:
+        return _PHASE_WORDS[record.phase]
+    status = record.status
+    words = f"{_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{messages.status_words(status)}*"
+    if status is not None and is_terminal(status) and record.moved_leads is not None:
+        verb = "copied" if record.order.copies else "moved"
+        words += f" · {record.moved_leads:,} leads {verb}"
+    return words
+
+
+def _details(record: JobRecord, link: str | None) -> str:
+    """The context line under a job: its progress bar once Instantly has it, its thread, its number and date."""
+    parts: list[str] = []
+    if record.phase not in _PHASE_WORDS:
+        parts.append(f"`{messages.progress_bar(record.progress)}`")
+    if link:
+        parts.append(f"<{link}|View thread>")
+    parts.append(f"leadmover #{record.id}")
+    parts.append(record.created_at.strftime("%Y-%m-%d %H:%M UTC"))
+    return " · ".join(parts)
+
+
+def _job_blocks(record: JobRecord, link: str | None, *, run_again: bool, whose: bool) -> list[Block]:
+    order = record.order
+    noun = "Copy" if order.copies else "Move"
+    who = f"<@{record.user_id}>: " if whose else ""
+    limit = f" (up to {order.limit:,} leads)" if order.limit else ""
+    line = (
+        f"{who}*{noun}*{limit} from {messages.endpoint_phrase(order.source)} "
+        f"to {messages.endpoint_phrase(order.destination)}\n{state(record)}"
+    )
+    job: Block = messages.section(_clip(line))
+    if run_again:
+        job["accessory"] = {
+            "type": "button",
+            "action_id": ids.HOME_RUN_AGAIN,
+            "text": _text("Run again"),
+            "value": str(record.id),
+        }
+    return [job, messages.context(_details(record, link))]
+
+
+def build(
+    *,
+    jobs: Sequence[JobRecord],
+    links: Mapping[int, str],
+    refusal: str | None = None,
+    running: Sequence[JobRecord] | None = None,
+) -> View:
+    """The Home tab: `jobs` are the person's own (newest first), `links` each job's thread by job number, `refusal`
+    why they may not move (shown instead of Run again), and `running` other people's running jobs (admins only)."""
+    blocks: list[Block] = [
+        _header("leadmover"),
+        messages.section(
+            "Move and copy Instantly leads between campaigns and lead lists. "
+            f"Type `{ids.COMMAND} move` or `{ids.COMMAND} copy` in a channel to start."
+        ),
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ids.HOME_OPEN_INSTANTLY,
+                    "text": _text("Open in Instantly"),
+                    "url": INSTANTLY_APP_URL,
+                }
+            ],
+        },
+    ]
+    if refusal is not None:
+        blocks.append(messages.section(_clip(f":no_entry: *You may not move leads here.* {refusal}")))
+    blocks.append(_header("Your recent jobs"))
+    if not jobs:
+        blocks.append(messages.section("You have no leadmover jobs yet."))
+    for record in jobs[:MAX_JOBS]:
+        blocks += _job_blocks(record, links.get(record.id), run_again=refusal is None, whose=False)
+    if running is not None:
+        blocks += [{"type": "divider"}, _header("Running in this workspace")]
+        if not running:
+            blocks.append(messages.section("Nobody else has a job running right now."))
+        for record in running[:MAX_RUNNING]:
+            blocks += _job_blocks(record, links.get(record.id), run_again=False, whose=True)
+        if len(running) > MAX_RUNNING:
+            more = len(running) - MAX_RUNNING
+            blocks.append(messages.context(f"{more} more running. `{ids.COMMAND} jobs` lists everyone's jobs."))
+    return {"type": "home", "blocks": blocks}
+
+
+def _choice(endpoint: Endpoint) -> Choice:
+    # The option exactly as the pickers make it ("campaign:<id>" / "list:<id>", labelled with the name).
+    return Choice(f"{endpoint.kind.value}:{endpoint.id}", endpoint.name)
+
+
+def run_again_fill(order: MoveOrder) -> Fill:
+    """The move modal filled in as `order` was: source, destination and limit (the mode is the modal's copy_leads).
+    Its ids and names are known, so no Instantly search is needed."""
+    return Fill(
+        limit=order.limit, picked={ids.SOURCE: _choice(order.source), ids.DESTINATION: _choice(order.destination)}
+    )
+
+
+def notice(*, title: str, text: str) -> View:
+    """A small modal that says one thing, for a Run again that cannot open the move form."""
+    return {"type": "modal", "title": _text(title[:24]), "close": _text("Close"), "blocks": [messages.section(text)]}

@@ -1,0 +1,202 @@
+"""The App Home tab end to end over signed HTTP: opening it shows the person's own jobs (status, progress, names,
+thread link), "Run again" opens the move modal filled in as the job was and makes the same move, admins also see the
+workspace's running jobs, and a person who may not move sees why instead of the buttons."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
+from handlers import home_view, ids
+from storage.models import Phase
+from tests.e2e.flows import pick
+
+ADMIN, ALICE, BOB = "U0ADMIN", "U0ALICE", "U0BOB"
+
+
+def _people(running: LocalStack) -> None:
+    running.slack.add_user(ADMIN, is_admin=True)
+    for person in (ALICE, BOB):
+        running.slack.add_user(person)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[LocalStack]:
+    with local_stack(database_url=f"sqlite:///{tmp_path / 'home.db'}") as running:
+        _people(running)
+        yield running
+        assert running.slack.violations == []
+        assert running.instantly.violations == []
+
+
+@pytest.fixture
+def workspace(stack: LocalStack) -> DemoWorkspace:
+    return seed(stack.instantly)
+
+
+def _move(stack: LocalStack, user: str, *, verb: str = "move", **values: Any) -> None:
+    """`user` runs /leads <verb>, picks Acme Q1 outbound → Acme warm leads, and presses Start."""
+    slack = stack.slack
+    trigger = slack.issue_trigger_id()
+    slack.send_command(stack.app_url, text=verb, user_id=user, trigger_id=trigger)
+    assert slack.wait_for(lambda: slack.view_opened_by(trigger) is not None, timeout=5)
+    view = slack.view_opened_by(trigger)
+    assert view is not None
+    chosen = {
+        ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
+        ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
+        **values,
+    }
+    before = len(stack.instantly.move_bodies())
+    response = slack.submit_view(stack.app_url, view_id=view["id"], values=chosen, user_id=user)
+    assert response.json()["response_action"] == "update"
+    assert slack.wait_for(lambda: len(stack.instantly.move_bodies()) > before, timeout=10)
+
+
+def _done(stack: LocalStack, count: int) -> bool:
+    """Whether `count` jobs have ended at Instantly, as leadmover recorded it."""
+    records = stack.services.moves.recent_jobs(team_id="T0LEADMOVR", user_id=None, limit=50)
+    return sum(r.phase in (Phase.FINISHED, Phase.DONE) for r in records) >= count
+
+
+def _home(stack: LocalStack, user: str, *, changed_from: str | None = None) -> dict[str, Any]:
+    """Open the Home tab as `user` and return the view published for them."""
+    response = stack.slack.open_home(stack.app_url, user_id=user)
+    assert response.status == 200
+    assert response.elapsed < 3
+
+    def published() -> bool:
+        view = stack.slack.home_view(user)
+        return view is not None and view["hash"] != changed_from
+
+    assert stack.slack.wait_for(published, timeout=5)
+    view = stack.slack.home_view(user)
+    assert view is not None
+    return view
+
+
+def _text(view: dict[str, Any]) -> str:
+    return json.dumps(view["blocks"], ensure_ascii=False)
+
+
+def _run_again_buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b["accessory"] for b in view["blocks"] if (b.get("accessory") or {}).get("action_id") == ids.HOME_RUN_AGAIN]
+
+
+def test_home_shows_the_persons_jobs_with_status_progress_names_and_thread_link(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    _move(stack, ALICE, **{ids.LIMIT: "200"})
+    assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
+    _move(stack, BOB)
+
+    view = _home(stack, ALICE)
+    text = _text(view)
+    assert view["type"] == "home"
+    assert "Completed" in text
+    assert home_view.INSTANTLY_APP_URL in text
+    assert "█" * 20 + " 100%" in text
+    assert "campaign *Acme Q1 outbound*" in text
+    assert "list *Acme warm leads*" in text
+    assert "up to 200 leads" in text
+    announcement = stack.slack.messages("C0SALES")[0]
+    link = f"https://leadmover-test.slack.com/archives/C0SALES/p{announcement.ts.replace('.', '')}"
+    assert f"<{link}|View thread>" in text
+    # Only Alice's job: Bob's is his own, and Alice is no admin.
+    assert len(_run_again_buttons(view)) == 1
+    assert text.count("leadmover #") == 1
+    assert "Running in this workspace" not in text
+    assert stack.slack.calls_to("views.publish")[-1].args["user_id"] == ALICE
+
+
+def test_run_again_opens_the_modal_filled_in_and_submitting_it_unchanged_makes_the_same_move(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    _move(stack, ALICE, verb="copy", **{ids.LIMIT: "200"})
+    assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
+    _home(stack, ALICE)
+
+    response = stack.slack.click_in_home(stack.app_url, user_id=ALICE, action_id=ids.HOME_RUN_AGAIN)
+    assert response.status == 200
+    trigger = stack.slack.clicks[-1].trigger_id
+    assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=3)
+    modal = stack.slack.view_opened_by(trigger)
+    assert modal is not None
+    blocks = {b.get("block_id"): b for b in modal["blocks"]}
+    source = blocks[ids.SOURCE]["element"]["initial_option"]
+    assert (source["value"], source["text"]["text"]) == (
+        f"campaign:{workspace.campaigns['Acme Q1 outbound']}",
+        "Acme Q1 outbound",
+    )
+    assert blocks[ids.DESTINATION]["element"]["initial_option"]["value"] == f"list:{workspace.lists['Acme warm leads']}"
+    assert blocks[ids.MODE]["element"]["initial_option"]["value"] == ids.MODE_COPY
+    assert blocks[ids.LIMIT]["element"]["initial_value"] == "200"
+    assert stack.instantly.request_count > 0
+
+    answer = stack.slack.submit_view(stack.app_url, view_id=modal["id"], values={}, user_id=ALICE)
+    assert answer.json()["response_action"] == "update"
+    assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 2, timeout=10)
+    first, again = stack.instantly.move_bodies()
+    assert again == first
+    assert first["copy_leads"] is True
+    assert first["limit"] == 200
+
+
+def test_a_person_who_may_not_move_sees_why_instead_of_run_again(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    _move(stack, BOB)
+    denied = stack.slack.send_command(stack.app_url, text=f"deny {stack.slack.mention(BOB)}", user_id=ADMIN)
+    assert denied.status == 200
+    assert stack.slack.wait_for(lambda: any("may no longer move" in str(r) for r in stack.slack.responses), timeout=5)
+
+    view = _home(stack, BOB)
+    text = _text(view)
+    assert "You may not move leads here." in text
+    assert "removed your access" in text
+    assert "Acme Q1 outbound" in text  # the job is still shown
+    assert _run_again_buttons(view) == []
+
+
+def test_admins_also_see_the_running_jobs_of_others(tmp_path: Path) -> None:
+    # No poller: jobs stay running at Instantly's first answer; the writer still posts their announcements.
+    with local_stack(database_url=f"sqlite:///{tmp_path / 'running.db'}", start_loops=False) as stack:
+        _people(stack)
+        seed(stack.instantly)
+        stack.services.heartbeat.start()
+        stack.services.writer.start()
+        _move(stack, ALICE)
+        assert stack.slack.wait_for(lambda: len(stack.slack.messages("C0SALES")) == 1, timeout=10)
+
+        text = _text(_home(stack, ADMIN))
+        assert "Running in this workspace" in text
+        assert f"<@{ALICE}>" in text
+        assert "Acme Q1 outbound" in text
+        assert "View thread" in text
+        assert "You have no leadmover jobs yet." in text  # the admin's own list stays the admin's own
+
+        assert "Running in this workspace" not in _text(_home(stack, BOB))
+        assert stack.slack.violations == []
+        assert stack.instantly.violations == []
+
+
+def test_a_job_whose_thread_slack_cannot_link_is_shown_without_a_link(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    _move(stack, ALICE)
+    assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
+    stack.slack.fail_next("chat.getPermalink", "message_not_found")
+
+    text = _text(_home(stack, ALICE))
+    assert "Completed" in text
+    assert "View thread" not in text
+
+
+def test_the_messages_tab_publishes_nothing(stack: LocalStack) -> None:
+    event = {"type": "app_home_opened", "user": ALICE, "channel": f"D{ALICE}", "tab": "messages"}
+    assert stack.slack.send_event(stack.app_url, team_id="T0LEADMOVR", event=event).status == 200
+    assert not stack.slack.wait_for(lambda: stack.slack.home_view(ALICE) is not None, timeout=0.5)
+    assert stack.slack.calls_to("views.publish") == []
