@@ -7,10 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.clock import utcnow
-from storage.db import Database
+from storage.db import Database, upsert_into
 from storage.models import AccessRuleRow
 
 
@@ -31,8 +30,7 @@ def set_rule(db: Database, *, team_id: str, subject_id: str, effect: Effect, set
     """Allow or deny a person or group, replacing whatever rule it had."""
     values = {"effect": effect.value, "set_by": set_by, "set_at": utcnow()}
     with db.session() as session:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = insert(AccessRuleRow).values(team_id=team_id, subject_id=subject_id, **values)
+        statement = upsert_into(session, AccessRuleRow).values(team_id=team_id, subject_id=subject_id, **values)
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=[AccessRuleRow.team_id, AccessRuleRow.subject_id], set_=values

@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from storage.clock import utcnow
-from storage.db import Database
+from storage.db import Database, upsert_into
 from storage.models import AnnounceMode, ChannelSettingsRow
 from storage.orders import MoveMode
 
@@ -60,8 +58,7 @@ def save(db: Database, *, team_id: str, channel_id: str, settings: ChannelSettin
         "set_at": utcnow(),
     }
     with db.session() as session:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = insert(ChannelSettingsRow).values(team_id=team_id, channel_id=channel_id, **values)
+        statement = upsert_into(session, ChannelSettingsRow).values(team_id=team_id, channel_id=channel_id, **values)
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=[ChannelSettingsRow.team_id, ChannelSettingsRow.channel_id], set_=values

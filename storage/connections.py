@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.clock import utcnow
-from storage.db import Database
+from storage.db import Database, upsert_into
 from storage.models import ConnectionRow
 
 
@@ -49,8 +48,7 @@ def save(
     """Connect the workspace, replacing any earlier connection."""
     with db.session() as session:
         # Two admins connecting a new workspace at once: the row is made first, so both lock the same one.
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        placeholder = insert(ConnectionRow).values(
+        placeholder = upsert_into(session, ConnectionRow).values(
             team_id=team_id,
             connection_id="",
             sealed_key="",

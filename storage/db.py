@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -24,6 +25,12 @@ def _normalise_url(url: str) -> str:
 
 
 _READ_ONLY = "leadmover_read_only"
+
+
+def upsert_into(session: Session, model: type[Any]) -> Any:
+    """An INSERT for `model` that can say ON CONFLICT, in the session's dialect (both have the same clauses)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(model)
 
 
 class Database:

@@ -8,10 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.db import Database
+from storage.db import Database, upsert_into
 from storage.models import BudgetGrantRow, BudgetRow
 
 # The longest window any budget looks at; ended grants older than this are of no more use.
@@ -37,8 +36,7 @@ class Standing:
 
 
 def _locked(session: Session, key: str) -> BudgetRow:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    new = insert(BudgetRow).values(key=key, factor=1.0, factor_until=0.0)
+    new = upsert_into(session, BudgetRow).values(key=key, factor=1.0, factor_until=0.0)
     session.execute(new.on_conflict_do_nothing(index_elements=[BudgetRow.key]))
     row = session.get(BudgetRow, key, with_for_update=True, populate_existing=True)
     assert row is not None

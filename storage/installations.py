@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.clock import utcnow
-from storage.db import Database
+from storage.db import Database, upsert_into
 from storage.models import InstallationRow, OAuthStateRow
 
 
@@ -60,8 +59,7 @@ def save(
         "updated_at": now,
     }
     with db.session() as session:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = insert(InstallationRow).values(installed_at=now, **values)
+        statement = upsert_into(session, InstallationRow).values(installed_at=now, **values)
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=[InstallationRow.enterprise_id, InstallationRow.team_id],

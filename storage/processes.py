@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
-from storage.db import Database
+from storage.db import Database, upsert_into
 from storage.models import JobRow, NotificationRow, Phase, ProcessRow
 
 
@@ -42,8 +41,7 @@ def beat(db: Database, *, owner: str, lease_seconds: float) -> None:
 
 
 def _upsert(session: Session, *, owner: str, now: datetime) -> None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(ProcessRow).values(owner=owner, started_at=now, beat_at=now)
+    statement = upsert_into(session, ProcessRow).values(owner=owner, started_at=now, beat_at=now)
     session.execute(statement.on_conflict_do_update(index_elements=[ProcessRow.owner], set_={"beat_at": now}))
 
 

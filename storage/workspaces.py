@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
-from storage.db import Database
+from storage.db import Database, upsert_into
 from storage.models import WorkspaceRow
 
 
@@ -17,9 +16,7 @@ def _standing(session: Session, team_id: str) -> WorkspaceRow:
     Replicas starting together all check their token at once: inserting with ON CONFLICT DO NOTHING lets every
     one of them through, where a plain insert would fail all but the first.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    new = insert(WorkspaceRow).values(team_id=team_id, updated_at=utcnow())
+    new = upsert_into(session, WorkspaceRow).values(team_id=team_id, updated_at=utcnow())
     session.execute(new.on_conflict_do_nothing(index_elements=[WorkspaceRow.team_id]))
     row = session.get(WorkspaceRow, team_id, with_for_update=True, populate_existing=True)
     assert row is not None
