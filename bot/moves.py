@@ -131,12 +131,14 @@ class MoveService:
         requester: Requester,
         submission_key: str,
         approval: jobs.ApprovalRequest | None = None,
+        limit_in_flight: bool = True,
     ) -> jobs.Submitted | None:
         """Write a submitted move down before anyone is told it is starting; a repeat gets the first one's job.
 
         From here the move is never lost: send() follows, and if this process dies first the lease runs out and a
         poller sends it (recover). None, with nothing written, when the requester already has
-        `max_starting_per_user` moves waiting for Instantly. With `approval` the move waits for an approver.
+        `max_starting_per_user` moves waiting for Instantly (unless `limit_in_flight` is off: the chunks of one move
+        back are one request, and must not be refused halfway). With `approval` the move waits for an approver.
         """
         submitted = jobs.record_submitted(
             self._db,
@@ -147,7 +149,7 @@ class MoveService:
             order=order,
             owner=self._owner,
             lease_seconds=self._start_lease,
-            max_starting=self.max_starting_per_user,
+            max_starting=self.max_starting_per_user if limit_in_flight else None,
             approval=approval,
         )
         if submitted is not None and approval is not None and not submitted.repeat:

@@ -26,6 +26,7 @@ from bot.reporter import Reporter
 from bot.secrets import Sealer
 from bot.settings import Settings
 from bot.starts import StartQueue
+from bot.undo import UndoService
 from bot.workspaces import Workspaces, budget_key_of_api_key, slack_client
 from bot.writer import SlackWriter
 from storage import jobs, migrate, outbox, workspaces
@@ -53,6 +54,7 @@ class Services:
     poller: Poller
     writer: SlackWriter
     starts: StartQueue
+    undo: UndoService
     heartbeat: Heartbeat
     owner: str
     # Bolt runs what a listener does after its ack here, so shutdown can let that work finish.
@@ -215,6 +217,7 @@ def wire_services(
         poller=poller,
         writer=writer,
         starts=starts,
+        undo=UndoService(db=db, access=access, moves=moves, starts=starts, instantly=spaces.instantly),
         heartbeat=Heartbeat(db=db, owner=owner, lease_seconds=settings.lease_seconds),
         owner=owner,
         listener_executor=listener_executor

@@ -21,6 +21,7 @@ from bot.messages import (
     verb_of,
 )
 from bot.schemas import JobStatus
+from bot.undo_messages import reply_blocks as move_back_blocks
 from storage.channel_settings import DEFAULT, ChannelSettings
 from storage.orders import Endpoint, EndpointKind
 from storage.records import JobRecord
@@ -117,6 +118,7 @@ def final_reply(record: JobRecord, *, settings: ChannelSettings = DEFAULT) -> tu
         blocks.append(context(sample))
     when = f"Finished {slack_date(record.finished_at)} · " if record.finished_at else ""
     blocks.append(context(when + job_context(record)))
+    blocks.extend(move_back_blocks(record))  # last, so the facts read first and the one action follows them
     return text, blocks
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import approvals, channel_settings, commands, connect, events, home, options, submissions
+from handlers import approvals, channel_settings, commands, connect, events, home, options, submissions, undo
 from handlers.context import provide
 
 
@@ -20,3 +20,4 @@ def register(app: App, services: Services) -> None:
     approvals.register(app)
     channel_settings.register(app)
     home.register(app)
+    undo.register(app)
