@@ -28,7 +28,7 @@ from bot.instantly_errors import (
 )
 from bot.orders import move_request
 from bot.schemas import BackgroundJob, JobStatus
-from storage import audit, jobs
+from storage import audit, jobs, requests
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Phase
@@ -113,7 +113,7 @@ class MoveService:
 
     def start(self, *, order: MoveOrder, requester: Requester) -> JobRecord:
         """Persist the request, call Instantly once, persist the job id and queue the announcement."""
-        record = jobs.record_request(
+        record = requests.record_request(
             self._db,
             team_id=requester.team_id,
             channel_id=requester.channel_id,
@@ -130,9 +130,9 @@ class MoveService:
         order: MoveOrder,
         requester: Requester,
         submission_key: str,
-        approval: jobs.ApprovalRequest | None = None,
+        approval: requests.ApprovalRequest | None = None,
         limit_in_flight: bool = True,
-    ) -> jobs.Submitted | None:
+    ) -> requests.Submitted | None:
         """Write a submitted move down before anyone is told it is starting; a repeat gets the first one's job.
 
         From here the move is never lost: send() follows, and if this process dies first the lease runs out and a
@@ -140,7 +140,7 @@ class MoveService:
         `max_starting_per_user` moves waiting for Instantly (unless `limit_in_flight` is off: the chunks of one move
         back are one request, and must not be refused halfway). With `approval` the move waits for an approver.
         """
-        submitted = jobs.record_submitted(
+        submitted = requests.record_submitted(
             self._db,
             submission_key=submission_key,
             team_id=requester.team_id,

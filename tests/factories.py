@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.instantly import InstantlyClient
 from bot.services import Services, wire_services
 from bot.settings import Settings
-from storage import jobs
+from storage import jobs, requests
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Phase
@@ -90,7 +90,7 @@ def requested_job(
     lease_seconds: float = 30.0,
 ) -> JobRecord:
     """A move written down before Instantly heard of it, leased to `owner`."""
-    return jobs.record_request(
+    return requests.record_request(
         db,
         team_id=team,
         channel_id=channel,
@@ -108,9 +108,9 @@ def submitted_job(
     team: str = "T1",
     user: str = "U1",
     max_starting: int | None = None,
-) -> jobs.Submitted | None:
+) -> requests.Submitted | None:
     """A move submitted from the modal under `key`, as the submission listener records it."""
-    return jobs.record_submitted(
+    return requests.record_submitted(
         db,
         submission_key=key,
         team_id=team,
