@@ -16,6 +16,10 @@ PICKER_QUERY = "bench"
 # Block and action ids of the move modal (handlers/ids.py); spelled out so the bench imports nothing from handlers.
 SOURCE_PICKER = "source"
 DESTINATION_PICKER = "destination"
+LIMIT_INPUT = "limit"
+# Each job moves at most this many leads: with a limit the form starts the move at once, where a move of every lead
+# would first ask its person to confirm (a step a bench of the job path has no use for).
+MOVE_LIMIT = "50"
 
 
 class Timeline(Protocol):
@@ -62,7 +66,7 @@ def move_through_modal(slack: FakeSlack, app_url: str, where: Target) -> str | N
     view = wait_for_view(slack, trigger)
     if view is None:
         return "the modal never opened"
-    values = {}
+    values: dict[str, Any] = {LIMIT_INPUT: MOVE_LIMIT}
     for action_id, prefix in ((SOURCE_PICKER, "campaign:"), (DESTINATION_PICKER, "list:")):
         loaded = slack.load_options(
             app_url, view_id=view["id"], action_id=action_id, value=PICKER_QUERY, user_id=user, team_id=team

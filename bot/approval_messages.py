@@ -26,7 +26,7 @@ _DECIDED: Final[dict[ApprovalState, str]] = {
 
 
 def _summary(record: JobRecord) -> str:
-    order = record.order
+    order = record.move
     verb = "copy" if order.copies else "move"
     count = f"*{order.limit:,} leads*" if order.limit else "*every matching lead* (no limit)"
     filters = describe_filters(order) or "Filters: none, so every lead in the source"
@@ -73,7 +73,7 @@ def decided(record: JobRecord, approval: Approval) -> tuple[str, Blocks]:
 
 def not_approved_reply(record: JobRecord, approval: Approval) -> tuple[str, Blocks]:
     """Told to the requester in the request's thread."""
-    verb = "copy" if record.order.copies else "move"
+    verb = "copy" if record.move.copies else "move"
     if approval.state == ApprovalState.REJECTED:
         why = f"<@{approval.decided_by}> rejected it" + (f": “{escape(approval.reason)}”" if approval.reason else ".")
     else:

@@ -161,6 +161,6 @@ class ApprovalService:
             team_id=job.team_id,
             user_id=user_id,
             action=action,
-            detail={"job": job.id, "requester": job.user_id, "order": job.order.without_typed_details().to_json()},
+            detail={"job": job.id, "requester": job.user_id, "order": job.move.without_typed_details().to_json()},
             outcome=outcome,
         )

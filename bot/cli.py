@@ -23,6 +23,7 @@ from bot.services import Services, build_services, check_slack_token
 from bot.settings import MissingSettingError, Settings
 from storage import jobs, migrate
 from storage.db import Database
+from storage.records import JobRecord
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,7 +104,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         for record in jobs.recent(db, limit=args.limit):
             print(
                 f"#{record.id}\t{record.instantly_job_id or '-'}\t{record.phase}\t{record.status or '-'}\t"
-                f"{record.progress}%\t{record.order.source.name} -> {record.order.destination.name}"
+                f"{record.progress}%\t{_what(record)}"
             )
         return 0
     if args.command == "rotate-key":
@@ -134,6 +135,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         services.close()
     return 0
+
+
+def _what(record: JobRecord) -> str:
+    if record.order is None:
+        return f"followed {record.job_type or 'job'}"
+    return f"{record.order.source.name} -> {record.order.destination.name}"
 
 
 def _migrate(settings: Settings) -> int:

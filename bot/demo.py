@@ -12,13 +12,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import logs
+from bot import logs, undo_messages
 from bot.simulators.render import render_message, render_view
 from bot.simulators.slack import Message
 from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import ids
 
 CHANNEL = "C0SALES"
+DEMO_USER = "U0ALICE"  # who the simulated Slack says typed the commands
 
 
 class Narrator:
@@ -42,15 +43,11 @@ def _options(answer: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"group": g["label"]["text"], **o} for g in groups for o in g["options"]]
 
 
-def _pick(stack: LocalStack, view: dict[str, Any], action_id: str, query: str, out: Narrator) -> dict[str, Any]:
+def _suggestions(stack: LocalStack, view: dict[str, Any], action_id: str, query: str, out: Narrator) -> None:
     answer = stack.slack.load_options(stack.app_url, view_id=view["id"], action_id=action_id, value=query)
-    options = _options(answer.json())
-    out.say(f'@alice types "{query}" into {action_id.title()}; leadmover suggests ({answer.elapsed * 1000:.0f} ms):')
-    for option in options:
+    out.say(f'Typing "{query}" into {action_id.title()} instead would suggest ({answer.elapsed * 1000:.0f} ms):')
+    for option in _options(answer.json()):
         out.say(f"    {option['group']:>10}: {option['text']['text']}")
-    chosen = options[0]
-    out.say(f"@alice picks {chosen['text']['text']}")
-    return {"text": chosen["text"], "value": chosen["value"]}
 
 
 def _edited_beyond(stack: LocalStack, versions: int) -> bool:
@@ -84,50 +81,118 @@ def _watch(stack: LocalStack, out: Narrator, *, timeout: float = 30.0) -> Messag
     return None
 
 
-def _narrate(stack: LocalStack, out: Narrator) -> bool:
-    seed(stack.instantly)
-    out.step("1. A person asks")
-    out.say("#sales · @alice: /leads move")
-    response = stack.slack.send_command(stack.app_url, text="move", channel_id=CHANNEL)
+def _thread(stack: LocalStack) -> list[Message]:
+    anchors = stack.slack.messages(CHANNEL)
+    return stack.slack.replies(CHANNEL, anchors[0].ts) if anchors else []
+
+
+def _preview_of(view: dict[str, Any]) -> str:
+    block = next(b for b in view["blocks"] if b.get("block_id") == ids.PREVIEW)
+    return render_message({"text": "", "blocks": [block]})
+
+
+def _ask(stack: LocalStack, out: Narrator) -> dict[str, Any]:
+    """Step 1: the command names what to move; the modal opens at once and is filled in a moment later."""
+    out.step("1. A person asks, naming what they want")
+    command = 'move from:"Acme Q1 outbound" to:list:"Acme warm leads" limit:500'
+    out.say(f"#sales · @alice: /leads {command}")
+    response = stack.slack.send_command(stack.app_url, text=command, channel_id=CHANNEL)
     stack.slack.wait_for(lambda: bool(stack.slack.opened_views()), timeout=5)
     view = stack.slack.opened_views()[0]
-    out.say(f"Slack opens the modal ({response.elapsed * 1000:.0f} ms after the command):")
-    out.block(render_view(view))
+    out.say(f"Slack opens the modal {response.elapsed * 1000:.0f} ms after the command, while the names are looked up;")
+    out.say("a moment later leadmover fills it in (views.update), with a preview of the source:")
+    stack.slack.wait_for(lambda: "holds 1," in _preview_of(stack.slack.view(view["id"])), timeout=5)
+    filled = stack.slack.view(view["id"])
+    out.block(render_view(filled))
+    return filled
 
-    out.step("2. Filling in the modal")
-    source = _pick(stack, view, ids.SOURCE, "acme", out)
-    destination = _pick(stack, view, ids.DESTINATION, "warm", out)
-    values = {ids.SOURCE: source, ids.DESTINATION: destination, ids.LIMIT: "500", ids.OPTIONS: ["skip_duplicates"]}
-    out.say("@alice sets “At most 500 leads”, ticks “Skip duplicates” and presses Start")
+
+def _narrow(stack: LocalStack, view: dict[str, Any], out: Narrator) -> None:
+    """Step 2: a filter changes the preview; a typo is refused beside its field; Start."""
+    out.step("2. Narrowing it down")
+    _suggestions(stack, view, ids.SOURCE, "acme", out)
+    out.say("@alice types “lead1” into “Name or email contains” and presses Enter; the preview follows:")
+    before = _preview_of(view)
+    stack.slack.click_in_view(stack.app_url, view_id=view["id"], action_id=ids.SEARCH, values={ids.SEARCH: "lead1"})
+    stack.slack.wait_for(lambda: _preview_of(stack.slack.view(view["id"])) != before, timeout=5)
+    out.block(_preview_of(stack.slack.view(view["id"])))
+    values = {ids.SEARCH: "lead1", ids.OPTIONS: ["skip_duplicates"]}
     typo = {**values, ids.CONTACTS: "ann@acme.com, bob@globex"}
     bad = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=typo)
-    out.say("(first, with a typo in “Only these emails”: bob@globex) → Slack shows under the field:")
+    out.say("@alice pastes “ann@acme.com, bob@globex” into “Only these emails” and presses Start → under the field:")
     out.block(json.dumps(bad.json().get("errors"), ensure_ascii=False))
     submitted = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
-    out.say(f"(typo removed) → accepted in {submitted.elapsed * 1000:.0f} ms; the modal now says:")
+    out.say(
+        f"(list removed, “Skip duplicates” ticked) → accepted in {submitted.elapsed * 1000:.0f} ms; the modal says:"
+    )
     out.block(render_view(submitted.json()["view"]))
+
+
+def _move_back(stack: LocalStack, reply: Message, out: Narrator) -> Message | None:
+    """Step 4: Move back, confirmed with the count, runs in the same thread."""
+    out.step("4. Taking it back")
+    out.say("@alice presses Move back under the reply; Slack opens:")
+    opened = len(stack.slack.opened_views())
+    stack.slack.click(stack.app_url, channel=CHANNEL, ts=reply.ts, action_id=undo_messages.MOVE_BACK)
+    stack.slack.wait_for(lambda: len(stack.slack.opened_views()) > opened, timeout=5)
+    confirmation = stack.slack.opened_views()[-1]
+    out.block(render_view(confirmation))
+    out.say("@alice confirms. The move back is announced in the same thread, and ends with its own reply:")
+    stack.slack.submit_view(stack.app_url, view_id=confirmation["id"], values={})
+    stack.slack.wait_for(lambda: len(_thread(stack)) >= 3, timeout=30)
+    thread = _thread(stack)
+    if len(thread) < 3:
+        return None
+    stack.slack.wait_for(lambda: "Completed" in _thread(stack)[1].text, timeout=5)
+    for message in _thread(stack)[1:3]:
+        out.say("#sales · thread reply · leadmover")
+        out.block(render_message(message))
+    return _thread(stack)[2]
+
+
+def _home(stack: LocalStack, out: Narrator) -> bool:
+    out.step("5. App Home")
+    out.say("@alice opens leadmover's Home tab:")
+    stack.slack.open_home(stack.app_url, user_id=DEMO_USER)
+    stack.slack.wait_for(lambda: stack.slack.home_view(DEMO_USER) is not None, timeout=5)
+    home = stack.slack.home_view(DEMO_USER)
+    if home is None:
+        return False
+    out.block(render_view(home))
+    return True
+
+
+def _narrate(stack: LocalStack, out: Narrator) -> bool:
+    seed(stack.instantly)
+    view = _ask(stack, out)
+    _narrow(stack, view, out)
 
     out.step("3. In the channel")
     reply = _watch(stack, out)
-    stack.slack.wait_for(lambda: "started job" in json.dumps(stack.slack.view(view["id"])), timeout=5)
-    out.say("The modal, if still open, reads:")
-    out.block(render_view(stack.slack.view(view["id"])))
+    if reply is None:
+        return False
+    back = _move_back(stack, reply, out)
+    home_shown = _home(stack, out)
 
-    out.step("4. Later")
+    out.step("6. Later")
     out.say("#sales · @alice: /leads jobs")
     jobs = stack.slack.send_command(stack.app_url, text="jobs", channel_id=CHANNEL).json()
     out.say("(only you can see this)")
     out.block(render_message(jobs))
 
     out.step("What Instantly received")
-    [body] = stack.instantly.move_bodies()
-    out.block(f"POST /api/v2/leads/move {json.dumps(body, indent=2)}")
+    for body in stack.instantly.move_bodies():
+        shown = dict(body)
+        if len(body.get("contacts", ())) > 3:
+            shown["contacts"] = [*body["contacts"][:3], f"… and {len(body['contacts']) - 3} more"]
+        out.block(f"POST /api/v2/leads/move {json.dumps(shown, indent=2, ensure_ascii=False)}")
     polls = sum(1 for r in stack.instantly.requests if r.path.startswith("/api/v2/background-jobs"))
     out.say(f"    and {polls} polls of GET /api/v2/background-jobs, each covering every unfinished job at once")
     problems = stack.slack.violations + stack.instantly.violations
     for problem in problems:
         out.say(f"CONTRACT VIOLATION: {problem}")
-    return reply is not None and "completed" in reply.text and not problems
+    moved_back = back is not None and "Move completed" in back.text
+    return "completed" in reply.text and moved_back and home_shown and not problems
 
 
 def run_demo(*, quiet: bool = False, out: TextIO = sys.stdout) -> int:
@@ -143,7 +208,8 @@ def run_demo(*, quiet: bool = False, out: TextIO = sys.stdout) -> int:
     narrator.say(
         textwrap.dedent(
             """\
-        Demo complete: the move was announced, its progress shown and its final reply posted in the thread."""
+        Demo complete: the move was prefilled and previewed, announced, its progress shown, its final reply posted
+        in the thread, moved back in that thread, and listed in App Home."""
             if ok
             else "Demo FAILED: see above."
         )

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -34,7 +35,11 @@ from bot.instantly_errors import (
 from bot.schemas import (
     BackgroundJob,
     Campaign,
+    CampaignAnalyticsRows,
+    Lead,
     LeadList,
+    ListLeadsRequest,
+    ListVerificationStats,
     MoveLeadsRequest,
     Page,
     Workspace,
@@ -95,6 +100,28 @@ class InstantlyClient:
             "POST", "leads/move", json_body=request.to_body(), timeout=timeout, priority=Priority.INTERACTIVE
         )
         return self._parse(BackgroundJob, body)
+
+    def sample_leads(self, request: ListLeadsRequest, *, timeout: float) -> list[Lead]:
+        """One page of the leads a filter selects (POST /leads/list reads nothing but changes nothing either)."""
+        body = self._send(
+            "POST", "leads/list", json_body=request.to_body(), timeout=timeout, priority=Priority.INTERACTIVE
+        )
+        return self._parse(Page[Lead], body).items
+
+    # --- counts ------------------------------------------------------------------------------------------
+
+    def campaign_leads_count(self, campaign_id: str, *, timeout: float) -> int | None:
+        """The campaign's `leads_count` from its analytics; None if Instantly sent no row for it."""
+        rows = self._parse(
+            CampaignAnalyticsRows, self._get("campaigns/analytics", {"id": campaign_id}, timeout=timeout)
+        )
+        found = [row.leads_count for row in rows.root if row.campaign_id in (campaign_id, None)]
+        return found[0] if found else None
+
+    def list_total_leads(self, list_id: str, *, timeout: float) -> int:
+        """The lead list's `total_leads` from its verification stats."""
+        path = f"lead-lists/{quote(list_id, safe='')}/verification-stats"
+        return int(self._parse(ListVerificationStats, self._get(path, {}, timeout=timeout)).total_leads)
 
     # --- background jobs ---------------------------------------------------------------------------------
 

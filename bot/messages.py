@@ -1,5 +1,5 @@
 """Pure Block Kit builders for what leadmover posts: announcements, progress, job lists, usage (the final reply is in
-bot.thread_messages)."""
+bot.thread_messages). A job only followed (`/leads track`) has no order: it is named by Instantly's job type."""
 
 from __future__ import annotations
 
@@ -33,6 +33,27 @@ _STATUS_EMOJI: Final[dict[str, str]] = {
     JobStatus.PAUSED: ":double_vertical_bar:",
 }
 _BAR_CELLS: Final = 20
+# Instantly's job types in the words of its spec (x-enumDescriptions); a type added since is shown as it comes.
+JOB_TYPE_WORDS: Final[dict[str, str]] = {
+    "move-leads": "Move leads",
+    "import-leads": "Import leads",
+    "export-leads": "Export leads",
+    "update-warmup-accounts": "Update warmup accounts",
+    "rename-variable": "Rename variable",
+    "broadcast-ai-generate": "AI broadcast generation",
+    "broadcast-website-scrape": "Broadcast website analysis",
+    "import-subscribers-from-crm": "Import subscribers from CRM",
+    "resync-subscriber-crm-tags": "Re-sync subscriber CRM tags",
+}
+# What Instantly's counts in a job's `data` mean, as "<number> <words>"; others are shown by their own name.
+COUNT_WORDS: Final[dict[str, str]] = {
+    "moved_leads": "leads moved",
+    "success_count": "succeeded",
+    "failed_count": "failed",
+    "total_to_process": "to process",
+    "skipped_count": "skipped",
+    "duplicate_count": "duplicates",
+}
 
 # What each on/off option of a MoveOrder does, in the words the modal and the messages use.
 OPTION_LABELS: Final[dict[str, tuple[str, str]]] = {
@@ -95,8 +116,27 @@ def endpoint_phrase(endpoint: Endpoint) -> str:
     return f"{kind} *{escape(endpoint.name)}*"
 
 
+def job_type_words(job_type: str | None) -> str:
+    """Instantly's job type in words, made safe; one added after this was written reads as it comes."""
+    if not job_type:
+        return "Background job"
+    return JOB_TYPE_WORDS.get(job_type) or escape(job_type.replace("-", " ").replace("_", " ").capitalize())
+
+
+def counts_phrase(record: JobRecord) -> str | None:
+    """A followed job's counts from Instantly ("950 succeeded · 50 failed"); None when it gave none."""
+    shown = [
+        f"{value:,} {COUNT_WORDS.get(key) or escape(key.replace('_', ' '))}"
+        for key, value in record.job_counts
+        if key != "moved_leads" or record.moved_leads is None
+    ]
+    if record.moved_leads is not None:
+        shown.insert(0, f"{record.moved_leads:,} leads moved")
+    return " · ".join(shown) or None
+
+
 def verb_of(record: JobRecord, *, past: bool = False) -> str:
-    if record.order.copies:
+    if record.order is not None and record.order.copies:
         return "copied" if past else "copying"
     return "moved" if past else "moving"
 
@@ -123,10 +163,14 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     """
     verb = verb_of(record)
     order = record.order
-    line = (
-        f"<@{record.user_id}> is {verb} {_what(order)} from {endpoint_phrase(order.source)} "
-        f"to {endpoint_phrase(order.destination)}."
-    )
+    if order is None:
+        kind = job_type_words(record.job_type)
+        line = f"Following Instantly job `{record.instantly_job_id}` ({kind}), asked by <@{record.user_id}>."
+    else:
+        line = (
+            f"<@{record.user_id}> is {verb} {_what(order)} from {endpoint_phrase(order.source)} "
+            f"to {endpoint_phrase(order.destination)}."
+        )
     status = record.status
     state = f"{_STATUS_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{status_words(status)}*"
     if status is not None and is_terminal(status):
@@ -136,10 +180,18 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
         section(f"{state}\n`{progress_bar(record.progress)}`"),
         context(job_context(record)),
     ]
-    filters = describe_filters(order)
+    filters = describe_filters(order) if order is not None else ""
     if filters:
         blocks.insert(1, context(filters))
-    text = f"{verb.capitalize()} leads: {status_words(status)} ({record.progress}%). Job {record.instantly_job_id}"
+    if order is None:
+        text = f"Following {job_type_words(record.job_type)}: {status_words(status)} ({record.progress}%). "
+        text += f"Job {record.instantly_job_id}"
+    else:
+        # What a notification shows: the names, never ids, so it reads on a lock screen.
+        text = (
+            f"{verb.capitalize()} {_what(order)} from {escape(order.source.name)} to {escape(order.destination.name)}"
+            f": {status_words(status)} ({record.progress}%)"
+        )
     note = _channel_note(record, unreachable_reason)
     if note:
         blocks.insert(0, context(note))
@@ -170,13 +222,15 @@ def describe_filters(order: MoveOrder) -> str:
 
 
 def outcome_detail(record: JobRecord) -> str:
+    if record.tracked:
+        return counts_phrase(record) or "Instantly reported no counts"
     if record.moved_leads is not None:
         return f"{record.moved_leads:,} leads {verb_of(record, past=True)}"
     return "Instantly did not report a count"
 
 
 def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
-    order = record.order
+    order = record.move
     noun = "copy" if order.copies else "move"
     text = (
         f"Your {noun} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)} "
@@ -186,7 +240,6 @@ def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
 
 
 def job_line(record: JobRecord) -> str:
-    verb = "Copy" if record.order.copies else "Move"
     if record.phase == Phase.START_FAILED:
         state = "did not start"
     elif record.phase == Phase.AWAITING_APPROVAL:
@@ -199,8 +252,12 @@ def job_line(record: JobRecord) -> str:
         state = f"{status_words(record.status).lower()}, {record.progress}%"
     when = slack_date(record.created_at)
     job = f"`{record.instantly_job_id}`" if record.instantly_job_id else f"#{record.id}"
+    order = record.order
+    if order is None:
+        return f"• Following {job_type_words(record.job_type).lower()}: {state} · {job} · {when}"
+    verb = "Copy" if order.copies else "Move"
     return (
-        f"• {verb} from {endpoint_phrase(record.order.source)} to {endpoint_phrase(record.order.destination)}: "
+        f"• {verb} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)}: "
         f"{state} · {job} · {when}"
     )
 
@@ -236,6 +293,8 @@ def usage(
         f'`{command} move from:"Acme Q4" to:list:"Cold storage" limit:200`: the form, filled in',
         f"`{command} jobs`: your recent jobs" + (" (everyone's, for an admin)" if admin else ""),
         f"`{command} status &lt;job-id&gt;`: one job in detail",
+        f"`{command} track &lt;job-id&gt;`: follow an Instantly job started elsewhere (an import, an export…) "
+        "in a thread here",
         f"`{command} settings`: how I report jobs in this channel, and whether `{command} move` starts as a copy",
     ]
     if admin:

@@ -6,7 +6,7 @@ Handlers and the poller call these; they know neither Slack's wire format nor th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +36,9 @@ from storage.orders import MoveOrder
 from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
+
+# Instantly's type of the jobs POST /leads/move starts.
+MOVE_LEADS = "move-leads"
 
 # The Instantly client of a Slack workspace (InstantlyNotConnected if it has none).
 InstantlyFor = Callable[[str], InstantlyClient]
@@ -132,13 +135,15 @@ class MoveService:
         submission_key: str,
         approval: requests.ApprovalRequest | None = None,
         limit_in_flight: bool = True,
+        thread_ts: str | None = None,
     ) -> requests.Submitted | None:
         """Write a submitted move down before anyone is told it is starting; a repeat gets the first one's job.
 
         From here the move is never lost: send() follows, and if this process dies first the lease runs out and a
         poller sends it (recover). None, with nothing written, when the requester already has
         `max_starting_per_user` moves waiting for Instantly (unless `limit_in_flight` is off: the chunks of one move
-        back are one request, and must not be refused halfway). With `approval` the move waits for an approver.
+        back are one request, and must not be refused halfway). With `approval` the move waits for an approver; with
+        `thread_ts` it is told in that thread of the requester's channel.
         """
         submitted = requests.record_submitted(
             self._db,
@@ -151,6 +156,7 @@ class MoveService:
             lease_seconds=self._start_lease,
             max_starting=self.max_starting_per_user if limit_in_flight else None,
             approval=approval,
+            thread_ts=thread_ts,
         )
         if submitted is not None and approval is not None and not submitted.repeat:
             self._audit(submitted.record, "awaiting approval")
@@ -158,16 +164,18 @@ class MoveService:
         return submitted
 
     def _audit(self, record: JobRecord, outcome: str) -> None:
+        order = record.order
+        detail: dict[str, object] = {"job": record.id, "channel": record.channel_id}
+        if order is None:  # a job only followed (bot.tracking): its type is all leadmover knows of it
+            detail["type"] = record.job_type
+        else:
+            detail["order"] = order.without_typed_details().to_json()
         audit.record(
             self._db,
             team_id=record.team_id,
             user_id=record.user_id,
-            action="copy" if record.order.copies else "move",
-            detail={
-                "job": record.id,
-                "channel": record.channel_id,
-                "order": record.order.without_typed_details().to_json(),
-            },
+            action="track" if order is None else "copy" if order.copies else "move",
+            detail=detail,
             instantly_job_id=record.instantly_job_id,
             outcome=outcome,
         )
@@ -180,7 +188,7 @@ class MoveService:
             return jobs.get(self._db, job_id=record.id) or record
         record = attempting
         try:
-            job = self._instantly(record.team_id).move_leads(move_request(record.order))
+            job = self._instantly(record.team_id).move_leads(move_request(record.move))
         except (InstantlyTransportError, InstantlyProtocolError, InstantlyServerError) as exc:
             # Instantly may have started it anyway: look, never resend blindly.
             log.warning("job %s: no clear answer to the move (%s); looking for the job", record.id, exc)
@@ -236,8 +244,8 @@ class MoveService:
             return None
         taken = jobs.attached_job_ids(self._db, team_id=record.team_id, instantly_job_ids=[c.id for c in candidates])
         for job in sorted(candidates, key=lambda j: j.created_at):
-            created = _parse_time(job.created_at)
-            if job.id in taken or created is None or job.entity_id not in (None, record.order.destination.id):
+            created = parse_time(job.created_at)
+            if job.id in taken or created is None or job.entity_id not in (None, record.move.destination.id):
                 continue
             if sent_at - timedelta(minutes=2) <= created <= sent_at + timedelta(minutes=10):
                 return job
@@ -253,8 +261,9 @@ class MoveService:
             )
         progress = round(job.progress)
         if job.is_terminal:
-            # A poll by ids carries the count but not the e-mails: one more request asks for both, once per job.
-            if job.status != JobStatus.CANCELLED and job.moved_leads != 0 and job.moved_lead_emails is None:
+            # A poll by ids carries the count but not the e-mails: one more request asks for both, once per move.
+            moves = not record.tracked or job.type == MOVE_LEADS
+            if moves and job.status != JobStatus.CANCELLED and job.moved_leads != 0 and job.moved_lead_emails is None:
                 job = self._counted(record.team_id, job)
             return self._finish(
                 record,
@@ -262,6 +271,8 @@ class MoveService:
                 progress=progress,
                 moved_leads=job.moved_leads,
                 moved_lead_emails=job.moved_lead_emails or (),
+                counts=counts_of(job) if record.tracked else None,
+                ended_at=parse_time(job.updated_at) if record.tracked else None,
             )
         age = utcnow() - record.created_at
         if age > self._follow_limit:
@@ -304,6 +315,8 @@ class MoveService:
         moved_leads: int | None = None,
         error: str | None = None,
         moved_lead_emails: Sequence[str] = (),
+        counts: Mapping[str, int] | None = None,
+        ended_at: datetime | None = None,
     ) -> JobRecord:
         record = jobs.finish(
             self._db,
@@ -313,6 +326,8 @@ class MoveService:
             moved_leads=moved_leads,
             error=error,
             moved_lead_emails=moved_lead_emails,
+            counts=counts,
+            ended_at=ended_at,
         )
         moved = f", {record.moved_leads:,} leads" if record.moved_leads is not None else ""
         self._audit(record, f"ended: {record.status}{moved}" + (f" ({error})" if error else ""))
@@ -333,7 +348,14 @@ class MoveService:
         return jobs.find(self._db, team_id=team_id, reference=reference, user_id=user_id) if reference else None
 
 
-def _parse_time(value: str) -> datetime | None:
+def counts_of(job: BackgroundJob) -> dict[str, int]:
+    """The whole numbers in a job's `data` (e.g. success_count), by Instantly's names; lists and text stay out."""
+    whole = [(key, value) for key, value in job.data.items() if isinstance(value, int | float) and value == int(value)]
+    return {key[:64]: int(value) for key, value in whole if value >= 0 and not isinstance(value, bool)}
+
+
+def parse_time(value: str) -> datetime | None:
+    """An Instantly timestamp as a naive UTC datetime, like storage keeps them; None when it is not one."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -1,11 +1,14 @@
-"""The one translation from a MoveOrder, in leadmover's words, to Instantly's body for POST /leads/move."""
+"""The translations from a MoveOrder, in leadmover's words, to Instantly's bodies: POST /leads/move, and the
+POST /leads/list that previews which leads the same order would take."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from bot.schemas import MoveLeadsRequest
-from storage.orders import EndpointKind, MoveOrder
+from bot.schemas import ListLeadsRequest, MoveLeadsRequest
+from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveOrder
+
+PREVIEW_SIZE: Final = 5
 
 # Each of the order's on/off options and the Instantly field that asks for it.
 _INSTANTLY_FLAGS: Final[dict[str, str]] = {
@@ -36,3 +39,22 @@ def move_request(order: MoveOrder) -> MoveLeadsRequest:
         assigned_to=order.options.assign_to,
         **flags,
     )
+
+
+def list_request(*, source: Endpoint, filters: LeadFilters, limit: int = PREVIEW_SIZE) -> ListLeadsRequest:
+    """The page of leads a move from `source` with `filters` would start with. POST /leads/list takes every filter
+    the move does except the email provider (the spec has no esp_code there): `sample_ignores` says so."""
+    return ListLeadsRequest(
+        campaign=source.id if source.kind == EndpointKind.CAMPAIGN else None,
+        list_id=source.id if source.kind == EndpointKind.LIST else None,
+        search=filters.search,
+        filter=filters.lead_status,
+        contacts=list(filters.emails) or None,
+        esg_code=filters.security_gateway,
+        limit=limit,
+    )
+
+
+def sample_ignores(filters: LeadFilters) -> tuple[str, ...]:
+    """The filters (in leadmover's words) that a sample from POST /leads/list cannot apply."""
+    return ("email_provider",) if filters.email_provider is not None else ()

@@ -75,7 +75,12 @@ class Reporter:
     def _announce(self, record: JobRecord, notification: Notification) -> Delivery:
         if record.announcement_ts is not None or record.announcement_held:
             return SENT
-        found = self._posted_before(notification, record, thread_ts=None, event=messages.METADATA_EVENT_ANNOUNCEMENT)
+        found = self._posted_before(
+            notification,
+            record,
+            thread_ts=self._announcement_thread(record, notification),
+            event=messages.METADATA_EVENT_ANNOUNCEMENT,
+        )
         if found is not None:
             jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1])
             return SENT
@@ -90,14 +95,20 @@ class Reporter:
         return SENT
 
     def _post_announcement(self, record: JobRecord, notification: Notification) -> None:
-        """Post the anchor in the job's channel (by DM if the channel refuses it) and record where it went."""
+        """Post the anchor in the job's channel (in the thread it is told in, if any; by DM if the channel refuses it)
+        and record where it went."""
         text, blocks = messages.announcement(record)
         metadata = self._metadata(messages.METADATA_EVENT_ANNOUNCEMENT, record)
         slack = self._slack(record.team_id)
         self._sending(notification, sent_to=record.channel_id)
         try:
             answer = slack.chat_postMessage(
-                channel=record.channel_id, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
+                channel=record.channel_id,
+                thread_ts=record.thread_ts,
+                text=text,
+                blocks=blocks,
+                metadata=metadata,
+                unfurl_links=False,
             )
         except SlackApiError as exc:
             code = error_code(exc)
@@ -133,6 +144,7 @@ class Reporter:
         log.info("job %s: announcement %s not found; posting a fresh one", record.id, record.announcement_ts)
         answer = self._slack(record.team_id).chat_postMessage(
             channel=record.announcement_channel,
+            thread_ts=record.thread_ts if record.announcement_channel == record.channel_id else None,
             text=f"{note}\n{text}",
             blocks=[messages.context(note), *blocks],
             metadata=self._metadata(messages.METADATA_EVENT_ANNOUNCEMENT, record),
@@ -153,7 +165,7 @@ class Reporter:
         # allows far fewer edits than posts, and the reply must not wait for one.
         channel = record.announcement_channel or record.user_id
         found = self._posted_before(
-            notification, record, thread_ts=record.announcement_ts, event=messages.METADATA_EVENT_FINAL
+            notification, record, thread_ts=record.reply_thread, event=messages.METADATA_EVENT_FINAL
         )
         if found is not None:
             jobs.record_final_reply(self._db, job_id=record.id, ts=found[1])
@@ -170,7 +182,7 @@ class Reporter:
         self._sending(notification, sent_to=channel)
         answer = slack.chat_postMessage(
             channel=channel,
-            thread_ts=record.announcement_ts,
+            thread_ts=record.reply_thread,
             reply_broadcast=broadcast,
             text=text,
             blocks=blocks,
@@ -186,7 +198,12 @@ class Reporter:
         posted the reply: the reply follows only once the announcement is recorded. So the reply is then treated
         as never attempted, and no second history read is spent on it.
         """
-        found = self._posted_before(notification, record, thread_ts=None, event=messages.METADATA_EVENT_ANNOUNCEMENT)
+        found = self._posted_before(
+            notification,
+            record,
+            thread_ts=self._announcement_thread(record, notification),
+            event=messages.METADATA_EVENT_ANNOUNCEMENT,
+        )
         if found is not None:
             jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1])
         else:
@@ -254,6 +271,13 @@ class Reporter:
         return self._lookback.posted_before(
             notification, team_id=record.team_id, job_id=record.id, thread_ts=thread_ts, event=event
         )
+
+    @staticmethod
+    def _announcement_thread(record: JobRecord, notification: Notification) -> str | None:
+        """Where an earlier attempt put the announcement: in the thread the job is told in, unless it went by DM."""
+        if (notification.sent_to or notification.channel_id) != record.channel_id:
+            return None
+        return record.thread_ts
 
     def _settings(self, record: JobRecord) -> channel_settings.ChannelSettings:
         return channel_settings.get(self._db, team_id=record.team_id, channel_id=record.channel_id)

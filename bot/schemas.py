@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Any, Final, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
 class JobStatus(StrEnum):
@@ -126,6 +126,24 @@ class MoveLeadsRequest(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
+class ListLeadsRequest(BaseModel):
+    """The body of POST /leads/list, as much of it as a preview needs: the move's source and the filters that
+    endpoint takes too (it has no esp_code). Only set fields are sent (`to_body`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    campaign: str | None = None
+    list_id: str | None = None
+    search: str | None = None
+    filter: str | None = None
+    contacts: list[str] | None = None
+    esg_code: str | None = None
+    limit: int = Field(default=5, ge=1, le=100)
+
+    def to_body(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -190,6 +208,28 @@ class WorkspaceMember(_Answer):
     def display_name(self) -> str:
         parts = [p for p in ((self.name.first, self.name.last) if self.name else ()) if p]
         return " ".join(parts) if parts else self.email
+
+
+class Lead(_Answer):
+    id: str
+    email: str | None = None
+
+
+class CampaignAnalytics(_Answer):
+    """One campaign's row of GET /campaigns/analytics; only the lead count is read."""
+
+    campaign_id: str | None = None
+    leads_count: int | None = None
+
+
+class CampaignAnalyticsRows(RootModel[list[CampaignAnalytics]]):
+    pass
+
+
+class ListVerificationStats(_Answer):
+    """GET /lead-lists/{id}/verification-stats; only the total is read."""
+
+    total_leads: float
 
 
 class Workspace(_Answer):

@@ -22,10 +22,12 @@ from bot.installations import SealedInstallationStore, token_rotator
 from bot.instantly import InstantlyClient
 from bot.moves import MoveService
 from bot.poller import Poller, default_owner
+from bot.preview import PreviewService
 from bot.reporter import Reporter
 from bot.secrets import Sealer
 from bot.settings import Settings
 from bot.starts import StartQueue
+from bot.tracking import TrackingService
 from bot.undo import UndoService
 from bot.workspaces import Workspaces, budget_key_of_api_key, slack_client
 from bot.writer import SlackWriter
@@ -55,6 +57,8 @@ class Services:
     writer: SlackWriter
     starts: StartQueue
     undo: UndoService
+    preview: PreviewService
+    tracking: TrackingService
     heartbeat: Heartbeat
     owner: str
     # Bolt runs what a listener does after its ack here, so shutdown can let that work finish.
@@ -76,6 +80,7 @@ class Services:
         self.poller.stop()
         self.writer.stop()
         self.heartbeat.stop()
+        self.preview.close()
         try:
             released = jobs.release_leases(self.db, owner=self.owner) + outbox.release_leases(self.db, owner=self.owner)
             log.info("released %d leases", released)
@@ -218,6 +223,15 @@ def wire_services(
         writer=writer,
         starts=starts,
         undo=UndoService(db=db, access=access, moves=moves, starts=starts, instantly=spaces.instantly),
+        preview=PreviewService(instantly=spaces.instantly, timeout=settings.picker_timeout_seconds),
+        tracking=TrackingService(
+            db=db,
+            access=access,
+            instantly=spaces.instantly,
+            moves=moves,
+            poll_interval=settings.poll_interval_seconds,
+            notify=writer.wake,
+        ),
         heartbeat=Heartbeat(db=db, owner=owner, lease_seconds=settings.lease_seconds),
         owner=owner,
         listener_executor=listener_executor

@@ -1,5 +1,6 @@
 """The one reply a job gets in its thread: the outcome in words, how many leads, how long it took, and a few of the
-moved e-mails. Pure: the channel's settings (storage.channel_settings) come in as a value.
+moved e-mails; for a job only followed, the counts Instantly gave and its own times. Pure: the channel's settings
+(storage.channel_settings) come in as a value.
 
 The `text` fallback is what a notification shows: plain words, no mrkdwn stars or emoji codes; names in it are
 still escaped, since Slack parses `<…>` in it too.
@@ -13,9 +14,11 @@ from typing import Final
 from bot.messages import (
     Blocks,
     context,
+    counts_phrase,
     endpoint_phrase,
     escape,
     job_context,
+    job_type_words,
     section,
     slack_date,
     verb_of,
@@ -60,12 +63,16 @@ def _plain_endpoint(endpoint: Endpoint) -> str:
 
 
 def _took(record: JobRecord) -> str:
-    return f" in {duration(record.created_at, record.finished_at)}" if record.finished_at else ""
+    # A followed job began in Instantly, maybe long before leadmover heard of it.
+    began = record.started_at or record.created_at
+    return f" in {duration(began, record.finished_at)}" if record.finished_at else ""
 
 
 def _outcome(record: JobRecord, *, destination: str) -> str:
     """What happened, in one or two sentences; `destination` is already rendered (plain or mrkdwn)."""
     status = record.status or ""
+    if record.tracked:
+        return _tracked_outcome(record)
     moved = verb_of(record, past=True)
     took = _took(record)
     if status == JobStatus.SUCCESS:
@@ -81,8 +88,23 @@ def _outcome(record: JobRecord, *, destination: str) -> str:
     return escape(record.error or f"it ended with status “{status}”")
 
 
+def _tracked_outcome(record: JobRecord) -> str:
+    """What became of a job only followed: Instantly's word on it, and how long it ran; the counts follow apart."""
+    status = record.status or ""
+    took = _took(record)
+    if status == JobStatus.SUCCESS:
+        return f"Instantly reports the job completed{took}."
+    if status == JobStatus.FAILED:
+        detail = f" {escape(record.error)}" if record.error else ""
+        return f"Instantly reports the job failed at {record.progress}%{took}.{detail}"
+    if status == JobStatus.CANCELLED:
+        return f"the job was cancelled in Instantly at {record.progress}%{took}."
+    return escape(record.error or f"it ended with status “{status}”")
+
+
 def _headline(record: JobRecord) -> str:
-    noun = "Copy" if record.order.copies else "Move"
+    order = record.order
+    noun = job_type_words(record.job_type) if order is None else "Copy" if order.copies else "Move"
     status = record.status or ""
     if status == JobStatus.SUCCESS:
         return f"{noun} completed"
@@ -108,15 +130,23 @@ def final_reply(record: JobRecord, *, settings: ChannelSettings = DEFAULT) -> tu
     """The one reply posted in the thread when a job ends; its text names the outcome in words."""
     mention = f"<@{record.user_id}>, " if mentions_requester(record, settings) else ""
     headline = _headline(record)
-    plain = _outcome(record, destination=_plain_endpoint(record.order.destination))
+    order = record.order
+    plain = _outcome(record, destination=_plain_endpoint(order.destination) if order else "")
+    shown = _outcome(record, destination=endpoint_phrase(order.destination) if order else "")
+    counts = counts_phrase(record) if order is None else None
+    if order is None:
+        plain += f" Counts from Instantly: {counts}." if counts else " Instantly reported no counts."
     text = f"{headline}. {mention}{_capital(plain, mention)}"
-    shown = _outcome(record, destination=endpoint_phrase(record.order.destination))
     emoji = _EMOJI.get(record.status or "", ":warning:")
     blocks: Blocks = [section(f"{emoji} *{headline}.* {mention}{_capital(shown, mention)}")]
+    if order is None:
+        blocks.append(context(f"Counts from Instantly: {counts}" if counts else "Instantly reported no counts."))
     sample = sample_line(record)
     if sample:
         blocks.append(context(sample))
     when = f"Finished {slack_date(record.finished_at)} · " if record.finished_at else ""
+    if record.started_at is not None:
+        when = f"Started {slack_date(record.started_at)} · {when}"
     blocks.append(context(when + job_context(record)))
     blocks.extend(move_back_blocks(record))  # last, so the facts read first and the one action follows them
     return text, blocks

@@ -82,11 +82,14 @@ class UndoService:
             self._audit(record, user_id, [], 0, "not started: Instantly named no moved leads")
             return Undone(refusal=NOT_REPORTED)
         requester = Requester(team_id=team_id, user_id=user_id, channel_id=record.channel_id)
+        # Told in the thread of the move it takes back, where the button was; a move told by DM has no such thread.
+        in_channel = record.announcement_channel == record.channel_id
+        thread_ts = record.reply_thread if in_channel else None
         made = []
         for chunk, start in enumerate(range(0, len(emails), CHUNK)):
             order = MoveOrder(
-                source=record.order.destination,
-                destination=record.order.source,
+                source=record.move.destination,
+                destination=record.move.source,
                 filters=LeadFilters(emails=tuple(emails[start : start + CHUNK])),
             )
             submitted = self._moves.accept(
@@ -94,6 +97,7 @@ class UndoService:
                 requester=requester,
                 submission_key=undos.submission_key(job_id=record.id, chunk=chunk),
                 limit_in_flight=False,
+                thread_ts=thread_ts,
             )
             assert submitted is not None  # only the in-flight limit refuses, and it does not apply here
             made.append(submitted)

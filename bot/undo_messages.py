@@ -20,7 +20,8 @@ REPORTED_AT_MOST: Final = 10_000
 
 
 def _is_finished_move(record: JobRecord) -> bool:
-    return record.status == JobStatus.SUCCESS and not record.order.copies and record.moved_leads != 0
+    order = record.order  # a followed job (no order) was never leadmover's to take back
+    return order is not None and record.status == JobStatus.SUCCESS and not order.copies and record.moved_leads != 0
 
 
 def offers_move_back(record: JobRecord) -> bool:
@@ -52,7 +53,7 @@ def place(endpoint: Endpoint) -> str:
 def question(record: JobRecord) -> str:
     """ "Move 1,234 leads back from list X to campaign Y?" — the count Instantly reported when the move ended."""
     count = record.moved_leads if record.moved_leads is not None else len(record.moved_lead_sample)
-    order = record.order
+    order = record.move
     return f"Move {count:,} leads back from {place(order.destination)} to {place(order.source)}?"
 
 

@@ -1,5 +1,6 @@
-"""The /leads slash command: move | copy open the modal, jobs | status report, settings sets how leadmover speaks in
-the channel, connect and the admins' verbs manage the workspace, anything else gets usage.
+"""The /leads slash command: move | copy open the modal, jobs | status report, track follows a job started elsewhere,
+settings sets how leadmover speaks in the channel, connect and the admins' verbs manage the workspace, anything else
+gets usage.
 
 `/leads move` opens the modal in the channel's default mode (`/leads settings`), so a channel that copies by habit
 starts with Copy; `/leads copy` always means copy. Plain `/leads` stays the help."""
@@ -18,7 +19,7 @@ from bot import messages
 from bot.instantly_errors import InstantlyNotConnected
 from bot.pickers import Resolution
 from bot.services import Services
-from handlers import access_commands, channel_settings, connect, ids, move_modal, prefill
+from handlers import access_commands, channel_settings, connect, ids, move_modal, prefill, preview, track
 from handlers.context import services_of
 from storage.access_rules import Effect
 from storage.orders import MoveMode
@@ -57,6 +58,9 @@ def handle_leads_command(
     if verb in _ADMIN_VERBS:
         ack()  # who is an admin may take Slack a moment to say: the answer follows by response_url
         _ADMIN_VERBS[verb](services=services, command=command, words=words, respond=respond, name=name)
+        return
+    if verb == track.VERB:
+        track.handle_track(ack=ack, respond=respond, services=services, command=command, name=name)
         return
     if verb == "settings":
         ack()
@@ -114,8 +118,9 @@ def _open_move_modal(
         )
         return
     if wanted.named:
-        found = _resolve(services, team_id=team_id, wanted=wanted)
-        filled = move_modal.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.resolved(wanted, found))
+        fill = prefill.resolved(wanted, _resolve(services, team_id=team_id, wanted=wanted))
+        shown = preview.filled_preview(services=services, fill=fill, team_id=team_id, user_id=str(command["user_id"]))
+        filled = move_modal.build(channel_id=channel_id, copy_leads=copy_leads, fill=fill, preview=shown)
         try:
             # The hash makes Slack refuse the update if the modal changed meanwhile (the person moved on).
             client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=filled)

@@ -13,8 +13,9 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.instantly_errors import InstantlyError
 from bot.services import Services
-from handlers import connect, home_view, ids, move_modal
+from handlers import connect, home_view, ids, move_modal, preview
 from handlers.context import services_of
 from storage.records import JobRecord
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     app.event("app_home_opened")(handle_home_opened)
-    app.action(ids.HOME_RUN_AGAIN)(handle_run_again)
+    app.action(ids.HOME_RUN_AGAIN_ACTION)(handle_run_again)
     app.action(ids.HOME_OPEN_INSTANTLY)(handle_open_instantly)
 
 
@@ -90,7 +91,7 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
         return
     # Only the person's own jobs: a job number from someone else's tab never opens their order.
     record = services.moves.find_job(team_id=team_id, reference=value, user_id=user_id) if value.isdigit() else None
-    if record is None:
+    if record is None or record.order is None:  # a followed job has no order to run again
         view = home_view.notice(title="Run again", text="I could not find that job any more.")
     elif not services.workspaces.is_connected(team_id):
         view = home_view.notice(title="Run again", text=connect.not_connected_line(ids.COMMAND))
@@ -99,11 +100,41 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
             channel_id=record.channel_id,
             copy_leads=record.order.copies,
             fill=home_view.run_again_fill(record.order),
+            entered=home_view.run_again_entered(record.order),
         )
     try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        opened = client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as exc:
         log.warning("views.open for Run again failed: %s", _error(exc))
+        return
+    if record is not None and record.order is not None and view.get("callback_id") == ids.MOVE_MODAL:
+        _fill_in(services=services, client=client, opened=opened["view"], record=record, user_id=user_id)
+
+
+def _fill_in(*, services: Services, client: WebClient, opened: dict[str, Any], record: JobRecord, user_id: str) -> None:
+    """What needs Instantly comes after views.open (its trigger lives 3 s): the assignee's name and the preview."""
+    order = record.move
+    assignee = None
+    if order.options.assign_to is not None:
+        wanted = f"member:{order.options.assign_to}"
+        try:
+            found = services.workspaces.pickers(record.team_id).members("", person=user_id).members
+        except InstantlyError:  # disconnected a moment ago: the form still opens, without the assignee
+            found = ()
+        assignee = next((choice for choice in found if choice.value == wanted), None)
+    fill = home_view.run_again_fill(order)
+    entered = home_view.run_again_entered(order, assignee=assignee)
+    shown = preview.filled_preview(
+        services=services, fill=fill, entered=entered, team_id=record.team_id, user_id=user_id
+    )
+    filled = move_modal.build(
+        channel_id=record.channel_id, copy_leads=order.copies, fill=fill, entered=entered, preview=shown
+    )
+    try:
+        # The hash makes Slack refuse the update if the person changed the form meanwhile.
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=filled)
+    except SlackApiError as exc:
+        log.info("views.update of a Run again form failed: %s", _error(exc))
 
 
 def handle_open_instantly(ack: Ack) -> None:

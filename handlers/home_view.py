@@ -1,5 +1,6 @@
-"""Pure Block Kit builders for leadmover's App Home tab: a person's recent jobs with "Run again", a link to Instantly,
-and for admins the workspace's jobs still running; plus the modal fill that "Run again" opens the move modal with."""
+"""Pure Block Kit builders for leadmover's App Home tab: a person's recent jobs with "Run again" (never for a job only
+followed: it has no order to repeat), a link to Instantly, and for admins the workspace's jobs still running; plus the
+modal fill that "Run again" opens the move modal with."""
 
 from __future__ import annotations
 
@@ -59,9 +60,11 @@ def state(record: JobRecord) -> str:
         return _PHASE_WORDS[record.phase]
     status = record.status
     words = f"{_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{messages.status_words(status)}*"
-    if status is not None and is_terminal(status) and record.moved_leads is not None:
-        verb = "copied" if record.order.copies else "moved"
-        words += f" · {record.moved_leads:,} leads {verb}"
+    if status is not None and is_terminal(status) and record.tracked:
+        counts = messages.counts_phrase(record)
+        words += f" · {counts}" if counts else ""
+    elif status is not None and is_terminal(status) and record.moved_leads is not None:
+        words += f" · {record.moved_leads:,} leads {messages.verb_of(record, past=True)}"
     return words
 
 
@@ -79,18 +82,22 @@ def _details(record: JobRecord, link: str | None) -> str:
 
 def _job_blocks(record: JobRecord, link: str | None, *, run_again: bool, whose: bool) -> list[Block]:
     order = record.order
-    noun = "Copy" if order.copies else "Move"
     who = f"<@{record.user_id}>: " if whose else ""
-    limit = f" (up to {order.limit:,} leads)" if order.limit else ""
-    line = (
-        f"{who}*{noun}*{limit} from {messages.endpoint_phrase(order.source)} "
-        f"to {messages.endpoint_phrase(order.destination)}\n{state(record)}"
-    )
+    if order is None:
+        kind = messages.job_type_words(record.job_type)
+        line = f"{who}*Following* Instantly job `{record.instantly_job_id}` ({kind})\n{state(record)}"
+    else:
+        noun = "Copy" if order.copies else "Move"
+        limit = f" (up to {order.limit:,} leads)" if order.limit else ""
+        line = (
+            f"{who}*{noun}*{limit} from {messages.endpoint_phrase(order.source)} "
+            f"to {messages.endpoint_phrase(order.destination)}\n{state(record)}"
+        )
     job: Block = messages.section(_clip(line))
-    if run_again:
+    if run_again and order is not None:
         job["accessory"] = {
             "type": "button",
-            "action_id": ids.HOME_RUN_AGAIN,
+            "action_id": ids.home_run_again(record.id),
             "text": _text("Run again"),
             "value": str(record.id),
         }
@@ -154,6 +161,35 @@ def run_again_fill(order: MoveOrder) -> Fill:
     return Fill(
         limit=order.limit, picked={ids.SOURCE: _choice(order.source), ids.DESTINATION: _choice(order.destination)}
     )
+
+
+def run_again_entered(order: MoveOrder, *, assignee: Choice | None = None) -> dict[str, dict[str, Any]]:
+    """The order's filters, options and assignee as the modal's state holds them (view.state.values), for the
+    modal to show as entered: Run again repeats the whole job, not just its ends. The assignee needs its label,
+    which only Instantly knows, so it comes once looked up."""
+    filters, options = order.filters, order.options
+
+    def typed(value: str | None) -> dict[str, Any] | None:
+        return {"type": "plain_text_input", "value": value} if value else None
+
+    def chosen(value: object, kind: str = "static_select", label: str = "") -> dict[str, Any] | None:
+        if value is None:
+            return None
+        return {"type": kind, "selected_option": {"value": str(value), "text": {"type": "plain_text", "text": label}}}
+
+    state = {
+        ids.SEARCH: typed(filters.search),
+        ids.FILTER: chosen(filters.lead_status),
+        ids.CONTACTS: typed("\n".join(filters.emails)),
+        ids.ESP_CODE: chosen(filters.email_provider),
+        ids.ESG_CODE: chosen(filters.security_gateway),
+        ids.ASSIGNED_TO: chosen(assignee.value, "external_select", assignee.label) if assignee else None,
+    }
+    flags = options.flags_set()
+    if flags:
+        ticked = [{"value": flag} for flag in flags]
+        state[ids.OPTIONS] = {"type": "checkboxes", "selected_options": ticked}
+    return {block: {block: entry} for block, entry in state.items() if entry is not None}
 
 
 def notice(*, title: str, text: str) -> View:

@@ -1,5 +1,6 @@
 """The identifiers Slack routes by, shared by the block builders, the listeners and the tests."""
 
+import re
 from typing import Final
 
 COMMAND: Final = "/leads"
@@ -31,4 +32,18 @@ API_KEY: Final = "api_key"
 # The App Home tab's buttons: "Run again" on each of a person's jobs (value: the job's number), and the link button
 # to Instantly (Slack still sends the app a click for a link button, which it only acknowledges).
 HOME_RUN_AGAIN: Final = "home_run_again"
+# Slack wants every action_id in a view to be distinct, so each job's Run again carries the job's number too.
+HOME_RUN_AGAIN_ACTION: Final = re.compile(r"^home_run_again:\d+$")
+
+
+def home_run_again(job_id: int) -> str:
+    """The action_id of job `job_id`'s Run again button in the Home tab."""
+    return f"{HOME_RUN_AGAIN}:{job_id}"
+
+
 HOME_OPEN_INSTANTLY: Final = "home_open_instantly"
+
+# The move modal's preview section (a section block, no input), refreshed as the source and the filters change.
+PREVIEW: Final = "preview"
+# The view pushed over the move modal to confirm a move of every lead (no limit, no filter); its submit starts it.
+CONFIRM_MODAL: Final = "move_leads_confirm"

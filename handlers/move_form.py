@@ -44,59 +44,33 @@ def _endpoint(picked: Picked, *, what: str) -> Endpoint:
     return Endpoint(kind=EndpointKind(kind), id=resource_id, name=picked.label)
 
 
-class MoveSubmission(BaseModel):
-    """Everything the move modal asks, validated; field names are the modal's block_ids."""
+def _picked(value: object, info: ValidationInfo) -> Endpoint:
+    what = "source" if info.field_name == ids.SOURCE else "destination"
+    if value is None:
+        raise _fail(f"Choose a {what} campaign or list.")
+    if isinstance(value, Endpoint):
+        return value
+    return _endpoint(Picked.model_validate(value), what=what)
+
+
+def _blank_is_none(value: object) -> object:
+    return value.strip() or None if isinstance(value, str) else value
+
+
+class LeadChoice(BaseModel):
+    """Which leads: the source and the filters, validated; what a preview needs. Field names are block_ids."""
 
     model_config = ConfigDict(frozen=True)
 
     source: Endpoint
-    destination: Endpoint
-    mode: MoveMode = MoveMode.MOVE
-    limit: int | None = Field(default=None)
     search: str | None = None
     filter: str | None = None
     contacts: list[str] = Field(default_factory=list)
-    assigned_to: str | None = None
     esp_code: int | None = None
     esg_code: str | None = None
-    options: list[str] = Field(default_factory=list)
 
-    @field_validator("source", "destination", mode="before")
-    @classmethod
-    def _picked(cls, value: object, info: ValidationInfo) -> Endpoint:
-        what = "source" if info.field_name == ids.SOURCE else "destination"
-        if value is None:
-            raise _fail(f"Choose a {what} campaign or list.")
-        if isinstance(value, Endpoint):
-            return value
-        return _endpoint(Picked.model_validate(value), what=what)
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _mode(cls, value: object) -> object:
-        if value not in (None, *MoveMode):
-            raise _fail("Choose move or copy.")
-        return value or MoveMode.MOVE
-
-    @field_validator("limit", mode="before")
-    @classmethod
-    def _limit(cls, value: object) -> int | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        text = str(value).strip()
-        if not re.fullmatch(r"[+-]?\d+", text):
-            raise _fail("Enter a whole number of leads, like 500.")
-        number = int(text)
-        if number < 1:
-            raise _fail("The limit must be at least 1. Leave it empty to take every matching lead.")
-        if number > 10_000_000:
-            raise _fail("That limit is larger than any Instantly workspace holds.")
-        return number
-
-    @field_validator("search", "assigned_to", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: object) -> object:
-        return value.strip() or None if isinstance(value, str) else value
+    _source = field_validator("source", mode="before")(_picked)
+    _blank_search = field_validator("search", mode="before")(_blank_is_none)
 
     @field_validator("search")
     @classmethod
@@ -142,6 +116,50 @@ class MoveSubmission(BaseModel):
             raise _fail("Pick one of the listed email security gateways.")
         return value
 
+    def lead_filters(self) -> LeadFilters:
+        return LeadFilters(
+            search=self.search,
+            lead_status=self.filter,
+            emails=tuple(self.contacts),
+            email_provider=self.esp_code,
+            security_gateway=self.esg_code,
+        )
+
+
+class MoveSubmission(LeadChoice):
+    """Everything the move modal asks, validated; field names are the modal's block_ids."""
+
+    destination: Endpoint
+    mode: MoveMode = MoveMode.MOVE
+    limit: int | None = Field(default=None)
+    assigned_to: str | None = None
+    options: list[str] = Field(default_factory=list)
+
+    _destination = field_validator("destination", mode="before")(_picked)
+    _blank_assignee = field_validator("assigned_to", mode="before")(_blank_is_none)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: object) -> object:
+        if value not in (None, *MoveMode):
+            raise _fail("Choose move or copy.")
+        return value or MoveMode.MOVE
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _limit(cls, value: object) -> int | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise _fail("Enter a whole number of leads, like 500.")
+        number = int(text)
+        if number < 1:
+            raise _fail("The limit must be at least 1. Leave it empty to take every matching lead.")
+        if number > 10_000_000:
+            raise _fail("That limit is larger than any Instantly workspace holds.")
+        return number
+
     @field_validator("options")
     @classmethod
     def _options(cls, value: list[str]) -> list[str]:
@@ -175,13 +193,7 @@ class MoveSubmission(BaseModel):
             destination=self.destination,
             mode=self.mode,
             limit=self.limit,
-            filters=LeadFilters(
-                search=self.search,
-                lead_status=self.filter,
-                emails=tuple(self.contacts),
-                email_provider=self.esp_code,
-                security_gateway=self.esg_code,
-            ),
+            filters=self.lead_filters(),
             options=MoveOptions(assign_to=self.assigned_to, **dict.fromkeys(self.options, True)),
         )
 
@@ -217,6 +229,24 @@ def parse(view: dict[str, Any]) -> MoveOrder | dict[str, str]:
         return MoveSubmission.model_validate(raw).to_order()
     except ValidationError as exc:
         return _field_errors(exc)
+
+
+def lead_choice(view: dict[str, Any]) -> LeadChoice | dict[str, str] | None:
+    """The source and filters entered so far (None before a source is picked), or {block_id: message}."""
+    values = (view.get("state") or {}).get("values") or {}
+    fields = (ids.SOURCE, ids.SEARCH, ids.FILTER, ids.CONTACTS, ids.ESP_CODE, ids.ESG_CODE)
+    raw: dict[str, object] = {name: value for name in fields if (value := _state(values, name)) is not None}
+    if raw.get(ids.SOURCE) is None:
+        return None
+    try:
+        return LeadChoice.model_validate(raw)
+    except ValidationError as exc:
+        return _field_errors(exc)
+
+
+def takes_everything(order: MoveOrder) -> bool:
+    """A move with no limit and no filter: every lead of the source goes, so it is confirmed first."""
+    return order.limit is None and order.filters == LeadFilters()
 
 
 def _field_errors(exc: ValidationError) -> dict[str, str]:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import copy
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from bot import messages
 from bot.pickers import Choice, Suggestions
 from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
-from handlers import ids
+from handlers import ids, preview_view
 from handlers.prefill import Fill
 from storage.orders import MoveOptions, MoveOrder
 from storage.records import JobRecord
 
 View = dict[str, Any]
+State = Mapping[str, Mapping[str, Any]]  # view.state.values
 _HINT_MAX = 2000  # Slack's limit for an input's hint
+# Picking these (or pressing Enter in them) sends the app a block_actions, so the preview follows what is entered.
+_ON_ENTER: Final = {"trigger_actions_on": ["on_enter_pressed"]}
+# Enter makes a new line in a multi-line input: Slack dispatches once the person pauses typing instead.
+_ON_TYPING: Final = {"trigger_actions_on": ["on_character_entered"]}
 
 
 def _text(text: str) -> dict[str, Any]:
@@ -29,8 +36,16 @@ def _option(value: str, label: str, description: str | None = None) -> dict[str,
 
 
 def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
+    hint: str = "",
+    dispatch: dict[str, Any] | bool = False,
 ) -> dict[str, Any]:
+    """An input block; `dispatch` (True, or a text input's dispatch_action_config) makes using it refresh the
+    preview."""
     block: dict[str, Any] = {
         "type": "input",
         "block_id": block_id,
@@ -38,6 +53,10 @@ def _input(
         "element": {**element, "action_id": block_id},
         "optional": optional,
     }
+    if dispatch:
+        block["dispatch_action"] = True
+    if isinstance(dispatch, dict):
+        block["element"]["dispatch_action_config"] = copy.deepcopy(dispatch)
     if hint:
         block["hint"] = _text(hint)
     return block
@@ -57,11 +76,20 @@ def _endpoint_input(block_id: str, label: str, fill: Fill) -> dict[str, Any]:
     if choice is not None:
         # Made exactly as an options load makes it, so the submission reads as if the person had picked it.
         element["initial_option"] = _option(choice.value, choice.label)
-    return _input(block_id, label, element, hint=fill.notes.get(block_id, "")[:_HINT_MAX])
+    hint = fill.notes.get(block_id, "")[:_HINT_MAX]
+    return _input(block_id, label, element, hint=hint, dispatch=block_id == ids.SOURCE)
 
 
-def build(*, channel_id: str, copy_leads: bool = False, fill: Fill | None = None) -> View:
+def build(
+    *,
+    channel_id: str,
+    copy_leads: bool = False,
+    fill: Fill | None = None,
+    entered: State | None = None,
+    preview: str = preview_view.WAITING,
+) -> View:
     """The move modal; `copy_leads` preselects copying, and `fill` what the command named (prefill.Fill).
+    `entered` (view.state.values) is shown as entered, and `preview` is the preview's mrkdwn.
     The origin channel rides in private_metadata."""
     fill = fill or Fill()
     limit: dict[str, Any] = {"initial_value": str(fill.limit)} if fill.limit is not None else {}
@@ -72,6 +100,7 @@ def build(*, channel_id: str, copy_leads: bool = False, fill: Fill | None = None
     blocks: list[dict[str, Any]] = [
         _endpoint_input(ids.SOURCE, "From", fill),
         _endpoint_input(ids.DESTINATION, "To", fill),
+        preview_view.section(preview),
         _input(
             ids.MODE,
             "Move or copy",
@@ -96,12 +125,15 @@ def build(*, channel_id: str, copy_leads: bool = False, fill: Fill | None = None
             "Name or email contains",
             {"type": "plain_text_input", "max_length": 200, "placeholder": _text("e.g. John or @acme.com")},
             optional=True,
+            hint="Press Enter to see which leads it takes.",
+            dispatch=_ON_ENTER,
         ),
         _input(
             ids.FILTER,
             "Lead status",
             _static_select("Any status", [_option(v, label) for v, label in LEAD_FILTERS.items()]),
             optional=True,
+            dispatch=True,
         ),
         _input(
             ids.CONTACTS,
@@ -109,18 +141,21 @@ def build(*, channel_id: str, copy_leads: bool = False, fill: Fill | None = None
             {"type": "plain_text_input", "multiline": True, "max_length": 3000},
             optional=True,
             hint="Separate addresses with commas or new lines.",
+            dispatch=_ON_TYPING,
         ),
         _input(
             ids.ESP_CODE,
             "Email provider",
             _static_select("Any provider", [_option(str(code), label) for code, label in ESP_CODES.items()]),
             optional=True,
+            dispatch=True,
         ),
         _input(
             ids.ESG_CODE,
             "Email security gateway",
             _static_select("Any gateway", [_option(code, label) for code, label in ESG_CODES.items()]),
             optional=True,
+            dispatch=True,
         ),
         {"type": "divider"},
         _input(
@@ -143,6 +178,8 @@ def build(*, channel_id: str, copy_leads: bool = False, fill: Fill | None = None
             optional=True,
         ),
     ]
+    for block in blocks:
+        _keep_entered(block, entered or {})
     return {
         "type": "modal",
         "callback_id": ids.MOVE_MODAL,
@@ -154,14 +191,61 @@ def build(*, channel_id: str, copy_leads: bool = False, fill: Fill | None = None
     }
 
 
-def _notice(title: str, text: str) -> View:
+def rebuild(view: Mapping[str, Any], *, preview: str) -> View:
+    """The open move modal again, as the person has filled it in so far, with a new preview. Every block_id and
+    action_id stays as it was, so Slack also keeps what was typed meanwhile; title and metadata stay too."""
+    channel = str(json.loads(view.get("private_metadata") or "{}").get("channel_id", ""))
+    entered = (view.get("state") or {}).get("values") or {}
+    rebuilt = build(channel_id=channel, entered=entered, preview=preview)
+    rebuilt["title"] = copy.deepcopy(view.get("title")) or rebuilt["title"]
+    rebuilt["private_metadata"] = view.get("private_metadata") or rebuilt["private_metadata"]
+    return rebuilt
+
+
+def _keep_entered(block: dict[str, Any], entered: State) -> None:
+    """Set an input's initial value to what was entered in it (a view's state), if anything was."""
+    if block.get("type") != "input":
+        return
+    element = block["element"]
+    entry = (entered.get(block["block_id"]) or {}).get(element["action_id"])
+    if not entry:
+        return
+    kind = element["type"]
+    if kind in ("plain_text_input", "number_input"):
+        element.pop("initial_value", None)
+        if entry.get("value"):
+            element["initial_value"] = str(entry["value"])
+    elif kind in ("static_select", "radio_buttons", "external_select"):
+        element.pop("initial_option", None)
+        chosen = entry.get("selected_option") or {}
+        if kind == "external_select" and chosen.get("value"):
+            element["initial_option"] = _option(chosen["value"], (chosen.get("text") or {}).get("text", ""))
+        matching = [o for o in element.get("options") or [] if o["value"] == chosen.get("value")]
+        if matching:
+            element["initial_option"] = matching[0]
+    elif kind == "checkboxes":
+        element.pop("initial_options", None)
+        ticked = {option.get("value") for option in entry.get("selected_options") or []}
+        kept = [o for o in element["options"] if o["value"] in ticked]
+        if kept:
+            element["initial_options"] = kept
+
+
+def _notice(title: str, text: str, *, clear: bool = True) -> View:
+    # Over a confirmation, closing the notice closes the form underneath too (`clear`), so it cannot be sent twice.
     return {
         "type": "modal",
         "callback_id": f"{ids.MOVE_MODAL}_result",
         "title": _text(title),
-        "close": _text("Done"),
+        "close": _text("Done" if clear else "Back"),
+        "clear_on_close": clear,
         "blocks": [messages.section(text)],
     }
+
+
+def refused_view(text: str) -> View:
+    """A confirmed move that may not start now; Back returns to the form, as it was filled in."""
+    return _notice("Not started", f":no_entry: {text}", clear=False)
 
 
 def starting_view(order: MoveOrder) -> View:

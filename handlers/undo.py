@@ -64,9 +64,10 @@ def _said(undone: Undone) -> str:
     if undone.repeat:
         return f"These leads were already moved back (job #{first.id}), so nothing more was moved."
     jobs = f"{len(undone.jobs)} jobs" if len(undone.jobs) > 1 else "one job"
+    where = "the thread of the move it takes back" if first.thread_ts else f"<#{first.channel_id}>"
     return (
-        f"Moving {undone.leads:,} leads back to {undo_messages.place(first.order.destination)} in {jobs}; "
-        f"followed in <#{first.channel_id}> like any move."
+        f"Moving {undone.leads:,} leads back to {undo_messages.place(first.move.destination)} in {jobs}; "
+        f"followed in {where} like any move."
     )
 
 

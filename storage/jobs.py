@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,8 @@ from storage.records import JobRecord, job_record
 
 # How many of the moved e-mails a job keeps to show in its final reply.
 SAMPLE_SIZE = 5
+# How many of the numbers in a followed job's `data` it keeps: enough for any job type's tally, never a whole payload.
+MAX_COUNTS = 12
 
 
 def _change(session: Session, job_id: int, values: dict[str, Any]) -> JobRow:
@@ -44,6 +46,11 @@ def _update(
 def _notify(session: Session, row: JobRow, kind: NotificationKind, detail: str | None) -> None:
     channel = row.announcement_channel or row.channel_id
     outbox.enqueue(session, team_id=row.team_id, job_id=row.id, channel_id=channel, kind=kind, detail=detail)
+
+
+def queue_announcement(session: Session, row: JobRow) -> None:
+    """Queue a job's anchor message in the transaction that starts following it (see storage.requests.track)."""
+    _notify(session, row, NotificationKind.ANNOUNCE, None)
 
 
 def mark_start_attempted(db: Database, *, job_id: int, owner: str) -> JobRecord | None:
@@ -149,12 +156,19 @@ def finish(
     moved_leads: int | None,
     error: str | None = None,
     moved_lead_emails: Sequence[str] = (),
+    counts: Mapping[str, int] | None = None,
+    ended_at: datetime | None = None,
 ) -> JobRecord:
     """Instantly says the job ended (or we stop following it): queue the one final reply.
 
-    Of `moved_lead_emails` only the first SAMPLE_SIZE are kept: a sample to show, not a record of the move.
+    Of `moved_lead_emails` only the first SAMPLE_SIZE are kept: a sample to show, not a record of the move. `counts`
+    (a followed job's numbers, by Instantly's names) are kept as given, at most MAX_COUNTS of them; `ended_at` is when
+    Instantly says the job ended, for a followed job that may have ended before leadmover heard of it.
     """
-    values: dict[str, Any] = {"status": status, "progress": progress, "finished_at": utcnow(), "error": error}
+    values: dict[str, Any] = {"status": status, "progress": progress, "finished_at": ended_at or utcnow()}
+    values["error"] = error
+    if counts:
+        values["job_counts"] = dict(list(counts.items())[:MAX_COUNTS])
     if moved_leads is not None:
         values["moved_leads"] = moved_leads
     sample = [email for email in moved_lead_emails if email][:SAMPLE_SIZE]

@@ -45,8 +45,16 @@ class JobRow(Leased, Base):
     team_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(32))
-    # The order as the person gave it: storage.orders.MoveOrder as JSON.
-    move_order: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The order as the person gave it: storage.orders.MoveOrder as JSON. None for a job leadmover only follows
+    # (`/leads track`): it was started elsewhere, by whatever means, and leadmover never knew its order.
+    move_order: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # Instantly's job type ("move-leads", "import-leads", …, or one added since), once Instantly has named it.
+    job_type: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The counts Instantly gave in the job's `data` when it ended (e.g. success_count), for a job that has no
+    # move order to say what it did.
+    job_counts: Mapped[dict[str, int] | None] = mapped_column(JSON, default=None)
+    # When Instantly says a followed job began: it may have run long before anyone asked leadmover to follow it.
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     phase: Mapped[str] = mapped_column(String(16), default=Phase.REQUESTED)
     instantly_job_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -61,6 +69,9 @@ class JobRow(Leased, Base):
 
     announcement_channel: Mapped[str | None] = mapped_column(String(32), default=None)
     announcement_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The thread this job is told in, when it is not its own: its announcement is then a reply there, and its final
+    # reply goes to the same thread (a move back lives in the thread of the move it takes back).
+    thread_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     # Set when the channel announces only failures and the announcement was held back (marked sent unposted): a
     # success then posts nothing, a failure posts the announcement at the end (bot.reporter).
     announcement_held_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

@@ -11,13 +11,14 @@ from storage.orders import MoveOrder
 
 @dataclass(frozen=True)
 class JobRecord:
-    """One move or copy: the order as asked, and how far Instantly and Slack have got with it."""
+    """One move or copy (the order as asked), or a job only followed, and how far Instantly and Slack have got."""
 
     id: int
     team_id: str
     channel_id: str
     user_id: str
-    order: MoveOrder
+    # None for a job leadmover only follows (`/leads track`): started elsewhere, its order was never known here.
+    order: MoveOrder | None
     phase: Phase
     instantly_job_id: str | None
     status: str | None
@@ -36,6 +37,34 @@ class JobRecord:
     moved_lead_sample: tuple[str, ...] = ()
     # The channel announces only failures, so the announcement was held back (see bot.reporter).
     announcement_held: bool = False
+    # Told in another job's thread (its parent message's ts), not in a thread of its own (see bot.reporter).
+    thread_ts: str | None = None
+    # Instantly's type of the job ("import-leads", …) when known: always for a followed job.
+    job_type: str | None = None
+    # The counts Instantly gave in a followed job's `data` when it ended, by Instantly's own names.
+    job_counts: tuple[tuple[str, int], ...] = ()
+    # When Instantly says a followed job began (before leadmover heard of it); None for a move leadmover started.
+    started_at: datetime | None = None
+
+    @property
+    def tracked(self) -> bool:
+        """Started elsewhere and only followed here: no order, no Move back, no Run again."""
+        return self.order is None
+
+    @property
+    def move(self) -> MoveOrder:
+        """The order of a move leadmover started; asking a followed job for one is a bug (ValueError)."""
+        if self.order is None:
+            raise ValueError(f"job {self.id} is only followed: it has no move order")
+        return self.order
+
+    @property
+    def reply_thread(self) -> str | None:
+        """The ts of the thread this job's final reply goes to: the thread it is told in when its announcement made
+        it there, else the thread under its own announcement (None before it is announced)."""
+        if self.thread_ts is not None and self.announcement_channel == self.channel_id:
+            return self.thread_ts
+        return self.announcement_ts
 
 
 def job_record(row: JobRow) -> JobRecord:
@@ -45,7 +74,7 @@ def job_record(row: JobRow) -> JobRecord:
         team_id=row.team_id,
         channel_id=row.channel_id,
         user_id=row.user_id,
-        order=MoveOrder.from_json(row.move_order),
+        order=MoveOrder.from_json(row.move_order) if row.move_order is not None else None,
         phase=Phase(row.phase),
         instantly_job_id=row.instantly_job_id,
         status=row.status,
@@ -62,4 +91,8 @@ def job_record(row: JobRow) -> JobRecord:
         finished_at=row.finished_at,
         moved_lead_sample=tuple(row.moved_lead_sample or ()),
         announcement_held=row.announcement_held_at is not None,
+        thread_ts=row.thread_ts,
+        job_type=row.job_type,
+        job_counts=tuple((row.job_counts or {}).items()),
+        started_at=row.started_at,
     )

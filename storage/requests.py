@@ -1,5 +1,6 @@
 """Writing a move down before Instantly hears of it: one job per submission, however often Slack (or anyone
-replaying a signed request) delivers it, leased to the process that will send it."""
+replaying a signed request) delivers it, leased to the process that will send it. And writing down a job started
+elsewhere that someone asked leadmover to follow (`/leads track`): once per workspace."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import approvals, leases
+from storage import approvals, jobs, leases
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, Phase, SubmissionRow
@@ -61,17 +62,20 @@ def record_submitted(
     lease_seconds: float,
     max_starting: int | None = None,
     approval: ApprovalRequest | None = None,
+    thread_ts: str | None = None,
 ) -> Submitted | None:
     """Save a submitted move once per submission: a repeat delivery gets the job the first one made.
 
     The submission's key is unique per workspace, so however often and however concurrently Slack (or anyone
     replaying a signed request) delivers it, one job is made and so one move is sent. None, and nothing saved,
     when the person already has `max_starting` moves waiting for Instantly to start them. With `approval`, the move
-    waits for an approver instead, and the request for approval is queued.
+    waits for an approver instead, and the request for approval is queued. With `thread_ts` it is told in that
+    thread of its channel rather than in a thread of its own.
     """
     row = _requested_row(
         team_id=team_id, channel_id=channel_id, user_id=user_id, order=order, owner=owner, lease_seconds=lease_seconds
     )
+    row.thread_ts = thread_ts
     try:
         with db.session() as session:
             earlier = _submitted_job(session, team_id=team_id, submission_key=submission_key)
@@ -136,3 +140,61 @@ def _requested_row(
     )
     leases.take(row, owner=owner, lease_seconds=lease_seconds, now=now)
     return row
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """The job that follows an Instantly job; `already` when the workspace followed it before this request."""
+
+    record: JobRecord
+    already: bool
+
+
+def record_tracked(
+    db: Database,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    instantly_job_id: str,
+    job_type: str,
+    status: str,
+    progress: int,
+    next_poll_at: datetime,
+    started_at: datetime | None = None,
+) -> Tracked:
+    """Follow an Instantly job started elsewhere: running from the start, its announcement queued with it.
+
+    A workspace follows an Instantly job once (uq_jobs_team_instantly_job): a second request, however concurrent,
+    gets the job that already follows it, and queues nothing.
+    """
+    now = utcnow()
+    row = JobRow(
+        team_id=team_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        move_order=None,
+        job_type=job_type[:32],
+        phase=Phase.RUNNING,
+        instantly_job_id=instantly_job_id,
+        status=status,
+        progress=progress,
+        next_poll_at=next_poll_at,
+        started_at=started_at,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.session() as session:
+            session.add(row)
+            session.flush()
+            jobs.queue_announcement(session, row)
+            session.flush()
+            return Tracked(job_record(row), already=False)
+    except IntegrityError:
+        pass  # followed already, perhaps a moment ago by a concurrent request
+    with db.reading() as session:
+        query = select(JobRow).where(JobRow.team_id == team_id, JobRow.instantly_job_id == instantly_job_id)
+        first = session.scalars(query).first()
+        assert first is not None, "the unique key that refused this one belongs to a stored job"
+        return Tracked(job_record(first), already=True)

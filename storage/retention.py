@@ -35,7 +35,8 @@ def forget_before(db: Database, *, cutoff: datetime, batch: int = 500) -> Forgot
         ).all()
         now = utcnow()
         for row in ended:
-            row.move_order = MoveOrder.from_json(row.move_order).without_typed_details().to_json()
+            if row.move_order is not None:  # a followed job has no order, and so nothing typed, to forget
+                row.move_order = MoveOrder.from_json(row.move_order).without_typed_details().to_json()
             row.moved_lead_sample = None  # e-mails of leads, like what was typed
             row.details_forgotten_at = now
         outbox_rows = session.execute(

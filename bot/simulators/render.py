@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.simulators.slack.conversations import Message
 
-__all__ = ["mrkdwn_to_text", "render_message", "render_view"]
+__all__ = ["SLACK_TOKEN", "mrkdwn_to_text", "render_message", "render_view", "token_parts"]
 
 _RULE = "-" * 40
-_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+# Slack's tokens in mrkdwn: <@U1>, <#C1|name>, <!here>, <!date^…|fallback>, <https://x|label>, <mailto:a@b.c>.
+SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _ELEMENT_KINDS = {
     "plain_text_input": "text input",
     "email_text_input": "email input",
@@ -39,21 +40,24 @@ _ELEMENT_KINDS = {
 }
 
 
-def _replace_link(match: re.Match[str]) -> str:
-    target, label = match.group(1), match.group(2)
+def token_parts(target: str, label: str | None) -> tuple[str, str]:
+    """(kind, shown) of one Slack token: kind is "user", "channel", "special" (<!…>) or "link"; shown is what Slack
+    shows when it knows no names (the label, else the id)."""
     if target.startswith("@") or target.startswith("#"):
-        return f"{target[0]}{label.lstrip('@#')}" if label else target
+        kind = "user" if target[0] == "@" else "channel"
+        return kind, f"{target[0]}{label.lstrip('@#')}" if label else target
     if target.startswith("!"):
-        if label:
-            return label
-        special = target[1:].split("^", 1)[0]
-        return f"@{special}"
-    return label if label else target.removeprefix("mailto:")
+        return "special", label or f"@{target[1:].split('^', 1)[0]}"
+    return "link", label if label else target.removeprefix("mailto:")
+
+
+def _replace_link(match: re.Match[str]) -> str:
+    return token_parts(match.group(1), match.group(2))[1]
 
 
 def mrkdwn_to_text(text: str) -> str:
     """Light mrkdwn to plain text: ``<@U1>`` -> ``@U1``, ``<url|label>`` -> ``label``; *bold* is kept."""
-    return html.unescape(_LINK.sub(_replace_link, text))
+    return html.unescape(SLACK_TOKEN.sub(_replace_link, text))
 
 
 def _text(obj: Any) -> str:
@@ -106,6 +110,9 @@ def _render_input(block: Mapping[str, Any]) -> list[str]:
     for key in ("initial_value", "initial_date", "initial_time", "initial_user"):
         if element.get(key) not in (None, ""):
             extras.append(f"= {element[key]}")
+    if kind == "external_select" and isinstance(element.get("initial_option"), Mapping):
+        # Its options live at the app, so the one chosen shows only here.
+        extras.append(f"= {_option_label(element['initial_option'])}")
     if block.get("optional"):
         extras.append("(optional)")
     lines = [" ".join([f"{label}: <{descr}>", *extras])]

@@ -197,7 +197,8 @@ def test_a_failing_options_load_answers_an_empty_200(
 def _valid_submission() -> str:
     modal = as_slack_keeps_it(move_modal.build(channel_id=CHANNEL))
     chosen = {ids.SOURCE: option("campaign:c-1", "Acme Q1"), ids.DESTINATION: option("list:l-2", "Acme warm")}
-    return view_submission_body(modal, chosen)
+    # With a limit: a move of every lead is answered with a confirmation (tests/handlers/test_confirmation.py).
+    return view_submission_body(modal, {**chosen, ids.LIMIT: "100"})
 
 
 def test_a_failure_after_the_ack_is_logged_and_the_ack_stands(

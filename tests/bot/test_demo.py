@@ -13,12 +13,20 @@ def test_demo_narrates_the_flow_from_command_to_final_reply() -> None:
     assert run_demo(quiet=True, out=out) == 0
     transcript = out.getvalue()
     for expected in (
-        "@alice: /leads move",
+        '@alice: /leads move from:"Acme Q1 outbound" to:list:"Acme warm leads" limit:500',
+        'From: <search dropdown> "Search campaigns and lists" = Acme Q1 outbound',
+        "The campaign *Acme Q1 outbound* holds 1,250 leads.",
         "Campaigns: Acme Q1 outbound",
+        "• lead10@",
         "Not an email address: bob@globex",
         "Asking Instantly to start the job",
         "Move completed.",
-        "Your most recent job",
+        "[Move back]",
+        "Move 362 leads back from list Acme warm leads to campaign Acme Q1 outbound?",
+        "362 leads moved to campaign *Acme Q1 outbound*",
+        "Your recent jobs",
+        "[Run again]",
+        "Your 2 most recent jobs",
         '"to_list_id"',
         "Demo complete",
     ):

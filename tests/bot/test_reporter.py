@@ -104,7 +104,7 @@ def test_the_announcement_is_posted_in_the_channel_with_the_job_in_its_metadata_
         "event_type": messages.METADATA_EVENT_ANNOUNCEMENT,
         "event_payload": {"job_id": record.id, "instantly_job_id": "a" * 24},
     }
-    assert "a" * 24 in message["text"]
+    assert "a" * 24 in str(message["blocks"])
     after = _job(sqlite_db, record.id)
     assert (after.announcement_channel, after.announcement_ts) == ("C1", message["ts"])
 

@@ -1,10 +1,14 @@
-"""What a person does in Slack, as steps the end-to-end tests share: open the move modal, pick from a picker."""
+"""What a person does in Slack, as steps the end-to-end tests share: open the move modal, pick from a picker,
+submit it (confirming a move of every lead, as leadmover then asks)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from bot.simulators.slack import AppResponse, FakeSlack
 from bot.simulators.stack import LocalStack
+from handlers import ids
 
 
 def open_modal(stack: LocalStack, *, verb: str = "move", channel_id: str = "C0SALES") -> dict[str, Any]:
@@ -22,3 +26,40 @@ def pick(stack: LocalStack, view: dict[str, Any], action_id: str, query: str, la
     matching = [o for o in options if o["text"]["text"] == label]
     assert matching, f"{label!r} not offered for {query!r}: {options}"
     return dict(matching[0])
+
+
+def confirmation(stack: LocalStack | FakeSlack, response: AppResponse, view_id: str) -> dict[str, Any] | None:
+    """The confirmation the app pushed over `view_id` in answer to its submission, if it did."""
+    slack = stack.slack if isinstance(stack, LocalStack) else stack
+    if response.status != 200 or not response.body.strip().startswith("{"):
+        return None
+    answer = response.json()
+    if answer.get("response_action") != "push" or answer["view"].get("callback_id") != ids.CONFIRM_MODAL:
+        return None
+    return slack.pushed_on(view_id)
+
+
+def submit_move(
+    slack: FakeSlack,
+    app_url: str,
+    *,
+    view_id: str,
+    values: Mapping[str, Any],
+    user_id: str = "U0ALICE",
+    team_id: str | None = None,
+) -> AppResponse:
+    """slack.submit_view of the move modal; when leadmover asks to confirm a move of every lead, the person presses
+    its button too. Returns the answer to the submission that started the move (the confirmation's, if pushed)."""
+    response = slack.submit_view(app_url, view_id=view_id, values=values, user_id=user_id, team_id=team_id)
+    pushed = confirmation(slack, response, view_id)
+    if pushed is None:
+        return response
+    return slack.submit_view(app_url, view_id=pushed["id"], values={}, user_id=user_id, team_id=team_id)
+
+
+def on_top(slack: FakeSlack, view_id: str) -> str:
+    """The id of the view a person sees over `view_id`: a confirmation pushed on it (which then shows the outcome),
+    or the view itself."""
+    while (pushed := slack.pushed_on(view_id)) is not None:
+        view_id = pushed["id"]
+    return view_id

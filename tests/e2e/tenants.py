@@ -3,6 +3,7 @@ of their own; and what their people do there (connect, open the move modal, move
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from bot.simulators.stack import LocalStack
 from handlers import ids
 from storage.models import Phase
 from storage.records import JobRecord
+from tests.e2e.flows import submit_move
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def move(stack: LocalStack, tenant: Tenant) -> None:
     """Move the tenant's campaign into its list and wait for the final reply in its channel."""
     view = open_move(stack, tenant)
     options = {o["text"]["text"]: o for o in offered(stack, tenant, view)}
-    answer = stack.slack.submit_view(
+    answer = submit_move(
+        stack.slack,
         stack.app_url,
         view_id=view["id"],
         values={ids.SOURCE: options[tenant.campaign], ids.DESTINATION: options[tenant.destination]},
@@ -129,24 +132,26 @@ def final_replies(stack: LocalStack, tenant: Tenant) -> list[str]:
 
 
 def command_answer(stack: LocalStack, tenant: Tenant, text: str) -> str:
-    """What the person sees in answer to `/leads <text>`: the ack's text, or what came later by response_url."""
+    """What the person sees in answer to `/leads <text>` (its text, then its blocks as JSON): the ack, or what came
+    later by response_url."""
     before = len(stack.slack.responses)
     response = stack.slack.send_command(
         stack.app_url, text=text, team_id=tenant.team_id, user_id=tenant.admin, channel_id=tenant.channel
     )
     assert response.status == 200
     body = response.json() if response.body.strip().startswith("{") else {}
-    if body.get("text"):
-        return str(body["text"])
-    assert stack.slack.wait_for(lambda: len(stack.slack.responses) > before, timeout=5)
-    return str(stack.slack.responses[-1].get("text", ""))
+    if not body.get("text"):
+        assert stack.slack.wait_for(lambda: len(stack.slack.responses) > before, timeout=5)
+        body = stack.slack.responses[-1]
+    return f"{body.get('text', '')}\n{json.dumps(body.get('blocks') or [], ensure_ascii=False)}"
 
 
 def start_move(stack: LocalStack, tenant: Tenant) -> JobRecord:
     """Start a move and return its job as soon as Instantly has started it (it is not followed to its end)."""
     view = open_move(stack, tenant)
     options = {o["text"]["text"]: o for o in offered(stack, tenant, view)}
-    stack.slack.submit_view(
+    submit_move(
+        stack.slack,
         stack.app_url,
         view_id=view["id"],
         values={ids.SOURCE: options[tenant.campaign], ids.DESTINATION: options[tenant.destination]},

@@ -13,7 +13,7 @@ import pytest
 
 from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import ids
-from tests.e2e.flows import pick
+from tests.e2e.flows import pick, submit_move
 
 TEAM = "T0LEADMOVR"
 ADMIN, ALICE, BOB, CAROL, GUEST, STRANGER = "U0ADMIN", "U0ALICE", "U0BOB", "U0CAROL", "U0GUEST", "U0STRANGER"
@@ -149,7 +149,7 @@ def _move(stack: LocalStack, user: str) -> None:
         ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
         ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
     }
-    stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values, user_id=user)
+    submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values, user_id=user)
     assert stack.slack.wait_for(lambda: _jobs(stack, user) != [], timeout=10)
 
 

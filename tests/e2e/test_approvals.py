@@ -18,7 +18,7 @@ from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import approvals as approval_handlers
 from handlers import ids
 from storage.models import Phase
-from tests.e2e.flows import pick
+from tests.e2e.flows import pick, submit_move
 
 ADMIN, OTHER_ADMIN, ALICE, BOB, APPROVER = "U0ADMIN", "U0ADMIN2", "U0ALICE", "U0BOB", "U0APPROVER"
 CHANNEL = "C0SALES"
@@ -62,7 +62,7 @@ def ask(stack: LocalStack, *, user: str = ALICE, limit: str | None = None) -> An
     }
     if limit is not None:
         values[ids.LIMIT] = limit
-    return stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values, user_id=user).json()
+    return submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values, user_id=user).json()
 
 
 def request_message(stack: LocalStack, channel: str = CHANNEL) -> Message:

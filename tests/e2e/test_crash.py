@@ -12,6 +12,7 @@ from bot.simulators.instantly import FakeInstantly
 from bot.simulators.slack import FakeSlack, Message
 from bot.simulators.stack import seed
 from handlers import ids
+from tests.e2e.flows import submit_move
 from tests.e2e.processes import AppProcess, app_env
 
 MOVE = "/api/v2/leads/move"
@@ -48,7 +49,7 @@ def _submit(slack: FakeSlack, app: AppProcess) -> None:
         return dict(answer["option_groups"][0]["options"][0])
 
     values = {ids.SOURCE: option(ids.SOURCE, "globex"), ids.DESTINATION: option(ids.DESTINATION, "initech")}
-    assert slack.submit_view(app.app_url, view_id=view["id"], values=values).status == 200
+    assert submit_move(slack, app.app_url, view_id=view["id"], values=values).status == 200
 
 
 def _announcements(slack: FakeSlack) -> list[Message]:

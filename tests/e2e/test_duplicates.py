@@ -6,7 +6,7 @@ import httpx
 
 from bot.simulators.stack import LocalStack
 from handlers import ids
-from tests.e2e.flows import open_modal, pick
+from tests.e2e.flows import open_modal, pick, submit_move
 
 CHANNEL = "C0SALES"
 
@@ -17,7 +17,7 @@ def _submit(stack: LocalStack) -> dict[str, object]:
         ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
         ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
     }
-    response = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
+    response = submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values)
     assert response.status == 200
     answer: dict[str, object] = response.json()
     return answer

@@ -15,7 +15,7 @@ from bot.simulators.slack import Message
 from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import ids
 from storage import workspaces
-from tests.e2e.flows import open_modal, pick
+from tests.e2e.flows import on_top, open_modal, pick, submit_move
 
 CHANNEL = "C0SALES"
 MOVE = "/api/v2/leads/move"
@@ -34,7 +34,9 @@ def submit(stack: LocalStack, channel: str = CHANNEL) -> Any:
         ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
         ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
     }
-    return view, stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
+    response = submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values)
+    # The outcome shows where the person looks: on the confirmation of this move of every lead.
+    return stack.slack.view(on_top(stack.slack, view["id"])), response
 
 
 def replies(stack: LocalStack, channel: str = CHANNEL) -> list[Message]:

@@ -76,6 +76,7 @@ def test_one_person_flooding_a_slow_instantly_never_slows_anyone_else(stack: Loc
     places = {
         ids.SOURCE: pick(stack, first, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
         ids.DESTINATION: pick(stack, first, ids.DESTINATION, "warm", "Acme warm leads"),
+        ids.LIMIT: "50",  # a limit: no confirmation comes between the submissions and the starts
     }
     answers = []
     for n in range(20):

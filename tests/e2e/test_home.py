@@ -14,7 +14,7 @@ import pytest
 from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import home_view, ids
 from storage.models import Phase
-from tests.e2e.flows import pick
+from tests.e2e.flows import open_modal, pick, submit_move
 
 ADMIN, ALICE, BOB = "U0ADMIN", "U0ALICE", "U0BOB"
 
@@ -53,7 +53,7 @@ def _move(stack: LocalStack, user: str, *, verb: str = "move", **values: Any) ->
         **values,
     }
     before = len(stack.instantly.move_bodies())
-    response = slack.submit_view(stack.app_url, view_id=view["id"], values=chosen, user_id=user)
+    response = submit_move(slack, stack.app_url, view_id=view["id"], values=chosen, user_id=user)
     assert response.json()["response_action"] == "update"
     assert slack.wait_for(lambda: len(stack.instantly.move_bodies()) > before, timeout=10)
 
@@ -85,7 +85,11 @@ def _text(view: dict[str, Any]) -> str:
 
 
 def _run_again_buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
-    return [b["accessory"] for b in view["blocks"] if (b.get("accessory") or {}).get("action_id") == ids.HOME_RUN_AGAIN]
+    return [
+        b["accessory"]
+        for b in view["blocks"]
+        if ids.HOME_RUN_AGAIN_ACTION.match((b.get("accessory") or {}).get("action_id", ""))
+    ]
 
 
 def test_home_shows_the_persons_jobs_with_status_progress_names_and_thread_link(
@@ -119,9 +123,9 @@ def test_run_again_opens_the_modal_filled_in_and_submitting_it_unchanged_makes_t
 ) -> None:
     _move(stack, ALICE, verb="copy", **{ids.LIMIT: "200"})
     assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
-    _home(stack, ALICE)
+    [button] = _run_again_buttons(_home(stack, ALICE))
 
-    response = stack.slack.click_in_home(stack.app_url, user_id=ALICE, action_id=ids.HOME_RUN_AGAIN)
+    response = stack.slack.click_in_home(stack.app_url, user_id=ALICE, action_id=button["action_id"])
     assert response.status == 200
     trigger = stack.slack.clicks[-1].trigger_id
     assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=3)
@@ -145,6 +149,69 @@ def test_run_again_opens_the_modal_filled_in_and_submitting_it_unchanged_makes_t
     assert again == first
     assert first["copy_leads"] is True
     assert first["limit"] == 200
+
+
+def test_run_again_repeats_the_filters_options_and_assignee_and_previews_the_source(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    values = {
+        ids.LIMIT: "30",
+        ids.SEARCH: "lead1",
+        ids.FILTER: "FILTER_VAL_NOT_CONTACTED",
+        ids.ESG_CODE: "2",
+        ids.OPTIONS: ["skip_duplicates", "reset_interest_status"],
+    }
+    view_values: dict[str, Any] = dict(values)
+    _move(stack, ALICE, **view_values, **{ids.ASSIGNED_TO: _member(stack)})
+    assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
+    [button] = _run_again_buttons(_home(stack, ALICE))
+
+    stack.slack.click_in_home(stack.app_url, user_id=ALICE, action_id=button["action_id"])
+    trigger = stack.slack.clicks[-1].trigger_id
+    assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=3)
+    opened = stack.slack.view_opened_by(trigger)
+    assert opened is not None
+    # The assignee's name and the preview need Instantly, so they follow views.open in a views.update.
+    assert stack.slack.wait_for(lambda: "holds 1,220 leads" in json.dumps(stack.slack.view(opened["id"])), timeout=5)
+    modal = stack.slack.view(opened["id"])
+    blocks = {b.get("block_id"): b for b in modal["blocks"]}
+    assert blocks[ids.SEARCH]["element"]["initial_value"] == "lead1"
+    assert blocks[ids.FILTER]["element"]["initial_option"]["value"] == "FILTER_VAL_NOT_CONTACTED"
+    assert blocks[ids.ESG_CODE]["element"]["initial_option"]["value"] == "2"
+    assert [o["value"] for o in blocks[ids.OPTIONS]["element"]["initial_options"]] == [
+        "skip_duplicates",
+        "reset_interest_status",
+    ]
+    assert blocks[ids.ASSIGNED_TO]["element"]["initial_option"]["text"]["text"].startswith("Ann Lee")
+    sample = [line for line in blocks[ids.PREVIEW]["text"]["text"].splitlines() if line.startswith("• ")]
+    assert len(sample) == 5
+    assert all(line.startswith("• lead1") for line in sample), "the sample follows the repeated filters"
+
+    answer = stack.slack.submit_view(stack.app_url, view_id=modal["id"], values={}, user_id=ALICE)
+    assert answer.json()["response_action"] == "update"
+    assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 2, timeout=10)
+    first, again = stack.instantly.move_bodies()
+    assert again == first
+    assert (first["search"], first["filter"], first["esg_code"], first["limit"]) == (
+        "lead1",
+        "FILTER_VAL_NOT_CONTACTED",
+        "2",
+        30,
+    )
+    assert (first["check_duplicates"], first["reset_interest_status"]) == (True, True)
+    assert "assigned_to" in first
+
+    # Two jobs, two Run again buttons: each action_id in a view must be distinct, or Slack refuses the whole tab.
+    assert stack.slack.wait_for(lambda: _done(stack, 2), timeout=15)
+    earlier = stack.slack.home_view(ALICE)
+    assert earlier is not None
+    buttons = _run_again_buttons(_home(stack, ALICE, changed_from=earlier["hash"]))
+    assert len({button["action_id"] for button in buttons}) == 2
+
+
+def _member(stack: LocalStack) -> dict[str, Any]:
+    view = open_modal(stack)
+    return pick(stack, view, ids.ASSIGNED_TO, "ann", "Ann Lee (ann@example.com)")
 
 
 def test_a_person_who_may_not_move_sees_why_instead_of_run_again(stack: LocalStack, workspace: DemoWorkspace) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from bot.simulators.slack import Message
 from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import ids
-from tests.e2e.flows import open_modal, pick
+from tests.e2e.flows import open_modal, pick, submit_move
 
 CHANNEL = "C0SALES"
 HOSTILE_NAME = "<!channel> *Q4* @here _x_"
@@ -23,7 +23,7 @@ def _move_from_the_hostile_campaign(stack: LocalStack) -> None:
         ids.SOURCE: pick(stack, view, ids.SOURCE, "q4", HOSTILE_NAME),
         ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
     }
-    stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
+    submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values)
 
 
 def _mrkdwn_objects(node: Any) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.simulators.stack import DemoWorkspace, LocalStack
 from handlers import ids
-from tests.e2e.flows import open_modal, pick
+from tests.e2e.flows import on_top, open_modal, pick, submit_move
 
 
 def _submit_move(stack: LocalStack, **values: Any) -> tuple[dict[str, Any], Any]:
@@ -19,7 +19,9 @@ def _submit_move(stack: LocalStack, **values: Any) -> tuple[dict[str, Any], Any]
         ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
         **values,
     }
-    return view, stack.slack.submit_view(stack.app_url, view_id=view["id"], values=chosen)
+    response = submit_move(stack.slack, stack.app_url, view_id=view["id"], values=chosen)
+    # The outcome shows where the person looks: on the confirmation, for a move of every lead.
+    return stack.slack.view(on_top(stack.slack, view["id"])), response
 
 
 def _final_replies(stack: LocalStack, channel: str = "C0SALES") -> list[Any]:
@@ -92,7 +94,9 @@ def test_a_valid_move_reaches_instantly_and_is_followed_to_one_final_reply(
     assert "U0ALICE" in str(announcement.blocks)
     assert "Acme Q1 outbound" in str(announcement.blocks)
     assert "Acme warm leads" in str(announcement.blocks)
-    assert re.search(r"[0-9a-f]{24}", first_text)
+    assert first_text.startswith("Moving up to 500 leads from Acme Q1 outbound to Acme warm leads"), first_text
+    assert not re.search(r"[0-9a-f]{24}", first_text), "a notification names the campaigns, not ids"
+    assert re.search(r"Instantly job `[0-9a-f]{24}`", str(announcement.history[0][1]))
     percentages = {int(p) for text, _ in announcement.history for p in re.findall(r"(\d+)%", text)}
     assert percentages & {25, 50, 75}, f"no intermediate progress shown: {announcement.history}"
     assert "Completed" in announcement.text
@@ -101,7 +105,7 @@ def test_a_valid_move_reaches_instantly_and_is_followed_to_one_final_reply(
     assert "completed" in reply.text
     assert "<@U0ALICE>" not in reply.text, "a success mentions only where the channel asks for it"
     assert "500 leads moved" in reply.text
-    instantly_id = re.findall(r"[0-9a-f]{24}", first_text)[0]
+    instantly_id = re.findall(r"[0-9a-f]{24}", str(announcement.history[0][1]))[0]
     assert instantly_id in str(reply.blocks)
 
     jobs_answer = stack.slack.send_command(stack.app_url, text="jobs").json()
@@ -194,7 +198,7 @@ def test_a_channel_closed_to_the_bot_gets_a_dm_that_says_why(stack: LocalStack, 
         ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
         ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
     }
-    stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
+    submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values)
     assert stack.slack.wait_for(lambda: len(_final_replies(stack, "U0ALICE")) == 1, timeout=15)
     [dm] = stack.slack.messages("U0ALICE")
     assert "not in channel" in dm.history[0][0]

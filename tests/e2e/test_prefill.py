@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.simulators.stack import DemoWorkspace, LocalStack
 from handlers import ids
-from tests.e2e.flows import pick
+from tests.e2e.flows import pick, submit_move
 
 
 def _command(stack: LocalStack, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -72,6 +72,11 @@ def test_names_and_limit_are_filled_in_and_submitting_unchanged_makes_that_move(
     assert _hint(view, ids.SOURCE) == ""
     assert _hint(view, ids.DESTINATION) == ""
     assert _block(view, ids.LIMIT)["element"]["initial_value"] == "200"
+    # Slack sends no action for an initial option, so the fill brings the named source's preview with it.
+    assert "Pick where the leads come from" in _block(first, ids.PREVIEW)["text"]["text"]
+    preview = _block(view, ids.PREVIEW)["text"]["text"]
+    assert "campaign *Acme Q1 outbound* holds 1,250 leads" in preview
+    assert f"• lead1@{campaign[:8]}.example.com" in preview
 
     response = stack.slack.submit_view(stack.app_url, view_id=view["id"], values={})
     assert response.json()["response_action"] == "update"
@@ -108,7 +113,7 @@ def test_copy_prefills_copy_and_the_same_names(stack: LocalStack, workspace: Dem
     _first, view = _command(stack, "copy from:initech to:trade")
     assert _block(view, ids.MODE)["element"]["initial_option"]["value"] == ids.MODE_COPY
     assert view["title"]["text"] == "Copy leads"
-    stack.slack.submit_view(stack.app_url, view_id=view["id"], values={})
+    submit_move(stack.slack, stack.app_url, view_id=view["id"], values={})
     assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 1, timeout=10)
     [body] = stack.instantly.move_bodies()
     assert body["list_id"] == workspace.lists["Initech prospects"]
@@ -130,7 +135,7 @@ def test_ambiguous_and_unknown_names_are_said_beside_the_field_and_left_empty(
         ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
         ids.DESTINATION: pick(stack, view, ids.DESTINATION, "initech", "Initech prospects"),
     }
-    stack.slack.submit_view(stack.app_url, view_id=view["id"], values=chosen)
+    submit_move(stack.slack, stack.app_url, view_id=view["id"], values=chosen)
     assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 1, timeout=10)
     assert stack.instantly.move_bodies()[0]["to_list_id"] == workspace.lists["Initech prospects"]
 

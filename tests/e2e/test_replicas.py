@@ -14,6 +14,7 @@ from handlers import ids
 from storage import migrate
 from storage.db import Database
 from tests.databases import postgres_schema_url
+from tests.e2e.flows import submit_move
 from tests.e2e.processes import AppProcess, app_env
 
 CHANNEL = "C0SALES"
@@ -35,7 +36,7 @@ def _start_move(slack: FakeSlack, app: AppProcess, *, user: str) -> None:
         return dict(answer["option_groups"][0]["options"][0])
 
     values = {ids.SOURCE: option(ids.SOURCE, "globex"), ids.DESTINATION: option(ids.DESTINATION, "trade")}
-    assert slack.submit_view(app.app_url, view_id=view["id"], values=values, user_id=user).status == 200
+    assert submit_move(slack, app.app_url, view_id=view["id"], values=values, user_id=user).status == 200
 
 
 def _threads(slack: FakeSlack) -> dict[str, list[Message]]:

@@ -9,7 +9,7 @@ from bot.services import build_services
 from bot.simulators.slack import Message
 from bot.simulators.stack import LocalStack, local_stack, seed
 from handlers import ids
-from tests.e2e.flows import open_modal, pick
+from tests.e2e.flows import open_modal, pick, submit_move
 
 
 def test_unfinished_jobs_are_followed_after_a_restart(tmp_path: Path) -> None:
@@ -20,7 +20,7 @@ def test_unfinished_jobs_are_followed_after_a_restart(tmp_path: Path) -> None:
             ids.SOURCE: pick(stack, view, ids.SOURCE, "globex", "Globex renewals"),
             ids.DESTINATION: pick(stack, view, ids.DESTINATION, "initech", "Initech prospects"),
         }
-        stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
+        submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values)
         assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 1, timeout=5)
         # The first process stops here: the job and its announcement wait in the database.
         time.sleep(0.5)

@@ -14,6 +14,7 @@ from bot.simulators.stack import seed
 from handlers import ids
 from storage.db import Database
 from storage.models import JobRow, Phase
+from tests.e2e.flows import on_top, submit_move
 from tests.e2e.processes import AppProcess, app_env
 
 
@@ -68,7 +69,7 @@ def test_sigterm_finishes_work_in_flight_releases_leases_and_exits_in_time(
             ids.SOURCE: source["option_groups"][0]["options"][0],
             ids.DESTINATION: destination.json()["option_groups"][0]["options"][0],
         }
-        submitted = slack.submit_view(app.app_url, view_id=view["id"], values=values)
+        submitted = submit_move(slack, app.app_url, view_id=view["id"], values=values)
         assert submitted.status == 200
         assert slack.wait_for(lambda: bool(instantly.move_bodies()), timeout=3), "the move should reach Instantly"
         code, seconds = app.terminate()
@@ -82,4 +83,4 @@ def test_sigterm_finishes_work_in_flight_releases_leases_and_exits_in_time(
         assert job.instantly_job_id is not None
         assert job.lease_owner is None
     database.dispose()
-    assert "started job" in str(slack.view(view["id"])), "the modal should show the outcome"
+    assert "started job" in str(slack.view(on_top(slack, view["id"]))), "the modal should show the outcome"

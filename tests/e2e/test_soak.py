@@ -22,6 +22,7 @@ from bot.simulators.stack import seed
 from handlers import ids
 from storage import jobs
 from storage.db import Database
+from tests.e2e.flows import submit_move
 from tests.e2e.processes import AppProcess, app_env
 
 MOVES = 40
@@ -48,7 +49,7 @@ def _submit(slack: FakeSlack, app: AppProcess, n: int) -> bool:
         ids.DESTINATION: first_option(ids.DESTINATION, "initech"),
         ids.LIMIT: str(LIMIT_BASE + n),
     }
-    answer = slack.submit_view(app.app_url, view_id=view["id"], values=values, user_id=user)
+    answer = submit_move(slack, app.app_url, view_id=view["id"], values=values, user_id=user)
     return answer.status == 200 and (answer.json() or {}).get("response_action") == "update"
 
 

@@ -17,7 +17,7 @@ from bot.simulators.slack import Message
 from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import ids
 from storage.models import Phase
-from tests.e2e.flows import open_modal, pick
+from tests.e2e.flows import open_modal, pick, submit_move
 
 ALICE, BOB, ADMIN = "U0ALICE", "U0BOB", "U0ADMIN"
 CHANNEL = "C0SALES"
@@ -47,7 +47,7 @@ def _move(stack: LocalStack, **extra: Any) -> Message:
         ids.LIMIT: "40",
         **extra,
     }
-    stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
+    submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values)
     assert stack.slack.wait_for(lambda: len(_replies(stack)) == 1, timeout=15), "no final reply"
     return _replies(stack)[0]
 
@@ -125,6 +125,14 @@ def test_the_requester_moves_the_leads_back_once_and_a_stranger_is_refused(
         ),
         timeout=15,
     ), "the move back is followed like any move"
+    [anchor] = stack.slack.messages(CHANNEL)
+    thread = stack.slack.replies(CHANNEL, anchor.ts)
+    assert [m.ts for m in thread[:1]] == [reply.ts], "the channel holds one message: the move, with its thread"
+    back_announcement, back_reply = thread[1:]
+    assert "Completed (100%)" in back_announcement.text, back_announcement.text
+    assert "from list *Acme warm leads* to campaign *Acme Q1 outbound*" in str(back_announcement.blocks)
+    assert back_reply.text.startswith("Move completed"), back_reply.text
+    assert "40 leads moved to campaign *Acme Q1 outbound*" in str(back_reply.blocks)
     undos = [e for e in stack.services.audit.latest(team_id=stack.slack.team_id, limit=50) if e.action == "undo"]
     assert len(undos) == 1
     assert undos[0].user_id == ALICE

@@ -150,8 +150,8 @@ def test_status_finds_a_job_by_its_leadmover_number(sends: SlackSends, sqlite_db
     record = running_job(sqlite_db, "d" * 24, status="in-progress")
     response = sends.command(f"status {record.id}")
     text = _ephemeral_text(response)
-    assert text.startswith("Moving leads: In progress")
-    assert "d" * 24 in text
+    assert text == "Moving leads from Acme Q1 to Acme warm: In progress (0%)", "names, never ids, in a notification"
+    assert "d" * 24 in _blocks_text(response)
     assert f"leadmover #{record.id}" in _blocks_text(response)
 
 

@@ -70,9 +70,11 @@ def _modal(*, channel_id: str = "C0SALES", copy_leads: bool = False) -> JSON:
 
 
 def _places(**more: Any) -> dict[str, Any]:
+    """A valid form; with a limit, since a move of every lead is confirmed first (tests/handlers/test_confirmation)."""
     return {
         ids.SOURCE: option("campaign:c-1", "Acme Q1"),
         ids.DESTINATION: option("list:l-2", "Acme <warm>"),
+        ids.LIMIT: "100",
         **more,
     }
 

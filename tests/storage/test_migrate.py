@@ -365,3 +365,60 @@ def test_leadmover_migrate_creates_the_schema_then_has_nothing_to_do(tmp_path: P
     head = migrate.head_revision()
     assert migrate_cli() == f"leadmover: database at revision {head} (upgraded from no revision)\n"
     assert migrate_cli() == f"leadmover: database at revision {head} (up to date)\n"
+
+
+def test_0011_lets_a_job_have_no_order_and_its_downgrade_drops_only_such_jobs(bare: Database) -> None:
+    run_alembic(bare, "upgrade", "0010")
+    now = datetime(2026, 1, 2)
+    jobs_0010 = sa.table(
+        "jobs",
+        *(sa.column(name) for name in ("team_id", "channel_id", "user_id", "phase", "progress")),
+        sa.column("move_order", sa.JSON()),
+        *(sa.column(name) for name in ("next_poll_at", "created_at", "updated_at")),
+    )
+    with bare.engine.begin() as connection:  # a move from before: it keeps its order both ways
+        connection.execute(
+            jobs_0010.insert().values(
+                team_id="T1",
+                channel_id="C1",
+                user_id="U1",
+                phase="done",
+                progress=100,
+                move_order=an_order().to_json(),
+                next_poll_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    migrate.upgrade(bare)
+    with bare.session() as session:
+        session.add(
+            JobRow(
+                team_id="T1",
+                channel_id="C1",
+                user_id="U1",
+                move_order=None,
+                job_type="import-leads",
+                job_counts={"success_count": 3},
+                started_at=now,
+                instantly_job_id="c" * 24,
+                next_poll_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    with bare.reading() as session:
+        rows = session.scalars(select(JobRow).order_by(JobRow.id)).all()
+        assert [(row.move_order is None, row.job_type) for row in rows] == [(False, None), (True, "import-leads")]
+
+    run_alembic(bare, "downgrade", "0010")
+
+    with bare.engine.connect() as connection:
+        orders = connection.execute(text("SELECT move_order FROM jobs")).scalars().all()
+    assert len(orders) == 1
+    assert orders[0] is not None
+    assert {"job_type", "job_counts", "started_at"}.isdisjoint(
+        c["name"] for c in inspect(bare.engine).get_columns("jobs")
+    )
+    migrate.upgrade(bare)
+    assert schema_differences(bare) == []

@@ -22,13 +22,37 @@ _WORKDAY_SCHEDULE = {
 }
 
 
+Lead = tuple[str, str]  # (id, email)
+
+
 @dataclass
 class Container:
-    """A campaign or lead list: something leads can be moved out of or into."""
+    """A campaign or lead list: something leads can be moved out of or into, holding real leads, so a move takes
+    the very leads it selected and a move back finds them where they were put."""
 
     kind: str  # "campaign" or "list", as BackgroundJob.entity_type spells it
     public: dict[str, Any]
-    leads: int
+    roster: list[Lead]
+
+    @classmethod
+    def seeded(cls, kind: str, public: dict[str, Any], leads: int) -> Container:
+        """A container born with `leads` leads; their ids and e-mails derive from its id, so tests can name them."""
+        namespace, domain = uuid.UUID(public["id"]), f"{public['id'][:8]}.example.com"
+        roster = [(str(uuid.uuid5(namespace, str(n))), f"lead{n + 1}@{domain}") for n in range(leads)]
+        return cls(kind, public, roster)
+
+    @property
+    def leads(self) -> int:
+        return len(self.roster)
+
+    def receive(self, leads: list[Lead]) -> None:
+        """Take leads in; one already here (by e-mail) is not doubled."""
+        present = {email for _, email in self.roster}
+        self.roster.extend(lead for lead in leads if lead[1] not in present)
+
+    def release(self, leads: list[Lead]) -> None:
+        leaving = {lead_id for lead_id, _ in leads}
+        self.roster = [lead for lead in self.roster if lead[0] not in leaving]
 
 
 class Contents:
@@ -75,7 +99,7 @@ class Contents:
             "timestamp_updated": stamp,
         }
         with self._lock:
-            self.campaigns[campaign_id] = Container("campaign", public, leads)
+            self.campaigns[campaign_id] = Container.seeded("campaign", public, leads)
         return campaign_id
 
     def add_list(self, name: str, *, leads: int = 100) -> str:
@@ -89,7 +113,7 @@ class Contents:
             "timestamp_created": self._clock.stamp(),
         }
         with self._lock:
-            self.lists[list_id] = Container("list", public, leads)
+            self.lists[list_id] = Container.seeded("list", public, leads)
         return list_id
 
     def add_member(self, email: str, *, first: str = "", last: str = "", role: str = "editor") -> str:
@@ -223,11 +247,13 @@ class Contents:
     def leads(self, source: Container | None, body: dict[str, Any]) -> list[tuple[str, str]]:
         """(id, email) of the leads a filter body selects; ids are stable so tests can target them."""
         if source is None:
-            namespace, count, domain = uuid.NAMESPACE_URL, _UNSOURCED_LEADS, "workspace.example.com"
+            namespace = uuid.NAMESPACE_URL
+            leads = [
+                (str(uuid.uuid5(namespace, str(n))), f"lead{n + 1}@workspace.example.com")
+                for n in range(_UNSOURCED_LEADS)
+            ]
         else:
-            namespace, count = uuid.UUID(source.public["id"]), source.leads
-            domain = f"{source.public['id'][:8]}.example.com"
-        leads = [(str(uuid.uuid5(namespace, str(n))), f"lead{n + 1}@{domain}") for n in range(count)]
+            leads = list(source.roster)
         if "filter" in body and body["filter"] not in self._known_filters:
             # Instantly silently matches nothing for an unknown filter; the caller should never send one.
             self._report(f"unknown lead filter {body['filter']!r} matches no leads")

@@ -1,4 +1,5 @@
-"""Instantly's background jobs: POST /leads/move starts one, and each poll (or the clock) moves it along a script."""
+"""Instantly's background jobs: POST /leads/move starts one (or a test starts one "elsewhere": an import, an export,
+a move made in Instantly's app, a type added tomorrow), and each poll (or the clock) moves it along a script."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from bot.simulators.instantly.contents import Container, Contents
 from bot.simulators.instantly.protocol import DEFAULT_LIMIT, ApiError, Call, Clock, after, csv, page
 
-_SAMPLE_EMAILS = 10
+# Instantly names at most the first 10,000 moved e-mails (the spec's `data.moved_lead_emails`).
+_NAMED_EMAILS = 10_000
 
 
 class _ObjectIds:
@@ -40,9 +43,9 @@ class _Job:
     public: dict[str, Any]
     body: dict[str, Any]
     total: int
-    emails: list[str]
+    chosen: list[tuple[str, str]]  # (id, e-mail) of the leads it moves
     source: Container | None
-    destination: Container
+    destination: Container | None  # None for a job started elsewhere: it changes no campaign or list here
     final_status: str
     step: int = 0
     finished: bool = False
@@ -153,11 +156,44 @@ class Jobs:
             "created_at": stamp,
             "updated_at": stamp,
         }
-        emails = [email for _, email in leads[: min(total, _SAMPLE_EMAILS)]]
-        job = _Job(public, copy.deepcopy(body), total, emails, source, destination, self._final_status)
+        job = _Job(public, copy.deepcopy(body), total, leads[:total], source, destination, self._final_status)
         job.created_at = time.monotonic()
         self._jobs[public["id"]] = job
         return public
+
+    def start_elsewhere(
+        self, job_type: str, *, total: int = 100, final_status: str | None = None, ago: float = 0.0, ended: bool = False
+    ) -> str:
+        """Start a job as Instantly's app or another integration would: of any type (one the spec does not list is
+        let through the self-check, as Instantly adds types over time), begun `ago` seconds ago, `total` items to
+        process. It then moves along like every job; `ended` makes it one that finished before anyone asked."""
+        with self._lock:
+            self.tolerated_statuses.add(job_type)
+            status = self._final_status if final_status is None else final_status
+            self.tolerated_statuses.add(status)
+            begun = datetime.now(UTC) - timedelta(seconds=ago)
+            public: dict[str, Any] = {
+                "id": _new_job_id(),
+                "workspace_id": self._contents.workspace_id,
+                "user_id": self._contents.owner_user_id,
+                "type": job_type,
+                "entity_id": self._contents.workspace_id,
+                "entity_type": "workspace",
+                "progress": 0,
+                "status": "pending",
+                "data": {},
+                "created_at": begun.strftime("%Y-%m-%dT%H:%M:%S.") + f"{begun.microsecond // 1000:03d}Z",
+                "updated_at": self._clock.stamp(),
+            }
+            job = _Job(public, {}, total, [], None, None, status, created_at=time.monotonic() - ago)
+            self._jobs[public["id"]] = job
+            if ended:
+                job.step = len(self._progress_steps)
+                if self._progress_steps:
+                    public.update(status="in-progress", progress=self._progress_steps[-1])
+                self._finish(job, time.monotonic())
+                public["updated_at"] = self._clock.stamp()
+            return str(public["id"])
 
     def _advance(self, job: _Job) -> None:
         """One observation moves a job one scripted step; finished jobs never change again."""
@@ -198,12 +234,20 @@ class Jobs:
         public = job.public
         job.finished = True
         job.ended_at = at
-        if job.final_status == "success":
-            data = {"moved_leads": job.total, "moved_lead_emails": job.emails}
-            public.update(status="success", progress=100, data=data)
-            if not job.body.get("copy_leads") and job.source is not None:
-                job.source.leads -= job.total
-            job.destination.leads += job.total
+        if job.destination is None:
+            # Started elsewhere: it counts what it processed, in the names of the spec's example data_fields.
+            done = job.total if job.final_status == "success" else job.total * int(public["progress"]) // 100
+            progress = 100 if job.final_status == "success" else public["progress"]
+            data: dict[str, Any] = {"success_count": done, "failed_count": 0, "total_to_process": job.total}
+            if public["type"] == "move-leads":
+                data = {"moved_leads": done, "moved_lead_emails": []}
+            public.update(status=job.final_status, progress=progress, data=data)
+        elif job.final_status == "success":
+            emails = [email for _, email in job.chosen[:_NAMED_EMAILS]]
+            public.update(status="success", progress=100, data={"moved_leads": job.total, "moved_lead_emails": emails})
+            job.destination.receive(job.chosen)
+            if job.source is not None and not job.body.get("copy_leads"):
+                job.source.release(job.chosen)
         else:
             moved = job.total * int(public["progress"]) // 100
             public.update(status=job.final_status, data={"moved_leads": moved})

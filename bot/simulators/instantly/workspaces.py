@@ -91,6 +91,7 @@ class InstantlyWorkspace:
         self.job_ids = jobs.job_ids
         self.forget_job = jobs.forget_job
         self.set_final_status = jobs.set_final_status
+        self.start_elsewhere = jobs.start_elsewhere
         self.fail_next = self.faults.fail_next
 
     def __repr__(self) -> str:

@@ -199,6 +199,8 @@ class FakeSlack(Startable):
         self.opened_views = views.opened_views
         self.view_opened_by = views.view_opened_by
         self.view = views.view
+        self.pushed_on = views.pushed_on
+        self.close_view = views.close_by_person
         self.send_command = driver.send_command
         self.submit_view = driver.submit_view
         self.redeliver_last = driver.redeliver_last

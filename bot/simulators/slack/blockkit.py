@@ -31,6 +31,9 @@ MESSAGE_BLOCK_LIMIT = 50  # slack_sdk checks a view's 100, not a message's 50
 _OPTION_ELEMENTS = frozenset({"static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow"})
 _EXTERNAL_SELECTS = frozenset({"external_select", "multi_external_select"})
 _OPTION_LIMITS = {"radio_buttons": 10, "checkboxes": 10}  # selects (100) and overflow (5): slack_sdk
+# Which inputs take a dispatch_action_config (when a block_actions is sent), and its triggers.
+_TEXT_INPUTS = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input", "rich_text_input"})
+_DISPATCH_TRIGGERS = frozenset({"on_enter_pressed", "on_character_entered"})
 
 
 def check_view(view: Any, *, kind: str = "modal") -> list[str]:
@@ -158,12 +161,24 @@ class _Shape:
             self._options(el, pointer)
         elif kind in _EXTERNAL_SELECTS:
             self._external_initial(el, pointer)
-        elif kind == "number_input" and not isinstance(el.get("is_decimal_allowed"), bool):
+        if "dispatch_action_config" in el:
+            self._dispatch_config(el, pointer)
+        if kind == "number_input" and not isinstance(el.get("is_decimal_allowed"), bool):
             self.err(pointer + "/is_decimal_allowed", "must provide a boolean value")
         elif kind == "plain_text_input":
             for key in ("max_length", "min_length"):
                 if key in el and not (isinstance(el[key], int) and 0 <= el[key] <= 3000):
                     self.err(f"{pointer}/{key}", "must be an integer between 0 and 3000")
+
+    def _dispatch_config(self, el: JSON, pointer: str) -> None:
+        where = pointer + "/dispatch_action_config"
+        if el["type"] not in _TEXT_INPUTS:
+            self.err(where, f"is not allowed on a {el['type']}")
+            return
+        config = el["dispatch_action_config"]
+        triggers = config.get("trigger_actions_on") if isinstance(config, dict) else None
+        if not isinstance(triggers, list) or not triggers or not set(triggers) <= _DISPATCH_TRIGGERS:
+            self.err(where + "/trigger_actions_on", f"must be a non-empty array of {sorted(_DISPATCH_TRIGGERS)}")
 
     def confirm(self, dialog: Any, pointer: str) -> None:
         """A confirmation dialog: slack_sdk's model fails on a missing part and accepts mrkdwn where Slack won't."""
@@ -271,6 +286,13 @@ class _Shape:
                 self.element(element, pointer + "/element", action_ids)
             if "hint" in block:
                 self.text(block["hint"], pointer + "/hint", plain=True)
+            dispatch = block.get("dispatch_action", False)
+            if not isinstance(dispatch, bool):
+                self.err(pointer + "/dispatch_action", "must be a boolean")
+            elif dispatch and isinstance(element, dict) and element.get("type") == "file_input":
+                self.err(pointer + "/dispatch_action", "unsupported type: a file_input cannot dispatch actions")
+        if kind != "input" and "dispatch_action" in block:
+            self.err(pointer + "/dispatch_action", "is only allowed on input blocks")
 
     def view(self, view: Any, *, kind: str = "modal") -> None:
         if not isinstance(view, dict):

@@ -1,5 +1,7 @@
 """A person clicking buttons: in a message (top-level, a thread reply, or their own ephemeral message) or in an open
-modal, delivered to the app as Slack's block_actions payload over signed HTTP or Socket Mode.
+modal, delivered to the app as Slack's block_actions payload over signed HTTP or Socket Mode. In a modal a person
+also picks in a select, chooses a radio button or presses Enter in a text input: Slack sends that too, only when
+the input block has dispatch_action, with the new value in ``actions[0]`` and in the view's state.
 
 Each click carries a fresh trigger_id (so the app can open a modal) and, in a message, a response_url whose posts
 act on the message clicked in (see click_answers.py). A click on a message or button that does not exist is the
@@ -23,7 +25,7 @@ from bot.simulators.slack.response_urls import ResponseUrls
 from bot.simulators.slack.socket_mode import SocketModeServer
 from bot.simulators.slack.teams import Teams
 from bot.simulators.slack.users import Users
-from bot.simulators.slack.view_state import build_state_values
+from bot.simulators.slack.view_state import action_entry, build_state_values, check_dispatches, entries_after
 from bot.simulators.slack.views import Views
 
 
@@ -53,6 +55,7 @@ class _Surface:
     fields: JSON  # the payload's channel/message/state, or view
     where: str
     answer: Callable[[JSON], str | None] | None = None  # what the click's response_url does with each post
+    action: JSON | None = None  # for an input element used in a view: actions[0], as Slack describes it
 
 
 class Clicker:
@@ -130,8 +133,9 @@ class Clicker:
         block_id: str | None = None,
     ) -> AppResponse:
         """POST a signed block_actions for a button in an open view; `values` (as for submit_view) is what the
-        person has entered so far, carried in the view's state."""
-        surface = self._view(view_id, values or {}, team_id)
+        person has entered so far, carried in the view's state. For an input element with dispatch_action (a
+        select, radio buttons, a text input), its entry in `values` is what the person just picked or typed."""
+        surface = self._view(view_id, values or {}, team_id, action_id)
         return self._deliver(app_url, surface, action_id=action_id, user_id=user_id, value=value, block_id=block_id)
 
     def socket_click_in_view(
@@ -146,7 +150,7 @@ class Clicker:
         block_id: str | None = None,
     ) -> AppResponse:
         """click_in_view, delivered as an ``interactive`` Socket Mode envelope."""
-        surface = self._view(view_id, values or {}, team_id)
+        surface = self._view(view_id, values or {}, team_id, action_id)
         return self._deliver(None, surface, action_id=action_id, user_id=user_id, value=value, block_id=block_id)
 
     # ------------------------------------------------------------------ where the click happens
@@ -176,16 +180,24 @@ class Clicker:
         answer = self._answers.to_message(ws, channel_id, ts, user_id=user_id, thread_ts=thread_ts)
         return _Surface(ws, blocks, container, fields, f"message {ts} in {channel_id}", answer)
 
-    def _view(self, view_id: str, values: Mapping[str, Any], team_id: str | None) -> _Surface:
+    def _view(self, view_id: str, values: Mapping[str, Any], team_id: str | None, action_id: str) -> _Surface:
         owner = self._views.view_team(view_id)
         if owner is None:
             raise ValueError(f"unknown view {view_id!r}")
         if team_id is not None and team_id != owner:
             raise ValueError(f"view {view_id} belongs to team {owner}, not {team_id}")
         view, known = self._views.submittable(view_id)  # ValueError once the person has closed it
-        view["state"] = {"values": build_state_values(view, values, known)}
+        state = build_state_values(view, values, known)
+        action = None
+        if not _is_button(view["blocks"], action_id):
+            check_dispatches(view, action_id)
+            action = action_entry(view, action_id, state)
+        # The person's client keeps what they entered; an update that keeps the input keeps it too.
+        self._views.record_entries(view_id, entries_after(view, values, state))
+        view["state"] = {"values": state}
         container: JSON = {"type": "view", "view_id": view_id}
-        return _Surface(self._teams.workspace(owner), view["blocks"], container, {"view": view}, f"view {view_id}")
+        ws = self._teams.workspace(owner)
+        return _Surface(ws, view["blocks"], container, {"view": view}, f"view {view_id}", action=action)
 
     # ------------------------------------------------------------------ delivery
 
@@ -200,7 +212,12 @@ class Clicker:
         block_id: str | None,
     ) -> AppResponse:
         ws = surface.ws
-        found_block_id, button = _button(surface.blocks, action_id, block_id=block_id, value=value, where=surface.where)
+        if surface.action is not None:
+            found_block_id, button = str(surface.action["block_id"]), surface.action
+        else:
+            found_block_id, button = _button(
+                surface.blocks, action_id, block_id=block_id, value=value, where=surface.where
+            )
         trigger_id = self._views.issue_trigger_id(team_id=ws.team_id)
         fields = dict(surface.fields)
         response_url = None
@@ -213,7 +230,7 @@ class Clicker:
             user=user_object(ws, user_id, home_team_id=self._users.home_team(user_id), name=name),
             container=surface.container,
             trigger_id=trigger_id,
-            action=button_action(button, block_id=found_block_id),
+            action=surface.action or button_action(button, block_id=found_block_id),
             surface=fields,
             is_enterprise_install=self._enterprise_install(ws.team_id),
         )
@@ -243,6 +260,12 @@ class Clicker:
         with self._lock:
             self.clicks.append(click)
         return response
+
+
+def _is_button(blocks: list[JSON], action_id: str) -> bool:
+    """Whether `action_id` names buttons (or nothing: _button then says so), rather than an input element."""
+    found = [e for block in blocks for e in interactive_elements(block) if e.get("action_id") == action_id]
+    return not found or any(element.get("type") == "button" for element in found)
 
 
 def _button(

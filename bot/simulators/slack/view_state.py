@@ -1,9 +1,14 @@
 """What a person's Slack client makes of a modal: ``view.state.values`` from what they entered, and the
-submissions the client refuses to send (empty required fields, numbers that are not numbers)."""
+submissions the client refuses to send (empty required fields, numbers that are not numbers).
+
+What the person entered through inputs that dispatch block_actions (nothing the app preset) is kept with the view
+and travels in a view's ``state.values`` given to build_state_values: Slack keeps it across views.update for every
+input whose block_id and action_id stay the same (`kept_entries`), and it wins over the new view's initial values."""
 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -148,19 +153,74 @@ def _assign(view: Mapping[str, Any], values: Mapping[str, Any]) -> dict[tuple[st
     return assigned
 
 
+def _entered(view: Mapping[str, Any]) -> Mapping[str, Mapping[str, JSON]]:
+    return ((view.get("state") or {}).get("values")) or {}
+
+
 def build_state_values(
     view: Mapping[str, Any], values: Mapping[str, Any], known_options: Mapping[str, list[JSON]]
 ) -> dict[str, dict[str, JSON]]:
-    """``view.state.values`` as Slack builds it: given values, else each element's initial (or empty) state."""
+    """``view.state.values`` as Slack builds it: given values, else what was entered before, else each element's
+    initial (or empty) state."""
     assigned = _assign(view, values)
+    entered = _entered(view)
     state: dict[str, dict[str, JSON]] = {}
     for slot in _slots(view):
         slot_key = (slot.block_id, slot.action_id)
+        before = (entered.get(slot.block_id) or {}).get(slot.action_id)
+        if slot_key not in assigned and before is not None:
+            state.setdefault(slot.block_id, {})[slot.action_id] = copy.deepcopy(dict(before))
+            continue
         known = known_options.get(slot.action_id, [])
         state.setdefault(slot.block_id, {})[slot.action_id] = _state_value(
             slot.element, assigned.get(slot_key), provided=slot_key in assigned, known=known
         )
     return state
+
+
+def entries_after(
+    view: Mapping[str, Any], values: Mapping[str, Any], state: Mapping[str, Mapping[str, JSON]]
+) -> dict[str, dict[str, JSON]]:
+    """What the person has entered once `values` are in: what they entered before, plus those (from `state`)."""
+    entries = {block: dict(actions) for block, actions in copy.deepcopy(dict(_entered(view))).items()}
+    for block_id, action_id in _assign(view, values):
+        entries.setdefault(block_id, {})[action_id] = copy.deepcopy(state[block_id][action_id])
+    return entries
+
+
+def kept_entries(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, dict[str, JSON]]:
+    """What Slack keeps of the entries in `old` when `new` replaces it: those whose input keeps its block_id, its
+    action_id and its element type."""
+    entered = _entered(old)
+    kept: dict[str, dict[str, JSON]] = {}
+    for slot in _slots(new):
+        before = (entered.get(slot.block_id) or {}).get(slot.action_id)
+        if before is not None and before.get("type") == slot.element.get("type"):
+            kept.setdefault(slot.block_id, {})[slot.action_id] = copy.deepcopy(dict(before))
+    return kept
+
+
+def action_entry(view: Mapping[str, Any], action_id: str, state: Mapping[str, Mapping[str, JSON]]) -> JSON:
+    """The ``actions[0]`` of a block_actions for an input element the person just used, as Slack shapes it: its
+    type, ids and new value (``selected_option(s)`` or ``value``), and for a select the placeholder it shows."""
+    block, element = find_action(view, action_id)
+    block_id = str(block.get("block_id", ""))
+    entry = dict(state[block_id][action_id])
+    action: JSON = {"type": element["type"], "block_id": block_id, "action_id": action_id}
+    action |= {key: copy.deepcopy(value) for key, value in entry.items() if key != "type"}
+    if element["type"] in _OPTION_ONE | _OPTION_MANY and "placeholder" in element:
+        action["placeholder"] = copy.deepcopy(element["placeholder"])
+    return action | {"action_ts": f"{time.time():.6f}"}
+
+
+def check_dispatches(view: Mapping[str, Any], action_id: str) -> None:
+    """ValueError unless using this element makes Slack send a block_actions: in an input block only with
+    dispatch_action (a text input then dispatches on Enter unless its dispatch_action_config says otherwise)."""
+    block, _ = find_action(view, action_id)
+    if block.get("type") == "input" and block.get("dispatch_action") is not True:
+        raise ValueError(
+            f"Slack sends no block_actions for {action_id!r}: its input block has no dispatch_action: true"
+        )
 
 
 def _is_empty(state: JSON) -> bool:

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from bot.simulators.slack.blockkit import check_view, interactive_elements
 from bot.simulators.slack.protocol import JSON, ApiError, Workspace, decode_arg
+from bot.simulators.slack.view_state import kept_entries
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Views:
         self._by_trigger: dict[str, str] = {}
         self._closed: set[str] = set()
         self._loaded_options: dict[str, dict[str, list[JSON]]] = {}
+        # What the person entered through inputs that dispatch actions, per view (view_state.kept_entries).
+        self._entries: dict[str, dict[str, dict[str, JSON]]] = {}
 
     # ------------------------------------------------------------------ inspection
 
@@ -66,6 +69,12 @@ class Views:
             view_id = self._by_trigger.get(trigger_id)
             return copy.deepcopy(self._views[view_id]) if view_id is not None else None
 
+    def pushed_on(self, view_id: str) -> dict[str, Any] | None:
+        """The newest view pushed on top of `view_id` (by a response_action push), if any."""
+        with self._lock:
+            above = [v for v in self._views.values() if v["previous_view_id"] == view_id]
+            return copy.deepcopy(above[-1]) if above else None
+
     def view(self, view_id: str) -> dict[str, Any]:
         """The stored view with this id (opened, pushed or updated)."""
         with self._lock:
@@ -81,14 +90,23 @@ class Views:
             return copy.deepcopy(self._views[view_id])
 
     def submittable(self, view_id: str) -> tuple[JSON, dict[str, list[JSON]]]:
-        """(a copy of the view, options loaded into its external selects so far); ValueError unless it is open."""
+        """(a copy of the view, its state holding what the person entered so far; options loaded into its external
+        selects so far); ValueError unless it is open."""
         with self._lock:
             view = self.find(view_id)
             if view_id in self._closed:
                 raise ValueError(f"view {view_id!r} is closed; Slack cannot submit it")
+            view["state"] = {"values": copy.deepcopy(self._entries.get(view_id, {}))}
             return view, copy.deepcopy(self._loaded_options.get(view_id, {}))
 
+    def record_entries(self, view_id: str, entries: dict[str, dict[str, JSON]]) -> None:
+        """What the person has entered in the view, as a block_actions showed it (view_state.entries_after)."""
+        with self._lock:
+            self._entries[view_id] = copy.deepcopy(entries)
+            self._views[view_id]["state"] = {"values": copy.deepcopy(entries)}
+
     def set_state(self, view_id: str, values: dict[str, dict[str, JSON]]) -> None:
+        """Record what the person has entered in the view (see view_state)."""
         with self._lock:
             self._views[view_id]["state"] = {"values": copy.deepcopy(values)}
 
@@ -104,6 +122,16 @@ class Views:
     def close(self, view_id: str) -> None:
         with self._lock:
             self._closed.add(view_id)
+
+    def close_by_person(self, view_id: str) -> None:
+        """The person presses the view's close button: a pushed view goes back to the one under it, unless it
+        says clear_on_close; the root view closes with everything on it."""
+        with self._lock:
+            stored = self.find(view_id)
+            if stored["clear_on_close"] or stored["root_view_id"] == view_id:
+                self.close_stack(view_id)
+            else:
+                self._closed.add(view_id)
 
     def close_stack(self, view_id: str) -> None:
         """Close a view and every view in its stack ("clear"), leaving other people's modals open."""
@@ -124,6 +152,7 @@ class Views:
         with self._lock:
             old = self._views.get(view_id or "")
             new_id = view_id or "V" + _random_id(10, upper=True)
+            before = {"state": {"values": self._entries.get(new_id, {})}}
             blocks = copy.deepcopy(view.get("blocks") or [])
             for block in blocks:
                 block.setdefault("block_id", _random_id(5))
@@ -142,8 +171,9 @@ class Views:
                 "blocks": blocks,
                 "private_metadata": view.get("private_metadata", ""),
                 "callback_id": view.get("callback_id", ""),
-                "state": {"values": {}},
-                "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+                # Slack keeps what the person entered in every input whose block_id and action_id stay.
+                "state": {"values": kept_entries(before, {"blocks": blocks}) if old else {}},
+                "hash": f"{int(time.time())}.{secrets.token_hex(8)}",
                 "title": copy.deepcopy(view.get("title")),
                 "clear_on_close": bool(view.get("clear_on_close", False)),
                 "notify_on_close": bool(view.get("notify_on_close", False)),
@@ -157,6 +187,7 @@ class Views:
                 "bot_id": bot_id,
             }
             self._views[new_id] = stored
+            self._entries[new_id] = copy.deepcopy(stored["state"]["values"])
             return stored
 
     # ------------------------------------------------------------------ Web API methods

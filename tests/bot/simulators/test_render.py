@@ -38,3 +38,15 @@ def test_render_message_and_view() -> None:
     assert "    Open:\n    - Active" in view
     assert "[Cancel] [Move]" in view
     assert mrkdwn_to_text("<mailto:a@b.c>") == "a@b.c"
+
+
+def test_a_search_dropdown_shows_the_option_it_starts_with() -> None:
+    picked = {"text": pt("Acme Q1 outbound"), "value": "campaign:1"}
+    block = {
+        "type": "input",
+        "block_id": "source",
+        "label": pt("From"),
+        "element": {"type": "external_select", "action_id": "source", "initial_option": picked},
+    }
+    text = render_view({"type": "modal", "title": pt("Move leads"), "blocks": [block]})
+    assert "From: <search dropdown> = Acme Q1 outbound" in text

@@ -45,7 +45,7 @@ def test_move_job_advances_once_per_observation_until_success(fake: FakeInstantl
     assert observed[-1]["data"] == {"moved_leads": 20}, "the e-mails come only to whoever asks for them"
     asked = client.get(f"/background-jobs/{job['id']}", params={"data_fields": "moved_leads,moved_lead_emails"}).json()
     assert asked["data"]["moved_leads"] == 20
-    assert len(asked["data"]["moved_lead_emails"]) == 10
+    assert asked["data"]["moved_lead_emails"] == [f"lead{n}@{source[:8]}.example.com" for n in range(1, 21)]
     assert fake.job(job["id"]) == asked
     only_emails = client.get(f"/background-jobs/{job['id']}", params={"data_fields": "moved_lead_emails"}).json()
     assert set(only_emails["data"]) == {"moved_lead_emails"}
@@ -67,7 +67,30 @@ def test_a_finished_move_takes_leads_out_of_the_source_and_a_copy_does_not(
     assert fake.job(moved["id"])["data"]["moved_leads"] == 20
     assert fake.job(copied["id"])["data"]["moved_leads"] == 4
     assert _leads_in_campaign(client, source) == 10
-    assert _leads_in_list(client, destination) == 29
+    # Both chose the source's first leads when they started: the copy's four are among the twenty moved, and a list
+    # holds a lead once.
+    assert _leads_in_list(client, destination) == 25
+    assert fake.violations == []
+
+
+def test_a_move_back_of_the_moved_emails_returns_those_very_leads(fake: FakeInstantly, client: httpx.Client) -> None:
+    source = fake.add_campaign("Source", leads=6)
+    destination = fake.add_list("Destination", leads=2)
+    before = [lead["email"] for lead in client.post("/leads/list", json={"campaign": source}).json()["items"]]
+    there = move(client, campaign=source, to_list_id=destination, limit=4)
+    for _ in range(4):
+        client.get(f"/background-jobs/{there['id']}")
+    moved = fake.job(there["id"])["data"]["moved_lead_emails"]
+    assert moved == before[:4]
+
+    back = move(client, list_id=destination, to_campaign_id=source, contacts=moved)
+    for _ in range(4):
+        client.get(f"/background-jobs/{back['id']}")
+
+    assert fake.job(back["id"])["data"]["moved_lead_emails"] == moved
+    after = [lead["email"] for lead in client.post("/leads/list", json={"campaign": source}).json()["items"]]
+    assert sorted(after) == sorted(before)
+    assert _leads_in_list(client, destination) == 2
     assert fake.violations == []
 
 

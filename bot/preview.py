@@ -1,0 +1,169 @@
+"""What the move modal shows once a source is picked: how many leads it holds and a few that the filters take.
+
+Counts are Instantly's rough totals (campaign analytics, list verification stats), kept briefly per workspace and
+source so that the confirmation of a move of everything can state them without asking again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+from bot.instantly import InstantlyClient
+from bot.instantly_errors import (
+    InstantlyBudgetExhausted,
+    InstantlyError,
+    InstantlyForbidden,
+    InstantlyNotConnected,
+    InstantlyNotFound,
+    InstantlyPaymentRequired,
+    InstantlyRateLimited,
+    InstantlyServerError,
+    InstantlyTimeout,
+    InstantlyTransportError,
+    InstantlyUnauthorized,
+)
+from bot.orders import list_request, sample_ignores
+from storage.orders import Endpoint, EndpointKind, LeadFilters
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CACHE_SECONDS: Final = 60.0
+SAMPLE_CACHE_SECONDS: Final = 15.0
+_MAX_CACHED: Final = 2000
+_SLOW: Final = "Instantly is slow to answer just now."
+# Each failure in words for the person at the form; none of them stops the form from working.
+_PROBLEMS: Final[tuple[tuple[type[InstantlyError], str], ...]] = (
+    (InstantlyNotConnected, "This workspace is not connected to Instantly: an admin can run /leads connect."),
+    (
+        InstantlyUnauthorized,
+        "Instantly refused leadmover's API key; it may have been revoked. An admin can run "
+        "/leads connect with a new one.",
+    ),
+    (InstantlyForbidden, "leadmover's Instantly key may not read leads (it needs the leads:read scope)."),
+    (InstantlyPaymentRequired, "Instantly says this workspace has no paid plan."),
+    (InstantlyNotFound, "Instantly no longer knows this campaign or list."),
+    (InstantlyRateLimited, "Instantly is busy (rate limited) just now."),
+    (InstantlyBudgetExhausted, "leadmover is holding back so as not to overload Instantly."),
+    (InstantlyTimeout, _SLOW),
+    (InstantlyTransportError, "Instantly could not be reached."),
+    (InstantlyServerError, "Instantly had a problem on its side."),
+)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A plain value: the source's lead count (None if unknown), a few e-mails the filters take, and a problem."""
+
+    count: int | None = None
+    sample: tuple[str, ...] = ()
+    sampled: bool = False  # whether Instantly answered for the sample (an empty sample then means no match)
+    ignored: tuple[str, ...] = ()  # filters the sample could not apply (LeadFilters field names)
+    problem: str | None = None
+
+
+def problem_in_words(exc: BaseException) -> str:
+    for kind, words in _PROBLEMS:
+        if isinstance(exc, kind):
+            return words
+    return "Instantly could not be asked just now."
+
+
+class PreviewService:
+    """Previews for every workspace, each through its own Instantly client; caches are keyed by workspace."""
+
+    def __init__(
+        self,
+        *,
+        instantly: Callable[[str], InstantlyClient],
+        timeout: float,
+        cache_seconds: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._instantly = instantly
+        self._timeout = timeout
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str, str], tuple[float, int | None]] = {}
+        self._samples: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="leadmover-preview")
+
+    def preview(self, *, team_id: str, source: Endpoint, filters: LeadFilters) -> Preview:
+        """The count and the sample, asked side by side within one time box."""
+        deadline = self._clock() + self._timeout
+        count_future = self._pool.submit(self._count, team_id, source, self._timeout)
+        sample_future = self._pool.submit(self._sample, team_id, source, filters)
+        problems: list[str] = []
+        count = _result(count_future, deadline, self._clock, problems)
+        sample = _result(sample_future, deadline, self._clock, problems)
+        return Preview(
+            count=count,
+            sample=sample or (),
+            sampled=sample is not None,
+            ignored=sample_ignores(filters) if sample is not None else (),
+            problem=problems[0] if problems else None,
+        )
+
+    def count(self, *, team_id: str, source: Endpoint, timeout: float | None = None) -> int | None:
+        """The source's lead count: remembered from a recent preview, else asked within `timeout`; None if
+        Instantly could not say."""
+        try:
+            return self._count(team_id, source, timeout if timeout is not None else self._timeout)
+        except InstantlyError as exc:
+            log.info("count of %s %s unknown: %s", source.kind, source.id, exc)
+            return None
+
+    def _count(self, team_id: str, source: Endpoint, timeout: float) -> int | None:
+        key = (team_id, source.kind.value, source.id)
+        with self._lock:
+            hit = self._counts.get(key)
+        if hit is not None and self._clock() - hit[0] < self._cache_seconds:
+            return hit[1]
+        client = self._instantly(team_id)
+        if source.kind == EndpointKind.CAMPAIGN:
+            count = client.campaign_leads_count(source.id, timeout=timeout)
+        else:
+            count = client.list_total_leads(source.id, timeout=timeout)
+        with self._lock:
+            if len(self._counts) > _MAX_CACHED:
+                self._counts.clear()
+            self._counts[key] = (self._clock(), count)
+        return count
+
+    def _sample(self, team_id: str, source: Endpoint, filters: LeadFilters) -> tuple[str, ...]:
+        request = list_request(source=source, filters=filters)
+        key = (team_id, request.model_dump_json())
+        with self._lock:
+            hit = self._samples.get(key)
+        if hit is not None and self._clock() - hit[0] < min(self._cache_seconds, SAMPLE_CACHE_SECONDS):
+            return hit[1]
+        leads = self._instantly(team_id).sample_leads(request, timeout=self._timeout)
+        emails = tuple(lead.email for lead in leads if lead.email)
+        with self._lock:
+            if len(self._samples) > _MAX_CACHED:
+                self._samples.clear()
+            self._samples[key] = (self._clock(), emails)
+        return emails
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _result(future: Future[T], deadline: float, clock: Callable[[], float], problems: list[str]) -> T | None:
+    """The future's value by the deadline, or None with the problem in words added to `problems`."""
+    try:
+        return future.result(timeout=max(0.0, deadline - clock()))
+    except FutureTimeout:
+        problems.append(_SLOW)
+    except InstantlyError as exc:
+        log.info("preview: %s", exc)
+        problems.append(problem_in_words(exc))
+    return None

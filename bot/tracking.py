@@ -1,0 +1,118 @@
+"""`/leads track <job-id>`: follow an Instantly background job started elsewhere (an import, an export, a move made in
+Instantly's app…) in a thread, with the same progress bar and final reply as a move leadmover started."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.access import AccessService
+from bot.instantly_errors import InstantlyError, InstantlyForbidden, InstantlyNotFound
+from bot.messages import escape, job_type_words
+from bot.moves import InstantlyFor, MoveService, explain, parse_time
+from bot.schemas import is_job_id
+from storage import audit, jobs, requests
+from storage.clock import utcnow
+from storage.db import Database
+from storage.records import JobRecord
+
+log = logging.getLogger(__name__)
+
+# The scope a key needs to read background jobs (REFERENCE.md: with a hyphen).
+JOBS_SCOPE = "background-jobs:read"
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """What came of a request to follow a job: `record` when it is followed (now or before), and words to answer."""
+
+    answer: str
+    record: JobRecord | None = None
+    already: bool = False
+
+
+class TrackingService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        access: AccessService,
+        instantly: InstantlyFor,
+        moves: MoveService,
+        poll_interval: float,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._db = db
+        self._access = access
+        self._instantly = instantly
+        self._moves = moves
+        self._poll_interval = poll_interval
+        self._notify = notify
+
+    def track(self, *, team_id: str, user_id: str, channel_id: str, job_id: str) -> Tracking:
+        """Follow Instantly job `job_id` in `channel_id` for `user_id`; a job that has ended is answered at once."""
+        job_id = job_id.strip().strip("`<>").lower()
+        shown = escape(job_id[:64])
+        if not job_id:
+            return Tracking("Say which Instantly job to follow: `/leads track <job-id>`, as Instantly shows it.")
+        if not is_job_id(job_id):
+            return Tracking(
+                f"`{shown}` is not an Instantly job id: those are 24 characters of 0-9 and a-f, "
+                "like `66f0c2a1b3d4e5f601234567`."
+            )
+        refused = self._access.refusal_to_move(team_id=team_id, user_id=user_id)
+        if refused is not None:
+            return Tracking(refused)
+        earlier = jobs.find(self._db, team_id=team_id, reference=job_id)
+        if earlier is not None:
+            return Tracking(_followed_already(earlier), record=earlier, already=True)
+        try:
+            job = self._instantly(team_id).get_job(job_id, with_counts=False)
+        except InstantlyNotFound:
+            return Tracking(f"Instantly has no background job `{shown}` in this workspace.")
+        except InstantlyForbidden:
+            return Tracking(f"I could not follow job `{shown}`: leadmover's Instantly API key lacks `{JOBS_SCOPE}`.")
+        except InstantlyError as exc:
+            log.info("could not look up Instantly job %s for tracking: %s", job_id, exc)
+            return Tracking(f"I could not follow job `{shown}`: {explain(exc)}")
+        tracked = requests.record_tracked(
+            self._db,
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            instantly_job_id=job.id,
+            job_type=job.type,
+            status=job.status,
+            progress=round(job.progress),
+            next_poll_at=utcnow() + timedelta(seconds=self._poll_interval),
+            started_at=parse_time(job.created_at),
+        )
+        if tracked.already:  # a concurrent request won the race
+            return Tracking(_followed_already(tracked.record), record=tracked.record, already=True)
+        record = tracked.record
+        audit.record(
+            self._db,
+            team_id=team_id,
+            user_id=user_id,
+            action="track",
+            detail={"job": record.id, "channel": channel_id, "type": job.type},
+            instantly_job_id=job.id,
+            outcome=f"following: {job.status}",
+        )
+        if job.is_terminal:
+            # Ended before anyone asked: its reply follows its announcement straight away.
+            record = self._moves.follow(record, job)
+        self._notify()
+        kind = job_type_words(record.job_type).lower()
+        return Tracking(f"Following Instantly job `{shown}` ({kind}) in <#{channel_id}>.", record=record)
+
+
+def _followed_already(record: JobRecord) -> str:
+    where = f"<#{record.announcement_channel or record.channel_id}>"
+    shown = escape(record.instantly_job_id or "")
+    return (
+        f"Instantly job `{shown}` is already followed in {where} (leadmover #{record.id}), "
+        f"asked by <@{record.user_id}>. `/leads status {shown}` shows where it stands."
+    )

@@ -1,0 +1,1 @@
+"""Documentation; docs.tour is importable so that a test can rebuild the tour pages."""

@@ -1,0 +1,223 @@
+"""The tour's scenes: what leadmover shows in Slack, built by its real Block Kit builders from fixed sample data, each
+as a standalone HTML page (deterministic: the same code gives the same bytes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Final
+
+from bot import messages, thread_messages
+from bot.approval_messages import request as approval_request
+from bot.pickers import Choice
+from bot.preview import Preview
+from bot.schemas import JobStatus
+from bot.simulators.slack.html_pages import Post, home_page, message_page, modal_page
+from handlers import home_view, ids, move_modal, preview_view
+from handlers.prefill import Fill
+from storage.approvals import Approval
+from storage.models import ApprovalState, Phase
+from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
+from storage.records import JobRecord
+
+CHANNEL: Final = "C0SALES"
+PERSON: Final = "U0DANA"
+NAMES: Final = {CHANNEL: "sales", PERSON: "Dana Reyes", "U0MILO": "Milo Hart", "C0OPS": "revops"}
+MESSAGE_WIDTH: Final = 760
+STARTED: Final = datetime(2026, 3, 10, 14, 2, 0)
+FINISHED: Final = datetime(2026, 3, 10, 14, 4, 14)
+
+SOURCE: Final = Endpoint(kind=EndpointKind.CAMPAIGN, id="0193c6e2-acme-q4", name="Acme Outreach Q4")
+DESTINATION: Final = Endpoint(kind=EndpointKind.LIST, id="0193c6e2-cold", name="Cold storage")
+FOLLOW_UP: Final = Endpoint(kind=EndpointKind.CAMPAIGN, id="0193c6e2-spring", name="Spring follow-up")
+ORDER: Final = MoveOrder(
+    source=SOURCE,
+    destination=DESTINATION,
+    mode=MoveMode.MOVE,
+    limit=500,
+    filters=LeadFilters(lead_status="FILTER_VAL_NOT_CONTACTED"),
+    options=MoveOptions(skip_duplicates=True),
+)
+SAMPLE: Final = ("ana@acme.com", "ben.ortiz@acme.com", "chloe@acme.com", "dev@acme.com", "emil@acme.com")
+
+# A job at Instantly, running: each scene moves it on.
+RUNNING: Final = JobRecord(
+    id=42,
+    team_id="T0ACME",
+    channel_id=CHANNEL,
+    user_id=PERSON,
+    order=ORDER,
+    phase=Phase.RUNNING,
+    instantly_job_id="0193c6f1a2b34c5d",
+    status=JobStatus.PENDING,
+    progress=0,
+    moved_leads=None,
+    error=None,
+    start_attempted_at=STARTED,
+    announcement_channel=CHANNEL,
+    announcement_ts="1773151320.000100",
+    final_reply_ts=None,
+    next_poll_at=STARTED,
+    created_at=STARTED,
+    updated_at=STARTED,
+    finished_at=None,
+)
+SUCCEEDED: Final = replace(
+    RUNNING,
+    phase=Phase.DONE,
+    status=JobStatus.SUCCESS,
+    progress=100,
+    moved_leads=500,
+    finished_at=FINISHED,
+    moved_lead_sample=SAMPLE,
+)
+FAILED: Final = replace(
+    RUNNING,
+    id=43,
+    instantly_job_id="0193c6f7e8d94a0b",
+    order=ORDER.model_copy(update={"mode": MoveMode.COPY, "destination": FOLLOW_UP}),
+    phase=Phase.DONE,
+    status=JobStatus.FAILED,
+    progress=37,
+    moved_leads=120,
+    error="The campaign has reached its lead limit.",
+    finished_at=datetime(2026, 3, 10, 14, 9, 40),
+    created_at=datetime(2026, 3, 10, 14, 8, 5),
+)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One picture of the tour: `name` names its files, `caption` is its line in the README."""
+
+    name: str
+    caption: str
+    html: str
+    width: int
+
+
+def _fill() -> Fill:
+    """The form as `/leads move from:… to:list:… limit:500` opens it once Instantly has found both names."""
+    return Fill(
+        limit=500,
+        picked={
+            ids.SOURCE: Choice(f"campaign:{SOURCE.id}", SOURCE.name),
+            ids.DESTINATION: Choice(f"list:{DESTINATION.id}", DESTINATION.name),
+        },
+    )
+
+
+def modal() -> Scene:
+    view = move_modal.build(channel_id=CHANNEL, fill=_fill())
+    caption = '`/leads move from:"Acme Outreach Q4" to:list:"Cold storage" limit:500` opens the form filled in.'
+    return Scene("modal", caption, modal_page(view, names=NAMES), 600)
+
+
+def preview() -> Scene:
+    """The form as the person fills it in: the preview under the source follows the filters."""
+    search, status = "@acme.com", "FILTER_VAL_NOT_CONTACTED"
+    entered: dict[str, dict[str, Any]] = {
+        ids.SEARCH: {ids.SEARCH: {"type": "plain_text_input", "value": search}},
+        ids.FILTER: {ids.FILTER: {"type": "static_select", "selected_option": {"value": status}}},
+        ids.OPTIONS: {ids.OPTIONS: {"type": "checkboxes", "selected_options": [{"value": "skip_duplicates"}]}},
+    }
+    found = Preview(count=2480, sample=SAMPLE, sampled=True)
+    text = preview_view.preview_text(
+        source=SOURCE, filters=LeadFilters(search=search, lead_status=status), preview=found
+    )
+    view = move_modal.build(channel_id=CHANNEL, fill=_fill(), entered=entered, preview=text)
+    caption = "Under the source, a preview: how many leads it holds and a few of those the filters take."
+    return Scene("preview", caption, modal_page(view, names=NAMES), 600)
+
+
+def _clock(when: datetime) -> str:
+    """A time as Slack's client shows it beside a message ("2:02 PM"), the same on every platform."""
+    return f"{when.hour % 12 or 12}:{when.minute:02d} {'AM' if when.hour < 12 else 'PM'}"
+
+
+def _channel(name: str, caption: str, record: JobRecord, *, edited: bool = False) -> Scene:
+    _, blocks = messages.announcement(record)
+    post = Post(blocks=blocks, time=_clock(record.created_at), edited=edited)
+    return Scene(name, caption, message_page([post], channel=NAMES[CHANNEL], names=NAMES), MESSAGE_WIDTH)
+
+
+def announcement() -> Scene:
+    return _channel("announcement", "Once Instantly has the job, leadmover announces it in the channel.", RUNNING)
+
+
+def progress() -> Scene:
+    record = replace(RUNNING, status=JobStatus.IN_PROGRESS, progress=62)
+    caption = "As the job runs, the announcement is edited in place: the channel gets no new messages."
+    return _channel("progress", caption, record, edited=True)
+
+
+def _thread(name: str, caption: str, record: JobRecord) -> Scene:
+    _, parent = messages.announcement(record)
+    _, reply = thread_messages.final_reply(record)
+    posts = [Post(blocks=parent, time=_clock(record.created_at), edited=True)]
+    replies = [Post(blocks=reply, time=_clock(record.finished_at or record.updated_at))]
+    page = message_page(posts, channel=NAMES[CHANNEL], names=NAMES, thread=replies)
+    return Scene(name, caption, page, MESSAGE_WIDTH)
+
+
+def final_reply() -> Scene:
+    caption = "When the job ends, one reply in its thread: the count, the time it took, a few of the leads, Move back."
+    return _thread("final_reply", caption, SUCCEEDED)
+
+
+def failure() -> Scene:
+    caption = "A job that fails says why and calls its requester, whatever the channel's settings."
+    return _thread("failure", caption, FAILED)
+
+
+def approval() -> Scene:
+    big = replace(RUNNING, id=44, order=ORDER.model_copy(update={"limit": None}), phase=Phase.AWAITING_APPROVAL)
+    pending = Approval(
+        job_id=big.id,
+        team_id=big.team_id,
+        channel_id=CHANNEL,
+        message_ts=None,
+        state=ApprovalState.PENDING,
+        decided_by=None,
+        decided_at=None,
+        reason=None,
+        expires_at=datetime(2026, 3, 11, 14, 2, 0),
+    )
+    _, blocks = approval_request(big, pending)
+    page = message_page([Post(blocks=blocks, time=_clock(big.created_at))], channel=NAMES[CHANNEL], names=NAMES)
+    caption = "A move with no limit, or a big one, waits for an admin or approver other than the requester."
+    return Scene("approval", caption, page, MESSAGE_WIDTH)
+
+
+def home() -> Scene:
+    mine = [replace(RUNNING, id=45, status=JobStatus.IN_PROGRESS, progress=62), SUCCEEDED, FAILED]
+    theirs = replace(
+        RUNNING,
+        id=46,
+        user_id="U0MILO",
+        status=JobStatus.IN_PROGRESS,
+        progress=18,
+        order=ORDER.model_copy(update={"limit": 2000, "filters": LeadFilters(), "mode": MoveMode.COPY}),
+    )
+    link = "https://acme.slack.com/archives/C0SALES/p1773151320000100"
+    view = home_view.build(jobs=mine, links={r.id: link for r in mine}, running=[theirs])
+    caption = "App Home: your recent jobs with Run again and a link to each thread; admins also see what is running."
+    return Scene("home", caption, home_page(view, names=NAMES), 860)
+
+
+# In the order the README shows them; a new scene is one more function here.
+SCENES: Final[tuple[Callable[[], Scene], ...]] = (
+    modal,
+    preview,
+    announcement,
+    progress,
+    final_reply,
+    failure,
+    approval,
+    home,
+)
+
+
+def build() -> list[Scene]:
+    return [make() for make in SCENES]

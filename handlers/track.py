@@ -1,0 +1,35 @@
+"""`/leads track <job-id>`: acknowledged at once; the answer, in words only the person sees, follows by response_url
+once Instantly has said whether it knows the job (bot.tracking)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from slack_bolt import Ack, Respond
+
+from bot.services import Services
+
+VERB: Final = "track"
+
+
+def not_connected_line(name: str) -> str:
+    return (
+        "This workspace is not connected to Instantly yet, so there is no job to follow. "
+        f"A Slack workspace admin or owner can connect it with `{name} connect`."
+    )
+
+
+def handle_track(*, ack: Ack, respond: Respond, services: Services, command: dict[str, Any], name: str) -> None:
+    team_id = str(command.get("team_id", ""))
+    if not services.workspaces.is_connected(team_id):
+        ack(response_type="ephemeral", text=not_connected_line(name))
+        return
+    ack()  # access may ask Slack and the job Instantly: both can take longer than Slack waits for the ack
+    words = str(command.get("text") or "").split()
+    tracking = services.tracking.track(
+        team_id=team_id,
+        user_id=str(command.get("user_id", "")),
+        channel_id=str(command.get("channel_id", "")),
+        job_id=words[1] if len(words) > 1 else "",
+    )
+    respond(response_type="ephemeral", replace_original=False, text=tracking.answer)

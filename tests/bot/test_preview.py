@@ -1,0 +1,165 @@
+"""PreviewService against the fake Instantly (every request checked against the spec): counts, samples, the cache,
+and every failure said in words; plus the POST /leads/list body built next to the move's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.instantly import InstantlyClient
+from bot.instantly_errors import InstantlyNotConnected
+from bot.orders import list_request, move_request
+from bot.preview import Preview, PreviewService
+from bot.simulators.instantly import FakeInstantly
+from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveOrder
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeInstantly]:
+    with FakeInstantly() as instantly:
+        yield instantly
+
+
+@pytest.fixture
+def client(fake: FakeInstantly) -> Iterator[InstantlyClient]:
+    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url, timeout=2) as instantly:
+        yield instantly
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def service(client: InstantlyClient, clock: Clock) -> Iterator[PreviewService]:
+    clients = {"T1": client}
+
+    def instantly(team_id: str) -> InstantlyClient:
+        if team_id not in clients:
+            raise InstantlyNotConnected(team_id)
+        return clients[team_id]
+
+    previews = PreviewService(instantly=instantly, timeout=2, clock=clock)
+    yield previews
+    previews.close()
+
+
+def _calls(fake: FakeInstantly, path: str) -> int:
+    return sum(1 for r in fake.requests if r.path == path)
+
+
+def test_a_campaign_preview_is_its_leads_count_and_five_emails(fake: FakeInstantly, service: PreviewService) -> None:
+    campaign = fake.add_campaign("Acme", leads=42)
+    source = Endpoint(kind=EndpointKind.CAMPAIGN, id=campaign, name="Acme")
+    preview = service.preview(team_id="T1", source=source, filters=LeadFilters())
+    assert preview == Preview(
+        count=42, sample=tuple(f"lead{n}@{campaign[:8]}.example.com" for n in range(1, 6)), sampled=True
+    )
+    assert fake.violations == []
+
+
+def test_a_list_preview_is_its_total_leads_and_the_filters_reach_the_sample(
+    fake: FakeInstantly, service: PreviewService
+) -> None:
+    lead_list = fake.add_list("Warm", leads=30)
+    source = Endpoint(kind=EndpointKind.LIST, id=lead_list, name="Warm")
+    filters = LeadFilters(search="lead2", email_provider=2, security_gateway="all")
+    preview = service.preview(team_id="T1", source=source, filters=filters)
+    assert preview.count == 30
+    assert preview.sample == tuple(f"lead{n}@{lead_list[:8]}.example.com" for n in (2, 20, 21, 22, 23))
+    assert preview.ignored == ("email_provider",)
+    [listing] = [r for r in fake.requests if r.path == "/api/v2/leads/list"]
+    assert listing.body == {"list_id": lead_list, "search": "lead2", "esg_code": "all", "limit": 5}
+    assert fake.violations == []
+
+
+def test_counts_are_kept_a_minute_per_workspace_and_source(
+    fake: FakeInstantly, service: PreviewService, clock: Clock
+) -> None:
+    campaign = fake.add_campaign("Acme", leads=7)
+    source = Endpoint(kind=EndpointKind.CAMPAIGN, id=campaign, name="Acme")
+    service.preview(team_id="T1", source=source, filters=LeadFilters())
+    assert service.count(team_id="T1", source=source) == 7
+    assert _calls(fake, "/api/v2/campaigns/analytics") == 1
+    clock.now += 61
+    assert service.count(team_id="T1", source=source) == 7
+    assert _calls(fake, "/api/v2/campaigns/analytics") == 2
+    # Another workspace's answer is never reused: this one has no client at all.
+    assert service.count(team_id="T2", source=source) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (401, "Instantly refused leadmover's API key"),
+        (403, "may not read leads"),
+        (429, "rate limited"),
+        (503, "a problem on its side"),
+    ],
+)
+def test_failures_are_said_in_words(fake: FakeInstantly, service: PreviewService, status: int, words: str) -> None:
+    campaign = fake.add_campaign("Acme", leads=7)
+    fake.fail_next("*", "/api/v2/", status=status, times=2)
+    source = Endpoint(kind=EndpointKind.CAMPAIGN, id=campaign, name="Acme")
+    preview = service.preview(team_id="T1", source=source, filters=LeadFilters())
+    assert (preview.count, preview.sample, preview.sampled) == (None, (), False)
+    assert preview.problem is not None
+    assert words in preview.problem
+
+
+def test_a_slow_instantly_is_said_within_the_time_box(fake: FakeInstantly, client: InstantlyClient) -> None:
+    campaign = fake.add_campaign("Acme", leads=7)
+    fake.delay["/api/v2/leads/list"] = 1.0
+    previews = PreviewService(instantly=lambda team_id: client, timeout=0.3)
+    try:
+        preview = previews.preview(
+            team_id="T1", source=Endpoint(kind=EndpointKind.CAMPAIGN, id=campaign, name="A"), filters=LeadFilters()
+        )
+    finally:
+        previews.close()
+    assert preview.count == 7
+    assert preview.problem == "Instantly is slow to answer just now."
+
+
+def test_not_connected_is_a_problem_not_a_crash(service: PreviewService) -> None:
+    source = Endpoint(kind=EndpointKind.LIST, id="l-1", name="Warm")
+    preview = service.preview(team_id="T9", source=source, filters=LeadFilters())
+    assert preview.problem is not None
+    assert "not connected" in preview.problem
+
+
+def test_the_sample_body_takes_the_moves_source_and_filters() -> None:
+    order = MoveOrder(
+        source=Endpoint(kind=EndpointKind.CAMPAIGN, id="c-1", name="Acme"),
+        destination=Endpoint(kind=EndpointKind.LIST, id="l-2", name="Warm"),
+        filters=LeadFilters(
+            search="acme",
+            lead_status="FILTER_VAL_CONTACTED",
+            emails=("a@b.co",),
+            email_provider=1,
+            security_gateway="2",
+        ),
+    )
+    move = move_request(order).to_body()
+    listing = list_request(source=order.source, filters=order.filters).to_body()
+    assert listing == {
+        "campaign": "c-1",
+        "search": "acme",
+        "filter": "FILTER_VAL_CONTACTED",
+        "contacts": ["a@b.co"],
+        "esg_code": "2",
+        "limit": 5,
+    }
+    shared = {k: v for k, v in move.items() if k in listing}
+    assert shared == {k: v for k, v in listing.items() if k != "limit"}
+    assert "esp_code" in move

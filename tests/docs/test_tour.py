@@ -1,0 +1,59 @@
+"""The screenshot tour stays true to the app: its committed pages are what the real builders make now (no browser
+needed), each is shown in the README, and nothing in them is left undrawn."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+
+from docs.tour import make_tour
+from docs.tour.scenes import Scene, build
+
+ROOT = Path(__file__).resolve().parents[2]
+TOUR = ROOT / "docs" / "tour"
+FIX = "run `python -m docs.tour.make_tour` (or `--html-only` without Chromium) and commit docs/tour"
+SCENES = build()
+
+
+def _diff(committed: str, now: str, name: str) -> str:
+    lines = difflib.unified_diff(committed.splitlines(), now.splitlines(), f"committed {name}", "now", lineterm="")
+    return "\n".join(list(lines)[:40])
+
+
+@pytest.mark.parametrize("scene", SCENES, ids=lambda scene: scene.name)
+def test_committed_page_is_what_the_builders_make_now(scene: Scene) -> None:
+    path = TOUR / f"{scene.name}.html"
+    assert path.exists(), f"docs/tour/{scene.name}.html is missing: {FIX}"
+    committed = path.read_text(encoding="utf-8")
+    changes = _diff(committed, scene.html, path.name)
+    assert committed == scene.html, f"the blocks of {scene.name} changed: {FIX}\n{changes}"
+
+
+def test_no_page_or_picture_is_left_from_a_scene_that_is_gone() -> None:
+    names = {scene.name for scene in SCENES}
+    left = sorted(p.name for p in TOUR.glob("*.*") if p.suffix in (".html", ".png") and p.stem not in names)
+    assert not left, f"no scene makes {left}: delete them"
+
+
+def test_the_readme_shows_every_scene_with_its_caption() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for scene in SCENES:
+        assert f"docs/tour/{scene.name}.png" in readme, f"README's tour lacks {scene.name}"
+        line = scene.caption.removesuffix(".")  # the README may say where the picture stands: "… (left)."
+        assert line in readme, f"README's line for {scene.name} is not its caption: {scene.caption}"
+
+
+def test_every_scene_draws_all_its_blocks_and_is_deterministic() -> None:
+    again = build()
+    for scene, rebuilt in zip(SCENES, again, strict=True):
+        assert "[unsupported:" not in scene.html, f"{scene.name} uses a block the HTML renderer cannot draw"
+        assert scene.html == rebuilt.html
+    assert len({scene.name for scene in SCENES}) == len(SCENES)
+
+
+def test_the_script_writes_each_page_as_built(tmp_path: Path) -> None:
+    paths = make_tour.write_pages(SCENES, tmp_path)
+    assert [p.name for p in paths] == [f"{scene.name}.html" for scene in SCENES]
+    assert all(p.read_text(encoding="utf-8") == s.html for p, s in zip(paths, SCENES, strict=True))

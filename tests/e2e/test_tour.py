@@ -1,0 +1,80 @@
+"""The tour's renderer draws what the app really sends: a move run over signed HTTP against the simulators (the
+form filled from the command, its preview, the announcement, the final reply with Move back, App Home), each drawn
+as HTML with nothing unsupported and no emoji shortcode left raw; and the tour's own final reply has the shape of
+the real one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import thread_messages
+from bot.simulators.slack.html_pages import Post, home_page, message_page, modal_page
+from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
+from docs.tour import scenes
+from handlers import ids
+from tests.e2e.flows import submit_move
+
+CHANNEL = "C0SALES"
+NAMES = {CHANNEL: "sales", "U0ALICE": "Alice"}
+_RAW_EMOJI = re.compile(r":[a-z0-9_+-]+:")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[LocalStack]:
+    with local_stack(database_url=f"sqlite:///{tmp_path / 'tour.db'}") as running:
+        yield running
+        assert running.slack.violations == []
+        assert running.instantly.violations == []
+
+
+@pytest.fixture
+def workspace(stack: LocalStack) -> DemoWorkspace:
+    return seed(stack.instantly)
+
+
+def _drawn(page: str) -> str:
+    assert "[unsupported" not in page
+    text = re.sub(r"<[^>]+>", " ", page.split("<body", 1)[-1])
+    assert not _RAW_EMOJI.findall(text), "an emoji the renderer does not know"
+    return page
+
+
+def _shape(blocks: list[Mapping[str, Any]]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each block's type and the action_ids in it: what a reader of the picture would see as its layout."""
+    return [
+        (str(b["type"]), tuple(str(e.get("action_id", "")) for e in b.get("elements", []) if e.get("type") == "button"))
+        for b in blocks
+    ]
+
+
+def test_everything_a_move_shows_in_slack_is_drawn_and_the_tour_has_the_real_shape(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    slack = stack.slack
+    slack.send_command(stack.app_url, text='move from:"Acme Q1 outbound" to:list:"Acme warm leads" limit:40')
+    assert slack.wait_for(lambda: bool(slack.opened_views()), timeout=5)
+    view_id = slack.opened_views()[0]["id"]
+    assert slack.wait_for(lambda: "holds 1,250 leads" in str(slack.view(view_id)), timeout=5)
+    _drawn(modal_page(slack.view(view_id), names=NAMES))
+
+    submitted = submit_move(slack, stack.app_url, view_id=view_id, values={ids.OPTIONS: ["skip_duplicates"]})
+    _drawn(modal_page(submitted.json()["view"], names=NAMES))
+    assert slack.wait_for(lambda: bool(slack.messages(CHANNEL)), timeout=10)
+    anchor = slack.messages(CHANNEL)[0]
+    assert slack.wait_for(lambda: bool(slack.replies(CHANNEL, anchor.ts)), timeout=15)
+    [reply] = slack.replies(CHANNEL, anchor.ts)
+    _drawn(message_page([Post(blocks=anchor.blocks)], channel="sales", names=NAMES, thread=[Post(blocks=reply.blocks)]))
+
+    slack.open_home(stack.app_url, user_id="U0ALICE")
+    assert slack.wait_for(lambda: slack.home_view("U0ALICE") is not None, timeout=5)
+    home = slack.home_view("U0ALICE")
+    assert home is not None
+    _drawn(home_page(home, names=NAMES))
+
+    _, pictured = thread_messages.final_reply(scenes.SUCCEEDED)
+    assert _shape(pictured) == _shape(reply.blocks), "the tour's final reply is laid out as the real one"
