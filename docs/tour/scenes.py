@@ -131,6 +131,13 @@ def preview() -> Scene:
     return Scene("preview", caption, modal_page(view, names=NAMES), 600)
 
 
+def confirm() -> Scene:
+    everything = ORDER.model_copy(update={"limit": None, "filters": LeadFilters(), "options": MoveOptions()})
+    view = preview_view.confirm_view(order=everything, count=2480, channel_id=CHANNEL)
+    caption = "A move with no limit and no filter asks once more, with the numbers, before anything is sent."
+    return Scene("confirm", caption, modal_page(view, names=NAMES), 600)
+
+
 def _clock(when: datetime) -> str:
     """A time as Slack's client shows it beside a message ("2:02 PM"), the same on every platform."""
     return f"{when.hour % 12 or 12}:{when.minute:02d} {'AM' if when.hour < 12 else 'PM'}"
@@ -164,6 +171,32 @@ def _thread(name: str, caption: str, record: JobRecord) -> Scene:
 def final_reply() -> Scene:
     caption = "When the job ends, one reply in its thread: the count, the time it took, a few of the leads, Move back."
     return _thread("final_reply", caption, SUCCEEDED)
+
+
+def move_back() -> Scene:
+    """Move back, confirmed: a new move of the same leads the other way, told in the thread of the move."""
+    back = replace(
+        SUCCEEDED,
+        id=47,
+        instantly_job_id="0193c6fa11c22d3e",
+        order=MoveOrder(source=DESTINATION, destination=SOURCE, filters=LeadFilters(emails=SAMPLE * 100)),
+        created_at=datetime(2026, 3, 10, 14, 20, 0),
+        finished_at=datetime(2026, 3, 10, 14, 21, 31),
+        thread_ts=SUCCEEDED.announcement_ts,
+    )
+    _, parent = messages.announcement(SUCCEEDED)
+    _, first = thread_messages.final_reply(SUCCEEDED)
+    _, announced = messages.announcement(back)
+    _, ended = thread_messages.final_reply(back)
+    replies = [
+        Post(blocks=first, time=_clock(FINISHED)),
+        Post(blocks=announced, time=_clock(back.created_at), edited=True),
+        Post(blocks=ended, time=_clock(datetime(2026, 3, 10, 14, 21, 31))),
+    ]
+    posts = [Post(blocks=parent, time=_clock(SUCCEEDED.created_at), edited=True)]
+    page = message_page(posts, channel=NAMES[CHANNEL], names=NAMES, thread=replies)
+    caption = "Move back, once confirmed, moves those very leads back, in the same thread."
+    return Scene("move_back", caption, page, MESSAGE_WIDTH)
 
 
 def failure() -> Scene:
@@ -210,9 +243,11 @@ def home() -> Scene:
 SCENES: Final[tuple[Callable[[], Scene], ...]] = (
     modal,
     preview,
+    confirm,
     announcement,
     progress,
     final_reply,
+    move_back,
     failure,
     approval,
     home,

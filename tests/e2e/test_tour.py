@@ -6,15 +6,12 @@ the real one."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
-
-import pytest
 
 from bot import thread_messages
 from bot.simulators.slack.html_pages import Post, home_page, message_page, modal_page
-from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
+from bot.simulators.stack import DemoWorkspace, LocalStack
 from docs.tour import scenes
 from handlers import ids
 from tests.e2e.flows import submit_move
@@ -22,19 +19,6 @@ from tests.e2e.flows import submit_move
 CHANNEL = "C0SALES"
 NAMES = {CHANNEL: "sales", "U0ALICE": "Alice"}
 _RAW_EMOJI = re.compile(r":[a-z0-9_+-]+:")
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LocalStack]:
-    with local_stack(database_url=f"sqlite:///{tmp_path / 'tour.db'}") as running:
-        yield running
-        assert running.slack.violations == []
-        assert running.instantly.violations == []
-
-
-@pytest.fixture
-def workspace(stack: LocalStack) -> DemoWorkspace:
-    return seed(stack.instantly)
 
 
 def _drawn(page: str) -> str:
