@@ -125,13 +125,13 @@ class InstantlyClient:
 
     # --- background jobs ---------------------------------------------------------------------------------
 
-    def get_job(self, job_id: str, *, with_counts: bool = True) -> BackgroundJob:
+    def get_job(self, job_id: str, *, with_counts: bool = True, timeout: float | None = None) -> BackgroundJob:
         """One job. An id that is not Instantly's shape never reaches a URL path: it is a job Instantly cannot know."""
         if not is_job_id(job_id):
             raise InstantlyNotFound(status_code=404, error="Not Found", message="not an Instantly job id")
         # The e-mails are asked for by name: Instantly sends them (up to 10,000) only then.
         params = {"data_fields": "moved_leads,moved_lead_emails"} if with_counts else {}
-        return self._parse(BackgroundJob, self._get(f"background-jobs/{job_id}", params))
+        return self._parse(BackgroundJob, self._get(f"background-jobs/{job_id}", params, timeout=timeout))
 
     def list_jobs(self, *, ids: Sequence[str]) -> list[BackgroundJob]:
         """The jobs with these ids, one request per hundred; ids Instantly doesn't know are simply absent."""

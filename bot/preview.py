@@ -94,7 +94,8 @@ class PreviewService:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str, str], tuple[float, int | None]] = {}
         self._samples: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="leadmover-preview")
+        # Shared by every workspace, two tasks a preview, and a slow Instantly holds a worker to its time box.
+        self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="leadmover-preview")
 
     def preview(self, *, team_id: str, source: Endpoint, filters: LeadFilters) -> Preview:
         """The count and the sample, asked side by side within one time box."""
@@ -113,13 +114,16 @@ class PreviewService:
         )
 
     def count(self, *, team_id: str, source: Endpoint, timeout: float | None = None) -> int | None:
-        """The source's lead count: remembered from a recent preview, else asked within `timeout`; None if
-        Instantly could not say."""
+        """The source's lead count: remembered from a recent preview, else asked; None if Instantly could not say
+        within `timeout` seconds, all told (the budget's wait and every phase of the request within it)."""
+        wait = timeout if timeout is not None else self._timeout
         try:
-            return self._count(team_id, source, timeout if timeout is not None else self._timeout)
+            return self._pool.submit(self._count, team_id, source, wait).result(timeout=wait)
+        except FutureTimeout:
+            log.info("count of %s %s unknown: Instantly took over %.1f s", source.kind, source.id, wait)
         except InstantlyError as exc:
             log.info("count of %s %s unknown: %s", source.kind, source.id, exc)
-            return None
+        return None
 
     def _count(self, team_id: str, source: Endpoint, timeout: float) -> int | None:
         key = (team_id, source.kind.value, source.id)

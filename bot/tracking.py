@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # The scope a key needs to read background jobs (REFERENCE.md: with a hyphen).
 JOBS_SCOPE = "background-jobs:read"
+# A person is waiting for the answer: one quick look, not the poller's patient retries.
+LOOKUP_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,14 @@ class TrackingService:
         if earlier is not None:
             return Tracking(_followed_already(earlier), record=earlier, already=True)
         try:
-            job = self._instantly(team_id).get_job(job_id, with_counts=False)
+            job = self._instantly(team_id).get_job(job_id, with_counts=False, timeout=LOOKUP_SECONDS)
         except InstantlyNotFound:
             return Tracking(f"Instantly has no background job `{shown}` in this workspace.")
         except InstantlyForbidden:
             return Tracking(f"I could not follow job `{shown}`: leadmover's Instantly API key lacks `{JOBS_SCOPE}`.")
         except InstantlyError as exc:
             log.info("could not look up Instantly job %s for tracking: %s", job_id, exc)
-            return Tracking(f"I could not follow job `{shown}`: {explain(exc)}")
+            return Tracking(f"I could not follow job `{shown}`: {escape(explain(exc))}")
         tracked = requests.record_tracked(
             self._db,
             team_id=team_id,

@@ -93,6 +93,9 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
     record = services.moves.find_job(team_id=team_id, reference=value, user_id=user_id) if value.isdigit() else None
     if record is None or record.order is None:  # a followed job has no order to run again
         view = home_view.notice(title="Run again", text="I could not find that job any more.")
+    elif not home_view.fits_the_form(record.order):
+        text = "This job named more e-mails than the form can hold, so it cannot be run again from here."
+        view = home_view.notice(title="Run again", text=text)
     elif not services.workspaces.is_connected(team_id):
         view = home_view.notice(title="Run again", text=connect.not_connected_line(ids.COMMAND))
     else:
@@ -122,7 +125,7 @@ def _fill_in(*, services: Services, client: WebClient, opened: dict[str, Any], r
         except InstantlyError:  # disconnected a moment ago: the form still opens, without the assignee
             found = ()
         assignee = next((choice for choice in found if choice.value == wanted), None)
-    fill = home_view.run_again_fill(order)
+    fill = home_view.run_again_fill(order, assignee_missing=order.options.assign_to is not None and assignee is None)
     entered = home_view.run_again_entered(order, assignee=assignee)
     shown = preview.filled_preview(
         services=services, fill=fill, entered=entered, team_id=record.team_id, user_id=user_id

@@ -11,6 +11,7 @@ from bot import messages
 from bot.pickers import Choice
 from bot.schemas import JobStatus, is_terminal
 from handlers import ids
+from handlers.move_modal import CONTACTS_MAX
 from handlers.prefill import Fill
 from storage.models import Phase
 from storage.orders import Endpoint, MoveOrder
@@ -94,7 +95,7 @@ def _job_blocks(record: JobRecord, link: str | None, *, run_again: bool, whose: 
             f"to {messages.endpoint_phrase(order.destination)}\n{state(record)}"
         )
     job: Block = messages.section(_clip(line))
-    if run_again and order is not None:
+    if run_again and order is not None and fits_the_form(order):
         job["accessory"] = {
             "type": "button",
             "action_id": ids.home_run_again(record.id),
@@ -155,12 +156,28 @@ def _choice(endpoint: Endpoint) -> Choice:
     return Choice(f"{endpoint.kind.value}:{endpoint.id}", endpoint.name)
 
 
-def run_again_fill(order: MoveOrder) -> Fill:
+def run_again_fill(order: MoveOrder, *, assignee_missing: bool = False) -> Fill:
     """The move modal filled in as `order` was: source, destination and limit (the mode is the modal's copy_leads).
-    Its ids and names are known, so no Instantly search is needed."""
+    Their ids and names are known, so no Instantly search is needed. `assignee_missing`: the job assigned its leads
+    to someone Instantly did not name just now, which the form says beside the field rather than drop it silently."""
+    notes = {ids.ASSIGNED_TO: ASSIGNEE_NOT_FOUND} if assignee_missing else {}
     return Fill(
-        limit=order.limit, picked={ids.SOURCE: _choice(order.source), ids.DESTINATION: _choice(order.destination)}
+        limit=order.limit,
+        picked={ids.SOURCE: _choice(order.source), ids.DESTINATION: _choice(order.destination)},
+        notes=notes,
     )
+
+
+ASSIGNEE_NOT_FOUND: Final = (
+    "Last time these leads were assigned to a workspace member I could not find in Instantly just now. "
+    "Pick them again, or leave this empty."
+)
+
+
+def fits_the_form(order: MoveOrder) -> bool:
+    """Whether the move modal can hold the order: a move back names up to 1,000 e-mails, more than its "Only these
+    emails" input takes, so it is not offered again (its thread's Move back button repeats it instead)."""
+    return len("\n".join(order.filters.emails)) <= CONTACTS_MAX
 
 
 def run_again_entered(order: MoveOrder, *, assignee: Choice | None = None) -> dict[str, dict[str, Any]]:

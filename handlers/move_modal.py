@@ -1,4 +1,5 @@
-"""Pure Block Kit builders for the move modal and the views that replace it after a submission."""
+"""Pure Block Kit builders for the move modal, as opened, as filled in and as rebuilt with a new preview, and the
+options of its pickers. The views that replace it after a submission are move_notices.py's."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from bot.pickers import Choice, Suggestions
 from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
 from handlers import ids, preview_view
 from handlers.prefill import Fill
-from storage.orders import MoveOptions, MoveOrder
-from storage.records import JobRecord
+from storage.orders import MoveOptions
 
 View = dict[str, Any]
 State = Mapping[str, Mapping[str, Any]]  # view.state.values
 _HINT_MAX = 2000  # Slack's limit for an input's hint
+CONTACTS_MAX: Final = 3000  # the longest "Only these emails" Slack lets a text input hold
 # Picking these (or pressing Enter in them) sends the app a block_actions, so the preview follows what is entered.
 _ON_ENTER: Final = {"trigger_actions_on": ["on_enter_pressed"]}
 # Enter makes a new line in a multi-line input: Slack dispatches once the person pauses typing instead.
@@ -138,7 +139,7 @@ def build(
         _input(
             ids.CONTACTS,
             "Only these emails",
-            {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+            {"type": "plain_text_input", "multiline": True, "max_length": CONTACTS_MAX},
             optional=True,
             hint="Separate addresses with commas or new lines.",
             dispatch=_ON_TYPING,
@@ -167,6 +168,7 @@ def build(
                 "min_query_length": 0,
             },
             optional=True,
+            hint=fill.notes.get(ids.ASSIGNED_TO, "")[:_HINT_MAX],
         ),
         _input(
             ids.OPTIONS,
@@ -197,6 +199,15 @@ def rebuild(view: Mapping[str, Any], *, preview: str) -> View:
     channel = str(json.loads(view.get("private_metadata") or "{}").get("channel_id", ""))
     entered = (view.get("state") or {}).get("values") or {}
     rebuilt = build(channel_id=channel, entered=entered, preview=preview)
+    # A note the form was opened with ("several lists match…") stays until that field is filled in.
+    notes = {
+        b.get("block_id"): b["hint"] for b in view.get("blocks") or [] if b.get("type") == "input" and b.get("hint")
+    }
+    for block in rebuilt["blocks"]:
+        block_id = block.get("block_id")
+        chosen = ((entered.get(block_id) or {}).get(block_id) or {}).get("selected_option")
+        if block_id in notes and "hint" not in block and not chosen:
+            block["hint"] = copy.deepcopy(notes[block_id])
     rebuilt["title"] = copy.deepcopy(view.get("title")) or rebuilt["title"]
     rebuilt["private_metadata"] = view.get("private_metadata") or rebuilt["private_metadata"]
     return rebuilt
@@ -229,73 +240,6 @@ def _keep_entered(block: dict[str, Any], entered: State) -> None:
         kept = [o for o in element["options"] if o["value"] in ticked]
         if kept:
             element["initial_options"] = kept
-
-
-def _notice(title: str, text: str, *, clear: bool = True) -> View:
-    # Over a confirmation, closing the notice closes the form underneath too (`clear`), so it cannot be sent twice.
-    return {
-        "type": "modal",
-        "callback_id": f"{ids.MOVE_MODAL}_result",
-        "title": _text(title),
-        "close": _text("Done" if clear else "Back"),
-        "clear_on_close": clear,
-        "blocks": [messages.section(text)],
-    }
-
-
-def refused_view(text: str) -> View:
-    """A confirmed move that may not start now; Back returns to the form, as it was filled in."""
-    return _notice("Not started", f":no_entry: {text}", clear=False)
-
-
-def starting_view(order: MoveOrder) -> View:
-    """Shown the moment the form is accepted, while Instantly is being asked."""
-    verb = "Copying" if order.copies else "Moving"
-    text = (
-        f":hourglass_flowing_sand: {verb} leads from {messages.endpoint_phrase(order.source)} to "
-        f"{messages.endpoint_phrase(order.destination)}. Asking Instantly to start the job…"
-    )
-    return _notice("Starting", text)
-
-
-def awaiting_approval_view(order: MoveOrder, channel_id: str) -> View:
-    """Shown when the move is big enough to need an approver."""
-    verb = "copy" if order.copies else "move"
-    count = f"up to {order.limit:,} leads" if order.limit else "every matching lead"
-    text = (
-        f":raised_hand: This {verb} of {count} needs a second pair of eyes, so I asked for approval in "
-        f"<#{channel_id}>. It starts as soon as an admin or approver other than you approves it, and you will be "
-        "told there if it is rejected or expires. Nothing has changed in Instantly yet."
-    )
-    return _notice("Waiting for approval", text)
-
-
-def not_saved_view() -> View:
-    """leadmover could not write the move down, so it did not ask Instantly."""
-    text = (
-        ":warning: leadmover could not save your request because of a problem on its side, so nothing was started "
-        "and nothing changed in Instantly. It has been logged. Please try again in a moment."
-    )
-    return _notice("Not started", text)
-
-
-def result_view(record: JobRecord) -> View:
-    """What the modal shows once Instantly has answered."""
-    if record.instantly_job_id is None and record.error is None:
-        text = (
-            ":hourglass_flowing_sand: Instantly is slow to confirm the job. I am checking whether it started "
-            "and will post in the channel once it does, or tell you if it did not."
-        )
-        return _notice("Still starting", text)
-    if record.instantly_job_id is None:
-        text, _ = messages.start_failed(record, record.error or "Instantly did not start it.")
-        return _notice("Not started", f":warning: {text}")
-    where = f"<#{record.channel_id}>" if record.channel_id.startswith(("C", "G")) else "a message from me"
-    text = (
-        f":white_check_mark: Instantly started job `{record.instantly_job_id}`. "
-        f"Follow its progress in {where}; I will reply in the thread when it ends."
-    )
-    return _notice("Started", text)
 
 
 def option_groups(suggestions: Suggestions) -> list[dict[str, Any]]:

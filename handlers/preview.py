@@ -1,13 +1,17 @@
 """The move modal's preview: picking a source or changing a filter (block_actions) acks at once, asks Instantly
 how many leads the source holds and for a few that the filters take, then updates the modal with views.update.
 
-The update carries the hash Slack sent with the action: a `hash_conflict` means the person changed something newer,
-whose own action brings its own preview, so that one is dropped quietly.
+The update carries the hash Slack sent with the action. Slack changes a view's hash only when the view is updated,
+so two quick changes carry the same hash and whichever preview lands first makes the other's stale. A stale preview
+of an older action is dropped; the newest action's preview is sent again over the hash of the update that beat it,
+so what the form shows follows the last change the person made.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext
@@ -26,30 +30,86 @@ log = logging.getLogger(__name__)
 
 # Each of these dispatches a block_actions from the move modal (dispatch_action on its input block).
 WATCHED: Final = (ids.SOURCE, ids.SEARCH, ids.FILTER, ids.CONTACTS, ids.ESP_CODE, ids.ESG_CODE)
+# Open modals remembered per process; a modal lives minutes, so the oldest are forgotten first.
+_REMEMBERED: Final = 1000
 
 
 def register(app: App) -> None:
+    listener = PreviewListener()
     for action_id in WATCHED:
-        app.action({"type": "block_actions", "action_id": action_id})(refresh_preview)
+        app.action({"type": "block_actions", "action_id": action_id})(listener.refresh)
 
 
-def refresh_preview(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    ack()
-    view = body.get("view") or {}
-    if view.get("callback_id") != ids.MOVE_MODAL or not view.get("id"):
-        return  # the same action_id in another surface is none of the preview's business
-    services = services_of(context)
-    team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or context.team_id or "")
-    user_id = str((body.get("user") or {}).get("id") or context.user_id or "")
-    text = _preview_text(services=services, view=view, team_id=team_id, user_id=user_id)
+class _Latest:
+    """Per open modal, the newest action seen and the hash of the view as this process last updated it."""
+
+    def __init__(self, *, size: int = _REMEMBERED) -> None:
+        self._lock = threading.Lock()
+        self._size = size
+        self._seen: OrderedDict[str, tuple[str, str | None]] = OrderedDict()  # view id -> (action_ts, our hash)
+
+    def saw(self, view_id: str, action_ts: str) -> None:
+        with self._lock:
+            newest, ours = self._seen.get(view_id, ("", None))
+            self._seen[view_id] = (max(newest, action_ts, key=_ts), ours)
+            self._seen.move_to_end(view_id)
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+
+    def updated(self, view_id: str, view_hash: str | None) -> None:
+        with self._lock:
+            if view_id in self._seen:
+                self._seen[view_id] = (self._seen[view_id][0], view_hash)
+
+    def retry_hash(self, view_id: str, action_ts: str) -> str | None:
+        """The hash to send this action's preview again with: only for the newest action, over our own update."""
+        with self._lock:
+            newest, ours = self._seen.get(view_id, ("", None))
+        return ours if action_ts == newest else None
+
+
+class PreviewListener:
+    """The one listener behind every watched input; it keeps _Latest for the modals this process has updated."""
+
+    def __init__(self) -> None:
+        self._latest = _Latest()
+
+    def refresh(self, ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        view = body.get("view") or {}
+        view_id = str(view.get("id") or "")
+        if view.get("callback_id") != ids.MOVE_MODAL or not view_id:
+            return  # the same action_id in another surface is none of the preview's business
+        action_ts = str(((body.get("actions") or [{}])[0]).get("action_ts") or "")
+        self._latest.saw(view_id, action_ts)
+        services = services_of(context)
+        team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or context.team_id or "")
+        user_id = str((body.get("user") or {}).get("id") or context.user_id or "")
+        text = _preview_text(services=services, view=view, team_id=team_id, user_id=user_id)
+        rebuilt = move_modal.rebuild(view, preview=text)
+        view_hash = view.get("hash")
+        for attempt in range(2):
+            try:
+                answer = client.views_update(view_id=view_id, hash=view_hash, view=rebuilt)
+            except SlackApiError as exc:
+                error = exc.response.get("error") if exc.response else str(exc)
+                if error != "hash_conflict":
+                    log.warning("views.update of a move modal's preview failed: %s", error)
+                    return
+                view_hash = self._latest.retry_hash(view_id, action_ts) if attempt == 0 else None
+                if view_hash is None:
+                    log.debug("preview of view %s dropped: the form changed after this action", view_id)
+                    return
+                continue
+            self._latest.updated(view_id, str((answer.get("view") or {}).get("hash") or "") or None)
+            return
+
+
+def _ts(action_ts: str) -> float:
     try:
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=move_modal.rebuild(view, preview=text))
-    except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response else str(exc)
-        if error == "hash_conflict":
-            log.debug("preview of view %s dropped: the person changed the form meanwhile", view["id"])
-        else:
-            log.warning("views.update of a move modal's preview failed: %s", error)
+        return float(action_ts)
+    except ValueError:
+        return 0.0
 
 
 def filled_preview(*, services: Services, fill: Fill, team_id: str, user_id: str, entered: State | None = None) -> str:

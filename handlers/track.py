@@ -3,13 +3,20 @@ once Instantly has said whether it knows the job (bot.tracking)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 
 from slack_bolt import Ack, Respond
 
 from bot.services import Services
 
+log = logging.getLogger(__name__)
+
 VERB: Final = "track"
+FAILED: Final = (
+    "I could not follow that job because of a problem on leadmover's side; it has been logged. Nothing changed in "
+    "Instantly. Please try again in a moment."
+)
 
 
 def not_connected_line(name: str) -> str:
@@ -26,10 +33,20 @@ def handle_track(*, ack: Ack, respond: Respond, services: Services, command: dic
         return
     ack()  # access may ask Slack and the job Instantly: both can take longer than Slack waits for the ack
     words = str(command.get("text") or "").split()
-    tracking = services.tracking.track(
-        team_id=team_id,
-        user_id=str(command.get("user_id", "")),
-        channel_id=str(command.get("channel_id", "")),
-        job_id=words[1] if len(words) > 1 else "",
-    )
-    respond(response_type="ephemeral", replace_original=False, text=tracking.answer)
+    channel_id = str(command.get("channel_id", ""))
+    try:
+        tracking = services.tracking.track(
+            team_id=team_id,
+            user_id=str(command.get("user_id", "")),
+            channel_id=channel_id,
+            job_id=words[1] if len(words) > 1 else "",
+        )
+    except Exception:  # after the ack nothing else would answer: the person hears of it, the log has the rest
+        log.exception("/leads track failed")
+        respond(response_type="ephemeral", replace_original=False, text=FAILED)
+        return
+    answer = tracking.answer
+    fresh = tracking.record is not None and not tracking.already
+    if fresh and services.channel_settings.of(team_id=team_id, channel_id=channel_id).only_failures:
+        answer += " This channel hears only of failures (`/leads settings`), so a job that succeeds ends quietly."
+    respond(response_type="ephemeral", replace_original=False, text=answer)

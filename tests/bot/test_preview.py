@@ -3,10 +3,12 @@ and every failure said in words; plus the POST /leads/list body built next to th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
+from bot.budget import Priority, Slot
 from bot.instantly import InstantlyClient
 from bot.instantly_errors import InstantlyNotConnected
 from bot.orders import list_request, move_request
@@ -129,6 +131,38 @@ def test_a_slow_instantly_is_said_within_the_time_box(fake: FakeInstantly, clien
         previews.close()
     assert preview.count == 7
     assert preview.problem == "Instantly is slow to answer just now."
+
+
+def test_the_count_for_a_confirmation_gives_up_on_time_however_slow_instantly_is(
+    fake: FakeInstantly, client: InstantlyClient
+) -> None:
+    # The confirmation is the answer to a submission, which Slack wants within 3 s: the count must not outlast its
+    # time box, though the request inside it (the budget's wait, then each phase of httpx) could.
+    campaign = fake.add_campaign("Acme", leads=7)
+    fake.delay["/api/v2/campaigns/analytics"] = 1.5
+    client.budget = _CrowdedBudget()
+    previews = PreviewService(instantly=lambda team_id: client, timeout=2)
+    source = Endpoint(kind=EndpointKind.CAMPAIGN, id=campaign, name="A")
+    try:
+        began = time.monotonic()
+        assert previews.count(team_id="T1", source=source, timeout=0.3) is None
+        assert time.monotonic() - began < 0.5
+    finally:
+        previews.close()
+
+
+class _CrowdedBudget:
+    """A budget with room only at the last moment a caller will wait for it."""
+
+    def acquire(self, *, priority: Priority, timeout: float | None = None) -> Slot | None:
+        time.sleep(timeout or 0.0)
+        return Slot(priority=priority, start=time.monotonic())
+
+    def release(self, slot: Slot) -> None:
+        slot.end = time.monotonic()
+
+    def slow_down(self, *, seconds: float = 60.0) -> None:
+        pass
 
 
 def test_not_connected_is_a_problem_not_a_crash(service: PreviewService) -> None:

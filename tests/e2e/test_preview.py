@@ -238,3 +238,21 @@ def test_back_from_the_confirmation_moves_nothing_and_the_form_is_as_it_was(
     assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 1, timeout=10)
     assert stack.instantly.move_bodies()[0]["limit"] == 40
     assert stack.instantly.move_bodies()[0]["campaign"] == workspace.campaigns["Acme Q1 outbound"]
+
+
+def test_two_quick_changes_end_with_the_preview_of_the_last_even_when_the_first_lands_first(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    # Slack changes the hash only on an update, so both actions carry the same one; the first answer (the campaign,
+    # quick) lands first, and the second (the list, slow) must still replace it rather than be dropped.
+    stack.instantly.delay["/api/v2/campaigns/analytics"] = 0.3
+    stack.instantly.delay["/api/v2/lead-lists/"] = 1.0
+    view = open_modal(stack)
+    campaign = pick(stack, view, ids.SOURCE, "globex", "Globex renewals")
+    warm = pick(stack, view, ids.SOURCE, "warm", "Acme warm leads")
+    _choose(stack, view, ids.SOURCE, campaign)
+    _choose(stack, view, ids.SOURCE, warm)
+    assert _shows(stack, view["id"], "list *Acme warm leads* holds 900 leads")
+    time.sleep(0.5)
+    assert "Acme warm leads" in _preview(stack, view["id"])
+    assert stack.slack.view(view["id"])["state"]["values"][ids.SOURCE][ids.SOURCE]["selected_option"] == warm

@@ -12,7 +12,8 @@ import pytest
 
 from bot.simulators.slack import Message
 from bot.simulators.stack import LocalStack, local_stack
-from storage.models import Phase
+from storage.channel_settings import ChannelSettings
+from storage.models import AnnounceMode, Phase
 
 ALICE, BOB, GUEST = "U0ALICE", "U0BOB", "U0GUEST"
 CHANNEL = "C0SALES"
@@ -177,3 +178,21 @@ def test_jobs_status_and_help_show_followed_jobs(stack: LocalStack) -> None:
 def _phase(stack: LocalStack, job_id: str) -> Phase | None:
     record = stack.services.moves.find_job(team_id=stack.slack.team_id, reference=job_id)
     return record.phase if record is not None else None
+
+
+def test_instantlys_words_are_escaped_and_a_quiet_channel_is_warned(stack: LocalStack) -> None:
+    workspace = stack.instantly.default_workspace
+    job_id = workspace.start_elsewhere("import-leads", total=40)
+    stack.instantly.fail_next("GET", f"/api/v2/background-jobs/{job_id}", status=400, message="bad <!channel> <@U1>")
+    refused = said(stack, f"track {job_id}")
+    assert "<!channel>" not in refused
+    assert "<@U1>" not in refused
+    assert "&lt;!channel&gt;" in refused
+
+    stack.services.channel_settings.change(
+        team_id=stack.slack.team_id,
+        channel_id=CHANNEL,
+        user_id=ALICE,
+        settings=ChannelSettings(announce=AnnounceMode.FAILURES),
+    )
+    assert said(stack, f"track {job_id}").endswith("so a job that succeeds ends quietly.")

@@ -9,6 +9,7 @@ from typing import Any
 from bot.preview import Preview
 from bot.simulators.slack.blockkit import check_view
 from handlers import ids, move_form, move_modal, preview_view
+from handlers.prefill import Fill
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOrder
 
 ACME = Endpoint(kind=EndpointKind.CAMPAIGN, id="c-1", name="Acme <Q4>")
@@ -129,3 +130,14 @@ def test_only_a_move_with_no_limit_and_no_filter_takes_everything() -> None:
     assert move_form.takes_everything(order)
     assert not move_form.takes_everything(order.model_copy(update={"limit": 10}))
     assert not move_form.takes_everything(order.model_copy(update={"filters": LeadFilters(lead_status="X")}))
+
+
+def test_a_note_the_form_opened_with_stays_until_its_field_is_filled_in() -> None:
+    notes = {ids.SOURCE: "Several campaigns match “Acme”.", ids.DESTINATION: "No list is called “Cold”."}
+    opened = move_modal.build(channel_id="C1", fill=Fill(notes=notes))
+    picked = {ids.SOURCE: {ids.SOURCE: {"type": "external_select", "selected_option": _option("campaign:c-1", "Acme")}}}
+    rebuilt = move_modal.rebuild({**opened, "id": "V1", "hash": "h", "state": {"values": picked}}, preview="*new*")
+
+    assert "hint" not in _block(rebuilt, ids.SOURCE), "picked: its note has done its work"
+    assert _block(rebuilt, ids.DESTINATION)["hint"]["text"] == "No list is called “Cold”."
+    assert check_view(rebuilt) == []

@@ -169,6 +169,9 @@ class _Shape:
             for key in ("max_length", "min_length"):
                 if key in el and not (isinstance(el[key], int) and 0 <= el[key] <= 3000):
                     self.err(f"{pointer}/{key}", "must be an integer between 0 and 3000")
+            longest = el["max_length"] if isinstance(el.get("max_length"), int) else 3000
+            if isinstance(el.get("initial_value"), str) and len(el["initial_value"]) > longest:
+                self.err(f"{pointer}/initial_value", f"must be at most {longest} characters")
 
     def _dispatch_config(self, el: JSON, pointer: str) -> None:
         where = pointer + "/dispatch_action_config"

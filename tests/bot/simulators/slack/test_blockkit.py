@@ -126,6 +126,21 @@ OUR_VIEW_RULES = [
         "between 0 and 3000",
         "/view/blocks/0/element/max_length",
     ),
+    (
+        {
+            **MODAL,
+            "blocks": [
+                _input({"type": "plain_text_input", "action_id": "t", "max_length": 10, "initial_value": "x" * 11})
+            ],
+        },
+        "at most 10 characters",
+        "/view/blocks/0/element/initial_value",
+    ),
+    (
+        {**MODAL, "blocks": [_input({"type": "plain_text_input", "action_id": "t", "initial_value": "x" * 3001})]},
+        "at most 3000 characters",
+        "/view/blocks/0/element/initial_value",
+    ),
 ]
 
 

@@ -1,0 +1,64 @@
+"""The Home tab's builders: Run again is offered only for a job the move modal can hold again, and repeats all of
+it (filters, options, assignee) as the modal's state."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.pickers import Choice
+from handlers import home_view, ids, move_modal
+from storage.orders import LeadFilters, MoveOptions
+from tests.factories import a_record, an_order
+
+
+def _run_again_buttons(view: dict[str, object]) -> list[object]:
+    blocks = view["blocks"]
+    assert isinstance(blocks, list)
+    return [b["accessory"]["action_id"] for b in blocks if "accessory" in b]
+
+
+def test_a_move_back_of_a_thousand_emails_is_not_offered_again_and_a_short_list_is() -> None:
+    emails = tuple(f"someone.with.a.long.name{n}@example.com" for n in range(1000))
+    back = replace(a_record(), id=7, order=an_order().model_copy(update={"filters": LeadFilters(emails=emails)}))
+    few = replace(a_record(), id=8, order=an_order().model_copy(update={"filters": LeadFilters(emails=emails[:3])}))
+
+    view = home_view.build(jobs=[back, few], links={})
+
+    assert _run_again_buttons(view) == [ids.home_run_again(8)]
+    assert not home_view.fits_the_form(back.move)
+    assert len("\n".join(emails)) > move_modal.CONTACTS_MAX
+
+
+def test_run_again_fills_in_every_filter_option_and_the_assignee() -> None:
+    order = an_order().model_copy(
+        update={
+            "filters": LeadFilters(search="acme", lead_status="FILTER_VAL_CONTACTED", emails=("a@x.io", "b@x.io")),
+            "options": MoveOptions(skip_duplicates=True, assign_to="u-1"),
+        }
+    )
+    entered = home_view.run_again_entered(order, assignee=Choice("member:u-1", "Ann Lee (ann@x.io)"))
+    view = move_modal.build(channel_id="C1", fill=home_view.run_again_fill(order), entered=entered)
+    elements = {b["block_id"]: b["element"] for b in view["blocks"] if b.get("type") == "input"}
+
+    assert elements[ids.SEARCH]["initial_value"] == "acme"
+    assert elements[ids.FILTER]["initial_option"]["value"] == "FILTER_VAL_CONTACTED"
+    assert elements[ids.CONTACTS]["initial_value"] == "a@x.io\nb@x.io"
+    assert [o["value"] for o in elements[ids.OPTIONS]["initial_options"]] == ["skip_duplicates"]
+    assert elements[ids.ASSIGNED_TO]["initial_option"] == {
+        "text": {"type": "plain_text", "text": "Ann Lee (ann@x.io)", "emoji": True},
+        "value": "member:u-1",
+    }
+
+
+def test_an_assignee_instantly_no_longer_names_is_said_beside_the_field_not_dropped_silently() -> None:
+    order = an_order().model_copy(update={"options": MoveOptions(assign_to="u-gone")})
+    view = move_modal.build(channel_id="C1", fill=home_view.run_again_fill(order, assignee_missing=True))
+    [assignee] = [b for b in view["blocks"] if b.get("block_id") == ids.ASSIGNED_TO]
+    assert assignee["hint"]["text"] == home_view.ASSIGNEE_NOT_FOUND
+    assert "initial_option" not in assignee["element"]
+
+
+def test_run_again_is_routed_for_every_job_and_for_tabs_published_before_buttons_carried_the_job() -> None:
+    assert ids.HOME_RUN_AGAIN_ACTION.match(ids.home_run_again(12))
+    assert ids.HOME_RUN_AGAIN_ACTION.match(ids.HOME_RUN_AGAIN)
+    assert not ids.HOME_RUN_AGAIN_ACTION.match("home_run_again:x")
