@@ -191,7 +191,7 @@ def _narrate(stack: LocalStack, out: Narrator) -> bool:
     problems = stack.slack.violations + stack.instantly.violations
     for problem in problems:
         out.say(f"CONTRACT VIOLATION: {problem}")
-    moved_back = back is not None and "Move completed" in back.text
+    moved_back = back is not None and "Move back completed" in back.text
     return "completed" in reply.text and moved_back and home_shown and not problems
 
 

@@ -138,10 +138,13 @@ def counts_phrase(record: JobRecord) -> str | None:
 def verb_of(record: JobRecord, *, past: bool = False) -> str:
     if record.order is not None and record.order.copies:
         return "copied" if past else "copying"
-    return "moved" if past else "moving"
+    back = " back" if record.order is not None and record.order.takes_back is not None else ""
+    return ("moved" if past else "moving") + back
 
 
 def _what(order: MoveOrder) -> str:
+    if order.takes_back is not None and order.filters.emails:
+        return f"{len(order.filters.emails):,} leads"
     return f"up to {order.limit:,} leads" if order.limit else "leads"
 
 
@@ -171,6 +174,8 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
             f"<@{record.user_id}> is {verb} {_what(order)} from {endpoint_phrase(order.source)} "
             f"to {endpoint_phrase(order.destination)}."
         )
+        if order.takes_back is not None:
+            line = line[:-1] + f", taking back leadmover #{order.takes_back}."
     status = record.status
     state = f"{_STATUS_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{status_words(status)}*"
     if status is not None and is_terminal(status):
@@ -180,7 +185,8 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
         section(f"{state}\n`{progress_bar(record.progress)}`"),
         context(job_context(record)),
     ]
-    filters = describe_filters(order) if order is not None else ""
+    # A move back's e-mails are the leads it returns, said in its first line already.
+    filters = describe_filters(order) if order is not None and order.takes_back is None else ""
     if filters:
         blocks.insert(1, context(filters))
     if order is None:

@@ -104,7 +104,10 @@ def _tracked_outcome(record: JobRecord) -> str:
 
 def _headline(record: JobRecord) -> str:
     order = record.order
-    noun = job_type_words(record.job_type) if order is None else "Copy" if order.copies else "Move"
+    if order is None:
+        noun = job_type_words(record.job_type)
+    else:
+        noun = "Copy" if order.copies else "Move back" if order.takes_back is not None else "Move"
     status = record.status or ""
     if status == JobStatus.SUCCESS:
         return f"{noun} completed"

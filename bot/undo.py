@@ -91,6 +91,7 @@ class UndoService:
                 source=record.move.destination,
                 destination=record.move.source,
                 filters=LeadFilters(emails=tuple(emails[start : start + CHUNK])),
+                takes_back=record.id,
             )
             submitted = self._moves.accept(
                 order=order,

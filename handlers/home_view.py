@@ -88,7 +88,7 @@ def _job_blocks(record: JobRecord, link: str | None, *, run_again: bool, whose: 
         kind = messages.job_type_words(record.job_type)
         line = f"{who}*Following* Instantly job `{record.instantly_job_id}` ({kind})\n{state(record)}"
     else:
-        noun = "Copy" if order.copies else "Move"
+        noun = "Copy" if order.copies else "Move back" if order.takes_back is not None else "Move"
         limit = f" (up to {order.limit:,} leads)" if order.limit else ""
         line = (
             f"{who}*{noun}*{limit} from {messages.endpoint_phrase(order.source)} "

@@ -75,6 +75,8 @@ class MoveOrder(_Value):
     limit: int | None = Field(default=None, ge=1)
     filters: LeadFilters = LeadFilters()
     options: MoveOptions = MoveOptions()
+    # The leadmover job whose leads this move returns (Move back); None for a move someone asked for.
+    takes_back: int | None = None
 
     @property
     def copies(self) -> bool:

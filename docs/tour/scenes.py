@@ -179,7 +179,12 @@ def move_back() -> Scene:
         SUCCEEDED,
         id=47,
         instantly_job_id="0193c6fa11c22d3e",
-        order=MoveOrder(source=DESTINATION, destination=SOURCE, filters=LeadFilters(emails=SAMPLE * 100)),
+        order=MoveOrder(
+            source=DESTINATION,
+            destination=SOURCE,
+            filters=LeadFilters(emails=tuple(f"lead{n}@acme.com" for n in range(500))),
+            takes_back=SUCCEEDED.id,
+        ),
         created_at=datetime(2026, 3, 10, 14, 20, 0),
         finished_at=datetime(2026, 3, 10, 14, 21, 31),
         thread_ts=SUCCEEDED.announcement_ts,

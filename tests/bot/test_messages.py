@@ -9,6 +9,7 @@ import pytest
 
 from bot import messages, thread_messages
 from bot.schemas import JobStatus
+from storage.orders import LeadFilters
 from tests.factories import a_record, an_order, campaign, lead_list
 
 RECORD = a_record(
@@ -72,3 +73,12 @@ def test_a_time_in_a_job_list_is_shown_in_each_readers_time_zone() -> None:
     line = messages.job_line(RECORD)
     assert f"<!date^{int(RECORD.created_at.replace(tzinfo=UTC).timestamp())}^{{date_short_pretty}} at {{time}}|" in line
     assert RECORD.created_at.strftime("%Y-%m-%d %H:%M UTC") + ">" in line
+
+
+def test_a_move_back_says_what_it_returns_and_which_job_it_takes_back() -> None:
+    order = an_order().model_copy(update={"filters": LeadFilters(emails=("a@x.io", "b@x.io")), "takes_back": 7})
+    text, blocks = messages.announcement(a_record(order=order, status="in-progress", progress=50))
+    assert text == "Moving back 2 leads from Acme Q1 to Acme warm: In progress (50%)"
+    line = "is moving back 2 leads from campaign *Acme Q1* to list *Acme warm*, taking back leadmover #7."
+    assert line in str(blocks)
+    assert "listed emails" not in str(blocks), "its e-mails are the leads it returns, said once"

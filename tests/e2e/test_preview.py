@@ -256,3 +256,19 @@ def test_two_quick_changes_end_with_the_preview_of_the_last_even_when_the_first_
     time.sleep(0.5)
     assert "Acme warm leads" in _preview(stack, view["id"])
     assert stack.slack.view(view["id"])["state"]["values"][ids.SOURCE][ids.SOURCE]["selected_option"] == warm
+
+
+def test_someone_denied_after_opening_the_form_sees_no_leads_in_the_preview(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    admin = "U0ADMIN"
+    stack.slack.add_user(admin, is_admin=True)
+    view = open_modal(stack)
+    chosen = pick(stack, view, ids.SOURCE, "acme", "Acme Q1 outbound")
+    stack.slack.send_command(stack.app_url, text=f"deny {stack.slack.mention('U0ALICE')}", user_id=admin)
+    assert stack.slack.wait_for(lambda: bool(stack.slack.responses), timeout=5)
+    _choose(stack, view, ids.SOURCE, chosen)
+    assert _shows(stack, view["id"], ":no_entry:")
+    assert "example.com" not in _preview(stack, view["id"]), "no lead's e-mail"
+    assert _requests(stack, "POST", "/api/v2/leads/list") == []
+    assert _requests(stack, "GET", "/api/v2/campaigns/analytics") == []

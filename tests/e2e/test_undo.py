@@ -130,9 +130,12 @@ def test_the_requester_moves_the_leads_back_once_and_a_stranger_is_refused(
     assert [m.ts for m in thread[:1]] == [reply.ts], "the channel holds one message: the move, with its thread"
     back_announcement, back_reply = thread[1:]
     assert "Completed (100%)" in back_announcement.text, back_announcement.text
-    assert "from list *Acme warm leads* to campaign *Acme Q1 outbound*" in str(back_announcement.blocks)
-    assert back_reply.text.startswith("Move completed"), back_reply.text
-    assert "40 leads moved to campaign *Acme Q1 outbound*" in str(back_reply.blocks)
+    assert (
+        f"<@{ALICE}> is moving back 40 leads from list *Acme warm leads* to campaign *Acme Q1 outbound*, "
+        "taking back leadmover #1."
+    ) in str(back_announcement.blocks)
+    assert back_reply.text.startswith("Move back completed"), back_reply.text
+    assert "40 leads moved back to campaign *Acme Q1 outbound*" in str(back_reply.blocks)
     undos = [e for e in stack.services.audit.latest(team_id=stack.slack.team_id, limit=50) if e.action == "undo"]
     assert len(undos) == 1
     assert undos[0].user_id == ALICE
