@@ -135,6 +135,11 @@ def counts_phrase(record: JobRecord) -> str | None:
     return " · ".join(shown) or None
 
 
+def noun_of(order: MoveOrder) -> str:
+    """What a job is called where it is named: "Copy", "Move back" or "Move"."""
+    return "Copy" if order.copies else "Move back" if order.takes_back is not None else "Move"
+
+
 def verb_of(record: JobRecord, *, past: bool = False) -> str:
     if record.order is not None and record.order.copies:
         return "copied" if past else "copying"
@@ -237,7 +242,7 @@ def outcome_detail(record: JobRecord) -> str:
 
 def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
     order = record.move
-    noun = "copy" if order.copies else "move"
+    noun = noun_of(order).lower()
     text = (
         f"Your {noun} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)} "
         f"did not start: {escape(reason)} Nothing was changed in Instantly."
@@ -261,9 +266,8 @@ def job_line(record: JobRecord) -> str:
     order = record.order
     if order is None:
         return f"• Following {job_type_words(record.job_type).lower()}: {state} · {job} · {when}"
-    verb = "Copy" if order.copies else "Move"
     return (
-        f"• {verb} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)}: "
+        f"• {noun_of(order)} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)}: "
         f"{state} · {job} · {when}"
     )
 

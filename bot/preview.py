@@ -123,6 +123,8 @@ class PreviewService:
             log.info("count of %s %s unknown: Instantly took over %.1f s", source.kind, source.id, wait)
         except InstantlyError as exc:
             log.info("count of %s %s unknown: %s", source.kind, source.id, exc)
+        except Exception:  # answered before Slack's ack: a count is never worth a failed submission
+            log.exception("count of %s %s failed", source.kind, source.id)
         return None
 
     def _count(self, team_id: str, source: Endpoint, timeout: float) -> int | None:

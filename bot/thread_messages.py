@@ -19,6 +19,7 @@ from bot.messages import (
     escape,
     job_context,
     job_type_words,
+    noun_of,
     section,
     slack_date,
     verb_of,
@@ -104,10 +105,7 @@ def _tracked_outcome(record: JobRecord) -> str:
 
 def _headline(record: JobRecord) -> str:
     order = record.order
-    if order is None:
-        noun = job_type_words(record.job_type)
-    else:
-        noun = "Copy" if order.copies else "Move back" if order.takes_back is not None else "Move"
+    noun = job_type_words(record.job_type) if order is None else noun_of(order)
     status = record.status or ""
     if status == JobStatus.SUCCESS:
         return f"{noun} completed"

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.instantly_errors import InstantlyError
+from bot.pickers import Suggestions
 from bot.services import Services
 from handlers import connect, home_view, ids, move_modal, preview
 from handlers.context import services_of
@@ -91,11 +92,9 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
         return
     # Only the person's own jobs: a job number from someone else's tab never opens their order.
     record = services.moves.find_job(team_id=team_id, reference=value, user_id=user_id) if value.isdigit() else None
-    if record is None or record.order is None:  # a followed job has no order to run again
-        view = home_view.notice(title="Run again", text="I could not find that job any more.")
-    elif not home_view.fits_the_form(record.order):
-        text = "This job named more e-mails than the form can hold, so it cannot be run again from here."
-        view = home_view.notice(title="Run again", text=text)
+    why_not = home_view.cannot_run_again(record) if record is not None else "I could not find that job any more."
+    if record is None or record.order is None or why_not is not None:
+        view = home_view.notice(title="Run again", text=why_not or "I could not find that job any more.")
     elif not services.workspaces.is_connected(team_id):
         view = home_view.notice(title="Run again", text=connect.not_connected_line(ids.COMMAND))
     else:
@@ -117,15 +116,17 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
 def _fill_in(*, services: Services, client: WebClient, opened: dict[str, Any], record: JobRecord, user_id: str) -> None:
     """What needs Instantly comes after views.open (its trigger lives 3 s): the assignee's name and the preview."""
     order = record.move
-    assignee = None
+    assignee, note = None, None
     if order.options.assign_to is not None:
         wanted = f"member:{order.options.assign_to}"
         try:
-            found = services.workspaces.pickers(record.team_id).members("", person=user_id).members
+            found = services.workspaces.pickers(record.team_id).members("", person=user_id)
         except InstantlyError:  # disconnected a moment ago: the form still opens, without the assignee
-            found = ()
-        assignee = next((choice for choice in found if choice.value == wanted), None)
-    fill = home_view.run_again_fill(order, assignee_missing=order.options.assign_to is not None and assignee is None)
+            found = Suggestions(problem="not connected")
+        assignee = next((choice for choice in found.members if choice.value == wanted), None)
+        if assignee is None:
+            note = home_view.ASSIGNEE_UNCHECKED if found.problem else home_view.ASSIGNEE_NOT_FOUND
+    fill = home_view.run_again_fill(order, assignee_note=note)
     entered = home_view.run_again_entered(order, assignee=assignee)
     shown = preview.filled_preview(
         services=services, fill=fill, entered=entered, team_id=record.team_id, user_id=user_id

@@ -88,14 +88,14 @@ def _job_blocks(record: JobRecord, link: str | None, *, run_again: bool, whose: 
         kind = messages.job_type_words(record.job_type)
         line = f"{who}*Following* Instantly job `{record.instantly_job_id}` ({kind})\n{state(record)}"
     else:
-        noun = "Copy" if order.copies else "Move back" if order.takes_back is not None else "Move"
+        noun = messages.noun_of(order)
         limit = f" (up to {order.limit:,} leads)" if order.limit else ""
         line = (
             f"{who}*{noun}*{limit} from {messages.endpoint_phrase(order.source)} "
             f"to {messages.endpoint_phrase(order.destination)}\n{state(record)}"
         )
     job: Block = messages.section(_clip(line))
-    if run_again and order is not None and fits_the_form(order):
+    if run_again and order is not None and cannot_run_again(record) is None:
         job["accessory"] = {
             "type": "button",
             "action_id": ids.home_run_again(record.id),
@@ -156,11 +156,11 @@ def _choice(endpoint: Endpoint) -> Choice:
     return Choice(f"{endpoint.kind.value}:{endpoint.id}", endpoint.name)
 
 
-def run_again_fill(order: MoveOrder, *, assignee_missing: bool = False) -> Fill:
+def run_again_fill(order: MoveOrder, *, assignee_note: str | None = None) -> Fill:
     """The move modal filled in as `order` was: source, destination and limit (the mode is the modal's copy_leads).
-    Their ids and names are known, so no Instantly search is needed. `assignee_missing`: the job assigned its leads
-    to someone Instantly did not name just now, which the form says beside the field rather than drop it silently."""
-    notes = {ids.ASSIGNED_TO: ASSIGNEE_NOT_FOUND} if assignee_missing else {}
+    Their ids and names are known, so no Instantly search is needed. `assignee_note`: why the job's assignee is not
+    filled in, said beside the field rather than dropped silently."""
+    notes = {ids.ASSIGNED_TO: assignee_note} if assignee_note else {}
     return Fill(
         limit=order.limit,
         picked={ids.SOURCE: _choice(order.source), ids.DESTINATION: _choice(order.destination)},
@@ -169,15 +169,30 @@ def run_again_fill(order: MoveOrder, *, assignee_missing: bool = False) -> Fill:
 
 
 ASSIGNEE_NOT_FOUND: Final = (
-    "Last time these leads were assigned to a workspace member I could not find in Instantly just now. "
-    "Pick them again, or leave this empty."
+    "Last time these leads were assigned to a workspace member I did not find among Instantly's first members. "
+    "Search for them here, or leave this empty."
+)
+ASSIGNEE_UNCHECKED: Final = (
+    "Last time these leads were assigned to a workspace member, but Instantly could not be asked who just now. "
+    "Search for them here, or leave this empty."
 )
 
 
-def fits_the_form(order: MoveOrder) -> bool:
-    """Whether the move modal can hold the order: a move back names up to 1,000 e-mails, more than its "Only these
-    emails" input takes, so it is not offered again (its thread's Move back button repeats it instead)."""
-    return len("\n".join(order.filters.emails)) <= CONTACTS_MAX
+def cannot_run_again(record: JobRecord) -> str | None:
+    """Why the form cannot repeat this job exactly, in words; None when it can, and Run again is offered."""
+    order = record.order
+    if order is None:
+        return "This job was started elsewhere and only followed here, so there is no form to fill in again."
+    if order.takes_back is not None:
+        return "A move back is repeated with the Move back button in its thread, not from here."
+    if record.details_forgotten:
+        return (
+            "This job is older than the retention period: what it was filtered by was forgotten, so it cannot be "
+            "repeated exactly. Start a new move with `/leads move`."
+        )
+    if len("\n".join(order.filters.emails)) > CONTACTS_MAX:
+        return "This job named more e-mails than the form can hold, so it cannot be run again from here."
+    return None
 
 
 def run_again_entered(order: MoveOrder, *, assignee: Choice | None = None) -> dict[str, dict[str, Any]]:

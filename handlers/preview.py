@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext
@@ -40,32 +41,42 @@ def register(app: App) -> None:
         app.action({"type": "block_actions", "action_id": action_id})(listener.refresh)
 
 
+@dataclass
+class _Modal:
+    newest: str = ""  # the action_ts of the newest action seen
+    ours: str | None = None  # the view's hash after this process's last update of it
+    turn: threading.Lock = field(default_factory=threading.Lock)  # one update of this modal at a time
+
+
 class _Latest:
-    """Per open modal, the newest action seen and the hash of the view as this process last updated it."""
+    """Per open modal, the newest action seen and the hash of the view as this process last updated it. Updates of
+    one modal take turns, so an update's new hash is known before the next one is tried."""
 
     def __init__(self, *, size: int = _REMEMBERED) -> None:
         self._lock = threading.Lock()
         self._size = size
-        self._seen: OrderedDict[str, tuple[str, str | None]] = OrderedDict()  # view id -> (action_ts, our hash)
+        self._modals: OrderedDict[str, _Modal] = OrderedDict()
 
-    def saw(self, view_id: str, action_ts: str) -> None:
+    def saw(self, view_id: str, action_ts: str) -> threading.Lock:
+        """Note an action on the modal; its turn to update the modal is the lock returned."""
         with self._lock:
-            newest, ours = self._seen.get(view_id, ("", None))
-            self._seen[view_id] = (max(newest, action_ts, key=_ts), ours)
-            self._seen.move_to_end(view_id)
-            while len(self._seen) > self._size:
-                self._seen.popitem(last=False)
+            modal = self._modals.setdefault(view_id, _Modal())
+            modal.newest = max(modal.newest, action_ts, key=_ts)
+            self._modals.move_to_end(view_id)
+            while len(self._modals) > self._size:
+                self._modals.popitem(last=False)
+            return modal.turn
 
     def updated(self, view_id: str, view_hash: str | None) -> None:
         with self._lock:
-            if view_id in self._seen:
-                self._seen[view_id] = (self._seen[view_id][0], view_hash)
+            if view_id in self._modals:
+                self._modals[view_id].ours = view_hash
 
     def retry_hash(self, view_id: str, action_ts: str) -> str | None:
         """The hash to send this action's preview again with: only for the newest action, over our own update."""
         with self._lock:
-            newest, ours = self._seen.get(view_id, ("", None))
-        return ours if action_ts == newest else None
+            modal = self._modals.get(view_id)
+        return modal.ours if modal is not None and action_ts == modal.newest else None
 
 
 class PreviewListener:
@@ -81,13 +92,18 @@ class PreviewListener:
         if view.get("callback_id") != ids.MOVE_MODAL or not view_id:
             return  # the same action_id in another surface is none of the preview's business
         action_ts = str(((body.get("actions") or [{}])[0]).get("action_ts") or "")
-        self._latest.saw(view_id, action_ts)
+        turn = self._latest.saw(view_id, action_ts)
         services = services_of(context)
         team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or context.team_id or "")
         user_id = str((body.get("user") or {}).get("id") or context.user_id or "")
         text = _preview_text(services=services, view=view, team_id=team_id, user_id=user_id)
         rebuilt = move_modal.rebuild(view, preview=text)
-        view_hash = view.get("hash")
+        with turn:
+            self._update(client, view_id=view_id, view_hash=view.get("hash"), action_ts=action_ts, rebuilt=rebuilt)
+
+    def _update(
+        self, client: WebClient, *, view_id: str, view_hash: str | None, action_ts: str, rebuilt: dict[str, Any]
+    ) -> None:
         for attempt in range(2):
             try:
                 answer = client.views_update(view_id=view_id, hash=view_hash, view=rebuilt)

@@ -41,12 +41,11 @@ def handle_track(*, ack: Ack, respond: Respond, services: Services, command: dic
             channel_id=channel_id,
             job_id=words[1] if len(words) > 1 else "",
         )
+        answer = tracking.answer
+        fresh = tracking.record is not None and not tracking.already
+        if fresh and services.channel_settings.of(team_id=team_id, channel_id=channel_id).only_failures:
+            answer += " This channel hears only of failures (`/leads settings`), so a job that succeeds ends quietly."
     except Exception:  # after the ack nothing else would answer: the person hears of it, the log has the rest
         log.exception("/leads track failed")
-        respond(response_type="ephemeral", replace_original=False, text=FAILED)
-        return
-    answer = tracking.answer
-    fresh = tracking.record is not None and not tracking.already
-    if fresh and services.channel_settings.of(team_id=team_id, channel_id=channel_id).only_failures:
-        answer += " This channel hears only of failures (`/leads settings`), so a job that succeeds ends quietly."
+        answer = FAILED
     respond(response_type="ephemeral", replace_original=False, text=answer)

@@ -89,7 +89,9 @@ class MoveOrder(_Value):
         return self.model_copy(update={"filters": filters})
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        # A move someone asked for is written as before `takes_back` existed, so a process of the previous version
+        # (a rolling deploy, a rollback) still reads it.
+        return self.model_dump(mode="json", exclude={"takes_back"} if self.takes_back is None else None)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MoveOrder:

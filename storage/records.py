@@ -37,6 +37,8 @@ class JobRecord:
     moved_lead_sample: tuple[str, ...] = ()
     # The channel announces only failures, so the announcement was held back (see bot.reporter).
     announcement_held: bool = False
+    # What the person typed about leads (search, e-mails) was forgotten after the retention period.
+    details_forgotten: bool = False
     # Told in another job's thread (its parent message's ts), not in a thread of its own (see bot.reporter).
     thread_ts: str | None = None
     # Instantly's type of the job ("import-leads", …) when known: always for a followed job.
@@ -92,6 +94,7 @@ def job_record(row: JobRow) -> JobRecord:
         moved_lead_sample=tuple(row.moved_lead_sample or ()),
         announcement_held=row.announcement_held_at is not None,
         thread_ts=row.thread_ts,
+        details_forgotten=row.details_forgotten_at is not None,
         job_type=row.job_type,
         job_counts=tuple((row.job_counts or {}).items()),
         started_at=row.started_at,

@@ -77,7 +77,10 @@ def test_a_time_in_a_job_list_is_shown_in_each_readers_time_zone() -> None:
 
 def test_a_move_back_says_what_it_returns_and_which_job_it_takes_back() -> None:
     order = an_order().model_copy(update={"filters": LeadFilters(emails=("a@x.io", "b@x.io")), "takes_back": 7})
-    text, blocks = messages.announcement(a_record(order=order, status="in-progress", progress=50))
+    record = a_record(order=order, status="in-progress", progress=50)
+    text, blocks = messages.announcement(record)
+    assert messages.job_line(record).startswith("• Move back from campaign *Acme Q1* to list *Acme warm*")
+    assert messages.start_failed(record, "No.")[0].startswith("Your move back from")
     assert text == "Moving back 2 leads from Acme Q1 to Acme warm: In progress (50%)"
     line = "is moving back 2 leads from campaign *Acme Q1* to list *Acme warm*, taking back leadmover #7."
     assert line in str(blocks)

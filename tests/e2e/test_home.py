@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import pytest
 
 from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import home_view, ids
+from storage import retention
+from storage.clock import utcnow
 from storage.models import Phase
 from tests.e2e.flows import open_modal, pick, submit_move
 
@@ -207,6 +210,53 @@ def test_run_again_repeats_the_filters_options_and_assignee_and_previews_the_sou
     assert earlier is not None
     buttons = _run_again_buttons(_home(stack, ALICE, changed_from=earlier["hash"]))
     assert len({button["action_id"] for button in buttons}) == 2
+
+
+def test_a_tab_drawn_before_the_jobs_filters_were_forgotten_says_why_it_cannot_run_again(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    _move(stack, ALICE, **{ids.LIMIT: "20", ids.SEARCH: "lead1"})
+
+    def replied() -> bool:
+        return [r.phase for r in stack.services.moves.recent_jobs(team_id="T0LEADMOVR", user_id=None, limit=5)] == [
+            Phase.DONE
+        ]
+
+    assert stack.slack.wait_for(replied, timeout=15)
+    [button] = _run_again_buttons(_home(stack, ALICE))
+    # The retention period passes while the tab stays open: the search the job was narrowed by is forgotten.
+    retention.forget_before(stack.services.db, cutoff=utcnow() + timedelta(days=1))
+
+    stack.slack.click_in_home(stack.app_url, user_id=ALICE, action_id=button["action_id"])
+    trigger = stack.slack.clicks[-1].trigger_id
+    assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=3)
+    notice = stack.slack.view_opened_by(trigger)
+    assert notice is not None
+    assert notice.get("callback_id") != ids.MOVE_MODAL
+    assert "older than the retention period" in json.dumps(notice)
+    assert len(stack.instantly.move_bodies()) == 1
+
+
+def test_run_again_says_beside_the_field_when_instantly_cannot_say_who_the_assignee_was(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    _move(stack, ALICE, **{ids.LIMIT: "10", ids.ASSIGNED_TO: _member(stack)})
+    assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
+    [button] = _run_again_buttons(_home(stack, ALICE))
+    stack.instantly.fail_next("GET", "/api/v2/workspace-members", status=503, times=5)
+
+    stack.slack.click_in_home(stack.app_url, user_id=ALICE, action_id=button["action_id"])
+    trigger = stack.slack.clicks[-1].trigger_id
+    assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=3)
+    opened = stack.slack.view_opened_by(trigger)
+    assert opened is not None
+
+    def assignee() -> dict[str, Any]:
+        return dict(next(b for b in stack.slack.view(opened["id"])["blocks"] if b.get("block_id") == ids.ASSIGNED_TO))
+
+    assert stack.slack.wait_for(lambda: "hint" in assignee(), timeout=5)
+    assert assignee()["hint"]["text"] == home_view.ASSIGNEE_UNCHECKED
+    assert "initial_option" not in assignee()["element"]
 
 
 def _member(stack: LocalStack) -> dict[str, Any]:

@@ -272,3 +272,18 @@ def test_someone_denied_after_opening_the_form_sees_no_leads_in_the_preview(
     assert "example.com" not in _preview(stack, view["id"]), "no lead's e-mail"
     assert _requests(stack, "POST", "/api/v2/leads/list") == []
     assert _requests(stack, "GET", "/api/v2/campaigns/analytics") == []
+
+
+def test_a_slow_preview_of_an_older_change_never_overwrites_a_newer_one(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    stack.instantly.delay["/api/v2/lead-lists/"] = 1.0
+    stack.instantly.delay["/api/v2/campaigns/analytics"] = 0.2
+    view = open_modal(stack)
+    warm = pick(stack, view, ids.SOURCE, "warm", "Acme warm leads")
+    campaign = pick(stack, view, ids.SOURCE, "globex", "Globex renewals")
+    _choose(stack, view, ids.SOURCE, warm)  # older, and slow
+    _choose(stack, view, ids.SOURCE, campaign)  # newer, and quick
+    assert _shows(stack, view["id"], "campaign *Globex renewals* holds 480 leads")
+    time.sleep(1.5)  # the list's preview has come back by now, and was dropped
+    assert "Globex renewals" in _preview(stack, view["id"])

@@ -25,7 +25,10 @@ def test_a_move_back_of_a_thousand_emails_is_not_offered_again_and_a_short_list_
     view = home_view.build(jobs=[back, few], links={})
 
     assert _run_again_buttons(view) == [ids.home_run_again(8)]
-    assert not home_view.fits_the_form(back.move)
+    assert (
+        home_view.cannot_run_again(back)
+        == "This job named more e-mails than the form can hold, so it cannot be run again from here."
+    )
     assert len("\n".join(emails)) > move_modal.CONTACTS_MAX
 
 
@@ -52,7 +55,9 @@ def test_run_again_fills_in_every_filter_option_and_the_assignee() -> None:
 
 def test_an_assignee_instantly_no_longer_names_is_said_beside_the_field_not_dropped_silently() -> None:
     order = an_order().model_copy(update={"options": MoveOptions(assign_to="u-gone")})
-    view = move_modal.build(channel_id="C1", fill=home_view.run_again_fill(order, assignee_missing=True))
+    view = move_modal.build(
+        channel_id="C1", fill=home_view.run_again_fill(order, assignee_note=home_view.ASSIGNEE_NOT_FOUND)
+    )
     [assignee] = [b for b in view["blocks"] if b.get("block_id") == ids.ASSIGNED_TO]
     assert assignee["hint"]["text"] == home_view.ASSIGNEE_NOT_FOUND
     assert "initial_option" not in assignee["element"]
@@ -62,3 +67,15 @@ def test_run_again_is_routed_for_every_job_and_for_tabs_published_before_buttons
     assert ids.HOME_RUN_AGAIN_ACTION.match(ids.home_run_again(12))
     assert ids.HOME_RUN_AGAIN_ACTION.match(ids.HOME_RUN_AGAIN)
     assert not ids.HOME_RUN_AGAIN_ACTION.match("home_run_again:x")
+
+
+def test_neither_a_move_back_nor_a_job_whose_filters_were_forgotten_is_offered_again() -> None:
+    back = replace(a_record(), id=3, order=an_order().model_copy(update={"takes_back": 2}))
+    forgotten = replace(a_record(), id=4, details_forgotten=True)
+    kept = replace(a_record(), id=5)
+
+    view = home_view.build(jobs=[back, forgotten, kept], links={})
+
+    assert _run_again_buttons(view) == [ids.home_run_again(5)]
+    assert "Move back button" in str(home_view.cannot_run_again(back))
+    assert "retention period" in str(home_view.cannot_run_again(forgotten))
