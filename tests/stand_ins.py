@@ -177,3 +177,23 @@ def instantly_error(status: int, message: str = "nope", **headers: str) -> httpx
     """An error as Instantly answers it: {statusCode, error, message}."""
     body = {"statusCode": status, "error": httpx.codes.get_reason_phrase(status), "message": message}
     return httpx.Response(status, json=body, headers=headers)
+
+
+class InstantlyMoves:
+    """An Instantly for the submission listeners: campaign analytics (the confirmation's count) and POST /leads/move,
+    answered with `analytics` and `answer`, which a test may change; every request is kept."""
+
+    def __init__(self, job_id: str) -> None:
+        self.requests: list[httpx.Request] = []
+        self.answer: httpx.Response = httpx.Response(200, json=instantly_job(job_id))
+        self.analytics = httpx.Response(200, json=[{"campaign_id": "c-1", "leads_count": 1240, "extra": 1}])
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path.endswith("/campaigns/analytics"):
+            return self.analytics
+        return self.answer
+
+    def moves(self) -> list[JSON]:
+        moves = [r for r in self.requests if (r.method, r.url.path) == ("POST", "/api/v2/leads/move")]
+        return [json.loads(r.content) for r in moves]

@@ -9,44 +9,16 @@ from typing import Any
 import httpx
 import pytest
 
-from handlers import ids, move_modal, preview_view, submissions
+from handlers import ids, move_modal, preview_view
 from storage.orders import MoveOrder
 from tests.bolt_requests import JSON, ListenerWork, SlackSends, answer, as_slack_keeps_it, option
-from tests.stand_ins import instantly_job
+from tests.stand_ins import InstantlyMoves
 
-JOB_ID = "0190a1b2c3d4e5f6a7b8c9d0"
-
-
-class Instantly:
-    """Campaign analytics and POST /leads/move; every request is kept."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.analytics = httpx.Response(200, json=[{"campaign_id": "c-1", "leads_count": 1240, "extra": 1}])
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if request.url.path.endswith("/campaigns/analytics"):
-            return self.analytics
-        return httpx.Response(200, json=instantly_job(JOB_ID))
-
-    def moves(self) -> list[JSON]:
-        moves = [r for r in self.requests if (r.method, r.url.path) == ("POST", "/api/v2/leads/move")]
-        return [json.loads(r.content) for r in moves]
-
-
-@pytest.fixture(autouse=True)
-def settle_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(submissions, "VIEW_SETTLE_SECONDS", 0.01)
+pytestmark = pytest.mark.usefixtures("settle_quickly")
 
 
 @pytest.fixture
-def instantly() -> Instantly:
-    return Instantly()
-
-
-@pytest.fixture
-def instantly_handler(instantly: Instantly) -> Instantly:
+def instantly_handler(instantly: InstantlyMoves) -> InstantlyMoves:
     return instantly
 
 
@@ -62,7 +34,7 @@ def _pushed(sends: SlackSends) -> JSON:
 
 
 def test_a_move_of_every_lead_is_answered_with_a_confirmation_and_nothing_is_sent(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork
 ) -> None:
     view = _pushed(sends)
     assert view["callback_id"] == ids.CONFIRM_MODAL
@@ -78,14 +50,16 @@ def test_a_move_of_every_lead_is_answered_with_a_confirmation_and_nothing_is_sen
     )
 
 
-def test_an_unreadable_count_is_said_and_the_confirmation_still_comes(sends: SlackSends, instantly: Instantly) -> None:
+def test_an_unreadable_count_is_said_and_the_confirmation_still_comes(
+    sends: SlackSends, instantly: InstantlyMoves
+) -> None:
     instantly.analytics = httpx.Response(200, json={"not": "a list"})
     view = _pushed(sends)
     assert "Instantly did not say how many leads that is" in view["blocks"][0]["text"]["text"]
 
 
 def test_the_confirmation_starts_the_move_once_however_often_it_comes(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork
 ) -> None:
     confirm = as_slack_keeps_it(_pushed(sends), view_id="V0CONFIRM")
     first = answer(sends.submit(confirm, {}))
@@ -98,7 +72,7 @@ def test_the_confirmation_starts_the_move_once_however_often_it_comes(
 
 
 def test_a_confirmation_whose_order_cannot_be_read_starts_nothing(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork
 ) -> None:
     confirm = as_slack_keeps_it(_pushed(sends), view_id="V0CONFIRM")
     confirm["private_metadata"] = json.dumps({"channel_id": "C0SALES", "order": {"source": "?"}})

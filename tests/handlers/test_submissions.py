@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -27,42 +26,18 @@ from tests.bolt_requests import (
     view_submission_body,
 )
 from tests.factories import requested_job
-from tests.stand_ins import SlackStandIn, instantly_error, instantly_job
+from tests.handlers.conftest import JOB_ID
+from tests.stand_ins import InstantlyMoves, SlackStandIn, instantly_error
 
-JOB_ID = "0190a1b2c3d4e5f6a7b8c9d0"
-VIEW_ID = "V0MOVE"
-
-
-class Instantly:
-    """POST /leads/move, answered with a new job or with whatever a test sets; every request is kept."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.answer: httpx.Response = httpx.Response(200, json=instantly_job(JOB_ID))
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.answer
-
-    def moves(self) -> list[JSON]:
-        moves = [r for r in self.requests if (r.method, r.url.path) == ("POST", "/api/v2/leads/move")]
-        return [json.loads(r.content) for r in moves]
-
-
-@pytest.fixture(autouse=True)
-def settle_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The result view waits a second for Slack to show the starting view; here a moment is enough."""
-    monkeypatch.setattr(submissions, "VIEW_SETTLE_SECONDS", 0.01)
+pytestmark = pytest.mark.usefixtures("settle_quickly")
 
 
 @pytest.fixture
-def instantly() -> Instantly:
-    return Instantly()
-
-
-@pytest.fixture
-def instantly_handler(instantly: Instantly) -> Instantly:
+def instantly_handler(instantly: InstantlyMoves) -> InstantlyMoves:
     return instantly
+
+
+VIEW_ID = "V0MOVE"
 
 
 def _modal(*, channel_id: str = "C0SALES", copy_leads: bool = False) -> JSON:
@@ -87,7 +62,7 @@ def _text_of(view: JSON) -> str:
 
 
 def test_wrong_fields_are_answered_inline_by_block_id_and_nothing_is_sent(
-    sends: SlackSends, slack: SlackStandIn, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+    sends: SlackSends, slack: SlackStandIn, instantly: InstantlyMoves, work: ListenerWork, sqlite_db: Database
 ) -> None:
     chosen = {
         ids.SOURCE: option(ids.UNAVAILABLE, "Instantly could not be searched just now. Try again in a moment."),
@@ -111,7 +86,7 @@ def test_wrong_fields_are_answered_inline_by_block_id_and_nothing_is_sent(
 
 
 def test_the_same_place_twice_is_an_error_on_the_destination(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork
 ) -> None:
     chosen = _places(**{ids.DESTINATION: option("campaign:c-1", "Acme Q1")})
     body = answer(sends.submit(_modal(), chosen))
@@ -140,7 +115,7 @@ def test_a_valid_form_is_acked_at_once_with_the_starting_view(sends: SlackSends,
 
 
 def test_a_valid_form_asks_instantly_once_with_the_body_the_order_describes(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork
 ) -> None:
     chosen = _places(
         **{
@@ -180,7 +155,7 @@ def test_a_valid_form_asks_instantly_once_with_the_body_the_order_describes(
 
 
 def test_once_instantly_started_the_job_the_modal_shows_it_started(
-    sends: SlackSends, slack: SlackStandIn, instantly: Instantly, work: ListenerWork
+    sends: SlackSends, slack: SlackStandIn, instantly: InstantlyMoves, work: ListenerWork
 ) -> None:
     sends.submit(_modal(channel_id="C0SALES"), _places())
     work.join()
@@ -219,7 +194,7 @@ def test_a_modal_without_its_channel_reports_to_the_submitter(
 
 
 def test_when_instantly_refuses_the_modal_says_it_did_not_start_and_why(
-    sends: SlackSends, slack: SlackStandIn, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+    sends: SlackSends, slack: SlackStandIn, instantly: InstantlyMoves, work: ListenerWork, sqlite_db: Database
 ) -> None:
     instantly.answer = instantly_error(402, "Payment required")
     assert answer(sends.submit(_modal(), _places()))["response_action"] == "update"
@@ -236,7 +211,7 @@ def test_when_instantly_refuses_the_modal_says_it_did_not_start_and_why(
 
 
 def test_a_refused_move_is_not_sent_again(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork, services: Services
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork, services: Services
 ) -> None:
     instantly.answer = instantly_error(400, "Bad request")
     sends.submit(_modal(), _places())
@@ -249,7 +224,7 @@ def test_a_refused_move_is_not_sent_again(
 
 
 def test_a_retried_delivery_sends_nothing_more_and_gets_the_same_answer(
-    sends: SlackSends, instantly: Instantly, slack: SlackStandIn, work: ListenerWork, sqlite_db: Database
+    sends: SlackSends, instantly: InstantlyMoves, slack: SlackStandIn, work: ListenerWork, sqlite_db: Database
 ) -> None:
     body = view_submission_body(_modal(), _places())
     first = sends.deliver(body)
@@ -264,7 +239,7 @@ def test_a_retried_delivery_sends_nothing_more_and_gets_the_same_answer(
 
 
 def test_a_replayed_signed_submission_starts_nothing_more(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork, sqlite_db: Database
 ) -> None:
     body = view_submission_body(_modal(), _places())
     headers = signed_headers(body, secret=sends.secret)
@@ -280,7 +255,7 @@ def test_a_replayed_signed_submission_starts_nothing_more(
 
 
 def test_the_same_view_submitted_again_after_a_change_is_a_new_submission(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork
 ) -> None:
     sends.submit(_modal(), _places())
     work.join()
@@ -293,7 +268,7 @@ def test_the_same_view_submitted_again_after_a_change_is_a_new_submission(
 
 
 def test_a_move_whose_sending_fails_unexpectedly_stays_written_down_for_recovery(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork, sqlite_db: Database
 ) -> None:
     instantly.answer = httpx.Response(200, json={"unexpected": "shape"})  # garbled: the move may have started
 
@@ -307,7 +282,7 @@ def test_a_move_whose_sending_fails_unexpectedly_stays_written_down_for_recovery
 
 
 def test_a_person_with_three_moves_starting_is_told_to_wait_and_keeps_the_form(
-    sends: SlackSends, instantly: Instantly, work: ListenerWork, sqlite_db: Database
+    sends: SlackSends, instantly: InstantlyMoves, work: ListenerWork, sqlite_db: Database
 ) -> None:
     for _ in range(3):
         requested_job(sqlite_db, team=TEAM, user=USER)
@@ -323,7 +298,7 @@ def test_a_person_with_three_moves_starting_is_told_to_wait_and_keeps_the_form(
 
 
 def test_instantlys_own_words_are_escaped_in_the_modal(
-    sends: SlackSends, slack: SlackStandIn, instantly: Instantly, work: ListenerWork
+    sends: SlackSends, slack: SlackStandIn, instantly: InstantlyMoves, work: ListenerWork
 ) -> None:
     instantly.answer = instantly_error(403, "Missing scope <!channel> & <https://evil.example|fix it>")
     sends.submit(_modal(), _places())
