@@ -229,6 +229,8 @@ def describe_filters(order: MoveOrder) -> str:
     if filters.security_gateway is not None:
         parts.append(f"gateway {escape(ESG_CODES.get(filters.security_gateway, filters.security_gateway))}")
     parts.extend(OPTION_LABELS[flag][0].lower() for flag in order.options.flags_set())
+    if order.options.assign_to is not None:
+        parts.append(f"assigned to {escape(order.options.assign_to_name or 'a workspace member')}")
     return "Filters and options: " + ", ".join(parts) if parts else ""
 
 

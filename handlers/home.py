@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.instantly_errors import InstantlyError
-from bot.pickers import Suggestions
+from bot.pickers import Choice, Suggestions
 from bot.services import Services
 from handlers import connect, home_view, ids, move_modal, preview
 from handlers.context import services_of
@@ -117,7 +117,9 @@ def _fill_in(*, services: Services, client: WebClient, opened: dict[str, Any], r
     """What needs Instantly comes after views.open (its trigger lives 3 s): the assignee's name and the preview."""
     order = record.move
     assignee, note = None, None
-    if order.options.assign_to is not None:
+    if order.options.assign_to is not None and order.options.assign_to_name is not None:
+        assignee = Choice(f"member:{order.options.assign_to}", order.options.assign_to_name)
+    elif order.options.assign_to is not None:  # an order kept before the name was kept with it
         wanted = f"member:{order.options.assign_to}"
         try:
             found = services.workspaces.pickers(record.team_id).members("", person=user_id)

@@ -187,14 +187,16 @@ class MoveSubmission(LeadChoice):
             raise _fail("The destination must differ from the source.")
         return destination
 
-    def to_order(self) -> MoveOrder:
+    def to_order(self, *, assignee_name: str | None = None) -> MoveOrder:
+        flags = dict.fromkeys(self.options, True)
+        name = assignee_name if self.assigned_to is not None else None
         return MoveOrder(
             source=self.source,
             destination=self.destination,
             mode=self.mode,
             limit=self.limit,
             filters=self.lead_filters(),
-            options=MoveOptions(assign_to=self.assigned_to, **dict.fromkeys(self.options, True)),
+            options=MoveOptions(assign_to=self.assigned_to, assign_to_name=name, **flags),
         )
 
 
@@ -226,9 +228,22 @@ def parse(view: dict[str, Any]) -> MoveOrder | dict[str, str]:
     raw.setdefault(ids.SOURCE, None)
     raw.setdefault(ids.DESTINATION, None)
     try:
-        return MoveSubmission.model_validate(raw).to_order()
+        submission = MoveSubmission.model_validate(raw)
     except ValidationError as exc:
         return _field_errors(exc)
+    try:
+        return submission.to_order(assignee_name=_assignee_name(values))
+    except ValidationError as exc:
+        return _field_errors(exc)
+
+
+def _assignee_name(values: dict[str, Any]) -> str | None:
+    """How the picker named the chosen member: kept with the order, so Run again shows whom without asking Instantly."""
+    element = (values.get(ids.ASSIGNED_TO) or {}).get(ids.ASSIGNED_TO) or {}
+    option = element.get("selected_option") if isinstance(element, dict) else None
+    text = option.get("text") if isinstance(option, dict) else None
+    name = text.get("text") if isinstance(text, dict) else None
+    return name[:200] if isinstance(name, str) and name.strip() else None
 
 
 def lead_choice(view: dict[str, Any]) -> LeadChoice | dict[str, str] | None:

@@ -56,6 +56,7 @@ class MoveOptions(_Value):
     reset_interest_status: bool = False
     ignore_source_filters: bool = False  # the source's saved lead-finder clauses
     assign_to: str | None = None  # an Instantly workspace member's user id
+    assign_to_name: str | None = None  # how the picker named them when chosen, e.g. "Ann Lee (ann@acme.com)"
 
     @classmethod
     def flag_names(cls) -> tuple[str, ...]:
@@ -91,7 +92,12 @@ class MoveOrder(_Value):
     def to_json(self) -> dict[str, Any]:
         # A move someone asked for is written as before `takes_back` existed, so a process of the previous version
         # (a rolling deploy, a rollback) still reads it.
-        return self.model_dump(mode="json", exclude={"takes_back"} if self.takes_back is None else None)
+        unset: dict[str, Any] = {}
+        if self.takes_back is None:
+            unset["takes_back"] = True
+        if self.options.assign_to_name is None:
+            unset["options"] = {"assign_to_name"}
+        return self.model_dump(mode="json", exclude=unset or None)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MoveOrder:

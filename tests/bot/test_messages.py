@@ -9,7 +9,7 @@ import pytest
 
 from bot import messages, thread_messages
 from bot.schemas import JobStatus
-from storage.orders import LeadFilters
+from storage.orders import LeadFilters, MoveOptions
 from tests.factories import a_record, an_order, campaign, lead_list
 
 RECORD = a_record(
@@ -73,6 +73,13 @@ def test_a_time_in_a_job_list_is_shown_in_each_readers_time_zone() -> None:
     line = messages.job_line(RECORD)
     assert f"<!date^{int(RECORD.created_at.replace(tzinfo=UTC).timestamp())}^{{date_short_pretty}} at {{time}}|" in line
     assert RECORD.created_at.strftime("%Y-%m-%d %H:%M UTC") + ">" in line
+
+
+def test_the_filters_line_names_the_assignee_as_the_picker_showed_them_escaped() -> None:
+    named = an_order().model_copy(update={"options": MoveOptions(assign_to="u-1", assign_to_name="Ann <Lee>")})
+    assert messages.describe_filters(named) == "Filters and options: assigned to Ann &lt;Lee&gt;"
+    unnamed = an_order().model_copy(update={"options": MoveOptions(assign_to="u-1")})
+    assert messages.describe_filters(unnamed) == "Filters and options: assigned to a workspace member"
 
 
 def test_a_move_back_says_what_it_returns_and_which_job_it_takes_back() -> None:

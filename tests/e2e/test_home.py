@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import home_view, ids
 from storage import retention
 from storage.clock import utcnow
-from storage.models import Phase
+from storage.models import JobRow, Phase
 from tests.e2e.flows import open_modal, pick, submit_move
 
 ADMIN, ALICE, BOB = "U0ADMIN", "U0ALICE", "U0BOB"
@@ -168,6 +169,7 @@ def test_run_again_repeats_the_filters_options_and_assignee_and_previews_the_sou
     _move(stack, ALICE, **view_values, **{ids.ASSIGNED_TO: _member(stack)})
     assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
     [button] = _run_again_buttons(_home(stack, ALICE))
+    asked = _requests_to(stack, "/api/v2/workspace-members")
 
     stack.slack.click_in_home(stack.app_url, user_id=ALICE, action_id=button["action_id"])
     trigger = stack.slack.clicks[-1].trigger_id
@@ -185,7 +187,8 @@ def test_run_again_repeats_the_filters_options_and_assignee_and_previews_the_sou
         "skip_duplicates",
         "reset_interest_status",
     ]
-    assert blocks[ids.ASSIGNED_TO]["element"]["initial_option"]["text"]["text"].startswith("Ann Lee")
+    assert blocks[ids.ASSIGNED_TO]["element"]["initial_option"]["text"]["text"] == "Ann Lee (ann@example.com)"
+    assert _requests_to(stack, "/api/v2/workspace-members") == asked, "the name was kept with the order"
     sample = [line for line in blocks[ids.PREVIEW]["text"]["text"].splitlines() if line.startswith("• ")]
     assert len(sample) == 5
     assert all(line.startswith("• lead1") for line in sample), "the sample follows the repeated filters"
@@ -237,11 +240,17 @@ def test_a_tab_drawn_before_the_jobs_filters_were_forgotten_says_why_it_cannot_r
     assert len(stack.instantly.move_bodies()) == 1
 
 
-def test_run_again_says_beside_the_field_when_instantly_cannot_say_who_the_assignee_was(
+def test_an_order_kept_without_the_assignees_name_asks_instantly_and_says_when_it_cannot(
     stack: LocalStack, workspace: DemoWorkspace
 ) -> None:
     _move(stack, ALICE, **{ids.LIMIT: "10", ids.ASSIGNED_TO: _member(stack)})
     assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
+    # As the previous version kept it: the member's id, not the name the picker showed.
+    with stack.services.db.session() as session:
+        row = session.scalars(select(JobRow)).one()
+        order = dict(row.move_order or {})
+        order["options"] = {k: v for k, v in order["options"].items() if k != "assign_to_name"}
+        row.move_order = order
     [button] = _run_again_buttons(_home(stack, ALICE))
     stack.instantly.fail_next("GET", "/api/v2/workspace-members", status=503, times=5)
 
@@ -257,6 +266,10 @@ def test_run_again_says_beside_the_field_when_instantly_cannot_say_who_the_assig
     assert stack.slack.wait_for(lambda: "hint" in assignee(), timeout=5)
     assert assignee()["hint"]["text"] == home_view.ASSIGNEE_UNCHECKED
     assert "initial_option" not in assignee()["element"]
+
+
+def _requests_to(stack: LocalStack, path: str) -> int:
+    return sum(1 for r in stack.instantly.requests if r.path == path)
 
 
 def _member(stack: LocalStack) -> dict[str, Any]:

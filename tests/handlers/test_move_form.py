@@ -76,7 +76,7 @@ def test_every_field_reaches_the_order() -> None:
             email_provider=2,
             security_gateway="all",
         ),
-        options=MoveOptions(assign_to="u-1", **dict.fromkeys(MoveOptions.flag_names(), True)),
+        options=MoveOptions(assign_to="u-1", assign_to_name="Ann", **dict.fromkeys(MoveOptions.flag_names(), True)),
     )
 
 

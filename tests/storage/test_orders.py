@@ -73,8 +73,11 @@ def test_an_order_refuses_what_it_does_not_know(broken: dict[str, object]) -> No
 
 
 def test_an_order_that_takes_nothing_back_is_written_as_the_previous_version_reads_it() -> None:
-    asked = an_order()
+    asked = an_order(options=MoveOptions(assign_to="u-1"))
     assert "takes_back" not in asked.to_json(), "a process one version older refuses unknown fields"
+    assert "assign_to_name" not in asked.to_json()["options"]
+    named = an_order(options=MoveOptions(assign_to="u-1", assign_to_name="Ann Lee (ann@x.io)"))
+    assert MoveOrder.from_json(named.to_json()) == named
     assert MoveOrder.from_json(asked.to_json()) == asked
     back = asked.model_copy(update={"takes_back": 12})
     assert back.to_json()["takes_back"] == 12
