@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import approval_messages
 from bot.approvals import Decision
-from handlers.context import services_of
+from handlers.context import services_of, team_and_user
 from storage.models import ApprovalState
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,10 @@ def reason_view(*, job_id: int, channel_id: str) -> View:
 
 def _pressed(body: dict[str, Any]) -> tuple[str, str, int | None]:
     """(team id, who pressed, the job the button is for)."""
-    user = body.get("user") or {}
-    team_id = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+    team_id, user_id = team_and_user(body)
     action = (body.get("actions") or [{}])[0]
     value = str(action.get("value") or "")
-    return team_id, str(user.get("id") or ""), int(value) if value.isdigit() and len(value) < 12 else None
+    return team_id, user_id, int(value) if value.isdigit() and len(value) < 12 else None
 
 
 def _tell(respond: Respond, decision: Decision, *, what: str) -> None:
@@ -115,8 +114,7 @@ def handle_reject(ack: Ack, body: dict[str, Any], client: WebClient, respond: Re
 
 def handle_reject_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
-    user = body.get("user") or {}
-    team_id = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+    team_id, user_id = team_and_user(body, context)
     try:
         job_id = int(json.loads(view.get("private_metadata") or "{}")["job_id"])
     except (ValueError, KeyError, TypeError):
@@ -124,9 +122,7 @@ def handle_reject_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], c
         return
     values = (view.get("state") or {}).get("values") or {}
     reason = str(((values.get(REASON) or {}).get(REASON) or {}).get("value") or "").strip()
-    decision = services.approvals.reject(
-        team_id=team_id, job_id=job_id, approver=str(user.get("id") or ""), reason=reason or None
-    )
+    decision = services.approvals.reject(team_id=team_id, job_id=job_id, approver=user_id, reason=reason or None)
     if decision.refusal is not None:
         ack(response_action="errors", errors={REASON: decision.refusal})
     elif decision.already is not None:

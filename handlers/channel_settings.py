@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import messages
 from bot.services import Services
-from handlers.context import services_of
+from handlers.context import services_of, team_and_user
 from storage.channel_settings import ChannelSettings
 from storage.models import AnnounceMode
 from storage.orders import MoveMode
@@ -183,8 +183,7 @@ def parse(values: dict[str, Any]) -> ChannelSettings:
 
 def handle_settings_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
-    user_id = str((body.get("user") or {}).get("id", ""))
-    team_id = str((body.get("team") or {}).get("id") or context.team_id or "")
+    team_id, user_id = team_and_user(body, context)
     channel_id = str(view.get("private_metadata") or "")
     # Checked again: access may have changed since the modal opened.
     refused = services.access.refusal_to_move(team_id=team_id, user_id=user_id)

@@ -16,7 +16,7 @@ from bot.connections import KeyCheck
 from bot.secrets import SecretsUnavailable
 from bot.services import Services
 from handlers import ids
-from handlers.context import services_of
+from handlers.context import services_of, team_and_user
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +151,7 @@ def not_connected_line(name: str) -> str:
 
 def handle_connect_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
-    user_id = str((body.get("user") or {}).get("id", ""))
-    team_id = str((body.get("team") or {}).get("id") or context.team_id or "")
+    team_id, user_id = team_and_user(body, context)
     values = (view.get("state") or {}).get("values") or {}
     api_key = str(((values.get(ids.API_KEY) or {}).get(ids.API_KEY) or {}).get("value") or "").strip()
     if not api_key or any(c.isspace() for c in api_key):

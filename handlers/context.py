@@ -26,6 +26,17 @@ def provide(services: Services) -> Callable[..., BoltResponse | None]:
     return provide_services
 
 
+def team_and_user(body: dict[str, Any], context: BoltContext | None = None) -> tuple[str, str]:
+    """(workspace, person) of an interaction payload (a click, a submission). Slack names the team on the payload;
+    the view's team, the person's team and Bolt's context stand in where a payload shape leaves it out."""
+    user = body.get("user") or {}
+    view = body.get("view") or {}
+    team_id = (body.get("team") or {}).get("id") or view.get("team_id") or user.get("team_id")
+    team_id = team_id or (context.team_id if context is not None else None)
+    user_id = user.get("id") or (context.user_id if context is not None else None)
+    return str(team_id or ""), str(user_id or "")
+
+
 def services_of(context: BoltContext | dict[str, Any]) -> Services:
     services = context[_KEY]
     assert isinstance(services, Services)

@@ -17,7 +17,7 @@ from bot.instantly_errors import InstantlyError
 from bot.pickers import Choice, Suggestions
 from bot.services import Services
 from handlers import connect, home_view, ids, move_modal, preview
-from handlers.context import services_of
+from handlers.context import services_of, team_and_user
 from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,7 @@ def _permalink(client: WebClient, record: JobRecord) -> str | None:
 def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     services = services_of(context)
-    user = body.get("user") or {}
-    team_id = str((body.get("team") or {}).get("id") or context.team_id or "")
-    user_id = str(user.get("id") or "")
+    team_id, user_id = team_and_user(body, context)
     value = str(((body.get("actions") or [{}])[0]).get("value") or "")
     refusal = services.access.refusal_to_move(team_id=team_id, user_id=user_id)
     if refusal is not None:

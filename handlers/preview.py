@@ -23,7 +23,7 @@ from bot.instantly_errors import InstantlyError
 from bot.preview import Preview, problem_in_words
 from bot.services import Services
 from handlers import ids, move_form, move_modal, preview_view
-from handlers.context import services_of
+from handlers.context import services_of, team_and_user
 from handlers.move_modal import State
 from handlers.prefill import Fill
 
@@ -94,8 +94,7 @@ class PreviewListener:
         action_ts = str(((body.get("actions") or [{}])[0]).get("action_ts") or "")
         turn = self._latest.saw(view_id, action_ts)
         services = services_of(context)
-        team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or context.team_id or "")
-        user_id = str((body.get("user") or {}).get("id") or context.user_id or "")
+        team_id, user_id = team_and_user(body, context)
         text = _preview_text(services=services, view=view, team_id=team_id, user_id=user_id)
         rebuilt = move_modal.rebuild(view, preview=text)
         with turn:

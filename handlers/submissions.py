@@ -19,7 +19,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot.moves import Requester
 from bot.services import Services
 from handlers import ids, move_form, move_notices, preview_view
-from handlers.context import services_of
+from handlers.context import services_of, team_and_user
 from storage.orders import MoveOrder
 from storage.records import JobRecord
 
@@ -45,19 +45,13 @@ def submission_key(view: dict[str, Any]) -> str:
     return f"view:{view.get('id', '')}:{view.get('hash', '')}"
 
 
-def _team_and_user(body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> tuple[str, str]:
-    user_id = str((body.get("user") or {}).get("id", ""))
-    team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or context.team_id or "")
-    return team_id, user_id
-
-
 def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     order = move_form.parse(view)
     if isinstance(order, dict):
         ack(response_action="errors", errors=order)
         return
     services = services_of(context)
-    team_id, user_id = _team_and_user(body, view, context)
+    team_id, user_id = team_and_user(body, context)
     channel_id = move_form.channel_of(view) or user_id
 
     def refuse(text: str) -> None:
@@ -73,7 +67,7 @@ def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
 def handle_confirmation(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     """The confirmation's submit: the order it carries starts as any submission does, keyed by this view."""
     services = services_of(context)
-    team_id, user_id = _team_and_user(body, view, context)
+    team_id, user_id = team_and_user(body, context)
     carried = preview_view.confirmed(view)
 
     def refuse(text: str) -> None:

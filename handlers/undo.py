@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import undo_messages
 from bot.undo import Undone
-from handlers.context import services_of
+from handlers.context import services_of, team_and_user
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,9 @@ def register(app: App) -> None:
     app.view(undo_messages.CONFIRM_MODAL)(handle_confirm)
 
 
-def _team_and_user(body: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    return str((body.get("team") or {}).get("id") or user.get("team_id") or ""), str(user.get("id") or "")
-
-
 def handle_move_back(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
     ack()
-    team_id, user_id = _team_and_user(body)
+    team_id, user_id = team_and_user(body, context)
     value = str(((body.get("actions") or [{}])[0]).get("value") or "")
     if not (value.isdigit() and len(value) < 12):
         return
@@ -73,7 +68,7 @@ def _said(undone: Undone) -> str:
 
 def handle_confirm(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
-    team_id, user_id = _team_and_user(body)
+    team_id, user_id = team_and_user(body, context)
     try:
         job_id = int(json.loads(view.get("private_metadata") or "{}")["job_id"])
     except (ValueError, KeyError, TypeError):
