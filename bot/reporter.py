@@ -75,12 +75,7 @@ class Reporter:
     def _announce(self, record: JobRecord, notification: Notification) -> Delivery:
         if record.announcement_ts is not None or record.announcement_held:
             return SENT
-        found = self._posted_before(
-            notification,
-            record,
-            thread_ts=self._announcement_thread(record, notification),
-            event=messages.METADATA_EVENT_ANNOUNCEMENT,
-        )
+        found = self._announced_before(record, notification)
         if found is not None:
             jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1])
             return SENT
@@ -198,12 +193,7 @@ class Reporter:
         posted the reply: the reply follows only once the announcement is recorded. So the reply is then treated
         as never attempted, and no second history read is spent on it.
         """
-        found = self._posted_before(
-            notification,
-            record,
-            thread_ts=self._announcement_thread(record, notification),
-            event=messages.METADATA_EVENT_ANNOUNCEMENT,
-        )
+        found = self._announced_before(record, notification)
         if found is not None:
             jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1])
         else:
@@ -272,12 +262,13 @@ class Reporter:
             notification, team_id=record.team_id, job_id=record.id, thread_ts=thread_ts, event=event
         )
 
-    @staticmethod
-    def _announcement_thread(record: JobRecord, notification: Notification) -> str | None:
-        """Where an earlier attempt put the announcement: in the thread the job is told in, unless it went by DM."""
-        if (notification.sent_to or notification.channel_id) != record.channel_id:
-            return None
-        return record.thread_ts
+    def _announced_before(self, record: JobRecord, notification: Notification) -> tuple[str, str] | None:
+        """The announcement an earlier attempt got out: in the thread the job is told in, unless it went by DM."""
+        by_dm = (notification.sent_to or notification.channel_id) != record.channel_id
+        thread_ts = None if by_dm else record.thread_ts
+        return self._posted_before(
+            notification, record, thread_ts=thread_ts, event=messages.METADATA_EVENT_ANNOUNCEMENT
+        )
 
     def _settings(self, record: JobRecord) -> channel_settings.ChannelSettings:
         return channel_settings.get(self._db, team_id=record.team_id, channel_id=record.channel_id)

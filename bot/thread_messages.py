@@ -70,34 +70,22 @@ def _took(record: JobRecord) -> str:
 
 
 def _outcome(record: JobRecord, *, destination: str) -> str:
-    """What happened, in one or two sentences; `destination` is already rendered (plain or mrkdwn)."""
+    """What happened, in one or two sentences; `destination` is already rendered (plain or mrkdwn). A job only
+    followed has no destination: Instantly's word on it is all, and its counts follow apart."""
     status = record.status or ""
-    if record.tracked:
-        return _tracked_outcome(record)
     moved = verb_of(record, past=True)
     took = _took(record)
     if status == JobStatus.SUCCESS:
+        if record.tracked:
+            return f"Instantly reports the job completed{took}."
         if record.moved_leads is not None:
             return f"{record.moved_leads:,} leads {moved} to {destination}{took}."
         return f"Leads {moved} to {destination}{took}; Instantly did not report how many."
     if status == JobStatus.FAILED:
-        partial = f" {record.moved_leads:,} leads were {moved} before it stopped." if record.moved_leads else ""
+        moved_some = record.moved_leads and not record.tracked
+        partial = f" {record.moved_leads:,} leads were {moved} before it stopped." if moved_some else ""
         detail = f" {escape(record.error)}" if record.error else ""
         return f"Instantly reports the job failed at {record.progress}%{took}.{partial}{detail}"
-    if status == JobStatus.CANCELLED:
-        return f"the job was cancelled in Instantly at {record.progress}%{took}."
-    return escape(record.error or f"it ended with status “{status}”")
-
-
-def _tracked_outcome(record: JobRecord) -> str:
-    """What became of a job only followed: Instantly's word on it, and how long it ran; the counts follow apart."""
-    status = record.status or ""
-    took = _took(record)
-    if status == JobStatus.SUCCESS:
-        return f"Instantly reports the job completed{took}."
-    if status == JobStatus.FAILED:
-        detail = f" {escape(record.error)}" if record.error else ""
-        return f"Instantly reports the job failed at {record.progress}%{took}.{detail}"
     if status == JobStatus.CANCELLED:
         return f"the job was cancelled in Instantly at {record.progress}%{took}."
     return escape(record.error or f"it ended with status “{status}”")
