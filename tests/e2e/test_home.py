@@ -5,7 +5,6 @@ workspace's running jobs, and a person who may not move sees why instead of the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,18 +28,10 @@ def _people(running: LocalStack) -> None:
         running.slack.add_user(person)
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LocalStack]:
-    with local_stack(database_url=f"sqlite:///{tmp_path / 'home.db'}") as running:
-        _people(running)
-        yield running
-        assert running.slack.violations == []
-        assert running.instantly.violations == []
-
-
-@pytest.fixture
-def workspace(stack: LocalStack) -> DemoWorkspace:
-    return seed(stack.instantly)
+@pytest.fixture(autouse=True)
+def people(stack: LocalStack) -> None:
+    """The e2e stack (tests/e2e/conftest.py), with an admin and two members."""
+    _people(stack)
 
 
 def _move(stack: LocalStack, user: str, *, verb: str = "move", **values: Any) -> None:

@@ -5,13 +5,11 @@ unknown and malformed ids, a job followed twice and a guest are answered in word
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bot.simulators.slack import Message
-from bot.simulators.stack import LocalStack, local_stack
+from bot.simulators.stack import LocalStack
 from storage.channel_settings import ChannelSettings
 from storage.models import AnnounceMode, Phase
 
@@ -19,14 +17,11 @@ ALICE, BOB, GUEST = "U0ALICE", "U0BOB", "U0GUEST"
 CHANNEL = "C0SALES"
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LocalStack]:
-    with local_stack(database_url=f"sqlite:///{tmp_path / 'track.db'}") as running:
-        running.slack.add_user(BOB)
-        running.slack.add_user(GUEST, is_restricted=True)
-        yield running
-        assert running.slack.violations == []
-        assert running.instantly.violations == []
+@pytest.fixture(autouse=True)
+def people(stack: LocalStack) -> None:
+    """The e2e stack (tests/e2e/conftest.py), with a second member and a guest."""
+    stack.slack.add_user(BOB)
+    stack.slack.add_user(GUEST, is_restricted=True)
 
 
 def said(stack: LocalStack, text: str, *, user: str = ALICE) -> str:

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot import undo_messages
 from bot.simulators.slack import Message
-from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
+from bot.simulators.stack import DemoWorkspace, LocalStack
 from handlers import ids
 from storage.models import Phase
 from tests.e2e.flows import open_modal, pick, submit_move
@@ -23,19 +21,11 @@ ALICE, BOB, ADMIN = "U0ALICE", "U0BOB", "U0ADMIN"
 CHANNEL = "C0SALES"
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LocalStack]:
-    with local_stack(database_url=f"sqlite:///{tmp_path / 'undo.db'}") as running:
-        running.slack.add_user(ADMIN, is_admin=True)
-        running.slack.add_user(BOB)
-        yield running
-        assert running.slack.violations == []
-        assert running.instantly.violations == []
-
-
-@pytest.fixture
-def workspace(stack: LocalStack) -> DemoWorkspace:
-    return seed(stack.instantly)
+@pytest.fixture(autouse=True)
+def people(stack: LocalStack) -> None:
+    """The e2e stack (tests/e2e/conftest.py), with an admin and a second member."""
+    stack.slack.add_user(ADMIN, is_admin=True)
+    stack.slack.add_user(BOB)
 
 
 def _move(stack: LocalStack, **extra: Any) -> Message:
