@@ -87,10 +87,10 @@ def base_env() -> dict[str, str]:
 def start_leadmover_process(
     settings: dict[str, str], workdir: Path, *, ready_within: float = 60.0
 ) -> tuple[Child, str]:
-    """`python -m bot.cli serve --http` on a free loopback port with these settings (on top of a bare environment);
+    """`python -m app.cli serve --http` on a free loopback port with these settings (on top of a bare environment);
     returns the child once /healthz answers 200, and the app's base URL."""
     port = free_port()
-    args = [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
+    args = [sys.executable, "-m", "app.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
     child = Child(args, env={**base_env(), **settings}, log_path=workdir / "leadmover.log")
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + ready_within

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NamedTuple, Protocol
 
-from bot.simulators.slack import FakeSlack
+from simulators.slack import FakeSlack
 
 PICKER_QUERY = "bench"
 # Block and action ids of the move modal (handlers/ids.py); spelled out so the bench imports nothing from handlers.

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NamedTuple
 
-from bot.simulators.instantly import RecordedRequest
-from bot.simulators.slack import ApiCall
+from simulators.instantly import RecordedRequest
+from simulators.slack import ApiCall
 
 JOBS_PATH = "/api/v2/background-jobs"
 MOVE_PATH = "/api/v2/leads/move"

@@ -4,7 +4,7 @@
     python -m bench.run --workspaces 50 --jobs-per-workspace 20 [--time-scale 1] [--json out.json]
 
 For each job count and mode it starts fresh fakes of Instantly and Slack in this process (with Instantly's and
-Slack's rate limits switched on), runs the app as a child process (`python -m bot.cli serve --http`, or
+Slack's rate limits switched on), runs the app as a child process (`python -m app.cli serve --http`, or
 `python -m bench.baseline`), starts the jobs evenly over 5 minutes, and prints the figures. Jobs run pending ->
 25 -> 50 -> 75 -> success over one minute of wall clock. `--time-scale` shrinks the whole timeline (the spread, a
 job's minute, leadmover's POLL_INTERVAL_SECONDS and the baseline's 2 s) for quick checks; the rate limits of
@@ -31,8 +31,8 @@ from pathlib import Path
 from bench.child import Child, base_env, code_version, log_problems, start_leadmover_process
 from bench.driver import Driver
 from bench.metrics import Figures, InstantlyLog, SlackLog, compute, from_dict, markdown, table
-from bot.simulators.instantly import INSTANTLY_RATE_LIMITS, FakeInstantly
-from bot.simulators.slack import FakeSlack
+from simulators.instantly import INSTANTLY_RATE_LIMITS, FakeInstantly
+from simulators.slack import FakeSlack
 
 SOURCE_NAME = "Bench source campaign"
 DESTINATION_NAME = "Bench destination list"

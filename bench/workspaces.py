@@ -37,8 +37,8 @@ from bench.fleet_metrics import FleetResult, WorkspaceFigures, split_by_workspac
 from bench.metrics import Figures, InstantlyLog, SlackLog, compute
 from bench.run import DESTINATION_NAME, SOURCE_NAME, Scenario
 from bot.secrets import new_key
-from bot.simulators.instantly import INSTANTLY_RATE_LIMITS, FakeInstantly, InstantlyWorkspace
-from bot.simulators.slack import FakeSlack
+from simulators.instantly import INSTANTLY_RATE_LIMITS, FakeInstantly, InstantlyWorkspace
+from simulators.slack import FakeSlack
 
 # The connect modal's ids (handlers/ids.py), spelled out so the bench imports nothing from handlers.
 CONNECT_MODAL = "connect_instantly"

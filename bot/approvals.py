@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot.access import AccessService
 from bot.starts import StartQueue
-from storage import approvals, audit, jobs, requests
+from storage import approvals, audit, jobs
 from storage.approvals import Approval
 from storage.clock import utcnow
 from storage.db import Database
@@ -61,11 +61,11 @@ class ApprovalService:
         """No limit, or a limit above the threshold (a limit exactly at it needs none), unless approvals are off."""
         return self.enabled and (order.limit is None or order.limit > self.threshold)
 
-    def request_for(self, order: MoveOrder, *, origin_channel: str) -> requests.ApprovalRequest | None:
+    def request_for(self, order: MoveOrder, *, origin_channel: str) -> approvals.ApprovalRequest | None:
         """Where and until when the move's request for approval stands; None if it needs no approval."""
         if not self.needs_approval(order):
             return None
-        return requests.ApprovalRequest(
+        return approvals.ApprovalRequest(
             channel_id=self._channel_id or origin_channel, expires_at=utcnow() + self._lifetime
         )
 

@@ -10,9 +10,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Final
 
-from bot.budget import SharedBudget
-from bot.instantly import InstantlyClient
-from bot.instantly_errors import (
+from bot.instantly.budget import SharedBudget
+from bot.instantly.client import InstantlyClient
+from bot.instantly.errors import (
     InstantlyError,
     InstantlyForbidden,
     InstantlyPaymentRequired,

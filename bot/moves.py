@@ -10,8 +10,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.instantly import InstantlyClient
-from bot.instantly_errors import (
+from bot.instantly.client import InstantlyClient
+from bot.instantly.errors import (
     InstantlyAPIError,
     InstantlyBudgetExhausted,
     InstantlyError,
@@ -26,9 +26,9 @@ from bot.instantly_errors import (
     InstantlyTransportError,
     InstantlyUnauthorized,
 )
-from bot.orders import move_request
-from bot.schemas import BackgroundJob, JobStatus
-from storage import audit, jobs, requests
+from bot.instantly.requests import move_request
+from bot.instantly.schemas import BackgroundJob, JobStatus
+from storage import approvals, audit, jobs, submissions
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Phase
@@ -116,7 +116,7 @@ class MoveService:
 
     def start(self, *, order: MoveOrder, requester: Requester) -> JobRecord:
         """Persist the request, call Instantly once, persist the job id and queue the announcement."""
-        record = requests.record_request(
+        record = submissions.record_request(
             self._db,
             team_id=requester.team_id,
             channel_id=requester.channel_id,
@@ -133,10 +133,10 @@ class MoveService:
         order: MoveOrder,
         requester: Requester,
         submission_key: str,
-        approval: requests.ApprovalRequest | None = None,
+        approval: approvals.ApprovalRequest | None = None,
         limit_in_flight: bool = True,
         thread_ts: str | None = None,
-    ) -> requests.Submitted | None:
+    ) -> submissions.Submitted | None:
         """Write a submitted move down before anyone is told it is starting; a repeat gets the first one's job.
 
         From here the move is never lost: send() follows, and if this process dies first the lease runs out and a
@@ -145,7 +145,7 @@ class MoveService:
         back are one request, and must not be refused halfway). With `approval` the move waits for an approver; with
         `thread_ts` it is told in that thread of the requester's channel.
         """
-        submitted = requests.record_submitted(
+        submitted = submissions.record_submitted(
             self._db,
             submission_key=submission_key,
             team_id=requester.team_id,

@@ -14,9 +14,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Final
 
-from bot.instantly import InstantlyClient
-from bot.instantly_errors import InstantlyError
-from bot.pacing import TokenBucket
+from bot.instantly.client import InstantlyClient
+from bot.instantly.errors import InstantlyError
+from bot.slack.pacing import TokenBucket
 
 log = logging.getLogger(__name__)
 

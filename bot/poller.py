@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.instantly import MAX_IDS_PER_REQUEST, InstantlyClient
-from bot.instantly_errors import InstantlyError, InstantlyNotFound
+from bot.instantly.client import MAX_IDS_PER_REQUEST, InstantlyClient
+from bot.instantly.errors import InstantlyError, InstantlyNotFound
+from bot.instantly.schemas import BackgroundJob
 from bot.moves import InstantlyFor, MoveService
-from bot.schemas import BackgroundJob
 from storage import jobs, retention, workspaces
 from storage.clock import utcnow
 from storage.db import Database

@@ -15,8 +15,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
-from bot.instantly import InstantlyClient
-from bot.instantly_errors import (
+from bot.instantly.client import InstantlyClient
+from bot.instantly.errors import (
     InstantlyBudgetExhausted,
     InstantlyError,
     InstantlyForbidden,
@@ -29,7 +29,7 @@ from bot.instantly_errors import (
     InstantlyTransportError,
     InstantlyUnauthorized,
 )
-from bot.orders import list_request, sample_ignores
+from bot.instantly.requests import list_request, sample_ignores
 from storage.orders import Endpoint, EndpointKind, LeadFilters
 
 log = logging.getLogger(__name__)

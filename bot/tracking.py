@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.access import AccessService
-from bot.instantly_errors import InstantlyError, InstantlyForbidden, InstantlyNotFound
-from bot.messages import escape, job_type_words
+from bot.instantly.errors import InstantlyError, InstantlyForbidden, InstantlyNotFound
+from bot.instantly.schemas import is_job_id
 from bot.moves import InstantlyFor, MoveService, explain, parse_time
-from bot.schemas import is_job_id
-from storage import audit, jobs, requests
+from bot.slack.blocks.messages import escape, job_type_words
+from storage import audit, jobs, tracked
 from storage.clock import utcnow
 from storage.db import Database
 from storage.records import JobRecord
@@ -79,7 +79,7 @@ class TrackingService:
         except InstantlyError as exc:
             log.info("could not look up Instantly job %s for tracking: %s", job_id, exc)
             return Tracking(f"I could not follow job `{shown}`: {escape(explain(exc))}")
-        tracked = requests.record_tracked(
+        followed = tracked.record_tracked(
             self._db,
             team_id=team_id,
             channel_id=channel_id,
@@ -91,9 +91,9 @@ class TrackingService:
             next_poll_at=utcnow() + timedelta(seconds=self._poll_interval),
             started_at=parse_time(job.created_at),
         )
-        if tracked.already:  # a concurrent request won the race
-            return Tracking(_followed_already(tracked.record), record=tracked.record, already=True)
-        record = tracked.record
+        if followed.already:  # a concurrent request won the race
+            return Tracking(_followed_already(followed.record), record=followed.record, already=True)
+        record = followed.record
         audit.record(
             self._db,
             team_id=team_id,

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.access import AccessService
-from bot.instantly_errors import InstantlyError
+from bot.instantly.errors import InstantlyError
 from bot.moves import InstantlyFor, MoveService, Requester, explain
+from bot.slack.blocks.undo_messages import NOT_REPORTED, offers_move_back
 from bot.starts import StartQueue
-from bot.undo_messages import NOT_REPORTED, offers_move_back
 from storage import audit, jobs, undos
 from storage.db import Database
 from storage.orders import LeadFilters, MoveOrder

@@ -18,13 +18,13 @@ from typing import Final
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
-from bot.budget import SharedBudget
-from bot.installations import SealedInstallationStore
-from bot.instantly import InstantlyClient
-from bot.instantly_errors import InstantlyNotConnected
+from bot.instantly.budget import SharedBudget
+from bot.instantly.client import InstantlyClient
+from bot.instantly.errors import InstantlyNotConnected
 from bot.pickers import PickerService
 from bot.secrets import Sealer, SecretsUnavailable
 from bot.settings import Settings
+from bot.slack.installations import SealedInstallationStore
 from storage import connections, workspaces
 from storage.connections import Connection
 from storage.db import Database

@@ -8,8 +8,8 @@ from typing import Any, Final
 
 from slack_bolt import Respond
 
-from bot import messages
 from bot.services import Services
+from bot.slack.blocks import messages
 from handlers import mentions
 from storage.access_rules import Effect
 from storage.audit import Entry

@@ -14,8 +14,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import approval_messages
 from bot.approvals import Decision
+from bot.slack.blocks import approval_messages
 from handlers.context import services_of, team_and_user
 from storage.models import ApprovalState
 

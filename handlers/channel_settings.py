@@ -13,8 +13,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import messages
 from bot.services import Services
+from bot.slack.blocks import messages
 from handlers.context import services_of, team_and_user
 from storage.channel_settings import ChannelSettings
 from storage.models import AnnounceMode

@@ -15,11 +15,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import messages
-from bot.instantly_errors import InstantlyNotConnected
+from bot.instantly.errors import InstantlyNotConnected
 from bot.pickers import Resolution
 from bot.services import Services
-from handlers import access_commands, channel_settings, connect, ids, move_modal, prefill, preview, track
+from bot.slack.blocks import messages
+from handlers import access_commands, channel_settings, connect, ids, move_view, prefill, preview, track
 from handlers.context import services_of
 from storage.access_rules import Effect
 from storage.orders import MoveMode
@@ -107,7 +107,7 @@ def _open_move_modal(
     copy_leads = verb == ids.MODE_COPY or default_mode == MoveMode.COPY
     # The trigger_id lives 3 s: views.open comes straight after the checks, with what needs no Instantly call;
     # names are looked up after it and filled in with views.update.
-    view = move_modal.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.looking_up(wanted))
+    view = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.looking_up(wanted))
     try:
         opened = client.views_open(trigger_id=command["trigger_id"], view=view)
     except SlackApiError as exc:
@@ -120,7 +120,7 @@ def _open_move_modal(
     if wanted.named:
         fill = prefill.resolved(wanted, _resolve(services, team_id=team_id, wanted=wanted))
         shown = preview.filled_preview(services=services, fill=fill, team_id=team_id, user_id=str(command["user_id"]))
-        filled = move_modal.build(channel_id=channel_id, copy_leads=copy_leads, fill=fill, preview=shown)
+        filled = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=fill, preview=shown)
         try:
             # The hash makes Slack refuse the update if the modal changed meanwhile (the person moved on).
             client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=filled)

@@ -11,10 +11,10 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import messages
 from bot.connections import KeyCheck
 from bot.secrets import SecretsUnavailable
 from bot.services import Services
+from bot.slack.blocks import messages
 from handlers import ids
 from handlers.context import services_of, team_and_user
 

@@ -13,10 +13,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.instantly_errors import InstantlyError
+from bot.instantly.errors import InstantlyError
 from bot.pickers import Choice, Suggestions
 from bot.services import Services
-from handlers import connect, home_view, ids, move_modal, preview
+from handlers import connect, home_view, ids, move_view, preview
 from handlers.context import services_of, team_and_user
 from storage.records import JobRecord
 
@@ -96,7 +96,7 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
     elif not services.workspaces.is_connected(team_id):
         view = home_view.notice(title="Run again", text=connect.not_connected_line(ids.COMMAND))
     else:
-        view = move_modal.build(
+        view = move_view.build(
             channel_id=record.channel_id,
             copy_leads=record.order.copies,
             fill=home_view.run_again_fill(record.order),
@@ -131,7 +131,7 @@ def _fill_in(*, services: Services, client: WebClient, opened: dict[str, Any], r
     shown = preview.filled_preview(
         services=services, fill=fill, entered=entered, team_id=record.team_id, user_id=user_id
     )
-    filled = move_modal.build(
+    filled = move_view.build(
         channel_id=record.channel_id, copy_leads=order.copies, fill=fill, entered=entered, preview=shown
     )
     try:

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from bot import messages
+from bot.instantly.schemas import JobStatus, is_terminal
 from bot.pickers import Choice
-from bot.schemas import JobStatus, is_terminal
+from bot.slack.blocks import messages
 from handlers import ids
-from handlers.move_modal import CONTACTS_MAX
+from handlers.move_view import CONTACTS_MAX
 from handlers.prefill import Fill
 from storage.models import Phase
 from storage.orders import Endpoint, MoveOrder

@@ -9,7 +9,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
+from bot.instantly.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
 from handlers import ids
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
 

@@ -7,9 +7,9 @@ from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.instantly_errors import InstantlyNotConnected
+from bot.instantly.errors import InstantlyNotConnected
 from bot.pickers import PickerService, Suggestions
-from handlers import ids, move_modal
+from handlers import ids, move_view
 from handlers.context import services_of
 
 NO_ACCESS: Final = "You may not move leads here: /leads help says who can allow you"
@@ -24,7 +24,7 @@ def register(app: App) -> None:
 
 def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
     suggestions = _suggestions(context, body, payload, search=PickerService.endpoints)
-    groups = move_modal.option_groups(suggestions)
+    groups = move_view.option_groups(suggestions)
     # Slack wants `options: []` for "no results"; an empty list of groups is not valid.
     if groups:
         ack(option_groups=groups)
@@ -33,7 +33,7 @@ def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], c
 
 
 def suggest_members(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
-    ack(options=move_modal.member_options(_suggestions(context, body, payload, search=PickerService.members)))
+    ack(options=move_view.member_options(_suggestions(context, body, payload, search=PickerService.members)))
 
 
 def _suggestions(

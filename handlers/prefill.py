@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
-from bot import messages
 from bot.pickers import Choice, Resolution
+from bot.slack.blocks import messages
 from handlers import ids
 from storage.orders import EndpointKind
 

@@ -19,12 +19,12 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.instantly_errors import InstantlyError
+from bot.instantly.errors import InstantlyError
 from bot.preview import Preview, problem_in_words
 from bot.services import Services
-from handlers import ids, move_form, move_modal, preview_view
+from handlers import ids, move_form, move_view, preview_view
 from handlers.context import services_of, team_and_user
-from handlers.move_modal import State
+from handlers.move_view import State
 from handlers.prefill import Fill
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class PreviewListener:
         services = services_of(context)
         team_id, user_id = team_and_user(body, context)
         text = _preview_text(services=services, view=view, team_id=team_id, user_id=user_id)
-        rebuilt = move_modal.rebuild(view, preview=text)
+        rebuilt = move_view.rebuild(view, preview=text)
         with turn:
             self._update(client, view_id=view_id, view_hash=view.get("hash"), action_ts=action_ts, rebuilt=rebuilt)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from bot import messages
 from bot.preview import Preview
+from bot.slack.blocks import messages
 from handlers import ids
 from storage.orders import Endpoint, LeadFilters, MoveOrder
 

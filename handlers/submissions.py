@@ -18,7 +18,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.moves import Requester
 from bot.services import Services
-from handlers import ids, move_form, move_notices, preview_view
+from handlers import ids, move_form, move_notices_view, preview_view
 from handlers.context import services_of, team_and_user
 from storage.orders import MoveOrder
 from storage.records import JobRecord
@@ -72,7 +72,7 @@ def handle_confirmation(ack: Ack, body: dict[str, Any], view: dict[str, Any], co
 
     def refuse(text: str) -> None:
         # The confirmation has no input to put an error beside: a notice says it, and Back returns to the form.
-        ack(response_action="update", view=move_notices.refused_view(text))
+        ack(response_action="update", view=move_notices_view.refused_view(text))
 
     if carried is None:
         refuse(UNREADABLE)
@@ -90,7 +90,7 @@ def _confirm(ack: Ack, *, services: Services, order: MoveOrder, team_id: str, us
             refused = NOT_CONNECTED
     except Exception:
         log.exception("could not check a move of every lead before confirming it; nothing was sent")
-        ack(response_action="update", view=move_notices.not_saved_view())
+        ack(response_action="update", view=move_notices_view.not_saved_view())
         return
     if refused is not None:
         ack(response_action="errors", errors={ids.SOURCE: refused})
@@ -124,7 +124,7 @@ def _start(
         )
     except Exception:
         log.exception("could not write a submitted move down; nothing was sent")
-        ack(response_action="update", view=move_notices.not_saved_view())
+        ack(response_action="update", view=move_notices_view.not_saved_view())
         return
     if refused is not None:
         refuse(refused)
@@ -139,11 +139,11 @@ def _start(
     if approval is not None:
         ack(
             response_action="update",
-            view=move_notices.awaiting_approval_view(submitted.record.move, approval.channel_id),
+            view=move_notices_view.awaiting_approval_view(submitted.record.move, approval.channel_id),
         )
         return
     # Instantly may take longer than Slack's 3 s: the person sees "starting" now, the outcome when it comes.
-    ack(response_action="update", view=move_notices.starting_view(submitted.record.move))
+    ack(response_action="update", view=move_notices_view.starting_view(submitted.record.move))
     if submitted.repeat:
         log.info("job %s: submission delivered again; nothing more to do", submitted.record.id)
         return
@@ -154,7 +154,7 @@ def _start(
         services.reporter.update_view(
             team_id=team_id,
             view_id=view_id,
-            view=move_notices.result_view(record),
+            view=move_notices_view.result_view(record),
             not_before=acked_at + VIEW_SETTLE_SECONDS,
         )
 

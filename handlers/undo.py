@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import undo_messages
+from bot.slack.blocks import undo_messages
 from bot.undo import Undone
 from handlers.context import services_of, team_and_user
 

@@ -36,6 +36,14 @@ class Decided:
     job: JobRecord
 
 
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """Where a big move's request for approval is posted, and until when it may be decided."""
+
+    channel_id: str
+    expires_at: datetime
+
+
 def _approval(row: ApprovalRow) -> Approval:
     return Approval(
         job_id=row.job_id,

@@ -1,5 +1,6 @@
 """The shared ledger of Instantly requests: every replica writes its requests here, so together they keep one
-budget per Instantly workspace. What may be granted is the caller's policy (bot.budget); this keeps the ledger.
+budget per Instantly workspace. What may be granted is the caller's policy (bot.instantly.budget); this keeps
+the ledger.
 """
 
 from __future__ import annotations

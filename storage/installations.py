@@ -1,6 +1,6 @@
 """Slack installations and OAuth states: sealed blobs keyed by Enterprise Grid org and workspace.
 
-What a blob holds is the caller's business (bot.installations seals slack_sdk's Installation into it).
+What a blob holds is the caller's business (bot.slack.installations seals slack_sdk's Installation into it).
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def _notify(session: Session, row: JobRow, kind: NotificationKind, detail: str |
 
 
 def queue_announcement(session: Session, row: JobRow) -> None:
-    """Queue a job's anchor message in the transaction that starts following it (see storage.requests.track)."""
+    """Queue a job's anchor message in the transaction that starts following it (see storage.tracked)."""
     _notify(session, row, NotificationKind.ANNOUNCE, None)
 
 

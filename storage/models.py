@@ -73,7 +73,7 @@ class JobRow(Leased, Base):
     # reply goes to the same thread (a move back lives in the thread of the move it takes back).
     thread_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     # Set when the channel announces only failures and the announcement was held back (marked sent unposted): a
-    # success then posts nothing, a failure posts the announcement at the end (bot.reporter).
+    # success then posts nothing, a failure posts the announcement at the end (bot.slack.reporter).
     announcement_held_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     final_reply_ts: Mapped[str | None] = mapped_column(String(32), default=None)
 

@@ -35,11 +35,11 @@ class JobRecord:
     finished_at: datetime | None
     # A few e-mails Instantly says were moved (empty when it named none, or once forgotten).
     moved_lead_sample: tuple[str, ...] = ()
-    # The channel announces only failures, so the announcement was held back (see bot.reporter).
+    # The channel announces only failures, so the announcement was held back (see bot.slack.reporter).
     announcement_held: bool = False
     # What the person typed about leads (search, e-mails) was forgotten after the retention period.
     details_forgotten: bool = False
-    # Told in another job's thread (its parent message's ts), not in a thread of its own (see bot.reporter).
+    # Told in another job's thread (its parent message's ts), not in a thread of its own (see bot.slack.reporter).
     thread_ts: str | None = None
     # Instantly's type of the job ("import-leads", …) when known: always for a followed job.
     job_type: str | None = None

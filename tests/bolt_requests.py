@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlencode
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.errors import SlackApiError
 
-from bot.simulators.loopback import LoopbackServer, Reply, Request
+from simulators.loopback import LoopbackServer, Reply, Request
 from tests.stand_ins import SlackStandIn
 
 JSON = dict[str, Any]

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import build_app
+from app.bolt_app import build_app
 from bot.services import Services
 from storage import migrate
 from storage.db import Database

@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 
-from bot.instantly import InstantlyClient
-from bot.services import Services, wire_services
+from app.wiring import wire_services
+from bot.instantly.client import InstantlyClient
+from bot.services import Services
 from bot.settings import Settings
-from storage import jobs, requests
+from storage import jobs, submissions
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Phase
@@ -90,7 +91,7 @@ def requested_job(
     lease_seconds: float = 30.0,
 ) -> JobRecord:
     """A move written down before Instantly heard of it, leased to `owner`."""
-    return requests.record_request(
+    return submissions.record_request(
         db,
         team_id=team,
         channel_id=channel,
@@ -108,9 +109,9 @@ def submitted_job(
     team: str = "T1",
     user: str = "U1",
     max_starting: int | None = None,
-) -> requests.Submitted | None:
+) -> submissions.Submitted | None:
     """A move submitted from the modal under `key`, as the submission listener records it."""
-    return requests.record_submitted(
+    return submissions.record_submitted(
         db,
         submission_key=key,
         team_id=team,

@@ -16,7 +16,7 @@ import httpx
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
-from bot.instantly import InstantlyClient
+from bot.instantly.client import InstantlyClient
 
 JSON = dict[str, Any]
 

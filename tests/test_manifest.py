@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.app import BOT_SCOPES, REDIRECT_PATH
-from bot.http import EVENTS_PATH
+from app.bolt_app import BOT_SCOPES, REDIRECT_PATH
+from app.http import EVENTS_PATH
 from handlers import ids
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,14 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
-from bot import messages, thread_messages
-from bot.approval_messages import request as approval_request
+from bot.instantly.schemas import JobStatus
 from bot.pickers import Choice
 from bot.preview import Preview
-from bot.schemas import JobStatus
-from bot.simulators.slack.html_pages import Post, home_page, message_page, modal_page
-from handlers import home_view, ids, move_modal, preview_view
+from bot.slack.blocks import messages, thread_messages
+from bot.slack.blocks.approval_messages import request as approval_request
+from handlers import home_view, ids, move_view, preview_view
 from handlers.prefill import Fill
+from simulators.slack.html_pages import Post, home_page, message_page, modal_page
 from storage.approvals import Approval
 from storage.models import ApprovalState, Phase
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
@@ -109,7 +109,7 @@ def _fill() -> Fill:
 
 
 def modal() -> Scene:
-    view = move_modal.build(channel_id=CHANNEL, fill=_fill())
+    view = move_view.build(channel_id=CHANNEL, fill=_fill())
     caption = '`/leads move from:"Acme Outreach Q4" to:list:"Cold storage" limit:500` opens the form filled in.'
     return Scene("modal", caption, modal_page(view, names=NAMES), 600)
 
@@ -126,7 +126,7 @@ def preview() -> Scene:
     text = preview_view.preview_text(
         source=SOURCE, filters=LeadFilters(search=search, lead_status=status), preview=found
     )
-    view = move_modal.build(channel_id=CHANNEL, fill=_fill(), entered=entered, preview=text)
+    view = move_view.build(channel_id=CHANNEL, fill=_fill(), entered=entered, preview=text)
     caption = "Under the source, a preview: how many leads it holds and a few of those the filters take."
     return Scene("preview", caption, modal_page(view, names=NAMES), 600)
 

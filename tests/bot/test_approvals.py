@@ -18,7 +18,7 @@ from bot.access import AccessService
 from bot.approvals import ApprovalService, Decision
 from bot.moves import MoveService
 from bot.starts import StartQueue, Then
-from storage import approvals, audit, jobs, requests
+from storage import approvals, audit, jobs, submissions
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import ApprovalState, Phase
@@ -60,10 +60,10 @@ class Rig:
         filters: LeadFilters | None = None,
     ) -> JobRecord:
         """A big move submitted by `user`, waiting for approval."""
-        request = requests.ApprovalRequest(
+        request = approvals.ApprovalRequest(
             channel_id="CAPPROVE", expires_at=expires_at or utcnow() + timedelta(hours=1)
         )
-        submitted = requests.record_submitted(
+        submitted = submissions.record_submitted(
             self.db,
             submission_key=key,
             team_id=team,

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from app.cli import main
 from bot.audit_log import COLUMNS, AuditLog
-from bot.cli import main
 from storage import audit, migrate
 from storage.db import Database
 from storage.models import AuditRow

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.connections import DISCONNECTED, UNINSTALLED, ConnectionService
-from bot.instantly_errors import InstantlyNotConnected
+from bot.instantly.errors import InstantlyNotConnected
 from bot.secrets import Sealer, SecretsUnavailable, new_key
-from bot.simulators.loopback import LoopbackServer, Reply, Request
 from bot.workspaces import Workspaces
+from simulators.loopback import LoopbackServer, Reply, Request
 from storage import connections, installations, jobs, outbox
 from storage.db import Database
 from storage.models import NotificationKind, NotificationRow, NotificationState, Phase

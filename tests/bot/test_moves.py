@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.instantly.schemas import BackgroundJob
 from bot.moves import MoveService, Requester, next_poll_delay
-from bot.schemas import BackgroundJob
 from storage import jobs, outbox
 from storage.clock import utcnow
 from storage.db import Database

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.instantly import InstantlyClient
+from bot.instantly.client import InstantlyClient
 from bot.pickers import Choice, PickerService, Resolution
-from bot.simulators.instantly import FakeInstantly
+from simulators.instantly import FakeInstantly
 
 
 @pytest.fixture

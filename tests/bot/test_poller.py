@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.instantly import InstantlyClient
+from bot.instantly.client import InstantlyClient
+from bot.instantly.schemas import MoveLeadsRequest
 from bot.moves import MoveService
 from bot.poller import Poller
-from bot.schemas import MoveLeadsRequest
-from bot.simulators.instantly import FakeInstantly
+from simulators.instantly import FakeInstantly
 from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database

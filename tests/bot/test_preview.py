@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.budget import Priority, Slot
-from bot.instantly import InstantlyClient
-from bot.instantly_errors import InstantlyNotConnected
-from bot.orders import list_request, move_request
+from bot.instantly.budget import Priority, Slot
+from bot.instantly.client import InstantlyClient
+from bot.instantly.errors import InstantlyNotConnected
+from bot.instantly.requests import list_request, move_request
 from bot.preview import Preview, PreviewService
-from bot.simulators.instantly import FakeInstantly
+from simulators.instantly import FakeInstantly
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveOrder
 
 

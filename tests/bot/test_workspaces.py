@@ -15,12 +15,12 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.budget import SharedBudget
-from bot.installations import SealedInstallationStore
-from bot.instantly import InstantlyClient
-from bot.instantly_errors import InstantlyNotConnected
+from bot.instantly.budget import SharedBudget
+from bot.instantly.client import InstantlyClient
+from bot.instantly.errors import InstantlyNotConnected
 from bot.secrets import Sealer, SecretsUnavailable, new_key
 from bot.settings import Settings
+from bot.slack.installations import SealedInstallationStore
 from bot.workspaces import CONNECTION_TTL_SECONDS, NotInstalled, Workspaces
 from storage import connections
 from storage.db import Database

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
+from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
 
 
 @pytest.fixture

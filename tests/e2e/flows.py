@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.simulators.slack import AppResponse, FakeSlack
-from bot.simulators.stack import LocalStack
+from app.local_stack import LocalStack
 from handlers import ids
+from simulators.slack import AppResponse, FakeSlack
 
 
 def open_modal(stack: LocalStack, *, verb: str = "move", channel_id: str = "C0SALES") -> dict[str, Any]:

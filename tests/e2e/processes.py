@@ -13,8 +13,8 @@ from types import TracebackType
 
 import httpx
 
-from bot.simulators.instantly import FakeInstantly
-from bot.simulators.slack import FakeSlack
+from simulators.instantly import FakeInstantly
+from simulators.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +51,7 @@ class AppProcess:
     def __init__(self, *, env: dict[str, str], log_path: Path, command: str = "serve") -> None:
         self.port = free_port()
         self.log_path = log_path
-        args = [sys.executable, "-m", "bot.cli", command]
+        args = [sys.executable, "-m", "app.cli", command]
         if command == "serve":
             args += ["--http", "--host", "127.0.0.1", "--port", str(self.port)]
         with log_path.open("a") as output:

@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.simulators.instantly import InstantlyWorkspace
-from bot.simulators.stack import LocalStack
+from app.local_stack import LocalStack
 from handlers import ids
+from simulators.instantly import InstantlyWorkspace
 from storage.models import Phase
 from storage.records import JobRecord
 from tests.e2e.flows import submit_move

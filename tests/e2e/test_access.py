@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
+from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import ids
 from tests.e2e.flows import pick, submit_move
 

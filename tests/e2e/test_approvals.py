@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot import approval_messages
-from bot.simulators.slack import Message
-from bot.simulators.stack import LocalStack, local_stack, seed
+from app.local_stack import LocalStack, local_stack, seed
+from bot.slack.blocks import approval_messages
 from handlers import approvals as approval_handlers
 from handlers import ids
+from simulators.slack import Message
 from storage.models import Phase
 from tests.e2e.flows import pick, submit_move
 

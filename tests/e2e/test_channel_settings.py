@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.simulators.stack import DemoWorkspace, LocalStack
+from app.local_stack import DemoWorkspace, LocalStack
 from handlers import channel_settings as settings_modal
 from handlers import ids
 from storage.models import AnnounceMode, Phase

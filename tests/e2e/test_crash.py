@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulators.instantly import FakeInstantly
-from bot.simulators.slack import FakeSlack, Message
-from bot.simulators.stack import seed
+from app.local_stack import seed
 from handlers import ids
+from simulators.instantly import FakeInstantly
+from simulators.slack import FakeSlack, Message
 from tests.e2e.flows import submit_move
 from tests.e2e.processes import AppProcess, app_env
 

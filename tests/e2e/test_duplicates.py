@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from bot.simulators.stack import LocalStack
+from app.local_stack import LocalStack
 from handlers import ids
 from tests.e2e.flows import open_modal, pick, submit_move
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.services import build_services, check_slack_token
-from bot.simulators.slack import Message
-from bot.simulators.stack import LocalStack, local_stack, seed
+from app.local_stack import LocalStack, local_stack, seed
+from app.wiring import build_services, check_slack_token
 from handlers import ids
+from simulators.slack import Message
 from storage import workspaces
 from tests.e2e.flows import on_top, open_modal, pick, submit_move
 
@@ -152,7 +152,7 @@ def test_an_announcement_that_cannot_be_edited_is_replaced_in_words(tmp_path: Pa
 def test_a_revoked_token_stops_the_workspace_logs_once_and_resumes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with running(tmp_path) as stack, caplog.at_level(logging.ERROR, logger="bot.writer"):
+    with running(tmp_path) as stack, caplog.at_level(logging.ERROR, logger="bot.slack.writer"):
         stack.slack.fail_next("chat.postMessage", "token_revoked", times=1000)
         submit(stack)
         assert stack.slack.wait_for(lambda: bool(workspaces.revoked_teams(stack.services.db)), timeout=10)

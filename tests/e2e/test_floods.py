@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from bot.http import HEALTH_PATH
-from bot.simulators.stack import LocalStack
+from app.http import HEALTH_PATH
+from app.local_stack import LocalStack
 from handlers import ids
 from tests.e2e.flows import open_modal, pick
 

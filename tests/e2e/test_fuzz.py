@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
-from bot.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
-from bot.simulators.slack import AppResponse
-from bot.simulators.stack import LocalStack, local_stack, seed
-from handlers import ids, move_form, move_modal
+from app.local_stack import LocalStack, local_stack, seed
+from bot.instantly.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
+from handlers import ids, move_form, move_view
+from simulators.slack import AppResponse
 from storage.orders import MoveOptions
 from tests.e2e.flows import on_top, submit_move
 
@@ -35,11 +35,11 @@ SLACK_DEADLINE = 3.0
 CHANNEL = "C0SALES"
 # Words that mean a listener's internals reached the person instead of a sentence written for them.
 JARGON = ("Traceback", "validation error", "Input should be", "pydantic", "Value error", "type=", "For further")
-# The app's catch-all answer when a command listener crashed (bot/app.py): a 200, but still a crash.
+# The app's catch-all answer when a command listener crashed (app/bolt_app.py): a 200, but still a crash.
 CRASH_ANSWER = "hit a problem on its side"
 FINAL_TITLES = ("Started", "Not started")
 INPUT_BLOCKS = frozenset(
-    block["block_id"] for block in move_modal.build(channel_id=CHANNEL)["blocks"] if block["type"] == "input"
+    block["block_id"] for block in move_view.build(channel_id=CHANNEL)["blocks"] if block["type"] == "input"
 )
 # Names Instantly may hold that are hostile to mrkdwn, to Block Kit's limits or to naive searching.
 ODD_CAMPAIGNS = ("<!channel> launch", "*Bold* & <Co> `q`", "Ünïcödé 🚀 campaign", "L" * 120, "  padded  ")
@@ -222,7 +222,7 @@ def scratch(scratch_stack: LocalStack, crashes: _Crashes) -> Iterator[LocalStack
 
 @pytest.mark.parametrize("where", ["text", "channel_name", "user_name"])
 def test_a_command_that_mentions_payload_is_still_answered(scratch: LocalStack, where: str) -> None:
-    # Bolt alone takes any form body containing "payload" for an interactive payload and drops it (bot/http.py).
+    # Bolt alone takes any form body containing "payload" for an interactive payload and drops it (app/http.py).
     fields = {"text": "help", "channel_name": "sales", "user_name": "alice", where: "payload"}
     response = scratch.slack.send_command(scratch.app_url, **fields)
     assert response.status == 200
@@ -595,7 +595,7 @@ def _check_the_move(fuzz: Fuzz, form: Form, title: str, moves_before: int) -> No
 
 
 def test_the_modal_and_the_form_agree_on_the_search_limit() -> None:
-    blocks = move_modal.build(channel_id=CHANNEL)["blocks"]
+    blocks = move_view.build(channel_id=CHANNEL)["blocks"]
     search = next(block for block in blocks if block.get("block_id") == ids.SEARCH)
     assert search["element"]["max_length"] == move_form.MAX_SEARCH
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.simulators.stack import DemoWorkspace, LocalStack, local_stack, seed
+from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import home_view, ids
 from storage import retention
 from storage.clock import utcnow

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.local_stack import LocalStack, local_stack
 from bot.connections import DISCONNECTED, UNINSTALLED
-from bot.simulators.stack import LocalStack, local_stack
 from storage import jobs
 from storage.models import Phase
 from tests.e2e.tenants import command_answer, connect, final_replies, install_tenant, move, start_move

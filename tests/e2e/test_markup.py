@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.simulators.slack import Message
-from bot.simulators.stack import LocalStack, local_stack, seed
+from app.local_stack import LocalStack, local_stack, seed
 from handlers import ids
+from simulators.slack import Message
 from tests.e2e.flows import open_modal, pick, submit_move
 
 CHANNEL = "C0SALES"

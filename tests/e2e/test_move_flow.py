@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.simulators.stack import DemoWorkspace, LocalStack
+from app.local_stack import DemoWorkspace, LocalStack
 from handlers import ids
 from tests.e2e.flows import on_top, open_modal, pick, submit_move
 

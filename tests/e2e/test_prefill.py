@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.simulators.stack import DemoWorkspace, LocalStack
+from app.local_stack import DemoWorkspace, LocalStack
 from handlers import ids
 from tests.e2e.flows import pick, submit_move
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.simulators.stack import DemoWorkspace, LocalStack
+from app.local_stack import DemoWorkspace, LocalStack
 from handlers import ids
 from tests.e2e.flows import confirmation, open_modal, pick
 

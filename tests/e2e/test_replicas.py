@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulators.instantly import FakeInstantly
-from bot.simulators.slack import FakeSlack, Message
-from bot.simulators.stack import seed
+from app.local_stack import seed
 from handlers import ids
+from simulators.instantly import FakeInstantly
+from simulators.slack import FakeSlack, Message
 from storage import migrate
 from storage.db import Database
 from tests.databases import postgres_schema_url

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.services import build_services
-from bot.simulators.slack import Message
-from bot.simulators.stack import LocalStack, local_stack, seed
+from app.local_stack import LocalStack, local_stack, seed
+from app.wiring import build_services
 from handlers import ids
+from simulators.slack import Message
 from tests.e2e.flows import open_modal, pick, submit_move
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.simulators.instantly import FakeInstantly
-from bot.simulators.slack import FakeSlack
-from bot.simulators.stack import seed
+from app.local_stack import seed
 from handlers import ids
+from simulators.instantly import FakeInstantly
+from simulators.slack import FakeSlack
 from storage.db import Database
 from storage.models import JobRow, Phase
 from tests.e2e.flows import on_top, submit_move

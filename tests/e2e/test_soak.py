@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 
-from bot.simulators.instantly import FakeInstantly
-from bot.simulators.slack import FakeSlack, Message
-from bot.simulators.stack import seed
+from app.local_stack import seed
 from handlers import ids
+from simulators.instantly import FakeInstantly
+from simulators.slack import FakeSlack, Message
 from storage import jobs
 from storage.db import Database
 from tests.e2e.flows import submit_move

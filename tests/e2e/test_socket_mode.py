@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulators.stack import LocalStack, local_stack
+from app.local_stack import LocalStack, local_stack
 from handlers import ids
 
 

@@ -9,11 +9,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot import thread_messages
-from bot.simulators.slack.html_pages import Post, home_page, message_page, modal_page
-from bot.simulators.stack import DemoWorkspace, LocalStack
+from app.local_stack import DemoWorkspace, LocalStack
+from bot.slack.blocks import thread_messages
 from docs.tour import scenes
 from handlers import ids
+from simulators.slack.html_pages import Post, home_page, message_page, modal_page
 from tests.e2e.flows import submit_move
 
 CHANNEL = "C0SALES"

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from bot.simulators.slack import Message
-from bot.simulators.stack import LocalStack
+from app.local_stack import LocalStack
+from simulators.slack import Message
 from storage.channel_settings import ChannelSettings
 from storage.models import AnnounceMode, Phase
 

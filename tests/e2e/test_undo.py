@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot import undo_messages
-from bot.simulators.slack import Message
-from bot.simulators.stack import DemoWorkspace, LocalStack
+from app.local_stack import DemoWorkspace, LocalStack
+from bot.slack.blocks import undo_messages
 from handlers import ids
+from simulators.slack import Message
 from storage.models import Phase
 from tests.e2e.flows import open_modal, pick, submit_move
 

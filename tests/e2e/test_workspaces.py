@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, select
 
-from bot.simulators.stack import LocalStack, local_stack
+from app.local_stack import LocalStack, local_stack
 from handlers import ids
 from storage.db import Database
 from tests.e2e.tenants import Tenant, command_answer, connect, final_replies, install_tenant, move, offered, open_move

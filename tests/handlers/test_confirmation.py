@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from handlers import ids, move_modal, preview_view
+from handlers import ids, move_view, preview_view
 from storage.orders import MoveOrder
 from tests.bolt_requests import JSON, ListenerWork, SlackSends, answer, as_slack_keeps_it, option
 from tests.stand_ins import InstantlyMoves
@@ -27,7 +27,7 @@ def _everything() -> dict[str, Any]:
 
 
 def _pushed(sends: SlackSends) -> JSON:
-    body = answer(sends.submit(as_slack_keeps_it(move_modal.build(channel_id="C0SALES")), _everything()))
+    body = answer(sends.submit(as_slack_keeps_it(move_view.build(channel_id="C0SALES")), _everything()))
     assert body["response_action"] == "push"
     view: JSON = body["view"]
     return view

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.pickers import Choice
-from handlers import home_view, ids, move_modal
+from handlers import home_view, ids, move_view
 from storage.orders import LeadFilters, MoveOptions
 from tests.factories import a_record, an_order
 
@@ -29,7 +29,7 @@ def test_a_move_back_of_a_thousand_emails_is_not_offered_again_and_a_short_list_
         home_view.cannot_run_again(back)
         == "This job named more e-mails than the form can hold, so it cannot be run again from here."
     )
-    assert len("\n".join(emails)) > move_modal.CONTACTS_MAX
+    assert len("\n".join(emails)) > move_view.CONTACTS_MAX
 
 
 def test_run_again_fills_in_every_filter_option_and_the_assignee() -> None:
@@ -40,7 +40,7 @@ def test_run_again_fills_in_every_filter_option_and_the_assignee() -> None:
         }
     )
     entered = home_view.run_again_entered(order, assignee=Choice("member:u-1", "Ann Lee (ann@x.io)"))
-    view = move_modal.build(channel_id="C1", fill=home_view.run_again_fill(order), entered=entered)
+    view = move_view.build(channel_id="C1", fill=home_view.run_again_fill(order), entered=entered)
     elements = {b["block_id"]: b["element"] for b in view["blocks"] if b.get("type") == "input"}
 
     assert elements[ids.SEARCH]["initial_value"] == "acme"
@@ -55,7 +55,7 @@ def test_run_again_fills_in_every_filter_option_and_the_assignee() -> None:
 
 def test_an_assignee_instantly_no_longer_names_is_said_beside_the_field_not_dropped_silently() -> None:
     order = an_order().model_copy(update={"options": MoveOptions(assign_to="u-gone")})
-    view = move_modal.build(
+    view = move_view.build(
         channel_id="C1", fill=home_view.run_again_fill(order, assignee_note=home_view.ASSIGNEE_NOT_FOUND)
     )
     [assignee] = [b for b in view["blocks"] if b.get("block_id") == ids.ASSIGNED_TO]

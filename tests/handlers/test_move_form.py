@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.schemas import LEAD_FILTERS
-from handlers import ids, move_form, move_modal
+from bot.instantly.schemas import LEAD_FILTERS
+from handlers import ids, move_form, move_view
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
 
 
@@ -30,7 +30,7 @@ def _view(**overrides: Any) -> dict[str, Any]:
         ids.OPTIONS: {"type": "checkboxes", "selected_options": []},
     }
     values.update(overrides)
-    view = move_modal.build(channel_id="C0SALES")
+    view = move_view.build(channel_id="C0SALES")
     view["state"] = {"values": {block: {block: state} for block, state in values.items() if state is not None}}
     return view
 
@@ -119,7 +119,7 @@ def test_several_bad_fields_are_all_reported_at_once() -> None:
 
 
 def test_every_filter_in_the_modal_is_accepted() -> None:
-    view = move_modal.build(channel_id="C1")
+    view = move_view.build(channel_id="C1")
     block = next(b for b in view["blocks"] if b.get("block_id") == ids.FILTER)
     offered = [o["value"] for o in block["element"]["options"]]
     assert offered == list(LEAD_FILTERS)
@@ -128,6 +128,6 @@ def test_every_filter_in_the_modal_is_accepted() -> None:
 
 
 def test_channel_rides_in_private_metadata() -> None:
-    assert move_form.channel_of(move_modal.build(channel_id="C0XYZ")) == "C0XYZ"
+    assert move_form.channel_of(move_view.build(channel_id="C0XYZ")) == "C0XYZ"
     assert move_form.channel_of({"private_metadata": "not json"}) is None
     assert move_form.channel_of({}) is None

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from handlers import ids, move_modal
+from handlers import ids, move_view
 from tests.bolt_requests import (
     CHANNEL,
     JSON,
@@ -52,7 +52,7 @@ def instantly_handler(instantly: Instantly) -> Instantly:
 
 @pytest.fixture
 def modal() -> JSON:
-    return as_slack_keeps_it(move_modal.build(channel_id=CHANNEL))
+    return as_slack_keeps_it(move_view.build(channel_id=CHANNEL))
 
 
 def _label(text: str) -> JSON:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.pickers import Choice, Resolution, Suggestions
-from handlers import ids, move_form, move_modal
+from handlers import ids, move_form, move_view
 from handlers.prefill import Fill, Prefill, PrefillError, Wanted, looking_up, parse, resolved
 from storage.orders import EndpointKind
 
@@ -180,7 +180,7 @@ def _block(view: dict[str, object], block_id: str) -> dict[str, object]:
 
 def test_the_modal_carries_the_options_the_limit_and_the_notes() -> None:
     fill = Fill(limit=200, picked={ids.SOURCE: _ACME}, notes={ids.DESTINATION: "No list is called \u201ccold\u201d."})
-    view = move_modal.build(channel_id="C1", fill=fill)
+    view = move_view.build(channel_id="C1", fill=fill)
     source = _block(view, ids.SOURCE)
     assert source["element"]["initial_option"] == {  # type: ignore[index]
         "text": {"type": "plain_text", "text": "Acme Outreach Q4", "emoji": True},
@@ -194,15 +194,15 @@ def test_the_modal_carries_the_options_the_limit_and_the_notes() -> None:
 
 
 def test_the_modal_without_a_fill_is_unchanged() -> None:
-    assert move_modal.build(channel_id="C1") == move_modal.build(channel_id="C1", fill=Fill())
-    view = move_modal.build(channel_id="C1")
+    assert move_view.build(channel_id="C1") == move_view.build(channel_id="C1", fill=Fill())
+    view = move_view.build(channel_id="C1")
     assert "initial_value" not in _block(view, ids.LIMIT)["element"]  # type: ignore[operator]
 
 
 def test_a_long_label_is_cut_as_an_options_load_cuts_it_and_the_form_reads_it_back() -> None:
     long = Choice("list:l2", "L" * 90)
-    view = move_modal.build(channel_id="C1", fill=Fill(picked={ids.SOURCE: long, ids.DESTINATION: _ACME}))
-    [offered] = move_modal.option_groups(Suggestions(lists=(long,)))[0]["options"]
+    view = move_view.build(channel_id="C1", fill=Fill(picked={ids.SOURCE: long, ids.DESTINATION: _ACME}))
+    [offered] = move_view.option_groups(Suggestions(lists=(long,)))[0]["options"]
     source = _block(view, ids.SOURCE)["element"]
     assert source["initial_option"] == offered  # type: ignore[index]
     destination = _block(view, ids.DESTINATION)["element"]

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from bot.preview import Preview
-from bot.simulators.slack.blockkit import check_view
-from handlers import ids, move_form, move_modal, preview_view
+from handlers import ids, move_form, move_view, preview_view
 from handlers.prefill import Fill
+from simulators.slack.blockkit import check_view
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOrder
 
 ACME = Endpoint(kind=EndpointKind.CAMPAIGN, id="c-1", name="Acme <Q4>")
@@ -21,14 +21,14 @@ def _block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 
 def test_the_preview_sits_under_from_and_to_and_says_what_it_will_show() -> None:
-    view = move_modal.build(channel_id="C1")
+    view = move_view.build(channel_id="C1")
     assert [b.get("block_id") for b in view["blocks"][:3]] == [ids.SOURCE, ids.DESTINATION, ids.PREVIEW]
     assert _block(view, ids.PREVIEW)["text"]["text"] == preview_view.WAITING
     assert check_view(view) == []
 
 
 def test_the_source_and_the_filters_dispatch_actions_and_nothing_else_does() -> None:
-    view = move_modal.build(channel_id="C1")
+    view = move_view.build(channel_id="C1")
     dispatching = {b["block_id"] for b in view["blocks"] if b.get("dispatch_action")}
     assert dispatching == {ids.SOURCE, ids.SEARCH, ids.FILTER, ids.CONTACTS, ids.ESP_CODE, ids.ESG_CODE}
     search = _block(view, ids.SEARCH)["element"]
@@ -38,7 +38,7 @@ def test_the_source_and_the_filters_dispatch_actions_and_nothing_else_does() -> 
 
 
 def test_a_rebuild_shows_everything_entered_and_keeps_title_ids_and_metadata() -> None:
-    opened = move_modal.build(channel_id="C1", copy_leads=True)
+    opened = move_view.build(channel_id="C1", copy_leads=True)
     entered = {
         ids.SOURCE: {ids.SOURCE: {"type": "external_select", "selected_option": _option("campaign:c-1", "Acme")}},
         ids.MODE: {ids.MODE: {"type": "radio_buttons", "selected_option": _option(ids.MODE_MOVE, "Move")}},
@@ -49,7 +49,7 @@ def test_a_rebuild_shows_everything_entered_and_keeps_title_ids_and_metadata() -
         ids.OPTIONS: {ids.OPTIONS: {"type": "checkboxes", "selected_options": [_option("skip_duplicates", "x")]}},
     }
     current = {**opened, "id": "V1", "hash": "h", "state": {"values": entered}}
-    rebuilt = move_modal.rebuild(current, preview="*new*")
+    rebuilt = move_view.rebuild(current, preview="*new*")
     assert check_view(rebuilt) == []
     assert rebuilt["title"] == opened["title"]
     assert rebuilt["private_metadata"] == opened["private_metadata"]
@@ -134,9 +134,9 @@ def test_only_a_move_with_no_limit_and_no_filter_takes_everything() -> None:
 
 def test_a_note_the_form_opened_with_stays_until_its_field_is_filled_in() -> None:
     notes = {ids.SOURCE: "Several campaigns match “Acme”.", ids.DESTINATION: "No list is called “Cold”."}
-    opened = move_modal.build(channel_id="C1", fill=Fill(notes=notes))
+    opened = move_view.build(channel_id="C1", fill=Fill(notes=notes))
     picked = {ids.SOURCE: {ids.SOURCE: {"type": "external_select", "selected_option": _option("campaign:c-1", "Acme")}}}
-    rebuilt = move_modal.rebuild({**opened, "id": "V1", "hash": "h", "state": {"values": picked}}, preview="*new*")
+    rebuilt = move_view.rebuild({**opened, "id": "V1", "hash": "h", "state": {"values": picked}}, preview="*new*")
 
     assert "hint" not in _block(rebuilt, ids.SOURCE), "picked: its note has done its work"
     assert _block(rebuilt, ids.DESTINATION)["hint"]["text"] == "No list is called “Cold”."

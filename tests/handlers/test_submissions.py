@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.services import Services
-from handlers import ids, move_modal, submissions
+from handlers import ids, move_view, submissions
 from storage import jobs, outbox
 from storage.db import Database
 from storage.models import NotificationKind, Phase
@@ -41,7 +41,7 @@ VIEW_ID = "V0MOVE"
 
 
 def _modal(*, channel_id: str = "C0SALES", copy_leads: bool = False) -> JSON:
-    return as_slack_keeps_it(move_modal.build(channel_id=channel_id, copy_leads=copy_leads), view_id=VIEW_ID)
+    return as_slack_keeps_it(move_view.build(channel_id=channel_id, copy_leads=copy_leads), view_id=VIEW_ID)
 
 
 def _places(**more: Any) -> dict[str, Any]:

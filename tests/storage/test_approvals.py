@@ -1,4 +1,4 @@
-"""Big moves waiting for approval (storage.approvals, and storage.requests.record_submitted with an
+"""Big moves waiting for approval (storage.approvals, and storage.submissions.record_submitted with an
 ApprovalRequest): a submission that needs approval waits unleased with its request queued for posting; the first
 decision moves the job on (to a requested move leased to its sender, or to NOT_APPROVED with the reason) and queues
 the edits and replies; later decisions, even at the same instant from another thread, change nothing; expired and
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from storage import approvals, jobs, outbox, requests, retention
+from storage import approvals, jobs, outbox, retention, submissions
 from storage.approvals import Decided
 from storage.clock import utcnow
 from storage.db import Database
@@ -41,7 +41,7 @@ def _awaiting(
     filters: LeadFilters | None = None,
 ) -> JobRecord:
     """A big move submitted from the modal, waiting for an approver."""
-    submitted = requests.record_submitted(
+    submitted = submissions.record_submitted(
         db,
         submission_key=key,
         team_id=team,
@@ -50,7 +50,7 @@ def _awaiting(
         order=an_order(filters=filters),
         owner="web-1",
         lease_seconds=30,
-        approval=requests.ApprovalRequest(channel_id=channel, expires_at=expires_at or utcnow() + timedelta(hours=24)),
+        approval=approvals.ApprovalRequest(channel_id=channel, expires_at=expires_at or utcnow() + timedelta(hours=24)),
     )
     assert submitted is not None
     return submitted.record
@@ -144,7 +144,7 @@ def test_a_submission_delivered_twice_asks_for_approval_once(db: Database, await
 
 
 def test_a_submission_without_approval_asks_for_none(db: Database) -> None:
-    submitted = requests.record_submitted(
+    submitted = submissions.record_submitted(
         db,
         submission_key="k-2",
         team_id="T1",
@@ -263,7 +263,7 @@ def test_a_decided_request_cannot_be_decided_again(db: Database, awaiting: Await
 
 
 def test_deciding_a_job_that_asked_for_no_approval_does_nothing(db: Database) -> None:
-    submitted = requests.record_submitted(
+    submitted = submissions.record_submitted(
         db,
         submission_key="k-3",
         team_id="T1",

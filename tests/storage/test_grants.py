@@ -1,6 +1,7 @@
 """The shared ledger of Instantly requests (storage.grants), on SQLite and PostgreSQL: grants are taken only when the
-caller's policy says so, one budget at a time under a lock, old and abandoned grants leave the ledger, and a
-slowdown is seen by every replica. The policy itself (bot.budget.SharedBudget) is tested in tests/bot/test_budget.py.
+caller's policy says so, one budget at a time under a lock, old and abandoned grants leave the ledger, and a slowdown
+is seen by every replica. The policy itself (bot.instantly.budget.SharedBudget) is tested in
+tests/bot/instantly/test_budget.py.
 """
 
 from __future__ import annotations

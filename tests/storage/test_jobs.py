@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from storage import jobs, requests
+from storage import jobs, submissions
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, Phase
@@ -119,7 +119,7 @@ def test_a_submission_makes_one_job_however_often_it_is_delivered(db: Database) 
 
 
 def test_a_person_with_enough_moves_starting_gets_none_and_nothing_is_saved(db: Database) -> None:
-    def submit(key: str, user: str = "U1") -> requests.Submitted | None:
+    def submit(key: str, user: str = "U1") -> submissions.Submitted | None:
         return submitted_job(db, key, user=user, max_starting=2)
 
     first, second = submit("view:V1:1"), submit("view:V2:1")
@@ -139,7 +139,7 @@ def test_a_person_with_enough_moves_starting_gets_none_and_nothing_is_saved(db: 
 
 
 def test_concurrent_deliveries_of_one_submission_make_one_job(db: Database) -> None:
-    results: list[requests.Submitted] = []
+    results: list[submissions.Submitted] = []
     start = threading.Barrier(4)
 
     def deliver() -> None:

@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, make_url, select, text
 
-from bot.orders import move_request
+from bot.instantly.requests import move_request
 from storage import jobs, migrate
 from storage.db import Database
 from storage.models import Base, JobRow
@@ -77,6 +77,7 @@ def test_upgrade_of_an_empty_database_reaches_head_with_the_models_schema(bare: 
 def test_a_second_upgrade_changes_nothing(bare: Database, caplog: pytest.LogCaptureFixture) -> None:
     migrate.upgrade(bare)
     add_job(bare)
+    caplog.clear()  # the first upgrade's lines, if an earlier test left the root logger at INFO
 
     with caplog.at_level(logging.INFO, logger="storage.migrate"):
         migrate.upgrade(bare)
@@ -274,7 +275,7 @@ def with_lock_timeouts(database_url: str) -> str:
 # A replica: connects and reads the revision scripts first, so that all of them reach the migration together.
 REPLICA = """
 import sys
-from bot.orders import move_request
+from bot.instantly.requests import move_request
 from storage import jobs, migrate
 from storage.db import Database
 
@@ -357,7 +358,7 @@ def test_leadmover_migrate_creates_the_schema_then_has_nothing_to_do(tmp_path: P
     def migrate_cli() -> str:
         # cwd is the empty tmp_path so that no .env file in the checkout feeds the settings.
         done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True
+            [sys.executable, "-m", "app.cli", "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from storage import jobs, outbox, requests, retention
+from storage import jobs, outbox, retention, tracked
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, NotificationKind, NotificationRow, Phase
@@ -19,8 +19,8 @@ JOB = "6a" * 12
 BEGUN = datetime(2026, 11, 26, 9, 0)
 
 
-def track(db: Database, *, job_id: str = JOB, user_id: str = "U1", team_id: str = "T1") -> requests.Tracked:
-    return requests.record_tracked(
+def track(db: Database, *, job_id: str = JOB, user_id: str = "U1", team_id: str = "T1") -> tracked.Tracked:
+    return tracked.record_tracked(
         db,
         team_id=team_id,
         channel_id="C1",
@@ -76,7 +76,7 @@ def test_the_same_job_is_followed_once_per_workspace_and_the_second_request_gets
 
 
 def test_concurrent_requests_to_follow_one_job_make_one_job(db: Database) -> None:
-    results: list[requests.Tracked] = []
+    results: list[tracked.Tracked] = []
     barrier = threading.Barrier(4)
 
     def ask(user: str) -> None:

@@ -1,0 +1,219 @@
+"""`leadmover demo`: the real app against the loopback simulators, narrated as what a person sees in Slack."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+import textwrap
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any, TextIO
+
+from app.local_stack import LocalStack, local_stack, seed
+from bot import logs
+from bot.slack.blocks import undo_messages
+from handlers import ids
+from simulators.render import render_message, render_view
+from simulators.slack import Message
+
+CHANNEL = "C0SALES"
+DEMO_USER = "U0ALICE"  # who the simulated Slack says typed the commands
+
+
+class Narrator:
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def say(self, line: str = "") -> None:
+        print(line, file=self._out, flush=True)
+
+    def block(self, text: str, indent: str = "    │ ") -> None:
+        for line in text.splitlines() or [""]:
+            self.say(indent + line)
+
+    def step(self, title: str) -> None:
+        self.say()
+        self.say(f"── {title} " + "─" * max(0, 72 - len(title)))
+
+
+def _options(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    groups = answer.get("option_groups") or [{"label": {"text": ""}, "options": answer.get("options", [])}]
+    return [{"group": g["label"]["text"], **o} for g in groups for o in g["options"]]
+
+
+def _suggestions(stack: LocalStack, view: dict[str, Any], action_id: str, query: str, out: Narrator) -> None:
+    answer = stack.slack.load_options(stack.app_url, view_id=view["id"], action_id=action_id, value=query)
+    out.say(f'Typing "{query}" into {action_id.title()} instead would suggest ({answer.elapsed * 1000:.0f} ms):')
+    for option in _options(answer.json()):
+        out.say(f"    {option['group']:>10}: {option['text']['text']}")
+
+
+def _edited_beyond(stack: LocalStack, versions: int) -> bool:
+    return len(stack.slack.messages(CHANNEL)[0].history) > versions
+
+
+def _watch(stack: LocalStack, out: Narrator, *, timeout: float = 30.0) -> Message | None:
+    """Print every version of the announcement as Slack shows it, until the thread gets its reply."""
+    shown = 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = stack.slack.messages(CHANNEL)
+        if messages:
+            announcement = messages[0]
+            for text, blocks in announcement.history[shown:]:
+                label = "#sales · leadmover" if shown == 0 else "#sales · leadmover (edited)"
+                out.say(label)
+                out.block(render_message({"text": text, "blocks": blocks}))
+                shown += 1
+            replies = stack.slack.replies(CHANNEL, announcement.ts)
+            if replies:
+                out.say("#sales · thread reply · leadmover")
+                out.block(render_message(replies[0]))
+                # The announcement's own last edit is paced like every edit, so it may follow the reply.
+                stack.slack.wait_for(partial(_edited_beyond, stack, shown), timeout=5)
+                for text, blocks in stack.slack.messages(CHANNEL)[0].history[shown:]:
+                    out.say("#sales · leadmover (edited)")
+                    out.block(render_message({"text": text, "blocks": blocks}))
+                return replies[0]
+        time.sleep(0.05)
+    return None
+
+
+def _thread(stack: LocalStack) -> list[Message]:
+    anchors = stack.slack.messages(CHANNEL)
+    return stack.slack.replies(CHANNEL, anchors[0].ts) if anchors else []
+
+
+def _preview_of(view: dict[str, Any]) -> str:
+    block = next(b for b in view["blocks"] if b.get("block_id") == ids.PREVIEW)
+    return render_message({"text": "", "blocks": [block]})
+
+
+def _ask(stack: LocalStack, out: Narrator) -> dict[str, Any]:
+    """Step 1: the command names what to move; the modal opens at once and is filled in a moment later."""
+    out.step("1. A person asks, naming what they want")
+    command = 'move from:"Acme Q1 outbound" to:list:"Acme warm leads" limit:500'
+    out.say(f"#sales · @alice: /leads {command}")
+    response = stack.slack.send_command(stack.app_url, text=command, channel_id=CHANNEL)
+    stack.slack.wait_for(lambda: bool(stack.slack.opened_views()), timeout=5)
+    view = stack.slack.opened_views()[0]
+    out.say(f"Slack opens the modal {response.elapsed * 1000:.0f} ms after the command, while the names are looked up;")
+    out.say("a moment later leadmover fills it in (views.update), with a preview of the source:")
+    stack.slack.wait_for(lambda: "holds 1," in _preview_of(stack.slack.view(view["id"])), timeout=5)
+    filled = stack.slack.view(view["id"])
+    out.block(render_view(filled))
+    return filled
+
+
+def _narrow(stack: LocalStack, view: dict[str, Any], out: Narrator) -> None:
+    """Step 2: a filter changes the preview; a typo is refused beside its field; Start."""
+    out.step("2. Narrowing it down")
+    _suggestions(stack, view, ids.SOURCE, "acme", out)
+    out.say("@alice types “lead1” into “Name or email contains” and presses Enter; the preview follows:")
+    before = _preview_of(view)
+    stack.slack.click_in_view(stack.app_url, view_id=view["id"], action_id=ids.SEARCH, values={ids.SEARCH: "lead1"})
+    stack.slack.wait_for(lambda: _preview_of(stack.slack.view(view["id"])) != before, timeout=5)
+    out.block(_preview_of(stack.slack.view(view["id"])))
+    values = {ids.SEARCH: "lead1", ids.OPTIONS: ["skip_duplicates"]}
+    typo = {**values, ids.CONTACTS: "ann@acme.com, bob@globex"}
+    bad = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=typo)
+    out.say("@alice pastes “ann@acme.com, bob@globex” into “Only these emails” and presses Start → under the field:")
+    out.block(json.dumps(bad.json().get("errors"), ensure_ascii=False))
+    submitted = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=values)
+    out.say(
+        f"(list removed, “Skip duplicates” ticked) → accepted in {submitted.elapsed * 1000:.0f} ms; the modal says:"
+    )
+    out.block(render_view(submitted.json()["view"]))
+
+
+def _move_back(stack: LocalStack, reply: Message, out: Narrator) -> Message | None:
+    """Step 4: Move back, confirmed with the count, runs in the same thread."""
+    out.step("4. Taking it back")
+    out.say("@alice presses Move back under the reply; Slack opens:")
+    opened = len(stack.slack.opened_views())
+    stack.slack.click(stack.app_url, channel=CHANNEL, ts=reply.ts, action_id=undo_messages.MOVE_BACK)
+    stack.slack.wait_for(lambda: len(stack.slack.opened_views()) > opened, timeout=5)
+    confirmation = stack.slack.opened_views()[-1]
+    out.block(render_view(confirmation))
+    out.say("@alice confirms. The move back is announced in the same thread, and ends with its own reply:")
+    stack.slack.submit_view(stack.app_url, view_id=confirmation["id"], values={})
+    stack.slack.wait_for(lambda: len(_thread(stack)) >= 3, timeout=30)
+    thread = _thread(stack)
+    if len(thread) < 3:
+        return None
+    stack.slack.wait_for(lambda: "Completed" in _thread(stack)[1].text, timeout=5)
+    for message in _thread(stack)[1:3]:
+        out.say("#sales · thread reply · leadmover")
+        out.block(render_message(message))
+    return _thread(stack)[2]
+
+
+def _home(stack: LocalStack, out: Narrator) -> bool:
+    out.step("5. App Home")
+    out.say("@alice opens leadmover's Home tab:")
+    stack.slack.open_home(stack.app_url, user_id=DEMO_USER)
+    stack.slack.wait_for(lambda: stack.slack.home_view(DEMO_USER) is not None, timeout=5)
+    home = stack.slack.home_view(DEMO_USER)
+    if home is None:
+        return False
+    out.block(render_view(home))
+    return True
+
+
+def _narrate(stack: LocalStack, out: Narrator) -> bool:
+    seed(stack.instantly)
+    view = _ask(stack, out)
+    _narrow(stack, view, out)
+
+    out.step("3. In the channel")
+    reply = _watch(stack, out)
+    if reply is None:
+        return False
+    back = _move_back(stack, reply, out)
+    home_shown = _home(stack, out)
+
+    out.step("6. Later")
+    out.say("#sales · @alice: /leads jobs")
+    jobs = stack.slack.send_command(stack.app_url, text="jobs", channel_id=CHANNEL).json()
+    out.say("(only you can see this)")
+    out.block(render_message(jobs))
+
+    out.step("What Instantly received")
+    for body in stack.instantly.move_bodies():
+        shown = dict(body)
+        if len(body.get("contacts", ())) > 3:
+            shown["contacts"] = [*body["contacts"][:3], f"… and {len(body['contacts']) - 3} more"]
+        out.block(f"POST /api/v2/leads/move {json.dumps(shown, indent=2, ensure_ascii=False)}")
+    polls = sum(1 for r in stack.instantly.requests if r.path.startswith("/api/v2/background-jobs"))
+    out.say(f"    and {polls} polls of GET /api/v2/background-jobs, each covering every unfinished job at once")
+    problems = stack.slack.violations + stack.instantly.violations
+    for problem in problems:
+        out.say(f"CONTRACT VIOLATION: {problem}")
+    moved_back = back is not None and "Move back completed" in back.text
+    return "completed" in reply.text and moved_back and home_shown and not problems
+
+
+def run_demo(*, quiet: bool = False, out: TextIO = sys.stdout) -> int:
+    """Run the whole flow once on a fresh SQLite file; 0 when the final reply landed and no contract was broken."""
+    logs.configure(level="ERROR" if quiet else "WARNING", secrets=())
+    narrator = Narrator(out)
+    narrator.say("leadmover demo: the real app, with loopback simulators of Slack and Instantly standing in")
+    with tempfile.TemporaryDirectory(prefix="leadmover-demo-") as folder:
+        database_url = f"sqlite:///{Path(folder) / 'demo.db'}"
+        with local_stack(database_url=database_url, poll_interval_seconds=0.4) as stack:
+            ok = _narrate(stack, narrator)
+    narrator.say()
+    narrator.say(
+        textwrap.dedent(
+            """\
+        Demo complete: the move was prefilled and previewed, announced, its progress shown, its final reply posted
+        in the thread, moved back in that thread, and listed in App Home."""
+            if ok
+            else "Demo FAILED: see above."
+        )
+    )
+    logging.shutdown()
+    return 0 if ok else 1

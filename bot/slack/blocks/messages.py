@@ -1,0 +1,323 @@
+"""Pure Block Kit builders for what leadmover posts: announcements, progress, job lists, usage (the final reply is in
+bot.slack.blocks.thread_messages). A job only followed (`/leads track`) has no order: it is named by Instantly's job
+type."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from bot.instantly.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, JobStatus, is_terminal
+from storage.models import Phase
+from storage.orders import Endpoint, EndpointKind, MoveOrder
+from storage.records import JobRecord
+
+Blocks = list[dict[str, Any]]
+
+METADATA_EVENT_ANNOUNCEMENT: Final = "leadmover_job_announced"
+METADATA_EVENT_FINAL: Final = "leadmover_job_finished"
+
+_STATUS_WORDS: Final[dict[str, str]] = {
+    JobStatus.PENDING: "Queued at Instantly",
+    JobStatus.IN_PROGRESS: "In progress",
+    JobStatus.DRAINING: "Finishing up",
+    JobStatus.PAUSED: "Paused by Instantly (waiting for quota or authorisation)",
+    JobStatus.SUCCESS: "Completed",
+    JobStatus.FAILED: "Failed",
+    JobStatus.CANCELLED: "Cancelled",
+}
+_STATUS_EMOJI: Final[dict[str, str]] = {
+    JobStatus.SUCCESS: ":white_check_mark:",
+    JobStatus.FAILED: ":x:",
+    JobStatus.CANCELLED: ":no_entry_sign:",
+    JobStatus.PAUSED: ":double_vertical_bar:",
+}
+_BAR_CELLS: Final = 20
+# Instantly's job types in the words of its spec (x-enumDescriptions); a type added since is shown as it comes.
+JOB_TYPE_WORDS: Final[dict[str, str]] = {
+    "move-leads": "Move leads",
+    "import-leads": "Import leads",
+    "export-leads": "Export leads",
+    "update-warmup-accounts": "Update warmup accounts",
+    "rename-variable": "Rename variable",
+    "broadcast-ai-generate": "AI broadcast generation",
+    "broadcast-website-scrape": "Broadcast website analysis",
+    "import-subscribers-from-crm": "Import subscribers from CRM",
+    "resync-subscriber-crm-tags": "Re-sync subscriber CRM tags",
+}
+# What Instantly's counts in a job's `data` mean, as "<number> <words>"; others are shown by their own name.
+COUNT_WORDS: Final[dict[str, str]] = {
+    "moved_leads": "leads moved",
+    "success_count": "succeeded",
+    "failed_count": "failed",
+    "total_to_process": "to process",
+    "skipped_count": "skipped",
+    "duplicate_count": "duplicates",
+}
+
+# What each on/off option of a MoveOrder does, in the words the modal and the messages use.
+OPTION_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "skip_duplicates": ("Skip duplicates", "Don't add leads that already exist at the destination"),
+    "skip_duplicates_in_campaigns": ("Skip leads in other campaigns", "Check duplicates across all campaigns"),
+    "skip_leads_in_verification": ("Skip leads still in verification", "Leave leads whose email check is running"),
+    "reset_interest_status": ("Reset interest status", "Start the moved leads with a clean interest status"),
+    "ignore_source_filters": (
+        "Ignore the source's saved filters",
+        "Take leads regardless of the campaign's or list's lead-finder clauses",
+    ),
+}
+
+
+# Slack turns these into notifications wherever it parses text; a word joiner after the @ leaves them as words.
+_BROADCASTS: Final = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
+
+
+def escape(text: str) -> str:
+    """Make text from people or Instantly safe in mrkdwn: no mentions, links or notifications can come of it."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCASTS.sub("@\u2060\\1", escaped)
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object that Slack takes as written: names in it never become links or mentions."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def slack_date(when: datetime) -> str:
+    """A moment (naive UTC, as stored) that Slack shows in each reader's own time zone; UTC where it cannot."""
+    epoch = int(when.replace(tzinfo=UTC).timestamp())
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def status_words(status: str | None) -> str:
+    """A job status in words; one Instantly added after this was written is shown as it comes, made safe."""
+    if status is None:
+        return "Starting"
+    return _STATUS_WORDS.get(status) or escape(status.replace("-", " ").capitalize())
+
+
+def progress_bar(percent: float) -> str:
+    percent = max(0.0, min(100.0, percent))
+    filled = round(percent / 100 * _BAR_CELLS)
+    return "█" * filled + "░" * (_BAR_CELLS - filled) + f" {percent:.0f}%"
+
+
+def endpoint_phrase(endpoint: Endpoint) -> str:
+    kind = "campaign" if endpoint.kind == EndpointKind.CAMPAIGN else "list"
+    return f"{kind} *{escape(endpoint.name)}*"
+
+
+def job_type_words(job_type: str | None) -> str:
+    """Instantly's job type in words, made safe; one added after this was written reads as it comes."""
+    if not job_type:
+        return "Background job"
+    return JOB_TYPE_WORDS.get(job_type) or escape(job_type.replace("-", " ").replace("_", " ").capitalize())
+
+
+def counts_phrase(record: JobRecord) -> str | None:
+    """A followed job's counts from Instantly ("950 succeeded · 50 failed"); None when it gave none."""
+    shown = [
+        f"{value:,} {COUNT_WORDS.get(key) or escape(key.replace('_', ' '))}"
+        for key, value in record.job_counts
+        if key != "moved_leads" or record.moved_leads is None
+    ]
+    if record.moved_leads is not None:
+        shown.insert(0, f"{record.moved_leads:,} leads moved")
+    return " · ".join(shown) or None
+
+
+def noun_of(order: MoveOrder) -> str:
+    """What a job is called where it is named: "Copy", "Move back" or "Move"."""
+    return "Copy" if order.copies else "Move back" if order.takes_back is not None else "Move"
+
+
+def verb_of(record: JobRecord, *, past: bool = False) -> str:
+    if record.order is not None and record.order.copies:
+        return "copied" if past else "copying"
+    back = " back" if record.order is not None and record.order.takes_back is not None else ""
+    return ("moved" if past else "moving") + back
+
+
+def _what(order: MoveOrder) -> str:
+    if order.takes_back is not None and order.filters.emails:
+        return f"{len(order.filters.emails):,} leads"
+    return f"up to {order.limit:,} leads" if order.limit else "leads"
+
+
+def _channel_note(record: JobRecord, reason: str | None) -> str | None:
+    """Why a job is reported by DM rather than in its channel; None when it is in its channel."""
+    if reason is None and (record.announcement_channel in (None, record.channel_id)):
+        return None
+    why = f" ({reason.replace('_', ' ')})" if reason else ""
+    return (
+        f"I could not post in <#{record.channel_id}>{why}, so I report this job here. "
+        "Invite me with `/invite @leadmover` to get updates in the channel next time."
+    )
+
+
+def announcement(record: JobRecord, *, unreachable_reason: str | None = None) -> tuple[str, Blocks]:
+    """The message that anchors a job's thread; edited in place as the job progresses.
+
+    `unreachable_reason` is Slack's error when the origin channel refused the message and it goes by DM instead.
+    """
+    verb = verb_of(record)
+    order = record.order
+    if order is None:
+        kind = job_type_words(record.job_type)
+        line = f"Following Instantly job `{record.instantly_job_id}` ({kind}), asked by <@{record.user_id}>."
+    else:
+        line = (
+            f"<@{record.user_id}> is {verb} {_what(order)} from {endpoint_phrase(order.source)} "
+            f"to {endpoint_phrase(order.destination)}."
+        )
+        if order.takes_back is not None:
+            line = line[:-1] + f", taking back leadmover #{order.takes_back}."
+    status = record.status
+    state = f"{_STATUS_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{status_words(status)}*"
+    if status is not None and is_terminal(status):
+        state += f" · {outcome_detail(record)}"
+    blocks: Blocks = [
+        section(line),
+        section(f"{state}\n`{progress_bar(record.progress)}`"),
+        context(job_context(record)),
+    ]
+    # A move back's e-mails are the leads it returns, said in its first line already.
+    filters = describe_filters(order) if order is not None and order.takes_back is None else ""
+    if filters:
+        blocks.insert(1, context(filters))
+    if order is None:
+        text = f"Following {job_type_words(record.job_type)}: {status_words(status)} ({record.progress}%). "
+        text += f"Job {record.instantly_job_id}"
+    else:
+        # What a notification shows: the names, never ids, so it reads on a lock screen.
+        text = (
+            f"{verb.capitalize()} {_what(order)} from {escape(order.source.name)} to {escape(order.destination.name)}"
+            f": {status_words(status)} ({record.progress}%)"
+        )
+    note = _channel_note(record, unreachable_reason)
+    if note:
+        blocks.insert(0, context(note))
+        text = f"{note}\n{text}"
+    return text, blocks
+
+
+def job_context(record: JobRecord) -> str:
+    return f"Instantly job `{record.instantly_job_id or 'not started'}` · leadmover #{record.id}"
+
+
+def describe_filters(order: MoveOrder) -> str:
+    """The order's filters and options in one line; empty when it takes every lead as it is."""
+    filters = order.filters
+    parts: list[str] = []
+    if filters.search:
+        parts.append(f"matching “{escape(filters.search)}”")
+    if filters.lead_status:
+        parts.append(f"status {escape(LEAD_FILTERS.get(filters.lead_status, filters.lead_status).lower())}")
+    if filters.emails:
+        parts.append(f"{len(filters.emails)} listed emails")
+    if filters.email_provider is not None:
+        parts.append(f"provider {escape(ESP_CODES.get(filters.email_provider, str(filters.email_provider)))}")
+    if filters.security_gateway is not None:
+        parts.append(f"gateway {escape(ESG_CODES.get(filters.security_gateway, filters.security_gateway))}")
+    parts.extend(OPTION_LABELS[flag][0].lower() for flag in order.options.flags_set())
+    if order.options.assign_to is not None:
+        parts.append(f"assigned to {escape(order.options.assign_to_name or 'a workspace member')}")
+    return "Filters and options: " + ", ".join(parts) if parts else ""
+
+
+def outcome_detail(record: JobRecord) -> str:
+    if record.tracked:
+        return counts_phrase(record) or "Instantly reported no counts"
+    if record.moved_leads is not None:
+        return f"{record.moved_leads:,} leads {verb_of(record, past=True)}"
+    return "Instantly did not report a count"
+
+
+def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
+    order = record.move
+    noun = noun_of(order).lower()
+    text = (
+        f"Your {noun} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)} "
+        f"did not start: {escape(reason)} Nothing was changed in Instantly."
+    )
+    return text, [section(f":warning: {text}")]
+
+
+def job_line(record: JobRecord) -> str:
+    if record.phase == Phase.START_FAILED:
+        state = "did not start"
+    elif record.phase == Phase.AWAITING_APPROVAL:
+        state = "waiting for approval"
+    elif record.phase == Phase.NOT_APPROVED:
+        state = "not approved"
+    elif record.phase == Phase.REQUESTED:
+        state = "starting"
+    else:
+        state = f"{status_words(record.status).lower()}, {record.progress}%"
+    when = slack_date(record.created_at)
+    job = f"`{record.instantly_job_id}`" if record.instantly_job_id else f"#{record.id}"
+    order = record.order
+    if order is None:
+        return f"• Following {job_type_words(record.job_type).lower()}: {state} · {job} · {when}"
+    return (
+        f"• {noun_of(order)} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)}: "
+        f"{state} · {job} · {when}"
+    )
+
+
+def job_list(records: list[JobRecord]) -> tuple[str, Blocks]:
+    if not records:
+        text = "You have no leadmover jobs yet. Start one with `/leads move`."
+        return text, [section(text)]
+    lines = "\n".join(job_line(r) for r in records)
+    title = "Your most recent job" if len(records) == 1 else f"Your {len(records)} most recent jobs"
+    text = f"{title}:\n{lines}"
+    return text, [
+        section(f"*{title}*"),
+        section(lines[:2900]),
+        context("Details: `/leads status &lt;job-id&gt;`"),
+    ]
+
+
+def job_detail(record: JobRecord) -> tuple[str, Blocks]:
+    text, blocks = announcement(record)
+    if record.error:
+        blocks.append(context(f"Note: {escape(record.error)}"))
+    return text, blocks
+
+
+def usage(
+    command: str, *, problem: str | None = None, note: str | None = None, admin: bool = True
+) -> tuple[str, Blocks]:
+    """What /leads can do; `note` says what this person may do here, and admins' commands show to admins only."""
+    lines = [
+        f"`{command} move`: move leads between campaigns and lead lists",
+        f"`{command} copy`: copy leads, leaving the originals where they are",
+        f'`{command} move from:"Acme Q4" to:list:"Cold storage" limit:200`: the form, filled in',
+        f"`{command} jobs`: your recent jobs" + (" (everyone's, for an admin)" if admin else ""),
+        f"`{command} status &lt;job-id&gt;`: one job in detail",
+        f"`{command} track &lt;job-id&gt;`: follow an Instantly job started elsewhere (an import, an export…) "
+        "in a thread here",
+        f"`{command} settings`: how I report jobs in this channel, and whether `{command} move` starts as a copy",
+    ]
+    if admin:
+        lines += [
+            f"`{command} connect`, `{command} disconnect`: connect this workspace to Instantly, or remove its key",
+            f"`{command} allow @person @group`, `{command} deny @person`, `{command} access`: who may move leads",
+            f"`{command} audit`: the latest entries of the audit log",
+        ]
+    lines.append(f"`{command} help`: this help")
+    intro = f"{problem}\n" if problem else ""
+    outro = f"\n{note}" if note else ""
+    text = intro + "*leadmover* moves and copies Instantly leads.\n" + "\n".join(lines) + outro
+    return text, [section(text)]

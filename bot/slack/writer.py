@@ -1,0 +1,206 @@
+"""The Slack writer: drains the outbox in priority order within Slack's rate limits, and survives restarts.
+
+Order: final replies, then announcements and notes, then progress edits. Posts keep about one a second per
+channel; edits stay under Slack's ~50 chat.update a minute per workspace; a `ratelimited` answer slows both.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+from typing import Final
+
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.lookback import REVOKED, LookLater, error_code, retry_after
+from bot.slack.pacing import Spacing, TokenBucket
+from bot.slack.reporter import Delivery, Reporter
+from bot.workspaces import NotInstalled
+from storage import outbox, workspaces
+from storage.db import Database
+from storage.models import NotificationState
+from storage.outbox import Notification
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS: Final = 6
+# 45 a minute plus a burst of 5 never exceeds Slack's 50 chat.update a minute in any one minute.
+EDITS_PER_SECOND: Final = 45 / 60
+EDIT_BURST: Final = 5.0
+POST_SPACING_SECONDS: Final = 1.0
+PRUNE_EVERY_SECONDS: Final = 600.0
+
+
+class SlackWriter:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        reporter: Reporter,
+        owner: str,
+        lease_seconds: float = 60.0,
+        idle_seconds: float = 0.25,
+    ) -> None:
+        self._db = db
+        self._reporter = reporter
+        self._owner = owner
+        self._lease_seconds = lease_seconds
+        self._idle = idle_seconds
+        self._edits: dict[str, TokenBucket] = {}
+        self._posts = Spacing(interval=POST_SPACING_SECONDS)
+        self._edits_paused_until: dict[str, float] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_prune = 0.0
+        self.sent = 0
+
+    def wake(self) -> None:
+        """Something was queued: don't wait for the next idle round."""
+        self._wake.set()
+
+    def _edit_bucket(self, team_id: str) -> TokenBucket:
+        bucket = self._edits.get(team_id)
+        if bucket is None:
+            bucket = self._edits[team_id] = TokenBucket(rate=EDITS_PER_SECOND, capacity=EDIT_BURST)
+        return bucket
+
+    def _edits_held(self) -> set[str]:
+        """The workspaces whose edits must wait: out of edit tokens, or paused by a `ratelimited` answer."""
+        now = time.monotonic()
+        return {
+            team
+            for team, bucket in self._edits.items()
+            if bucket.wait_time() > 0 or self._edits_paused_until.get(team, 0.0) > now
+        }
+
+    def drain(self) -> int:
+        """One round: claim what may be sent now and send it. Returns how many writes went out."""
+        batch = outbox.claim_due(
+            self._db,
+            owner=self._owner,
+            lease_seconds=self._lease_seconds,
+            limit=50,
+            skip_teams=workspaces.revoked_teams(self._db),
+            skip_channels=self._posts.busy(),
+            skip_edits_of=self._edits_held(),
+        )
+        sent = 0
+        for notification in batch:
+            if self._stop.is_set():
+                outbox.defer(self._db, notification_id=notification.id, delay=0)
+                continue
+            sent += self._send_one(notification)
+        return sent
+
+    def _send_one(self, notification: Notification) -> int:
+        wait = self._rate_wait(notification)
+        if wait > 0:
+            outbox.defer(self._db, notification_id=notification.id, delay=wait)
+            return 0
+        try:
+            delivery = self._reporter.deliver(notification)
+        except LookLater as later:  # Slack's history limit: not an attempt, and the row stays maybe-sent
+            outbox.defer(self._db, notification_id=notification.id, delay=max(1.0, later.seconds))
+            return 0
+        except SlackApiError as exc:
+            delivery = self._on_error(notification, exc)
+        except NotInstalled:
+            delivery = self._paused(notification, "not_installed")
+        except OSError as exc:  # the network: the call may or may not have reached Slack
+            delivery = Delivery(sent=False, retry_in=2.0, error=f"network: {exc}", maybe_sent=True)
+        if delivery.sent:
+            outbox.mark_sent(self._db, notification_id=notification.id, ts=None)
+            self.sent += 1
+            return 1
+        if notification.attempts + 1 >= MAX_ATTEMPTS and delivery.error.startswith("slack:"):
+            log.error("giving up on %s for job %s: %s", notification.kind, notification.job_id, delivery.error)
+            outbox.mark_failed(self._db, notification_id=notification.id, error=delivery.error)
+            return 0
+        outbox.retry_later(
+            self._db,
+            notification_id=notification.id,
+            attempts=notification.attempts + 1,
+            delay=delivery.retry_in,
+            error=delivery.error,
+            # A row that was already maybe-sent stays so until a look settles it, whatever stopped this attempt.
+            maybe_sent=delivery.maybe_sent or notification.state == NotificationState.SENDING,
+        )
+        return 0
+
+    def _rate_wait(self, notification: Notification) -> float:
+        """0 if the rate limits let this write go now, else how long it should wait."""
+        if notification.kind in outbox.EDITS:
+            paused = self._edits_paused_until.get(notification.team_id, 0.0) - time.monotonic()
+            if paused > 0:
+                return paused
+            bucket = self._edit_bucket(notification.team_id)
+            return 0.0 if bucket.try_take() else max(0.2, bucket.wait_time())
+        if self._posts.try_take(notification.channel_id):
+            return 0.0
+        return max(0.2, self._posts.wait_time(notification.channel_id))
+
+    def _on_error(self, notification: Notification, exc: SlackApiError) -> Delivery:
+        code = error_code(exc)
+        if code == "ratelimited":
+            wait = retry_after(exc)
+            log.warning("Slack rate limited %s; waiting %.0fs and slowing down", notification.kind, wait)
+            # chat.update is limited per workspace, chat.postMessage per channel: hold back only what was limited.
+            if notification.kind in outbox.EDITS:
+                self._edits_paused_until[notification.team_id] = time.monotonic() + wait
+                self._edit_bucket(notification.team_id).slow_down(factor=0.5, seconds=300)
+            else:
+                self._posts.hold(notification.channel_id, wait)
+            return Delivery(sent=False, retry_in=wait, error="slack: ratelimited")
+        if code in REVOKED:
+            return self._paused(notification, code)
+        delay = min(300.0, 2.0 ** (notification.attempts + 1))
+        log.warning(
+            "Slack refused %s for job %s: %s; retry in %.0fs", notification.kind, notification.job_id, code, delay
+        )
+        return Delivery(sent=False, retry_in=delay, error=f"slack: {code}")
+
+    def _paused(self, notification: Notification, reason: str) -> Delivery:
+        """The workspace has no working token: its writes wait until it has one again (a new install, a token)."""
+        if workspaces.mark_revoked(self._db, team_id=notification.team_id, reason=reason):
+            why = (
+                "leadmover is not installed there"
+                if reason == "not_installed"
+                else f"Slack refused its token ({reason})"
+            )
+            log.error("workspace %s: %s; its work stops until it has a working token", notification.team_id, why)
+        return Delivery(sent=False, retry_in=60.0, error=f"workspace token: {reason}")
+
+    # --- the loop --------------------------------------------------------------------------------------------
+
+    def _prune_now_and_then(self) -> None:
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            outbox.prune(self._db, older_than=timedelta(hours=1))
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._prune_now_and_then()
+                if self.drain():
+                    continue  # more may be waiting
+            except Exception:
+                log.exception("Slack writer round failed")
+            self._wake.wait(self._idle)
+            self._wake.clear()
+        try:
+            outbox.release_leases(self._db, owner=self._owner)
+        except Exception:
+            log.exception("could not release the writer's leases; they will expire")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="leadmover-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,264 @@
+"""Pure Block Kit builders for the move modal, as opened, as filled in and as rebuilt with a new preview, and the
+options of its pickers. The views that replace it after a submission are move_notices_view.py's."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from bot.instantly.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
+from bot.pickers import Choice, Suggestions
+from bot.slack.blocks import messages
+from handlers import ids, preview_view
+from handlers.prefill import Fill
+from storage.orders import MoveOptions
+
+View = dict[str, Any]
+State = Mapping[str, Mapping[str, Any]]  # view.state.values
+_HINT_MAX = 2000  # Slack's limit for an input's hint
+CONTACTS_MAX: Final = 3000  # the longest "Only these emails" Slack lets a text input hold
+# Picking these (or pressing Enter in them) sends the app a block_actions, so the preview follows what is entered.
+_ON_ENTER: Final = {"trigger_actions_on": ["on_enter_pressed"]}
+# Enter makes a new line in a multi-line input: Slack dispatches once the person pauses typing instead.
+_ON_TYPING: Final = {"trigger_actions_on": ["on_character_entered"]}
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _option(value: str, label: str, description: str | None = None) -> dict[str, Any]:
+    option: dict[str, Any] = {"text": _text(label[:75]), "value": value[:150]}
+    if description:
+        option["description"] = _text(description[:75])
+    return option
+
+
+def _input(
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
+    hint: str = "",
+    dispatch: dict[str, Any] | bool = False,
+) -> dict[str, Any]:
+    """An input block; `dispatch` (True, or a text input's dispatch_action_config) makes using it refresh the
+    preview."""
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _text(label),
+        "element": {**element, "action_id": block_id},
+        "optional": optional,
+    }
+    if dispatch:
+        block["dispatch_action"] = True
+    if isinstance(dispatch, dict):
+        block["element"]["dispatch_action_config"] = copy.deepcopy(dispatch)
+    if hint:
+        block["hint"] = _text(hint)
+    return block
+
+
+def _static_select(placeholder: str, options: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "static_select", "placeholder": _text(placeholder), "options": options}
+
+
+def _endpoint_input(block_id: str, label: str, fill: Fill) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "external_select",
+        "placeholder": _text("Search campaigns and lists"),
+        "min_query_length": 0,
+    }
+    choice = fill.picked.get(block_id)
+    if choice is not None:
+        # Made exactly as an options load makes it, so the submission reads as if the person had picked it.
+        element["initial_option"] = _option(choice.value, choice.label)
+    hint = fill.notes.get(block_id, "")[:_HINT_MAX]
+    return _input(block_id, label, element, hint=hint, dispatch=block_id == ids.SOURCE)
+
+
+def build(
+    *,
+    channel_id: str,
+    copy_leads: bool = False,
+    fill: Fill | None = None,
+    entered: State | None = None,
+    preview: str = preview_view.WAITING,
+) -> View:
+    """The move modal; `copy_leads` preselects copying, and `fill` what the command named (prefill.Fill).
+    `entered` (view.state.values) is shown as entered, and `preview` is the preview's mrkdwn.
+    The origin channel rides in private_metadata."""
+    fill = fill or Fill()
+    limit: dict[str, Any] = {"initial_value": str(fill.limit)} if fill.limit is not None else {}
+    modes = [
+        _option(ids.MODE_MOVE, "Move", "Take the leads out of the source"),
+        _option(ids.MODE_COPY, "Copy", "Leave the originals where they are"),
+    ]
+    blocks: list[dict[str, Any]] = [
+        _endpoint_input(ids.SOURCE, "From", fill),
+        _endpoint_input(ids.DESTINATION, "To", fill),
+        preview_view.section(preview),
+        _input(
+            ids.MODE,
+            "Move or copy",
+            {"type": "radio_buttons", "options": modes, "initial_option": modes[copy_leads]},
+        ),
+        _input(
+            ids.LIMIT,
+            "At most this many leads",
+            {
+                "type": "number_input",
+                "is_decimal_allowed": False,
+                "min_value": "1",
+                "placeholder": _text("All"),
+                **limit,
+            },
+            optional=True,
+        ),
+        {"type": "divider"},
+        {"type": "header", "text": _text("Which leads (optional)")},
+        _input(
+            ids.SEARCH,
+            "Name or email contains",
+            {"type": "plain_text_input", "max_length": 200, "placeholder": _text("e.g. John or @acme.com")},
+            optional=True,
+            hint="Press Enter to see which leads it takes.",
+            dispatch=_ON_ENTER,
+        ),
+        _input(
+            ids.FILTER,
+            "Lead status",
+            _static_select("Any status", [_option(v, label) for v, label in LEAD_FILTERS.items()]),
+            optional=True,
+            dispatch=True,
+        ),
+        _input(
+            ids.CONTACTS,
+            "Only these emails",
+            {"type": "plain_text_input", "multiline": True, "max_length": CONTACTS_MAX},
+            optional=True,
+            hint="Separate addresses with commas or new lines.",
+            dispatch=_ON_TYPING,
+        ),
+        _input(
+            ids.ESP_CODE,
+            "Email provider",
+            _static_select("Any provider", [_option(str(code), label) for code, label in ESP_CODES.items()]),
+            optional=True,
+            dispatch=True,
+        ),
+        _input(
+            ids.ESG_CODE,
+            "Email security gateway",
+            _static_select("Any gateway", [_option(code, label) for code, label in ESG_CODES.items()]),
+            optional=True,
+            dispatch=True,
+        ),
+        {"type": "divider"},
+        _input(
+            ids.ASSIGNED_TO,
+            "Assign the leads to",
+            {
+                "type": "external_select",
+                "placeholder": _text("Search workspace members"),
+                "min_query_length": 0,
+            },
+            optional=True,
+            hint=fill.notes.get(ids.ASSIGNED_TO, "")[:_HINT_MAX],
+        ),
+        _input(
+            ids.OPTIONS,
+            "Options",
+            {
+                "type": "checkboxes",
+                "options": [_option(flag, *messages.OPTION_LABELS[flag]) for flag in MoveOptions.flag_names()],
+            },
+            optional=True,
+        ),
+    ]
+    for block in blocks:
+        _keep_entered(block, entered or {})
+    return {
+        "type": "modal",
+        "callback_id": ids.MOVE_MODAL,
+        "title": _text("Copy leads" if copy_leads else "Move leads"),
+        "submit": _text("Start"),
+        "close": _text("Cancel"),
+        "private_metadata": json.dumps({"channel_id": channel_id}),
+        "blocks": blocks,
+    }
+
+
+def rebuild(view: Mapping[str, Any], *, preview: str) -> View:
+    """The open move modal again, as the person has filled it in so far, with a new preview. Every block_id and
+    action_id stays as it was, so Slack also keeps what was typed meanwhile; title and metadata stay too."""
+    channel = str(json.loads(view.get("private_metadata") or "{}").get("channel_id", ""))
+    entered = (view.get("state") or {}).get("values") or {}
+    rebuilt = build(channel_id=channel, entered=entered, preview=preview)
+    # A note the form was opened with ("several lists match…") stays until that field is filled in.
+    notes = {
+        b.get("block_id"): b["hint"] for b in view.get("blocks") or [] if b.get("type") == "input" and b.get("hint")
+    }
+    for block in rebuilt["blocks"]:
+        block_id = block.get("block_id")
+        chosen = ((entered.get(block_id) or {}).get(block_id) or {}).get("selected_option")
+        if block_id in notes and "hint" not in block and not chosen:
+            block["hint"] = copy.deepcopy(notes[block_id])
+    rebuilt["title"] = copy.deepcopy(view.get("title")) or rebuilt["title"]
+    rebuilt["private_metadata"] = view.get("private_metadata") or rebuilt["private_metadata"]
+    return rebuilt
+
+
+def _keep_entered(block: dict[str, Any], entered: State) -> None:
+    """Set an input's initial value to what was entered in it (a view's state), if anything was."""
+    if block.get("type") != "input":
+        return
+    element = block["element"]
+    entry = (entered.get(block["block_id"]) or {}).get(element["action_id"])
+    if not entry:
+        return
+    kind = element["type"]
+    if kind in ("plain_text_input", "number_input"):
+        element.pop("initial_value", None)
+        if entry.get("value"):
+            element["initial_value"] = str(entry["value"])
+    elif kind in ("static_select", "radio_buttons", "external_select"):
+        element.pop("initial_option", None)
+        chosen = entry.get("selected_option") or {}
+        if kind == "external_select" and chosen.get("value"):
+            element["initial_option"] = _option(chosen["value"], (chosen.get("text") or {}).get("text", ""))
+        matching = [o for o in element.get("options") or [] if o["value"] == chosen.get("value")]
+        if matching:
+            element["initial_option"] = matching[0]
+    elif kind == "checkboxes":
+        element.pop("initial_options", None)
+        ticked = {option.get("value") for option in entry.get("selected_options") or []}
+        kept = [o for o in element["options"] if o["value"] in ticked]
+        if kept:
+            element["initial_options"] = kept
+
+
+def option_groups(suggestions: Suggestions) -> list[dict[str, Any]]:
+    """Campaigns and lists as Slack option groups; a problem becomes one option that says so."""
+    groups = []
+    for label, choices in (("Campaigns", suggestions.campaigns), ("Lists", suggestions.lists)):
+        if choices:
+            groups.append({"label": _text(label), "options": _options(choices)})
+    if suggestions.problem:
+        groups.append({"label": _text("Instantly"), "options": [_option(ids.UNAVAILABLE, suggestions.problem)]})
+    return groups
+
+
+def _options(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
+    return [_option(choice.value, choice.label) for choice in choices[:100]]
+
+
+def member_options(suggestions: Suggestions) -> list[dict[str, Any]]:
+    options = _options(suggestions.members)
+    if suggestions.problem:
+        options.append(_option(ids.UNAVAILABLE, suggestions.problem))
+    return options

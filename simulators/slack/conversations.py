@@ -1,0 +1,308 @@
+"""Channels and messages of one workspace of the fake Slack, and the chat.* and conversations.* methods the app calls.
+
+A call that names another workspace's channel (or DMs a person the workspace cannot see) fails as in Slack and is
+recorded as an app bug: the app mixed its workspaces up.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from simulators.slack.chat_args import message_content, page
+from simulators.slack.messages import Message, assign_ids, message_json
+from simulators.slack.protocol import JSON, ApiError, Workspace, is_id, truthy
+
+if TYPE_CHECKING:
+    from simulators.slack.teams import ChannelDirectory
+    from simulators.slack.users import Users
+
+
+__all__ = ["Conversations", "Message"]  # Message lives in messages.py; it is imported from here too
+
+
+@dataclass
+class _Channel:
+    id: str
+    name: str
+    bot_is_member: bool
+    is_im: bool = False
+
+
+class Conversations:
+    """Channels (and DMs, ``D<user>``), their messages and threads, and ephemeral messages."""
+
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        keep_history: bool = True,
+        directory: ChannelDirectory | None = None,
+        users: Users | None = None,
+        visible: Callable[[], frozenset[str]] | None = None,
+        ephemerals: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """`directory` says whose channel an id is, `users` and `visible` whom this workspace can DM."""
+        self._ws = workspace
+        self._keep_history = keep_history
+        self._directory = directory
+        self._users = users
+        self._visible = visible or (lambda: frozenset({workspace.team_id}))
+        self._lock = threading.RLock()
+        self.ephemerals: list[dict[str, Any]] = [] if ephemerals is None else ephemerals
+        self._channels: dict[str, _Channel] = {}
+        self._messages: dict[str, list[Message]] = {}
+        self._replies: dict[tuple[str, str], list[Message]] = {}
+        self._edited_ts: dict[tuple[str, str], str] = {}
+        self._last_ts = 0
+
+    # ------------------------------------------------------------------ setup and inspection
+
+    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True) -> None:
+        """Add (or replace) a channel of this workspace; ValueError if another workspace has that id."""
+        is_im = channel_id.startswith("D")
+        if self._directory is not None and not is_im:
+            owner = self._directory.claim(channel_id, self._ws.team_id)
+            if owner != self._ws.team_id:
+                raise ValueError(f"channel {channel_id} belongs to team {owner}, not {self._ws.team_id}")
+        with self._lock:
+            self._channels[channel_id] = _Channel(channel_id, name, bot_is_member, is_im=is_im)
+            self._messages.setdefault(channel_id, [])
+
+    def messages(self, channel: str) -> list[Message]:
+        """Snapshot of the top-level messages of a channel (or a user's DM), oldest first."""
+        with self._lock:
+            channel_id = self._lookup_channel(channel)
+            return copy.deepcopy(self._messages.get(channel_id or "", []))
+
+    def replies(self, channel: str, thread_ts: str) -> list[Message]:
+        """Snapshot of the replies in a thread (not the parent), oldest first."""
+        with self._lock:
+            channel_id = self._lookup_channel(channel) or ""
+            return copy.deepcopy(self._replies.get((channel_id, thread_ts), []))
+
+    # ------------------------------------------------------------------ Web API methods
+
+    def chat_post_message(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_post(args.get("channel"), "chat.postMessage")
+            text, blocks, metadata = message_content(args, "chat.postMessage")
+            thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
+            if thread_ts and thread_ts not in {m.ts for m in self._messages[channel.id]}:
+                raise ApiError(
+                    "thread_not_found",
+                    violation=f"chat.postMessage: thread_ts {thread_ts} is not a top-level message in {channel.id}",
+                )
+            message = Message(
+                channel=channel.id,
+                ts=self._next_ts(),
+                text=text or "",
+                blocks=blocks or [],
+                thread_ts=thread_ts,
+                user=self._ws.bot_user_id,
+                metadata=metadata,
+            )
+            if self._keep_history:
+                message.history.append((message.text, copy.deepcopy(message.blocks)))
+            if thread_ts:
+                self._replies.setdefault((channel.id, thread_ts), []).append(message)
+            else:
+                self._messages[channel.id].append(message)
+            return {"channel": channel.id, "ts": message.ts, "message": self._message_json(message, metadata=True)}
+
+    def chat_update(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"), "chat.update")
+            message = self._find(channel.id, str(args.get("ts") or ""))
+            self._edit(message, *message_content(args, "chat.update"))
+            return {
+                "channel": channel.id,
+                "ts": message.ts,
+                "text": message.text,
+                "message": self._message_json(message, metadata=True),
+            }
+
+    def chat_post_ephemeral(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_post(args.get("channel"), "chat.postEphemeral")
+            if not args.get("user"):
+                raise ApiError("user_not_found", violation="chat.postEphemeral: no user given")
+            text, blocks, _ = message_content(args, "chat.postEphemeral")
+            ts = self._next_ts()
+            self.ephemerals.append(
+                {
+                    "channel": channel.id,
+                    "user": str(args["user"]),
+                    "text": text or "",
+                    "blocks": blocks or [],
+                    "thread_ts": args.get("thread_ts"),
+                    "message_ts": ts,
+                    "team_id": self._ws.team_id,
+                }
+            )
+            return {"message_ts": ts}
+
+    def conversations_history(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"), "conversations.history")
+            metadata = truthy(args.get("include_all_metadata"))
+            inclusive = truthy(args.get("inclusive"))
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args.get("latest") or "inf")
+
+            def in_range(ts: float) -> bool:
+                if inclusive:
+                    return oldest <= ts <= latest
+                return oldest < ts < latest or (ts == oldest == 0)
+
+            found = [
+                self._message_json(m, metadata=metadata)
+                for m in reversed(self._messages[channel.id])
+                if in_range(float(m.ts))
+            ]
+            return page(found, args, default_limit=100)
+
+    def conversations_replies(self, args: JSON) -> JSON:
+        with self._lock:
+            channel = self._channel_for_read(args.get("channel"), "conversations.replies")
+            ts = str(args.get("ts") or "")
+            try:
+                parent = self._find(channel.id, ts)
+            except ApiError:
+                raise ApiError("thread_not_found") from None
+            if parent.thread_ts:
+                parent = self._find(channel.id, parent.thread_ts)
+            metadata = truthy(args.get("include_all_metadata"))
+            thread = [parent, *self._replies.get((channel.id, parent.ts), [])]
+            return page([self._message_json(m, metadata=metadata) for m in thread], args, default_limit=1000)
+
+    def conversations_open(self, args: JSON) -> JSON:
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if len(users) != 1 or not is_id(users[0], "UW"):
+            raise ApiError("invalid_arguments" if not users else "user_not_found")
+        with self._lock:
+            channel = self._channel_for_post(users[0], "conversations.open", missing="user_not_found")
+            return {"channel": {"id": channel.id, "is_im": True, "user": users[0]}}
+
+    # ------------------------------------------------------------------ a person's clicks, and the app's answers
+
+    def find_message(self, channel: str, ts: str) -> tuple[str, str, JSON | None] | None:
+        """(channel id, its name as interaction payloads give it, the message at `ts` as history shows it, or None
+        if there is none) of a known channel, else None."""
+        with self._lock:
+            channel_id = self._lookup_channel(channel)
+            if channel_id is None:
+                return None
+            found = self._channels[channel_id]
+            name = "directmessage" if found.is_im else found.name  # how Slack names a DM in payloads
+            try:
+                return channel_id, name, self._message_json(self._find(channel_id, ts), metadata=False)
+            except ApiError:
+                return channel_id, name, None
+
+    def rewrite(self, channel_id: str, ts: str, *, text: str, blocks: list[JSON] | None, delete: bool) -> bool:
+        """Replace or delete a message, as a response_url post with replace_original or delete_original does;
+        False when it is gone already."""
+        with self._lock:
+            try:
+                message = self._find(channel_id, ts)
+            except ApiError:
+                return False
+            if not delete:
+                # Replacing means the whole message: blocks left out of the answer are gone.
+                self._edit(message, text, assign_ids(blocks) or [], None)
+            elif message.thread_ts:
+                self._replies[(channel_id, message.thread_ts)].remove(message)
+            else:
+                self._messages[channel_id].remove(message)
+            return True
+
+    # ------------------------------------------------------------------ channels and messages (lock held)
+
+    def _lookup_channel(self, channel: str) -> str | None:
+        if channel in self._channels:
+            return channel
+        if channel[:1] in ("U", "W") and f"D{channel}" in self._channels:
+            return f"D{channel}"
+        name = channel.lstrip("#")
+        return next((c.id for c in self._channels.values() if c.name == name and not c.is_im), None)
+
+    def _channel_for_post(self, channel: Any, method: str, *, missing: str = "channel_not_found") -> _Channel:
+        """Resolve a chat.* target: known channels, auto-created C/G ids, user ids -> DM ``D<user>``."""
+        raw = str(channel or "")
+        found = self._lookup_channel(raw) if raw else None
+        if found is None:
+            self._check_foreign(raw, method, missing=missing)
+            if is_id(raw, "UW") and (self._users is None or self._users.known_to(raw, self._visible())):
+                self.add_channel(f"D{raw}", raw)
+                found = f"D{raw}"
+            elif is_id(raw, "CG"):
+                self.add_channel(raw, raw.lower())
+                found = raw
+            else:
+                raise ApiError(missing)
+        result = self._channels[found]
+        if not result.bot_is_member:
+            raise ApiError("not_in_channel")
+        return result
+
+    def _channel_for_read(self, channel: Any, method: str) -> _Channel:
+        raw = str(channel or "")
+        found = self._lookup_channel(raw)
+        if found is None:
+            self._check_foreign(raw, method)
+            raise ApiError("channel_not_found")
+        if not self._channels[found].bot_is_member:
+            raise ApiError("not_in_channel")
+        return self._channels[found]
+
+    def _check_foreign(self, raw: str, method: str, *, missing: str = "channel_not_found") -> None:
+        """Fail a call naming another workspace's channel, or a person this one cannot see, and report it."""
+        mine = self._ws.team_id
+        owner = self._directory.owner(raw) if self._directory is not None else None
+        if owner is not None and owner != mine:
+            raise ApiError(missing, violation=f"{method}: used team {mine}'s token on team {owner}'s channel {raw}")
+        home = self._users.foreign_home(raw, self._visible()) if self._users is not None else None
+        if home is not None:
+            raise ApiError(missing, violation=f"{method}: used team {mine}'s token to reach team {home}'s user {raw}")
+
+    def _next_ts(self) -> str:
+        self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))
+        return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
+
+    def _find(self, channel_id: str, ts: str) -> Message:
+        for message in self._messages.get(channel_id, []):
+            if message.ts == ts:
+                return message
+        for (chan, _), replies in self._replies.items():
+            for message in replies:
+                if chan == channel_id and message.ts == ts:
+                    return message
+        raise ApiError("message_not_found")
+
+    def _message_json(self, message: Message, *, metadata: bool) -> JSON:
+        parent = self._find(message.channel, message.thread_ts).user if message.thread_ts else None
+        return message_json(
+            message,
+            ws=self._ws,
+            parent_user=parent,
+            replies=[] if message.thread_ts else self._replies.get((message.channel, message.ts), []),
+            edited=self._edited_ts.get((message.channel, message.ts)),
+            metadata=metadata,
+        )
+
+    def _edit(self, message: Message, text: str | None, blocks: list[JSON] | None, metadata: JSON | None) -> None:
+        if text is not None:
+            message.text = text
+        if blocks is not None:
+            message.blocks = blocks
+        if metadata is not None:
+            message.metadata = metadata
+        message.edits += 1
+        if self._keep_history:
+            message.history.append((message.text, copy.deepcopy(message.blocks)))
+        self._edited_ts[(message.channel, message.ts)] = self._next_ts()
