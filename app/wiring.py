@@ -14,15 +14,18 @@ from bot.approvals import ApprovalService
 from bot.audit_log import AuditLog
 from bot.channel_settings import ChannelSettingsService
 from bot.connections import ConnectionService
+from bot.door import Door
 from bot.heartbeat import Heartbeat
 from bot.instantly.budget import SharedBudget
-from bot.instantly.client import InstantlyClient
+from bot.instantly.client import InstantlyClient, instantly_client
 from bot.moves import MoveService
 from bot.poller import Poller, default_owner
 from bot.preview import PreviewService
 from bot.secrets import Sealer
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack.channel_members import ChannelMembers
+from bot.slack.errors import slack_error
 from bot.slack.installations import SealedInstallationStore, token_rotator
 from bot.slack.reporter import Reporter
 from bot.slack.writer import SlackWriter
@@ -77,10 +80,9 @@ def build_services(settings: Settings, *, db: Database | None = None, owner: str
     instantly = None
     if settings.instantly_api_key is not None:
         api_key = settings.instantly_api_key.get_secret_value()
-        instantly = InstantlyClient(
+        instantly = instantly_client(
+            settings=settings,
             api_key=api_key,
-            base_url=settings.instantly_api_url,
-            timeout=settings.instantly_timeout_seconds,
             budget=SharedBudget(db=db, key=budget_key_of_api_key(api_key), percent=settings.instantly_budget_percent),
         )
     slack = slack_client(token=settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url)
@@ -141,6 +143,11 @@ def wire_services(
         channel_id=settings.leadmover_approvals_channel,
         lease_seconds=settings.instantly_timeout_seconds + 5,
         notify=writer.wake,
+        release=lambda record: door.release(record),
+    )
+    preview = PreviewService(instantly=spaces.instantly, timeout=settings.picker_timeout_seconds)
+    door = Door(
+        db=db, access=access, workspaces=spaces, preview=preview, approvals=approvals, moves=moves, starts=starts
     )
     poller = Poller(
         db=db,
@@ -168,11 +175,13 @@ def wire_services(
         poller=poller,
         writer=writer,
         starts=starts,
-        undo=UndoService(db=db, access=access, moves=moves, starts=starts, instantly=spaces.instantly),
-        preview=PreviewService(instantly=spaces.instantly, timeout=settings.picker_timeout_seconds),
+        undo=UndoService(db=db, access=access, door=door, instantly=spaces.instantly),
+        preview=preview,
+        door=door,
         tracking=TrackingService(
             db=db,
             access=access,
+            members=ChannelMembers(slack=spaces.slack),
             instantly=spaces.instantly,
             moves=moves,
             poll_interval=settings.poll_interval_seconds,
@@ -194,7 +203,7 @@ def check_slack_token(services: Services) -> str | None:
     try:
         team_id = str(services.slack.auth_test()["team_id"])
     except SlackApiError as exc:
-        log.error("Slack refused the bot token at start-up: %s", exc.response.get("error") if exc.response else exc)
+        log.error("Slack refused the bot token at start-up: %s", slack_error(exc))
         return None
     if workspaces.mark_active(services.db, team_id=team_id):
         log.info("workspace %s: the Slack token works again; resuming its work", team_id)

@@ -15,8 +15,7 @@ from storage import approvals, audit, jobs
 from storage.approvals import Approval
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import ApprovalState
-from storage.orders import MoveOrder
+from storage.models import ApprovalState, Phase
 from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
@@ -45,8 +44,11 @@ class ApprovalService:
         channel_id: str | None = None,
         lease_seconds: float = 30.0,
         notify: Callable[[], None] = lambda: None,
+        release: Callable[[JobRecord], str | None] = lambda record: None,
     ) -> None:
         self._db = db
+        # The door's check of a parked move's requester when it is approved (bot.door.Door.release).
+        self._release = release
         self._access = access
         self._starts = starts
         self._owner = owner
@@ -57,23 +59,36 @@ class ApprovalService:
         self._lease_seconds = lease_seconds
         self._notify = notify
 
-    def needs_approval(self, order: MoveOrder) -> bool:
-        """No limit, or a limit above the threshold (a limit exactly at it needs none), unless approvals are off."""
-        return self.enabled and (order.limit is None or order.limit > self.threshold)
+    def needs_approval(self, *, leads: int | None) -> bool:
+        """A move of every lead (`leads` None), or of more leads than the threshold (exactly at it needs none),
+        unless approvals are off."""
+        return self.enabled and (leads is None or leads > self.threshold)
 
-    def request_for(self, order: MoveOrder, *, origin_channel: str) -> approvals.ApprovalRequest | None:
-        """Where and until when the move's request for approval stands; None if it needs no approval."""
-        if not self.needs_approval(order):
-            return None
+    def request_for(self, *, origin_channel: str) -> approvals.ApprovalRequest:
+        """Where and until when a request for approval made now stands."""
         return approvals.ApprovalRequest(
             channel_id=self._channel_id or origin_channel, expires_at=utcnow() + self._lifetime
         )
 
+    def channel_of(self, record: JobRecord) -> str:
+        """Where the request for approval of this parked move was posted."""
+        found = approvals.get(self._db, job_id=record.id)
+        return found.channel_id if found is not None else self._channel_id or record.channel_id
+
     def approve(self, *, team_id: str, job_id: int, approver: str) -> Decision:
-        """Approve and start the move, once; a second press (or a second approver) changes nothing."""
+        """Approve and start the move, once; a second press (or a second approver) changes nothing. The requester
+        is checked again first (bot.door): one who may no longer move gets nothing sent, and both are told why."""
         refused = self._refusal(team_id, job_id, approver)
         if refused is not None:
             return refused
+        job = jobs.get(self._db, job_id=job_id)
+        assert job is not None  # _refusal found it
+        if job.phase == Phase.AWAITING_APPROVAL:
+            stopped = self._release(job)
+            if stopped is not None:
+                if not self._end(job_id, ApprovalState.CANCELLED, stopped, by=approver, outcome="cancelled"):
+                    return self._already(job_id)
+                return Decision(refusal=f"Nothing was started: {stopped} The request is closed and the requester told.")
         decided = approvals.decide(
             self._db,
             job_id=job_id,
@@ -83,11 +98,24 @@ class ApprovalService:
             lease_seconds=self._lease_seconds,
         )
         if decided is None:
-            return Decision(already=self._settled(job_id))
+            return self._already(job_id)
         self._audit(decided.job, approver, "approve", "approved")
         self._notify()
-        self._starts.submit(decided.job, then=lambda _record: None)
+        for approved in (decided.job, *decided.parts):
+            self._starts.submit(approved, then=lambda _record: None)
         return Decision(job=decided.job)
+
+    def _already(self, job_id: int) -> Decision:
+        return Decision(already=self._settled(job_id))
+
+    def _end(self, job_id: int, state: ApprovalState, reason: str, *, by: str, outcome: str) -> bool:
+        """leadmover settles the request itself (the requester can no longer move); False if it was settled first."""
+        decided = approvals.decide(self._db, job_id=job_id, state=state, decided_by="leadmover", reason=reason)
+        if decided is None:
+            return False
+        self._audit(decided.job, by, "cancel", f"{outcome}: {reason}")
+        self._notify()
+        return True
 
     def reject(self, *, team_id: str, job_id: int, approver: str, reason: str | None) -> Decision:
         refused = self._refusal(team_id, job_id, approver)
@@ -97,7 +125,7 @@ class ApprovalService:
             self._db, job_id=job_id, state=ApprovalState.REJECTED, decided_by=approver, reason=reason or None
         )
         if decided is None:
-            return Decision(already=self._settled(job_id))
+            return self._already(job_id)
         self._audit(decided.job, approver, "reject", reason or "rejected")
         self._notify()
         return Decision(job=decided.job)

@@ -12,19 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 from bot.instantly.client import InstantlyClient
 from bot.instantly.errors import (
-    InstantlyAPIError,
-    InstantlyBudgetExhausted,
     InstantlyError,
-    InstantlyForbidden,
-    InstantlyNotConnected,
-    InstantlyNotFound,
-    InstantlyPaymentRequired,
     InstantlyProtocolError,
-    InstantlyRateLimited,
     InstantlyServerError,
-    InstantlyTimeout,
     InstantlyTransportError,
-    InstantlyUnauthorized,
+    Moment,
+    in_words,
 )
 from bot.instantly.requests import move_request
 from bot.instantly.schemas import BackgroundJob, JobStatus
@@ -51,32 +44,6 @@ class Requester:
     team_id: str
     user_id: str
     channel_id: str
-
-
-def explain(exc: InstantlyError) -> str:
-    """Instantly's failure in plain words for the person who asked."""
-    if isinstance(exc, InstantlyNotConnected):
-        return "this Slack workspace has no Instantly connection any more. An admin can run `/leads connect`."
-    if isinstance(exc, InstantlyUnauthorized):
-        return "Instantly rejected leadmover's API key (it is invalid or was revoked). Ask an admin to set a new one."
-    if isinstance(exc, InstantlyPaymentRequired):
-        return "the Instantly workspace has no active paid plan, which the API needs."
-    if isinstance(exc, InstantlyForbidden):
-        return (
-            "leadmover's Instantly API key lacks a scope this needs "
-            f"(Instantly said: “{exc.message}”). Moving leads needs `leads:update`."
-        )
-    if isinstance(exc, InstantlyNotFound):
-        return f"Instantly could not find it (“{exc.message}”). It may have been deleted."
-    if isinstance(exc, InstantlyRateLimited):
-        return "Instantly is rate limiting this workspace right now. Try again in a minute."
-    if isinstance(exc, InstantlyTimeout):
-        return "Instantly did not answer in time."
-    if isinstance(exc, InstantlyBudgetExhausted):
-        return "leadmover is holding back to stay within Instantly's rate limits. Try again in a minute."
-    if isinstance(exc, InstantlyAPIError):
-        return f"Instantly refused it: “{exc.message}”."
-    return "Instantly could not be reached."
 
 
 def next_poll_delay(*, base: float, age_seconds: float, moved: bool, status: str) -> float:
@@ -134,16 +101,19 @@ class MoveService:
         requester: Requester,
         submission_key: str,
         approval: approvals.ApprovalRequest | None = None,
-        limit_in_flight: bool = True,
         thread_ts: str | None = None,
+        parts: Sequence[MoveOrder] = (),
+        via: str | None = None,
+        lead_count: int | None = None,
     ) -> submissions.Submitted | None:
-        """Write a submitted move down before anyone is told it is starting; a repeat gets the first one's job.
+        """Write a move the door let through down before anyone is told it is starting; a repeat gets the first
+        one's job.
 
         From here the move is never lost: send() follows, and if this process dies first the lease runs out and a
         poller sends it (recover). None, with nothing written, when the requester already has
-        `max_starting_per_user` moves waiting for Instantly (unless `limit_in_flight` is off: the chunks of one move
-        back are one request, and must not be refused halfway). With `approval` the move waits for an approver; with
-        `thread_ts` it is told in that thread of the requester's channel.
+        `max_starting_per_user` moves waiting for Instantly. With `approval` the move waits for an approver; with
+        `thread_ts` it is told in that thread of the requester's channel; `parts` are the rest of a move sent in
+        parts, approved with it.
         """
         submitted = submissions.record_submitted(
             self._db,
@@ -154,9 +124,12 @@ class MoveService:
             order=order,
             owner=self._owner,
             lease_seconds=self._start_lease,
-            max_starting=self.max_starting_per_user if limit_in_flight else None,
+            max_starting=self.max_starting_per_user,
             approval=approval,
             thread_ts=thread_ts,
+            parts=parts,
+            via=via,
+            lead_count=lead_count,
         )
         if submitted is not None and approval is not None and not submitted.repeat:
             self._audit(submitted.record, "awaiting approval")
@@ -199,7 +172,7 @@ class MoveService:
             return record
         except InstantlyError as exc:
             log.warning("job %s: Instantly did not start the move: %s", record.id, exc)
-            return self._failed(record, explain(exc))
+            return self._failed(record, in_words(exc, moment=Moment.START))
         return self._attach(record, job)
 
     def _attach(self, record: JobRecord, job: BackgroundJob) -> JobRecord:

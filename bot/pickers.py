@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Final
 
 from bot.instantly.client import InstantlyClient
-from bot.instantly.errors import InstantlyError
+from bot.instantly.errors import InstantlyError, InstantlyNotFound, InstantlyTimeout, Moment, in_words
 from bot.slack.pacing import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,9 @@ PICKER_PAGE: Final = 50
 SEARCHES_PER_SECOND: Final = 4.0
 SEARCH_BURST: Final = 8.0
 _TOO_FAST: Final = "You are typing faster than Instantly can be searched. Pause a moment and type one more letter."
-_SLOW: Final = "Instantly is slow to answer. Keep typing or try again in a moment."
-_FAILED: Final = "Instantly could not be searched just now. Try again in a moment."
-# A name in a command, looked up once: the modal says this beside the field, and the person picks there instead.
-_RESOLVE_SLOW: Final = "Instantly was too slow to answer."
-_RESOLVE_FAILED: Final = "Instantly could not be searched just now."
+# What a picker's one option adds to Instantly's failure in words: the person can act on it from the picker.
+_KEEP_TYPING: Final = "Keep typing or try again in a moment."
+_TRY_AGAIN: Final = "Try again in a moment."
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,8 @@ class PickerService:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="leadmover-picker")
         self._searchers: dict[str, TokenBucket] = {}
+        # Every name a search or a look-up saw, by choice value ("campaign:<id>"): what a move is shown with.
+        self._names: dict[str, tuple[float, str]] = {}
 
     def _may_search(self, person: str) -> bool:
         with self._lock:
@@ -89,11 +89,11 @@ class PickerService:
         for kind, future in futures.items():
             try:
                 results[kind] = future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except FutureTimeout:
-                problem = _SLOW
+            except FutureTimeout as exc:
+                problem = _as_option(exc)
             except InstantlyError as exc:
                 log.warning("picker search for %r failed: %s", query, exc)
-                problem = _FAILED
+                problem = _as_option(exc)
         return Suggestions(campaigns=results.get("campaign", ()), lists=results.get("list", ()), problem=problem)
 
     def resolve(self, names: Mapping[str, tuple[str, str | None]]) -> dict[str, Resolution]:
@@ -111,11 +111,13 @@ class PickerService:
         for search, future in searches.items():
             try:
                 answers[search] = future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except FutureTimeout:
-                answers[search] = _RESOLVE_SLOW
+            except FutureTimeout as exc:
+                # A name in a command, looked up once: the modal says this beside the field, and the person picks
+                # there instead.
+                answers[search] = _in_words(exc)
             except InstantlyError as exc:
                 log.warning("resolving %r failed: %s", search[1], exc)
-                answers[search] = _RESOLVE_FAILED
+                answers[search] = _in_words(exc)
         return {key: _resolution(name, wanted, answers) for key, (name, wanted) in names.items()}
 
     def members(self, query: str, *, person: str = "") -> Suggestions:
@@ -125,11 +127,11 @@ class PickerService:
         try:
             future = self._pool.submit(self._cached, "member", query.strip()[:100])
             return Suggestions(members=future.result(timeout=self._timeout))
-        except FutureTimeout:
-            return Suggestions(problem=_SLOW)
+        except FutureTimeout as exc:
+            return Suggestions(problem=_as_option(exc))
         except InstantlyError as exc:
             log.warning("member search for %r failed: %s", query, exc)
-            return Suggestions(problem=_FAILED)
+            return Suggestions(problem=_as_option(exc))
 
     def _cached(self, kind: str, query: str) -> tuple[Choice, ...]:
         key = (kind, query.lower())
@@ -145,7 +147,56 @@ class PickerService:
             self._cache[key] = (time.monotonic(), choices)
         return choices
 
+    def names(self, values: Sequence[str], *, timeout: float) -> dict[str, str | None]:
+        """Instantly's current name of each choice value ("campaign:<id>", "list:<id>", "member:<user id>"), looked
+        up side by side within `timeout`: from what a recent search or look-up saw, else asked by id. None for one
+        Instantly does not know; InstantlyError or TimeoutError when Instantly could not say in time."""
+        deadline = time.monotonic() + timeout
+        futures = {value: self._pool.submit(self._name, value, timeout) for value in dict.fromkeys(values)}
+        found: dict[str, str | None] = {}
+        for value, future in futures.items():
+            try:
+                found[value] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout as exc:
+                raise TimeoutError(f"Instantly did not name {value} within {timeout:.1f} s") from exc
+        return found
+
+    def _name(self, value: str, timeout: float) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._names.get(value)
+        if hit is not None and now - hit[0] < self._cache_seconds:
+            return hit[1]
+        kind, _, item_id = value.partition(":")
+        name: str | None
+        try:
+            if kind == "campaign":
+                name = self._instantly.get_campaign(item_id, timeout=timeout).name
+            elif kind == "list":
+                name = self._instantly.get_lead_list(item_id, timeout=timeout).name
+            else:
+                # Instantly searches members by name or e-mail, never by id: its first page is where teams' are.
+                members = self._instantly.list_members(limit=100, timeout=timeout).items
+                name = next((f"{m.display_name} ({m.email})" for m in members if m.user_id == item_id), None)
+        except InstantlyNotFound:
+            return None
+        if name is not None:
+            self._remember([Choice(value, name)])
+        return name
+
+    def _remember(self, choices: Sequence[Choice]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._names) > 10_000:
+                self._names.clear()
+            self._names.update((choice.value, (now, choice.label)) for choice in choices)
+
     def _fetch(self, kind: str, query: str) -> tuple[Choice, ...]:
+        choices = self._search(kind, query)
+        self._remember(choices)
+        return choices
+
+    def _search(self, kind: str, query: str) -> tuple[Choice, ...]:
         if kind == "campaign":
             page = self._instantly.list_campaigns(search=query, limit=PICKER_PAGE, timeout=self._timeout)
             return tuple(Choice(f"campaign:{c.id}", c.name) for c in page.items)
@@ -157,6 +208,18 @@ class PickerService:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _in_words(exc: InstantlyError | FutureTimeout) -> str:
+    """A search's failure, or no answer within the time box, in words (bot.instantly.errors, Moment.SEARCH)."""
+    error = exc if isinstance(exc, InstantlyError) else InstantlyTimeout("no answer within the picker's time box")
+    return in_words(error, moment=Moment.SEARCH)
+
+
+def _as_option(exc: InstantlyError | FutureTimeout) -> str:
+    """The failure as the one option a picker then shows: in words, and what to do next."""
+    slow = not isinstance(exc, InstantlyError) or isinstance(exc, InstantlyTimeout)
+    return f"{_in_words(exc)} {_KEEP_TYPING if slow else _TRY_AGAIN}"
 
 
 def _resolution(

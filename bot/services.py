@@ -14,6 +14,7 @@ from bot.approvals import ApprovalService
 from bot.audit_log import AuditLog
 from bot.channel_settings import ChannelSettingsService
 from bot.connections import ConnectionService
+from bot.door import Door
 from bot.heartbeat import Heartbeat
 from bot.moves import MoveService
 from bot.poller import Poller
@@ -48,6 +49,8 @@ class Services:
     installations: SealedInstallationStore | None
     reporter: Reporter
     moves: MoveService
+    # The one way a move is asked for: every listener and use case that starts one goes through it.
+    door: Door
     poller: Poller
     writer: SlackWriter
     starts: StartQueue
@@ -76,6 +79,7 @@ class Services:
         self.writer.stop()
         self.heartbeat.stop()
         self.preview.close()
+        self.door.close()
         try:
             released = jobs.release_leases(self.db, owner=self.owner) + outbox.release_leases(self.db, owner=self.owner)
             log.info("released %d leases", released)

@@ -1,17 +1,31 @@
-"""Taking a finished move back: the leads Instantly says moved go from the destination back to the source, as one
-new move (or a few), started once however often the button is pressed or the confirmation sent."""
+"""Taking a finished move back: the leads Instantly says moved go from the destination back to the source. It is a
+move like any other, asked for through the door (bot.door): approved when big, counted toward the in-flight limit,
+sent in parts of 1,000 e-mails, and made once however often the button is pressed or the confirmation sent."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
 
 from bot.access import AccessService
-from bot.instantly.errors import InstantlyError
-from bot.moves import InstantlyFor, MoveService, Requester, explain
+from bot.door import (
+    NOT_CONNECTED,
+    AwaitingApproval,
+    Door,
+    MoveRequest,
+    NotConnected,
+    Outcome,
+    Refused,
+    Repeat,
+    TooMany,
+    Via,
+    too_many,
+)
+from bot.instantly.errors import InstantlyError, Moment, in_words
+from bot.moves import InstantlyFor, Requester
+from bot.slack.blocks.messages import escape
 from bot.slack.blocks.undo_messages import NOT_REPORTED, offers_move_back
-from bot.starts import StartQueue
 from storage import audit, jobs, undos
 from storage.db import Database
 from storage.orders import LeadFilters, MoveOrder
@@ -19,52 +33,44 @@ from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 
-# E-mails per move back. Instantly names at most 10,000 moved leads, so this makes at most ten jobs; and no limit on
-# `contacts` is documented, so each body stays small (about 30 KB) where proxies and Instantly surely take it, each
-# job finishes and reports soon, and one failed chunk leaves the others' leads where they were put back.
-CHUNK: Final = 1_000
-
 
 @dataclass(frozen=True)
 class Undone:
-    """What confirming came to: `refusal` in words, or the move-back jobs (`repeat` when made by an earlier press)."""
+    """What confirming came to: `refusal` in words, or what the door made of the move back (the jobs of its parts;
+    `waiting` when they wait for an approver, in `approval_channel`; `repeat` when an earlier press made them)."""
 
     refusal: str | None = None
     jobs: tuple[JobRecord, ...] = ()
     leads: int = 0
     repeat: bool = False
+    waiting: bool = False
+    approval_channel: str | None = None
 
 
 class UndoService:
-    def __init__(
-        self, *, db: Database, access: AccessService, moves: MoveService, starts: StartQueue, instantly: InstantlyFor
-    ) -> None:
+    def __init__(self, *, db: Database, access: AccessService, door: Door, instantly: InstantlyFor) -> None:
         self._db = db
         self._access = access
-        self._moves = moves
-        self._starts = starts
+        self._door = door
         self._instantly = instantly
 
     def check(self, *, team_id: str, job_id: int, user_id: str) -> JobRecord | str:
-        """The move this person may take back, or why they may not, in words."""
+        """The move this person may take back, or why they may not, in words. Whether they may move at all is the
+        door's to say, when they confirm."""
         record = jobs.get(self._db, job_id=job_id)
         if record is None or record.team_id != team_id:
             return "I could not find that move."
         if not offers_move_back(record):
             return NOT_REPORTED if record.moved_lead_sample == () else "This job cannot be taken back."
-        admin = self._access.is_admin(team_id=team_id, user_id=user_id)
-        if not admin and user_id != record.user_id:
+        if user_id != record.user_id and not self._access.is_admin(team_id=team_id, user_id=user_id):
             return f"Only <@{record.user_id}>, who asked for this move, or an admin can move these leads back."
-        refused = None if admin else self._access.refusal_to_move(team_id=team_id, user_id=user_id)
-        if refused is not None:
-            return refused
         earlier = undos.moved_back_by(self._db, team_id=team_id, job_id=job_id)
         if earlier is not None:
             return f"These leads were already moved back (job #{earlier}), so nothing more was moved."
         return record
 
     def confirm(self, *, team_id: str, job_id: int, user_id: str) -> Undone:
-        """Ask Instantly afresh which leads moved, write the move(s) back down, then start them."""
+        """Ask Instantly afresh which leads moved, then ask the door to move them back, like any move."""
         checked = self.check(team_id=team_id, job_id=job_id, user_id=user_id)
         if isinstance(checked, str):
             return Undone(refusal=checked)
@@ -74,43 +80,51 @@ class UndoService:
             # The stored sample is a few addresses; only Instantly has the whole list (when asked for it by name).
             job = self._instantly(team_id).get_job(record.instantly_job_id, with_counts=True)
         except InstantlyError as exc:
-            reason = explain(exc)
+            reason = in_words(exc, moment=Moment.MOVE_BACK)
             self._audit(record, user_id, [], 0, f"not started: {reason}")
-            return Undone(refusal=f"Nothing was moved back: {reason}")
-        emails = list(dict.fromkeys(job.moved_lead_emails or ()))
+            return Undone(refusal=f"Nothing was moved back: {escape(reason)}")
+        emails = tuple(dict.fromkeys(job.moved_lead_emails or ()))
         if not emails:
             self._audit(record, user_id, [], 0, "not started: Instantly named no moved leads")
             return Undone(refusal=NOT_REPORTED)
-        requester = Requester(team_id=team_id, user_id=user_id, channel_id=record.channel_id)
         # Told in the thread of the move it takes back, where the button was; a move told by DM has no such thread.
         in_channel = record.announcement_channel == record.channel_id
-        thread_ts = record.reply_thread if in_channel else None
-        made = []
-        for chunk, start in enumerate(range(0, len(emails), CHUNK)):
-            order = MoveOrder(
-                source=record.move.destination,
-                destination=record.move.source,
-                filters=LeadFilters(emails=tuple(emails[start : start + CHUNK])),
-                takes_back=record.id,
+        outcome = self._door.submit(
+            MoveRequest(
+                order=MoveOrder(
+                    source=record.move.destination,
+                    destination=record.move.source,
+                    filters=LeadFilters(emails=emails),
+                    takes_back=record.id,
+                ),
+                requester=Requester(team_id=team_id, user_id=user_id, channel_id=record.channel_id),
+                via=Via.MOVE_BACK,
+                key=undos.submission_key(job_id=record.id, chunk=0),
+                thread_ts=record.reply_thread if in_channel else None,
             )
-            submitted = self._moves.accept(
-                order=order,
-                requester=requester,
-                submission_key=undos.submission_key(job_id=record.id, chunk=chunk),
-                limit_in_flight=False,
-                thread_ts=thread_ts,
-            )
-            assert submitted is not None  # only the in-flight limit refuses, and it does not apply here
-            made.append(submitted)
-        fresh = [s.record for s in made if not s.repeat]
-        if fresh:
-            made_in = f"{len(fresh)} jobs" if len(fresh) > 1 else "one job"
-            self._audit(record, user_id, fresh, len(emails), f"started: {len(emails):,} leads in {made_in}")
-        for new in fresh:
-            self._starts.submit(new, then=lambda _record: None)
-        return Undone(jobs=tuple(s.record for s in made), leads=len(emails), repeat=not fresh)
+        )
+        return self._undone(record, user_id, outcome, leads=len(emails))
 
-    def _audit(self, record: JobRecord, user_id: str, made: list[JobRecord], leads: int, outcome: str) -> None:
+    def _undone(self, record: JobRecord, user_id: str, outcome: Outcome, *, leads: int) -> Undone:
+        if isinstance(outcome, Refused):
+            return Undone(refusal=outcome.words)
+        if isinstance(outcome, NotConnected):
+            return Undone(refusal=f"Nothing was moved back: {NOT_CONNECTED}")
+        if isinstance(outcome, TooMany):
+            return Undone(refusal=f"Nothing was moved back yet: {too_many(outcome.limit)}")
+        if isinstance(outcome, Repeat):
+            first = outcome.first
+            waiting = isinstance(first, AwaitingApproval)
+            channel = first.channel_id if isinstance(first, AwaitingApproval) else None
+            return Undone(jobs=first.jobs, leads=leads, repeat=True, waiting=waiting, approval_channel=channel)
+        made_in = f"{len(outcome.jobs)} jobs" if len(outcome.jobs) > 1 else "one job"
+        if isinstance(outcome, AwaitingApproval):
+            self._audit(record, user_id, outcome.jobs, leads, f"awaiting approval: {leads:,} leads in {made_in}")
+            return Undone(jobs=outcome.jobs, leads=leads, waiting=True, approval_channel=outcome.channel_id)
+        self._audit(record, user_id, outcome.jobs, leads, f"started: {leads:,} leads in {made_in}")
+        return Undone(jobs=outcome.jobs, leads=leads)
+
+    def _audit(self, record: JobRecord, user_id: str, made: Sequence[JobRecord], leads: int, outcome: str) -> None:
         audit.record(
             self._db,
             team_id=record.team_id,

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.instantly.errors import InstantlyError
 from bot.pickers import Choice, Suggestions
 from bot.services import Services
+from bot.slack.errors import slack_error
 from handlers import connect, home_view, ids, move_view, preview
 from handlers.context import services_of, team_and_user
 from storage.records import JobRecord
@@ -61,7 +62,7 @@ def publish(*, services: Services, client: WebClient, team_id: str, user_id: str
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
-        log.warning("views.publish for %s in %s failed: %s", user_id, team_id, _error(exc))
+        log.warning("views.publish for %s in %s failed: %s", user_id, team_id, slack_error(exc))
 
 
 def _permalink(client: WebClient, record: JobRecord) -> str | None:
@@ -72,7 +73,7 @@ def _permalink(client: WebClient, record: JobRecord) -> str | None:
     try:
         answer = client.chat_getPermalink(channel=record.announcement_channel, message_ts=record.announcement_ts)
     except SlackApiError as exc:
-        log.info("no permalink for job %s: %s", record.id, _error(exc))
+        log.info("no permalink for job %s: %s", record.id, slack_error(exc))
         return None
     link = answer.get("permalink")
     return str(link) if isinstance(link, str) and link.startswith("https://") else None
@@ -101,11 +102,12 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
             copy_leads=record.order.copies,
             fill=home_view.run_again_fill(record.order),
             entered=home_view.run_again_entered(record.order),
+            run_again_of=record.id,
         )
     try:
         opened = client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as exc:
-        log.warning("views.open for Run again failed: %s", _error(exc))
+        log.warning("views.open for Run again failed: %s", slack_error(exc))
         return
     if record is not None and record.order is not None and view.get("callback_id") == ids.MOVE_MODAL:
         _fill_in(services=services, client=client, opened=opened["view"], record=record, user_id=user_id)
@@ -132,18 +134,19 @@ def _fill_in(*, services: Services, client: WebClient, opened: dict[str, Any], r
         services=services, fill=fill, entered=entered, team_id=record.team_id, user_id=user_id
     )
     filled = move_view.build(
-        channel_id=record.channel_id, copy_leads=order.copies, fill=fill, entered=entered, preview=shown
+        channel_id=record.channel_id,
+        copy_leads=order.copies,
+        fill=fill,
+        entered=entered,
+        preview=shown,
+        run_again_of=record.id,
     )
     try:
         # The hash makes Slack refuse the update if the person changed the form meanwhile.
         client.views_update(view_id=opened["id"], hash=opened["hash"], view=filled)
     except SlackApiError as exc:
-        log.info("views.update of a Run again form failed: %s", _error(exc))
+        log.info("views.update of a Run again form failed: %s", slack_error(exc))
 
 
 def handle_open_instantly(ack: Ack) -> None:
     ack()  # a link button: Slack opens the URL itself and only needs to hear the click was received
-
-
-def _error(exc: SlackApiError) -> object:
-    return exc.response.get("error") if exc.response else exc

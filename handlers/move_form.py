@@ -273,11 +273,20 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
-def channel_of(view: dict[str, Any]) -> str | None:
-    """The channel the modal was opened from, carried in private_metadata."""
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except json.JSONDecodeError:
-        return None
-    channel = metadata.get("channel_id") if isinstance(metadata, dict) else None
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def channel_of(view: dict[str, Any]) -> str | None:
+    """The channel the modal was opened from, carried in private_metadata."""
+    channel = _metadata(view).get("channel_id")
     return channel if isinstance(channel, str) and channel else None
+
+
+def run_again(view: dict[str, Any]) -> bool:
+    """Whether the modal was opened by Run again (App Home), which says so in private_metadata."""
+    return isinstance(_metadata(view).get("run_again"), int)

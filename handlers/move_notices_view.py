@@ -7,14 +7,11 @@ from typing import Any
 
 from bot.slack.blocks import messages
 from handlers import ids
+from handlers.blocks import plain_text
 from storage.orders import MoveOrder
 from storage.records import JobRecord
 
 View = dict[str, Any]
-
-
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
 
 
 def _notice(title: str, text: str, *, clear: bool = True) -> View:
@@ -22,8 +19,8 @@ def _notice(title: str, text: str, *, clear: bool = True) -> View:
     return {
         "type": "modal",
         "callback_id": f"{ids.MOVE_MODAL}_result",
-        "title": _text(title),
-        "close": _text("Done" if clear else "Back"),
+        "title": plain_text(title),
+        "close": plain_text("Done" if clear else "Back"),
         "clear_on_close": clear,
         "blocks": [messages.section(text)],
     }
@@ -44,14 +41,13 @@ def starting_view(order: MoveOrder) -> View:
     return _notice("Starting", text)
 
 
-def awaiting_approval_view(order: MoveOrder, channel_id: str) -> View:
+def awaiting_approval_view(record: JobRecord, channel_id: str) -> View:
     """Shown when the move is big enough to need an approver."""
-    verb = "copy" if order.copies else "move"
-    count = f"up to {order.limit:,} leads" if order.limit else "every matching lead"
+    what = f"{messages.noun_of(record.move).lower()} of {messages.lead_count_phrase(record)}"
     text = (
-        f":raised_hand: This {verb} of {count} needs a second pair of eyes, so I asked for approval in "
-        f"<#{channel_id}>. It starts as soon as an admin or approver other than you approves it, and you will be "
-        "told there if it is rejected or expires. Nothing has changed in Instantly yet."
+        f":raised_hand: This {what} needs a second pair of eyes, so I asked for approval in <#{channel_id}>. "
+        "It starts as soon as an admin or approver other than you approves it, and you will be told there if it is "
+        "rejected or expires. Nothing has changed in Instantly yet."
     )
     return _notice("Waiting for approval", text)
 

@@ -12,6 +12,7 @@ from bot.instantly.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
 from bot.pickers import Choice, Suggestions
 from bot.slack.blocks import messages
 from handlers import ids, preview_view
+from handlers.blocks import option, plain_text
 from handlers.prefill import Fill
 from storage.orders import MoveOptions
 
@@ -23,17 +24,6 @@ CONTACTS_MAX: Final = 3000  # the longest "Only these emails" Slack lets a text 
 _ON_ENTER: Final = {"trigger_actions_on": ["on_enter_pressed"]}
 # Enter makes a new line in a multi-line input: Slack dispatches once the person pauses typing instead.
 _ON_TYPING: Final = {"trigger_actions_on": ["on_character_entered"]}
-
-
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _option(value: str, label: str, description: str | None = None) -> dict[str, Any]:
-    option: dict[str, Any] = {"text": _text(label[:75]), "value": value[:150]}
-    if description:
-        option["description"] = _text(description[:75])
-    return option
 
 
 def _input(
@@ -50,7 +40,7 @@ def _input(
     block: dict[str, Any] = {
         "type": "input",
         "block_id": block_id,
-        "label": _text(label),
+        "label": plain_text(label),
         "element": {**element, "action_id": block_id},
         "optional": optional,
     }
@@ -59,24 +49,24 @@ def _input(
     if isinstance(dispatch, dict):
         block["element"]["dispatch_action_config"] = copy.deepcopy(dispatch)
     if hint:
-        block["hint"] = _text(hint)
+        block["hint"] = plain_text(hint)
     return block
 
 
 def _static_select(placeholder: str, options: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"type": "static_select", "placeholder": _text(placeholder), "options": options}
+    return {"type": "static_select", "placeholder": plain_text(placeholder), "options": options}
 
 
 def _endpoint_input(block_id: str, label: str, fill: Fill) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "external_select",
-        "placeholder": _text("Search campaigns and lists"),
+        "placeholder": plain_text("Search campaigns and lists"),
         "min_query_length": 0,
     }
     choice = fill.picked.get(block_id)
     if choice is not None:
         # Made exactly as an options load makes it, so the submission reads as if the person had picked it.
-        element["initial_option"] = _option(choice.value, choice.label)
+        element["initial_option"] = option(choice.value, choice.label)
     hint = fill.notes.get(block_id, "")[:_HINT_MAX]
     return _input(block_id, label, element, hint=hint, dispatch=block_id == ids.SOURCE)
 
@@ -88,15 +78,16 @@ def build(
     fill: Fill | None = None,
     entered: State | None = None,
     preview: str = preview_view.WAITING,
+    run_again_of: int | None = None,
 ) -> View:
     """The move modal; `copy_leads` preselects copying, and `fill` what the command named (prefill.Fill).
     `entered` (view.state.values) is shown as entered, and `preview` is the preview's mrkdwn.
-    The origin channel rides in private_metadata."""
+    The origin channel rides in private_metadata, and so does the job a Run again repeats."""
     fill = fill or Fill()
     limit: dict[str, Any] = {"initial_value": str(fill.limit)} if fill.limit is not None else {}
     modes = [
-        _option(ids.MODE_MOVE, "Move", "Take the leads out of the source"),
-        _option(ids.MODE_COPY, "Copy", "Leave the originals where they are"),
+        option(ids.MODE_MOVE, "Move", "Take the leads out of the source"),
+        option(ids.MODE_COPY, "Copy", "Leave the originals where they are"),
     ]
     blocks: list[dict[str, Any]] = [
         _endpoint_input(ids.SOURCE, "From", fill),
@@ -114,17 +105,17 @@ def build(
                 "type": "number_input",
                 "is_decimal_allowed": False,
                 "min_value": "1",
-                "placeholder": _text("All"),
+                "placeholder": plain_text("All"),
                 **limit,
             },
             optional=True,
         ),
         {"type": "divider"},
-        {"type": "header", "text": _text("Which leads (optional)")},
+        {"type": "header", "text": plain_text("Which leads (optional)")},
         _input(
             ids.SEARCH,
             "Name or email contains",
-            {"type": "plain_text_input", "max_length": 200, "placeholder": _text("e.g. John or @acme.com")},
+            {"type": "plain_text_input", "max_length": 200, "placeholder": plain_text("e.g. John or @acme.com")},
             optional=True,
             hint="Press Enter to see which leads it takes.",
             dispatch=_ON_ENTER,
@@ -132,7 +123,7 @@ def build(
         _input(
             ids.FILTER,
             "Lead status",
-            _static_select("Any status", [_option(v, label) for v, label in LEAD_FILTERS.items()]),
+            _static_select("Any status", [option(v, label) for v, label in LEAD_FILTERS.items()]),
             optional=True,
             dispatch=True,
         ),
@@ -147,14 +138,14 @@ def build(
         _input(
             ids.ESP_CODE,
             "Email provider",
-            _static_select("Any provider", [_option(str(code), label) for code, label in ESP_CODES.items()]),
+            _static_select("Any provider", [option(str(code), label) for code, label in ESP_CODES.items()]),
             optional=True,
             dispatch=True,
         ),
         _input(
             ids.ESG_CODE,
             "Email security gateway",
-            _static_select("Any gateway", [_option(code, label) for code, label in ESG_CODES.items()]),
+            _static_select("Any gateway", [option(code, label) for code, label in ESG_CODES.items()]),
             optional=True,
             dispatch=True,
         ),
@@ -164,7 +155,7 @@ def build(
             "Assign the leads to",
             {
                 "type": "external_select",
-                "placeholder": _text("Search workspace members"),
+                "placeholder": plain_text("Search workspace members"),
                 "min_query_length": 0,
             },
             optional=True,
@@ -175,7 +166,7 @@ def build(
             "Options",
             {
                 "type": "checkboxes",
-                "options": [_option(flag, *messages.OPTION_LABELS[flag]) for flag in MoveOptions.flag_names()],
+                "options": [option(flag, *messages.OPTION_LABELS[flag]) for flag in MoveOptions.flag_names()],
             },
             optional=True,
         ),
@@ -185,10 +176,12 @@ def build(
     return {
         "type": "modal",
         "callback_id": ids.MOVE_MODAL,
-        "title": _text("Copy leads" if copy_leads else "Move leads"),
-        "submit": _text("Start"),
-        "close": _text("Cancel"),
-        "private_metadata": json.dumps({"channel_id": channel_id}),
+        "title": plain_text("Copy leads" if copy_leads else "Move leads"),
+        "submit": plain_text("Start"),
+        "close": plain_text("Cancel"),
+        "private_metadata": json.dumps(
+            {"channel_id": channel_id} | ({"run_again": run_again_of} if run_again_of is not None else {})
+        ),
         "blocks": blocks,
     }
 
@@ -230,7 +223,7 @@ def _keep_entered(block: dict[str, Any], entered: State) -> None:
         element.pop("initial_option", None)
         chosen = entry.get("selected_option") or {}
         if kind == "external_select" and chosen.get("value"):
-            element["initial_option"] = _option(chosen["value"], (chosen.get("text") or {}).get("text", ""))
+            element["initial_option"] = option(chosen["value"], (chosen.get("text") or {}).get("text", ""))
         matching = [o for o in element.get("options") or [] if o["value"] == chosen.get("value")]
         if matching:
             element["initial_option"] = matching[0]
@@ -247,18 +240,18 @@ def option_groups(suggestions: Suggestions) -> list[dict[str, Any]]:
     groups = []
     for label, choices in (("Campaigns", suggestions.campaigns), ("Lists", suggestions.lists)):
         if choices:
-            groups.append({"label": _text(label), "options": _options(choices)})
+            groups.append({"label": plain_text(label), "options": _options(choices)})
     if suggestions.problem:
-        groups.append({"label": _text("Instantly"), "options": [_option(ids.UNAVAILABLE, suggestions.problem)]})
+        groups.append({"label": plain_text("Instantly"), "options": [option(ids.UNAVAILABLE, suggestions.problem)]})
     return groups
 
 
 def _options(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
-    return [_option(choice.value, choice.label) for choice in choices[:100]]
+    return [option(choice.value, choice.label) for choice in choices[:100]]
 
 
 def member_options(suggestions: Suggestions) -> list[dict[str, Any]]:
     options = _options(suggestions.members)
     if suggestions.problem:
-        options.append(_option(ids.UNAVAILABLE, suggestions.problem))
+        options.append(option(ids.UNAVAILABLE, suggestions.problem))
     return options

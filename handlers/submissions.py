@@ -16,6 +16,18 @@ from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.door import (
+    NOT_CONNECTED,
+    AwaitingApproval,
+    MoveRequest,
+    NotConnected,
+    Refused,
+    Repeat,
+    Starting,
+    TooMany,
+    Via,
+    too_many,
+)
 from bot.moves import Requester
 from bot.services import Services
 from handlers import ids, move_form, move_notices_view, preview_view
@@ -30,9 +42,6 @@ VIEW_SETTLE_SECONDS: Final = 1.0
 # wants the push within 3 s.
 CONFIRM_COUNT_SECONDS: Final = 1.5
 UNREADABLE: Final = "leadmover could not read this confirmation, so nothing was started. Go back and press Start again."
-NOT_CONNECTED: Final = (
-    "This workspace's Instantly connection was removed, so nothing can be moved. An admin can run /leads connect."
-)
 
 
 def register(app: App) -> None:
@@ -52,20 +61,21 @@ def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         return
     services = services_of(context)
     team_id, user_id = team_and_user(body, context)
-    channel_id = move_form.channel_of(view) or user_id
+    requester = Requester(team_id=team_id, user_id=user_id, channel_id=move_form.channel_of(view) or user_id)
 
     def refuse(text: str) -> None:
         ack(response_action="errors", errors={ids.SOURCE: text})
 
     if move_form.takes_everything(order):
-        _confirm(ack, services=services, order=order, team_id=team_id, user_id=user_id, channel_id=channel_id)
+        _confirm(ack, refuse, services=services, order=order, requester=requester)
         return
-    requester = Requester(team_id=team_id, user_id=user_id, channel_id=channel_id)
-    _start(ack, refuse, services=services, order=order, view=view, requester=requester)
+    via = Via.RUN_AGAIN if move_form.run_again(view) else Via.FORM
+    _submit(ack, refuse, services=services, view=view, request=_request(order, requester, via, view))
 
 
 def handle_confirmation(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    """The confirmation's submit: the order it carries starts as any submission does, keyed by this view."""
+    """The confirmation's submit: the order it carries goes through the door as any submission does, keyed by this
+    view."""
     services = services_of(context)
     team_id, user_id = team_and_user(body, context)
     carried = preview_view.confirmed(view)
@@ -79,75 +89,38 @@ def handle_confirmation(ack: Ack, body: dict[str, Any], view: dict[str, Any], co
         return
     channel_id, order = carried
     requester = Requester(team_id=team_id, user_id=user_id, channel_id=channel_id)
-    _start(ack, refuse, services=services, order=order, view=view, requester=requester)
+    _submit(ack, refuse, services=services, view=view, request=_request(order, requester, Via.CONFIRMATION, view))
 
 
-def _confirm(ack: Ack, *, services: Services, order: MoveOrder, team_id: str, user_id: str, channel_id: str) -> None:
-    """Push the confirmation of a move of every lead, once it could start at all; nothing is recorded yet."""
+def _request(order: MoveOrder, requester: Requester, via: Via, view: dict[str, Any]) -> MoveRequest:
+    return MoveRequest(order=order, requester=requester, via=via, key=submission_key(view))
+
+
+def _confirm(
+    ack: Ack, refuse: Callable[[str], None], *, services: Services, order: MoveOrder, requester: Requester
+) -> None:
+    """Push the confirmation of a move of every lead, stating the count; nothing is recorded yet. The door checks
+    everything again when it is confirmed: this only spares the person a confirmation that could not start."""
     try:
-        refused = services.access.refusal_to_move(team_id=team_id, user_id=user_id)
-        if refused is None and not services.workspaces.is_connected(team_id):
-            refused = NOT_CONNECTED
+        stopped = services.door.may_move(requester)
     except Exception:
         log.exception("could not check a move of every lead before confirming it; nothing was sent")
         ack(response_action="update", view=move_notices_view.not_saved_view())
         return
-    if refused is not None:
-        ack(response_action="errors", errors={ids.SOURCE: refused})
+    if stopped is not None:
+        refuse(_words(stopped))
         return
-    count = services.preview.count(team_id=team_id, source=order.source, timeout=CONFIRM_COUNT_SECONDS)
-    ack(response_action="push", view=preview_view.confirm_view(order=order, count=count, channel_id=channel_id))
+    count = services.preview.count(team_id=requester.team_id, source=order.source, timeout=CONFIRM_COUNT_SECONDS)
+    view = preview_view.confirm_view(order=order, count=count, channel_id=requester.channel_id)
+    ack(response_action="push", view=view)
 
 
-def _start(
-    ack: Ack,
-    refuse: Callable[[str], None],
-    *,
-    services: Services,
-    order: MoveOrder,
-    view: dict[str, Any],
-    requester: Requester,
+def _submit(
+    ack: Ack, refuse: Callable[[str], None], *, services: Services, view: dict[str, Any], request: MoveRequest
 ) -> None:
-    """Check, record under this view's id and hash, then ask for approval or start: one path for every submission."""
-    team_id, user_id = requester.team_id, requester.user_id
-    approval = services.approvals.request_for(order, origin_channel=requester.channel_id)
-    # Written down before the ack: once the person is told it is starting, the move cannot be forgotten.
-    try:
-        refused = services.access.refusal_to_move(team_id=team_id, user_id=user_id)
-        connected = refused is None and services.workspaces.is_connected(team_id)
-        submitted = (
-            services.moves.accept(
-                order=order, requester=requester, submission_key=submission_key(view), approval=approval
-            )
-            if connected
-            else None
-        )
-    except Exception:
-        log.exception("could not write a submitted move down; nothing was sent")
-        ack(response_action="update", view=move_notices_view.not_saved_view())
-        return
-    if refused is not None:
-        refuse(refused)
-        return
-    if not connected:
-        refuse(NOT_CONNECTED)
-        return
-    if submitted is None:
-        # The form stays open with everything filled in, so pressing Start again later is all it takes.
-        refuse(_too_many(services.moves.max_starting_per_user))
-        return
-    if approval is not None:
-        ack(
-            response_action="update",
-            view=move_notices_view.awaiting_approval_view(submitted.record.move, approval.channel_id),
-        )
-        return
-    # Instantly may take longer than Slack's 3 s: the person sees "starting" now, the outcome when it comes.
-    ack(response_action="update", view=move_notices_view.starting_view(submitted.record.move))
-    if submitted.repeat:
-        log.info("job %s: submission delivered again; nothing more to do", submitted.record.id)
-        return
-    view_id, acked_at = str(view.get("id", "")), time.monotonic()
+    """The door decides; this only acks what it came to. Written down before the ack: once the person is told it is
+    starting, the move cannot be forgotten."""
+    team_id, view_id, acked_at = request.requester.team_id, str(view.get("id", "")), time.monotonic()
 
     def show_outcome(record: JobRecord) -> None:
         # Slack applies the ack's view a moment after it gets the answer; an update that overtook it would be lost.
@@ -158,11 +131,28 @@ def _start(
             not_before=acked_at + VIEW_SETTLE_SECONDS,
         )
 
-    services.starts.submit(submitted.record, then=show_outcome)
+    try:
+        outcome = services.door.submit(request, then=show_outcome)
+    except Exception:
+        log.exception("could not write a submitted move down; nothing was sent")
+        ack(response_action="update", view=move_notices_view.not_saved_view())
+        return
+    if isinstance(outcome, Repeat):
+        log.info("job %s: submission delivered again; nothing more to do", outcome.record.id)
+        outcome = outcome.first
+    if isinstance(outcome, AwaitingApproval):
+        ack(response_action="update", view=move_notices_view.awaiting_approval_view(outcome.record, outcome.channel_id))
+    elif isinstance(outcome, Starting):
+        # Instantly may take longer than Slack's 3 s: the person sees "starting" now, the outcome when it comes.
+        ack(response_action="update", view=move_notices_view.starting_view(outcome.record.move))
+    else:
+        # The form stays open with everything filled in, so pressing Start again later is all it takes.
+        refuse(_words(outcome))
 
 
-def _too_many(limit: int | None) -> str:
-    return (
-        f"You have {limit} moves waiting for Instantly to start them. Press Start again once one of them has "
-        "started; the announcements in the channel show when."
-    )
+def _words(outcome: Refused | NotConnected | TooMany) -> str:
+    if isinstance(outcome, Refused):
+        return outcome.words
+    if isinstance(outcome, NotConnected):
+        return NOT_CONNECTED
+    return too_many(outcome.limit)

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import undo_messages
+from bot.slack.errors import slack_error
 from bot.undo import Undone
 from handlers.context import services_of, team_and_user
 
@@ -44,7 +45,7 @@ def handle_move_back(ack: Ack, body: dict[str, Any], client: WebClient, respond:
     try:
         client.views_open(trigger_id=body["trigger_id"], view=undo_messages.confirm_view(checked))
     except SlackApiError as exc:
-        log.warning("views.open for a move back failed: %s", exc.response.get("error") if exc.response else exc)
+        log.warning("views.open for a move back failed: %s", slack_error(exc))
         respond(
             response_type="ephemeral",
             replace_original=False,
@@ -53,9 +54,17 @@ def handle_move_back(ack: Ack, body: dict[str, Any], client: WebClient, respond:
 
 
 def _said(undone: Undone) -> str:
+    """What confirming came to, in the modal (a refusal's words from Instantly are escaped where they are made)."""
     if undone.refusal is not None:
         return undone.refusal
     first = undone.jobs[0]
+    if undone.waiting:
+        where = f"<#{undone.approval_channel}>" if undone.approval_channel else "its channel"
+        already = "already " if undone.repeat else ""
+        return (
+            f"Moving {undone.leads:,} leads back needs an approver other than you: the request is {already}waiting in "
+            f"{where}. Nothing has moved yet."
+        )
     if undone.repeat:
         return f"These leads were already moved back (job #{first.id}), so nothing more was moved."
     jobs = f"{len(undone.jobs)} jobs" if len(undone.jobs) > 1 else "one job"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,10 +31,11 @@ class Approval:
 
 @dataclass(frozen=True)
 class Decided:
-    """A decision that took effect: the approval as it now stands, and its job."""
+    """A decision that took effect: the approval as it now stands, its job and the other parts of its move."""
 
     approval: Approval
     job: JobRecord
+    parts: tuple[JobRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,14 @@ def _approval(row: ApprovalRow) -> Approval:
     )
 
 
-def open_request(session: Session, job: JobRow, *, channel_id: str, expires_at: datetime) -> None:
-    """In the caller's transaction: the job waits for approval, and the request is queued for posting."""
-    job.phase = Phase.AWAITING_APPROVAL
-    job.lease_owner, job.lease_expires_at = None, None
+def open_request(
+    session: Session, job: JobRow, *, channel_id: str, expires_at: datetime, parts: Sequence[JobRow] = ()
+) -> None:
+    """In the caller's transaction: the job (and the other parts of its move) waits for approval, and one request
+    is queued for posting."""
+    for waiting in (job, *parts):
+        waiting.phase = Phase.AWAITING_APPROVAL
+        waiting.lease_owner, waiting.lease_expires_at = None, None
     session.add(
         ApprovalRow(
             job_id=job.id,
@@ -118,15 +124,26 @@ def decide(
         job = session.get(JobRow, job_id, with_for_update=True)
         assert row is not None
         assert job is not None
-        job.updated_at = now
-        if state == ApprovalState.APPROVED:
-            job.phase = Phase.REQUESTED
-            job.next_poll_at = now
-            leases.take(job, owner=owner, lease_seconds=lease_seconds, now=now)
-        else:
-            job.phase = Phase.NOT_APPROVED
-            job.finished_at = now
-            job.error = reason or f"not approved ({state})"
+        parts = list(
+            session.scalars(
+                select(JobRow)
+                .where(JobRow.part_of == job_id, JobRow.phase == Phase.AWAITING_APPROVAL)
+                .order_by(JobRow.id)
+                .with_for_update()
+            )
+        )
+        # The parts of a move sent in parts follow its first job quietly: one request, one reply.
+        for settled in (job, *parts):
+            settled.updated_at = now
+            if state == ApprovalState.APPROVED:
+                settled.phase = Phase.REQUESTED
+                settled.next_poll_at = now
+                leases.take(settled, owner=owner, lease_seconds=lease_seconds, now=now)
+            else:
+                settled.phase = Phase.NOT_APPROVED
+                settled.finished_at = now
+                settled.error = reason or f"not approved ({state})"
+        if state != ApprovalState.APPROVED:
             outbox.enqueue(
                 session,
                 team_id=row.team_id,
@@ -138,7 +155,7 @@ def decide(
             session, team_id=row.team_id, job_id=job_id, channel_id=row.channel_id, kind=NotificationKind.APPROVAL_EDIT
         )
         session.flush()
-        return Decided(_approval(row), job_record(job))
+        return Decided(_approval(row), job_record(job), parts=tuple(job_record(part) for part in parts))
 
 
 def expired(db: Database, *, limit: int = 100) -> list[int]:

@@ -39,6 +39,7 @@ class JobRow(Leased, Base):
         UniqueConstraint("team_id", "instantly_job_id", name="uq_jobs_team_instantly_job"),
         Index("ix_jobs_due", "phase", "next_poll_at"),
         Index("ix_jobs_requester", "team_id", "user_id", "created_at"),
+        Index("ix_jobs_part_of", "part_of"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -55,6 +56,13 @@ class JobRow(Leased, Base):
     job_counts: Mapped[dict[str, int] | None] = mapped_column(JSON, default=None)
     # When Instantly says a followed job began: it may have run long before anyone asked leadmover to follow it.
     started_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # How the move was asked for (bot.door.Via: form, move_back, approval…); None for jobs from before the door.
+    via: Mapped[str | None] = mapped_column(String(16), default=None)
+    # How many leads the move takes as counted when it was asked for: Instantly's count of the source's leads, or
+    # every e-mail of a Move back (all its parts); None when Instantly could not count.
+    lead_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The first job of a move sent in parts (a Move back of over 1,000 leads): approved or refused with it.
+    part_of: Mapped[int | None] = mapped_column(Integer, default=None)
 
     phase: Mapped[str] = mapped_column(String(16), default=Phase.REQUESTED)
     instantly_job_id: Mapped[str | None] = mapped_column(String(64), default=None)

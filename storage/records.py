@@ -47,6 +47,12 @@ class JobRecord:
     job_counts: tuple[tuple[str, int], ...] = ()
     # When Instantly says a followed job began (before leadmover heard of it); None for a move leadmover started.
     started_at: datetime | None = None
+    # How the move was asked for (bot.door.Via's value); None for a job from before the door or only followed.
+    via: str | None = None
+    # How many leads it takes as counted when asked (see storage.models.JobRow.lead_count).
+    lead_count: int | None = None
+    # The first job of a move sent in parts, for every other part; None for the first and for a move in one part.
+    part_of: int | None = None
 
     @property
     def tracked(self) -> bool:
@@ -98,4 +104,7 @@ def job_record(row: JobRow) -> JobRecord:
         job_type=row.job_type,
         job_counts=tuple((row.job_counts or {}).items()),
         started_at=row.started_at,
+        via=row.via,
+        lead_count=row.lead_count,
+        part_of=row.part_of,
     )

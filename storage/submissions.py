@@ -3,6 +3,7 @@ replaying a signed request) delivers it, leased to the process that will send it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -42,10 +43,21 @@ def record_request(
 
 @dataclass(frozen=True)
 class Submitted:
-    """The job a submission made; `repeat` when that submission had been delivered before."""
+    """The job a submission made (and the other parts of a move sent in parts); `repeat` when that submission had
+    been delivered before."""
 
     record: JobRecord
     repeat: bool
+    parts: tuple[JobRecord, ...] = ()
+
+    @property
+    def records(self) -> tuple[JobRecord, ...]:
+        return (self.record, *self.parts)
+
+
+def part_key(submission_key: str, part: int) -> str:
+    """The key of one part of a move sent in parts: the first is the submission's own."""
+    return submission_key if part == 0 else f"{submission_key}:{part}"
 
 
 def record_submitted(
@@ -61,6 +73,9 @@ def record_submitted(
     max_starting: int | None = None,
     approval: approvals.ApprovalRequest | None = None,
     thread_ts: str | None = None,
+    parts: Sequence[MoveOrder] = (),
+    via: str | None = None,
+    lead_count: int | None = None,
 ) -> Submitted | None:
     """Save a submitted move once per submission: a repeat delivery gets the job the first one made.
 
@@ -68,36 +83,57 @@ def record_submitted(
     replaying a signed request) delivers it, one job is made and so one move is sent. None, and nothing saved,
     when the person already has `max_starting` moves waiting for Instantly to start them. With `approval`, the move
     waits for an approver instead, and the request for approval is queued. With `thread_ts` it is told in that
-    thread of its channel rather than in a thread of its own.
+    thread of its channel rather than in a thread of its own. `parts` are further orders of the same move, saved in
+    the same transaction under keys of their own (part_key) and approved or refused with the first.
     """
-    row = _requested_row(
-        team_id=team_id, channel_id=channel_id, user_id=user_id, order=order, owner=owner, lease_seconds=lease_seconds
-    )
-    row.thread_ts = thread_ts
     try:
         with db.session() as session:
             earlier = _submitted_job(session, team_id=team_id, submission_key=submission_key)
             if earlier is not None:
-                return Submitted(job_record(earlier), repeat=True)
+                return Submitted(job_record(earlier), repeat=True, parts=_parts_of(session, earlier.id))
             if max_starting is not None and _starting(session, team_id=team_id, user_id=user_id) >= max_starting:
                 return None
-            session.add(row)
-            session.flush()
-            if approval is not None:
-                approvals.open_request(session, row, channel_id=approval.channel_id, expires_at=approval.expires_at)
-            session.add(
-                SubmissionRow(
-                    team_id=team_id, key=submission_key, user_id=user_id, job_id=row.id, created_at=row.created_at
+            rows: list[JobRow] = []
+            for number, part in enumerate((order, *parts)):
+                row = _requested_row(
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    user_id=user_id,
+                    order=part,
+                    owner=owner,
+                    lease_seconds=lease_seconds,
                 )
-            )
+                row.thread_ts, row.via, row.lead_count = thread_ts, via, lead_count
+                row.part_of = rows[0].id if rows else None
+                session.add(row)
+                session.flush()
+                session.add(
+                    SubmissionRow(
+                        team_id=team_id,
+                        key=part_key(submission_key, number),
+                        user_id=user_id,
+                        job_id=row.id,
+                        created_at=row.created_at,
+                    )
+                )
+                rows.append(row)
+            if approval is not None:
+                approvals.open_request(
+                    session, rows[0], channel_id=approval.channel_id, expires_at=approval.expires_at, parts=rows[1:]
+                )
             session.flush()
-            return Submitted(job_record(row), repeat=False)
+            return Submitted(job_record(rows[0]), repeat=False, parts=tuple(job_record(row) for row in rows[1:]))
     except IntegrityError:
         pass  # delivered twice at the same moment: the other delivery's job stands
     with db.reading() as session:
         first = _submitted_job(session, team_id=team_id, submission_key=submission_key)
         assert first is not None, "the unique key that refused this one belongs to a stored submission"
-        return Submitted(job_record(first), repeat=True)
+        return Submitted(job_record(first), repeat=True, parts=_parts_of(session, first.id))
+
+
+def _parts_of(session: Session, job_id: int) -> tuple[JobRecord, ...]:
+    query = select(JobRow).where(JobRow.part_of == job_id).order_by(JobRow.id)
+    return tuple(job_record(row) for row in session.scalars(query))
 
 
 def _submitted_job(session: Session, *, team_id: str, submission_key: str) -> JobRow | None:

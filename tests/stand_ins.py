@@ -1,6 +1,7 @@
-"""In-process stand-ins for unit tests: a Slack WebClient without HTTP, and Instantly through httpx.MockTransport.
+"""In-process stand-ins for unit tests: a Slack WebClient without HTTP, Instantly through httpx.MockTransport, a
+start queue that only records, and a clock a test moves by hand.
 
-The end-to-end tests use the loopback simulators in bot/simulators; these are for testing one core class at a time.
+The end-to-end tests use the loopback simulators in simulators/; these are for testing one core class at a time.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import itertools
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
 from bot.instantly.client import InstantlyClient
+from bot.starts import Then
+from storage.records import JobRecord
 
 JSON = dict[str, Any]
 
@@ -179,21 +182,59 @@ def instantly_error(status: int, message: str = "nope", **headers: str) -> httpx
     return httpx.Response(status, json=body, headers=headers)
 
 
-class InstantlyMoves:
-    """An Instantly for the submission listeners: campaign analytics (the confirmation's count) and POST /leads/move,
-    answered with `analytics` and `answer`, which a test may change; every request is kept."""
+MOVE_JOB_ID = "0190a1b2c3d4e5f6a7b8c9d0"  # the job InstantlyMoves starts unless told another
 
-    def __init__(self, job_id: str) -> None:
+
+# What InstantlyMoves calls the campaigns and lists the submission tests pick, by id.
+INSTANTLY_NAMES: dict[str, str] = {"c-1": "Acme Q1", "l-2": "Acme <warm>", "l-9": "Old list", "c-7": "New campaign"}
+
+
+class InstantlyMoves:
+    """An Instantly for the submission listeners: a campaign or list by id (named by `names`, 404 for others), one
+    workspace member (u-1, Ann Lee), campaign analytics (the confirmation's count) and POST /leads/move, answered with `analytics` and `answer`,
+    which a test may change; every request is kept."""
+
+    def __init__(self, job_id: str = MOVE_JOB_ID) -> None:
         self.requests: list[httpx.Request] = []
         self.answer: httpx.Response = httpx.Response(200, json=instantly_job(job_id))
         self.analytics = httpx.Response(200, json=[{"campaign_id": "c-1", "leads_count": 1240, "extra": 1}])
+        self.names = dict(INSTANTLY_NAMES)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if request.url.path.endswith("/campaigns/analytics"):
+        path = request.url.path
+        if path.endswith("/campaigns/analytics"):
             return self.analytics
+        kind, _, item_id = path.removeprefix("/api/v2/").partition("/")
+        if request.method == "GET" and kind == "workspace-members":
+            member = {"id": "m-1", "user_id": "u-1", "email": "ann@example.com", "name": {"first": "Ann", "last": "Lee"}}
+            return httpx.Response(200, json={"items": [member]})
+        if request.method == "GET" and kind in ("campaigns", "lead-lists") and item_id:
+            name = self.names.get(item_id)
+            return httpx.Response(200, json={"id": item_id, "name": name}) if name else instantly_error(404)
         return self.answer
 
     def moves(self) -> list[JSON]:
         moves = [r for r in self.requests if (r.method, r.url.path) == ("POST", "/api/v2/leads/move")]
         return [json.loads(r.content) for r in moves]
+
+
+@dataclass
+class RecordingStarts:
+    """Stands in for the StartQueue: keeps what it was asked to start, and starts nothing."""
+
+    started: list[JobRecord] = field(default_factory=list)
+
+    def submit(self, record: JobRecord, *, then: Then) -> bool:
+        self.started.append(record)
+        return True
+
+
+@dataclass
+class Clock:
+    """A monotonic clock that moves only when the test sets or advances `now`."""
+
+    now: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -3,6 +3,7 @@
 Every failure is an InstantlyError (the hierarchy is drawn in bot.instantly.errors). Idempotent GETs are retried on
 timeouts, 5xx, 429 and unreadable answers. POST /leads/move never is: Instantly has no idempotency key, so a resent
 POST could start a second move. Every request spends the workspace's request budget (bot.instantly.budget).
+`instantly_client` is the one way the product builds a client: from Settings, a key and that key's budget.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from bot.instantly.schemas import (
     WorkspaceMember,
     is_job_id,
 )
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +178,16 @@ class InstantlyClient:
         params = self._page_params(search=search, limit=limit, starting_after=starting_after)
         return self._parse(Page[LeadList], self._get("lead-lists", params, timeout=timeout))
 
+    def get_campaign(self, campaign_id: str, *, timeout: float | None = None) -> Campaign:
+        """One campaign by id (its name as Instantly has it now)."""
+        path = f"campaigns/{quote(campaign_id, safe='')}"
+        return self._parse(Campaign, self._get(path, {}, timeout=timeout))
+
+    def get_lead_list(self, list_id: str, *, timeout: float | None = None) -> LeadList:
+        """One lead list by id (its name as Instantly has it now)."""
+        path = f"lead-lists/{quote(list_id, safe='')}"
+        return self._parse(LeadList, self._get(path, {}, timeout=timeout))
+
     def list_members(self, *, search: str = "", limit: int = 25, timeout: float | None = None) -> Page[WorkspaceMember]:
         params = self._page_params(search=search, limit=limit, starting_after=None)
         return self._parse(Page[WorkspaceMember], self._get("workspace-members", params, timeout=timeout))
@@ -265,3 +277,22 @@ class InstantlyClient:
             return response.json()
         except json.JSONDecodeError as exc:
             raise InstantlyProtocolError(f"{method} /{path} answered {response.status_code} with non-JSON") from exc
+
+
+def instantly_client(
+    *,
+    settings: Settings,
+    api_key: str,
+    budget: Budget | None,
+    timeout: float | None = None,
+    max_attempts: int = 3,
+) -> InstantlyClient:
+    """A client of the Instantly workspace `api_key` reaches, spending `budget`; `timeout` (else the settings') and
+    `max_attempts` for a caller that cannot wait, such as a key checked while a person looks on."""
+    return InstantlyClient(
+        api_key=api_key,
+        base_url=settings.instantly_api_url,
+        timeout=settings.instantly_timeout_seconds if timeout is None else timeout,
+        max_attempts=max_attempts,
+        budget=budget,
+    )

@@ -96,8 +96,8 @@ def test_a_move_without_a_limit_asks_for_approval_and_sends_nothing_yet(stack: L
     assert answer["view"]["title"]["text"] == "Waiting for approval"
     message = request_message(stack)
     text = str(message.blocks)
-    for part in (f"<@{ALICE}>", "Acme Q1 outbound", "Acme warm leads", "every matching lead", "Mode: *Move*"):
-        assert part in text
+    for part in (f"<@{ALICE}>", "Acme Q1 outbound", "Acme warm leads", "*all 1,250 leads*", "Mode: *Move*"):
+        assert part in text, text
     assert "Filters: none" in text
     assert buttons(message) == [approval_messages.APPROVE, approval_messages.REJECT]
     assert "<!date^" in text
@@ -108,26 +108,25 @@ def test_a_limit_exactly_at_the_threshold_starts_at_once_and_one_above_asks(stac
     assert ask(stack, limit="1000")["view"]["title"]["text"] == "Starting"
     assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 1, timeout=10)
     assert ask(stack, limit="1001")["view"]["title"]["text"] == "Waiting for approval"
-    assert "*1,001 leads*" in str(request_message(stack).blocks)
+    assert "*up to 1,001 leads*" in str(request_message(stack).blocks)
     assert len(stack.instantly.move_bodies()) == 1
 
 
 def test_two_approvers_pressing_in_the_same_second_start_the_move_once(stack: LocalStack) -> None:
     ask(stack)
     message = request_message(stack)
-    start = threading.Barrier(3)
+    start = threading.Barrier(4)
 
     def press(user: str) -> None:
         start.wait()
         click(stack, message, approval_messages.APPROVE, user)
 
-    pressers = [threading.Thread(target=press, args=(user,)) for user in (ADMIN, APPROVER)]
+    pressers = [threading.Thread(target=press, args=(user,)) for user in (ADMIN, APPROVER, OTHER_ADMIN)]
     for thread in pressers:
         thread.start()
     start.wait()
     for thread in pressers:
         thread.join(10)
-    click(stack, message, approval_messages.APPROVE, OTHER_ADMIN)  # and a third, later
     assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 1, timeout=10)
     assert stack.slack.wait_for(lambda: buttons(current(stack, message)) == [], timeout=5)
     decided = current(stack, message).text

@@ -119,7 +119,10 @@ def test_the_requester_moves_the_leads_back_once_and_a_stranger_is_refused(
     thread = stack.slack.replies(CHANNEL, anchor.ts)
     assert [m.ts for m in thread[:1]] == [reply.ts], "the channel holds one message: the move, with its thread"
     back_announcement, back_reply = thread[1:]
-    assert "Completed (100%)" in back_announcement.text, back_announcement.text
+    assert stack.slack.wait_for(
+        lambda: "Completed (100%)" in stack.slack.replies(CHANNEL, anchor.ts)[1].text, timeout=5
+    ), back_announcement.text
+    back_announcement = stack.slack.replies(CHANNEL, anchor.ts)[1]
     assert (
         f"<@{ALICE}> is moving back 40 leads from list *Acme warm leads* to campaign *Acme Q1 outbound*, "
         "taking back leadmover #1."

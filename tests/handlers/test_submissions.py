@@ -26,7 +26,7 @@ from tests.bolt_requests import (
     view_submission_body,
 )
 from tests.factories import requested_job
-from tests.handlers.conftest import JOB_ID
+from tests.stand_ins import MOVE_JOB_ID as JOB_ID
 from tests.stand_ins import InstantlyMoves, SlackStandIn, instantly_error
 
 pytestmark = pytest.mark.usefixtures("settle_quickly")
@@ -150,7 +150,7 @@ def test_a_valid_form_asks_instantly_once_with_the_body_the_order_describes(
             "reset_interest_status": True,
         }
     ]
-    [request] = instantly.requests
+    [request] = [r for r in instantly.requests if r.method == "POST"]
     assert request.headers["authorization"] == "Bearer test-key"
 
 

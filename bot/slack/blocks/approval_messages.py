@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any, Final
 
-from bot.slack.blocks.messages import Blocks, context, describe_filters, endpoint_phrase, escape, section
+from bot.slack.blocks.messages import (
+    Blocks,
+    context,
+    describe_filters,
+    endpoint_phrase,
+    escape,
+    lead_count_phrase,
+    noun_of,
+    section,
+)
 from storage.approvals import Approval
 from storage.models import ApprovalState
 from storage.records import JobRecord
@@ -27,14 +36,17 @@ _DECIDED: Final[dict[ApprovalState, str]] = {
 
 def _summary(record: JobRecord) -> str:
     order = record.move
-    verb = "copy" if order.copies else "move"
-    count = f"*{order.limit:,} leads*" if order.limit else "*every matching lead* (no limit)"
-    filters = describe_filters(order) or "Filters: none, so every lead in the source"
+    verb = noun_of(order).lower()
+    count = f"*{lead_count_phrase(record)}*"
+    if order.takes_back is not None:
+        filters = f"Taking back leadmover #{order.takes_back}: the leads Instantly says it moved"
+    else:
+        filters = describe_filters(order) or "Filters: none, so every lead in the source"
+    mode = "" if order.takes_back is not None else f"\nMode: *{'Copy' if order.copies else 'Move'}*"
+    mode += "" if order.copies or order.takes_back is not None else " (the leads leave the source)"
     return (
         f"<@{record.user_id}> asks to {verb} {count} from {endpoint_phrase(order.source)} to "
-        f"{endpoint_phrase(order.destination)}.\n{filters}.\nMode: *{'Copy' if order.copies else 'Move'}*"
-        + ("" if order.copies else " (the leads leave the source)")
-        + f" · asked in <#{record.channel_id}>"
+        f"{endpoint_phrase(order.destination)}.\n{filters}.{mode} · asked in <#{record.channel_id}>"
     )
 
 

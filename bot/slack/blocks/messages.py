@@ -148,10 +148,31 @@ def verb_of(record: JobRecord, *, past: bool = False) -> str:
     return ("moved" if past else "moving") + back
 
 
-def _what(order: MoveOrder) -> str:
-    if order.takes_back is not None and order.filters.emails:
-        return f"{len(order.filters.emails):,} leads"
-    return f"up to {order.limit:,} leads" if order.limit else "leads"
+def lead_count_phrase(record: JobRecord) -> str:
+    """How many leads a move takes, as counted when it was asked for (JobRecord.lead_count): the limit, and the
+    source's count when that is smaller; with no limit, the source's count; every lead a Move back returns; or words
+    that say Instantly could not count."""
+    order, counted = record.move, record.lead_count
+    if order.takes_back is not None:
+        return f"{counted or len(order.filters.emails):,} leads"
+    if order.limit is not None:
+        if counted is not None and counted < order.limit:
+            return f"up to {order.limit:,} leads (the source holds {counted:,})"
+        return f"up to {order.limit:,} leads"
+    if counted is None:
+        return "every matching lead (Instantly could not count them just now)"
+    if order.filters.model_dump(exclude_defaults=True):
+        return f"every matching lead of the {counted:,} in the source"
+    return f"all {counted:,} leads"
+
+
+def _what(record: JobRecord) -> str:
+    if record.via is None and record.lead_count is None:  # asked for before leadmover counted (no door then)
+        order = record.move
+        if order.takes_back is not None and order.filters.emails:
+            return f"{len(order.filters.emails):,} leads"
+        return f"up to {order.limit:,} leads" if order.limit else "leads"
+    return lead_count_phrase(record)
 
 
 def _channel_note(record: JobRecord, reason: str | None) -> str | None:
@@ -177,7 +198,7 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
         line = f"Following Instantly job `{record.instantly_job_id}` ({kind}), asked by <@{record.user_id}>."
     else:
         line = (
-            f"<@{record.user_id}> is {verb} {_what(order)} from {endpoint_phrase(order.source)} "
+            f"<@{record.user_id}> is {verb} {_what(record)} from {endpoint_phrase(order.source)} "
             f"to {endpoint_phrase(order.destination)}."
         )
         if order.takes_back is not None:
@@ -201,7 +222,7 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     else:
         # What a notification shows: the names, never ids, so it reads on a lock screen.
         text = (
-            f"{verb.capitalize()} {_what(order)} from {escape(order.source.name)} to {escape(order.destination.name)}"
+            f"{verb.capitalize()} {_what(record)} from {escape(order.source.name)} to {escape(order.destination.name)}"
             f": {status_words(status)} ({record.progress}%)"
         )
     note = _channel_note(record, unreachable_reason)
@@ -296,28 +317,11 @@ def job_detail(record: JobRecord) -> tuple[str, Blocks]:
     return text, blocks
 
 
-def usage(
-    command: str, *, problem: str | None = None, note: str | None = None, admin: bool = True
-) -> tuple[str, Blocks]:
-    """What /leads can do; `note` says what this person may do here, and admins' commands show to admins only."""
-    lines = [
-        f"`{command} move`: move leads between campaigns and lead lists",
-        f"`{command} copy`: copy leads, leaving the originals where they are",
-        f'`{command} move from:"Acme Q4" to:list:"Cold storage" limit:200`: the form, filled in',
-        f"`{command} jobs`: your recent jobs" + (" (everyone's, for an admin)" if admin else ""),
-        f"`{command} status &lt;job-id&gt;`: one job in detail",
-        f"`{command} track &lt;job-id&gt;`: follow an Instantly job started elsewhere (an import, an export…) "
-        "in a thread here",
-        f"`{command} settings`: how I report jobs in this channel, and whether `{command} move` starts as a copy",
-    ]
-    if admin:
-        lines += [
-            f"`{command} connect`, `{command} disconnect`: connect this workspace to Instantly, or remove its key",
-            f"`{command} allow @person @group`, `{command} deny @person`, `{command} access`: who may move leads",
-            f"`{command} audit`: the latest entries of the audit log",
-        ]
-    lines.append(f"`{command} help`: this help")
+def usage(*, lines: list[tuple[str, str]], problem: str | None = None, note: str | None = None) -> tuple[str, Blocks]:
+    """What /leads can do: one line per (what is typed, what it does), as the verb table of handlers/commands.py
+    gives them; what is typed is escaped, what it does is mrkdwn. `note` says what this person may do here."""
+    shown = [f"`{escape(typed)}`: {says}" for typed, says in lines]
     intro = f"{problem}\n" if problem else ""
     outro = f"\n{note}" if note else ""
-    text = intro + "*leadmover* moves and copies Instantly leads.\n" + "\n".join(lines) + outro
+    text = intro + "*leadmover* moves and copies Instantly leads.\n" + "\n".join(shown) + outro
     return text, [section(text)]
