@@ -4,39 +4,34 @@ is answered to the admin alone."""
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any, Final
+from typing import Final
 
-from slack_bolt import Respond
-
-from bot.services import Services
 from bot.slack.blocks import messages
 from handlers import mentions
+from handlers.verbs import Audience, Help, Invocation, Verb
 from storage.access_rules import Effect
 from storage.audit import Entry
 
 AUDIT_SHOWN: Final = 20
 
 
-def _who(command: dict[str, Any]) -> tuple[str, str]:
-    return str(command.get("team_id", "")), str(command.get("user_id", ""))
-
-
-def _admins_only(services: Services, command: dict[str, Any], respond: Respond, *, what: str) -> bool:
+def _admins_only(call: Invocation, *, what: str) -> bool:
     """True, after telling them, when the person is not an admin."""
-    team_id, user_id = _who(command)
-    if services.access.is_admin(team_id=team_id, user_id=user_id):
+    if call.services.access.is_admin(team_id=call.team_id, user_id=call.user_id):
         return False
-    respond(response_type="ephemeral", text=f"Only leadmover admins (Slack workspace admins and owners) can {what}.")
+    call.respond(
+        response_type="ephemeral", text=f"Only leadmover admins (Slack workspace admins and owners) can {what}."
+    )
     return True
 
 
-def allow_or_deny(
-    *, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str, effect: Effect
-) -> None:
-    verb = effect.value
-    if _admins_only(services, command, respond, what=f"{verb} people"):
+def allow_or_deny(call: Invocation) -> None:
+    """`/leads allow | deny @person @group`: the verb is the rule's effect."""
+    effect = Effect(call.verb)
+    verb, name, respond = effect.value, call.name, call.respond
+    if _admins_only(call, what=f"{verb} people"):
         return
-    named = mentions.parse(words[1:])
+    named = mentions.parse(list(call.words[1:]))
     if named.unreadable or not named.ids:
         shown = ", ".join(f"`{messages.escape(word[:40])}`" for word in named.unreadable[:3])
         problem = f"I could not tell who {shown} is. " if shown else ""
@@ -46,12 +41,12 @@ def allow_or_deny(
         )
         respond(response_type="ephemeral", text=text)
         return
-    team_id, user_id = _who(command)
+    team_id, user_id, access = call.team_id, call.user_id, call.services.access
     for subject in named.ids:
         if effect == Effect.ALLOW:
-            services.access.allow(team_id=team_id, subject_id=subject, by=user_id)
+            access.allow(team_id=team_id, subject_id=subject, by=user_id)
         else:
-            services.access.deny(team_id=team_id, subject_id=subject, by=user_id)
+            access.deny(team_id=team_id, subject_id=subject, by=user_id)
     who = ", ".join(mentions.mention(subject) for subject in named.ids)
     if effect == Effect.ALLOW:
         text = f":white_check_mark: {who} may now move and copy leads here. `{name} access` shows the whole list."
@@ -63,11 +58,11 @@ def allow_or_deny(
     respond(response_type="ephemeral", text=text)
 
 
-def access_list(*, services: Services, command: dict[str, Any], respond: Respond, name: str) -> None:
-    if _admins_only(services, command, respond, what="see who may move leads"):
+def access_list(call: Invocation) -> None:
+    if _admins_only(call, what="see who may move leads"):
         return
-    team_id, _ = _who(command)
-    listed = services.access.access_list(team_id=team_id)
+    services, name = call.services, call.name
+    listed = services.access.access_list(team_id=call.team_id)
     allowed = [mentions.mention(r.subject_id) for r in listed.rules if r.effect == Effect.ALLOW]
     allowed += [f"{mentions.mention(s)} (LEADMOVER_ALLOWED_USERS)" for s in sorted(listed.from_settings)]
     denied = [mentions.mention(r.subject_id) for r in listed.rules if r.effect == Effect.DENY]
@@ -87,21 +82,20 @@ def access_list(*, services: Services, command: dict[str, Any], respond: Respond
         + "."
     )
     text = "\n".join(lines)
-    respond(response_type="ephemeral", text=text, blocks=[messages.section(text)])
+    call.respond(response_type="ephemeral", text=text, blocks=[messages.section(text)])
 
 
-def audit_log(*, services: Services, command: dict[str, Any], respond: Respond) -> None:
-    if _admins_only(services, command, respond, what="read the audit log"):
+def audit_log(call: Invocation) -> None:
+    if _admins_only(call, what="read the audit log"):
         return
-    team_id, _ = _who(command)
-    entries = services.audit.latest(team_id=team_id, limit=AUDIT_SHOWN)
+    entries = call.services.audit.latest(team_id=call.team_id, limit=AUDIT_SHOWN)
     if not entries:
-        respond(response_type="ephemeral", text="The audit log of this workspace is empty.")
+        call.respond(response_type="ephemeral", text="The audit log of this workspace is empty.")
         return
     lines = [f"*The latest {len(entries)} entries of this workspace's audit log* (newest first):"]
     lines += [_audit_line(entry) for entry in entries]
     text = "\n".join(lines)
-    respond(response_type="ephemeral", text=text, blocks=[messages.section(text)])
+    call.respond(response_type="ephemeral", text=text, blocks=[messages.section(text)])
 
 
 def _audit_line(entry: Entry) -> str:
@@ -110,3 +104,36 @@ def _audit_line(entry: Entry) -> str:
     job = f" · Instantly job `{entry.instantly_job_id}`" if entry.instantly_job_id else ""
     who = f"<@{entry.user_id}>" if entry.user_id[:1] in ("U", "W") else messages.escape(entry.user_id)
     return f"• {when} · {who} · *{entry.action}* · {messages.escape(entry.outcome[:200])}{job}"
+
+
+# Who is an admin may take Slack a moment to say: each is acked first and answers by response_url.
+VERBS: Final = (
+    Verb(
+        name=Effect.ALLOW.value,
+        audience=Audience.ADMINS,
+        help=(Help(says="only admins and the people named may move leads", args="@person @group"),),
+        handle=allow_or_deny,
+        acked_first=True,
+    ),
+    Verb(
+        name=Effect.DENY.value,
+        audience=Audience.ADMINS,
+        help=(Help(says="someone may no longer move leads", args="@person"),),
+        handle=allow_or_deny,
+        acked_first=True,
+    ),
+    Verb(
+        name="access",
+        audience=Audience.ADMINS,
+        help=(Help(says="who may move leads"),),
+        handle=access_list,
+        acked_first=True,
+    ),
+    Verb(
+        name="audit",
+        audience=Audience.ADMINS,
+        help=(Help(says="the latest entries of the audit log"),),
+        handle=audit_log,
+        acked_first=True,
+    ),
+)

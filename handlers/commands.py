@@ -1,14 +1,13 @@
-"""The /leads slash command: move | copy open the modal, jobs | status report, track follows a job started elsewhere,
-settings sets how leadmover speaks in the channel, connect and the admins' verbs manage the workspace, anything else
-gets usage.
+"""The /leads slash command: one table of verbs, each declared by its own module with its help lines, who it is for
+and its handler, dispatched from here. move | copy open the modal, jobs | status report, help says what the table
+holds (plain `/leads` too), and anything else gets the help after "I don't know".
 
 `/leads move` opens the modal in the channel's default mode (`/leads settings`), so a channel that copies by habit
-starts with Copy; `/leads copy` always means copy. Plain `/leads` stays the help."""
+starts with Copy; `/leads copy` always means copy."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -19,118 +18,111 @@ from bot.instantly.errors import InstantlyNotConnected
 from bot.pickers import Resolution
 from bot.services import Services
 from bot.slack.blocks import messages
+from bot.slack.errors import slack_error
 from handlers import access_commands, channel_settings, connect, ids, move_view, prefill, preview, track
 from handlers.context import services_of
-from storage.access_rules import Effect
+from handlers.verbs import Audience, Help, Invocation, Verb, help_lines, index
 from storage.orders import MoveMode
 from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 
 MAX_JOBS_LISTED = 10
+HELP: Final = "help"
 
 
 def register(app: App) -> None:
     app.command(ids.COMMAND)(handle_leads_command)
 
 
-def _ephemeral(ack: Ack, content: tuple[str, list[dict[str, Any]]]) -> None:
+def handle_leads_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    words = tuple(str(command.get("text") or "").split())
+    verb = words[0].lower() if words else ""
+    call = Invocation(
+        ack=ack,
+        respond=respond,
+        client=client,
+        services=services_of(context),
+        command=command,
+        name=str(command.get("command") or ids.COMMAND),
+        verb=verb,
+        words=words,
+        team_id=str(command.get("team_id") or context.team_id or ""),
+        user_id=str(command.get("user_id") or ""),
+    )
+    found = _BY_NAME.get(verb or HELP)
+    if found is None:
+        problem = f"I don't know `{messages.escape(verb[:40])}`."
+        _ephemeral(ack, usage(call.name, admin=True, problem=problem))
+        return
+    if found.acked_first:
+        ack()
+    found.handle(call)
+
+
+def usage(
+    name: str, *, admin: bool, problem: str | None = None, note: str | None = None
+) -> tuple[str, messages.Blocks]:
+    """The help the verb table makes, for an admin or not. After a problem (an unknown verb, a job not found) it
+    lists every verb, admins' too, as it always has: an unknown verb is answered without asking Slack who is an
+    admin."""
+    return messages.usage(lines=help_lines(VERBS, command=name, admin=admin), problem=problem, note=note)
+
+
+def _ephemeral(ack: Ack, content: tuple[str, messages.Blocks]) -> None:
     text, blocks = content
     ack(response_type="ephemeral", text=text, blocks=blocks)
 
 
-def handle_leads_command(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-) -> None:
-    words = str(command.get("text") or "").split()
-    verb = words[0].lower() if words else ""
-    name = str(command.get("command") or ids.COMMAND)
-    services = services_of(context)
-    team_id = str(command.get("team_id") or context.team_id or "")
-    user_id = str(command.get("user_id") or "")
-    if verb in (ids.MODE_MOVE, ids.MODE_COPY) and not services.workspaces.is_connected(team_id):
-        ack(response_type="ephemeral", text=connect.not_connected_line(name))
-        return
-    if verb in (ids.MODE_MOVE, ids.MODE_COPY):
-        ack()
-        _open_move_modal(services=services, client=client, command=command, respond=respond, name=name, verb=verb)
-        return
-    if verb in _ADMIN_VERBS:
-        ack()  # who is an admin may take Slack a moment to say: the answer follows by response_url
-        _ADMIN_VERBS[verb](services=services, command=command, words=words, respond=respond, name=name)
-        return
-    if verb == track.VERB:
-        track.handle_track(ack=ack, respond=respond, services=services, command=command, name=name)
-        return
-    if verb == "settings":
-        ack()
-        channel_settings.open_settings(services=services, client=client, command=command, respond=respond)
-        return
-    if verb == "connect":
-        ack()
-        connect.open_connect(services=services, client=client, command=command, respond=respond, name=name)
-    elif verb in ("jobs", "status"):
-        # Each person sees their own jobs; admins see everyone's in the workspace. (Slack's answer on who is an
-        # admin is remembered, so this rarely asks Slack before the ack.)
-        everyone = services.access.is_admin(team_id=team_id, user_id=user_id)
-        scope = None if everyone else user_id
-        if verb == "jobs":
-            records = services.moves.recent_jobs(team_id=team_id, user_id=scope, limit=MAX_JOBS_LISTED)
-            _ephemeral(ack, messages.job_list(records))
-        else:
-            found = services.moves.find_job(team_id=team_id, reference=_arg(words), user_id=scope)
-            _ephemeral(ack, _status(found, words, name))
-    elif verb in ("", "help"):
-        admin = services.access.is_admin(team_id=team_id, user_id=user_id)
-        note = _your_standing(services, team_id=team_id, user_id=user_id, admin=admin)
-        _ephemeral(ack, messages.usage(name, note=note, admin=admin))
-    else:
-        problem = f"I don't know `{messages.escape(verb[:40])}`."
-        _ephemeral(ack, messages.usage(name, problem=problem))
+# --- move | copy -------------------------------------------------------------------------------------------------
 
 
-def _open_move_modal(
-    *, services: Services, client: WebClient, command: dict[str, Any], respond: Respond, name: str, verb: str
-) -> None:
-    team_id = str(command.get("team_id", ""))
-    refused = services.access.refusal_to_move(team_id=team_id, user_id=str(command.get("user_id", "")))
+def _move_or_copy(call: Invocation) -> None:
+    if not call.services.workspaces.is_connected(call.team_id):
+        call.ack(response_type="ephemeral", text=connect.not_connected_line(call.name))
+        return
+    call.ack()
+    _open_move_modal(call)
+
+
+def _open_move_modal(call: Invocation) -> None:
+    services, client, respond = call.services, call.client, call.respond
+    team_id = call.team_id
+    refused = services.access.refusal_to_move(team_id=team_id, user_id=call.user_id)
     if refused is not None:
         respond(response_type="ephemeral", text=refused)
         return
     try:
-        wanted = prefill.parse(_after_verb(command))
+        wanted = prefill.parse(call.after_verb)
     except prefill.PrefillError as exc:
         respond(response_type="ephemeral", text=exc.message)
         return
-    channel_id = str(command.get("channel_id", ""))
+    channel_id = call.channel_id
     default_mode = services.channel_settings.of(team_id=team_id, channel_id=channel_id).default_mode
-    copy_leads = verb == ids.MODE_COPY or default_mode == MoveMode.COPY
+    copy_leads = call.verb == ids.MODE_COPY or default_mode == MoveMode.COPY
     # The trigger_id lives 3 s: views.open comes straight after the checks, with what needs no Instantly call;
     # names are looked up after it and filled in with views.update.
     view = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.looking_up(wanted))
     try:
-        opened = client.views_open(trigger_id=command["trigger_id"], view=view)
+        opened = client.views_open(trigger_id=call.command["trigger_id"], view=view)
     except SlackApiError as exc:
-        log.warning("views.open failed: %s", exc.response.get("error") if exc.response else exc)
+        log.warning("views.open failed: %s", slack_error(exc))
         respond(
             response_type="ephemeral",
-            text=f"Slack did not let me open the form in time. Please run `{name} {verb}` again.",
+            text=f"Slack did not let me open the form in time. Please run `{call.name} {call.verb}` again.",
         )
         return
     if wanted.named:
         fill = prefill.resolved(wanted, _resolve(services, team_id=team_id, wanted=wanted))
-        shown = preview.filled_preview(services=services, fill=fill, team_id=team_id, user_id=str(command["user_id"]))
+        shown = preview.filled_preview(services=services, fill=fill, team_id=team_id, user_id=call.user_id)
         filled = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=fill, preview=shown)
         try:
             # The hash makes Slack refuse the update if the modal changed meanwhile (the person moved on).
             client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=filled)
         except SlackApiError as exc:
-            log.info("views.update of a prefilled modal failed: %s", exc.response.get("error") if exc.response else exc)
-
-
-def _after_verb(command: dict[str, Any]) -> str:
-    parts = str(command.get("text") or "").strip().split(maxsplit=1)
-    return parts[1] if len(parts) > 1 else ""
+            log.info("views.update of a prefilled modal failed: %s", slack_error(exc))
 
 
 def _resolve(services: Services, *, team_id: str, wanted: prefill.Prefill) -> dict[str, Resolution]:
@@ -139,6 +131,50 @@ def _resolve(services: Services, *, team_id: str, wanted: prefill.Prefill) -> di
         return services.workspaces.pickers(team_id).resolve(names)
     except InstantlyNotConnected:  # disconnected since the check a moment ago
         return dict.fromkeys(names, Resolution(problem="This workspace is not connected to Instantly."))
+
+
+# --- jobs | status -----------------------------------------------------------------------------------------------
+
+
+def _scope(call: Invocation) -> str | None:
+    """Whose jobs the person sees: their own, or everyone's in the workspace for an admin. (Slack's answer on who
+    is an admin is remembered, so this rarely asks Slack before the ack.)"""
+    everyone = call.services.access.is_admin(team_id=call.team_id, user_id=call.user_id)
+    return None if everyone else call.user_id
+
+
+def _jobs(call: Invocation) -> None:
+    records = call.services.moves.recent_jobs(team_id=call.team_id, user_id=_scope(call), limit=MAX_JOBS_LISTED)
+    _ephemeral(call.ack, messages.job_list(records))
+
+
+def _job_status(call: Invocation) -> None:
+    found = call.services.moves.find_job(team_id=call.team_id, reference=_arg(call.words), user_id=_scope(call))
+    _ephemeral(call.ack, _status(found, call.words, call.name))
+
+
+def _arg(words: tuple[str, ...]) -> str:
+    return words[1].strip("`<>") if len(words) > 1 else ""
+
+
+def _status(record: JobRecord | None, words: tuple[str, ...], name: str) -> tuple[str, messages.Blocks]:
+    if record is not None:
+        return messages.job_detail(record)
+    if len(words) < 2:
+        problem = f"Say which job: `{name} status &lt;job-id&gt;`. `{name} jobs` lists yours."
+        return usage(name, admin=True, problem=problem)
+    shown = messages.escape(_arg(words)[:64])
+    return usage(name, admin=True, problem=f"I found no job `{shown}` in this workspace. `{name} jobs` lists yours.")
+
+
+# --- help --------------------------------------------------------------------------------------------------------
+
+
+def _help(call: Invocation) -> None:
+    services, team_id, user_id = call.services, call.team_id, call.user_id
+    admin = services.access.is_admin(team_id=team_id, user_id=user_id)
+    note = _your_standing(services, team_id=team_id, user_id=user_id, admin=admin)
+    _ephemeral(call.ack, usage(call.name, admin=admin, note=note))
 
 
 def _your_standing(services: Services, *, team_id: str, user_id: str, admin: bool) -> str:
@@ -169,49 +205,49 @@ def _your_standing(services: Services, *, team_id: str, user_id: str, admin: boo
     return "\n".join(lines)
 
 
-def _allow(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
-    access_commands.allow_or_deny(
-        services=services, command=command, words=words, respond=respond, name=name, effect=Effect.ALLOW
-    )
+# --- the table ---------------------------------------------------------------------------------------------------
 
+_MOVE: Final = (
+    Verb(
+        name=ids.MODE_MOVE,
+        audience=Audience.MOVERS,
+        help=(
+            Help(says="move leads between campaigns and lead lists"),
+            Help(says="the form, filled in", args=prefill.EXAMPLE_WORDS),
+        ),
+        handle=_move_or_copy,
+    ),
+    Verb(
+        name=ids.MODE_COPY,
+        audience=Audience.MOVERS,
+        help=(Help(says="copy leads, leaving the originals where they are"),),
+        handle=_move_or_copy,
+    ),
+)
+_JOBS: Final = (
+    Verb(
+        name="jobs",
+        audience=Audience.EVERYONE,
+        help=(Help(says="your recent jobs", to_admins="your recent jobs (everyone's, for an admin)"),),
+        handle=_jobs,
+    ),
+    Verb(
+        name="status",
+        audience=Audience.EVERYONE,
+        help=(Help(says="one job in detail", args="<job-id>"),),
+        handle=_job_status,
+    ),
+)
+_HELP: Final = Verb(name=HELP, audience=Audience.EVERYONE, help=(Help(says="this help"),), handle=_help)
 
-def _deny(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
-    access_commands.allow_or_deny(
-        services=services, command=command, words=words, respond=respond, name=name, effect=Effect.DENY
-    )
-
-
-def _access(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
-    access_commands.access_list(services=services, command=command, respond=respond, name=name)
-
-
-def _audit(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
-    access_commands.audit_log(services=services, command=command, respond=respond)
-
-
-def _disconnect(*, services: Services, command: dict[str, Any], words: list[str], respond: Respond, name: str) -> None:
-    connect.disconnect(services=services, command=command, respond=respond, name=name)
-
-
-_ADMIN_VERBS: Final[dict[str, Callable[..., None]]] = {
-    "allow": _allow,
-    "deny": _deny,
-    "access": _access,
-    "audit": _audit,
-    "disconnect": _disconnect,
-}
-
-
-def _arg(words: list[str]) -> str:
-    return words[1].strip("`<>") if len(words) > 1 else ""
-
-
-def _status(record: JobRecord | None, words: list[str], name: str) -> tuple[str, list[dict[str, Any]]]:
-    if record is not None:
-        return messages.job_detail(record)
-    if len(words) < 2:
-        return messages.usage(
-            name, problem=f"Say which job: `{name} status &lt;job-id&gt;`. `{name} jobs` lists yours."
-        )
-    shown = messages.escape(_arg(words)[:64])
-    return messages.usage(name, problem=f"I found no job `{shown}` in this workspace. `{name} jobs` lists yours.")
+# Every verb, in the order `/leads help` lists them.
+VERBS: Final[tuple[Verb, ...]] = (
+    *_MOVE,
+    *_JOBS,
+    *track.VERBS,
+    *channel_settings.VERBS,
+    *connect.VERBS,
+    *access_commands.VERBS,
+    _HELP,
+)
+_BY_NAME: Final = index(VERBS)

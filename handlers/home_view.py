@@ -11,6 +11,7 @@ from bot.instantly.schemas import JobStatus, is_terminal
 from bot.pickers import Choice
 from bot.slack.blocks import messages
 from handlers import ids
+from handlers.blocks import plain_text
 from handlers.move_view import CONTACTS_MAX
 from handlers.prefill import Fill
 from storage.models import Phase
@@ -43,12 +44,8 @@ _PHASE_WORDS: Final[dict[Phase, str]] = {
 }
 
 
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
 def _header(text: str) -> Block:
-    return {"type": "header", "text": _text(text)}
+    return {"type": "header", "text": plain_text(text)}
 
 
 def _clip(text: str) -> str:
@@ -99,7 +96,7 @@ def _job_blocks(record: JobRecord, link: str | None, *, run_again: bool, whose: 
         job["accessory"] = {
             "type": "button",
             "action_id": ids.home_run_again(record.id),
-            "text": _text("Run again"),
+            "text": plain_text("Run again"),
             "value": str(record.id),
         }
     return [job, messages.context(_details(record, link))]
@@ -126,7 +123,7 @@ def build(
                 {
                     "type": "button",
                     "action_id": ids.HOME_OPEN_INSTANTLY,
-                    "text": _text("Open in Instantly"),
+                    "text": plain_text("Open in Instantly"),
                     "url": INSTANTLY_APP_URL,
                 }
             ],
@@ -226,4 +223,9 @@ def run_again_entered(order: MoveOrder, *, assignee: Choice | None = None) -> di
 
 def notice(*, title: str, text: str) -> View:
     """A small modal that says one thing, for a Run again that cannot open the move form."""
-    return {"type": "modal", "title": _text(title[:24]), "close": _text("Close"), "blocks": [messages.section(text)]}
+    return {
+        "type": "modal",
+        "title": plain_text(title[:24]),
+        "close": plain_text("Close"),
+        "blocks": [messages.section(text)],
+    }

@@ -19,7 +19,8 @@ from storage.orders import EndpointKind
 MAX_NAME: Final = 200
 MAX_LIMIT: Final = 10_000_000  # the form's own bound (move_form)
 _SHOWN: Final = 80  # how much of a name a hint or an error repeats
-EXAMPLE: Final = '`/leads move from:"Acme Q4" to:list:"Cold storage" limit:200`'
+EXAMPLE_WORDS: Final = 'from:"Acme Q4" to:list:"Cold storage" limit:200'  # also in `/leads help`
+EXAMPLE: Final = f"`/leads move {EXAMPLE_WORDS}`"
 
 # Slack's own tokens in an escaping command's text (should_escape: true), back to what the person typed: a name
 # that contained "@sales" or "#deals" is searched for as typed, never as an id.

@@ -8,6 +8,7 @@ from typing import Any, Final
 from bot.preview import Preview
 from bot.slack.blocks import messages
 from handlers import ids
+from handlers.blocks import plain_text
 from storage.orders import Endpoint, LeadFilters, MoveOrder
 
 View = dict[str, Any]
@@ -17,10 +18,6 @@ WAITING: Final = (
     ":mag: Pick where the leads come from, and this shows how many leads it holds and a few of the leads your "
     "filters take."
 )
-
-
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
 
 
 def _leads(count: int) -> str:
@@ -79,9 +76,9 @@ def confirm_view(*, order: MoveOrder, count: int | None, channel_id: str) -> Vie
     return {
         "type": "modal",
         "callback_id": ids.CONFIRM_MODAL,
-        "title": _text("Copy every lead?" if copying else "Move every lead?"),
-        "submit": _text("Copy them all" if copying else "Move them all"),
-        "close": _text("Back"),
+        "title": plain_text("Copy every lead?" if copying else "Move every lead?"),
+        "submit": plain_text("Copy them all" if copying else "Move them all"),
+        "close": plain_text("Back"),
         "private_metadata": json.dumps({"channel_id": channel_id, "order": order.to_json()}),
         "blocks": [messages.section(text), messages.context(note)],
     }

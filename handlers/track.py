@@ -9,6 +9,7 @@ from typing import Any, Final
 from slack_bolt import Ack, Respond
 
 from bot.services import Services
+from handlers.verbs import Audience, Help, Invocation, Verb
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +50,23 @@ def handle_track(*, ack: Ack, respond: Respond, services: Services, command: dic
         log.exception("/leads track failed")
         answer = FAILED
     respond(response_type="ephemeral", replace_original=False, text=answer)
+
+
+def _track(call: Invocation) -> None:
+    handle_track(ack=call.ack, respond=call.respond, services=call.services, command=call.command, name=call.name)
+
+
+# Not acked first: handle_track acks, with the answer when the workspace is not connected.
+VERBS: Final = (
+    Verb(
+        name=VERB,
+        audience=Audience.MOVERS,
+        help=(
+            Help(
+                says="follow an Instantly job started elsewhere (an import, an export…) in a thread here",
+                args="<job-id>",
+            ),
+        ),
+        handle=_track,
+    ),
+)

@@ -199,6 +199,8 @@ class InstantlyMoves:
         self.answer: httpx.Response = httpx.Response(200, json=instantly_job(job_id))
         self.analytics = httpx.Response(200, json=[{"campaign_id": "c-1", "leads_count": 1240, "extra": 1}])
         self.names = dict(INSTANTLY_NAMES)
+        # Set, each move starts a job of its own (numbered from 1); else every move answers `answer`.
+        self.numbered = False
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -212,6 +214,8 @@ class InstantlyMoves:
         if request.method == "GET" and kind in ("campaigns", "lead-lists") and item_id:
             name = self.names.get(item_id)
             return httpx.Response(200, json={"id": item_id, "name": name}) if name else instantly_error(404)
+        if self.numbered and (request.method, path) == ("POST", "/api/v2/leads/move"):
+            return httpx.Response(200, json=instantly_job(f"{len(self.moves()):024x}"))
         return self.answer
 
     def moves(self) -> list[JSON]:

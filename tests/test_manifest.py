@@ -12,7 +12,7 @@ import yaml
 
 from app.bolt_app import BOT_SCOPES, REDIRECT_PATH
 from app.http import EVENTS_PATH
-from handlers import ids
+from handlers import commands, ids
 
 ROOT = Path(__file__).resolve().parent.parent
 # Copied from ../shared/slack/manifest-schema.json (Slack's JSON schema for app manifests).
@@ -57,3 +57,12 @@ def test_manifest_subscribes_to_uninstalls_and_names_the_redirect(manifest: dict
     assert {"app_uninstalled", "tokens_revoked"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert manifest["settings"]["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
     assert [url.endswith(REDIRECT_PATH) for url in manifest["oauth_config"]["redirect_urls"]] == [True]
+
+
+def test_the_usage_hint_names_every_verb_of_the_table_and_no_other(manifest: dict[str, Any]) -> None:
+    [leads] = manifest["features"]["slash_commands"]
+    hinted = [part.split()[0] for part in leads["usage_hint"].split("|")]
+    table = [verb.name for verb in commands.VERBS]
+    assert sorted(set(table) - set(hinted)) == [], "in the verb table but not in manifest.yml's usage_hint"
+    assert sorted(set(hinted) - set(table)) == [], "in manifest.yml's usage_hint but not in the verb table"
+    assert len(hinted) == len(set(hinted))

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from app.local_stack import DemoWorkspace, LocalStack
-from handlers import channel_settings as settings_modal
+from handlers import channel_settings_view as settings_modal
 from handlers import ids
 from storage.models import AnnounceMode, Phase
 from storage.orders import MoveMode

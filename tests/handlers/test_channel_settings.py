@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from bot.services import Services
-from handlers import channel_settings as settings_modal
+from handlers import channel_settings
+from handlers import channel_settings_view as settings_modal
 from storage import audit
 from storage.channel_settings import DEFAULT, ChannelSettings
 from storage.models import AnnounceMode
@@ -142,4 +143,4 @@ def test_a_submission_from_someone_who_lost_access_is_refused_in_the_form(
 def test_parse_reads_the_state_and_falls_back_to_the_defaults(
     values: dict[str, Any], expected: ChannelSettings
 ) -> None:
-    assert settings_modal.parse(values) == expected
+    assert channel_settings.parse(values) == expected

@@ -46,7 +46,7 @@ def test_announcement_names_who_what_where_and_the_job_and_escapes_names() -> No
 
 
 def test_usage_escapes_angle_brackets_for_mrkdwn() -> None:
-    text, _ = messages.usage("/leads")
+    text, _ = messages.usage(lines=[("/leads status <job-id>", "one job in detail")])
     assert "&lt;job-id&gt;" in text
     assert "<job-id>" not in text
 

@@ -110,10 +110,9 @@ def test_a_followed_move_shows_its_moved_count_once_and_its_sample_but_offers_no
     assert all(block["type"] != "actions" for block in blocks)
 
 
-def test_job_lists_and_help_show_followed_jobs_and_the_track_verb() -> None:
+def test_job_lists_show_followed_jobs() -> None:  # the help's track line: tests/handlers/test_verbs.py
     line = messages.job_line(FOLLOWED)
     assert line.startswith(f"• Following import leads: in progress, 40% · `{JOB}` · <!date^")
-    assert "`/leads track &lt;job-id&gt;`: follow an Instantly job started elsewhere" in messages.usage("/leads")[0]
 
 
 def test_app_home_lists_a_followed_job_with_its_state_but_offers_no_run_again() -> None:

@@ -1,0 +1,108 @@
+"""Pure Block Kit builders for `/leads settings`: the modal showing a channel's settings, and what it becomes once
+saved. The ids its blocks carry are shared with the listener (handlers/channel_settings.py) and the tests."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from bot.slack.blocks import messages
+from handlers.blocks import View, option, plain_text
+from storage.channel_settings import ChannelSettings
+from storage.models import AnnounceMode
+from storage.orders import MoveMode
+
+SETTINGS_MODAL: Final = "channel_settings"
+# Each input block's block_id equals its element's action_id, so state is read as values[X][X].
+ANNOUNCE: Final = "announce"
+FAILURES: Final = "failures"  # checkboxes: the two failure-and-success options
+DEFAULT_MODE: Final = "default_mode"
+BROADCAST_FAILURES: Final = "broadcast_failures"
+MENTION_ON_SUCCESS: Final = "mention_on_success"
+
+_ANNOUNCE_OPTIONS: Final = {
+    AnnounceMode.EVERY_JOB: option(AnnounceMode.EVERY_JOB, "Every job", "An announcement and a final reply each"),
+    AnnounceMode.FAILURES: option(
+        AnnounceMode.FAILURES, "Only failures", "A job that succeeds posts nothing in this channel"
+    ),
+}
+_FAILURE_OPTIONS: Final = {
+    BROADCAST_FAILURES: option(
+        BROADCAST_FAILURES, "Show failures in the channel", "The reply in the thread is also sent to the channel"
+    ),
+    MENTION_ON_SUCCESS: option(
+        MENTION_ON_SUCCESS, "Mention the requester on success", "A failure always mentions them"
+    ),
+}
+_MODE_OPTIONS: Final = {
+    MoveMode.MOVE: option(MoveMode.MOVE, "Move", "Take the leads out of the source"),
+    MoveMode.COPY: option(MoveMode.COPY, "Copy", "Leave the originals where they are"),
+}
+
+
+def settings_view(*, channel_id: str, current: ChannelSettings) -> View:
+    """The modal, showing the channel's settings as they are; the channel rides in private_metadata."""
+    checked = [
+        _FAILURE_OPTIONS[key]
+        for key, on in (
+            (BROADCAST_FAILURES, current.broadcast_failures),
+            (MENTION_ON_SUCCESS, current.mention_on_success),
+        )
+        if on
+    ]
+    failures: dict[str, Any] = {"type": "checkboxes", "action_id": FAILURES, "options": list(_FAILURE_OPTIONS.values())}
+    if checked:
+        failures["initial_options"] = checked  # Slack refuses an empty initial_options
+    return {
+        "type": "modal",
+        "callback_id": SETTINGS_MODAL,
+        "private_metadata": channel_id,
+        "title": plain_text("Channel settings"),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
+        "blocks": [
+            messages.section(f"How leadmover reports jobs started in <#{channel_id}>."),
+            _radio(ANNOUNCE, "Post about", _ANNOUNCE_OPTIONS, current.announce),
+            {
+                "type": "input",
+                "block_id": FAILURES,
+                "optional": True,
+                "label": plain_text("Replies"),
+                "element": failures,
+            },
+            _radio(DEFAULT_MODE, "The move form starts with", _MODE_OPTIONS, current.default_mode),
+            messages.context(
+                "`/leads copy` always starts with Copy. Anyone who may move leads may change these settings."
+            ),
+        ],
+    }
+
+
+def _radio(block_id: str, label: str, options: dict[Any, dict[str, Any]], chosen: str) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain_text(label),
+        "element": {
+            "type": "radio_buttons",
+            "action_id": block_id,
+            "options": list(options.values()),
+            "initial_option": options[chosen],
+        },
+    }
+
+
+def saved_view(*, channel_id: str, saved: ChannelSettings) -> View:
+    about = "only failures" if saved.only_failures else "every job"
+    lines = [
+        f":white_check_mark: Saved. In <#{channel_id}> I post about {about}.",
+        "Failures are also shown in the channel." if saved.broadcast_failures else "Failures stay in their thread.",
+        "A success mentions its requester." if saved.mention_on_success else "A success mentions no one.",
+        f"`/leads move` starts as a {saved.default_mode.value}.",
+    ]
+    return {
+        "type": "modal",
+        "callback_id": f"{SETTINGS_MODAL}_saved",
+        "title": plain_text("Channel settings"),
+        "close": plain_text("Done"),
+        "blocks": [messages.section("\n".join(lines))],
+    }
