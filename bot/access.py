@@ -41,6 +41,7 @@ class Person:
     slack_admin: bool = False  # a Slack workspace admin or owner
     guest: bool = False
     external: bool = False  # from another organisation, through Slack Connect
+    deactivated: bool = False
     known: bool = True  # False when Slack could not be asked
 
 
@@ -80,11 +81,12 @@ class AccessService:
 
     # --- what Slack says -------------------------------------------------------------------------------------
 
-    def person(self, *, team_id: str, user_id: str) -> Person:
+    def person(self, *, team_id: str, user_id: str, fresh: bool = False) -> Person:
+        """Who the person is, as Slack said at most ten minutes ago; `fresh` asks Slack now."""
         key, now = (team_id, user_id), self._clock()
         with self._lock:
             cached = self._people.get(key)
-        if cached is not None and now - cached[0] < PERSON_CACHE_SECONDS:
+        if cached is not None and now - cached[0] < PERSON_CACHE_SECONDS and not fresh:
             return cached[1]
         try:
             user: dict[str, Any] = self._slack(team_id).users_info(user=user_id).get("user") or {}
@@ -97,6 +99,7 @@ class AccessService:
             and not user.get("deleted"),
             guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
             external=self._is_external(team_id, user),
+            deactivated=bool(user.get("deleted")),
         )
         with self._lock:
             if len(self._people) > 50_000:
@@ -152,13 +155,16 @@ class AccessService:
         person = self.person(team_id=team_id, user_id=user_id)
         return person.slack_admin and not person.external and not person.guest
 
-    def refusal_to_move(self, *, team_id: str, user_id: str) -> str | None:
-        """Why the person may not move or copy leads (or see what the pickers show), in words; None if they may."""
+    def refusal_to_move(self, *, team_id: str, user_id: str, fresh: bool = False) -> str | None:
+        """Why the person may not move or copy leads (or see what the pickers show), in words; None if they may.
+        `fresh` asks Slack who they are now (an approval, perhaps hours after the request)."""
         if user_id in self.admins:
             return None
-        person = self.person(team_id=team_id, user_id=user_id)
+        person = self.person(team_id=team_id, user_id=user_id, fresh=fresh)
         if not person.known:
             return _CANNOT_CHECK
+        if person.deactivated:
+            return "This Slack account was deactivated, so it cannot move leads here."
         outsider = self._outsider(person)
         if outsider is not None:
             return outsider

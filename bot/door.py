@@ -213,7 +213,7 @@ class Door:
         """Approve's way in: why the parked move may no longer start (its requester may no longer move, or the
         workspace lost its Instantly connection), in words for the channel; None when it may start."""
         requester = Requester(team_id=record.team_id, user_id=record.user_id, channel_id=record.channel_id)
-        stopped = self.may_move(requester)
+        stopped = self.may_move(requester, fresh=True)
         if isinstance(stopped, Refused):
             log.info("job %s: its requester may no longer move (%s)", record.id, stopped.words)
             return f"<@{record.user_id}> may no longer move leads in this workspace, so nothing was moved."
@@ -226,8 +226,10 @@ class Door:
 
     # --- the checks --------------------------------------------------------------------------------------------
 
-    def may_move(self, requester: Requester) -> Refused | NotConnected | None:
-        refused = self._access.refusal_to_move(team_id=requester.team_id, user_id=requester.user_id)
+    def may_move(self, requester: Requester, *, fresh: bool = False) -> Refused | NotConnected | None:
+        """The first two checks: may this person move here, and is the workspace connected? A form asks before it
+        opens; `fresh` asks Slack who the person is now rather than trust a recent answer."""
+        refused = self._access.refusal_to_move(team_id=requester.team_id, user_id=requester.user_id, fresh=fresh)
         if refused is not None:
             return Refused(refused)
         if not self._workspaces.is_connected(requester.team_id):

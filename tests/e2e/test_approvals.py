@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from app.local_stack import LocalStack, local_stack, seed
-from bot.slack.blocks import approval_messages
+from bot.slack.blocks import approval_messages, undo_messages
 from handlers import approvals as approval_handlers
 from handlers import ids
 from simulators.slack import Message
@@ -217,3 +217,95 @@ def test_requests_go_to_the_approvals_channel_when_one_is_set(tmp_path: Path) ->
         assert "C0APPROVALS" in str(answer["view"])
         message = request_message(running, channel="C0APPROVALS")
         assert "Approval needed" in message.text
+
+
+# --- every way in passes the door ---------------------------------------------------------------------------------
+
+
+def test_approve_after_the_requester_became_a_guest_starts_nothing_and_says_why(stack: LocalStack) -> None:
+    ask(stack)
+    message = request_message(stack)
+    stack.slack.add_user(ALICE, is_restricted=True)  # since asking, Alice became a guest
+
+    before = len(stack.slack.responses)
+    click(stack, message, approval_messages.APPROVE, ADMIN)
+    said = told(stack, before)
+    assert f"<@{ALICE}> may no longer move leads in this workspace" in said
+    assert stack.slack.wait_for(lambda: "Cancelled" in current(stack, message).text, timeout=5)
+    assert buttons(current(stack, message)) == []
+    assert stack.slack.wait_for(lambda: stack.slack.replies(CHANNEL, message.ts) != [], timeout=5)
+    reply = stack.slack.replies(CHANNEL, message.ts)[0].text
+    assert f"<@{ALICE}>, your move was not approved" in reply
+    assert "may no longer move leads" in reply
+    time.sleep(0.3)
+    assert stack.instantly.move_bodies() == []
+
+
+def test_the_approver_sees_instantlys_name_and_a_number_never_the_label_that_came_with_the_submission(
+    stack: LocalStack,
+) -> None:
+    trigger = stack.slack.issue_trigger_id()
+    stack.slack.send_command(stack.app_url, text="move", user_id=ALICE, trigger_id=trigger, channel_id=CHANNEL)
+    assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=5)
+    view = stack.slack.view_opened_by(trigger)
+    assert view is not None
+    source = pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound")
+    disguised = {**source, "text": {"type": "plain_text", "text": "Sandbox (10 test leads)"}}
+    values = {
+        ids.SOURCE: disguised,
+        ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
+        ids.LIMIT: "5000",
+    }
+    submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values, user_id=ALICE)
+    text = str(request_message(stack).blocks)
+    assert "Sandbox" not in text
+    assert "campaign *Acme Q1 outbound*" in text
+    assert "*up to 5,000 leads (the source holds 1,250)*" in text
+
+
+def test_a_move_back_above_the_threshold_waits_for_an_approver_and_names_what_it_takes_back(tmp_path: Path) -> None:
+    with approval_stack(tmp_path, leadmover_approval_threshold=50) as running:
+        ask(running, limit="60")
+        click(running, request_message(running), approval_messages.APPROVE, ADMIN)
+        anchor = [m for m in running.slack.messages(CHANNEL) if "Approval needed" not in m.text]
+        assert running.slack.wait_for(
+            lambda: any(
+                undo_messages.MOVE_BACK in str(r.blocks)
+                for m in running.slack.messages(CHANNEL)
+                for r in running.slack.replies(CHANNEL, m.ts)
+            ),
+            timeout=15,
+        ), f"no final reply with Move back: {anchor}"
+        reply = next(
+            r
+            for m in running.slack.messages(CHANNEL)
+            for r in running.slack.replies(CHANNEL, m.ts)
+            if undo_messages.MOVE_BACK in str(r.blocks)
+        )
+        click(running, reply, undo_messages.MOVE_BACK, ALICE)
+        assert running.slack.wait_for(lambda: running.slack.opened_views() != [], timeout=5)
+        confirm = running.slack.opened_views()[-1]
+        assert running.slack.submit_view(running.app_url, view_id=confirm["id"], values={}).status == 200
+        assert running.slack.wait_for(
+            lambda: "needs an approver other than you" in str(running.slack.view(confirm["id"])), timeout=10
+        )
+
+        def requests() -> list[Message]:
+            everywhere = [
+                r for m in running.slack.messages(CHANNEL) for r in [m, *running.slack.replies(CHANNEL, m.ts)]
+            ]
+            return [m for m in everywhere if "Approval needed" in m.text]
+
+        # The first request now reads "Approved by…": the one still asking is the move back's.
+        assert running.slack.wait_for(lambda: len(requests()) == 1, timeout=5)
+        request = requests()[-1]
+        assert "asks to move back *60 leads*" in str(request.blocks)
+        assert "Taking back leadmover #1" in str(request.blocks)
+        time.sleep(0.3)
+        assert len(running.instantly.move_bodies()) == 1, "nothing is moved back before an approver says so"
+
+        click(running, request, approval_messages.APPROVE, ALICE)  # the requester may not approve her own
+        assert len(running.instantly.move_bodies()) == 1
+        click(running, request, approval_messages.APPROVE, ADMIN)
+        assert running.slack.wait_for(lambda: len(running.instantly.move_bodies()) == 2, timeout=10)
+        assert len(running.instantly.move_bodies()[1]["contacts"]) == 60

@@ -88,18 +88,38 @@ def test_the_request_names_who_asks_what_from_where_to_where() -> None:
     assert "*" not in text, "the plain-text fallback has no mrkdwn marks"
 
 
-def test_a_request_without_a_limit_says_every_matching_lead() -> None:
-    _, blocks = approval_messages.request(RECORD, _approval())
-
-    assert "*every matching lead* (no limit)" in blocks[0]["text"]["text"]
-
-
-def test_a_request_with_a_limit_shows_the_count() -> None:
-    record = replace(RECORD, order=RECORD.order.model_copy(update={"limit": 25000}))
+@pytest.mark.parametrize(
+    ("limit", "counted", "said"),
+    [
+        (None, 2480, "*all 2,480 leads*"),
+        (None, None, "*every matching lead (Instantly could not count them just now)*"),
+        (25000, None, "*up to 25,000 leads*"),
+        (25000, 2480, "*up to 25,000 leads (the source holds 2,480)*"),
+        (500, 2480, "*up to 500 leads*"),
+    ],
+)
+def test_a_request_states_a_number_of_leads_or_says_instantly_could_not_count(
+    limit: int | None, counted: int | None, said: str
+) -> None:
+    record = replace(RECORD, order=RECORD.move.model_copy(update={"limit": limit}), lead_count=counted)
 
     _, blocks = approval_messages.request(record, _approval())
 
-    assert "*25,000 leads*" in blocks[0]["text"]["text"]
+    assert said in blocks[0]["text"]["text"]
+
+
+def test_a_request_with_filters_and_no_limit_states_the_sources_count() -> None:
+    order = RECORD.move.model_copy(update={"filters": LeadFilters(search="acme.com")})
+    _, blocks = approval_messages.request(replace(RECORD, order=order, lead_count=2480), _approval())
+    assert "*every matching lead of the 2,480 in the source*" in blocks[0]["text"]["text"]
+
+
+def test_a_move_back_request_says_what_it_takes_back_and_how_many() -> None:
+    order = RECORD.move.model_copy(update={"takes_back": 12, "filters": LeadFilters(emails=("a@x.io",))})
+    _, blocks = approval_messages.request(replace(RECORD, order=order, lead_count=2500), _approval())
+    text = blocks[0]["text"]["text"]
+    assert "asks to move back *2,500 leads*" in text
+    assert "Taking back leadmover #12" in text
 
 
 def test_a_request_names_its_filters_and_options() -> None:
