@@ -31,6 +31,9 @@ BOT_SCOPES: Final = (
     "users:read",
     # Who is in a user group named in /leads allow (usergroups.users.list).
     "usergroups:read",
+    # Who is in the channel of a job someone else follows, before /leads track says where it is (conversations.members).
+    "channels:read",
+    "groups:read",
 )
 INSTALL_PATH: Final = "/slack/install"
 REDIRECT_PATH: Final = "/slack/oauth_redirect"

@@ -11,14 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.instantly.budget import SharedBudget
-from bot.instantly.client import InstantlyClient
-from bot.instantly.errors import (
-    InstantlyError,
-    InstantlyForbidden,
-    InstantlyPaymentRequired,
-    InstantlyTimeout,
-    InstantlyUnauthorized,
-)
+from bot.instantly.client import InstantlyClient, instantly_client
+from bot.instantly.errors import InstantlyError, InstantlyForbidden, InstantlyTimeout, Moment, in_words
 from bot.secrets import SecretsUnavailable
 from bot.settings import Settings
 from bot.workspaces import Workspaces
@@ -49,16 +43,12 @@ class KeyCheck:
     problem: str | None = None
 
 
-def _problem(exc: InstantlyError, scope: str) -> str:
-    if isinstance(exc, InstantlyUnauthorized):
-        return "Instantly does not accept this key. Check that you pasted all of it and that it is an API v2 key."
-    if isinstance(exc, InstantlyForbidden):
-        return f"This key lacks `{scope}`."
-    if isinstance(exc, InstantlyPaymentRequired):
-        return "Instantly says this workspace has no paid plan, which its API needs."
-    if isinstance(exc, InstantlyTimeout):
-        return "Instantly did not answer in time. Please try again in a moment."
-    return "Instantly could not check this key just now. Please try again in a moment."
+def _lacking(scopes: list[str]) -> str:
+    listed = ", ".join(f"`{scope}`" for scope in scopes)
+    return (
+        f"This key lacks {listed}. Add {'it' if len(scopes) == 1 else 'them'} in "
+        "Instantly (Settings → Integrations → API keys), or make a key that has them."
+    )
 
 
 class ConnectionService:
@@ -77,8 +67,10 @@ class ConnectionService:
         try:
             try:
                 workspace = client.current_workspace(timeout=CHECK_SECONDS / 2)
+            except InstantlyForbidden:
+                return KeyCheck(problem=_lacking(["workspaces:read"]))
             except InstantlyError as exc:
-                return KeyCheck(problem=_problem(exc, "workspaces:read"))
+                return KeyCheck(problem=in_words(exc, moment=Moment.CONNECT))
             missing: list[str] = []
             # Now that the key's Instantly workspace is known, the reads spend from its shared budget.
             budgeted = self._client(api_key, budget_key=f"workspace:{workspace.id}")
@@ -90,14 +82,10 @@ class ConnectionService:
                     except InstantlyForbidden:
                         missing.append(scope)
                     except (InstantlyError, FutureTimeout) as exc:
-                        error = exc if isinstance(exc, InstantlyError) else InstantlyTimeout("no answer")
-                        return KeyCheck(problem=_problem(error, scope))
+                        error = exc if isinstance(exc, InstantlyError) else InstantlyTimeout(f"no {scope} in time")
+                        return KeyCheck(problem=in_words(error, moment=Moment.CONNECT))
             if missing:
-                listed = ", ".join(f"`{scope}`" for scope in missing)
-                return KeyCheck(
-                    problem=f"This key lacks {listed}. Add {'it' if len(missing) == 1 else 'them'} in "
-                    "Instantly (Settings → Integrations → API keys), or make a key that has them."
-                )
+                return KeyCheck(problem=_lacking(missing))
             return KeyCheck(workspace_id=workspace.id, workspace_name=workspace.name)
         finally:
             client.close()
@@ -111,12 +99,8 @@ class ConnectionService:
             if budget_key is not None
             else None
         )
-        return InstantlyClient(
-            api_key=api_key,
-            base_url=self._settings.instantly_api_url,
-            timeout=CHECK_SECONDS,
-            max_attempts=1,
-            budget=budget,
+        return instantly_client(
+            settings=self._settings, api_key=api_key, budget=budget, timeout=CHECK_SECONDS, max_attempts=1
         )
 
     def connect(self, *, team_id: str, user_id: str, api_key: str) -> KeyCheck:

@@ -16,19 +16,7 @@ from dataclasses import dataclass
 from typing import Final, TypeVar
 
 from bot.instantly.client import InstantlyClient
-from bot.instantly.errors import (
-    InstantlyBudgetExhausted,
-    InstantlyError,
-    InstantlyForbidden,
-    InstantlyNotConnected,
-    InstantlyNotFound,
-    InstantlyPaymentRequired,
-    InstantlyRateLimited,
-    InstantlyServerError,
-    InstantlyTimeout,
-    InstantlyTransportError,
-    InstantlyUnauthorized,
-)
+from bot.instantly.errors import InstantlyError, InstantlyTimeout, Moment, in_words
 from bot.instantly.requests import list_request, sample_ignores
 from storage.orders import Endpoint, EndpointKind, LeadFilters
 
@@ -38,24 +26,6 @@ T = TypeVar("T")
 CACHE_SECONDS: Final = 60.0
 SAMPLE_CACHE_SECONDS: Final = 15.0
 _MAX_CACHED: Final = 2000
-_SLOW: Final = "Instantly is slow to answer just now."
-# Each failure in words for the person at the form; none of them stops the form from working.
-_PROBLEMS: Final[tuple[tuple[type[InstantlyError], str], ...]] = (
-    (InstantlyNotConnected, "This workspace is not connected to Instantly: an admin can run /leads connect."),
-    (
-        InstantlyUnauthorized,
-        "Instantly refused leadmover's API key; it may have been revoked. An admin can run "
-        "/leads connect with a new one.",
-    ),
-    (InstantlyForbidden, "leadmover's Instantly key may not read leads (it needs the leads:read scope)."),
-    (InstantlyPaymentRequired, "Instantly says this workspace has no paid plan."),
-    (InstantlyNotFound, "Instantly no longer knows this campaign or list."),
-    (InstantlyRateLimited, "Instantly is busy (rate limited) just now."),
-    (InstantlyBudgetExhausted, "leadmover is holding back so as not to overload Instantly."),
-    (InstantlyTimeout, _SLOW),
-    (InstantlyTransportError, "Instantly could not be reached."),
-    (InstantlyServerError, "Instantly had a problem on its side."),
-)
 
 
 @dataclass(frozen=True)
@@ -67,13 +37,6 @@ class Preview:
     sampled: bool = False  # whether Instantly answered for the sample (an empty sample then means no match)
     ignored: tuple[str, ...] = ()  # filters the sample could not apply (LeadFilters field names)
     problem: str | None = None
-
-
-def problem_in_words(exc: BaseException) -> str:
-    for kind, words in _PROBLEMS:
-        if isinstance(exc, kind):
-            return words
-    return "Instantly could not be asked just now."
 
 
 class PreviewService:
@@ -164,12 +127,13 @@ class PreviewService:
 
 
 def _result(future: Future[T], deadline: float, clock: Callable[[], float], problems: list[str]) -> T | None:
-    """The future's value by the deadline, or None with the problem in words added to `problems`."""
+    """The future's value by the deadline, or None with the problem in words added to `problems`; none of them
+    stops the form from working."""
     try:
         return future.result(timeout=max(0.0, deadline - clock()))
     except FutureTimeout:
-        problems.append(_SLOW)
+        problems.append(in_words(InstantlyTimeout("no answer within the preview's time box"), moment=Moment.PREVIEW))
     except InstantlyError as exc:
         log.info("preview: %s", exc)
-        problems.append(problem_in_words(exc))
+        problems.append(in_words(exc, moment=Moment.PREVIEW))
     return None

@@ -1,5 +1,6 @@
 """`/leads track <job-id>`: follow an Instantly background job started elsewhere (an import, an export, a move made in
-Instantly's app…) in a thread, with the same progress bar and final reply as a move leadmover started."""
+Instantly's app…) in a thread, with the same progress bar and final reply as a move leadmover started. A job followed
+already is shown only to those who may see it: whoever asked for it, admins and the members of its channel."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.access import AccessService
-from bot.instantly.errors import InstantlyError, InstantlyForbidden, InstantlyNotFound
+from bot.instantly.errors import InstantlyError, InstantlyForbidden, InstantlyNotFound, Moment, in_words
 from bot.instantly.schemas import is_job_id
-from bot.moves import InstantlyFor, MoveService, explain, parse_time
+from bot.moves import InstantlyFor, MoveService, parse_time
 from bot.slack.blocks.messages import escape, job_type_words
+from bot.slack.channel_members import ChannelMembers
 from storage import audit, jobs, tracked
 from storage.clock import utcnow
 from storage.db import Database
@@ -28,7 +30,8 @@ LOOKUP_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class Tracking:
-    """What came of a request to follow a job: `record` when it is followed (now or before), and words to answer."""
+    """What came of a request to follow a job, and words to answer: `record` when it is followed (now or before) and
+    the person may see it; `already` when it was followed before."""
 
     answer: str
     record: JobRecord | None = None
@@ -41,6 +44,7 @@ class TrackingService:
         *,
         db: Database,
         access: AccessService,
+        members: ChannelMembers,
         instantly: InstantlyFor,
         moves: MoveService,
         poll_interval: float,
@@ -48,6 +52,7 @@ class TrackingService:
     ) -> None:
         self._db = db
         self._access = access
+        self._members = members
         self._instantly = instantly
         self._moves = moves
         self._poll_interval = poll_interval
@@ -69,7 +74,7 @@ class TrackingService:
             return Tracking(refused)
         earlier = jobs.find(self._db, team_id=team_id, reference=job_id)
         if earlier is not None:
-            return Tracking(_followed_already(earlier), record=earlier, already=True)
+            return self._followed_already(earlier, team_id=team_id, user_id=user_id, channel_id=channel_id)
         try:
             job = self._instantly(team_id).get_job(job_id, with_counts=False, timeout=LOOKUP_SECONDS)
         except InstantlyNotFound:
@@ -78,7 +83,7 @@ class TrackingService:
             return Tracking(f"I could not follow job `{shown}`: leadmover's Instantly API key lacks `{JOBS_SCOPE}`.")
         except InstantlyError as exc:
             log.info("could not look up Instantly job %s for tracking: %s", job_id, exc)
-            return Tracking(f"I could not follow job `{shown}`: {escape(explain(exc))}")
+            return Tracking(f"I could not follow job `{shown}`: {escape(in_words(exc, moment=Moment.FOLLOW))}")
         followed = tracked.record_tracked(
             self._db,
             team_id=team_id,
@@ -92,7 +97,7 @@ class TrackingService:
             started_at=parse_time(job.created_at),
         )
         if followed.already:  # a concurrent request won the race
-            return Tracking(_followed_already(followed.record), record=followed.record, already=True)
+            return self._followed_already(followed.record, team_id=team_id, user_id=user_id, channel_id=channel_id)
         record = followed.record
         audit.record(
             self._db,
@@ -110,11 +115,27 @@ class TrackingService:
         kind = job_type_words(record.job_type).lower()
         return Tracking(f"Following Instantly job `{shown}` ({kind}) in <#{channel_id}>.", record=record)
 
+    def _followed_already(self, record: JobRecord, *, team_id: str, user_id: str, channel_id: str) -> Tracking:
+        """Where a job is followed and who asked, for those who may see it; to anyone else only that it is."""
+        shown = escape(record.instantly_job_id or "")
+        if not self._may_see(record, team_id=team_id, user_id=user_id, channel_id=channel_id):
+            return Tracking(f"Instantly job `{shown}` is already followed, so I did not follow it again.", already=True)
+        answer = (
+            f"Instantly job `{shown}` is already followed in <#{_where(record)}> (leadmover #{record.id}), "
+            f"asked by <@{record.user_id}>. `/leads status {shown}` shows where it stands."
+        )
+        return Tracking(answer, record=record, already=True)
 
-def _followed_already(record: JobRecord) -> str:
-    where = f"<#{record.announcement_channel or record.channel_id}>"
-    shown = escape(record.instantly_job_id or "")
-    return (
-        f"Instantly job `{shown}` is already followed in {where} (leadmover #{record.id}), "
-        f"asked by <@{record.user_id}>. `/leads status {shown}` shows where it stands."
-    )
+    def _may_see(self, record: JobRecord, *, team_id: str, user_id: str, channel_id: str) -> bool:
+        """Whether the person asked for the job, typed where it is followed, is an admin or is in its channel; when
+        Slack cannot say who is in the channel, they may not."""
+        if user_id == record.user_id or channel_id == _where(record):
+            return True
+        if self._access.is_admin(team_id=team_id, user_id=user_id):
+            return True
+        return self._members.includes(team_id=team_id, channel_id=_where(record), user_id=user_id) is True
+
+
+def _where(record: JobRecord) -> str:
+    """The channel a job's thread is in."""
+    return record.announcement_channel or record.channel_id

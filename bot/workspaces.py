@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.instantly.budget import SharedBudget
-from bot.instantly.client import InstantlyClient
+from bot.instantly.client import InstantlyClient, instantly_client
 from bot.instantly.errors import InstantlyNotConnected
 from bot.pickers import PickerService
 from bot.secrets import Sealer, SecretsUnavailable
@@ -158,10 +158,9 @@ class Workspaces:
                 return link
         if self.sealer is None:
             raise SecretsUnavailable()
-        client = InstantlyClient(
+        client = instantly_client(
+            settings=self._settings,
             api_key=self.sealer.open(found.sealed_key),
-            base_url=self._settings.instantly_api_url,
-            timeout=self._settings.instantly_timeout_seconds,
             budget=SharedBudget(
                 db=self._db,
                 key=f"workspace:{found.instantly_workspace_id}",

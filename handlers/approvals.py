@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.approvals import Decision
 from bot.slack.blocks import approval_messages
+from bot.slack.errors import slack_error
 from handlers.context import services_of, team_and_user
 from storage.models import ApprovalState
 
@@ -104,7 +105,7 @@ def handle_reject(ack: Ack, body: dict[str, Any], client: WebClient, respond: Re
     try:
         client.views_open(trigger_id=body["trigger_id"], view=reason_view(job_id=job_id, channel_id=channel_id))
     except SlackApiError as exc:
-        log.warning("views.open for a rejection failed: %s", exc.response.get("error") if exc.response else exc)
+        log.warning("views.open for a rejection failed: %s", slack_error(exc))
         respond(
             response_type="ephemeral",
             replace_original=False,

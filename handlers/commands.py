@@ -14,7 +14,9 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.door import NotConnected, Refused
 from bot.instantly.errors import InstantlyNotConnected
+from bot.moves import Requester
 from bot.pickers import Resolution
 from bot.services import Services
 from bot.slack.blocks import messages
@@ -80,9 +82,7 @@ def _ephemeral(ack: Ack, content: tuple[str, messages.Blocks]) -> None:
 
 
 def _move_or_copy(call: Invocation) -> None:
-    if not call.services.workspaces.is_connected(call.team_id):
-        call.ack(response_type="ephemeral", text=connect.not_connected_line(call.name))
-        return
+    # Who is asking may take Slack a moment to say: the answer follows by response_url.
     call.ack()
     _open_move_modal(call)
 
@@ -90,9 +90,13 @@ def _move_or_copy(call: Invocation) -> None:
 def _open_move_modal(call: Invocation) -> None:
     services, client, respond = call.services, call.client, call.respond
     team_id = call.team_id
-    refused = services.access.refusal_to_move(team_id=team_id, user_id=call.user_id)
-    if refused is not None:
-        respond(response_type="ephemeral", text=refused)
+    # The door's first checks, so nobody fills in a form that could not start; it checks again at submission.
+    stopped = services.door.may_move(Requester(team_id=team_id, user_id=call.user_id, channel_id=call.channel_id))
+    if isinstance(stopped, Refused):
+        respond(response_type="ephemeral", text=stopped.words)
+        return
+    if isinstance(stopped, NotConnected):
+        respond(response_type="ephemeral", text=connect.not_connected_line(call.name))
         return
     try:
         wanted = prefill.parse(call.after_verb)

@@ -13,7 +13,9 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.door import NotConnected, Refused
 from bot.instantly.errors import InstantlyError
+from bot.moves import Requester
 from bot.pickers import Choice, Suggestions
 from bot.services import Services
 from bot.slack.errors import slack_error
@@ -84,8 +86,8 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
     services = services_of(context)
     team_id, user_id = team_and_user(body, context)
     value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    refusal = services.access.refusal_to_move(team_id=team_id, user_id=user_id)
-    if refusal is not None:
+    stopped = services.door.may_move(Requester(team_id=team_id, user_id=user_id, channel_id=user_id))
+    if isinstance(stopped, Refused):
         # Access changed since the tab was drawn: showing it again replaces the buttons with the reason.
         publish(services=services, client=client, team_id=team_id, user_id=user_id)
         return
@@ -94,7 +96,7 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
     why_not = home_view.cannot_run_again(record) if record is not None else "I could not find that job any more."
     if record is None or record.order is None or why_not is not None:
         view = home_view.notice(title="Run again", text=why_not or "I could not find that job any more.")
-    elif not services.workspaces.is_connected(team_id):
+    elif isinstance(stopped, NotConnected):
         view = home_view.notice(title="Run again", text=connect.not_connected_line(ids.COMMAND))
     else:
         view = move_view.build(

@@ -19,9 +19,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.instantly.errors import InstantlyError
-from bot.preview import Preview, problem_in_words
+from bot.instantly.errors import InstantlyError, Moment, in_words
+from bot.preview import Preview
 from bot.services import Services
+from bot.slack.errors import slack_error
 from handlers import ids, move_form, move_view, preview_view
 from handlers.context import services_of, team_and_user
 from handlers.move_view import State
@@ -107,7 +108,7 @@ class PreviewListener:
             try:
                 answer = client.views_update(view_id=view_id, hash=view_hash, view=rebuilt)
             except SlackApiError as exc:
-                error = exc.response.get("error") if exc.response else str(exc)
+                error = slack_error(exc)
                 if error != "hash_conflict":
                     log.warning("views.update of a move modal's preview failed: %s", error)
                     return
@@ -153,5 +154,5 @@ def _preview_text(*, services: Services, view: dict[str, Any], team_id: str, use
     try:
         preview = services.preview.preview(team_id=team_id, source=choice.source, filters=filters)
     except InstantlyError as exc:  # no client at all: not connected, or its key cannot be opened
-        preview = Preview(problem=problem_in_words(exc))
+        preview = Preview(problem=in_words(exc, moment=Moment.PREVIEW))
     return preview_view.preview_text(source=choice.source, filters=filters, preview=preview)

@@ -1,23 +1,27 @@
-"""Test data made one way for every test module: orders, job records, and jobs written to a real database."""
+"""Test data made one way for every test module: orders, job records, jobs written to a real database, the services
+of one process over stand-ins, and the readers of what the code under test wrote (a job, its outbox rows)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from slack_sdk import WebClient
+from sqlalchemy import select
 
 from app.wiring import wire_services
 from bot.instantly.client import InstantlyClient
 from bot.services import Services
 from bot.settings import Settings
-from storage import jobs, submissions
+from storage import approvals, jobs, outbox, submissions
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Phase
+from storage.models import NotificationKind, NotificationRow, Phase
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
 from storage.records import JobRecord
 from tests.bolt_requests import ListenerWork
@@ -108,7 +112,9 @@ def submitted_job(
     *,
     team: str = "T1",
     user: str = "U1",
+    order: MoveOrder | None = None,
     max_starting: int | None = None,
+    approval: approvals.ApprovalRequest | None = None,
 ) -> submissions.Submitted | None:
     """A move submitted from the modal under `key`, as the submission listener records it."""
     return submissions.record_submitted(
@@ -117,11 +123,29 @@ def submitted_job(
         team_id=team,
         channel_id="C1",
         user_id=user,
-        order=an_order(),
+        order=order or an_order(),
         owner="web-1",
         lease_seconds=30,
         max_starting=max_starting,
+        approval=approval,
     )
+
+
+def awaiting_job(
+    db: Database,
+    key: str = "k-1",
+    *,
+    team: str = "T1",
+    user: str = "U1",
+    approvers: str = "CAPPROVE",
+    expires_at: datetime | None = None,
+    filters: LeadFilters | None = None,
+) -> JobRecord:
+    """A big move submitted from the modal under `key`, waiting for an approver in the channel `approvers`."""
+    request = approvals.ApprovalRequest(channel_id=approvers, expires_at=expires_at or utcnow() + timedelta(hours=1))
+    submitted = submitted_job(db, key, team=team, user=user, order=an_order(filters=filters), approval=request)
+    assert submitted is not None
+    return submitted.record
 
 
 def running_job(db: Database, instantly_id: str, *, status: str = "pending", **requested: Any) -> JobRecord:
@@ -130,6 +154,53 @@ def running_job(db: Database, instantly_id: str, *, status: str = "pending", **r
     return jobs.attach_job(
         db, job_id=record.id, instantly_job_id=instantly_id, status=status, progress=0, next_poll_at=utcnow()
     )
+
+
+# --- what the code under test wrote ---------------------------------------------------------------------------
+
+
+def stored_job(db: Database, job_id: int) -> JobRecord:
+    """The job as it is stored now."""
+    record = jobs.get(db, job_id=job_id)
+    assert record is not None, f"no job {job_id}"
+    return record
+
+
+def outbox_rows(
+    db: Database, *, job_id: int | None = None, team: str | None = None, kind: NotificationKind | None = None
+) -> list[NotificationRow]:
+    """The outbox's rows in the order they were queued, of one job, workspace or kind when given; the rows stay
+    readable after the read-only transaction ends, so a test can see every column (lease, error, not_before)."""
+    query = select(NotificationRow).order_by(NotificationRow.id)
+    if job_id is not None:
+        query = query.where(NotificationRow.job_id == job_id)
+    if team is not None:
+        query = query.where(NotificationRow.team_id == team)
+    if kind is not None:
+        query = query.where(NotificationRow.kind == kind)
+    with db.reading() as session:
+        rows = list(session.scalars(query))
+        session.expunge_all()
+        return rows
+
+
+def outbox_notifications(
+    db: Database, *, job_id: int | None = None, team: str | None = None, kind: NotificationKind | None = None
+) -> list[outbox.Notification]:
+    """The same rows as the plain values the writer hands to the reporter."""
+    return [outbox.as_notification(row) for row in outbox_rows(db, job_id=job_id, team=team, kind=kind)]
+
+
+def newest_outbox_row(db: Database, job_id: int, kind: NotificationKind) -> NotificationRow:
+    """The job's newest outbox row of this kind."""
+    rows = outbox_rows(db, job_id=job_id, kind=kind)
+    assert rows, f"no {kind} row for job {job_id}"
+    return rows[-1]
+
+
+def newest_notification(db: Database, job_id: int, kind: NotificationKind) -> outbox.Notification:
+    """The job's newest outbox row of this kind, as the writer would hand it over."""
+    return outbox.as_notification(newest_outbox_row(db, job_id, kind))
 
 
 # --- the services of one process, over stand-ins ----------------------------------------------------------------
@@ -186,3 +257,14 @@ def a_services(
 def for_every_team(client: ClientT) -> Callable[[str], ClientT]:
     """One client that serves every workspace, as in single-workspace mode."""
     return lambda _team_id: client
+
+
+def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The URL of a SQLite file in `tmp_path`, the only setting the command line gets: it runs there, where no .env
+    file can feed the settings, with the tokens and keys of the environment unset."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "INSTANTLY_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url

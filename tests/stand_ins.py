@@ -191,8 +191,8 @@ INSTANTLY_NAMES: dict[str, str] = {"c-1": "Acme Q1", "l-2": "Acme <warm>", "l-9"
 
 class InstantlyMoves:
     """An Instantly for the submission listeners: a campaign or list by id (named by `names`, 404 for others), one
-    workspace member (u-1, Ann Lee), campaign analytics (the confirmation's count) and POST /leads/move, answered with `analytics` and `answer`,
-    which a test may change; every request is kept."""
+    workspace member (u-1, Ann Lee), campaign analytics (the confirmation's count) and POST /leads/move, answered
+    with `analytics` and `answer`, which a test may change; every request is kept."""
 
     def __init__(self, job_id: str = MOVE_JOB_ID) -> None:
         self.requests: list[httpx.Request] = []
@@ -209,7 +209,12 @@ class InstantlyMoves:
             return self.analytics
         kind, _, item_id = path.removeprefix("/api/v2/").partition("/")
         if request.method == "GET" and kind == "workspace-members":
-            member = {"id": "m-1", "user_id": "u-1", "email": "ann@example.com", "name": {"first": "Ann", "last": "Lee"}}
+            member = {
+                "id": "m-1",
+                "user_id": "u-1",
+                "email": "ann@example.com",
+                "name": {"first": "Ann", "last": "Lee"},
+            }
             return httpx.Response(200, json={"items": [member]})
         if request.method == "GET" and kind in ("campaigns", "lead-lists") and item_id:
             name = self.names.get(item_id)

@@ -21,6 +21,7 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.secrets import Sealer
+from bot.slack.errors import slack_error
 from storage import installations, outbox, workspaces
 from storage.clock import utcnow
 from storage.db import Database
@@ -165,7 +166,7 @@ class SealedInstallationStore(InstallationStore):
             except (SlackApiError, SlackTokenRotationError) as exc:
                 # The token in hand still works until it expires: keep it, and try again on the next look-up.
                 failure = getattr(exc, "api_error", exc)
-                code = failure.response.get("error") if isinstance(failure, SlackApiError) else exc
+                code = slack_error(failure) if isinstance(failure, SlackApiError) else exc
                 log.error("could not refresh the Slack token of %s: %s", team_id or enterprise_id, code)
                 return None
             if rotated is None:

@@ -195,6 +195,7 @@ class FakeSlack(Startable):
         self.fail_next = faults.fail_next
         self.clear_failures = faults.clear_failures
         self.oauth_exchanges = self._oauth.exchanges
+        self.grant_scopes = self._oauth.grant_scopes
         self.authorize_requests = self._oauth.authorize_requests
         self.opened_views = views.opened_views
         self.view_opened_by = views.view_opened_by

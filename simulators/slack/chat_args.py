@@ -37,16 +37,21 @@ def message_content(args: JSON, method: str) -> tuple[str | None, list[JSON] | N
 
 def page(items: list[JSON], args: JSON, *, default_limit: int) -> JSON:
     """One page of `messages` with Slack's opaque cursor."""
+    chunk, next_cursor = page_of(items, args, default_limit=default_limit)
+    return {"messages": chunk, "has_more": bool(next_cursor), "response_metadata": {"next_cursor": next_cursor}}
+
+
+def page_of(items: list[Any], args: JSON, *, default_limit: int) -> tuple[list[Any], str]:
+    """(the items of the page `args` asks for, the cursor of the next page or "" after the last)."""
     start = _offset(args.get("cursor"))
     try:
         limit = int(args.get("limit", default_limit))
     except (TypeError, ValueError):
         limit = default_limit
     limit = max(1, min(limit, 1000))
-    chunk = items[start : start + limit]
     more = start + limit < len(items)
     next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
-    return {"messages": chunk, "has_more": more, "response_metadata": {"next_cursor": next_cursor}}
+    return items[start : start + limit], next_cursor
 
 
 def _offset(cursor: Any) -> int:

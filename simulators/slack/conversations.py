@@ -1,4 +1,5 @@
-"""Channels and messages of one workspace of the fake Slack, and the chat.* and conversations.* methods the app calls.
+"""Channels, their members and messages in one workspace of the fake Slack, and the chat.* and conversations.* methods
+the app calls.
 
 A call that names another workspace's channel (or DMs a person the workspace cannot see) fails as in Slack and is
 recorded as an app bug: the app mixed its workspaces up.
@@ -9,11 +10,11 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from simulators.slack.chat_args import message_content, page
+from simulators.slack.chat_args import message_content, page, page_of
 from simulators.slack.messages import Message, assign_ids, message_json
 from simulators.slack.protocol import JSON, ApiError, Workspace, is_id, truthy
 
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Conversations", "Message"]  # Message lives in messages.py; it is imported from here too
 
+# conversations.* reads need the scope of the conversation's kind; a token with none of them is refused outright.
+READ_SCOPES = ("channels:read", "groups:read", "mpim:read", "im:read")
+# "Specify a limit value under 1000" (Slack's conversations.members reference).
+MEMBERS_LIMIT = 999
+
 
 @dataclass
 class _Channel:
@@ -31,6 +37,8 @@ class _Channel:
     name: str
     bot_is_member: bool
     is_im: bool = False
+    private: bool = False
+    members: list[str] = field(default_factory=list)  # user ids, the bot's among them when it is in
 
 
 class Conversations:
@@ -58,20 +66,46 @@ class Conversations:
         self._messages: dict[str, list[Message]] = {}
         self._replies: dict[tuple[str, str], list[Message]] = {}
         self._edited_ts: dict[tuple[str, str], str] = {}
+        self._joined: dict[str, list[str]] = {}  # channel id -> people seen acting in it, known channel or not
         self._last_ts = 0
 
     # ------------------------------------------------------------------ setup and inspection
 
-    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True) -> None:
-        """Add (or replace) a channel of this workspace; ValueError if another workspace has that id."""
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        bot_is_member: bool = True,
+        private: bool = False,
+        members: Iterable[str] = (),
+    ) -> None:
+        """Add (or replace) a channel of this workspace, with its members (the bot's user too when it is in, and
+        whoever already acted in it); ValueError if another workspace has that id."""
         is_im = channel_id.startswith("D")
         if self._directory is not None and not is_im:
             owner = self._directory.claim(channel_id, self._ws.team_id)
             if owner != self._ws.team_id:
                 raise ValueError(f"channel {channel_id} belongs to team {owner}, not {self._ws.team_id}")
         with self._lock:
-            self._channels[channel_id] = _Channel(channel_id, name, bot_is_member, is_im=is_im)
+            people = [self._ws.bot_user_id] if bot_is_member else []
+            people += [channel_id[1:]] if is_im else []
+            people += [*members, *self._joined.get(channel_id, [])]
+            channel = _Channel(channel_id, name, bot_is_member, is_im=is_im, private=private or is_im)
+            channel.members = list(dict.fromkeys(people))
+            self._channels[channel_id] = channel
             self._messages.setdefault(channel_id, [])
+
+    def join(self, channel_id: str, user_id: str) -> None:
+        """A person acted in a channel (typed a command there), so they are one of its members, as in Slack; a channel
+        the fake learns of later starts with them."""
+        with self._lock:
+            joined = self._joined.setdefault(channel_id, [])
+            if user_id not in joined:
+                joined.append(user_id)
+            channel = self._channels.get(channel_id)
+            if channel is not None and user_id not in channel.members:
+                channel.members.append(user_id)
 
     def messages(self, channel: str) -> list[Message]:
         """Snapshot of the top-level messages of a channel (or a user's DM), oldest first."""
@@ -179,6 +213,28 @@ class Conversations:
             metadata = truthy(args.get("include_all_metadata"))
             thread = [parent, *self._replies.get((channel.id, parent.ts), [])]
             return page([self._message_json(m, metadata=metadata) for m in thread], args, default_limit=1000)
+
+    def conversations_members(self, args: JSON, *, scopes: frozenset[str] | None) -> JSON:
+        """conversations.members: a page of a conversation's member ids. `scopes` are the token's (None: a token
+        installed without OAuth, which has every scope the app asks for)."""
+        if scopes is not None and not scopes.intersection(READ_SCOPES):
+            raise _missing_scope(",".join(READ_SCOPES), scopes)
+        raw = str(args.get("channel") or "")
+        if not is_id(raw, "CGD"):
+            raise ApiError("channel_not_found", violation=f"conversations.members: {raw!r} is not a conversation id")
+        _check_limit(args, "conversations.members")
+        with self._lock:
+            if raw not in self._channels:
+                self._check_foreign(raw, "conversations.members")
+                raise ApiError("channel_not_found")
+            channel = self._channels[raw]
+            needed = "im:read" if channel.is_im else "groups:read" if channel.private else "channels:read"
+            if scopes is not None and needed not in scopes:
+                raise _missing_scope(needed, scopes)
+            if channel.private and not channel.bot_is_member:
+                raise ApiError("not_in_channel")
+            members, next_cursor = page_of(channel.members, args, default_limit=100)
+        return {"members": members, "response_metadata": {"next_cursor": next_cursor}}
 
     def conversations_open(self, args: JSON) -> JSON:
         users = [u for u in str(args.get("users") or "").split(",") if u]
@@ -306,3 +362,19 @@ class Conversations:
         if self._keep_history:
             message.history.append((message.text, copy.deepcopy(message.blocks)))
         self._edited_ts[(message.channel, message.ts)] = self._next_ts()
+
+
+def _missing_scope(needed: str, scopes: frozenset[str]) -> ApiError:
+    return ApiError("missing_scope", fields={"needed": needed, "provided": ",".join(sorted(scopes))})
+
+
+def _check_limit(args: JSON, method: str) -> None:
+    """A `limit` Slack refuses (not a whole number from 1 to 999) is the app's mistake."""
+    if args.get("limit") is None:
+        return
+    try:
+        limit = int(args["limit"])
+    except (TypeError, ValueError):
+        limit = 0
+    if not 1 <= limit <= MEMBERS_LIMIT:
+        raise ApiError("invalid_limit", violation=f"{method}: limit {args['limit']!r} is not from 1 to {MEMBERS_LIMIT}")

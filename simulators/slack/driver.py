@@ -219,6 +219,8 @@ class Driver:
         channel_name: str,
         trigger_id: str | None = None,
     ) -> dict[str, str]:
+        # Slack lets a person type a command only where they are a member.
+        self._teams.conversations(ws.team_id).join(channel_id, user_id)
         return command_fields(
             ws=ws,
             command=command,

@@ -104,6 +104,19 @@ class OAuth:
             self._sessions[cookie] = session
         return cookie
 
+    def granted(self, grant: Grant) -> frozenset[str] | None:
+        """The bot scopes a token carries: those its installation asked for, or None (every scope) for a token the
+        fake was configured with and never installed through OAuth."""
+        with self._lock:
+            scopes = self._granted.get(grant.owner)
+        return None if scopes is None else frozenset(scopes)
+
+    def grant_scopes(self, owner: str, scopes: tuple[str, ...]) -> None:
+        """Let a workspace's (or, org-wide, an organization's) tokens carry exactly these bot scopes, as if it had
+        been installed asking for them."""
+        with self._lock:
+            self._granted[owner] = tuple(scopes)
+
     def is_enterprise_install(self, team_id: str) -> bool:
         """Whether the app serves this workspace through an org-wide install of its organization."""
         ws = self.teams.get(team_id)

@@ -30,7 +30,8 @@ class Workspace:
 
 
 class ApiError(Exception):
-    """A Web API error answer; `violation`, when given, is also recorded as an app bug."""
+    """A Web API error answer; `violation`, when given, is also recorded as an app bug. `fields` go into the answer
+    beside the error (missing_scope's `needed` and `provided`)."""
 
     def __init__(
         self,
@@ -40,6 +41,7 @@ class ApiError(Exception):
         violation: str | None = None,
         status: int = 200,
         retry_after: int | None = None,
+        fields: JSON | None = None,
     ) -> None:
         super().__init__(error)
         self.error = error
@@ -47,6 +49,7 @@ class ApiError(Exception):
         self.violation = violation
         self.status = status
         self.retry_after = retry_after
+        self.fields = fields or {}
 
 
 def decode_arg(args: JSON, key: str, *, error: str) -> Any:

@@ -27,7 +27,7 @@ from simulators.slack.users import Users
 from simulators.slack.views import Views
 
 # Slack reads these methods' arguments from the query string or a form, never from a JSON body.
-_READ_METHODS = frozenset({"conversations.history", "conversations.replies", "users.info"})
+_READ_METHODS = frozenset({"conversations.history", "conversations.members", "conversations.replies", "users.info"})
 _NO_TOKEN_METHODS = frozenset({"oauth.v2.access"})  # authenticated by the app's client id and secret instead
 
 Handler = Callable[[JSON, Workspace, Grant], JSON]
@@ -89,6 +89,9 @@ class WebApi:
             "conversations.history": lambda args, ws, _: chats(ws.team_id).conversations_history(args),
             "conversations.replies": lambda args, ws, _: chats(ws.team_id).conversations_replies(args),
             "conversations.open": lambda args, ws, _: chats(ws.team_id).conversations_open(args),
+            "conversations.members": lambda args, ws, grant: chats(ws.team_id).conversations_members(
+                args, scopes=oauth.granted(grant)
+            ),
             "views.open": lambda args, ws, _: views.views_open(args, ws=ws),
             "views.update": lambda args, ws, _: views.views_update(args, ws=ws),
             "users.info": users_info,
@@ -183,7 +186,7 @@ class WebApi:
                 raise ApiError("unknown_method", violation=f"{method}: unknown or unsupported Web API method")
             return 200, {}, {"ok": True, **handler(args, ws, grant)}
         except ApiError as exc:
-            payload: JSON = {"ok": False, "error": exc.error}
+            payload: JSON = {"ok": False, "error": exc.error, **exc.fields}
             if exc.messages:
                 payload["response_metadata"] = {"messages": exc.messages}
             if exc.violation:

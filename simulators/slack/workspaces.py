@@ -6,6 +6,7 @@ FakeSlack hands these methods out as its own; each workspace defaults to the def
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from simulators.slack.conversations import Message
 from simulators.slack.payloads import username_for
@@ -43,10 +44,20 @@ class Workspaces:
         return self._teams.workspace(team_id)
 
     def add_channel(
-        self, channel_id: str, name: str, *, bot_is_member: bool = True, team_id: str | None = None
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        bot_is_member: bool = True,
+        private: bool = False,
+        members: Iterable[str] = (),
+        team_id: str | None = None,
     ) -> None:
-        """Add a channel to a workspace (the default one); ValueError if another workspace has that id."""
-        self._teams.conversations(team_id).add_channel(channel_id, name, bot_is_member=bot_is_member)
+        """Add a channel to a workspace (the default one), public or `private`, with its `members` (the bot is one
+        when `bot_is_member`, and so is whoever typed a command there); ValueError if another workspace has that id."""
+        self._teams.conversations(team_id).add_channel(
+            channel_id, name, bot_is_member=bot_is_member, private=private, members=members
+        )
 
     def messages(self, channel: str, *, team_id: str | None = None) -> list[Message]:
         """Top-level messages of a channel (or a user's DM, in `team_id` or the default workspace), oldest first."""

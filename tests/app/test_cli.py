@@ -10,18 +10,12 @@ from app.cli import main
 from bot.secrets import Sealer, new_key, parse_keys
 from storage import connections, installations, migrate
 from storage.db import Database
-from tests.factories import an_order, campaign, lead_list, requested_job, running_job
+from tests.factories import an_order, campaign, cli_database, lead_list, requested_job, running_job
 
 
 @pytest.fixture
 def database_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    # Run where no .env file can feed the settings, with only the database set.
-    monkeypatch.chdir(tmp_path)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "INSTANTLY_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
+    return cli_database(tmp_path, monkeypatch)
 
 
 def test_migrate_reports_the_revision_it_reached_then_that_it_is_up_to_date(

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.access import AccessService
 from bot.workspaces import NotInstalled
 from storage.db import Database
-from tests.stand_ins import JSON, SlackStandIn
+from tests.stand_ins import JSON, Clock, SlackStandIn
 
 
 class SlackUsers(SlackStandIn):
@@ -41,14 +41,6 @@ class SlackUsers(SlackStandIn):
         return super()._serve(method, args)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def slack() -> SlackUsers:
     return SlackUsers()
@@ -56,7 +48,7 @@ def slack() -> SlackUsers:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(now=5000.0)
 
 
 @pytest.fixture

@@ -18,15 +18,7 @@ from bot.workspaces import NotInstalled
 from storage import access_rules, audit, workspaces
 from storage.access_rules import Effect
 from storage.db import Database
-from tests.stand_ins import SlackStandIn
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.stand_ins import Clock, SlackStandIn
 
 
 @pytest.fixture
@@ -36,7 +28,7 @@ def slack() -> SlackStandIn:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(now=1000.0)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -17,28 +17,17 @@ import pytest
 from bot.access import AccessService
 from bot.approvals import ApprovalService, Decision
 from bot.moves import MoveService
-from bot.starts import StartQueue, Then
-from storage import approvals, audit, jobs, submissions
+from bot.starts import StartQueue
+from storage import approvals, audit, jobs
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import ApprovalState, Phase
 from storage.orders import LeadFilters
 from storage.records import JobRecord
-from tests.factories import an_order, for_every_team
-from tests.stand_ins import SlackStandIn, instantly_client, instantly_job
+from tests.factories import awaiting_job, for_every_team
+from tests.stand_ins import RecordingStarts, SlackStandIn, instantly_client, instantly_job
 
 THRESHOLD = 1000
-
-
-@dataclass
-class RecordingStarts:
-    """Stands in for the StartQueue: keeps what it was asked to start."""
-
-    started: list[JobRecord] = field(default_factory=list)
-
-    def submit(self, record: JobRecord, *, then: Then) -> bool:
-        self.started.append(record)
-        return True
 
 
 @dataclass
@@ -60,22 +49,7 @@ class Rig:
         filters: LeadFilters | None = None,
     ) -> JobRecord:
         """A big move submitted by `user`, waiting for approval."""
-        request = approvals.ApprovalRequest(
-            channel_id="CAPPROVE", expires_at=expires_at or utcnow() + timedelta(hours=1)
-        )
-        submitted = submissions.record_submitted(
-            self.db,
-            submission_key=key,
-            team_id=team,
-            channel_id="C1",
-            user_id=user,
-            order=an_order(filters=filters),
-            owner="web-1",
-            lease_seconds=30,
-            approval=request,
-        )
-        assert submitted is not None
-        return submitted.record
+        return awaiting_job(self.db, key, user=user, team=team, expires_at=expires_at, filters=filters)
 
     def audited(self) -> list[tuple[str, str, str]]:
         return [(entry.user_id, entry.action, entry.outcome) for entry in audit.entries(self.db)]
@@ -121,28 +95,22 @@ def _approval(rig: Rig, job_id: int) -> approvals.Approval:
     ids=["no limit", "above the threshold", "at the threshold", "small"],
 )
 def test_a_move_needs_approval_without_a_limit_or_above_the_threshold(rig: Rig, limit: int | None, needs: bool) -> None:
-    assert rig.service.needs_approval(an_order(limit=limit)) is needs
+    assert rig.service.needs_approval(leads=limit) is needs
 
 
 @pytest.mark.parametrize("limit", [None, THRESHOLD + 1, 10**9])
 def test_with_approvals_off_no_move_needs_approval(sqlite_db: Database, limit: int | None) -> None:
     service = _rig(sqlite_db, enabled=False).service
 
-    assert not service.needs_approval(an_order(limit=limit))
-    assert service.request_for(an_order(limit=limit), origin_channel="C1") is None
-
-
-def test_a_small_move_asks_for_no_request(rig: Rig) -> None:
-    assert rig.service.request_for(an_order(limit=THRESHOLD), origin_channel="C1") is None
+    assert not service.needs_approval(leads=limit)
 
 
 def test_the_request_goes_to_the_channel_the_move_was_asked_in_until_the_deadline(sqlite_db: Database) -> None:
     service = _rig(sqlite_db, hours=6.0).service
     before = utcnow()
 
-    request = service.request_for(an_order(), origin_channel="CORIGIN")
+    request = service.request_for(origin_channel="CORIGIN")
 
-    assert request is not None
     assert request.channel_id == "CORIGIN"
     assert before + timedelta(hours=6) <= request.expires_at <= utcnow() + timedelta(hours=6)
 
@@ -150,9 +118,8 @@ def test_the_request_goes_to_the_channel_the_move_was_asked_in_until_the_deadlin
 def test_the_approvals_channel_setting_wins_over_where_the_move_was_asked(sqlite_db: Database) -> None:
     service = _rig(sqlite_db, channel_id="CAPPROVALS").service
 
-    request = service.request_for(an_order(), origin_channel="CORIGIN")
+    request = service.request_for(origin_channel="CORIGIN")
 
-    assert request is not None
     assert request.channel_id == "CAPPROVALS"
 
 

@@ -18,6 +18,7 @@ from bot.audit_log import COLUMNS, AuditLog
 from storage import audit, migrate
 from storage.db import Database
 from storage.models import AuditRow
+from tests.factories import cli_database
 
 KEYS = ["at", "team_id", "user_id", "action", "detail", "instantly_job_id", "outcome"]
 T0 = datetime(2026, 3, 1, 9, 0, 0)
@@ -149,12 +150,7 @@ def test_a_recorded_entry_is_exported(sqlite_db: Database) -> None:
 
 @pytest.fixture
 def database_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    # Run where no .env file can feed the settings, with only the database set.
-    monkeypatch.chdir(tmp_path)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "INSTANTLY_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
+    url = cli_database(tmp_path, monkeypatch)
     db = Database(url)
     migrate.upgrade(db)
     _fill(db)

@@ -12,17 +12,17 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from bot.connections import DISCONNECTED, UNINSTALLED, ConnectionService
 from bot.instantly.errors import InstantlyNotConnected
 from bot.secrets import Sealer, SecretsUnavailable, new_key
 from bot.workspaces import Workspaces
 from simulators.loopback import LoopbackServer, Reply, Request
-from storage import connections, installations, jobs, outbox
+from storage import connections, installations, jobs
 from storage.db import Database
-from storage.models import NotificationKind, NotificationRow, NotificationState, Phase
-from tests.factories import a_settings, requested_job, running_job
+from storage.models import NotificationKind, NotificationState, Phase
+from tests.factories import a_settings, outbox_notifications, requested_job, running_job
 
 GOOD_KEY = "inst-key-7f3a9c2e5b1d"
 OTHER_KEY = "inst-key-other-44e1"
@@ -55,14 +55,6 @@ class InstantlyStandIn:
         if path in ("campaigns", "lead-lists", "background-jobs"):
             return Reply(200, json.dumps({"items": [], "next_starting_after": None}).encode(), JSON_TYPE, delay=delay)
         return _error(404, "Not Found", delay)
-
-
-def _notifications(db: Database, team: str) -> list[outbox.Notification]:
-    with db.reading() as session:
-        rows = session.scalars(
-            select(NotificationRow).where(NotificationRow.team_id == team).order_by(NotificationRow.id)
-        )
-        return [outbox.as_notification(row) for row in rows]
 
 
 def _error(status: int, message: str, delay: float) -> Reply:
@@ -268,7 +260,7 @@ def test_disconnect_removes_the_key_and_gives_unfinished_jobs_a_final_reply(db: 
         stopped = jobs.get(db, job_id=job.id)
         assert stopped is not None
         assert (stopped.phase, stopped.error) == (Phase.FINISHED, DISCONNECTED)
-    finals = sorted(n.job_id for n in _notifications(db, "T1") if n.kind == NotificationKind.FINAL)
+    finals = sorted(n.job_id for n in outbox_notifications(db, team="T1") if n.kind == NotificationKind.FINAL)
     assert finals == sorted([requested.id, running.id])
     other = jobs.get(db, job_id=elsewhere.id)
     assert other is not None
@@ -311,9 +303,10 @@ def test_uninstalling_removes_the_install_and_the_key_and_closes_jobs_quietly(db
     closed = jobs.get(db, job_id=running.id)
     assert closed is not None
     assert (closed.phase, closed.error) == (Phase.DONE, UNINSTALLED)
-    assert {n.state for n in _notifications(db, "T1")} == {NotificationState.FAILED}, "nothing is left to send"
-    assert [n.kind for n in _notifications(db, "T1")] == [NotificationKind.ANNOUNCE], "and no final reply"
-    assert {(n.job_id, n.state) for n in _notifications(db, "T2")} == {(elsewhere.id, NotificationState.PENDING)}
+    given_up, elsewhere_waiting = outbox_notifications(db, team="T1"), outbox_notifications(db, team="T2")
+    assert {n.state for n in given_up} == {NotificationState.FAILED}, "nothing is left to send"
+    assert [n.kind for n in given_up] == [NotificationKind.ANNOUNCE], "and no final reply"
+    assert {(n.job_id, n.state) for n in elsewhere_waiting} == {(elsewhere.id, NotificationState.PENDING)}
 
 
 def test_uninstalling_an_org_wide_install_keeps_each_workspace_key(db: Database, wired: Wired) -> None:

@@ -18,9 +18,17 @@ from bot.moves import MoveService, Requester, next_poll_delay
 from storage import jobs, outbox
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import NotificationKind, NotificationRow, Phase
+from storage.models import NotificationKind, Phase
 from storage.records import JobRecord
-from tests.factories import an_order, campaign, for_every_team, lead_list, requested_job, running_job
+from tests.factories import (
+    an_order,
+    campaign,
+    for_every_team,
+    lead_list,
+    outbox_notifications,
+    requested_job,
+    running_job,
+)
 from tests.stand_ins import instantly_client, instantly_error, instantly_job
 
 REQUESTER = Requester(team_id="T1", user_id="U1", channel_id="C1")
@@ -86,10 +94,8 @@ def rig(sqlite_db: Database) -> Rig:
     return Rig(sqlite_db, fake, service, notified)
 
 
-def queued(db: Database, job_id: int) -> list[str]:
-    with db.reading() as session:
-        rows = session.query(NotificationRow).filter(NotificationRow.job_id == job_id).order_by(NotificationRow.id)
-        return [row.kind for row in rows]
+def queued(db: Database, job_id: int) -> list[NotificationKind]:
+    return [n.kind for n in outbox_notifications(db, job_id=job_id)]
 
 
 # --- start ---------------------------------------------------------------------------------------------------

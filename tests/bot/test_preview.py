@@ -15,14 +15,7 @@ from bot.instantly.requests import list_request, move_request
 from bot.preview import Preview, PreviewService
 from simulators.instantly import FakeInstantly
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveOrder
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.stand_ins import Clock
 
 
 @pytest.fixture
@@ -39,7 +32,7 @@ def client(fake: FakeInstantly) -> Iterator[InstantlyClient]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(now=100.0)
 
 
 @pytest.fixture
@@ -103,9 +96,9 @@ def test_counts_are_kept_a_minute_per_workspace_and_source(
 @pytest.mark.parametrize(
     ("status", "words"),
     [
-        (401, "Instantly refused leadmover's API key"),
-        (403, "may not read leads"),
-        (429, "rate limited"),
+        (401, "Instantly rejected leadmover's API key"),
+        (403, "lacks a scope this needs"),
+        (429, "rate limiting"),
         (503, "a problem on its side"),
     ],
 )
@@ -130,7 +123,7 @@ def test_a_slow_instantly_is_said_within_the_time_box(fake: FakeInstantly, clien
     finally:
         previews.close()
     assert preview.count == 7
-    assert preview.problem == "Instantly is slow to answer just now."
+    assert preview.problem == "Instantly did not answer in time."
 
 
 def test_the_count_for_a_confirmation_gives_up_on_time_however_slow_instantly_is(

@@ -1,68 +1,69 @@
-"""Taking a move back (bot.undo.UndoService over a real SQLite database, the real AccessService and MoveService, and
-Instantly answered in process): the e-mails are asked for afresh by name and go back in chunks, each chunk once;
-only the requester and admins may; every move back is audited."""
+"""Taking a move back (bot.undo.UndoService, as wired for one process, over a real SQLite database and Instantly
+answered in process): the e-mails are asked for afresh by name and go back through the door in parts, each part
+sent once; only the requester and admins may; every move back is audited."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any
 
 import httpx
 import pytest
 
-from bot.access import AccessService
-from bot.moves import MoveService
-from bot.starts import StartQueue, Then
-from bot.undo import CHUNK, UndoService
+from bot.door import PART_SIZE
+from bot.services import Services
 from storage import audit, jobs
 from storage.db import Database
 from storage.records import JobRecord
-from tests.factories import an_order, campaign, for_every_team, lead_list, running_job
-from tests.stand_ins import SlackStandIn, instantly_client, instantly_job
+from tests.factories import an_order, campaign, lead_list, running_job
+from tests.stand_ins import SlackStandIn, instantly_error, instantly_job
 
-EMAILS = [f"lead{n}@example.com" for n in range(2 * CHUNK + 500)]
+EMAILS = [f"lead{n}@example.com" for n in range(2 * PART_SIZE + 500)]
 JOB = "b" * 24
+NAMES = {"campaigns/c1": "Q1", "lead-lists/l1": "Warm"}
 
 
 @dataclass
-class RecordingStarts:
-    started: list[JobRecord] = field(default_factory=list)
+class MovedInstantly:
+    """Instantly after the move: its job names the moved e-mails, the two places are known by id, and each part of
+    the move back starts a job of its own."""
 
-    def submit(self, record: JobRecord, *, then: Then) -> bool:
-        self.started.append(record)
-        return True
+    asked: list[httpx.Request] = field(default_factory=list)
 
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(request)
+        path = request.url.path.removeprefix("/api/v2/")
+        if path == f"background-jobs/{JOB}":
+            data = {"moved_leads": len(EMAILS), "moved_lead_emails": EMAILS}
+            return httpx.Response(200, json=instantly_job(JOB, status="success", progress=100, data=data))
+        if request.method == "GET" and path in NAMES:
+            return httpx.Response(200, json={"id": path.partition("/")[2], "name": NAMES[path]})
+        if (request.method, path) == ("POST", "leads/move"):
+            return httpx.Response(200, json=instantly_job(f"{len(self.moves()):024x}"))
+        return instantly_error(404)
 
-@dataclass
-class Rig:
-    db: Database
-    service: UndoService
-    starts: RecordingStarts
-    asked: list[httpx.Request]
-    move: JobRecord
+    def moves(self) -> list[dict[str, Any]]:
+        return [json.loads(r.content) for r in self.asked if (r.method, r.url.path) == ("POST", "/api/v2/leads/move")]
 
 
 @pytest.fixture
-def rig(sqlite_db: Database) -> Rig:
-    asked: list[httpx.Request] = []
+def instantly() -> MovedInstantly:
+    return MovedInstantly()
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        asked.append(request)
-        data = {"moved_leads": len(EMAILS), "moved_lead_emails": EMAILS}
-        return httpx.Response(200, json=instantly_job(JOB, status="success", progress=100, data=data))
 
-    slack = SlackStandIn(team_id="T1")
+@pytest.fixture
+def instantly_handler(instantly: MovedInstantly) -> MovedInstantly:
+    return instantly
+
+
+@pytest.fixture
+def move(sqlite_db: Database, slack: SlackStandIn) -> JobRecord:
+    """U1's finished move of 2,500 leads from the campaign Q1 to the list Warm (UBOSS is an admin)."""
     slack.people["UBOSS"] = {"is_admin": True}
-    access = AccessService(db=sqlite_db, slack=lambda _team_id: slack)
-    instantly = for_every_team(instantly_client(answer))
-    moves = MoveService(db=sqlite_db, instantly=instantly, owner="web-1", poll_interval=1, max_starting_per_user=1)
-    starts = RecordingStarts()
-    service = UndoService(
-        db=sqlite_db, access=access, moves=moves, starts=cast(StartQueue, starts), instantly=instantly
-    )
     order = an_order(source=campaign("c1", "Q1"), destination=lead_list("l1", "Warm"), limit=5000)
     started = running_job(sqlite_db, JOB, order=order, user="U1")
-    move = jobs.finish(
+    return jobs.finish(
         sqlite_db,
         job_id=started.id,
         status="success",
@@ -71,37 +72,45 @@ def rig(sqlite_db: Database) -> Rig:
         error=None,
         moved_lead_emails=EMAILS,
     )
-    return Rig(sqlite_db, service, starts, asked, move)
 
 
-def test_the_requester_moves_the_leads_back_in_chunks_once(rig: Rig) -> None:
-    undone = rig.service.confirm(team_id="T1", job_id=rig.move.id, user_id="U1")
+def test_the_requester_moves_the_leads_back_in_parts_once(
+    sqlite_db: Database, services: Services, instantly: MovedInstantly, move: JobRecord
+) -> None:
+    undone = services.undo.confirm(team_id="T1", job_id=move.id, user_id="U1")
 
     assert undone.refusal is None
-    assert undone.leads == len(EMAILS)
-    assert not undone.repeat
-    assert rig.asked[-1].url.params["data_fields"] == "moved_leads,moved_lead_emails"
-    assert [len(r.order.filters.emails) for r in rig.starts.started] == [CHUNK, CHUNK, 500]
-    assert [e for r in rig.starts.started for e in r.order.filters.emails] == EMAILS
-    for record in rig.starts.started:
-        assert (record.order.source.id, record.order.destination.id) == ("l1", "c1")
-        assert not record.order.copies
-        assert record.channel_id == rig.move.channel_id
-    [entry] = [e for e in audit.entries(rig.db) if e.action == "undo"]
+    assert (undone.leads, undone.repeat, undone.waiting) == (len(EMAILS), False, False)
+    [asked_for_emails] = [r for r in instantly.asked if r.url.path.endswith(f"/background-jobs/{JOB}")]
+    assert asked_for_emails.url.params["data_fields"] == "moved_leads,moved_lead_emails"
+    assert [len(r.move.filters.emails) for r in undone.jobs] == [PART_SIZE, PART_SIZE, 500]
+    assert [e for r in undone.jobs for e in r.move.filters.emails] == EMAILS
+    for record in undone.jobs:
+        assert (record.move.source.id, record.move.destination.id) == ("l1", "c1")
+        assert not record.move.copies
+        assert record.channel_id == move.channel_id
+    assert services.starts.wait_idle(timeout=5)
+    sent = sorted(body["contacts"] for body in instantly.moves())  # the start workers send in any order
+    assert sent == sorted(list(r.move.filters.emails) for r in undone.jobs), "each part sent once"
+    [entry] = [e for e in audit.entries(sqlite_db) if e.action == "undo"]
     assert (entry.user_id, entry.outcome) == ("U1", f"started: {len(EMAILS):,} leads in 3 jobs")
 
-    again = rig.service.confirm(team_id="T1", job_id=rig.move.id, user_id="U1")
+    again = services.undo.confirm(team_id="T1", job_id=move.id, user_id="U1")
     assert again.refusal is not None
     assert "already moved back" in again.refusal
-    assert len(rig.starts.started) == 3
+    assert services.starts.wait_idle(timeout=5)
+    assert len(instantly.moves()) == 3
 
 
-def test_an_admin_may_and_anyone_else_is_told_why_not(rig: Rig) -> None:
-    refused = rig.service.confirm(team_id="T1", job_id=rig.move.id, user_id="USTRANGER")
+def test_an_admin_may_and_anyone_else_is_told_why_not(
+    services: Services, instantly: MovedInstantly, move: JobRecord
+) -> None:
+    refused = services.undo.confirm(team_id="T1", job_id=move.id, user_id="USTRANGER")
     assert refused.refusal is not None
     assert "<@U1>" in refused.refusal
-    assert rig.starts.started == []
-    assert rig.asked == []
-    assert rig.service.check(team_id="T2", job_id=rig.move.id, user_id="UBOSS") == "I could not find that move."
-    assert rig.service.confirm(team_id="T1", job_id=rig.move.id, user_id="UBOSS").refusal is None
-    assert {r.user_id for r in rig.starts.started} == {"UBOSS"}
+    assert instantly.asked == []
+    assert services.undo.check(team_id="T2", job_id=move.id, user_id="UBOSS") == "I could not find that move."
+
+    undone = services.undo.confirm(team_id="T1", job_id=move.id, user_id="UBOSS")
+    assert undone.refusal is None
+    assert {r.user_id for r in undone.jobs} == {"UBOSS"}

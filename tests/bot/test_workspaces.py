@@ -25,23 +25,15 @@ from bot.workspaces import CONNECTION_TTL_SECONDS, NotInstalled, Workspaces
 from storage import connections
 from storage.db import Database
 from tests.factories import a_settings
-from tests.stand_ins import SlackStandIn, instantly_client, instantly_error
+from tests.stand_ins import Clock, SlackStandIn, instantly_client, instantly_error
 
 KEY_A = "inst-key-a-61c0"
 KEY_B = "inst-key-b-93d2"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(now=100.0)
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.local_stack import LocalStack, local_stack, seed
+from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
+from bot.slack.blocks import undo_messages
 from handlers import ids
 from simulators.slack import Message
 from tests.e2e.flows import open_modal, pick, submit_move
@@ -73,3 +74,33 @@ def test_instantlys_error_text_reaches_the_person_without_its_link(tmp_path: Pat
         assert "<https://evil" not in sent
         assert "&lt;https://evil.example|click&gt;" in sent
         assert "<!channel>" not in sent
+
+
+def test_instantlys_error_text_in_a_move_backs_outcome_reaches_the_person_without_its_link(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    view = open_modal(stack)
+    values = {
+        ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
+        ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
+        ids.LIMIT: "40",
+    }
+    submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values)
+    replies = lambda: [r for m in stack.slack.messages(CHANNEL) for r in stack.slack.replies(CHANNEL, m.ts)]  # noqa: E731
+    assert stack.slack.wait_for(lambda: len(replies()) == 1, timeout=15), "no final reply"
+    [moved] = stack.services.moves.recent_jobs(team_id=stack.slack.team_id, user_id=None, limit=5)
+    # Asked which leads moved, Instantly answers with a disguised link in its message.
+    job = f"/api/v2/background-jobs/{moved.instantly_job_id}"
+    stack.instantly.fail_next("GET", job, status=404, message=DISGUISED_LINK)
+
+    opened = len(stack.slack.opened_views())
+    stack.slack.click(stack.app_url, channel=CHANNEL, ts=replies()[0].ts, action_id=undo_messages.MOVE_BACK)
+    assert stack.slack.wait_for(lambda: len(stack.slack.opened_views()) > opened, timeout=5), "no confirmation"
+    confirm = stack.slack.opened_views()[-1]
+    assert stack.slack.submit_view(stack.app_url, view_id=confirm["id"], values={}).status == 200
+
+    shown = lambda: json.dumps(stack.slack.view(confirm["id"]), ensure_ascii=False)  # noqa: E731
+    assert stack.slack.wait_for(lambda: "Nothing was moved back" in shown(), timeout=5), shown()
+    assert "<https://evil" not in shown(), "no disguised link"
+    assert "&lt;https://evil.example|click&gt;" in shown(), "Instantly's words are still there to read"
+    assert len(stack.instantly.move_bodies()) == 1, "only the move itself reached Instantly's move endpoint"

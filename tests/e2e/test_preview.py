@@ -117,7 +117,7 @@ def test_when_instantly_fails_the_preview_says_so_and_the_form_still_works(
     stack.instantly.fail_next("GET", "/api/v2/campaigns/analytics", status=401, message="Invalid API key")
     stack.instantly.fail_next("POST", "/api/v2/leads/list", status=401, message="Invalid API key")
     view = _source_picked(stack, "Acme enterprise")
-    assert _shows(stack, view["id"], "Instantly refused leadmover's API key")
+    assert _shows(stack, view["id"], "Instantly rejected leadmover's API key")
     assert "The form still works" in _preview(stack, view["id"])
     stack.instantly.fail_next("POST", "/api/v2/leads/list", status=503)
     _choose(stack, view, ids.SEARCH, "lead1")

@@ -1,6 +1,7 @@
 """`/leads track <job-id>` end to end over signed HTTP: a job started elsewhere in Instantly (an import, an export, a
 type added since) is announced in the channel, its progress edits the announcement and one reply ends its thread;
-unknown and malformed ids, a job followed twice and a guest are answered in words, with nothing posted."""
+unknown and malformed ids, a job followed twice and a guest are answered in words, with nothing posted; a job someone
+else follows in a private channel is not placed for those outside it."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from simulators.slack import Message
 from storage.channel_settings import ChannelSettings
 from storage.models import AnnounceMode, Phase
 
-ALICE, BOB, GUEST = "U0ALICE", "U0BOB", "U0GUEST"
-CHANNEL = "C0SALES"
+ALICE, BOB, CAROL, GUEST = "U0ALICE", "U0BOB", "U0CAROL", "U0GUEST"
+CHANNEL, PRIVATE = "C0SALES", "C0DEALROOM"
 
 
 @pytest.fixture(autouse=True)
@@ -24,10 +25,11 @@ def people(stack: LocalStack) -> None:
     stack.slack.add_user(GUEST, is_restricted=True)
 
 
-def said(stack: LocalStack, text: str, *, user: str = ALICE) -> str:
-    """What `user` is told in answer to `/leads <text>`, by the ack or by response_url; only they see it."""
+def said(stack: LocalStack, text: str, *, user: str = ALICE, channel: str = CHANNEL) -> str:
+    """What `user` is told in answer to `/leads <text>` typed in `channel`, by the ack or by response_url; only they
+    see it."""
     before = len(stack.slack.responses)
-    response = stack.slack.send_command(stack.app_url, text=text, user_id=user, channel_id=CHANNEL)
+    response = stack.slack.send_command(stack.app_url, text=text, user_id=user, channel_id=channel)
     assert response.status == 200
     assert response.elapsed < 3
     body = response.json() if response.body.strip().startswith("{") else {}
@@ -148,6 +150,25 @@ def test_the_same_job_twice_says_where_it_is_followed_and_opens_no_second_thread
     assert len(announcements(stack)) == 1
     assert len(replies(stack)) == 1
     assert len(stack.services.moves.recent_jobs(team_id=stack.slack.team_id, user_id=None, limit=5)) == 1
+
+
+def test_a_job_followed_in_a_private_channel_is_not_placed_for_someone_outside_it(stack: LocalStack) -> None:
+    stack.slack.add_channel(PRIVATE, "deal-room", private=True, members=[CAROL])
+    job_id = stack.instantly.default_workspace.start_elsewhere("import-leads", total=10)
+    assert said(stack, f"track {job_id}", channel=PRIVATE).startswith(f"Following Instantly job `{job_id}`")
+    record = stack.services.moves.find_job(team_id=stack.slack.team_id, reference=job_id)
+    assert record is not None
+
+    hidden = said(stack, f"track {job_id}", user=BOB)
+
+    assert hidden == f"Instantly job `{job_id}` is already followed, so I did not follow it again."
+    for revealing in (PRIVATE, "deal-room", ALICE, f"#{record.id}", "/leads status"):
+        assert revealing not in hidden
+    assert [call.args["channel"] for call in stack.slack.calls_to("conversations.members")] == [PRIVATE]
+    # A member of the channel, asking from elsewhere, is told where it is.
+    assert f"already followed in <#{PRIVATE}> (leadmover #{record.id}), asked by <@{ALICE}>" in said(
+        stack, f"track {job_id}", user=CAROL
+    )
 
 
 def test_a_guest_is_refused_and_nothing_is_followed(stack: LocalStack) -> None:

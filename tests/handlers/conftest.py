@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 
 from handlers import submissions
-from tests.stand_ins import InstantlyMoves
-
-JOB_ID = "0190a1b2c3d4e5f6a7b8c9d0"
+from tests.stand_ins import MOVE_JOB_ID, InstantlyMoves
 
 
 @pytest.fixture
@@ -19,4 +17,4 @@ def settle_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def instantly() -> InstantlyMoves:
-    return InstantlyMoves(JOB_ID)
+    return InstantlyMoves(MOVE_JOB_ID)

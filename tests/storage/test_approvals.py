@@ -10,19 +10,19 @@ import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from storage import approvals, jobs, outbox, retention, submissions
+from storage import approvals, jobs, outbox, retention
 from storage.approvals import Decided
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import ApprovalRow, ApprovalState, JobRow, NotificationKind, NotificationRow, Phase
+from storage.models import ApprovalRow, ApprovalState, JobRow, NotificationKind, Phase
 from storage.orders import LeadFilters
 from storage.records import JobRecord
-from tests.factories import an_order, requested_job
+from tests.factories import an_order, awaiting_job, outbox_notifications, requested_job, submitted_job
 
 APPROVERS_CHANNEL = "CAPPROVE"
 
@@ -30,36 +30,10 @@ APPROVERS_CHANNEL = "CAPPROVE"
 Awaiting = Callable[..., JobRecord]
 
 
-def _awaiting(
-    db: Database,
-    key: str = "k-1",
-    *,
-    team: str = "T1",
-    user: str = "U1",
-    channel: str = APPROVERS_CHANNEL,
-    expires_at: datetime | None = None,
-    filters: LeadFilters | None = None,
-) -> JobRecord:
-    """A big move submitted from the modal, waiting for an approver."""
-    submitted = submissions.record_submitted(
-        db,
-        submission_key=key,
-        team_id=team,
-        channel_id="C1",
-        user_id=user,
-        order=an_order(filters=filters),
-        owner="web-1",
-        lease_seconds=30,
-        approval=approvals.ApprovalRequest(channel_id=channel, expires_at=expires_at or utcnow() + timedelta(hours=24)),
-    )
-    assert submitted is not None
-    return submitted.record
-
-
 @pytest.fixture
 def awaiting(db: Database) -> Awaiting:
     """Makes big moves waiting for an approver."""
-    return functools.partial(_awaiting, db)
+    return functools.partial(awaiting_job, db, approvers=APPROVERS_CHANNEL)
 
 
 def _pending_request(db: Database) -> JobRecord:
@@ -90,11 +64,7 @@ def _job_row(db: Database, job_id: int) -> JobRow:
 
 def _writes(db: Database, job_id: int) -> list[tuple[NotificationKind, str, str]]:
     """The job's queued Slack writes as (kind, channel, state), in the order they were queued."""
-    with db.reading() as session:
-        rows = session.scalars(
-            select(NotificationRow).where(NotificationRow.job_id == job_id).order_by(NotificationRow.id)
-        )
-        return [(NotificationKind(row.kind), row.channel_id, row.state) for row in rows]
+    return [(n.kind, n.channel_id, n.state) for n in outbox_notifications(db, job_id=job_id)]
 
 
 def _kinds(db: Database, job_id: int) -> list[NotificationKind]:
@@ -144,16 +114,7 @@ def test_a_submission_delivered_twice_asks_for_approval_once(db: Database, await
 
 
 def test_a_submission_without_approval_asks_for_none(db: Database) -> None:
-    submitted = submissions.record_submitted(
-        db,
-        submission_key="k-2",
-        team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        order=an_order(limit=10),
-        owner="web-1",
-        lease_seconds=30,
-    )
+    submitted = submitted_job(db, "k-2", order=an_order(limit=10))
 
     assert submitted is not None
     assert submitted.record.phase == Phase.REQUESTED
@@ -263,16 +224,7 @@ def test_a_decided_request_cannot_be_decided_again(db: Database, awaiting: Await
 
 
 def test_deciding_a_job_that_asked_for_no_approval_does_nothing(db: Database) -> None:
-    submitted = submissions.record_submitted(
-        db,
-        submission_key="k-3",
-        team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        order=an_order(limit=10),
-        owner="web-1",
-        lease_seconds=30,
-    )
+    submitted = submitted_job(db, "k-3", order=an_order(limit=10))
     assert submitted is not None
 
     assert approvals.decide(db, job_id=submitted.record.id, state=ApprovalState.REJECTED, decided_by="U2") is None

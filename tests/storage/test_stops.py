@@ -9,29 +9,15 @@ from sqlalchemy import select
 from storage import jobs, outbox, stops
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import JobRow, NotificationKind, NotificationRow, NotificationState, Phase
+from storage.models import JobRow, NotificationKind, NotificationState, Phase
 from storage.records import JobRecord
-from tests.factories import requested_job, running_job
+from tests.factories import outbox_notifications, outbox_rows, requested_job, running_job, stored_job
 
 REASON = "the workspace's Instantly connection was removed"
 
 
-def _notifications(db: Database, *, team: str | None = None) -> list[outbox.Notification]:
-    with db.reading() as session:
-        query = select(NotificationRow).order_by(NotificationRow.id)
-        if team is not None:
-            query = query.where(NotificationRow.team_id == team)
-        return [outbox.as_notification(row) for row in session.scalars(query)]
-
-
 def _finals(db: Database, job: JobRecord) -> list[outbox.Notification]:
-    return [n for n in _notifications(db) if n.job_id == job.id and n.kind == NotificationKind.FINAL]
-
-
-def _job(db: Database, job: JobRecord) -> JobRecord:
-    found = jobs.get(db, job_id=job.id)
-    assert found is not None
-    return found
+    return outbox_notifications(db, job_id=job.id, kind=NotificationKind.FINAL)
 
 
 def _lease_owner(db: Database, job: JobRecord) -> str | None:
@@ -54,13 +40,13 @@ def test_telling_threads_finishes_the_workspace_unfinished_jobs_with_the_reason(
     assert stops.stop_following(db, team_id="T1", reason=REASON, tell_threads=True) == 2
 
     for job in (requested, running):
-        stopped = _job(db, job)
+        stopped = stored_job(db, job.id)
         assert stopped.phase == Phase.FINISHED
         assert stopped.error == REASON
         assert stopped.finished_at is not None
         assert _lease_owner(db, job) is None, "no process goes on working on it"
-    assert _job(db, running).status == "pending", "Instantly's last word on it is kept"
-    assert _job(db, requested).status == "stopped"
+    assert stored_job(db, running.id).status == "pending", "Instantly's last word on it is kept"
+    assert stored_job(db, requested.id).status == "stopped"
 
 
 def test_telling_threads_queues_one_final_reply_for_each_stopped_job(db: Database) -> None:
@@ -90,16 +76,16 @@ def test_telling_threads_leaves_finished_jobs_and_other_workspaces_alone(db: Dat
     finished = _finished(db, "b" * 24, team="T1")
     elsewhere = running_job(db, "c" * 24, team="T2")
     elsewhere_requested = requested_job(db, team="T2")
-    before = _notifications(db)
+    before = outbox_notifications(db)
 
     assert stops.stop_following(db, team_id="T1", reason=REASON, tell_threads=True) == 0
 
-    assert _job(db, finished).phase == Phase.FINISHED
-    assert _job(db, finished).error is None
-    assert _job(db, elsewhere).phase == Phase.RUNNING
-    assert _job(db, elsewhere_requested).phase == Phase.REQUESTED
+    assert stored_job(db, finished.id).phase == Phase.FINISHED
+    assert stored_job(db, finished.id).error is None
+    assert stored_job(db, elsewhere.id).phase == Phase.RUNNING
+    assert stored_job(db, elsewhere_requested.id).phase == Phase.REQUESTED
     assert _lease_owner(db, elsewhere_requested) == "web-1"
-    assert _notifications(db) == before
+    assert outbox_notifications(db) == before
 
 
 def test_a_stopped_move_that_was_not_yet_sent_is_never_sent(db: Database) -> None:
@@ -119,8 +105,8 @@ def test_a_move_stopped_while_its_start_was_in_flight_stays_stopped_when_instant
         db, job_id=requested.id, instantly_job_id="d" * 24, status="pending", progress=0, next_poll_at=utcnow()
     )
 
-    assert _job(db, requested).phase == Phase.FINISHED, "a stopped job is not followed again"
-    kinds = [n.kind for n in _notifications(db) if n.job_id == requested.id]
+    assert stored_job(db, requested.id).phase == Phase.FINISHED, "a stopped job is not followed again"
+    kinds = [n.kind for n in outbox_notifications(db, job_id=requested.id)]
     assert kinds == [NotificationKind.FINAL], "no announcement after the final reply"
 
 
@@ -136,13 +122,13 @@ def test_quietly_closes_unfinished_and_finished_jobs_as_done(db: Database) -> No
     assert stops.stop_following(db, team_id="T1", reason=REASON, tell_threads=False) == 4
 
     for job in (requested, running, finished, failed):
-        assert _job(db, job).phase == Phase.DONE
-        assert _job(db, job).finished_at is not None
+        assert stored_job(db, job.id).phase == Phase.DONE
+        assert stored_job(db, job.id).finished_at is not None
         assert _lease_owner(db, job) is None
-    assert _job(db, requested).error == REASON
-    assert _job(db, running).error == REASON
-    assert _job(db, finished).error == REASON
-    assert _job(db, failed).error == "Instantly says it failed", "a job's own error is kept"
+    assert stored_job(db, requested.id).error == REASON
+    assert stored_job(db, running.id).error == REASON
+    assert stored_job(db, finished.id).error == REASON
+    assert stored_job(db, failed.id).error == "Instantly says it failed", "a job's own error is kept"
 
 
 def test_quietly_queues_no_reply_and_gives_up_the_workspace_waiting_writes(db: Database) -> None:
@@ -153,35 +139,33 @@ def test_quietly_queues_no_reply_and_gives_up_the_workspace_waiting_writes(db: D
     assert announce_sent.job_id == sent.id
     outbox.mark_sending(db, notification_id=announce_sent.id, sent_to="C9")
     outbox.mark_sent(db, notification_id=announce_sent.id, ts="1.9")
-    [sending] = [n for n in _notifications(db, team="T1") if n.job_id == running.id]
+    [sending] = outbox_notifications(db, job_id=running.id)
     outbox.mark_sending(db, notification_id=sending.id, sent_to="C1")
-    count_before = len(_notifications(db, team="T1"))
+    count_before = len(outbox_notifications(db, team="T1"))
 
     stops.stop_following(db, team_id="T1", reason=REASON, tell_threads=False)
 
-    after = {n.id: n for n in _notifications(db, team="T1")}
+    after = {n.id: n for n in outbox_notifications(db, team="T1")}
     assert len(after) == count_before, "nothing new is queued: there is no token to send it with"
     assert after[announce_sent.id].state == NotificationState.SENT, "what was sent stays sent"
     waiting = [n for n in after.values() if n.id != announce_sent.id]
     assert waiting, "the running job's announcement and the finished job's final reply were waiting"
     assert {n.state for n in waiting} == {NotificationState.FAILED}
     assert outbox.waiting(db) == 0
-    with db.reading() as session:
-        errors = set(session.scalars(select(NotificationRow.error).where(NotificationRow.id.in_(list(after)))))
-    assert errors == {None, REASON}
+    assert {row.error for row in outbox_rows(db, team="T1")} == {None, REASON}
 
 
 def test_quietly_leaves_other_workspaces_jobs_and_writes_alone(db: Database) -> None:
     running_job(db, "a" * 24, team="T1")
     other = running_job(db, "c" * 24, team="T2")
     other_requested = requested_job(db, team="T2")
-    theirs_before = _notifications(db, team="T2")
+    theirs_before = outbox_notifications(db, team="T2")
 
     stops.stop_following(db, team_id="T1", reason=REASON, tell_threads=False)
 
-    assert _job(db, other).phase == Phase.RUNNING
-    assert _job(db, other_requested).phase == Phase.REQUESTED
-    assert _notifications(db, team="T2") == theirs_before
+    assert stored_job(db, other.id).phase == Phase.RUNNING
+    assert stored_job(db, other_requested.id).phase == Phase.REQUESTED
+    assert outbox_notifications(db, team="T2") == theirs_before
     assert {n.state for n in theirs_before} == {NotificationState.PENDING}
     assert outbox.waiting(db) == len(theirs_before)
 
@@ -192,4 +176,4 @@ def test_quietly_leaves_jobs_already_done_as_they_were(db: Database) -> None:
 
     assert stops.stop_following(db, team_id="T1", reason=REASON, tell_threads=False) == 0
 
-    assert _job(db, done) == done
+    assert stored_job(db, done.id) == done

@@ -7,13 +7,12 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from storage import jobs, outbox, retention, tracked
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import JobRow, NotificationKind, NotificationRow, Phase
-from tests.factories import running_job
+from storage.models import JobRow, NotificationKind, Phase
+from tests.factories import outbox_notifications, running_job
 
 JOB = "6a" * 12
 BEGUN = datetime(2026, 11, 26, 9, 0)
@@ -34,9 +33,8 @@ def track(db: Database, *, job_id: str = JOB, user_id: str = "U1", team_id: str 
     )
 
 
-def kinds(db: Database) -> list[str]:
-    with db.reading() as session:
-        return list(session.scalars(select(NotificationRow.kind).order_by(NotificationRow.id)))
+def kinds(db: Database) -> list[NotificationKind]:
+    return [n.kind for n in outbox_notifications(db)]
 
 
 def test_a_tracked_job_runs_from_the_start_with_no_order_and_its_announcement_queued(db: Database) -> None:

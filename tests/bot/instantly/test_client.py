@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.instantly import client as instantly
 from bot.instantly.budget import RequestBudget
 from bot.instantly.client import USER_AGENT, InstantlyClient
 from bot.instantly.errors import (
@@ -22,6 +25,8 @@ from bot.instantly.errors import (
 )
 from bot.instantly.schemas import MoveLeadsRequest
 from simulators.instantly import FakeInstantly
+from storage.db import Database
+from tests.factories import a_settings
 from tests.stand_ins import instantly_client
 
 MOVE = "/api/v2/leads/move"
@@ -173,3 +178,35 @@ def test_an_id_not_of_instantlys_shape_never_reaches_a_url_path(job_id: str) -> 
         client.get_job(job_id)
 
     assert seen == []
+
+
+# --- the one factory -------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_factory_builds_a_client_from_the_settings_a_key_and_its_budget(
+    fake: FakeInstantly, sqlite_db: Database
+) -> None:
+    budget = RequestBudget(percent=10)
+    settings = a_settings(sqlite_db, instantly_api_url=fake.base_url, instantly_timeout_seconds=4.0)
+    with instantly.instantly_client(settings=settings, api_key=fake.api_key, budget=budget) as client:
+        client.list_campaigns()
+        assert client._http.timeout.read == 4.0
+    assert budget.granted == 1
+    [asked] = fake.requests
+    assert asked.headers["authorization"] == f"Bearer {fake.api_key}"
+
+
+def test_the_product_builds_instantly_clients_only_through_the_factory() -> None:
+    built = {
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("app", "bot", "handlers", "storage")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"\bInstantlyClient\(", line)
+    }
+    [inside] = built  # the factory's own call
+    assert inside.startswith("bot/instantly/client.py:"), built
+    _before, factory = (ROOT / "bot/instantly/client.py").read_text().split("\ndef instantly_client(")
+    assert "InstantlyClient(" in factory, "the one call is the factory's"

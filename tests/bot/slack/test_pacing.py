@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from bot.slack.pacing import Spacing, TokenBucket
 from bot.slack.writer import EDIT_BURST, EDITS_PER_SECOND
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.stand_ins import Clock
 
 
 def test_the_edit_bucket_never_grants_more_than_fifty_in_any_minute() -> None:

@@ -15,18 +15,24 @@ from typing import Any
 
 import pytest
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 
 from bot.slack.blocks import messages
 from bot.slack.lookback import LookLater
 from bot.slack.reporter import SENT, UNREACHABLE_CHANNEL, Reporter
-from storage import jobs, outbox
+from storage import jobs
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import NotificationKind, NotificationRow, NotificationState, Phase
+from storage.models import NotificationKind, NotificationState, Phase
 from storage.outbox import Notification
 from storage.records import JobRecord
-from tests.factories import for_every_team, requested_job, running_job
+from tests.factories import (
+    for_every_team,
+    newest_notification,
+    outbox_rows,
+    requested_job,
+    running_job,
+    stored_job,
+)
 from tests.stand_ins import SlackStandIn
 
 JSON = dict[str, Any]
@@ -37,39 +43,10 @@ def slack() -> SlackStandIn:
     return SlackStandIn()
 
 
-def _notification(db: Database, job_id: int, kind: NotificationKind) -> Notification:
-    """The job's newest outbox row of this kind, as the writer would hand it over."""
-    with db.reading() as session:
-        row = session.scalars(
-            select(NotificationRow)
-            .where(NotificationRow.job_id == job_id, NotificationRow.kind == kind)
-            .order_by(NotificationRow.id.desc())
-        ).first()
-        assert row is not None, f"no {kind} row for job {job_id}"
-        return outbox.as_notification(row)
-
-
-def _rows(db: Database, job_id: int, kind: NotificationKind) -> list[NotificationRow]:
-    with db.reading() as session:
-        rows = list(
-            session.scalars(
-                select(NotificationRow).where(NotificationRow.job_id == job_id, NotificationRow.kind == kind)
-            )
-        )
-        session.expunge_all()  # keep the loaded values readable after the read-only transaction ends
-        return rows
-
-
-def _job(db: Database, job_id: int) -> JobRecord:
-    record = jobs.get(db, job_id=job_id)
-    assert record is not None
-    return record
-
-
 def _announced(db: Database, reporter: Reporter, instantly_id: str, **requested: Any) -> JobRecord:
     record = running_job(db, instantly_id, status="in-progress", **requested)
-    assert reporter.deliver(_notification(db, record.id, NotificationKind.ANNOUNCE)) == SENT
-    return _job(db, record.id)
+    assert reporter.deliver(newest_notification(db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    return stored_job(db, record.id)
 
 
 def _finished(db: Database, record: JobRecord, *, moved: int = 12) -> JobRecord:
@@ -97,7 +74,7 @@ def test_the_announcement_is_posted_in_the_channel_with_the_job_in_its_metadata_
     reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
 
     [message] = slack.posted["C1"]
     assert message["metadata"] == {
@@ -105,7 +82,7 @@ def test_the_announcement_is_posted_in_the_channel_with_the_job_in_its_metadata_
         "event_payload": {"job_id": record.id, "instantly_job_id": "a" * 24},
     }
     assert "a" * 24 in str(message["blocks"])
-    after = _job(sqlite_db, record.id)
+    after = stored_job(sqlite_db, record.id)
     assert (after.announcement_channel, after.announcement_ts) == ("C1", message["ts"])
 
 
@@ -118,11 +95,11 @@ def test_the_announcement_row_is_marked_sending_before_slack_is_called(
 
     def look(method: str, _args: JSON) -> None:
         if method == "chat.postMessage":
-            [row] = _rows(sqlite_db, record.id, NotificationKind.ANNOUNCE)
+            [row] = outbox_rows(sqlite_db, job_id=record.id, kind=NotificationKind.ANNOUNCE)
             seen.append((row.state, row.attempts, row.attempted_at is not None))
 
     slack.before_call = look
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
 
     assert seen == [(NotificationState.SENDING, 1, True)], "a crash during the call must leave a trace to look for"
 
@@ -132,7 +109,7 @@ def test_an_announcement_already_recorded_is_not_posted_again(sqlite_db: Databas
     record = _announced(sqlite_db, reporter, "a" * 24)
     slack.calls.clear()
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
     assert slack.calls == []
 
 
@@ -144,7 +121,7 @@ def test_an_unreachable_channel_sends_the_announcement_to_the_requester_by_dm_sa
     record = running_job(sqlite_db, "a" * 24, channel="C9", user="U7")
     slack.fail("chat.postMessage", error)
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
 
     assert slack.posted["C9"] == []
     [dm] = slack.posted["DU7"]
@@ -152,7 +129,7 @@ def test_an_unreachable_channel_sends_the_announcement_to_the_requester_by_dm_sa
     assert error.replace("_", " ") in dm["text"], "the requester should learn why"
     assert "/invite @leadmover" in dm["text"]
     assert _metadata_job_ids([dm], messages.METADATA_EVENT_ANNOUNCEMENT) == [record.id]
-    after = _job(sqlite_db, record.id)
+    after = stored_job(sqlite_db, record.id)
     assert (after.announcement_channel, after.announcement_ts) == ("DU7", dm["ts"])
 
 
@@ -165,11 +142,11 @@ def test_other_errors_on_the_announcement_reach_the_caller_and_nothing_goes_by_d
     slack.fail("chat.postMessage", error)
 
     with pytest.raises(SlackApiError) as raised:
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
 
     assert raised.value.response["error"] == error
     assert _top_level_posts(slack) == []
-    assert _job(sqlite_db, record.id).announcement_ts is None
+    assert stored_job(sqlite_db, record.id).announcement_ts is None
 
 
 # --- progress edits ------------------------------------------------------------------------------------------
@@ -186,7 +163,7 @@ def test_a_progress_edit_updates_the_recorded_announcement_with_the_newest_state
         )
     slack.calls.clear()
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
 
     [edit] = slack.calls_to("chat.update")
     assert (edit.args["channel"], edit.args["ts"]) == ("C1", record.announcement_ts)
@@ -204,23 +181,23 @@ def test_a_vanished_announcement_is_replaced_by_a_fresh_post_that_later_edits_an
     )
     slack.fail("chat.update", "message_not_found")
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
 
     first, fresh = slack.posted["C1"]
     assert first["ts"] == record.announcement_ts
     assert "could not update the earlier message" in fresh["text"]
     assert "(50%)" in fresh["text"]
     assert _metadata_job_ids([fresh], messages.METADATA_EVENT_ANNOUNCEMENT) == [record.id]
-    after = _job(sqlite_db, record.id)
+    after = stored_job(sqlite_db, record.id)
     assert (after.announcement_channel, after.announcement_ts) == ("C1", fresh["ts"])
 
     jobs.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=70, moved_leads=None, next_poll_at=utcnow()
     )
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.PROGRESS))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS))
     assert slack.calls_to("chat.update")[-1].args["ts"] == fresh["ts"]
     _finished(sqlite_db, after)
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL))
     assert len(slack.thread("C1", fresh["ts"])) == 1
 
 
@@ -235,9 +212,9 @@ def test_other_errors_on_an_edit_reach_the_caller_without_a_fresh_post(
     slack.fail("chat.update", "ratelimited", retry_after=3)
 
     with pytest.raises(SlackApiError):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.PROGRESS))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS))
     assert len(slack.posted["C1"]) == 1
-    assert _job(sqlite_db, record.id).announcement_ts == record.announcement_ts
+    assert stored_job(sqlite_db, record.id).announcement_ts == record.announcement_ts
 
 
 def test_an_edit_without_an_announcement_to_edit_calls_nothing(sqlite_db: Database, slack: SlackStandIn) -> None:
@@ -247,7 +224,7 @@ def test_an_edit_without_an_announcement_to_edit_calls_nothing(sqlite_db: Databa
         sqlite_db, job_id=record.id, status="in-progress", progress=50, moved_leads=None, next_poll_at=utcnow()
     )
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
     assert slack.calls == []
 
 
@@ -260,7 +237,7 @@ def test_the_final_reply_goes_once_into_the_announcements_thread_and_queues_the_
     reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
     _finished(sqlite_db, record, moved=12)
-    final = _notification(sqlite_db, record.id, NotificationKind.FINAL)
+    final = newest_notification(sqlite_db, record.id, NotificationKind.FINAL)
 
     assert reporter.deliver(final) == SENT
     assert reporter.deliver(final) == SENT  # delivered twice (say, claimed twice): still one reply
@@ -270,9 +247,9 @@ def test_the_final_reply_goes_once_into_the_announcements_thread_and_queues_the_
     assert "completed" in reply["text"]
     assert "12 leads moved" in reply["text"]
     assert _metadata_job_ids([reply], messages.METADATA_EVENT_FINAL) == [record.id]
-    after = _job(sqlite_db, record.id)
+    after = stored_job(sqlite_db, record.id)
     assert (after.final_reply_ts, after.phase) == (reply["ts"], Phase.DONE)
-    [edit] = _rows(sqlite_db, record.id, NotificationKind.PROGRESS)
+    [edit] = outbox_rows(sqlite_db, job_id=record.id, kind=NotificationKind.PROGRESS)
     assert edit.state == NotificationState.PENDING, "the announcement still needs its final edit"
 
 
@@ -283,12 +260,12 @@ def test_without_an_announcement_the_final_reply_stands_alone_in_the_requesters_
     record = running_job(sqlite_db, "a" * 24, user="U7")
     _finished(sqlite_db, record)
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
 
     [reply] = slack.posted["DU7"]
     assert "thread_ts" not in reply
     assert slack.posted["C1"] == []
-    assert _job(sqlite_db, record.id).final_reply_ts == reply["ts"]
+    assert stored_job(sqlite_db, record.id).final_reply_ts == reply["ts"]
 
 
 # --- recovering a row left "sending" ----------------------------------------------------------------------------
@@ -301,10 +278,10 @@ def test_an_announcement_that_reached_slack_before_its_answer_was_lost_is_found_
     record = running_job(sqlite_db, "a" * 24)
     slack.lose_answer("chat.postMessage")
     with pytest.raises(ConnectionResetError, match="reached Slack"):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
     [posted] = slack.posted["C1"]
-    assert _job(sqlite_db, record.id).announcement_ts is None
-    retry = _notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)
+    assert stored_job(sqlite_db, record.id).announcement_ts is None
+    retry = newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)
     assert retry.state == NotificationState.SENDING
     assert retry.attempted_at is not None
 
@@ -312,7 +289,7 @@ def test_an_announcement_that_reached_slack_before_its_answer_was_lost_is_found_
 
     assert [c.args["channel"] for c in slack.calls_to("conversations.history")] == ["C1"]
     assert len(slack.calls_to("chat.postMessage")) == 1, "posted once, before the answer was lost"
-    after = _job(sqlite_db, record.id)
+    after = stored_job(sqlite_db, record.id)
     assert (after.announcement_channel, after.announcement_ts) == ("C1", posted["ts"])
 
 
@@ -324,15 +301,15 @@ def test_an_announcement_that_went_by_dm_is_found_in_the_requesters_dm(
     slack.fail("chat.postMessage", "not_in_channel")
     slack.lose_answer("chat.postMessage", times=2)  # the refusal, then the DM that got out
     with pytest.raises(ConnectionResetError, match="reached Slack"):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
     [dm] = slack.posted["DU7"]
     slack.lost_answers.clear()
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
 
     assert [c.args["channel"] for c in slack.calls_to("conversations.history")] == ["DU7"], "only where it went"
     assert len(slack.calls_to("chat.postMessage")) == 2, "the refused post and the DM; nothing since"
-    after = _job(sqlite_db, record.id)
+    after = stored_job(sqlite_db, record.id)
     assert (after.announcement_channel, after.announcement_ts) == ("DU7", dm["ts"])
 
 
@@ -343,15 +320,15 @@ def test_a_final_reply_that_reached_slack_is_found_in_the_thread_and_not_posted_
     record = _finished(sqlite_db, _announced(sqlite_db, reporter, "a" * 24))
     slack.lose_answer("chat.postMessage")
     with pytest.raises(ConnectionResetError, match="reached Slack"):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL))
     [reply] = slack.thread("C1", str(record.announcement_ts))
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
 
     [look] = slack.calls_to("conversations.replies")
     assert (look.args["channel"], look.args["ts"]) == ("C1", record.announcement_ts)
     assert len(slack.thread("C1", str(record.announcement_ts))) == 1
-    assert _job(sqlite_db, record.id).final_reply_ts == reply["ts"]
+    assert stored_job(sqlite_db, record.id).final_reply_ts == reply["ts"]
 
 
 def test_a_sending_row_whose_message_is_not_in_slack_is_posted_once(sqlite_db: Database, slack: SlackStandIn) -> None:
@@ -360,24 +337,24 @@ def test_a_sending_row_whose_message_is_not_in_slack_is_posted_once(sqlite_db: D
     record = running_job(sqlite_db, "a" * 24)
     slack.fail("chat.postMessage", "internal_error")  # Slack answered: nothing was posted, but the row says sending
     with pytest.raises(SlackApiError):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
-    retry = _notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+    retry = newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)
     assert retry.state == NotificationState.SENDING
 
     assert reporter.deliver(retry) == SENT
 
     assert slack.calls_to("conversations.history"), "it looked first"
     assert _metadata_job_ids(slack.posted["C1"], messages.METADATA_EVENT_ANNOUNCEMENT) == [other.id, record.id]
-    assert _job(sqlite_db, record.id).announcement_ts == slack.posted["C1"][-1]["ts"]
+    assert stored_job(sqlite_db, record.id).announcement_ts == slack.posted["C1"][-1]["ts"]
 
 
 def test_a_pending_row_is_posted_without_looking(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)
 
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
-    _finished(sqlite_db, _job(sqlite_db, record.id))
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+    _finished(sqlite_db, stored_job(sqlite_db, record.id))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL))
 
     assert [c.method for c in slack.calls] == ["chat.postMessage", "chat.postMessage"]
 
@@ -390,14 +367,14 @@ def test_when_slack_will_not_let_it_look_it_posts_rather_than_lose_the_message(
     record = running_job(sqlite_db, "a" * 24)
     slack.fail("chat.postMessage", "internal_error")  # a first attempt leaves the row "sending"
     with pytest.raises(SlackApiError):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
     slack.fail("conversations.history", error)  # the channel it went to cannot be read
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
 
     assert len(slack.calls_to("conversations.history")) == 1
     [announcement] = slack.posted["C1"]
-    assert _job(sqlite_db, record.id).announcement_ts == announcement["ts"]
+    assert stored_job(sqlite_db, record.id).announcement_ts == announcement["ts"]
 
 
 def test_a_final_reply_whose_thread_cannot_be_read_is_posted(sqlite_db: Database, slack: SlackStandIn) -> None:
@@ -405,10 +382,10 @@ def test_a_final_reply_whose_thread_cannot_be_read_is_posted(sqlite_db: Database
     record = _finished(sqlite_db, _announced(sqlite_db, reporter, "a" * 24))
     slack.fail("chat.postMessage", "internal_error")
     with pytest.raises(SlackApiError):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL))
     slack.fail("conversations.replies", "channel_not_found")
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
 
     assert len(slack.thread("C1", str(record.announcement_ts))) == 1
 
@@ -421,11 +398,11 @@ def test_rate_limits_and_dead_tokens_while_looking_reach_the_caller_and_nothing_
     record = running_job(sqlite_db, "a" * 24)
     slack.fail("chat.postMessage", "internal_error")
     with pytest.raises(SlackApiError):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
     slack.fail("conversations.history", error, retry_after=5 if error == "ratelimited" else None)
 
     with pytest.raises(SlackApiError) as raised:
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
 
     assert raised.value.response["error"] == error
     assert slack.posted["C1"] == []
@@ -440,7 +417,7 @@ def test_a_move_that_did_not_start_is_told_to_the_requester_alone(sqlite_db: Dat
     record = requested_job(sqlite_db, channel="C3", user="U7")
     jobs.mark_start_failed(sqlite_db, job_id=record.id, error="Instantly says the campaign is gone.")
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.NOTE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.NOTE)) == SENT
 
     [note] = slack.calls_to("chat.postEphemeral")
     assert (note.args["channel"], note.args["user"]) == ("C3", "U7")
@@ -457,7 +434,7 @@ def test_a_note_that_cannot_be_shown_in_the_channel_goes_by_dm(
     jobs.mark_start_failed(sqlite_db, job_id=record.id, error="Instantly says the campaign is gone.")
     slack.fail("chat.postEphemeral", error)
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.NOTE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.NOTE)) == SENT
 
     [dm] = slack.posted["DU7"]
     assert "did not start: Instantly says the campaign is gone." in dm["text"]
@@ -474,7 +451,7 @@ def test_a_note_meeting_a_rate_limit_or_dead_token_reaches_the_caller_without_a_
     slack.fail("chat.postEphemeral", error)
 
     with pytest.raises(SlackApiError):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.NOTE))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.NOTE))
     assert slack.calls_to("chat.postMessage") == []
 
 
@@ -540,7 +517,7 @@ def _left_sending(db: Database, reporter: Reporter, slack: SlackStandIn, **reque
     record = running_job(db, f"{len(slack.calls):024x}", **requested)
     slack.lose_answer("chat.postMessage")
     with pytest.raises(ConnectionResetError):
-        reporter.deliver(_notification(db, record.id, NotificationKind.ANNOUNCE))
+        reporter.deliver(newest_notification(db, record.id, NotificationKind.ANNOUNCE))
     slack.lost_answers.clear()
     return record
 
@@ -554,10 +531,10 @@ def test_a_workspace_looks_at_its_history_at_most_once_a_minute_and_waits_rather
     elsewhere = _left_sending(sqlite_db, reporter, slack, channel="C3", team="T2")
     posts_before = len(slack.calls_to("chat.postMessage"))
 
-    assert reporter.deliver(_notification(sqlite_db, first.id, NotificationKind.ANNOUNCE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, first.id, NotificationKind.ANNOUNCE)) == SENT
     with pytest.raises(LookLater) as waiting:
-        reporter.deliver(_notification(sqlite_db, second.id, NotificationKind.ANNOUNCE))
-    other_team = reporter.deliver(_notification(sqlite_db, elsewhere.id, NotificationKind.ANNOUNCE))
+        reporter.deliver(newest_notification(sqlite_db, second.id, NotificationKind.ANNOUNCE))
+    other_team = reporter.deliver(newest_notification(sqlite_db, elsewhere.id, NotificationKind.ANNOUNCE))
 
     assert 55 <= waiting.value.seconds <= 60
     assert other_team == SENT, "the limit is per workspace"
@@ -570,10 +547,10 @@ def test_history_is_read_from_the_send_time_and_at_most_fifteen_messages(
 ) -> None:
     reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _left_sending(sqlite_db, reporter, slack)
-    sent_at = _notification(sqlite_db, record.id, NotificationKind.ANNOUNCE).attempted_at
+    sent_at = newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE).attempted_at
     assert sent_at is not None
 
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
 
     [look] = slack.calls_to("conversations.history")
     assert int(look.args["limit"]) <= 15
@@ -588,10 +565,10 @@ def test_a_thread_is_read_from_the_send_time_and_at_most_fifteen_replies(
     record = _finished(sqlite_db, _announced(sqlite_db, reporter, "a" * 24))
     slack.lose_answer("chat.postMessage")
     with pytest.raises(ConnectionResetError):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL))
     slack.lost_answers.clear()
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
 
     [look] = slack.calls_to("conversations.replies")
     assert int(look.args["limit"]) <= 15

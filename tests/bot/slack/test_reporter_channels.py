@@ -7,17 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.slack.blocks import messages
 from bot.slack.reporter import SENT, Reporter
-from storage import channel_settings, jobs, outbox
+from storage import channel_settings, jobs
 from storage.channel_settings import ChannelSettings
 from storage.db import Database
-from storage.models import AnnounceMode, NotificationKind, NotificationRow, NotificationState, Phase
-from storage.outbox import Notification
+from storage.models import AnnounceMode, NotificationKind, NotificationState, Phase
 from storage.records import JobRecord
-from tests.factories import for_every_team, running_job
+from tests.factories import for_every_team, newest_notification, outbox_rows, running_job, stored_job
 from tests.stand_ins import SlackStandIn
 
 ONLY_FAILURES = ChannelSettings(announce=AnnounceMode.FAILURES)
@@ -33,39 +31,22 @@ def reporter(sqlite_db: Database, slack: SlackStandIn) -> Reporter:
     return Reporter(slack=for_every_team(slack), db=sqlite_db)
 
 
-def _notification(db: Database, job_id: int, kind: NotificationKind) -> Notification:
-    with db.reading() as session:
-        row = session.scalars(
-            select(NotificationRow)
-            .where(NotificationRow.job_id == job_id, NotificationRow.kind == kind)
-            .order_by(NotificationRow.id.desc())
-        ).first()
-        assert row is not None, f"no {kind} row for job {job_id}"
-        return outbox.as_notification(row)
-
-
-def _job(db: Database, job_id: int) -> JobRecord:
-    record = jobs.get(db, job_id=job_id)
-    assert record is not None
-    return record
-
-
 def _settle(db: Database, settings: ChannelSettings) -> None:
     channel_settings.save(db, team_id="T1", channel_id="C1", settings=settings, set_by="U9")
 
 
 def _announce(db: Database, reporter: Reporter) -> JobRecord:
     record = running_job(db, "a" * 24, status="in-progress")
-    assert reporter.deliver(_notification(db, record.id, NotificationKind.ANNOUNCE)) == SENT
-    return _job(db, record.id)
+    assert reporter.deliver(newest_notification(db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    return stored_job(db, record.id)
 
 
 def _end(db: Database, reporter: Reporter, record: JobRecord, status: str, **kwargs: Any) -> JobRecord:
     jobs.finish(
         db, job_id=record.id, status=status, progress=100 if status == "success" else 30, moved_leads=12, **kwargs
     )
-    assert reporter.deliver(_notification(db, record.id, NotificationKind.FINAL)) == SENT
-    return _job(db, record.id)
+    assert reporter.deliver(newest_notification(db, record.id, NotificationKind.FINAL)) == SENT
+    return stored_job(db, record.id)
 
 
 def _broadcast(call_args: dict[str, Any]) -> bool:
@@ -102,8 +83,8 @@ def test_a_channel_may_want_successes_mentioned_and_failures_kept_in_the_thread(
     assert "<@U1>" in slack.calls_to("chat.postMessage")[-1].args["text"]
 
     other = running_job(sqlite_db, "b" * 24, status="in-progress")
-    reporter.deliver(_notification(sqlite_db, other.id, NotificationKind.ANNOUNCE))
-    _end(sqlite_db, reporter, _job(sqlite_db, other.id), "failed")
+    reporter.deliver(newest_notification(sqlite_db, other.id, NotificationKind.ANNOUNCE))
+    _end(sqlite_db, reporter, stored_job(sqlite_db, other.id), "failed")
     assert not _broadcast(slack.calls_to("chat.postMessage")[-1].args)
 
 
@@ -121,18 +102,18 @@ def test_only_failures_a_success_posts_nothing_at_all(
     _settle(sqlite_db, ONLY_FAILURES)
     record = running_job(sqlite_db, "a" * 24, status="in-progress")
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
-    held = _job(sqlite_db, record.id)
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    held = stored_job(sqlite_db, record.id)
     assert held.announcement_held
     jobs.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=60, moved_leads=None, next_poll_at=held.next_poll_at
     )
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
     done = _end(sqlite_db, reporter, held, "success")
 
     assert slack.calls == [], "no announcement, no edit, no reply"
     assert (done.phase, done.announcement_ts, done.final_reply_ts) == (Phase.DONE, None, None)
-    edits = [r for r in _rows(sqlite_db, record.id) if r.kind == NotificationKind.PROGRESS]
+    edits = outbox_rows(sqlite_db, job_id=record.id, kind=NotificationKind.PROGRESS)
     assert len(edits) == 1, "the quiet end queues no edit of an announcement that never was"
 
 
@@ -141,10 +122,10 @@ def test_only_failures_a_failure_posts_its_announcement_then_the_reply_under_it(
 ) -> None:
     _settle(sqlite_db, ONLY_FAILURES)
     record = running_job(sqlite_db, "a" * 24, status="in-progress")
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
     assert slack.calls == []
 
-    done = _end(sqlite_db, reporter, _job(sqlite_db, record.id), "failed")
+    done = _end(sqlite_db, reporter, stored_job(sqlite_db, record.id), "failed")
 
     [announcement] = [m for m in slack.posted["C1"] if "thread_ts" not in m]
     [reply] = slack.thread("C1", announcement["ts"])
@@ -162,8 +143,8 @@ def test_only_failures_a_job_that_failed_before_its_announcement_went_out_is_ann
     record = running_job(sqlite_db, "a" * 24, status="in-progress")
     jobs.finish(sqlite_db, job_id=record.id, status="failed", progress=10, moved_leads=None)
 
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL))
 
     [announcement] = [m for m in slack.posted["C1"] if "thread_ts" not in m]
     assert len(slack.thread("C1", announcement["ts"])) == 1
@@ -185,12 +166,12 @@ def test_only_failures_a_crash_after_the_late_announcement_posts_neither_twice(
 ) -> None:
     _settle(sqlite_db, ONLY_FAILURES)
     record = running_job(sqlite_db, "a" * 24, status="in-progress")
-    reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+    reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
     jobs.finish(sqlite_db, job_id=record.id, status="failed", progress=30, moved_leads=3)
     slack.lose_answer("chat.postMessage")  # the late announcement reaches Slack; its answer does not come back
     with pytest.raises(ConnectionResetError, match="reached Slack"):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL))
-    retry = _notification(sqlite_db, record.id, NotificationKind.FINAL)
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL))
+    retry = newest_notification(sqlite_db, record.id, NotificationKind.FINAL)
     assert retry.state == NotificationState.SENDING
 
     assert reporter.deliver(retry) == SENT
@@ -199,11 +180,4 @@ def test_only_failures_a_crash_after_the_late_announcement_posts_neither_twice(
     assert len(slack.thread("C1", announcement["ts"])) == 1
     assert len(slack.calls_to("conversations.history")) == 1, "the announcement was looked for once"
     assert slack.calls_to("conversations.replies") == [], "the reply was never attempted: no need to look"
-    assert _job(sqlite_db, record.id).announcement_ts == announcement["ts"]
-
-
-def _rows(db: Database, job_id: int) -> list[NotificationRow]:
-    with db.reading() as session:
-        rows = list(session.scalars(select(NotificationRow).where(NotificationRow.job_id == job_id)))
-        session.expunge_all()
-        return rows
+    assert stored_job(sqlite_db, record.id).announcement_ts == announcement["ts"]

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bot.slack import writer as writer_module
 from bot.slack.reporter import Reporter
@@ -26,7 +26,7 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind, NotificationRow, NotificationState
 from storage.records import JobRecord
-from tests.factories import for_every_team, requested_job, running_job
+from tests.factories import for_every_team, newest_outbox_row, requested_job, running_job, stored_job
 from tests.stand_ins import SlackCall, SlackStandIn
 
 
@@ -46,35 +46,16 @@ def _announced(db: Database, slack: SlackStandIn, *instantly_ids: str, **request
     for instantly_id in instantly_ids:
         created.append(running_job(db, instantly_id, status="in-progress", **requested))
         _writer(db, slack, owner="set-up").drain()
-    records = [_job(db, record.id) for record in created]
+    records = [stored_job(db, record.id) for record in created]
     assert all(r.announcement_ts for r in records), "set-up: the announcements went out"
     slack.calls.clear()
     return records
-
-
-def _job(db: Database, job_id: int) -> JobRecord:
-    record = jobs.get(db, job_id=job_id)
-    assert record is not None
-    return record
 
 
 def _progress(db: Database, record: JobRecord, percent: int) -> None:
     jobs.record_progress(
         db, job_id=record.id, status="in-progress", progress=percent, moved_leads=None, next_poll_at=utcnow()
     )
-
-
-def _row(db: Database, job_id: int, kind: NotificationKind) -> NotificationRow:
-    """The job's newest outbox row of this kind, readable after its session ended."""
-    with db.reading() as session:
-        row = session.scalars(
-            select(NotificationRow)
-            .where(NotificationRow.job_id == job_id, NotificationRow.kind == kind)
-            .order_by(NotificationRow.id.desc())
-        ).first()
-        assert row is not None, f"no {kind} row for job {job_id}"
-        session.expunge(row)
-        return row
 
 
 def _due_now(db: Database) -> None:
@@ -139,7 +120,7 @@ def test_several_progress_changes_before_a_drain_make_one_edit_showing_the_newes
     [edit] = slack.calls_to("chat.update")
     assert edit.args["ts"] == record.announcement_ts
     assert "(80%)" in edit.args["text"]
-    assert _row(db, record.id, NotificationKind.PROGRESS).state == NotificationState.SENT
+    assert newest_outbox_row(db, record.id, NotificationKind.PROGRESS).state == NotificationState.SENT
 
 
 # --- pacing --------------------------------------------------------------------------------------------------
@@ -155,9 +136,9 @@ def test_a_second_post_to_a_channel_in_one_drain_is_deferred_while_another_chann
     assert _writer(sqlite_db, slack).drain() == 2
 
     assert [len(slack.posted["C1"]), len(slack.posted["C2"])] == [1, 1]
-    assert _row(sqlite_db, first.id, NotificationKind.ANNOUNCE).state == NotificationState.SENT
-    assert _row(sqlite_db, elsewhere.id, NotificationKind.ANNOUNCE).state == NotificationState.SENT
-    deferred = _row(sqlite_db, second.id, NotificationKind.ANNOUNCE)
+    assert newest_outbox_row(sqlite_db, first.id, NotificationKind.ANNOUNCE).state == NotificationState.SENT
+    assert newest_outbox_row(sqlite_db, elsewhere.id, NotificationKind.ANNOUNCE).state == NotificationState.SENT
+    deferred = newest_outbox_row(sqlite_db, second.id, NotificationKind.ANNOUNCE)
     assert (deferred.state, deferred.attempts, deferred.lease_owner) == (NotificationState.PENDING, 0, None)
     assert 0.5 < _seconds_from_now(deferred.not_before) <= 1.0, "about a second after the first post"
 
@@ -172,7 +153,7 @@ def test_edits_beyond_the_burst_are_deferred_not_sent(sqlite_db: Database, slack
     assert writer.drain() == burst
 
     assert len(slack.calls_to("chat.update")) == burst
-    rows = [_row(sqlite_db, record.id, NotificationKind.PROGRESS) for record in records]
+    rows = [newest_outbox_row(sqlite_db, record.id, NotificationKind.PROGRESS) for record in records]
     held = [row for row in rows if row.state != NotificationState.SENT]
     assert len(held) == 2
     assert all(row.state == NotificationState.PENDING and _seconds_from_now(row.not_before) > 0.5 for row in held)
@@ -191,7 +172,7 @@ def test_ratelimited_edits_pause_only_that_workspaces_edits(db: Database, slack:
 
     assert writer.drain() == 1, "T1's edit was limited, T2's went"
 
-    row = _row(db, limited.id, NotificationKind.PROGRESS)
+    row = newest_outbox_row(db, limited.id, NotificationKind.PROGRESS)
     assert (row.state, row.error) == (NotificationState.PENDING, "slack: ratelimited")
     assert 6 < _seconds_from_now(row.not_before) <= 7, "Retry-After is honoured"
 
@@ -205,8 +186,8 @@ def test_ratelimited_edits_pause_only_that_workspaces_edits(db: Database, slack:
     new_edits = slack.calls_to("chat.update")[edits_before:]
     assert [call.args["ts"] for call in new_edits] == [other.announcement_ts]
     assert len(slack.posted["C3"]) == 1
-    assert _job(db, newcomer.id).announcement_ts is not None
-    assert _row(db, limited.id, NotificationKind.PROGRESS).state == NotificationState.PENDING
+    assert stored_job(db, newcomer.id).announcement_ts is not None
+    assert newest_outbox_row(db, limited.id, NotificationKind.PROGRESS).state == NotificationState.PENDING
 
 
 def test_a_workspace_that_has_not_edited_yet_is_not_held_back_by_anothers_rate_limit(
@@ -236,7 +217,7 @@ def test_a_ratelimited_post_holds_only_its_channel(
 
     assert writer.drain() == 1
 
-    row = _row(sqlite_db, limited.id, NotificationKind.ANNOUNCE)
+    row = newest_outbox_row(sqlite_db, limited.id, NotificationKind.ANNOUNCE)
     assert (row.state, row.error) == (NotificationState.PENDING, "slack: ratelimited")
     assert 4 < _seconds_from_now(row.not_before) <= 5
     time.sleep(0.1)  # the spacing has passed; the hold has not
@@ -265,7 +246,7 @@ def test_a_revoked_token_stops_its_workspaces_writes_and_no_others(
     assert writer.drain() == 0
 
     assert workspaces.revoked_teams(db) == {"T1"}
-    row = _row(db, revoked.id, NotificationKind.ANNOUNCE)
+    row = newest_outbox_row(db, revoked.id, NotificationKind.ANNOUNCE)
     assert row.state == NotificationState.PENDING
     assert row.error == f"workspace token: {error}"
     running_job(db, "b" * 24, team="T1", channel="C3")
@@ -293,13 +274,13 @@ def test_repeated_slack_errors_back_off_then_give_up_after_max_attempts(
     for _ in range(MAX_ATTEMPTS - 1):
         _due_now(sqlite_db)
         _writer(sqlite_db, slack).drain()  # a new writer each time: no pacing carries over
-        row = _row(sqlite_db, record.id, NotificationKind.ANNOUNCE)
+        row = newest_outbox_row(sqlite_db, record.id, NotificationKind.ANNOUNCE)
         assert row.state == NotificationState.PENDING
         delays.append(_seconds_from_now(row.not_before))
     _due_now(sqlite_db)
     _writer(sqlite_db, slack).drain()
 
-    row = _row(sqlite_db, record.id, NotificationKind.ANNOUNCE)
+    row = newest_outbox_row(sqlite_db, record.id, NotificationKind.ANNOUNCE)
     assert (row.state, row.error) == (NotificationState.FAILED, "slack: invalid_blocks")
     assert len(slack.calls_to("chat.postMessage")) == MAX_ATTEMPTS
     assert 1.5 < delays[0] <= 2.0
@@ -320,7 +301,7 @@ def test_a_progress_edit_slack_keeps_refusing_is_given_up_after_max_attempts(
         _due_now(sqlite_db)
         _writer(sqlite_db, slack).drain()
 
-    assert _row(sqlite_db, record.id, NotificationKind.PROGRESS).state == NotificationState.FAILED
+    assert newest_outbox_row(sqlite_db, record.id, NotificationKind.PROGRESS).state == NotificationState.FAILED
     assert len(slack.calls_to("chat.update")) == MAX_ATTEMPTS
 
 
@@ -332,7 +313,7 @@ def test_a_network_error_leaves_the_row_maybe_sent_and_the_next_attempt_finds_th
 
     assert _writer(sqlite_db, slack).drain() == 0
 
-    row = _row(sqlite_db, record.id, NotificationKind.ANNOUNCE)
+    row = newest_outbox_row(sqlite_db, record.id, NotificationKind.ANNOUNCE)
     assert row.state == NotificationState.SENDING
     assert row.error is not None
     assert row.error.startswith("network:")
@@ -344,8 +325,8 @@ def test_a_network_error_leaves_the_row_maybe_sent_and_the_next_attempt_finds_th
 
     assert slack.calls_to("conversations.history"), "it looked before posting again"
     assert len(slack.calls_to("chat.postMessage")) == 1
-    assert _job(sqlite_db, record.id).announcement_ts == posted["ts"]
-    assert _row(sqlite_db, record.id, NotificationKind.ANNOUNCE).state == NotificationState.SENT
+    assert stored_job(sqlite_db, record.id).announcement_ts == posted["ts"]
+    assert newest_outbox_row(sqlite_db, record.id, NotificationKind.ANNOUNCE).state == NotificationState.SENT
 
 
 def test_waiting_for_slacks_history_limit_is_no_attempt_and_posts_nothing(
@@ -358,12 +339,12 @@ def test_waiting_for_slacks_history_limit_is_no_attempt_and_posts_nothing(
     assert writer.drain() == 0  # both announcements may have reached Slack
     time.sleep(0.1)
     _due_now(sqlite_db)
-    attempts = _row(sqlite_db, second.id, NotificationKind.ANNOUNCE).attempts
+    attempts = newest_outbox_row(sqlite_db, second.id, NotificationKind.ANNOUNCE).attempts
 
     writer.drain()  # one lookup a minute per workspace: the first row is looked up, the second waits
 
-    assert _job(sqlite_db, first.id).announcement_ts is not None
-    waiting = _row(sqlite_db, second.id, NotificationKind.ANNOUNCE)
+    assert stored_job(sqlite_db, first.id).announcement_ts is not None
+    waiting = newest_outbox_row(sqlite_db, second.id, NotificationKind.ANNOUNCE)
     assert waiting.state == NotificationState.SENDING, "still looked for before any post"
     assert waiting.attempts == attempts, "waiting is not a failed attempt"
     assert 55 <= _seconds_from_now(waiting.not_before) <= 60
@@ -379,11 +360,11 @@ def test_a_rate_limit_while_looking_keeps_the_row_maybe_sent(sqlite_db: Database
     _due_now(sqlite_db)
     _writer(sqlite_db, slack).drain()  # could not look
 
-    assert _row(sqlite_db, record.id, NotificationKind.ANNOUNCE).state == NotificationState.SENDING
+    assert newest_outbox_row(sqlite_db, record.id, NotificationKind.ANNOUNCE).state == NotificationState.SENDING
     _due_now(sqlite_db)
     _writer(sqlite_db, slack).drain()
     assert len(slack.posted["C1"]) == 1, "the announcement must not be posted twice"
-    assert _job(sqlite_db, record.id).announcement_ts == slack.posted["C1"][0]["ts"]
+    assert stored_job(sqlite_db, record.id).announcement_ts == slack.posted["C1"][0]["ts"]
 
 
 # --- the loop ------------------------------------------------------------------------------------------------
@@ -399,7 +380,7 @@ def test_after_stop_a_drain_hands_back_what_it_claimed_unsent(db: Database, slac
 
     assert slack.calls == []
     for record in (first, second):
-        row = _row(db, record.id, NotificationKind.ANNOUNCE)
+        row = newest_outbox_row(db, record.id, NotificationKind.ANNOUNCE)
         assert (row.state, row.attempts, row.lease_owner) == (NotificationState.PENDING, 0, None)
         assert _seconds_from_now(row.not_before) <= 0
     claimed = outbox.claim_due(db, owner="writer-2", lease_seconds=30)
@@ -430,4 +411,4 @@ def test_a_started_writer_sends_what_is_queued_until_it_is_stopped(sqlite_db: Da
     writer.wake()
     time.sleep(0.2)
     assert slack.posted["C2"] == []
-    assert _row(sqlite_db, late.id, NotificationKind.ANNOUNCE).state == NotificationState.PENDING
+    assert newest_outbox_row(sqlite_db, late.id, NotificationKind.ANNOUNCE).state == NotificationState.PENDING
