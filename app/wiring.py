@@ -122,8 +122,10 @@ def wire_services(
         start_lease_seconds=settings.instantly_timeout_seconds + 5,
         max_starting_per_user=settings.leadmover_moves_in_flight_per_user,
         notify=writer.wake,
+        ended=lambda record: preview.forget_counts(record),
     )
     starts = StartQueue(moves=moves)
+    preview = PreviewService(instantly=spaces.instantly, timeout=settings.picker_timeout_seconds)
     access = AccessService(
         db=db,
         slack=spaces.slack,
@@ -145,7 +147,6 @@ def wire_services(
         notify=writer.wake,
         release=lambda record: door.release(record),
     )
-    preview = PreviewService(instantly=spaces.instantly, timeout=settings.picker_timeout_seconds)
     door = Door(
         db=db, access=access, workspaces=spaces, preview=preview, approvals=approvals, moves=moves, starts=starts
     )

@@ -69,9 +69,12 @@ class MoveService:
         start_lease_seconds: float = 30.0,
         max_starting_per_user: int | None = None,
         notify: Callable[[], None] = lambda: None,
+        ended: Callable[[JobRecord], None] = lambda record: None,
     ) -> None:
         self._db = db
         self._instantly = instantly
+        # Told of every job that ends (the preview then forgets the counts of the places it changed).
+        self._ended = ended
         self._owner = owner
         self._poll_interval = poll_interval
         self._follow_limit = follow_limit
@@ -305,6 +308,7 @@ class MoveService:
         moved = f", {record.moved_leads:,} leads" if record.moved_leads is not None else ""
         self._audit(record, f"ended: {record.status}{moved}" + (f" ({error})" if error else ""))
         self._notify()
+        self._ended(record)
         return record
 
     # --- reading ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from bot.instantly.client import InstantlyClient
 from bot.instantly.errors import InstantlyError, InstantlyTimeout, Moment, in_words
 from bot.instantly.requests import list_request, sample_ignores
 from storage.orders import Endpoint, EndpointKind, LeadFilters
+from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -89,6 +90,14 @@ class PreviewService:
         except Exception:  # answered before Slack's ack: a count is never worth a failed submission
             log.exception("count of %s %s failed", source.kind, source.id)
         return None
+
+    def forget_counts(self, record: JobRecord) -> None:
+        """A move or copy ended: the counts of its source and destination changed, so the next preview asks."""
+        if record.order is None:
+            return
+        with self._lock:
+            for place in (record.order.source, record.order.destination):
+                self._counts.pop((record.team_id, place.kind.value, place.id), None)
 
     def _count(self, team_id: str, source: Endpoint, timeout: float) -> int | None:
         key = (team_id, source.kind.value, source.id)
