@@ -84,19 +84,6 @@ class MoveService:
 
     # --- starting --------------------------------------------------------------------------------------------
 
-    def start(self, *, order: MoveOrder, requester: Requester) -> JobRecord:
-        """Persist the request, call Instantly once, persist the job id and queue the announcement."""
-        record = submissions.record_request(
-            self._db,
-            team_id=requester.team_id,
-            channel_id=requester.channel_id,
-            user_id=requester.user_id,
-            order=order,
-            owner=self._owner,
-            lease_seconds=self._start_lease,
-        )
-        return self.send(record)
-
     def accept(
         self,
         *,

@@ -210,7 +210,13 @@ def failure() -> Scene:
 
 
 def approval() -> Scene:
-    big = replace(RUNNING, id=44, order=ORDER.model_copy(update={"limit": None}), phase=Phase.AWAITING_APPROVAL)
+    big = replace(
+        RUNNING,
+        id=44,
+        order=ORDER.model_copy(update={"limit": None}),
+        phase=Phase.AWAITING_APPROVAL,
+        lead_count=2480,
+    )
     pending = Approval(
         job_id=big.id,
         team_id=big.team_id,

@@ -29,8 +29,8 @@ from storage.approvals import get as get_approval
 from storage.db import Database
 from storage.models import ApprovalState, NotificationKind, Phase
 from storage.orders import LeadFilters, MoveOrder
-from tests.factories import a_settings, an_order, campaign, lead_list, outbox_rows, requested_job, stored_job
 from tests.bolt_requests import ListenerWork
+from tests.factories import a_settings, an_order, campaign, lead_list, outbox_rows, requested_job, stored_job
 from tests.stand_ins import InstantlyMoves, SlackStandIn, instantly_client
 
 ALICE = "U0ALICE"

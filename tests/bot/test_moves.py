@@ -94,6 +94,13 @@ def rig(sqlite_db: Database) -> Rig:
     return Rig(sqlite_db, fake, service, notified)
 
 
+def _written_down(rig: Rig) -> JobRecord:
+    """ORDER as the door writes it down before sending it, leased to this process."""
+    return requested_job(
+        rig.db, order=ORDER, team=REQUESTER.team_id, channel=REQUESTER.channel_id, user=REQUESTER.user_id
+    )
+
+
 def queued(db: Database, job_id: int) -> list[NotificationKind]:
     return [n.kind for n in outbox_notifications(db, job_id=job_id)]
 
@@ -102,7 +109,7 @@ def queued(db: Database, job_id: int) -> list[NotificationKind]:
 
 
 def test_a_started_move_sends_the_orders_body_once_and_queues_its_announcement(rig: Rig) -> None:
-    record = rig.service.start(order=ORDER, requester=REQUESTER)
+    record = rig.service.send(_written_down(rig))
 
     assert rig.instantly.moves_sent() == [{"campaign": "c-1", "to_list_id": "l-2", "copy_leads": False, "limit": 500}]
     assert (record.phase, record.instantly_job_id, record.status) == (Phase.RUNNING, NEW_JOB, "pending")
@@ -125,7 +132,7 @@ def test_a_started_move_sends_the_orders_body_once_and_queues_its_announcement(r
 def test_a_refused_move_fails_in_words_and_is_never_looked_for(rig: Rig, answer: httpx.Response, words: str) -> None:
     rig.instantly.move_answer = answer
 
-    record = rig.service.start(order=ORDER, requester=REQUESTER)
+    record = rig.service.send(_written_down(rig))
 
     assert record.phase == Phase.START_FAILED
     assert record.error is not None
@@ -151,7 +158,7 @@ def test_an_unclear_answer_finds_the_job_instantly_started_without_resending(
     rig.instantly.move_answer = fault
     rig.instantly.move_jobs = [instantly_job(NEW_JOB, created_at=_iso(1), entity_id="l-2")]
 
-    record = rig.service.start(order=ORDER, requester=REQUESTER)
+    record = rig.service.send(_written_down(rig))
 
     assert len(rig.instantly.moves_sent()) == 1, "a move is never resent blindly"
     assert (record.phase, record.instantly_job_id) == (Phase.RUNNING, NEW_JOB)
@@ -161,7 +168,7 @@ def test_an_unclear_answer_finds_the_job_instantly_started_without_resending(
 def test_an_unclear_answer_with_no_job_to_find_stays_requested_under_its_lease(rig: Rig) -> None:
     rig.instantly.move_answer = httpx.ReadTimeout("slow")
 
-    record = rig.service.start(order=ORDER, requester=REQUESTER)
+    record = rig.service.send(_written_down(rig))
 
     assert (record.phase, record.instantly_job_id, record.error) == (Phase.REQUESTED, None, None)
     assert record.start_attempted_at is not None
