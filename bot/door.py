@@ -69,9 +69,11 @@ class MoveRequest:
 
 @dataclass(frozen=True)
 class Refused:
-    """The requester may not do this, or the order cannot be done: `words` say why, for that person."""
+    """The requester may not do this, or the order cannot be done: `words` say why, for that person; `about` names
+    the place at fault ("source" or "destination"), when one is."""
 
     words: str
+    about: str | None = None
 
 
 @dataclass(frozen=True)
@@ -251,11 +253,12 @@ class Door:
             log.info("names of a move in %s unknown: %s", team_id, exc)
             count.cancel()
             return Refused(NAMES_UNKNOWN)
-        for place in (order.source, order.destination):
+        for about, place in (("source", order.source), ("destination", order.destination)):
             if names[_value(place)] is None:
                 return Refused(
                     f"Instantly has no {place.kind.value} `{place.id[:40]}` any more (it may have been deleted), "
-                    "so nothing was started. Pick it again."
+                    "so nothing was started. Pick it again.",
+                    about=about,
                 )
         try:
             counted = count.result(timeout=self._lookup_seconds)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from slack_bolt import Ack, App, BoltContext
 
@@ -44,6 +43,12 @@ CONFIRM_COUNT_SECONDS: Final = 1.5
 UNREADABLE: Final = "leadmover could not read this confirmation, so nothing was started. Go back and press Start again."
 
 
+class Refuse(Protocol):
+    """Says why a submission did not start, beside the field at fault (`about`) when the form has one."""
+
+    def __call__(self, text: str, about: str | None = None) -> None: ...
+
+
 def register(app: App) -> None:
     app.view(ids.MOVE_MODAL)(handle_move_submission)
     app.view(ids.CONFIRM_MODAL)(handle_confirmation)
@@ -63,8 +68,8 @@ def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     team_id, user_id = team_and_user(body, context)
     requester = Requester(team_id=team_id, user_id=user_id, channel_id=move_form.channel_of(view) or user_id)
 
-    def refuse(text: str) -> None:
-        ack(response_action="errors", errors={ids.SOURCE: text})
+    def refuse(text: str, about: str | None = None) -> None:
+        ack(response_action="errors", errors={about if about in (ids.SOURCE, ids.DESTINATION) else ids.SOURCE: text})
 
     if move_form.takes_everything(order):
         _confirm(ack, refuse, services=services, order=order, requester=requester)
@@ -80,7 +85,7 @@ def handle_confirmation(ack: Ack, body: dict[str, Any], view: dict[str, Any], co
     team_id, user_id = team_and_user(body, context)
     carried = preview_view.confirmed(view)
 
-    def refuse(text: str) -> None:
+    def refuse(text: str, about: str | None = None) -> None:
         # The confirmation has no input to put an error beside: a notice says it, and Back returns to the form.
         ack(response_action="update", view=move_notices_view.refused_view(text))
 
@@ -96,9 +101,7 @@ def _request(order: MoveOrder, requester: Requester, via: Via, view: dict[str, A
     return MoveRequest(order=order, requester=requester, via=via, key=submission_key(view))
 
 
-def _confirm(
-    ack: Ack, refuse: Callable[[str], None], *, services: Services, order: MoveOrder, requester: Requester
-) -> None:
+def _confirm(ack: Ack, refuse: Refuse, *, services: Services, order: MoveOrder, requester: Requester) -> None:
     """Push the confirmation of a move of every lead, stating the count; nothing is recorded yet. The door checks
     everything again when it is confirmed: this only spares the person a confirmation that could not start."""
     try:
@@ -115,9 +118,7 @@ def _confirm(
     ack(response_action="push", view=view)
 
 
-def _submit(
-    ack: Ack, refuse: Callable[[str], None], *, services: Services, view: dict[str, Any], request: MoveRequest
-) -> None:
+def _submit(ack: Ack, refuse: Refuse, *, services: Services, view: dict[str, Any], request: MoveRequest) -> None:
     """The door decides; this only acks what it came to. Written down before the ack: once the person is told it is
     starting, the move cannot be forgotten."""
     team_id, view_id, acked_at = request.requester.team_id, str(view.get("id", "")), time.monotonic()
@@ -147,7 +148,7 @@ def _submit(
         ack(response_action="update", view=move_notices_view.starting_view(outcome.record.move))
     else:
         # The form stays open with everything filled in, so pressing Start again later is all it takes.
-        refuse(_words(outcome))
+        refuse(_words(outcome), outcome.about if isinstance(outcome, Refused) else None)
 
 
 def _words(outcome: Refused | NotConnected | TooMany) -> str:

@@ -12,8 +12,7 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind
 from storage.records import JobRecord
-from tests.bot.slack.test_reporter import _job, _notification
-from tests.factories import an_order, for_every_team
+from tests.factories import an_order, for_every_team, newest_notification, stored_job
 from tests.stand_ins import SlackStandIn
 
 PARENT = "1700000000.000100"
@@ -56,25 +55,25 @@ def test_the_announcement_is_a_reply_in_the_thread_and_the_final_reply_joins_tha
     record = _in_thread(sqlite_db)
     assert record.thread_ts == PARENT
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
     [announcement] = slack.calls_to("chat.postMessage")
     assert announcement.args["thread_ts"] == PARENT
-    announced = _job(sqlite_db, record.id)
+    announced = stored_job(sqlite_db, record.id)
     assert announced.announcement_channel == "C1"
     assert announced.reply_thread == PARENT, "replies go to the parent, never under a reply"
 
     jobs.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=50, moved_leads=None, next_poll_at=utcnow()
     )
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT
     [edit] = slack.calls_to("chat.update")
     assert edit.args["ts"] == announced.announcement_ts
 
     jobs.finish(sqlite_db, job_id=record.id, status="success", progress=100, moved_leads=3)
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
     final = slack.calls_to("chat.postMessage")[-1]
     assert final.args["thread_ts"] == PARENT
-    finished = _job(sqlite_db, record.id)
+    finished = stored_job(sqlite_db, record.id)
     assert [m["ts"] for m in slack.thread("C1", PARENT)] == [announced.announcement_ts, finished.final_reply_ts]
 
 
@@ -83,16 +82,16 @@ def test_an_announcement_lost_mid_post_is_looked_for_in_the_thread(sqlite_db: Da
     record = _in_thread(sqlite_db)
     slack.lose_answer("chat.postMessage")
     with pytest.raises(ConnectionResetError, match="reached Slack"):
-        reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
+        reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE))
     [posted] = slack.thread("C1", PARENT)
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
 
     [look] = slack.calls_to("conversations.replies")
     assert (look.args["channel"], look.args["ts"]) == ("C1", PARENT)
     assert slack.calls_to("conversations.history") == []
     assert len(slack.calls_to("chat.postMessage")) == 1
-    assert _job(sqlite_db, record.id).announcement_ts == posted["ts"]
+    assert stored_job(sqlite_db, record.id).announcement_ts == posted["ts"]
 
 
 def test_a_job_whose_thread_channel_refuses_it_is_told_by_dm_in_a_thread_of_its_own(
@@ -102,13 +101,13 @@ def test_a_job_whose_thread_channel_refuses_it_is_told_by_dm_in_a_thread_of_its_
     record = _in_thread(sqlite_db)
     slack.fail("chat.postMessage", "is_archived")
 
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
     dm = slack.calls_to("chat.postMessage")[-1]
     assert dm.args["channel"] == "U1"
     assert dm.args.get("thread_ts") is None, "the channel's thread is not in the DM"
-    announced = _job(sqlite_db, record.id)
+    announced = stored_job(sqlite_db, record.id)
     assert announced.reply_thread == announced.announcement_ts
 
     jobs.finish(sqlite_db, job_id=record.id, status="failed", progress=100, moved_leads=0)
-    assert reporter.deliver(_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
+    assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL)) == SENT
     assert slack.calls_to("chat.postMessage")[-1].args["thread_ts"] == announced.announcement_ts
