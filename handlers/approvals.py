@@ -12,12 +12,11 @@ from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.approvals import Decision
 from bot.slack.blocks import approval_messages
-from bot.slack.errors import slack_error
 from handlers.context import services_of, team_and_user
+from handlers.modals import open_modal
 from storage.models import ApprovalState
 
 log = logging.getLogger(__name__)
@@ -102,15 +101,8 @@ def handle_reject(ack: Ack, body: dict[str, Any], client: WebClient, respond: Re
         _tell(respond, refused, what="rejection")
         return
     channel_id = str((body.get("channel") or {}).get("id") or "")
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=reason_view(job_id=job_id, channel_id=channel_id))
-    except SlackApiError as exc:
-        log.warning("views.open for a rejection failed: %s", slack_error(exc))
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text="Slack did not open the form in time. Press Reject again.",
-        )
+    view = reason_view(job_id=job_id, channel_id=channel_id)
+    open_modal(client=client, respond=respond, trigger_id=body["trigger_id"], view=view, again="Press Reject again.")
 
 
 def handle_reject_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

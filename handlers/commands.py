@@ -23,6 +23,7 @@ from bot.slack.blocks import messages
 from bot.slack.errors import slack_error
 from handlers import access_commands, channel_settings, connect, ids, move_view, prefill, preview, track
 from handlers.context import services_of
+from handlers.modals import open_modal
 from handlers.verbs import Audience, Help, Invocation, Verb, help_lines, index
 from storage.orders import MoveMode
 from storage.records import JobRecord
@@ -109,14 +110,9 @@ def _open_move_modal(call: Invocation) -> None:
     # The trigger_id lives 3 s: views.open comes straight after the checks, with what needs no Instantly call;
     # names are looked up after it and filled in with views.update.
     view = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.looking_up(wanted))
-    try:
-        opened = client.views_open(trigger_id=call.command["trigger_id"], view=view)
-    except SlackApiError as exc:
-        log.warning("views.open failed: %s", slack_error(exc))
-        respond(
-            response_type="ephemeral",
-            text=f"Slack did not let me open the form in time. Please run `{call.name} {call.verb}` again.",
-        )
+    again = f"Please run `{call.name} {call.verb}` again."
+    opened = open_modal(client=client, respond=respond, trigger_id=call.command["trigger_id"], view=view, again=again)
+    if opened is None:
         return
     if wanted.named:
         fill = prefill.resolved(wanted, _resolve(services, team_id=team_id, wanted=wanted))
@@ -124,7 +120,7 @@ def _open_move_modal(call: Invocation) -> None:
         filled = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=fill, preview=shown)
         try:
             # The hash makes Slack refuse the update if the modal changed meanwhile (the person moved on).
-            client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=filled)
+            client.views_update(view_id=opened["id"], hash=opened["hash"], view=filled)
         except SlackApiError as exc:
             log.info("views.update of a prefilled modal failed: %s", slack_error(exc))
 

@@ -7,14 +7,13 @@ import logging
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
 
 from bot.secrets import SecretsUnavailable
 from bot.slack.blocks import messages
-from bot.slack.errors import slack_error
 from handlers import ids
 from handlers.connect_view import connect_view, connected_view
 from handlers.context import services_of, team_and_user
+from handlers.modals import open_modal
 from handlers.verbs import Audience, Help, Invocation, Verb
 
 log = logging.getLogger(__name__)
@@ -47,13 +46,13 @@ def open_connect(call: Invocation) -> None:
         return
     current = services.connections.current(team_id)
     view = connect_view(connected_to=current.instantly_workspace_name if current else None)
-    try:
-        call.client.views_open(trigger_id=call.command["trigger_id"], view=view)
-    except SlackApiError as exc:
-        log.warning("views.open failed: %s", slack_error(exc))
-        respond(
-            response_type="ephemeral", text=f"Slack did not let me open the form in time. Run `{name} connect` again."
-        )
+    open_modal(
+        client=call.client,
+        respond=respond,
+        trigger_id=call.command["trigger_id"],
+        view=view,
+        again=f"Run `{name} connect` again.",
+    )
 
 
 def disconnect(call: Invocation) -> None:

@@ -14,12 +14,11 @@ from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import undo_messages
-from bot.slack.errors import slack_error
 from bot.undo import Undone
 from handlers.context import services_of, team_and_user
+from handlers.modals import open_modal
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +41,8 @@ def handle_move_back(ack: Ack, body: dict[str, Any], client: WebClient, respond:
     if isinstance(checked, str):
         respond(response_type="ephemeral", replace_original=False, text=checked)
         return
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=undo_messages.confirm_view(checked))
-    except SlackApiError as exc:
-        log.warning("views.open for a move back failed: %s", slack_error(exc))
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text="Slack did not open the form in time. Press Move back again.",
-        )
+    view = undo_messages.confirm_view(checked)
+    open_modal(client=client, respond=respond, trigger_id=body["trigger_id"], view=view, again="Press Move back again.")
 
 
 def _said(undone: Undone) -> str:

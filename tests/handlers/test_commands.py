@@ -100,7 +100,7 @@ def test_when_slack_refuses_to_open_the_modal_the_person_is_told_in_words_throug
         [said] = response_url.wait_for(1)
     assert len(slack.calls_to("views.open")) == 1
     assert said["response_type"] == "ephemeral"
-    assert said["text"] == "Slack did not let me open the form in time. Please run `/leads move` again."
+    assert said["text"] == "Slack did not open the form in time. Please run `/leads move` again."
 
 
 def test_opening_the_modal_asks_instantly_nothing(
