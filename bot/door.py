@@ -173,6 +173,10 @@ class Door:
         """Check, in order: access, the connection, Instantly's names, the approval rule, the in-flight limit; then
         write the move down under `request.key` and queue its start (`then` gets the start's outcome)."""
         requester, order = request.requester, request.order
+        # A key seen before is answered as it was the first time, whoever asks again and whatever changed since.
+        earlier = self._moves.submitted(team_id=requester.team_id, submission_key=request.key)
+        if earlier is not None:
+            return self._repeat(earlier.records)
         refused = self.may_move(requester)
         if refused is not None:
             return refused
@@ -201,15 +205,18 @@ class Door:
         if submitted is None:
             return TooMany(self._moves.max_starting_per_user or 0)
         records = submitted.records
-        if submitted.repeat:
-            first = records[0]
-            if first.phase == Phase.AWAITING_APPROVAL:
-                return Repeat(AwaitingApproval(records, self._approvals.channel_of(first)))
-            return Repeat(Starting(records))
+        if submitted.repeat:  # delivered twice at the same moment: the other delivery wrote it down
+            return self._repeat(records)
         if approval is not None:
             return AwaitingApproval(records, approval.channel_id)
         self._start(records, then=then)
         return Starting(records)
+
+    def _repeat(self, records: tuple[JobRecord, ...]) -> Repeat:
+        first = records[0]
+        if first.phase == Phase.AWAITING_APPROVAL:
+            return Repeat(AwaitingApproval(records, self._approvals.channel_of(first)))
+        return Repeat(Starting(records))
 
     def release(self, record: JobRecord) -> str | None:
         """Approve's way in: why the parked move may no longer start (its requester may no longer move, or the

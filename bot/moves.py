@@ -126,6 +126,10 @@ class MoveService:
             self._notify()
         return submitted
 
+    def submitted(self, *, team_id: str, submission_key: str) -> submissions.Submitted | None:
+        """What an earlier submission under this key made, if there was one."""
+        return submissions.find_submitted(self._db, team_id=team_id, submission_key=submission_key)
+
     def _audit(self, record: JobRecord, outcome: str) -> None:
         order = record.order
         detail: dict[str, object] = {"job": record.id, "channel": record.channel_id}

@@ -131,6 +131,15 @@ def record_submitted(
         return Submitted(job_record(first), repeat=True, parts=_parts_of(session, first.id))
 
 
+def find_submitted(db: Database, *, team_id: str, submission_key: str) -> Submitted | None:
+    """What a submission made, if its key was seen before (with the other parts of its move); None if it was not."""
+    with db.reading() as session:
+        earlier = _submitted_job(session, team_id=team_id, submission_key=submission_key)
+        if earlier is None:
+            return None
+        return Submitted(job_record(earlier), repeat=True, parts=_parts_of(session, earlier.id))
+
+
 def _parts_of(session: Session, job_id: int) -> tuple[JobRecord, ...]:
     query = select(JobRow).where(JobRow.part_of == job_id).order_by(JobRow.id)
     return tuple(job_record(row) for row in session.scalars(query))

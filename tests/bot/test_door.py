@@ -252,3 +252,15 @@ def test_parts_of_splits_only_an_order_that_names_more_leads_than_a_part_holds()
     big = _move_back(1, PART_SIZE + 1)
     assert [len(part.filters.emails) for part in parts_of(big)] == [PART_SIZE, 1]
     assert {part.takes_back for part in parts_of(big)} == {1}
+
+
+def test_a_repeated_key_is_answered_as_the_first_time_even_after_the_requester_lost_access(
+    services: Services, slack: SlackStandIn, instantly: InstantlyMoves
+) -> None:
+    first = services.door.submit(ask(an_order(limit=10)))
+    assert isinstance(first, Starting)
+    services.access.allow(team_id="T1", subject_id="U0CAROL", by=ADMIN)  # Alice is no longer on the list
+    again = services.door.submit(ask(an_order(limit=10)))
+    assert again == Repeat(Starting((again.record,)))
+    assert again.record.id == first.record.id
+    assert len(sent(services, instantly)) == 1
