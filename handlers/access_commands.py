@@ -8,7 +8,7 @@ from typing import Final
 
 from bot.slack.blocks import messages
 from handlers import mentions
-from handlers.verbs import Audience, Help, Invocation, Verb
+from handlers.verbs import Invocation, admins_verb
 from storage.access_rules import Effect
 from storage.audit import Entry
 
@@ -106,34 +106,14 @@ def _audit_line(entry: Entry) -> str:
     return f"• {when} · {who} · *{entry.action}* · {messages.escape(entry.outcome[:200])}{job}"
 
 
-# Who is an admin may take Slack a moment to say: each is acked first and answers by response_url.
 VERBS: Final = (
-    Verb(
-        name=Effect.ALLOW.value,
-        audience=Audience.ADMINS,
-        help=(Help(says="only admins and the people named may move leads", args="@person @group"),),
+    admins_verb(
+        Effect.ALLOW.value,
+        says="only admins and the people named may move leads",
+        args="@person @group",
         handle=allow_or_deny,
-        acked_first=True,
     ),
-    Verb(
-        name=Effect.DENY.value,
-        audience=Audience.ADMINS,
-        help=(Help(says="someone may no longer move leads", args="@person"),),
-        handle=allow_or_deny,
-        acked_first=True,
-    ),
-    Verb(
-        name="access",
-        audience=Audience.ADMINS,
-        help=(Help(says="who may move leads"),),
-        handle=access_list,
-        acked_first=True,
-    ),
-    Verb(
-        name="audit",
-        audience=Audience.ADMINS,
-        help=(Help(says="the latest entries of the audit log"),),
-        handle=audit_log,
-        acked_first=True,
-    ),
+    admins_verb(Effect.DENY.value, says="someone may no longer move leads", args="@person", handle=allow_or_deny),
+    admins_verb("access", says="who may move leads", handle=access_list),
+    admins_verb("audit", says="the latest entries of the audit log", handle=audit_log),
 )

@@ -14,7 +14,7 @@ from handlers import ids
 from handlers.connect_view import connect_view, connected_view
 from handlers.context import services_of, team_and_user
 from handlers.modals import open_modal
-from handlers.verbs import Audience, Help, Invocation, Verb
+from handlers.verbs import Invocation, admins_verb
 
 log = logging.getLogger(__name__)
 
@@ -82,22 +82,9 @@ def not_connected_line(name: str) -> str:
     )
 
 
-# Who is an admin may take Slack a moment to say: both are acked first and answer by response_url.
 VERBS: Final = (
-    Verb(
-        name="connect",
-        audience=Audience.ADMINS,
-        help=(Help(says="connect this workspace to Instantly"),),
-        handle=open_connect,
-        acked_first=True,
-    ),
-    Verb(
-        name="disconnect",
-        audience=Audience.ADMINS,
-        help=(Help(says="remove this workspace's Instantly key"),),
-        handle=disconnect,
-        acked_first=True,
-    ),
+    admins_verb("connect", says="connect this workspace to Instantly", handle=open_connect),
+    admins_verb("disconnect", says="remove this workspace's Instantly key", handle=disconnect),
 )
 
 

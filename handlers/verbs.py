@@ -75,6 +75,13 @@ class Verb:
     acked_first: bool = False
 
 
+def admins_verb(name: str, *, says: str, handle: Handler, args: str = "") -> Verb:
+    """A verb for admins: acked first, because who is an admin may take Slack a moment to say, and answered by
+    response_url."""
+    help_line = Help(says=says, args=args)
+    return Verb(name=name, audience=Audience.ADMINS, help=(help_line,), handle=handle, acked_first=True)
+
+
 def index(table: Iterable[Verb]) -> dict[str, Verb]:
     """The table by verb, refusing two verbs of one name (the later would silently win)."""
     found: dict[str, Verb] = {}
