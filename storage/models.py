@@ -215,7 +215,8 @@ class InstallationRow(Base):
 
 
 class OAuthStateRow(Base):
-    """A one-time OAuth state handed to an installer's browser; consumed when Slack sends them back."""
+    """An OAuth state an installer came back with, kept until it expires so it is used once (the state itself is
+    signed, not stored, when it is handed out: bot.slack.installations.DatabaseStateStore)."""
 
     __tablename__ = "oauth_states"
 
@@ -331,5 +332,6 @@ class ChannelSettingsRow(Base):
     broadcast_failures: Mapped[bool] = mapped_column(Boolean)
     mention_on_success: Mapped[bool] = mapped_column(Boolean)
     default_mode: Mapped[str] = mapped_column(String(8))  # storage.orders.MoveMode: what the move modal starts with
+    show_sample: Mapped[bool] = mapped_column(Boolean, default=True)  # a few moved e-mails in the final reply
     set_by: Mapped[str] = mapped_column(String(32))
     set_at: Mapped[datetime] = mapped_column(DateTime)
