@@ -94,7 +94,8 @@ def _oauth_settings(settings: Settings, services: Services, *, logger: logging.L
         scopes=list(BOT_SCOPES),
         installation_store=services.installations,
         installation_store_bot_only=True,
-        state_store=DatabaseStateStore(db=services.db),
+        # Signed with a key drawn from the client secret, which every replica has: issuing a state writes nothing.
+        state_store=DatabaseStateStore(db=services.db, secret=client_secret),
         authorization_url=settings.slack_authorize_url,
         redirect_uri=settings.slack_redirect_uri,
         install_path=INSTALL_PATH,

@@ -77,7 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = Settings()
-        logs.configure(level=settings.log_level, secrets=settings.secret_values())
+        logs.configure(
+            level=settings.log_level, secrets=settings.secret_values(), wire_debug=settings.leadmover_wire_debug
+        )
         return _run(args, settings)
     except MissingSettingError as exc:
         print(f"leadmover: {exc}", file=sys.stderr)
@@ -85,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"leadmover: {_settings_error(exc)}", file=sys.stderr)
         return 2
+    except migrate.RoleSetupError as exc:  # the database's roles, as they stand, would defeat the migration role
+        print(f"leadmover: {exc}", file=sys.stderr)
+        return 1
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -93,7 +98,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "audit":
         db = Database(settings.database_url)
         try:
-            migrate.upgrade(db)
+            migrate.upgrade(db, owner_url=_owner_url(settings))
             exported = AuditLog(db=db).export(team_id=args.team, since=args.since, fmt=args.format)
             sys.stdout.write(exported if exported.endswith("\n") else exported + "\n")
         finally:
@@ -101,7 +106,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "jobs":
         db = Database(settings.database_url)
-        migrate.upgrade(db)
+        migrate.upgrade(db, owner_url=_owner_url(settings))
         for record in jobs.recent(db, limit=args.limit):
             print(
                 f"#{record.id}\t{record.instantly_job_id or '-'}\t{record.phase}\t{record.status or '-'}\t"
@@ -144,11 +149,18 @@ def _what(record: JobRecord) -> str:
     return f"{record.order.source.name} -> {record.order.destination.name}"
 
 
+def _owner_url(settings: Settings) -> str | None:
+    """LEADMOVER_MIGRATION_DATABASE_URL: the role that migrates and grants DATABASE_URL's role what it needs."""
+    url = settings.leadmover_migration_database_url
+    return url.get_secret_value() if url is not None else None
+
+
 def _migrate(settings: Settings) -> int:
     db = Database(settings.database_url)
     try:
+        # Read as the app's role: after a migration by the owner role, proof that the app may read the revision.
         before = migrate.current_revision(db)
-        migrate.upgrade(db)
+        migrate.upgrade(db, owner_url=_owner_url(settings))
         after = migrate.current_revision(db)
     finally:
         db.dispose()

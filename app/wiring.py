@@ -49,7 +49,9 @@ def build_services(settings: Settings, *, db: Database | None = None, owner: str
     settings.require_credentials()
     owner = owner or default_owner()
     db = db or Database(settings.database_url)
-    migrate.upgrade(db)
+    # With LEADMOVER_MIGRATION_DATABASE_URL the owner role migrates; the app then runs as DATABASE_URL's role.
+    owner_url = settings.leadmover_migration_database_url
+    migrate.upgrade(db, owner_url=owner_url.get_secret_value() if owner_url is not None else None)
     sealer = _sealer(settings)
     if settings.installs_by_oauth:
         if settings.instantly_api_key is not None:

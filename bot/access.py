@@ -108,8 +108,11 @@ class AccessService:
         return found
 
     def _is_external(self, team_id: str, user: dict[str, Any]) -> bool:
-        home = str(user.get("team_id") or team_id)
-        if home == team_id:
+        """Whether the person is not a member of the workspace: their users.info team is another one, and their
+        Grid org (if any) is not the workspace's either. `team_id` is the workspace Bolt authorized, so a Slack
+        Connect person is an outsider whatever team their payload names; one Slack names no team for is too."""
+        home = str(user.get("team_id") or "")
+        if home and home == team_id:
             return False
         # In an Enterprise Grid org a person's home workspace may differ; the org is what counts.
         org = (user.get("enterprise_user") or {}).get("enterprise_id")

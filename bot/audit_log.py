@@ -1,5 +1,5 @@
 """Reading the audit log: the latest entries of a workspace for its admins, and exports for operators as JSON (an
-array of objects) or CSV (the same columns under a header row)."""
+array of objects) or CSV (the same columns under a header row, every cell safe to open in a spreadsheet)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from storage.audit import Entry
 from storage.db import Database
 
 COLUMNS: Final = ("at", "team_id", "user_id", "action", "detail", "instantly_job_id", "outcome")
+# A spreadsheet takes a cell beginning with one of these for a formula (OWASP, CSV injection): a reject reason typed
+# into Slack could otherwise run =HYPERLINK(...) in the operator's export.
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _row(entry: Entry) -> dict[str, Any]:
@@ -42,8 +45,16 @@ class AuditLog:
         if fmt == "json":
             return json.dumps(rows, indent=2, ensure_ascii=False)
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        # RFC 4180's CRLF: the writer then quotes a cell holding a lone \r too, which a spreadsheet would otherwise
+        # take for the start of a new row, one whose first cell nobody checked for a formula.
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "detail": json.dumps(row["detail"], ensure_ascii=False)})
+            cells = {**row, "detail": json.dumps(row["detail"], ensure_ascii=False)}
+            writer.writerow({column: _inert(value) for column, value in cells.items()})
         return out.getvalue()
+
+
+def _inert(value: str | None) -> str | None:
+    """A CSV cell a spreadsheet shows as text: one that would start a formula gets a leading `'`, as OWASP advises."""
+    return "'" + value if value is not None and value.startswith(FORMULA_STARTS) else value

@@ -32,6 +32,7 @@ class ChannelSettingsService:
                 "broadcast_failures": saved.broadcast_failures,
                 "mention_on_success": saved.mention_on_success,
                 "default_mode": saved.default_mode.value,
+                "show_sample": saved.show_sample,
             },
         )
         return saved

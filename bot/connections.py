@@ -16,7 +16,7 @@ from bot.instantly.errors import InstantlyError, InstantlyForbidden, InstantlyTi
 from bot.secrets import SecretsUnavailable
 from bot.settings import Settings
 from bot.workspaces import Workspaces
-from storage import audit, connections, installations, stops
+from storage import audit, connections, installations, stops, workspaces
 from storage.connections import Connection
 from storage.db import Database
 
@@ -32,6 +32,9 @@ _READS: Final[tuple[tuple[str, Callable[[InstantlyClient, float], Any]], ...]] =
 )
 DISCONNECTED: Final = "the workspace's Instantly connection was removed (/leads disconnect), so I stopped following it."
 UNINSTALLED: Final = "leadmover was uninstalled from the workspace, so it stopped following this job."
+ORG_UNINSTALLED: Final = (
+    "leadmover was uninstalled from the workspace's Enterprise Grid org, so it stopped following this job."
+)
 
 
 @dataclass(frozen=True)
@@ -143,17 +146,31 @@ class ConnectionService:
         self._audit(team_id or enterprise_id or "", user_id, "install", "installed", org=enterprise_id)
 
     def uninstalled(self, *, enterprise_id: str | None, team_id: str | None, event: str = "app_uninstalled") -> None:
-        """leadmover left the workspace (or the whole org): forget its tokens and key and stop its jobs quietly."""
+        """leadmover left the workspace, or the whole org (`team_id` None): forget the tokens, and each workspace it
+        served there loses its Instantly key and its unfinished jobs, stopped quietly with the reason on each."""
         installations.remove(self._db, enterprise_id=enterprise_id or "", team_id=team_id or "")
+        if team_id:
+            self._forget(team_id, org=enterprise_id, event=event, reason=UNINSTALLED)
+            return
+        if not enterprise_id:
+            return
         self._audit(
-            team_id or enterprise_id or "", "slack", "uninstall", f"tokens deleted ({event})", org=enterprise_id
+            enterprise_id, "slack", "uninstall", f"org-wide install's tokens deleted ({event})", org=enterprise_id
         )
-        if not team_id:
-            return  # an org-wide install: each workspace's key stays until that workspace disconnects it
-        connections.delete_for(self._db, team_id=team_id)
+        for team in workspaces.teams_in(self._db, enterprise_id=enterprise_id):
+            # A workspace with an install of its own never depended on the org's: it keeps its key and its jobs.
+            if installations.find(self._db, enterprise_id="", team_id=team) is None:
+                self._forget(team, org=enterprise_id, event=event, reason=ORG_UNINSTALLED)
+
+    def _forget(self, team_id: str, *, org: str | None, event: str, reason: str) -> None:
+        """The workspace's key goes and its unfinished jobs stop quietly (no token is left to post with)."""
+        had_key = connections.delete_for(self._db, team_id=team_id)
         self._workspaces.forget(team_id)
-        stopped = stops.stop_following(self._db, team_id=team_id, reason=UNINSTALLED, tell_threads=False)
-        log.info("workspace %s uninstalled leadmover; %d unfinished jobs no longer followed", team_id, stopped)
+        stopped = stops.stop_following(self._db, team_id=team_id, reason=reason, tell_threads=False)
+        log.info("workspace %s lost leadmover (%s); %d unfinished jobs no longer followed", team_id, event, stopped)
+        key = "; its Instantly key deleted" if had_key else ""
+        outcome = f"tokens deleted ({event}){key}; {stopped} unfinished jobs no longer followed"
+        self._audit(team_id, "slack", "uninstall", outcome, org=org)
 
     def _audit(
         self, team_id: str, user_id: str, action: str, outcome: str, instantly: str = "", *, org: str | None = None

@@ -50,7 +50,13 @@ class Settings(BaseSettings):
     instantly_budget_percent: float = Field(default=10.0, gt=0, le=100)
 
     database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'leadmover.db'}")
+    # PostgreSQL only: a role that owns the schema runs the migrations (`leadmover migrate`, and start-up) and grants
+    # DATABASE_URL's role only what the app needs, so the app cannot rewrite its audit log (docs/operations.md).
+    leadmover_migration_database_url: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # On, slack_sdk's, httpx's and SQLAlchemy's own loggers print whole requests and answers at LOG_LEVEL=DEBUG
+    # (redacted still); off, they stay at WARNING whatever LOG_LEVEL says.
+    leadmover_wire_debug: bool = False
 
     poll_interval_seconds: float = Field(default=3.0, gt=0)
     picker_timeout_seconds: float = Field(default=2.0, gt=0)

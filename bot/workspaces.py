@@ -25,7 +25,7 @@ from bot.pickers import PickerService
 from bot.secrets import Sealer, SecretsUnavailable
 from bot.settings import Settings
 from bot.slack.installations import SealedInstallationStore
-from storage import connections, workspaces
+from storage import connections, installations, workspaces
 from storage.connections import Connection
 from storage.db import Database
 
@@ -88,21 +88,37 @@ class Workspaces:
         self._links: dict[str, _Link] = {}
         self._read: dict[str, tuple[float, Connection | None]] = {}
         self._slack_clients: dict[str, WebClient] = {}
-        self._orgs: dict[str, str] = {}
+        self._orgs: dict[str, str | None] = {}
 
     def _pickers_over(self, client: InstantlyClient) -> PickerService:
         return PickerService(instantly=client, timeout=self._settings.picker_timeout_seconds)
 
-    def note_org(self, *, team_id: str, enterprise_id: str) -> None:
-        """Remember that the workspace is in this Enterprise Grid org, so work done outside any request (the writer,
-        the poller) finds the org-wide install's token for it. Written once per workspace and process."""
+    def note_org(self, *, team_id: str, enterprise_id: str | None, org_wide: bool = False) -> bool:
+        """Remember the Enterprise Grid org (or none) Slack's authorization puts the workspace in, so work done outside
+        any request (the writer, the poller) finds the org-wide install's token for it, and its org's people count
+        as members. Written once per workspace and process.
+
+        Called only with what Bolt authorized, never with a payload's fields: the workspace's own token's answer
+        (`auth.test`), or, `org_wide`, an org's org-wide install that matched a request naming the workspace. An
+        org never speaks for a workspace with an install of its own, nor for one known to be in another org: then
+        nothing is noted, and False says the org's authorization does not cover the workspace.
+        """
         with self._lock:
-            if self._orgs.get(team_id) == enterprise_id:
-                return
-        if workspaces.enterprise_of(self._db, team_id=team_id) != enterprise_id:
+            if team_id in self._orgs and self._orgs[team_id] == enterprise_id:
+                return True
+        known = workspaces.enterprise_of(self._db, team_id=team_id)
+        if org_wide:
+            own = installations.find(self._db, enterprise_id="", team_id=team_id) if team_id else None
+            if not team_id or own is not None or (known is not None and known != enterprise_id):
+                log.warning(
+                    "org %s's install was asked to speak for workspace %s, which is not its own", enterprise_id, team_id
+                )
+                return False
+        if known != enterprise_id:
             workspaces.note_enterprise(self._db, team_id=team_id, enterprise_id=enterprise_id)
         with self._lock:
             self._orgs[team_id] = enterprise_id
+        return True
 
     # --- Slack -----------------------------------------------------------------------------------------------
 

@@ -57,9 +57,9 @@ def reason_view(*, job_id: int, channel_id: str) -> View:
     }
 
 
-def _pressed(body: dict[str, Any]) -> tuple[str, str, int | None]:
+def _pressed(body: dict[str, Any], context: BoltContext) -> tuple[str, str, int | None]:
     """(team id, who pressed, the job the button is for)."""
-    team_id, user_id = team_and_user(body)
+    team_id, user_id = team_and_user(body, context)
     action = (body.get("actions") or [{}])[0]
     value = str(action.get("value") or "")
     return team_id, user_id, int(value) if value.isdigit() and len(value) < 12 else None
@@ -83,7 +83,7 @@ def _tell(respond: Respond, decision: Decision, *, what: str) -> None:
 
 def handle_approve(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
-    team_id, user_id, job_id = _pressed(body)
+    team_id, user_id, job_id = _pressed(body, context)
     if job_id is None:
         return
     decision = services_of(context).approvals.approve(team_id=team_id, job_id=job_id, approver=user_id)
@@ -92,7 +92,7 @@ def handle_approve(ack: Ack, body: dict[str, Any], respond: Respond, context: Bo
 
 def handle_reject(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
     ack()
-    team_id, user_id, job_id = _pressed(body)
+    team_id, user_id, job_id = _pressed(body, context)
     if job_id is None:
         return
     services = services_of(context)

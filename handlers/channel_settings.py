@@ -1,8 +1,8 @@
 """`/leads settings`, run in a channel, opens a modal to set how leadmover speaks there: announce every job or only
-failures, broadcast failures to the channel, mention the requester on success, and the mode the move modal starts
-with. Anyone who may move leads in the workspace may change them (access.refusal_to_move is None): they shape only
-what leadmover posts in a channel those people share. The listeners live here, the blocks and their ids in
-channel_settings_view.py.
+failures, broadcast failures to the channel, mention the requester on success, list a few moved e-mails in the final
+reply, and the mode the move modal starts with. Anyone who may move leads in the workspace may change them
+(access.refusal_to_move is None): they shape only what leadmover posts in a channel those people share. The listeners
+live here, the blocks and their ids in channel_settings_view.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from handlers.channel_settings_view import (
     DEFAULT_MODE,
     FAILURES,
     MENTION_ON_SUCCESS,
+    SAMPLE,
     SETTINGS_MODAL,
+    SHOW_SAMPLE,
     saved_view,
     settings_view,
 )
@@ -77,15 +79,19 @@ VERBS: Final = (
 
 
 def parse(values: dict[str, Any]) -> ChannelSettings:
-    """The settings a submitted view's state.values holds; anything missing keeps the default."""
+    """The settings a submitted view's state.values holds; anything missing keeps the default, but a box not ticked
+    is off: the sample of moved e-mails is then left out too."""
 
     def chosen(block_id: str) -> str | None:
         selected = ((values.get(block_id) or {}).get(block_id) or {}).get("selected_option") or {}
         value = selected.get("value")
         return str(value) if value is not None else None
 
-    selected = ((values.get(FAILURES) or {}).get(FAILURES) or {}).get("selected_options") or []
-    checked = {str(option.get("value")) for option in selected if isinstance(option, dict)}
+    def ticked(block_id: str) -> set[str]:
+        selected = ((values.get(block_id) or {}).get(block_id) or {}).get("selected_options") or []
+        return {str(option.get("value")) for option in selected if isinstance(option, dict)}
+
+    checked = ticked(FAILURES)
     announce = chosen(ANNOUNCE)
     mode = chosen(DEFAULT_MODE)
     return ChannelSettings(
@@ -93,6 +99,7 @@ def parse(values: dict[str, Any]) -> ChannelSettings:
         broadcast_failures=BROADCAST_FAILURES in checked,
         mention_on_success=MENTION_ON_SUCCESS in checked,
         default_mode=MoveMode(mode) if mode in set(MoveMode) else MoveMode.MOVE,
+        show_sample=SHOW_SAMPLE in ticked(SAMPLE),
     )
 
 

@@ -18,6 +18,8 @@ FAILURES: Final = "failures"  # checkboxes: the two failure-and-success options
 DEFAULT_MODE: Final = "default_mode"
 BROADCAST_FAILURES: Final = "broadcast_failures"
 MENTION_ON_SUCCESS: Final = "mention_on_success"
+SAMPLE: Final = "sample"  # checkboxes: whether final replies list a few moved e-mails
+SHOW_SAMPLE: Final = "show_sample"
 
 _ANNOUNCE_OPTIONS: Final = {
     AnnounceMode.EVERY_JOB: option(AnnounceMode.EVERY_JOB, "Every job", "An announcement and a final reply each"),
@@ -33,6 +35,9 @@ _FAILURE_OPTIONS: Final = {
         MENTION_ON_SUCCESS, "Mention the requester on success", "A failure always mentions them"
     ),
 }
+_SAMPLE_OPTION: Final = option(
+    SHOW_SAMPLE, "List a few moved e-mails in the final reply", "Never where another organisation reads"
+)
 _MODE_OPTIONS: Final = {
     MoveMode.MOVE: option(MoveMode.MOVE, "Move", "Take the leads out of the source"),
     MoveMode.COPY: option(MoveMode.COPY, "Copy", "Leave the originals where they are"),
@@ -52,6 +57,9 @@ def settings_view(*, channel_id: str, current: ChannelSettings) -> View:
     failures: dict[str, Any] = {"type": "checkboxes", "action_id": FAILURES, "options": list(_FAILURE_OPTIONS.values())}
     if checked:
         failures["initial_options"] = checked  # Slack refuses an empty initial_options
+    sample: dict[str, Any] = {"type": "checkboxes", "action_id": SAMPLE, "options": [_SAMPLE_OPTION]}
+    if current.show_sample:
+        sample["initial_options"] = [_SAMPLE_OPTION]
     return {
         "type": "modal",
         "callback_id": SETTINGS_MODAL,
@@ -69,9 +77,18 @@ def settings_view(*, channel_id: str, current: ChannelSettings) -> View:
                 "label": plain_text("Replies"),
                 "element": failures,
             },
+            {
+                "type": "input",
+                "block_id": SAMPLE,
+                "optional": True,
+                "label": plain_text("Lead e-mails"),
+                "element": sample,
+            },
             _radio(DEFAULT_MODE, "The move form starts with", _MODE_OPTIONS, current.default_mode),
             messages.context(
-                "`/leads copy` always starts with Copy. Anyone who may move leads may change these settings."
+                "In a channel shared with another organisation, no e-mail is ever listed: the reply says where to "
+                "see them in Instantly. `/leads copy` always starts with Copy. Anyone who may move leads may change "
+                "these settings."
             ),
         ],
     }
@@ -97,6 +114,9 @@ def saved_view(*, channel_id: str, saved: ChannelSettings) -> View:
         f":white_check_mark: Saved. In <#{channel_id}> I post about {about}.",
         "Failures are also shown in the channel." if saved.broadcast_failures else "Failures stay in their thread.",
         "A success mentions its requester." if saved.mention_on_success else "A success mentions no one.",
+        "A final reply lists a few moved e-mails, unless another organisation reads the channel."
+        if saved.show_sample
+        else "A final reply lists no e-mail; it says where to see them in Instantly.",
         f"`/leads move` starts as a {saved.default_mode.value}.",
     ]
     return {

@@ -52,7 +52,7 @@ def handle_leads_command(
         name=str(command.get("command") or ids.COMMAND),
         verb=verb,
         words=words,
-        team_id=str(command.get("team_id") or context.team_id or ""),
+        team_id=str(context.team_id or ""),  # the authorized workspace (handlers.context), never the payload's
         user_id=str(command.get("user_id") or ""),
     )
     found = _BY_NAME.get(verb or HELP)

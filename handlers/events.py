@@ -1,5 +1,7 @@
-"""Events API listeners: leadmover uninstalled, or its bot token revoked. Either way the workspace's tokens and its
-Instantly key are deleted and its unfinished jobs stop being followed, with the reason recorded on each."""
+"""Events API listeners: leadmover uninstalled, or its bot token revoked, in a workspace or a whole Grid org. Either
+way the tokens are deleted, and each workspace they served loses its Instantly key and stops following its
+unfinished jobs, with the reason recorded on each. Bolt authorizes no token for these events: the workspace or org
+comes from Slack's signed envelope (its `authorizations`), the only place that says whose tokens went."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def handle_home_opened(
     ack()
     if event.get("tab") != "home":
         return  # the Messages tab: nothing to publish
-    team_id = str(context.team_id or body.get("team_id") or "")
+    team_id = str(context.team_id or "")  # the authorized workspace (handlers.context), never the payload's
     user_id = str(event.get("user") or "")
     if team_id and user_id:
         publish(services=services_of(context), client=client, team_id=team_id, user_id=user_id)

@@ -27,8 +27,10 @@ def not_connected_line(name: str) -> str:
     )
 
 
-def handle_track(*, ack: Ack, respond: Respond, services: Services, command: dict[str, Any], name: str) -> None:
-    team_id = str(command.get("team_id", ""))
+def handle_track(
+    *, ack: Ack, respond: Respond, services: Services, command: dict[str, Any], name: str, team_id: str
+) -> None:
+    """`team_id`: the workspace Bolt authorized the command for, never the one its payload names."""
     if not services.workspaces.is_connected(team_id):
         ack(response_type="ephemeral", text=not_connected_line(name))
         return
@@ -53,7 +55,14 @@ def handle_track(*, ack: Ack, respond: Respond, services: Services, command: dic
 
 
 def _track(call: Invocation) -> None:
-    handle_track(ack=call.ack, respond=call.respond, services=call.services, command=call.command, name=call.name)
+    handle_track(
+        ack=call.ack,
+        respond=call.respond,
+        services=call.services,
+        command=call.command,
+        name=call.name,
+        team_id=call.team_id,
+    )
 
 
 # Not acked first: handle_track acks, with the answer when the workspace is not connected.

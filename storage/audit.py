@@ -1,5 +1,6 @@
 """The audit log: who did what, when, in which workspace, with what outcome. Rows are only ever added; the
-database itself refuses to change or delete them (triggers from revision 0008)."""
+database itself refuses to change, delete or replace them (triggers of revisions 0008 and 0013), and on PostgreSQL
+the app's role may only insert and read them when an owner role migrates (storage.migrate)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """How leadmover speaks in each channel: announce every job or only failures, broadcast failures, mention the
-requester on success, and the mode the move modal starts with. One row per (team, channel), set with
-`/leads settings`; a channel without one gets DEFAULT."""
+requester on success, list a few moved e-mails in the final reply, and the mode the move modal starts with. One row
+per (team, channel), set with `/leads settings`; a channel without one gets DEFAULT."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ class ChannelSettings:
     broadcast_failures: bool = True
     mention_on_success: bool = False
     default_mode: MoveMode = MoveMode.MOVE
+    # A few moved e-mails in the final reply; never shown where the channel is shared with another organisation.
+    show_sample: bool = True
     # Who last changed them, and when; None for a channel still on the defaults.
     set_by: str | None = None
     set_at: datetime | None = None
@@ -42,6 +44,7 @@ def get(db: Database, *, team_id: str, channel_id: str) -> ChannelSettings:
             broadcast_failures=row.broadcast_failures,
             mention_on_success=row.mention_on_success,
             default_mode=MoveMode(row.default_mode),
+            show_sample=row.show_sample,
             set_by=row.set_by,
             set_at=row.set_at,
         )
@@ -54,6 +57,7 @@ def save(db: Database, *, team_id: str, channel_id: str, settings: ChannelSettin
         "broadcast_failures": settings.broadcast_failures,
         "mention_on_success": settings.mention_on_success,
         "default_mode": settings.default_mode.value,
+        "show_sample": settings.show_sample,
         "set_by": set_by,
         "set_at": utcnow(),
     }

@@ -1,4 +1,4 @@
-"""Slack installations and OAuth states: sealed blobs keyed by Enterprise Grid org and workspace.
+"""Slack installations, sealed blobs keyed by Enterprise Grid org and workspace; and OAuth states that came back.
 
 What a blob holds is the caller's business (bot.slack.installations seals slack_sdk's Installation into it).
 """
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 
 from storage.clock import utcnow
 from storage.db import Database, upsert_into
@@ -69,16 +69,32 @@ def save(
 
 
 def find(db: Database, *, enterprise_id: str, team_id: str) -> SealedInstallation | None:
-    """The workspace's own install or, failing that, its org's org-wide install."""
+    """The workspace's own install, whatever org the caller names (of two, the one in that org), or failing that
+    `enterprise_id`'s org-wide install.
+
+    An org someone names never stands in for a workspace's own install: a request that pairs a workspace with
+    another org's id must not be answered with that org's token.
+    """
     with db.reading() as session:
-        for team in (team_id, "") if enterprise_id else (team_id,):
-            row = session.scalars(
+        if team_id:
+            named_org_first = case((InstallationRow.enterprise_id == enterprise_id, 0), else_=1)
+            own = session.scalars(
+                select(InstallationRow)
+                .where(InstallationRow.team_id == team_id)
+                .order_by(named_org_first, InstallationRow.updated_at.desc(), InstallationRow.id.desc())
+            ).first()
+            if own is not None:
+                return _record(own)
+        if enterprise_id:
+            org = session.scalars(
                 select(InstallationRow).where(
-                    InstallationRow.enterprise_id == enterprise_id, InstallationRow.team_id == team
+                    InstallationRow.enterprise_id == enterprise_id,
+                    InstallationRow.team_id == "",
+                    InstallationRow.is_enterprise_install.is_(True),
                 )
             ).first()
-            if row is not None and (team or row.is_enterprise_install):
-                return _record(row)
+            if org is not None:
+                return _record(org)
     return None
 
 
@@ -138,17 +154,14 @@ def replace_sealed(db: Database, *, row_id: int, old: str, new: str) -> bool:
 # --- OAuth states ----------------------------------------------------------------------------------------
 
 
-def issue_state(db: Database, *, state: str, expires_at: datetime) -> None:
+def use_state(db: Database, *, nonce: str, expires_at: datetime) -> bool:
+    """Write down that the OAuth state with this nonce came back: True the first time, False ever after.
+
+    The row is kept until the state expires, when the state is refused anyway; expired rows are purged here.
+    """
     with db.session() as session:
         session.execute(delete(OAuthStateRow).where(OAuthStateRow.expires_at < utcnow()))
-        session.add(OAuthStateRow(state=state, expires_at=expires_at))
-
-
-def consume_state(db: Database, *, state: str) -> bool:
-    """True once for a state that was issued and has not expired; it cannot be used again."""
-    with db.session() as session:
-        row = session.get(OAuthStateRow, state, with_for_update=True)
-        if row is None:
-            return False
-        session.delete(row)
-        return row.expires_at >= utcnow()
+        used = upsert_into(session, OAuthStateRow).values(state=nonce, expires_at=expires_at)
+        # RETURNING, not rowcount: psycopg gives -1 for an INSERT that did nothing on conflict.
+        kept = used.on_conflict_do_nothing(index_elements=[OAuthStateRow.state]).returning(OAuthStateRow.state)
+        return session.execute(kept).first() is not None

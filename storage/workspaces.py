@@ -52,7 +52,8 @@ def revoked_teams(db: Database) -> set[str]:
 
 
 def note_enterprise(db: Database, *, team_id: str, enterprise_id: str | None) -> None:
-    """Remember which Enterprise Grid org a workspace is in, so an org-wide install's token can be found for it."""
+    """Remember which Enterprise Grid org a workspace is in, so an org-wide install's token can be found for it.
+    Only an installation record or Slack's authorization says so, never a request's own fields."""
     with db.session() as session:
         row = _standing(session, team_id)
         if row.enterprise_id != enterprise_id:
@@ -63,3 +64,10 @@ def note_enterprise(db: Database, *, team_id: str, enterprise_id: str | None) ->
 def enterprise_of(db: Database, *, team_id: str) -> str | None:
     with db.reading() as session:
         return session.scalar(select(WorkspaceRow.enterprise_id).where(WorkspaceRow.team_id == team_id))
+
+
+def teams_in(db: Database, *, enterprise_id: str) -> list[str]:
+    """The workspaces known to be in this Enterprise Grid org, by team id."""
+    with db.reading() as session:
+        found = select(WorkspaceRow.team_id).where(WorkspaceRow.enterprise_id == enterprise_id)
+        return sorted(session.scalars(found))

@@ -137,8 +137,8 @@ class SlackStandIn(WebClient):
             return {"team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT"}
         if method == "users.info":
             user = str(args["user"])
-            # Without a team of their own, a person belongs to whichever workspace asks about them.
-            return {"user": {"id": user, "deleted": False, **self.people.get(user, {})}}
+            # Without a team of their own, a person is a member of this stand-in's workspace (Slack always says).
+            return {"user": {"id": user, "team_id": self.team_id, "deleted": False, **self.people.get(user, {})}}
         if method == "usergroups.users.list":
             return {"users": self.usergroups.get(str(args["usergroup"]), [])}
         return {}

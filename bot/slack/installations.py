@@ -7,8 +7,12 @@ refresh the same install twice at once.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from logging import Logger
@@ -29,6 +33,10 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 STATE_SECONDS = 600
+_STATE_KEY_LABEL = b"leadmover OAuth state v1"
+_NONCE_BYTES = 16
+# nonce.expiry.MAC: a 16-byte nonce and a SHA-256 MAC in unpadded URL-safe base64, the expiry in Unix seconds.
+_STATE_SHAPE = re.compile(r"([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
 
 
 def _plain(value: Any) -> Any:
@@ -93,7 +101,9 @@ class SealedInstallationStore(InstallationStore):
 
     def save_bot(self, bot: Bot) -> None:
         found = self.find_installation(
-            enterprise_id=bot.enterprise_id, team_id=bot.team_id, is_enterprise_install=bot.is_enterprise_install
+            enterprise_id=bot.enterprise_id,
+            team_id=None if bot.is_enterprise_install else bot.team_id,  # an org's bot refreshes the org's install
+            is_enterprise_install=bot.is_enterprise_install,
         )
         if found is None:
             return
@@ -109,9 +119,8 @@ class SealedInstallationStore(InstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        enterprise = enterprise_id or ""
-        team = "" if is_enterprise_install and enterprise else team_id or ""
-        row = installations.find(self._db, enterprise_id=enterprise, team_id=team)
+        # Bolt passes the payload's is_enterprise_install: whatever it claims, a workspace's own install comes first.
+        row = installations.find(self._db, enterprise_id=enterprise_id or "", team_id=team_id or "")
         if row is None or (user_id is not None and user_id != row.installer_user_id):
             return None
         installation = self._open(row.sealed)
@@ -197,11 +206,16 @@ class SealedInstallationStore(InstallationStore):
 
 
 class DatabaseStateStore(OAuthStateStore):
-    """OAuth states in the database, so the replica that sends an installer off and the one that welcomes them
-    back need not be the same."""
+    """OAuth states signed with a secret every replica shares: sending someone off to Slack writes nothing, so a
+    flood of `GET /slack/install` costs no database write, and any replica can welcome them back. Only a state that
+    comes back is written down, by its nonce, so that it works once."""
 
-    def __init__(self, *, db: Database, expiration_seconds: int = STATE_SECONDS) -> None:
+    def __init__(self, *, db: Database, secret: str, expiration_seconds: int = STATE_SECONDS) -> None:
+        if not secret:
+            raise ValueError("OAuth states need a secret shared by every replica")
         self._db = db
+        # A key of its own, so a state's MAC never doubles as anything signed with the secret itself.
+        self._key = hmac.new(secret.encode(), _STATE_KEY_LABEL, hashlib.sha256).digest()
         self._expiration = expiration_seconds
         self._logger = logging.getLogger(__name__)
 
@@ -209,13 +223,28 @@ class DatabaseStateStore(OAuthStateStore):
     def logger(self) -> Logger:
         return self._logger
 
+    def _mac(self, nonce: str, expiry: str) -> str:
+        digest = hmac.new(self._key, f"{nonce}|{expiry}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
     def issue(self, *args: Any, **kwargs: Any) -> str:
-        state = secrets.token_urlsafe(32)
-        installations.issue_state(self._db, state=state, expires_at=utcnow() + timedelta(seconds=self._expiration))
-        return state
+        nonce = secrets.token_urlsafe(_NONCE_BYTES)
+        expiry = str(int(utcnow().replace(tzinfo=UTC).timestamp()) + self._expiration)
+        return f"{nonce}.{expiry}.{self._mac(nonce, expiry)}"
 
     def consume(self, state: str) -> bool:
-        return bool(state) and len(state) <= 128 and installations.consume_state(self._db, state=state)
+        shape = _STATE_SHAPE.fullmatch(state or "")
+        if shape is None:
+            return False
+        nonce, expiry, mac = shape.groups()
+        if not hmac.compare_digest(mac.encode(), self._mac(nonce, expiry).encode()):
+            return False
+        expires_at = datetime.fromtimestamp(int(expiry), UTC).replace(tzinfo=None)
+        now = utcnow()
+        # The upper bound holds even a state signed for longer (by a replica set up otherwise) to the limit.
+        if not now <= expires_at <= now + timedelta(seconds=self._expiration):
+            return False
+        return installations.use_state(self._db, nonce=nonce, expires_at=expires_at)
 
 
 def token_rotator(*, client_id: str, client_secret: str, api_url: str) -> TokenRotator:

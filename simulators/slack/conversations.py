@@ -39,6 +39,11 @@ class _Channel:
     is_im: bool = False
     private: bool = False
     members: list[str] = field(default_factory=list)  # user ids, the bot's among them when it is in
+    # The other workspaces it is shared with: some of the same Grid organization, some of another (Slack Connect).
+    shared_with: tuple[str, ...] = ()
+    org_shared: bool = False
+    ext_shared: bool = False
+    created: int = field(default_factory=lambda: int(time.time()))
 
 
 class Conversations:
@@ -79,9 +84,14 @@ class Conversations:
         bot_is_member: bool = True,
         private: bool = False,
         members: Iterable[str] = (),
+        shared_with: Iterable[str] = (),
+        org_shared: bool = False,
+        ext_shared: bool = False,
     ) -> None:
         """Add (or replace) a channel of this workspace, with its members (the bot's user too when it is in, and
-        whoever already acted in it); ValueError if another workspace has that id."""
+        whoever already acted in it), shared with the workspaces `shared_with`: `org_shared` when one is of this
+        Grid organization, `ext_shared` when one is of another (Slack Connect); ValueError if another workspace has
+        that id."""
         is_im = channel_id.startswith("D")
         if self._directory is not None and not is_im:
             owner = self._directory.claim(channel_id, self._ws.team_id)
@@ -92,6 +102,8 @@ class Conversations:
             people += [channel_id[1:]] if is_im else []
             people += [*members, *self._joined.get(channel_id, [])]
             channel = _Channel(channel_id, name, bot_is_member, is_im=is_im, private=private or is_im)
+            channel.shared_with = tuple(shared_with)
+            channel.org_shared, channel.ext_shared = org_shared, ext_shared
             channel.members = list(dict.fromkeys(people))
             self._channels[channel_id] = channel
             self._messages.setdefault(channel_id, [])
@@ -236,6 +248,31 @@ class Conversations:
             members, next_cursor = page_of(channel.members, args, default_limit=100)
         return {"members": members, "response_metadata": {"next_cursor": next_cursor}}
 
+    def conversations_info(self, args: JSON, *, scopes: frozenset[str] | None) -> JSON:
+        """conversations.info: the conversation object, as the host workspace sees it (`scopes` as for
+        conversations.members). A private channel the bot is not in is channel_not_found, as for anyone outside it."""
+        if scopes is not None and not scopes.intersection(READ_SCOPES):
+            raise _missing_scope(",".join(READ_SCOPES), scopes)
+        raw = str(args.get("channel") or "")
+        if not is_id(raw, "CGD"):
+            raise ApiError("channel_not_found", violation=f"conversations.info: {raw!r} is not a conversation id")
+        with self._lock:
+            channel = self._channels.get(raw)
+            if channel is None:
+                self._check_foreign(raw, "conversations.info")
+                raise ApiError("channel_not_found")
+            needed = "im:read" if channel.is_im else "groups:read" if channel.private else "channels:read"
+            if scopes is not None and needed not in scopes:
+                raise _missing_scope(needed, scopes)
+            if channel.private and not channel.is_im and not channel.bot_is_member:
+                raise ApiError("channel_not_found")
+            found = self._conversation_json(channel)
+            if truthy(args.get("include_num_members")) and not channel.is_im:
+                found["num_members"] = len(channel.members)
+            if truthy(args.get("include_locale")):
+                found["locale"] = "en-US"
+        return {"channel": found}
+
     def conversations_open(self, args: JSON) -> JSON:
         users = [u for u in str(args.get("users") or "").split(",") if u]
         if len(users) != 1 or not is_id(users[0], "UW"):
@@ -325,6 +362,57 @@ class Conversations:
         home = self._users.foreign_home(raw, self._visible()) if self._users is not None else None
         if home is not None:
             raise ApiError(missing, violation=f"{method}: used team {mine}'s token to reach team {home}'s user {raw}")
+
+    def _conversation_json(self, channel: _Channel) -> JSON:
+        """A conversation object with the fields Slack's conversations.info example shows (a DM's are fewer)."""
+        team = self._ws.team_id
+        updated = channel.created * 1000
+        if channel.is_im:
+            return {
+                "id": channel.id,
+                "created": channel.created,
+                "is_archived": False,
+                "is_im": True,
+                "is_org_shared": False,
+                "context_team_id": team,
+                "updated": updated,
+                "user": channel.id[1:],
+                "is_user_deleted": False,
+                "priority": 0,
+            }
+        legacy_group = channel.id.startswith("G")  # a private channel from before 2021 is a "group"
+        shared = bool(channel.shared_with)
+        empty = {"value": "", "creator": "", "last_set": 0}
+        return {
+            "id": channel.id,
+            "name": channel.name,
+            "is_channel": not legacy_group,
+            "is_group": legacy_group,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": channel.private,
+            "created": channel.created,
+            "is_archived": False,
+            "is_general": False,
+            "unlinked": 0,
+            "name_normalized": channel.name,
+            "is_shared": shared,
+            "is_frozen": False,
+            "is_org_shared": channel.org_shared,
+            "is_pending_ext_shared": False,
+            "pending_shared": [],
+            "context_team_id": team,
+            "updated": updated,
+            "parent_conversation": None,
+            "creator": next((m for m in channel.members if m != self._ws.bot_user_id), self._ws.bot_user_id),
+            "is_ext_shared": channel.ext_shared,
+            "shared_team_ids": [team, *channel.shared_with],
+            "pending_connected_team_ids": [],
+            "is_member": channel.bot_is_member,
+            "topic": dict(empty),
+            "purpose": dict(empty),
+            "previous_names": [],
+        }
 
     def _next_ts(self) -> str:
         self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))

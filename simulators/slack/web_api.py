@@ -92,6 +92,9 @@ class WebApi:
             "conversations.members": lambda args, ws, grant: chats(ws.team_id).conversations_members(
                 args, scopes=oauth.granted(grant)
             ),
+            "conversations.info": lambda args, ws, grant: chats(ws.team_id).conversations_info(
+                args, scopes=oauth.granted(grant)
+            ),
             "views.open": lambda args, ws, _: views.views_open(args, ws=ws),
             "views.update": lambda args, ws, _: views.views_update(args, ws=ws),
             "users.info": users_info,

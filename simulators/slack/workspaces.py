@@ -52,11 +52,29 @@ class Workspaces:
         private: bool = False,
         members: Iterable[str] = (),
         team_id: str | None = None,
+        shared_with: Iterable[str] = (),
     ) -> None:
         """Add a channel to a workspace (the default one), public or `private`, with its `members` (the bot is one
-        when `bot_is_member`, and so is whoever typed a command there); ValueError if another workspace has that id."""
+        when `bot_is_member`, and so is whoever typed a command there); ValueError if another workspace has that id.
+
+        `shared_with` names the other workspaces it is shared with, registered or not: one of the host's Grid
+        organization makes it org-shared, any other makes it a Slack Connect channel (is_ext_shared)."""
+        host = self._teams.workspace(team_id)
+        partners = tuple(dict.fromkeys(t for t in shared_with if t != host.team_id))
+
+        def same_org(team: str) -> bool:
+            found = self._teams.get(team)
+            return found is not None and host.enterprise_id is not None and found.enterprise_id == host.enterprise_id
+
         self._teams.conversations(team_id).add_channel(
-            channel_id, name, bot_is_member=bot_is_member, private=private, members=members
+            channel_id,
+            name,
+            bot_is_member=bot_is_member,
+            private=private,
+            members=members,
+            shared_with=partners,
+            org_shared=any(same_org(t) for t in partners),
+            ext_shared=any(not same_org(t) for t in partners),
         )
 
     def messages(self, channel: str, *, team_id: str | None = None) -> list[Message]:

@@ -1,16 +1,20 @@
-"""`leadmover` on the command line: jobs and migrate against a real database, settings errors in one line."""
+"""`leadmover` on the command line: jobs and migrate against a real database (migrate also as a separate owner role,
+LEADMOVER_MIGRATION_DATABASE_URL), settings errors in one line."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from app.cli import main
 from bot.secrets import Sealer, new_key, parse_keys
 from storage import connections, installations, migrate
 from storage.db import Database
 from tests.factories import an_order, campaign, cli_database, lead_list, requested_job, running_job
+from tests.postgres_roles import Roles, two_roles
 
 
 @pytest.fixture
@@ -29,6 +33,46 @@ def test_migrate_reports_the_revision_it_reached_then_that_it_is_up_to_date(
         f"leadmover: database at revision {head} (upgraded from no revision)",
         f"leadmover: database at revision {head} (up to date)",
     ]
+
+
+@pytest.fixture
+def roles() -> Iterator[Roles]:
+    yield from two_roles()
+
+
+def test_migrate_runs_as_the_migration_role_and_leaves_the_app_only_adding_to_the_audit_log(
+    database_file: str, roles: Roles, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", roles.app_url)
+    monkeypatch.setenv("LEADMOVER_MIGRATION_DATABASE_URL", roles.owner_url)
+
+    assert main(["migrate"]) == 0
+
+    head = migrate.head_revision()
+    assert capsys.readouterr().out == f"leadmover: database at revision {head} (upgraded from no revision)\n"
+    app = Database(roles.app_url)
+    try:
+        with app.engine.connect() as connection:
+            owner = connection.execute(
+                text("SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'audit_log'")
+            ).scalar()
+            may = connection.execute(
+                text("SELECT has_table_privilege('audit_log', 'INSERT'), has_table_privilege('audit_log', 'UPDATE')")
+            ).one()
+        assert (owner, tuple(may)) == (roles.owner, (True, False))
+    finally:
+        app.dispose()
+
+
+def test_a_migration_url_beside_sqlite_is_refused_in_one_line(
+    database_file: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LEADMOVER_MIGRATION_DATABASE_URL", database_file)
+
+    assert main(["migrate"]) == 1
+
+    error = capsys.readouterr().err
+    assert error == "leadmover: LEADMOVER_MIGRATION_DATABASE_URL is for PostgreSQL: SQLite has no roles to separate\n"
 
 
 def test_jobs_lists_the_newest_first_with_where_from_and_where_to(

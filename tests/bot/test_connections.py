@@ -1,7 +1,8 @@
 """Connecting a Slack workspace to Instantly (bot.connections.ConnectionService), against a loopback stand-in for
 Instantly that answers in its shapes and errors: a key is checked before it is kept and kept sealed, what is wrong
 with a key is said in words (refused key, each missing scope, no answer in time), and /leads disconnect and an
-uninstall remove what the workspace had and stop following its jobs."""
+uninstall remove what the workspace had and stop following its jobs; an org's uninstall does so for each workspace
+its org-wide install served."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import text
 
-from bot.connections import DISCONNECTED, UNINSTALLED, ConnectionService
+from bot.connections import DISCONNECTED, ORG_UNINSTALLED, UNINSTALLED, ConnectionService
 from bot.instantly.errors import InstantlyNotConnected
 from bot.secrets import Sealer, SecretsUnavailable, new_key
 from bot.workspaces import Workspaces
 from simulators.loopback import LoopbackServer, Reply, Request
-from storage import connections, installations, jobs
+from storage import audit, connections, installations, jobs, workspaces
 from storage.db import Database
 from storage.models import NotificationKind, NotificationState, Phase
 from tests.factories import a_settings, outbox_notifications, requested_job, running_job
@@ -309,26 +310,50 @@ def test_uninstalling_removes_the_install_and_the_key_and_closes_jobs_quietly(db
     assert {(n.job_id, n.state) for n in elsewhere_waiting} == {(elsewhere.id, NotificationState.PENDING)}
 
 
-def test_uninstalling_an_org_wide_install_keeps_each_workspace_key(db: Database, wired: Wired) -> None:
-    installations.save(
-        db,
-        enterprise_id="E1",
-        team_id="",
-        is_enterprise_install=True,
-        installer_user_id="U1",
-        sealed="sealed-org-install",
-        token_expires_at=None,
-    )
-    wired.service.connect(team_id="T5", user_id="U1", api_key=GOOD_KEY)
-    running = running_job(db, "a" * 24, team="T5")
+@pytest.mark.parametrize("event", ["app_uninstalled", "tokens_revoked"])
+def test_uninstalling_an_org_wide_install_forgets_each_workspace_it_served(
+    db: Database, wired: Wired, event: str
+) -> None:
+    for team, org_wide in (("", True), ("T7", False)):  # T7 is of the org but has an install of its own
+        installations.save(
+            db,
+            enterprise_id="E1",
+            team_id=team,
+            is_enterprise_install=org_wide,
+            installer_user_id="U1",
+            sealed=f"sealed-install-{team}",
+            token_expires_at=None,
+        )
+    for team, org in (("T5", "E1"), ("T6", "E1"), ("T7", "E1"), ("T8", "E2")):
+        workspaces.note_enterprise(db, team_id=team, enterprise_id=org)
+    for team in ("T5", "T7", "T8"):  # T6 never connected a key
+        wired.service.connect(team_id=team, user_id="U1", api_key=GOOD_KEY)
+    served, own, other_org = (running_job(db, f"{n}" * 24, team=team) for n, team in ((5, "T5"), (7, "T7"), (8, "T8")))
+    wired.workspaces.instantly("T5")
 
-    wired.service.uninstalled(enterprise_id="E1", team_id=None)
+    wired.service.uninstalled(enterprise_id="E1", team_id=None, event=event)
 
     assert installations.find(db, enterprise_id="E1", team_id="T5") is None
-    assert connections.get(db, team_id="T5") is not None
-    kept = jobs.get(db, job_id=running.id)
-    assert kept is not None
-    assert kept.phase == Phase.RUNNING
+    assert connections.get(db, team_id="T5") is None
+    with pytest.raises(InstantlyNotConnected):
+        wired.workspaces.instantly("T5")
+    closed = jobs.get(db, job_id=served.id)
+    assert closed is not None
+    assert (closed.phase, closed.error) == (Phase.DONE, ORG_UNINSTALLED)
+    for kept in (own, other_org):
+        still = jobs.get(db, job_id=kept.id)
+        assert still is not None
+        assert still.phase == Phase.RUNNING
+    assert connections.get(db, team_id="T7") is not None, "its own install, its own key"
+    assert connections.get(db, team_id="T8") is not None, "another org"
+    [org_entry] = audit.entries(db, team_id="E1", limit=5)
+    assert (org_entry.action, org_entry.outcome) == ("uninstall", f"org-wide install's tokens deleted ({event})")
+    [t5_entry] = [e for e in audit.entries(db, team_id="T5", limit=5) if e.action == "uninstall"]
+    assert (
+        t5_entry.outcome == f"tokens deleted ({event}); its Instantly key deleted; 1 unfinished jobs no longer followed"
+    )
+    assert [e.action for e in audit.entries(db, team_id="T6", limit=5)] == ["uninstall"], "on record, key or none"
+    assert [e.action for e in audit.entries(db, team_id="T7", limit=5) if e.action == "uninstall"] == []
 
 
 # --- resealing -------------------------------------------------------------------------------------------

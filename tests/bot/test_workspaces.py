@@ -2,7 +2,8 @@
 the environment's clients serve every workspace; otherwise a workspace's Instantly client carries its own sealed key,
 its pickers are its own, its budget is shared by Slack workspaces reaching the same Instantly workspace, a reconnect
 is seen after a few seconds (an injected clock) or at once after forget(), and its Slack client carries its own
-install's token."""
+install's token; an org-wide install speaks for a workspace only once Slack authorized it for one, never for a
+workspace with an install of its own or known to be in another org."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from bot.secrets import Sealer, SecretsUnavailable, new_key
 from bot.settings import Settings
 from bot.slack.installations import SealedInstallationStore
 from bot.workspaces import CONNECTION_TTL_SECONDS, NotInstalled, Workspaces
-from storage import connections
+from storage import connections, workspaces
 from storage.db import Database
 from tests.factories import a_settings
 from tests.stand_ins import Clock, SlackStandIn, instantly_client, instantly_error
@@ -311,3 +312,74 @@ def test_an_uninstall_leaves_no_slack_client(
 
     with pytest.raises(NotInstalled):
         spaces.slack("A")
+
+
+# --- a workspace's Enterprise Grid org --------------------------------------------------------------------------
+
+
+def _org_install(store: SealedInstallationStore, org: str, token: str) -> None:
+    store.save(
+        Installation(
+            app_id="A0LEADMOVER",
+            enterprise_id=org,
+            team_id=None,
+            bot_token=token,
+            bot_user_id="U0BOT",
+            user_id="U1",
+            is_enterprise_install=True,
+        )
+    )
+
+
+def test_an_org_named_beside_a_workspace_with_its_own_install_never_takes_its_work(
+    db: Database, settings: Settings, installed: SealedInstallationStore
+) -> None:
+    _org_install(installed, "E9", "xoxb-org-e9")
+    spaces = Workspaces(settings=settings, db=db, installations=installed)
+
+    assert not spaces.note_org(team_id="A", enterprise_id="E9", org_wide=True), "refused: A has its own install"
+    workspaces.note_enterprise(db, team_id="A", enterprise_id="E9")  # even a row someone got wrong
+
+    assert spaces.slack("A").token == "xoxb-team-a", "the writer and the poller still use A's own token"
+    found = installed.find_installation(enterprise_id="E9", team_id="A", is_enterprise_install=True)
+    assert found is not None
+    assert found.bot_token == "xoxb-team-a", "whatever org and is_enterprise_install a payload names"
+
+
+def test_an_org_wide_install_speaks_for_a_workspace_of_its_org_once_authorized_for_it(
+    db: Database, settings: Settings, installed: SealedInstallationStore
+) -> None:
+    _org_install(installed, "E1", "xoxb-org-e1")
+    spaces = Workspaces(settings=settings, db=db, installations=installed)
+    with pytest.raises(NotInstalled):
+        spaces.slack("G1")
+
+    assert spaces.note_org(team_id="G1", enterprise_id="E1", org_wide=True)
+
+    assert workspaces.enterprise_of(db, team_id="G1") == "E1"
+    assert spaces.slack("G1").token == "xoxb-org-e1"
+
+
+def test_an_org_never_speaks_for_a_workspace_known_to_be_in_another_org(
+    db: Database, settings: Settings, installed: SealedInstallationStore
+) -> None:
+    _org_install(installed, "E1", "xoxb-org-e1")
+    _org_install(installed, "E2", "xoxb-org-e2")
+    spaces = Workspaces(settings=settings, db=db, installations=installed)
+    assert spaces.note_org(team_id="G1", enterprise_id="E1", org_wide=True)
+
+    assert not Workspaces(settings=settings, db=db, installations=installed).note_org(
+        team_id="G1", enterprise_id="E2", org_wide=True
+    ), "another replica, nothing cached"
+    assert not spaces.note_org(team_id="G1", enterprise_id="E2", org_wide=True)
+
+    assert workspaces.enterprise_of(db, team_id="G1") == "E1"
+    assert spaces.slack("G1").token == "xoxb-org-e1"
+
+
+def test_a_workspace_tokens_own_answer_says_its_org_even_over_what_was_known(db: Database, spaces: Workspaces) -> None:
+    workspaces.note_enterprise(db, team_id="T1", enterprise_id="E9")
+
+    assert spaces.note_org(team_id="T1", enterprise_id=None)
+
+    assert workspaces.enterprise_of(db, team_id="T1") is None

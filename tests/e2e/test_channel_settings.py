@@ -1,6 +1,7 @@
 """Calm threads, end to end over signed HTTP: `/leads settings` saves a channel's settings; in a channel that
 hears only of failures a success posts nothing and a failure posts, broadcast; the final reply shows the count, the
-duration and a sample of the moved e-mails; the move form starts in the channel's default mode."""
+duration and a sample of the moved e-mails, except in a channel shared with another organisation (Slack Connect),
+where it says where to see them; the move form starts in the channel's default mode."""
 
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ def _only_failures(stack: LocalStack) -> None:
     )
 
 
-def _move(stack: LocalStack) -> None:
-    view = open_modal(stack)
+def _move(stack: LocalStack, *, channel_id: str = CHANNEL) -> None:
+    view = open_modal(stack, channel_id=channel_id)
     values = {
         ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
         ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
@@ -53,8 +54,8 @@ def _all_done(stack: LocalStack, count: int = 1) -> bool:
     return len(records) == count and all(r.phase == Phase.DONE for r in records)
 
 
-def _replies(stack: LocalStack) -> list[Any]:
-    return [r for m in stack.slack.messages(CHANNEL) for r in stack.slack.replies(CHANNEL, m.ts)]
+def _replies(stack: LocalStack, channel_id: str = CHANNEL) -> list[Any]:
+    return [r for m in stack.slack.messages(channel_id) for r in stack.slack.replies(channel_id, m.ts)]
 
 
 def _broadcast(args: dict[str, Any]) -> bool:
@@ -136,3 +137,17 @@ def test_the_final_reply_shows_the_count_the_duration_and_a_sample(stack: LocalS
     assert "<!date^" in shown
     [posted] = [c.args for c in stack.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
     assert not _broadcast(posted), "a success stays in its thread"
+
+
+def test_in_a_slack_connect_channel_the_final_reply_lists_no_email(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    stack.slack.add_channel("C0PARTNERS", "acme-partners", shared_with=["T0PARTNER"])
+
+    _move(stack, channel_id="C0PARTNERS")
+
+    assert stack.slack.wait_for(lambda: len(_replies(stack, "C0PARTNERS")) == 1, timeout=15)
+    [reply] = _replies(stack, "C0PARTNERS")
+    shown = reply.text + str(reply.blocks)
+    assert reply.text.startswith("Move completed. 40 leads moved to list Acme warm leads")
+    assert not re.search(r"[\w.+-]+@[\w-]+\.\w+", shown), shown
+    assert "this channel is shared with another organisation. See them in Instantly, in list *Acme warm leads*" in shown
+    assert [call.args["channel"] for call in stack.slack.calls_to("conversations.info")] == ["C0PARTNERS"]

@@ -1,5 +1,5 @@
-"""Installs over time, end to end: tokens that rotate, an Enterprise Grid org-wide install, an uninstall while a
-move runs, disconnecting Instantly, and a workspace that never connected a key."""
+"""Installs over time, end to end: tokens that rotate, an Enterprise Grid org-wide install and its uninstall, an
+uninstall while a move runs, disconnecting Instantly, and a workspace that never connected a key."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from app.local_stack import LocalStack, local_stack
-from bot.connections import DISCONNECTED, UNINSTALLED
-from storage import jobs
+from bot.connections import DISCONNECTED, ORG_UNINSTALLED, UNINSTALLED
+from storage import audit, jobs
 from storage.models import Phase
-from tests.e2e.tenants import command_answer, connect, final_replies, install_tenant, move, start_move
+from tests.e2e.tenants import Tenant, command_answer, connect, final_replies, install_tenant, move, start_move
 
 ACME = "T0ACME"
 KEY = "acme-instantly-key-000001"
@@ -81,6 +81,53 @@ def test_an_org_wide_install_serves_every_workspace_of_the_org(oauth_stack: Loca
     assert {r.workspace_id for r in stack.instantly.requests_with_key(second.api_key)} == {
         second.instantly.workspace_id
     }
+
+
+@pytest.mark.parametrize("event", ["app_uninstalled", "tokens_revoked"])
+def test_an_org_wide_uninstall_forgets_each_workspace_of_the_org_and_says_why(tmp_path: Path, event: str) -> None:
+    with local_stack(
+        database_url=f"sqlite:///{tmp_path / 'org-uninstall.db'}", oauth=True, poll_interval_seconds=60
+    ) as stack:
+        grid = [
+            install_tenant(stack, team, name, key, "Outbound", "Parked", enterprise_id="E0GRID", **how)
+            for team, name, key, how in (
+                ("T0GRIDA", "Alpha Grid", "grid-alpha-key-000001", {"enterprise_install": True}),
+                ("T0GRIDB", "Beta Grid", "grid-beta-key-0000001", {"install": False}),
+            )
+        ]
+        acme = install_tenant(stack, ACME, "Acme Corp", KEY, "Acme Q1 outbound", "Acme parked")
+        for tenant in (*grid, acme):
+            assert connect(stack, tenant).json()["response_action"] == "update"
+        running = start_move(stack, grid[1])
+
+        if event == "app_uninstalled":
+            answered = stack.slack.uninstall(stack.app_url, team_id="E0GRID", tokens_revoked=False)
+        else:
+            answered = stack.slack.revoke_tokens(stack.app_url, team_id="E0GRID")
+        assert answered.status == 200
+        db = stack.services.db
+
+        def forgotten(tenant: Tenant) -> list[str]:
+            return [e.outcome for e in audit.entries(db, team_id=tenant.team_id, limit=10) if e.action == "uninstall"]
+
+        # Acked first, then done: each workspace's forgetting ends with its audit entry.
+        assert stack.slack.wait_for(lambda: all(forgotten(tenant) for tenant in grid), timeout=5)
+        stopped = jobs.get(db, job_id=running.id)
+        assert stopped is not None
+        assert (stopped.phase, stopped.error) == (Phase.DONE, ORG_UNINSTALLED)
+        assert stack.services.installations is not None
+        for tenant in grid:
+            assert stack.services.connections.current(tenant.team_id) is None
+            assert stack.services.installations.bot_token(team_id=tenant.team_id) is None
+            [outcome] = forgotten(tenant)
+            assert outcome.startswith(f"tokens deleted ({event}); its Instantly key deleted")
+        assert stack.services.connections.current(ACME) is not None, "another customer keeps its key"
+        calls_before = stack.slack.call_count
+        stack.services.writer.drain()
+        stack.services.poller.tick()
+        assert stack.slack.call_count == calls_before  # nothing is sent with a token that is gone
+        assert "not installed" in command_answer(stack, grid[1], "jobs")
+        assert stack.slack.violations == []
 
 
 def test_an_uninstall_stops_following_the_workspaces_jobs_and_says_why_on_each(tmp_path: Path) -> None:

@@ -61,6 +61,27 @@ def test_a_channel_on_the_defaults_shows_no_empty_initial_options(
     assert "initial_options" not in _block(_opened(slack), settings_modal.FAILURES)["element"]
 
 
+def test_the_sample_of_moved_emails_is_ticked_until_the_channel_turns_it_off(
+    sends: SlackSends, slack: SlackStandIn, work: ListenerWork, services: Services
+) -> None:
+    sends.command("settings")
+    work.join()
+    sample = _block(_opened(slack), settings_modal.SAMPLE)
+    assert [o["value"] for o in sample["element"]["initial_options"]] == [settings_modal.SHOW_SAMPLE]
+
+    view = {**_opened(slack), "id": "V1"}
+    body = answer(sends.submit(view, {settings_modal.ANNOUNCE: {"value": "every_job"}, settings_modal.SAMPLE: []}))
+
+    assert "lists no e-mail" in str(body["view"])
+    assert services.channel_settings.of(team_id=TEAM, channel_id=CHANNEL).show_sample is False
+    [entry] = audit.entries(services.db, team_id=TEAM, limit=5)
+    assert entry.detail["show_sample"] is False
+    slack.calls.clear()
+    sends.command("settings")
+    work.join()
+    assert "initial_options" not in _block(_opened(slack), settings_modal.SAMPLE)["element"], "shown as saved"
+
+
 def test_someone_who_may_not_move_is_told_so_and_gets_no_modal(
     sends: SlackSends, slack: SlackStandIn, work: ListenerWork
 ) -> None:
@@ -120,7 +141,7 @@ def test_a_submission_from_someone_who_lost_access_is_refused_in_the_form(
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({}, ChannelSettings(broadcast_failures=False)),
+        ({}, ChannelSettings(broadcast_failures=False, show_sample=False)),
         (
             {
                 "announce": {"announce": {"type": "radio_buttons", "selected_option": {"value": "failures"}}},
@@ -131,12 +152,13 @@ def test_a_submission_from_someone_who_lost_access_is_refused_in_the_form(
                     }
                 },
                 "default_mode": {"default_mode": {"type": "radio_buttons", "selected_option": {"value": "copy"}}},
+                "sample": {"sample": {"type": "checkboxes", "selected_options": [{"value": "show_sample"}]}},
             },
-            ChannelSettings(AnnounceMode.FAILURES, True, True, MoveMode.COPY),
+            ChannelSettings(AnnounceMode.FAILURES, True, True, MoveMode.COPY, show_sample=True),
         ),
         (
             {"announce": {"announce": {"type": "radio_buttons", "selected_option": {"value": "bogus"}}}},
-            ChannelSettings(broadcast_failures=False),
+            ChannelSettings(broadcast_failures=False, show_sample=False),
         ),
     ],
 )

@@ -117,9 +117,10 @@ def test_opening_the_modal_asks_instantly_nothing(
 def test_jobs_lists_only_the_callers_jobs_in_that_workspace(
     sends: SlackSends, sqlite_db: Database, instantly_requests: list[httpx.Request]
 ) -> None:
-    running_job(sqlite_db, "a" * 24, team="T2", user="U7")
-    running_job(sqlite_db, "b" * 24, team="T2", user=USER)
-    running_job(sqlite_db, "c" * 24, team=TEAM, user="U7")
+    running_job(sqlite_db, "a" * 24, team=TEAM, user="U7")
+    running_job(sqlite_db, "b" * 24, team=TEAM, user=USER)
+    running_job(sqlite_db, "c" * 24, team="T2", user="U7")
+    # The payload names T2, but the token speaks for TEAM: the command acts there (handlers.context).
     response = sends.command("jobs", team_id="T2", user_id="U7")
     text = _ephemeral_text(response)
     assert text.startswith("Your most recent job:")
@@ -177,9 +178,9 @@ def test_status_of_an_unknown_job_says_so_with_the_id_escaped(sends: SlackSends)
 
 
 def test_status_of_another_workspaces_job_is_not_shown(sends: SlackSends, sqlite_db: Database) -> None:
-    record = running_job(sqlite_db, "f" * 24, team=TEAM)
+    record = running_job(sqlite_db, "f" * 24, team="T2")
     for reference in (str(record.id), "f" * 24):
-        text = _ephemeral_text(sends.command(f"status {reference}", team_id="T2"))
+        text = _ephemeral_text(sends.command(f"status {reference}", team_id="T2"))  # still acts in TEAM
         assert text.startswith(f"I found no job `{reference}` in this workspace.")
 
 

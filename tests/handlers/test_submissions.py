@@ -172,13 +172,14 @@ def test_once_instantly_started_the_job_the_modal_shows_it_started(
 def test_the_started_job_is_saved_for_the_submitter_in_their_workspace_and_announced_through_the_outbox(
     sends: SlackSends, slack: SlackStandIn, work: ListenerWork, sqlite_db: Database
 ) -> None:
+    # The payload names T9, but the token speaks for TEAM: the job is filed there (handlers.context).
     sends.submit(_modal(channel_id="C0SALES"), _places(), team_id="T9", user_id="U0ANN")
     work.join()
     [record] = jobs.recent(sqlite_db)
-    assert (record.team_id, record.user_id, record.channel_id) == ("T9", "U0ANN", "C0SALES")
+    assert (record.team_id, record.user_id, record.channel_id) == (TEAM, "U0ANN", "C0SALES")
     assert (record.phase, record.instantly_job_id) == (Phase.RUNNING, JOB_ID)
     [queued] = outbox.claim_due(sqlite_db, owner="test", lease_seconds=5)
-    assert (queued.kind, queued.team_id, queued.channel_id) == (NotificationKind.ANNOUNCE, "T9", "C0SALES")
+    assert (queued.kind, queued.team_id, queued.channel_id) == (NotificationKind.ANNOUNCE, TEAM, "C0SALES")
     assert slack.calls_to("chat.postMessage") == []  # the writer posts it, not the listener
 
 

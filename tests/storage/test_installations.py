@@ -1,6 +1,6 @@
 """Slack installations and OAuth states in the database (storage.installations), on SQLite and PostgreSQL: one
 install per org and workspace, the org-wide fallback within one Enterprise Grid org only, refreshes under a row
-lock, resealing by compare-and-swap, and OAuth states that work once and expire."""
+lock, resealing by compare-and-swap, and OAuth states used once and purged once expired."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from storage import installations
 from storage.clock import utcnow
 from storage.db import Database
+from storage.models import OAuthStateRow
 
 EXPIRES = datetime(2026, 11, 30, 9, 0)
 
@@ -237,27 +240,25 @@ def test_replace_sealed_leaves_a_blob_that_changed_meanwhile(db: Database) -> No
 # --- OAuth states ----------------------------------------------------------------------------------------
 
 
-def test_an_issued_state_is_consumed_once(db: Database) -> None:
-    installations.issue_state(db, state="s-1", expires_at=utcnow() + timedelta(minutes=10))
-
-    assert installations.consume_state(db, state="s-1")
-    assert not installations.consume_state(db, state="s-1"), "a state works only once"
+def _state_rows(db: Database) -> list[str]:
+    with db.reading() as session:
+        return list(session.scalars(select(OAuthStateRow.state).order_by(OAuthStateRow.state)))
 
 
-def test_a_state_never_issued_is_refused(db: Database) -> None:
-    assert not installations.consume_state(db, state="made-up")
+def test_a_state_is_used_once(db: Database) -> None:
+    assert installations.use_state(db, nonce="n-1", expires_at=utcnow() + timedelta(minutes=10))
+    assert not installations.use_state(db, nonce="n-1", expires_at=utcnow() + timedelta(minutes=10)), "only once"
 
 
-def test_an_expired_state_is_refused_and_gone(db: Database) -> None:
-    installations.issue_state(db, state="s-old", expires_at=utcnow() - timedelta(seconds=1))
+def test_using_a_state_leaves_other_states_usable(db: Database) -> None:
+    assert installations.use_state(db, nonce="n-1", expires_at=utcnow() + timedelta(minutes=10))
+    assert installations.use_state(db, nonce="n-2", expires_at=utcnow() + timedelta(minutes=10))
 
-    assert not installations.consume_state(db, state="s-old")
-    assert not installations.consume_state(db, state="s-old")
+    assert _state_rows(db) == ["n-1", "n-2"]
 
 
-def test_issuing_a_state_leaves_other_live_states_usable(db: Database) -> None:
-    installations.issue_state(db, state="s-1", expires_at=utcnow() + timedelta(minutes=10))
-    installations.issue_state(db, state="s-2", expires_at=utcnow() + timedelta(minutes=10))
+def test_using_a_state_purges_the_expired_ones(db: Database) -> None:
+    assert installations.use_state(db, nonce="n-old", expires_at=utcnow() - timedelta(seconds=1))
+    assert installations.use_state(db, nonce="n-live", expires_at=utcnow() + timedelta(minutes=10))
 
-    assert installations.consume_state(db, state="s-1")
-    assert installations.consume_state(db, state="s-2")
+    assert _state_rows(db) == ["n-live"]

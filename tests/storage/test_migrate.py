@@ -1,4 +1,6 @@
-"""Migrations on both backends: an empty database, one made by create_all, concurrent starts, `leadmover migrate`."""
+"""Migrations on both backends: an empty database, one made by create_all, concurrent starts, `leadmover migrate`;
+on PostgreSQL, migrations run as an owner role that grants the app's role only what it needs (or refuses to, when
+the roles as they stand would let the app rewrite its audit log)."""
 
 from __future__ import annotations
 
@@ -22,11 +24,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, make_url, select, text
 
 from bot.instantly.requests import move_request
-from storage import jobs, migrate
+from storage import audit, jobs, migrate
 from storage.db import Database
 from storage.models import Base, JobRow
 from storage.orders import EndpointKind, MoveMode
+from tests.databases import POSTGRES_URL
 from tests.factories import an_order
+from tests.postgres_roles import Roles, two_roles
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -423,3 +427,162 @@ def test_0011_lets_a_job_have_no_order_and_its_downgrade_drops_only_such_jobs(ba
     )
     migrate.upgrade(bare)
     assert schema_differences(bare) == []
+
+
+def test_0013_guards_an_existing_log_against_replace_and_its_downgrade_removes_only_that(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'at-0012.db'}")
+    try:
+        run_alembic(db, "upgrade", "0012")
+        audit.record(db, team_id="T1", user_id="U1", action="move", outcome="started")
+        replace = text(
+            "INSERT OR REPLACE INTO audit_log (id, at, team_id, user_id, action, detail, outcome) "
+            "VALUES (1, '2026-01-01', 'T1', 'U666', 'x', '{}', 'replaced')"
+        )
+
+        migrate.upgrade(db)
+
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as connection:
+            connection.execute(replace)
+        assert [entry.outcome for entry in audit.entries(db)] == ["started"]
+        run_alembic(db, "downgrade", "0012")
+        with db.engine.connect() as connection:
+            triggers = connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+            assert sorted(triggers) == ["audit_log_no_delete", "audit_log_no_update"]
+    finally:
+        db.dispose()
+
+
+# --- PostgreSQL: an owner role migrates, the app's role gets only what it needs --------------------------------------
+
+
+@pytest.fixture
+def roles() -> Iterator[Roles]:
+    yield from two_roles()
+
+
+def superuser_sql(*statements: str) -> None:
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with admin.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def audit_privileges(db: Database) -> set[str]:
+    """What the connection's role may do to audit_log."""
+    with db.engine.connect() as connection:
+        return {
+            privilege
+            for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "TRIGGER", "REFERENCES")
+            if connection.execute(text("SELECT has_table_privilege('audit_log', :p)"), {"p": privilege}).scalar()
+        }
+
+
+def test_with_one_role_in_both_urls_nothing_is_granted(roles: Roles) -> None:
+    owner = Database(roles.owner_url)
+    try:
+        migrate.upgrade(owner, owner_url=roles.owner_url)
+
+        assert migrate.current_revision(owner) == migrate.head_revision()
+        with owner.engine.connect() as connection:
+            granted = connection.execute(text("SELECT relacl FROM pg_class WHERE relname = 'audit_log'")).scalar()
+        assert granted is None, "the table keeps its owner's default privileges, as without a migration URL"
+    finally:
+        owner.dispose()
+
+
+def test_the_owner_migrates_and_the_app_may_only_add_to_and_read_the_audit_log(roles: Roles) -> None:
+    app = Database(roles.app_url)
+    try:
+        migrate.upgrade(app, owner_url=roles.owner_url)
+        migrate.upgrade(app, owner_url=roles.owner_url)  # every start-up grants afresh, and changes nothing
+        migrate.upgrade(app)  # a process given only DATABASE_URL, after a release step migrated: nothing to do
+
+        assert migrate.current_revision(app) == migrate.head_revision()
+        assert audit_privileges(app) == {"SELECT", "INSERT"}
+        with app.engine.connect() as connection:
+            owners = connection.execute(
+                text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = :s"), {"s": roles.schema}
+            ).scalars()
+            assert list(owners) == [roles.owner]
+    finally:
+        app.dispose()
+
+
+def test_an_app_role_that_owns_the_tables_is_refused_until_they_are_handed_over(roles: Roles) -> None:
+    # A deployment from before: the app's role ran the migrations itself, so it owns every table.
+    superuser_sql(f'GRANT USAGE, CREATE ON SCHEMA "{roles.schema}" TO "{roles.app}"')
+    app = Database(roles.app_url)
+    try:
+        migrate.upgrade(app)
+
+        with pytest.raises(migrate.RoleSetupError, match=r"owns.*table audit_log.*REASSIGN OWNED"):
+            migrate.upgrade(app, owner_url=roles.owner_url)
+        assert "UPDATE" in audit_privileges(app), "refused before granting anything"
+
+        superuser_sql(
+            f'REASSIGN OWNED BY "{roles.app}" TO "{roles.owner}"',
+            f'REVOKE CREATE ON SCHEMA "{roles.schema}" FROM "{roles.app}"',
+        )
+        migrate.upgrade(app, owner_url=roles.owner_url)
+        assert audit_privileges(app) == {"SELECT", "INSERT"}
+    finally:
+        app.dispose()
+
+
+def test_a_superuser_app_role_is_refused(roles: Roles) -> None:
+    superuser = Database(roles.url(make_url(POSTGRES_URL).username or "postgres"))
+    try:
+        with pytest.raises(migrate.RoleSetupError, match="is a superuser"):
+            migrate.upgrade(superuser, owner_url=roles.owner_url)
+        assert migrate.current_revision(superuser) is None, "refused before migrating"
+    finally:
+        superuser.dispose()
+
+
+def test_urls_that_reach_different_schemas_are_refused_before_migrating(roles: Roles, database_url: str) -> None:
+    if make_url(database_url).get_backend_name() == "sqlite":
+        with pytest.raises(migrate.RoleSetupError, match="for PostgreSQL"):
+            migrate.upgrade(Database(database_url), owner_url=roles.owner_url)
+        return
+    elsewhere = Database(database_url)  # the superuser, in a schema of its own
+    try:
+        with pytest.raises(migrate.RoleSetupError, match="must name the same one"):
+            migrate.upgrade(elsewhere, owner_url=roles.owner_url)
+        owner = Database(roles.owner_url)
+        try:
+            assert migrate.current_revision(owner) is None
+        finally:
+            owner.dispose()
+    finally:
+        elsewhere.dispose()
+
+
+SIDE_DOORS = {
+    "a grant to PUBLIC": ("owner", "GRANT UPDATE ON audit_log TO PUBLIC", "still holds UPDATE"),
+    "membership of the owner role": ("superuser", 'GRANT "{owner}" TO "{app}"', "is in a role that owns"),
+}
+
+
+@pytest.mark.parametrize(("by", "grant", "refusal"), SIDE_DOORS.values(), ids=SIDE_DOORS.keys())
+def test_a_privilege_that_reaches_the_app_another_way_is_refused(
+    roles: Roles, by: str, grant: str, refusal: str
+) -> None:
+    app = Database(roles.app_url)
+    try:
+        migrate.upgrade(app, owner_url=roles.owner_url)
+        statement = grant.format(owner=roles.owner, app=roles.app)
+        if by == "superuser":
+            superuser_sql(statement)
+        else:
+            owner = Database(roles.owner_url)
+            with owner.engine.begin() as connection:
+                connection.execute(text(statement))
+            owner.dispose()
+
+        with pytest.raises(migrate.RoleSetupError, match=refusal):
+            migrate.upgrade(app, owner_url=roles.owner_url)
+    finally:
+        app.dispose()

@@ -1,4 +1,5 @@
-"""A workspace whose Slack token was refused is paused until a working token is seen; each change is told once."""
+"""A workspace whose Slack token was refused is paused until a working token is seen; each change is told once. The
+workspaces of an Enterprise Grid org are the ones last noted in it."""
 
 from __future__ import annotations
 
@@ -54,3 +55,14 @@ def test_replicas_marking_a_new_workspace_at_once_all_succeed(db: Database) -> N
 
     assert errors == []
     assert workspaces.revoked_teams(db) == set()
+
+
+def test_an_orgs_workspaces_are_the_ones_noted_in_it_now(db: Database) -> None:
+    for team, org in (("T2", "E1"), ("T1", "E1"), ("T3", "E2"), ("T4", None)):
+        workspaces.note_enterprise(db, team_id=team, enterprise_id=org)
+    workspaces.mark_revoked(db, team_id="T5", reason="token_revoked")  # a standing, in no org
+    workspaces.note_enterprise(db, team_id="T2", enterprise_id="E2")  # Slack said otherwise since
+
+    assert workspaces.teams_in(db, enterprise_id="E1") == ["T1"]
+    assert workspaces.teams_in(db, enterprise_id="E2") == ["T2", "T3"]
+    assert workspaces.teams_in(db, enterprise_id="E9") == []

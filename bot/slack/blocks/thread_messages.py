@@ -1,6 +1,9 @@
 """The one reply a job gets in its thread: the outcome in words, how many leads, how long it took, and a few of the
 moved e-mails; for a job only followed, the counts Instantly gave and its own times. Pure: the channel's settings
-(storage.channel_settings) come in as a value.
+(storage.channel_settings) and who may read the channel (Reach) come in as values.
+
+Lead e-mails stay inside the company: where the channel is shared with another organisation, or Slack could not say,
+or the channel's settings say so, the reply says where to see them in Instantly instead of listing them.
 
 The `text` fallback is what a notification shows: plain words, no mrkdwn stars or emoji codes; names in it are
 still escaped, since Slack parses `<…>` in it too.
@@ -9,7 +12,9 @@ still escaped, since Slack parses `<…>` in it too.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Final
+from urllib.parse import quote
 
 from bot.instantly.schemas import JobStatus
 from bot.slack.blocks.messages import (
@@ -29,6 +34,23 @@ from bot.slack.blocks.undo_messages import reply_blocks as move_back_blocks
 from storage.channel_settings import DEFAULT, ChannelSettings
 from storage.orders import Endpoint, EndpointKind
 from storage.records import JobRecord
+
+# Instantly's web app, where a campaign's leads are listed.
+INSTANTLY_APP: Final = "https://app.instantly.ai/app"
+
+
+class Reach(StrEnum):
+    """Who may read the conversation a final reply goes to, as far as lead e-mails are concerned."""
+
+    COMPANY = "company"  # only the company's own people: a channel of its own, or the requester's DM
+    OUTSIDE = "outside"  # shared with another organisation (Slack Connect)
+    UNKNOWN = "unknown"  # Slack could not say: treated like OUTSIDE
+
+
+_WITHHELD_BECAUSE: Final[dict[Reach, str]] = {
+    Reach.OUTSIDE: "this channel is shared with another organisation",
+    Reach.UNKNOWN: "Slack could not tell me whether this channel is shared with another organisation",
+}
 
 _EMOJI: Final[dict[str, str]] = {
     JobStatus.SUCCESS: ":white_check_mark:",
@@ -115,8 +137,37 @@ def sample_line(record: JobRecord) -> str | None:
     return f"{verb_of(record, past=True).capitalize()}: {shown}{more}"
 
 
-def final_reply(record: JobRecord, *, settings: ChannelSettings = DEFAULT) -> tuple[str, Blocks]:
-    """The one reply posted in the thread when a job ends; its text names the outcome in words."""
+def shows_sample(settings: ChannelSettings, reach: Reach) -> bool:
+    """Moved e-mails are listed only where the channel's settings allow it and no one outside the company reads."""
+    return settings.show_sample and reach == Reach.COMPANY
+
+
+def where_to_see(record: JobRecord) -> str:
+    """Where in Instantly the moved leads are: the destination (a campaign linked), or a followed job's id."""
+    order = record.order
+    if order is None:
+        return f"Instantly, job `{escape(record.instantly_job_id or 'unknown')}`"
+    destination = order.destination
+    if destination.kind == EndpointKind.CAMPAIGN:
+        url = f"{INSTANTLY_APP}/campaign/{quote(destination.id, safe='')}/leads"
+        return f"Instantly, in <{url}|campaign {escape(destination.name)}>"
+    return f"Instantly, in list *{escape(destination.name)}*"
+
+
+def withheld_line(record: JobRecord, *, settings: ChannelSettings, reach: Reach) -> str | None:
+    """In place of the sample: why no e-mail is listed here, and where to see them; None when the sample is shown,
+    or when Instantly named none."""
+    if not record.moved_lead_sample or shows_sample(settings, reach):
+        return None
+    why = "this channel's settings leave them out" if not settings.show_sample else _WITHHELD_BECAUSE[reach]
+    return f":lock: Lead e-mails are not listed here: {why}. See them in {where_to_see(record)}."
+
+
+def final_reply(
+    record: JobRecord, *, settings: ChannelSettings = DEFAULT, reach: Reach = Reach.COMPANY
+) -> tuple[str, Blocks]:
+    """The one reply posted in the thread when a job ends; its text names the outcome in words. `reach` says who
+    reads where it is posted: a few moved e-mails are listed only for the company's own people."""
     mention = f"<@{record.user_id}>, " if mentions_requester(record, settings) else ""
     headline = _headline(record)
     order = record.order
@@ -130,7 +181,9 @@ def final_reply(record: JobRecord, *, settings: ChannelSettings = DEFAULT) -> tu
     blocks: Blocks = [section(f"{emoji} *{headline}.* {mention}{_capital(shown, mention)}")]
     if order is None:
         blocks.append(context(f"Counts from Instantly: {counts}" if counts else "Instantly reported no counts."))
-    sample = sample_line(record)
+    sample = (
+        sample_line(record) if shows_sample(settings, reach) else withheld_line(record, settings=settings, reach=reach)
+    )
     if sample:
         blocks.append(context(sample))
     when = f"Finished {slack_date(record.finished_at)} · " if record.finished_at else ""

@@ -1,7 +1,8 @@
 """Slack installations kept sealed (bot.slack.installations), on SQLite and PostgreSQL: slack_sdk's Installation saved
 and found again with no token in plain text in the database, org-wide installs serving the workspaces of their org,
 installs found only for their installer, token rotation done once under the install's row lock (against a loopback
-stand-in for Slack's oauth.v2.access), OAuth states kept in the database, and resealing with a new key."""
+stand-in for Slack's oauth.v2.access), OAuth states signed rather than stored (forged, expired, reused, another
+replica's), and resealing with a new key."""
 
 from __future__ import annotations
 
@@ -398,30 +399,86 @@ def test_a_refused_refresh_keeps_the_token_that_still_works(
 # --- OAuth states ----------------------------------------------------------------------------------------
 
 
-def test_a_state_issued_by_one_replica_is_consumed_once_by_another(db: Database) -> None:
-    state = DatabaseStateStore(db=db).issue()
+SECRET = "client-secret-shared-by-every-replica"
 
-    assert len(state) >= 40
-    assert DatabaseStateStore(db=db).consume(state)
-    assert not DatabaseStateStore(db=db).consume(state), "a state works only once"
+
+def _state_rows(db: Database) -> int:
+    with db.reading() as session:
+        return int(session.execute(text("SELECT count(*) FROM oauth_states")).scalar_one())
+
+
+def test_issuing_states_writes_nothing(db: Database) -> None:
+    store = DatabaseStateStore(db=db, secret=SECRET)
+    for _ in range(20):
+        store.issue()
+
+    assert _state_rows(db) == 0
+
+
+def test_a_state_issued_by_one_replica_is_consumed_once_by_another(db: Database) -> None:
+    state = DatabaseStateStore(db=db, secret=SECRET).issue()
+
+    assert DatabaseStateStore(db=db, secret=SECRET).consume(state)
+    assert not DatabaseStateStore(db=db, secret=SECRET).consume(state), "a state works only once"
+    assert _state_rows(db) == 1, "only a state that came back is written down"
 
 
 def test_states_are_unguessable_and_unrelated(db: Database) -> None:
-    store = DatabaseStateStore(db=db)
-    assert len({store.issue() for _ in range(5)}) == 5
+    store = DatabaseStateStore(db=db, secret=SECRET)
+    states = {store.issue() for _ in range(5)}
+
+    assert len(states) == 5
+    assert len({state.split(".")[0] for state in states}) == 5, "each has a nonce of its own"
 
 
-def test_an_empty_unknown_or_oversized_state_is_refused(db: Database) -> None:
-    store = DatabaseStateStore(db=db)
-    store.issue()
-    assert not store.consume("")
-    assert not store.consume("not-issued")
-    assert not store.consume("x" * 129)
+def test_a_state_signed_with_another_secret_is_refused(db: Database) -> None:
+    state = DatabaseStateStore(db=db, secret="another-apps-secret").issue()
+
+    assert not DatabaseStateStore(db=db, secret=SECRET).consume(state)
+    assert _state_rows(db) == 0
+
+
+def test_a_state_whose_expiry_or_nonce_was_changed_is_refused(db: Database) -> None:
+    store = DatabaseStateStore(db=db, secret=SECRET)
+    nonce, expiry, mac = store.issue().split(".")
+    other_nonce = store.issue().split(".")[0]
+
+    assert not store.consume(f"{nonce}.{int(expiry) - 60}.{mac}")
+    assert not store.consume(f"{other_nonce}.{expiry}.{mac}")
+    assert store.consume(f"{nonce}.{expiry}.{mac}"), "the state as issued still works"
+
+
+def test_an_empty_made_up_or_oversized_state_is_refused(db: Database) -> None:
+    store = DatabaseStateStore(db=db, secret=SECRET)
+    nonce, expiry, mac = store.issue().split(".")
+
+    for forged in (
+        "",
+        "not-issued",
+        "x" * 129,
+        f"{nonce}.{expiry}",
+        f"{nonce}.{expiry}.{mac}.x",
+        f"{nonce}.{expiry}.é",
+    ):
+        assert not store.consume(forged), forged
+    assert _state_rows(db) == 0
 
 
 def test_an_expired_state_is_refused(db: Database) -> None:
-    state = DatabaseStateStore(db=db, expiration_seconds=-1).issue()  # expired as soon as it is issued
-    assert not DatabaseStateStore(db=db).consume(state)
+    state = DatabaseStateStore(db=db, secret=SECRET, expiration_seconds=-1).issue()  # expired as soon as issued
+
+    assert not DatabaseStateStore(db=db, secret=SECRET).consume(state)
+
+
+def test_a_state_signed_to_live_longer_than_ten_minutes_is_refused(db: Database) -> None:
+    state = DatabaseStateStore(db=db, secret=SECRET, expiration_seconds=3600).issue()
+
+    assert not DatabaseStateStore(db=db, secret=SECRET).consume(state)
+
+
+def test_a_store_without_a_secret_cannot_be_made(db: Database) -> None:
+    with pytest.raises(ValueError, match="secret"):
+        DatabaseStateStore(db=db, secret="")
 
 
 # --- resealing -------------------------------------------------------------------------------------------

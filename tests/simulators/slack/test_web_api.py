@@ -26,7 +26,7 @@ def test_auth_and_unknown_methods(fake: FakeSlack) -> None:
     assert WebClient(token=fake.bot_token, base_url=fake.api_url).auth_test()["user_id"] == fake.bot_user_id
 
 
-@pytest.mark.parametrize("method", ["api.test", "chat.delete", "conversations.info", "users.list", "views.push"])
+@pytest.mark.parametrize("method", ["api.test", "chat.delete", "conversations.list", "users.list", "views.push"])
 def test_methods_leadmover_does_not_call_are_not_served(fake: FakeSlack, client: WebClient, method: str) -> None:
     with pytest.raises(SlackApiError) as err:
         client.api_call(method, params={"channel": "C0SALES"})

@@ -1,5 +1,6 @@
-"""The final reply: the outcome in words, the count, how long it took, a sample of the moved e-mails, the time in
-each reader's zone, a plain notification text, and who is mentioned when."""
+"""The final reply: the outcome in words, the count, how long it took, a sample of the moved e-mails (or, where
+another organisation may read, where to see them), the time in each reader's zone, a plain notification text, and who
+is mentioned when."""
 
 from __future__ import annotations
 
@@ -133,3 +134,57 @@ def test_the_finished_time_is_a_slack_date_with_a_utc_fallback() -> None:
     record = replace(RECORD, status="failed", finished_at=at, created_at=at - timedelta(seconds=5))
     _, blocks = thread_messages.final_reply(record)
     assert "|2026-01-02 03:04 UTC>" in str(blocks[-1])
+
+
+SAMPLED = replace(RECORD, status="success", moved_leads=1234, moved_lead_sample=("a@acme.com", "b@acme.com"))
+
+
+@pytest.mark.parametrize(
+    ("reach", "settings", "because"),
+    [
+        (thread_messages.Reach.OUTSIDE, DEFAULT, "this channel is shared with another organisation"),
+        (
+            thread_messages.Reach.UNKNOWN,
+            DEFAULT,
+            "Slack could not tell me whether this channel is shared with another organisation",
+        ),
+        (thread_messages.Reach.COMPANY, ChannelSettings(show_sample=False), "this channel's settings leave them out"),
+    ],
+)
+def test_where_the_sample_may_not_go_the_reply_lists_no_email_and_says_where_to_see_them(
+    reach: thread_messages.Reach, settings: ChannelSettings, because: str
+) -> None:
+    text, blocks = thread_messages.final_reply(SAMPLED, settings=settings, reach=reach)
+
+    assert "@acme.com" not in text + str(blocks)
+    assert f":lock: Lead e-mails are not listed here: {because}. See them in Instantly, in list *Warm*." in str(blocks)
+    assert text == thread_messages.final_reply(SAMPLED)[0], "the notification text never listed them"
+    assert any(b["type"] == "actions" for b in blocks), "Move back is still offered: it needs no e-mail shown"
+
+
+def test_the_pointer_links_a_campaign_in_instantly_and_escapes_its_name() -> None:
+    order = an_order(destination=campaign("c/9?x", "<!here> & co"))
+    record = replace(SAMPLED, order=order)
+
+    line = thread_messages.withheld_line(record, settings=DEFAULT, reach=thread_messages.Reach.OUTSIDE)
+
+    assert line is not None
+    link = "<https://app.instantly.ai/app/campaign/c%2F9%3Fx/leads|campaign &lt;!here&gt; &amp; co>"
+    assert line.endswith(f"See them in Instantly, in {link}.")
+
+
+def test_a_followed_job_points_to_its_job_in_instantly() -> None:
+    followed = replace(SAMPLED, order=None, instantly_job_id="j-1<x>")
+
+    line = thread_messages.withheld_line(followed, settings=DEFAULT, reach=thread_messages.Reach.UNKNOWN)
+
+    assert line is not None
+    assert line.endswith("See them in Instantly, job `j-1&lt;x&gt;`.")
+
+
+def test_without_a_sample_nothing_is_said_of_e_mails_wherever_it_goes() -> None:
+    bare = replace(SAMPLED, moved_lead_sample=())
+    for reach in thread_messages.Reach:
+        _, blocks = thread_messages.final_reply(bare, reach=reach)
+        assert "e-mails" not in str(blocks)
+        assert thread_messages.withheld_line(bare, settings=DEFAULT, reach=reach) is None
