@@ -283,11 +283,11 @@ def test_a_move_back_above_the_threshold_waits_for_an_approver_and_names_what_it
             if undo_messages.MOVE_BACK in str(r.blocks)
         )
         click(running, reply, undo_messages.MOVE_BACK, ALICE)
-        assert running.slack.wait_for(lambda: running.slack.opened_views() != [], timeout=5)
+        assert running.slack.wait_for(lambda: running.slack.opened_views() != [], timeout=15)
         confirm = running.slack.opened_views()[-1]
         assert running.slack.submit_view(running.app_url, view_id=confirm["id"], values={}).status == 200
         assert running.slack.wait_for(
-            lambda: "needs an approver other than you" in str(running.slack.view(confirm["id"])), timeout=10
+            lambda: "needs an approver other than you" in str(running.slack.view(confirm["id"])), timeout=15
         )
 
         def requests() -> list[Message]:
@@ -297,7 +297,7 @@ def test_a_move_back_above_the_threshold_waits_for_an_approver_and_names_what_it
             return [m for m in everywhere if "Approval needed" in m.text]
 
         # The first request now reads "Approved by…": the one still asking is the move back's.
-        assert running.slack.wait_for(lambda: len(requests()) == 1, timeout=5)
+        assert running.slack.wait_for(lambda: len(requests()) == 1, timeout=15)
         request = requests()[-1]
         assert "asks to move back *60 leads*" in str(request.blocks)
         assert "Taking back leadmover #1" in str(request.blocks)
@@ -307,5 +307,5 @@ def test_a_move_back_above_the_threshold_waits_for_an_approver_and_names_what_it
         click(running, request, approval_messages.APPROVE, ALICE)  # the requester may not approve her own
         assert len(running.instantly.move_bodies()) == 1
         click(running, request, approval_messages.APPROVE, ADMIN)
-        assert running.slack.wait_for(lambda: len(running.instantly.move_bodies()) == 2, timeout=10)
+        assert running.slack.wait_for(lambda: len(running.instantly.move_bodies()) == 2, timeout=15)
         assert len(running.instantly.move_bodies()[1]["contacts"]) == 60
