@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.secrets import parse_keys
 
@@ -209,4 +211,19 @@ class Settings(BaseSettings):
             self.instantly_api_key,
             self.slack_client_secret,
         )
-        return [s.get_secret_value() for s in secrets if s is not None] + self.encryption_keys()
+        migration = self.leadmover_migration_database_url
+        urls = (self.database_url, migration.get_secret_value() if migration is not None else None)
+        passwords = [_password(url) for url in urls if url]
+        return (
+            [s.get_secret_value() for s in secrets if s is not None]
+            + self.encryption_keys()
+            + [p for p in passwords if p]
+        )
+
+
+def _password(url: str) -> str | None:
+    """The password in a database URL, if it has one (so that a log line quoting the URL is scrubbed of it)."""
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None

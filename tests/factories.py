@@ -263,7 +263,13 @@ def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The URL of a SQLite file in `tmp_path`, the only setting the command line gets: it runs there, where no .env
     file can feed the settings, with the tokens and keys of the environment unset."""
     monkeypatch.chdir(tmp_path)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "INSTANTLY_API_KEY"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "INSTANTLY_API_KEY",
+        "LEADMOVER_MIGRATION_DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)

@@ -74,3 +74,12 @@ def test_history_lookups_default_to_slacks_limit_for_apps_outside_its_marketplac
     assert Settings(_env_file=None, slack_history_lookups_per_minute=50).slack_history_lookups_per_minute == 50
     with pytest.raises(ValidationError):
         Settings(_env_file=None, slack_history_lookups_per_minute=51)
+
+
+def test_the_database_passwords_are_secrets_the_log_blanks() -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url="postgresql://leadmover_app:app-pass-123@db/leadmover",
+        leadmover_migration_database_url="postgresql://leadmover_owner:owner-pass-456@db/leadmover",
+    )
+    assert {"app-pass-123", "owner-pass-456"} <= set(settings.secret_values())
