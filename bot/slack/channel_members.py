@@ -12,7 +12,8 @@ from typing import Final
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.lookback import SlackFor, error_code
+from bot.slack.errors import slack_error
+from bot.slack.lookback import SlackFor
 from bot.workspaces import NotInstalled
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class ChannelMembers:
                 if user_id in members or cursor is None:
                     break
         except SlackApiError as exc:
-            log.info("could not read the members of %s in %s: %s", channel_id, team_id, error_code(exc))
+            log.info("could not read the members of %s in %s: %s", channel_id, team_id, slack_error(exc))
             return None
         except (SlackClientError, NotInstalled, OSError) as exc:
             log.warning("could not read the members of %s in %s: %s", channel_id, team_id, exc)

@@ -8,19 +8,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.errors import REVOKED, slack_error
 from bot.slack.pacing import Spacing
 from storage.models import NotificationState
 from storage.outbox import Notification
 
 log = logging.getLogger(__name__)
 
-# The token no longer works: the workspace's work stops until it does.
-REVOKED: Final = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"})
 # Slack's 2025 limits for apps outside the Marketplace: conversations.history and .replies once a minute per
 # workspace, at most 15 messages each.
 HISTORY_SPACING_SECONDS: Final = 60.0
@@ -38,20 +37,6 @@ class LookLater(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"looking for an earlier post must wait {seconds:.0f}s (Slack's history limit)")
         self.seconds = seconds
-
-
-def error_code(exc: SlackApiError) -> str:
-    data: Any = getattr(exc.response, "data", None)
-    return str(data.get("error", "unknown_error")) if isinstance(data, dict) else "unknown_error"
-
-
-def retry_after(exc: SlackApiError) -> float:
-    headers: Any = getattr(exc.response, "headers", None) or {}
-    raw = headers.get("Retry-After") or headers.get("retry-after") if hasattr(headers, "get") else None
-    try:
-        return max(1.0, float(raw)) if raw is not None else 30.0
-    except (TypeError, ValueError):
-        return 30.0
 
 
 class Lookback:
@@ -97,10 +82,10 @@ def find_message(
                 channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
             )
     except SlackApiError as exc:
-        if error_code(exc) in REVOKED or error_code(exc) == "ratelimited":
+        if slack_error(exc) in REVOKED or slack_error(exc) == "ratelimited":
             raise
         # Cannot look (no access, or no such channel): posting is better than losing the message.
-        log.info("could not look for an earlier post in %s: %s", channel, error_code(exc))
+        log.info("could not look for an earlier post in %s: %s", channel, slack_error(exc))
         return None
     for message in page.get("messages") or []:
         metadata = message.get("metadata") or {}

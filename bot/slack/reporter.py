@@ -24,7 +24,8 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.blocks import approval_messages, messages, thread_messages
 from bot.slack.blocks.thread_messages import Reach
 from bot.slack.channel_facts import ChannelFacts
-from bot.slack.lookback import HISTORY_SPACING_SECONDS, REVOKED, Lookback, SlackFor, error_code
+from bot.slack.errors import REVOKED, slack_error
+from bot.slack.lookback import HISTORY_SPACING_SECONDS, Lookback, SlackFor
 from bot.workspaces import NotInstalled
 from storage import approvals, channel_settings, jobs, outbox
 from storage.db import Database
@@ -120,7 +121,7 @@ class Reporter:
                 unfurl_links=False,
             )
         except SlackApiError as exc:
-            code = error_code(exc)
+            code = slack_error(exc)
             if code not in UNREACHABLE_CHANNEL:
                 raise
             log.info("job %s: cannot post in %s (%s); announcing by DM", record.id, record.channel_id, code)
@@ -140,7 +141,7 @@ class Reporter:
                 channel=record.announcement_channel, ts=record.announcement_ts, text=text, blocks=blocks
             )
         except SlackApiError as exc:
-            if error_code(exc) != "message_not_found":
+            if slack_error(exc) != "message_not_found":
                 raise
             self._reanchor(record)
         return SENT
@@ -307,9 +308,9 @@ class Reporter:
         try:
             slack.chat_postEphemeral(channel=record.channel_id, user=record.user_id, text=text, blocks=blocks)
         except SlackApiError as exc:
-            if error_code(exc) in REVOKED or error_code(exc) == "ratelimited":
+            if slack_error(exc) in REVOKED or slack_error(exc) == "ratelimited":
                 raise
-            log.info("job %s: ephemeral failed (%s); sending a DM", record.id, error_code(exc))
+            log.info("job %s: ephemeral failed (%s); sending a DM", record.id, slack_error(exc))
             slack.chat_postMessage(channel=record.user_id, text=text, blocks=blocks)
 
     def update_view(self, *, team_id: str, view_id: str, view: dict[str, Any], not_before: float | None = None) -> None:
@@ -323,7 +324,7 @@ class Reporter:
             self._slack(team_id).views_update(view_id=view_id, view=view)
         except (SlackApiError, NotInstalled) as exc:
             log.info(
-                "could not update view %s: %s", view_id, error_code(exc) if isinstance(exc, SlackApiError) else exc
+                "could not update view %s: %s", view_id, slack_error(exc) if isinstance(exc, SlackApiError) else exc
             )
 
     @staticmethod

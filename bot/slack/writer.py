@@ -14,7 +14,8 @@ from typing import Final
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.lookback import REVOKED, LookLater, error_code, retry_after
+from bot.slack.errors import REVOKED, retry_after, slack_error
+from bot.slack.lookback import LookLater
 from bot.slack.pacing import Spacing, TokenBucket
 from bot.slack.reporter import Delivery, Reporter
 from bot.workspaces import NotInstalled
@@ -143,7 +144,7 @@ class SlackWriter:
         return max(0.2, self._posts.wait_time(notification.channel_id))
 
     def _on_error(self, notification: Notification, exc: SlackApiError) -> Delivery:
-        code = error_code(exc)
+        code = slack_error(exc)
         if code == "ratelimited":
             wait = retry_after(exc)
             log.warning("Slack rate limited %s; waiting %.0fs and slowing down", notification.kind, wait)
