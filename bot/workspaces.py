@@ -106,16 +106,20 @@ class Workspaces:
         with self._lock:
             if team_id in self._orgs and self._orgs[team_id] == enterprise_id:
                 return True
-        known = workspaces.enterprise_of(self._db, team_id=team_id)
-        if org_wide:
-            own = installations.find(self._db, enterprise_id="", team_id=team_id) if team_id else None
-            if not team_id or own is not None or (known is not None and known != enterprise_id):
-                log.warning(
-                    "org %s's install was asked to speak for workspace %s, which is not its own", enterprise_id, team_id
-                )
-                return False
-        if known != enterprise_id:
-            workspaces.note_enterprise(self._db, team_id=team_id, enterprise_id=enterprise_id)
+        try:
+            known = workspaces.enterprise_of(self._db, team_id=team_id)
+            if org_wide:
+                own = installations.find(self._db, enterprise_id="", team_id=team_id) if team_id else None
+                if not team_id or own is not None or (known is not None and known != enterprise_id):
+                    log.warning("org %s's install was asked to speak for workspace %s", enterprise_id, team_id)
+                    return False
+            if known != enterprise_id:
+                workspaces.note_enterprise(self._db, team_id=team_id, enterprise_id=enterprise_id)
+        except Exception:
+            # A token's own workspace stands without the note (its org's people count as outsiders meanwhile); an
+            # org's claim to a workspace that could not be checked is refused.
+            log.exception("could not note the org of workspace %s", team_id)
+            return not org_wide
         with self._lock:
             self._orgs[team_id] = enterprise_id
         return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -383,3 +384,12 @@ def test_a_workspace_tokens_own_answer_says_its_org_even_over_what_was_known(db:
     assert spaces.note_org(team_id="T1", enterprise_id=None)
 
     assert workspaces.enterprise_of(db, team_id="T1") is None
+
+
+def test_when_the_database_cannot_say_an_org_is_refused_and_a_tokens_own_workspace_stands(tmp_path: Path) -> None:
+    never_migrated = Database(f"sqlite:///{tmp_path / 'no-tables.db'}")
+    spaces = Workspaces(settings=a_settings(never_migrated), db=never_migrated)
+
+    assert not spaces.note_org(team_id="G1", enterprise_id="E1", org_wide=True)
+    assert spaces.note_org(team_id="T1", enterprise_id="E1")
+    never_migrated.dispose()
