@@ -139,6 +139,10 @@ def test_an_uninstall_stops_following_the_workspaces_jobs_and_says_why_on_each(t
         connect(stack, acme)
         running = start_move(stack, acme)
         assert stack.slack.uninstall(stack.app_url, team_id=ACME).status == 200
+        # The event is acked before the work: wait for the job to stop.
+        assert stack.slack.wait_for(
+            lambda: getattr(jobs.get(stack.services.db, job_id=running.id), "phase", None) == Phase.DONE, timeout=10
+        )
         stopped = jobs.get(stack.services.db, job_id=running.id)
         assert stopped is not None
         assert stopped.phase == Phase.DONE
