@@ -36,6 +36,7 @@ def test_an_event_arrives_in_slacks_envelope(installed: tuple[FakeSlack, OAuthBo
     answer = fake.send_event(bolt.url, team_id="T0ACME", event=mention, event_id="Ev0TEST")
 
     assert answer.status == 200
+    assert fake.wait_for(lambda: len(bolt.events) == 1, timeout=5)
     [body] = bolt.events
     assert list(body) == [
         "token",
@@ -77,6 +78,8 @@ def test_uninstall_revokes_the_tokens_and_tells_the_app(installed: tuple[FakeSla
     answer = fake.uninstall(bolt.url, team_id="T0ACME")
 
     assert answer.status == 200
+    # Bolt acks an event before its listener runs: wait for the listener to have kept both.
+    assert fake.wait_for(lambda: len(bolt.events) == 2, timeout=5)
     assert [e["event"]["type"] for e in bolt.events] == ["tokens_revoked", "app_uninstalled"]
     assert bolt.events[0]["event"]["tokens"] == {"oauth": [], "bot": ["U0BOT0ACME"]}
     assert set(bolt.events[1]["event"]) == {"type", "event_ts"}
@@ -90,6 +93,7 @@ def test_uninstall_revokes_the_tokens_and_tells_the_app(installed: tuple[FakeSla
 def test_revoke_tokens_sends_tokens_revoked_only(installed: tuple[FakeSlack, OAuthBoltApp, str]) -> None:
     fake, bolt, token = installed
     fake.revoke_tokens(bolt.url, team_id="T0ACME")
+    assert fake.wait_for(lambda: len(bolt.events) == 1, timeout=5)
     assert [e["event"]["type"] for e in bolt.events] == ["tokens_revoked"]
     with pytest.raises(SlackApiError):
         WebClient(token=token, base_url=fake.api_url).auth_test()
