@@ -3,6 +3,7 @@ Bolt app in process over stand-ins of Slack and Instantly."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,19 @@ from tests.bolt_requests import TEAM, ListenerWork, SlackSends, SlackWebApi
 from tests.databases import postgres_schema_url
 from tests.factories import SIGNING_SECRET, a_services, a_settings
 from tests.stand_ins import InstantlyHandler, SlackStandIn, instantly_client, instantly_error
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found() -> Iterator[None]:
+    """A test that configures logging (the command line does) leaves no handler behind: it would write to a stream
+    pytest has closed, and every later log line would print a logging error."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
