@@ -131,3 +131,12 @@ def test_channel_rides_in_private_metadata() -> None:
     assert move_form.channel_of(move_view.build(channel_id="C0XYZ")) == "C0XYZ"
     assert move_form.channel_of({"private_metadata": "not json"}) is None
     assert move_form.channel_of({}) is None
+
+
+def test_a_form_opened_by_run_again_says_so_and_keeps_saying_it_through_a_preview() -> None:
+    opened = move_view.build(channel_id="C0SALES", run_again_of=12)
+    assert move_form.run_again(opened)
+    assert move_form.channel_of(opened) == "C0SALES"
+    assert move_form.run_again(move_view.rebuild(opened, preview="…"))
+    assert not move_form.run_again(move_view.build(channel_id="C0SALES"))
+    assert not move_form.run_again({"private_metadata": "not json"})
