@@ -31,8 +31,7 @@ BOT_SCOPES: Final = (
     "users:read",
     # Who is in a user group named in /leads allow (usergroups.users.list).
     "usergroups:read",
-    # Who is in the channel of a job someone else follows (conversations.members), and whether a channel is shared
-    # with another organisation, so a final reply there lists no lead e-mails (conversations.info).
+    # Who is in the channel of a job someone else follows (conversations.members); public and private channels.
     "channels:read",
     "groups:read",
 )

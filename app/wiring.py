@@ -18,6 +18,7 @@ from bot.door import Door
 from bot.heartbeat import Heartbeat
 from bot.instantly.budget import SharedBudget
 from bot.instantly.client import InstantlyClient, instantly_client
+from bot.moved_leads import MovedLeadsService
 from bot.moves import MoveService
 from bot.poller import Poller, default_owner
 from bot.preview import PreviewService
@@ -179,6 +180,7 @@ def wire_services(
         writer=writer,
         starts=starts,
         undo=UndoService(db=db, access=access, door=door, instantly=spaces.instantly),
+        moved_leads=MovedLeadsService(db=db, access=access, instantly=spaces.instantly),
         preview=preview,
         door=door,
         tracking=TrackingService(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot import cadence
 from bot.instantly.client import InstantlyClient
 from bot.instantly.errors import (
     InstantlyError,
@@ -20,7 +21,7 @@ from bot.instantly.errors import (
     in_words,
 )
 from bot.instantly.requests import move_request
-from bot.instantly.schemas import BackgroundJob, JobStatus
+from bot.instantly.schemas import BackgroundJob
 from storage import approvals, audit, jobs, submissions
 from storage.clock import utcnow
 from storage.db import Database
@@ -44,17 +45,6 @@ class Requester:
     team_id: str
     user_id: str
     channel_id: str
-
-
-def next_poll_delay(*, base: float, age_seconds: float, moved: bool, status: str) -> float:
-    """Young or moving jobs are polled every `base` seconds; quiet, old and paused ones ever more rarely."""
-    ceiling = max(base, 60.0)
-    if status == JobStatus.PAUSED:
-        return ceiling
-    if moved or age_seconds < 120:
-        return base
-    growth: float = 2.0 ** min(4, int(age_seconds // 300) + 1)
-    return min(ceiling, base * growth)
 
 
 class MoveService:
@@ -228,10 +218,8 @@ class MoveService:
             )
         progress = round(job.progress)
         if job.is_terminal:
-            # A poll by ids carries the count but not the e-mails: one more request asks for both, once per move.
-            moves = not record.tracked or job.type == MOVE_LEADS
-            if moves and job.status != JobStatus.CANCELLED and job.moved_leads != 0 and job.moved_lead_emails is None:
-                job = self._counted(record.team_id, job)
+            # Ended now, with the count the poll carried: the reply is queued at once. The moved e-mails cost one more
+            # request each, so they are read only when someone asks (bot.moved_leads, Move back), never here.
             return self._finish(
                 record,
                 status=job.status,
@@ -247,7 +235,13 @@ class MoveService:
             error = f"the job was still unfinished after {hours:g} h, so I stopped following it. Check it in Instantly."
             return self._finish(record, status=job.status, progress=progress, error=error)
         moved = (job.status, progress) != (record.status, record.progress)
-        delay = next_poll_delay(
+        now = utcnow()
+        ends = record.expected_end_at
+        if progress != record.progress:
+            ends = cadence.expected_end(
+                progress=progress, seen_at=now, before=record.progress, before_seen_at=record.progress_seen_at
+            )
+        delay = cadence.next_poll_delay(
             base=self._poll_interval, age_seconds=age.total_seconds(), moved=moved, status=job.status
         )
         record = jobs.record_progress(
@@ -256,22 +250,12 @@ class MoveService:
             status=job.status,
             progress=progress,
             moved_leads=job.moved_leads,
-            next_poll_at=utcnow() + timedelta(seconds=delay),
+            next_poll_at=cadence.next_poll_at(now=now, base=self._poll_interval, delay=delay, expected_end_at=ends),
+            expected_end_at=ends,
         )
         if moved:
             self._notify()
         return record
-
-    def _counted(self, team_id: str, job: BackgroundJob) -> BackgroundJob:
-        """The ended job with its count and moved e-mails, if Instantly gives them; else the job as it was."""
-        try:
-            counted = self._instantly(team_id).get_job(job.id, with_counts=True)
-        except InstantlyError as exc:
-            log.info("job %s: no count from Instantly: %s", job.id, exc)
-            return job
-        data = {**counted.data, **({"moved_leads": job.moved_leads} if counted.moved_leads is None else {})}
-        # The status the poll saw is the one taken in; only the data comes from this answer.
-        return job.model_copy(update={"data": {key: value for key, value in data.items() if value is not None}})
 
     def _finish(
         self,

@@ -12,8 +12,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from bot import cadence
 from bot.instantly.client import MAX_IDS_PER_REQUEST, InstantlyClient
 from bot.instantly.errors import InstantlyError, InstantlyNotFound
 from bot.instantly.schemas import BackgroundJob
@@ -60,6 +61,7 @@ class Poller:
         self._retention = retention
         self._expire_approvals = expire_approvals
         self._next_tidy = 0.0
+        self._next_full_round = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -70,12 +72,15 @@ class Poller:
             log.info("forgot data past the %s retention period: %s", self._retention, forgotten)
         return forgotten
 
-    def tick(self) -> int:
-        """One round: expire undecided approvals, recover orphaned requests, poll the due jobs in batches.
+    def tick(self, *, sweep_only: bool = False) -> int:
+        """One round: expire undecided approvals, recover orphaned requests, poll the due jobs in batches; with
+        `sweep_only`, only the polling (the sweeps between full rounds, for jobs about to end).
 
         Returns how many jobs it handled."""
         claimed: list[int] = []
         try:
+            if sweep_only:
+                return self._poll_due(claimed)
             self._expire_approvals()
             return self._recover_orphans(claimed) + self._poll_due(claimed)
         finally:
@@ -92,8 +97,15 @@ class Poller:
 
     def _poll_due(self, claimed: list[int]) -> int:
         paused = workspaces.revoked_teams(self._db)
+        # A job due before the next sweep rides in this one's request: one request, not two.
+        due_by = utcnow() + timedelta(seconds=cadence.fast_interval(self.interval))
         records = jobs.claim_due(
-            self._db, owner=self.owner, lease_seconds=self._lease_seconds, skip_teams=paused, limit=MAX_JOBS_PER_TICK
+            self._db,
+            owner=self.owner,
+            lease_seconds=self._lease_seconds,
+            skip_teams=paused,
+            limit=MAX_JOBS_PER_TICK,
+            due_by=due_by,
         )
         claimed.extend(record.id for record in records)
         handled = 0
@@ -137,15 +149,24 @@ class Poller:
 
         A batch costs one request however full it is. With more than a hundred jobs running, the few left over
         wait (at most one more interval) to share the next request, which keeps polling under 0.2 requests per
-        job-minute; with fewer, every job is polled every interval.
+        job-minute; with fewer, every job is polled every interval. A job about to end never waits: its reply would.
         """
+        now = utcnow()
+        records = sorted(records, key=lambda record: (not self._ending(record, now), record.next_poll_at))
         whole = len(records) // MAX_IDS_PER_REQUEST * MAX_IDS_PER_REQUEST
+        if whole == len(records) or any(self._ending(record, now) for record in records[whole:]):
+            return records
         teams = {record.team_id for record in records}
         running = jobs.count_in_phase(self._db, phase=Phase.RUNNING, team_ids=teams)
-        if whole == len(records) or running <= MAX_IDS_PER_REQUEST:
+        if running <= MAX_IDS_PER_REQUEST:
             return records
-        overdue = (utcnow() - records[whole].next_poll_at).total_seconds()
+        overdue = (now - records[whole].next_poll_at).total_seconds()
         return records if overdue >= self.interval else records[:whole]
+
+    def _ending(self, record: JobRecord, now: datetime) -> bool:
+        """Its pace says it ends within an interval (or it is overdue): looked at closely (bot.cadence)."""
+        ends = record.expected_end_at
+        return ends is not None and now >= ends - timedelta(seconds=self.interval)
 
     def _follow_one(self, client: InstantlyClient, record: JobRecord, found: dict[str, BackgroundJob]) -> None:
         job_id = record.instantly_job_id or ""
@@ -170,15 +191,32 @@ class Poller:
         log.info("poller %s following jobs every %.1fs", self.owner, self.interval)
         while not self._stop.is_set():
             try:
-                if time.monotonic() >= self._next_tidy:
-                    self._next_tidy = time.monotonic() + TIDY_EVERY_SECONDS
+                now = time.monotonic()
+                if now >= self._next_tidy:
+                    self._next_tidy = now + TIDY_EVERY_SECONDS
                     self.tidy()
-                self.tick()
+                full = now >= self._next_full_round
+                if full:
+                    self._next_full_round = now + self.interval
+                self.tick(sweep_only=not full)
             except Exception:
                 # The loop must outlive any one bad round; the traceback goes to the log, never to Slack.
                 log.exception("poller round failed")
-            self._stop.wait(self.interval)
+            self._stop.wait(self._until_next_sweep())
         log.info("poller %s stopped", self.owner)
+
+    def _until_next_sweep(self) -> float:
+        """Seconds until the next job is due: at least a fast interval, at most a plain one (orphans and expiring
+        approvals are looked for at least that often)."""
+        fast = cadence.fast_interval(self.interval)
+        try:
+            due = jobs.next_due_at(self._db)
+        except Exception:
+            log.exception("could not read when the next job is due")
+            return self.interval
+        if due is None:
+            return self.interval
+        return min(self.interval, max(fast, (due - utcnow()).total_seconds()))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="leadmover-poller", daemon=True)

@@ -16,6 +16,7 @@ from bot.channel_settings import ChannelSettingsService
 from bot.connections import ConnectionService
 from bot.door import Door
 from bot.heartbeat import Heartbeat
+from bot.moved_leads import MovedLeadsService
 from bot.moves import MoveService
 from bot.poller import Poller
 from bot.preview import PreviewService
@@ -55,6 +56,7 @@ class Services:
     writer: SlackWriter
     starts: StartQueue
     undo: UndoService
+    moved_leads: MovedLeadsService
     preview: PreviewService
     tracking: TrackingService
     heartbeat: Heartbeat

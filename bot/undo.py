@@ -24,6 +24,7 @@ from bot.door import (
 )
 from bot.instantly.errors import InstantlyError, Moment, in_words
 from bot.moves import InstantlyFor, Requester
+from bot.slack.blocks import undo_messages
 from bot.slack.blocks.messages import escape
 from bot.slack.blocks.undo_messages import NOT_REPORTED, offers_move_back
 from storage import audit, jobs, undos
@@ -61,7 +62,7 @@ class UndoService:
         if record is None or record.team_id != team_id:
             return "I could not find that move."
         if not offers_move_back(record):
-            return NOT_REPORTED if record.moved_lead_sample == () else "This job cannot be taken back."
+            return undo_messages.cannot_move_back(record) or "This job cannot be taken back."
         if user_id != record.user_id and not self._access.is_admin(team_id=team_id, user_id=user_id):
             return f"Only <@{record.user_id}>, who asked for this move, or an admin can move these leads back."
         earlier = undos.moved_back_by(self._db, team_id=team_id, job_id=job_id)
@@ -77,7 +78,7 @@ class UndoService:
         record = checked
         assert record.instantly_job_id is not None  # offers_move_back saw it
         try:
-            # The stored sample is a few addresses; only Instantly has the whole list (when asked for it by name).
+            # Only Instantly has the list, when asked for it by name: read when someone asks, never when the move ends.
             job = self._instantly(team_id).get_job(record.instantly_job_id, with_counts=True)
         except InstantlyError as exc:
             reason = in_words(exc, moment=Moment.MOVE_BACK)

@@ -5,7 +5,19 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import approvals, channel_settings, commands, connect, events, home, options, preview, submissions, undo
+from handlers import (
+    approvals,
+    channel_settings,
+    commands,
+    connect,
+    events,
+    home,
+    moved_leads,
+    options,
+    preview,
+    submissions,
+    undo,
+)
 from handlers.context import provide
 
 
@@ -21,4 +33,5 @@ def register(app: App, services: Services) -> None:
     channel_settings.register(app)
     home.register(app)
     undo.register(app)
+    moved_leads.register(app)
     preview.register(app)

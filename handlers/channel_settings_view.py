@@ -18,7 +18,7 @@ FAILURES: Final = "failures"  # checkboxes: the two failure-and-success options
 DEFAULT_MODE: Final = "default_mode"
 BROADCAST_FAILURES: Final = "broadcast_failures"
 MENTION_ON_SUCCESS: Final = "mention_on_success"
-SAMPLE: Final = "sample"  # checkboxes: whether final replies list a few moved e-mails
+SAMPLE: Final = "sample"  # checkboxes: whether final replies offer Show moved leads
 SHOW_SAMPLE: Final = "show_sample"
 
 _ANNOUNCE_OPTIONS: Final = {
@@ -36,7 +36,7 @@ _FAILURE_OPTIONS: Final = {
     ),
 }
 _SAMPLE_OPTION: Final = option(
-    SHOW_SAMPLE, "List a few moved e-mails in the final reply", "Never where another organisation reads"
+    SHOW_SAMPLE, "Offer Show moved leads under the final reply", "Only the person who presses it sees the e-mails"
 )
 _MODE_OPTIONS: Final = {
     MoveMode.MOVE: option(MoveMode.MOVE, "Move", "Take the leads out of the source"),
@@ -114,9 +114,9 @@ def saved_view(*, channel_id: str, saved: ChannelSettings) -> View:
         f":white_check_mark: Saved. In <#{channel_id}> I post about {about}.",
         "Failures are also shown in the channel." if saved.broadcast_failures else "Failures stay in their thread.",
         "A success mentions its requester." if saved.mention_on_success else "A success mentions no one.",
-        "A final reply lists a few moved e-mails, unless another organisation reads the channel."
+        "A final reply offers Show moved leads, seen only by the person who presses it."
         if saved.show_sample
-        else "A final reply lists no e-mail; it says where to see them in Instantly.",
+        else "A final reply offers no e-mail; it says where to see them in Instantly.",
         f"`/leads move` starts as a {saved.default_mode.value}.",
     ]
     return {

@@ -109,6 +109,7 @@ def attach_job(
         status=status,
         progress=progress,
         next_poll_at=next_poll_at,
+        progress_seen_at=utcnow(),
         **leases.FREED,
     )
 
@@ -133,11 +134,21 @@ def record_announcement(db: Database, *, job_id: int, channel_id: str, ts: str) 
 
 
 def record_progress(
-    db: Database, *, job_id: int, status: str, progress: int, moved_leads: int | None, next_poll_at: datetime
+    db: Database,
+    *,
+    job_id: int,
+    status: str,
+    progress: int,
+    moved_leads: int | None,
+    next_poll_at: datetime,
+    expected_end_at: datetime | None = None,
 ) -> JobRecord:
-    """A running job's newest state; an edit of its announcement is queued when what people see changed."""
+    """A running job's newest state; an edit of its announcement is queued when what people see changed. A change of
+    progress is stamped (progress_seen_at) with the end it makes likely."""
     with db.session() as session:
         row = _change(session, job_id, {"next_poll_at": next_poll_at, **leases.FREED})
+        if row.progress != progress or row.progress_seen_at is None:
+            row.progress_seen_at, row.expected_end_at = utcnow(), expected_end_at
         if (row.status, row.progress) != (status, progress):
             row.status, row.progress = status, progress
             _notify(session, row, NotificationKind.PROGRESS, None)
@@ -215,13 +226,25 @@ def _claim(
 
 
 def claim_due(
-    db: Database, *, owner: str, lease_seconds: float, limit: int = 500, skip_teams: Collection[str] = ()
+    db: Database,
+    *,
+    owner: str,
+    lease_seconds: float,
+    limit: int = 500,
+    skip_teams: Collection[str] = (),
+    due_by: datetime | None = None,
 ) -> list[JobRecord]:
-    """Lease the running jobs whose next poll is due and that no live lease holds."""
-    where = and_(JobRow.phase == Phase.RUNNING, JobRow.next_poll_at <= utcnow())
+    """Lease the running jobs whose next poll is due (by `due_by`, else now) and that no live lease holds."""
+    where = and_(JobRow.phase == Phase.RUNNING, JobRow.next_poll_at <= (due_by or utcnow()))
     if skip_teams:
         where = and_(where, JobRow.team_id.not_in(list(skip_teams)))
     return _claim(db, where=where, owner=owner, lease_seconds=lease_seconds, limit=limit)
+
+
+def next_due_at(db: Database) -> datetime | None:
+    """When the soonest running job is next due to be polled; None when none runs."""
+    with db.reading() as session:
+        return session.scalar(select(func.min(JobRow.next_poll_at)).where(JobRow.phase == Phase.RUNNING))
 
 
 def claim_orphans(db: Database, *, owner: str, lease_seconds: float, limit: int = 50) -> list[JobRecord]:

@@ -86,6 +86,10 @@ class JobRow(Leased, Base):
     final_reply_ts: Mapped[str | None] = mapped_column(String(32), default=None)
 
     next_poll_at: Mapped[datetime] = mapped_column(DateTime)
+    # When the job's progress was first seen at its current value, and when its pace so far says it ends: the
+    # poller looks more often around that moment (bot.cadence).
+    progress_seen_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    expected_end_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -332,6 +336,6 @@ class ChannelSettingsRow(Base):
     broadcast_failures: Mapped[bool] = mapped_column(Boolean)
     mention_on_success: Mapped[bool] = mapped_column(Boolean)
     default_mode: Mapped[str] = mapped_column(String(8))  # storage.orders.MoveMode: what the move modal starts with
-    show_sample: Mapped[bool] = mapped_column(Boolean, default=True)  # a few moved e-mails in the final reply
+    show_sample: Mapped[bool] = mapped_column(Boolean, default=True)  # Show moved leads under the final reply
     set_by: Mapped[str] = mapped_column(String(32))
     set_at: Mapped[datetime] = mapped_column(DateTime)

@@ -53,6 +53,9 @@ class JobRecord:
     lead_count: int | None = None
     # The first job of a move sent in parts, for every other part; None for the first and for a move in one part.
     part_of: int | None = None
+    # When its progress was first seen at its current value, and when its pace says it ends (bot.cadence).
+    progress_seen_at: datetime | None = None
+    expected_end_at: datetime | None = None
 
     @property
     def tracked(self) -> bool:
@@ -107,4 +110,6 @@ def job_record(row: JobRow) -> JobRecord:
         via=row.via,
         lead_count=row.lead_count,
         part_of=row.part_of,
+        progress_seen_at=row.progress_seen_at,
+        expected_end_at=row.expected_end_at,
     )

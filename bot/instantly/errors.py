@@ -144,6 +144,7 @@ class Moment(StrEnum):
     SEARCH = "search"  # a picker's search, or a name in `/leads move from:… to:…` looked up
     CONNECT = "connect"  # a key checked before it is kept (/leads connect)
     MOVE_BACK = "move back"  # reading which leads a move moved, to take them back
+    MOVED_LEADS = "moved leads"  # reading which leads a move moved, to show them
     FOLLOW = "follow"  # /leads track of a job started elsewhere
 
 
@@ -197,6 +198,7 @@ _NEEDS: Final[dict[Moment, str]] = {
     Moment.START: "Moving leads needs `leads:update`.",
     Moment.PREVIEW: "The preview needs `leads:read`, and `campaigns:read` or `lead_lists:read` for the count.",
     Moment.MOVE_BACK: "Taking a move back reads its job, which needs `background-jobs:read`.",
+    Moment.MOVED_LEADS: "Listing the moved leads reads their job, which needs `background-jobs:read`.",
     Moment.FOLLOW: "Following a job needs `background-jobs:read`.",
 }
 

@@ -6,10 +6,6 @@ the job), so nothing is posted twice. Slack's errors never escape; each becomes 
 Each channel's settings (storage.channel_settings) are read when writing. In a channel that hears only of failures
 the announcement is held back (marked sent with no Slack call); a success then ends with nothing posted, and
 anything else posts the announcement and then the reply under it, in the one delivery of the final reply.
-
-Lead e-mails stay inside the company: before a final reply lists a few moved e-mails in a channel, Slack is asked
-whether the channel is shared with another organisation (bot.slack.channel_facts); if it is, or Slack cannot say, the
-reply says where to see them in Instantly instead.
 """
 
 from __future__ import annotations
@@ -22,8 +18,6 @@ from typing import Any, Final
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import approval_messages, messages, thread_messages
-from bot.slack.blocks.thread_messages import Reach
-from bot.slack.channel_facts import ChannelFacts
 from bot.slack.errors import REVOKED, slack_error
 from bot.slack.lookback import HISTORY_SPACING_SECONDS, Lookback, SlackFor
 from bot.workspaces import NotInstalled
@@ -62,12 +56,10 @@ class Reporter:
         slack: SlackFor,
         db: Database,
         history_spacing: float = HISTORY_SPACING_SECONDS,
-        facts: ChannelFacts | None = None,
     ) -> None:
         self._slack = slack
         self._db = db
         self._lookback = Lookback(slack=slack, spacing=history_spacing)
-        self._facts = facts if facts is not None else ChannelFacts(slack=slack)
 
     # --- the outbox ------------------------------------------------------------------------------------------
 
@@ -180,8 +172,7 @@ class Reporter:
         if found is not None:
             jobs.record_final_reply(self._db, job_id=record.id, ts=found[1])
             return SENT
-        reach = self._reach(record, channel=channel, settings=settings)
-        text, blocks = thread_messages.final_reply(record, settings=settings, reach=reach)
+        text, blocks = thread_messages.final_reply(record, settings=settings)
         # A failure is shown in the channel too, not only in the thread; a DM has no channel to show it in.
         broadcast = (
             settings.broadcast_failures
@@ -201,17 +192,6 @@ class Reporter:
         )
         jobs.record_final_reply(self._db, job_id=record.id, ts=str(answer["ts"]))
         return SENT
-
-    def _reach(self, record: JobRecord, *, channel: str, settings: channel_settings.ChannelSettings) -> Reach:
-        """Who reads where the final reply goes, asked of Slack only when the reply would list e-mails."""
-        if not record.moved_lead_sample or not settings.show_sample:
-            return Reach.COMPANY  # nothing to list, or the channel lists none: no need to ask
-        if channel == record.user_id or channel.startswith("D"):
-            return Reach.COMPANY  # a DM leadmover can post in is its own with the requester
-        shared = self._facts.shared_outside(team_id=record.team_id, channel_id=channel)
-        if shared is None:
-            return Reach.UNKNOWN
-        return Reach.OUTSIDE if shared else Reach.COMPANY
 
     def _anchor_at_last(self, record: JobRecord, notification: Notification) -> tuple[JobRecord, Notification]:
         """A held-back job that did not succeed: its announcement goes out now, so the reply has a thread.

@@ -169,7 +169,7 @@ def _thread(name: str, caption: str, record: JobRecord) -> Scene:
 
 
 def final_reply() -> Scene:
-    caption = "When the job ends, one reply in its thread: the count, the time it took, a few of the leads, Move back."
+    caption = "When the job ends, one reply in its thread: the count, the time it took, Show moved leads, Move back."
     return _thread("final_reply", caption, SUCCEEDED)
 
 

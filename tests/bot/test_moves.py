@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bot.instantly.schemas import BackgroundJob
-from bot.moves import MoveService, Requester, next_poll_delay
+from bot.moves import MoveService, Requester
 from storage import jobs, outbox
 from storage.clock import utcnow
 from storage.db import Database
@@ -286,31 +286,17 @@ def test_a_finished_job_keeps_instantlys_count_and_queues_one_final_reply(rig: R
     assert rig.instantly.requests == [], "the count and the e-mails came with the job"
 
 
-def test_a_finished_job_without_its_emails_asks_instantly_for_them_once(rig: Rig) -> None:
+@pytest.mark.parametrize("data", [{"moved_leads": 2}, {}])
+def test_a_finished_job_is_finished_at_once_with_what_the_poll_carried_and_asks_nothing_more(
+    rig: Rig, data: dict[str, object]
+) -> None:
     record = running_job(rig.db, NEW_JOB)
-    data = {"moved_leads": 2, "moved_lead_emails": ["a@acme.com", "b@acme.com"]}
-    rig.instantly.job_answers[NEW_JOB] = httpx.Response(
-        200, json=instantly_job(NEW_JOB, status="success", progress=100, data=data)
-    )
 
-    done = rig.service.follow(record, _job(status="success", progress=100, data={"moved_leads": 2}))
+    done = rig.service.follow(record, _job(status="success", progress=100, data=data))
 
-    assert (done.moved_leads, done.moved_lead_sample) == (2, ("a@acme.com", "b@acme.com"))
-    [asked] = rig.instantly.requests
-    assert asked.url.params["data_fields"] == "moved_leads,moved_lead_emails"
-
-
-def test_a_finished_job_without_a_count_asks_instantly_for_it(rig: Rig) -> None:
-    record = running_job(rig.db, NEW_JOB)
-    rig.instantly.job_answers[NEW_JOB] = httpx.Response(
-        200, json=instantly_job(NEW_JOB, status="success", progress=100, data={"moved_leads": 12})
-    )
-
-    done = rig.service.follow(record, _job(status="success", progress=100))
-
-    assert done.moved_leads == 12
-    [asked] = rig.instantly.requests
-    assert asked.url.params["data_fields"] == "moved_leads,moved_lead_emails"
+    assert (done.phase, done.moved_leads, done.moved_lead_sample) == (Phase.FINISHED, data.get("moved_leads"), ())
+    assert queued(rig.db, record.id)[-1] == NotificationKind.FINAL, "the reply is queued with the poll's count"
+    assert rig.instantly.requests == [], "the moved e-mails are read only when someone asks for them"
 
 
 def test_a_count_instantly_cannot_give_leaves_the_job_finished_without_one(rig: Rig) -> None:
@@ -370,13 +356,3 @@ def test_jobs_are_found_by_number_or_instantly_id_within_the_workspace_only(rig:
     assert rig.service.find_job(team_id="T1", reference=NEW_JOB) == record
     assert rig.service.find_job(team_id="T2", reference=NEW_JOB) is None
     assert rig.service.find_job(team_id="T1", reference="") is None
-
-
-def test_young_and_moving_jobs_are_polled_often_old_and_paused_ones_rarely() -> None:
-    assert next_poll_delay(base=3, age_seconds=30, moved=False, status="in-progress") == 3
-    assert next_poll_delay(base=3, age_seconds=3600, moved=True, status="in-progress") == 3
-    quiet = [next_poll_delay(base=3, age_seconds=age, moved=False, status="in-progress") for age in (200, 700, 3600)]
-    assert quiet == sorted(quiet)
-    assert quiet[0] > 3
-    assert quiet[-1] <= 60
-    assert next_poll_delay(base=3, age_seconds=30, moved=False, status="paused") == 60

@@ -69,6 +69,41 @@ def test_leftovers_wait_to_share_a_full_batch_but_never_more_than_an_interval(
         assert len(polled) == 150, "the leftovers must be polled within one more interval"
 
 
+def test_jobs_about_to_end_go_first_and_never_wait_for_company(sqlite_db: Database, fake: FakeInstantly) -> None:
+    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        poller = _poller(sqlite_db, fake, client, running=150)
+        with sqlite_db.session() as session:  # the newest job's pace says it ends now: it would be a leftover
+            newest = session.query(JobRow).order_by(JobRow.id.desc()).first()
+            assert newest is not None
+            newest.expected_end_at = utcnow()
+            ending = newest.instantly_job_id
+
+        poller.tick()
+
+        assert _batches(fake) == [100], "the leftovers still wait for company"
+        assert ending in fake.requests[-1].query["ids"].split(","), "the job about to end went first"
+
+        with sqlite_db.session() as session:  # now more are about to end than one batch holds
+            session.execute(update(JobRow).values(next_poll_at=utcnow(), expected_end_at=utcnow()))
+
+        poller.tick()
+
+        assert _batches(fake) == [100, 100, 50], "none of them waits"
+
+
+def test_jobs_due_before_the_next_sweep_ride_in_this_ones_request(sqlite_db: Database, fake: FakeInstantly) -> None:
+    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        poller = _poller(sqlite_db, fake, client, running=30)
+        with sqlite_db.session() as session:
+            soon, later = utcnow() + timedelta(seconds=INTERVAL / 6), utcnow() + timedelta(seconds=INTERVAL * 2)
+            session.execute(update(JobRow).where(JobRow.id % 2 == 0).values(next_poll_at=soon))
+            session.execute(update(JobRow).where(JobRow.id % 3 == 0).values(next_poll_at=later))
+
+        assert poller.tick(sweep_only=True) == 20
+        assert _batches(fake) == [20]
+        assert jobs.next_due_at(sqlite_db) is not None
+
+
 def test_tidying_forgets_what_is_past_the_retention_period(sqlite_db: Database) -> None:
     order = an_order(filters=LeadFilters(search="jane@acme.com", emails=("jane@acme.com",)))
     record = running_job(sqlite_db, "a" * 24, order=order)

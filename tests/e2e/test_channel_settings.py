@@ -1,7 +1,7 @@
 """Calm threads, end to end over signed HTTP: `/leads settings` saves a channel's settings; in a channel that
 hears only of failures a success posts nothing and a failure posts, broadcast; the final reply shows the count, the
-duration and a sample of the moved e-mails, except in a channel shared with another organisation (Slack Connect),
-where it says where to see them; the move form starts in the channel's default mode."""
+duration, and the moved e-mails only to a member who presses Show moved leads (read from Instantly then, never
+before the reply); the move form starts in the channel's default mode."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from app.local_stack import DemoWorkspace, LocalStack
+from bot.slack.blocks import moved_leads_messages, undo_messages
 from handlers import channel_settings_view as settings_modal
 from handlers import ids
 from storage.models import AnnounceMode, Phase
@@ -123,31 +124,87 @@ def test_in_an_only_failures_channel_a_failed_job_posts_and_broadcasts(
     assert _broadcast(posted)
 
 
-def test_the_final_reply_shows_the_count_the_duration_and_a_sample(stack: LocalStack, workspace: DemoWorkspace) -> None:
+def _detail_reads(stack: LocalStack) -> int:
+    """Reads of one job that ask Instantly for its moved e-mails (`data_fields`)."""
+    return sum(1 for r in stack.instantly.requests if r.method == "GET" and "data_fields" in r.query)
+
+
+def _show_moved_leads(stack: LocalStack, reply: Any, *, user: str, channel_id: str = CHANNEL) -> dict[str, Any]:
+    """`user` presses Show moved leads under `reply`; what only they were told."""
+    before = len(stack.slack.responses)
+    answer = stack.slack.click(
+        stack.app_url, channel=channel_id, ts=reply.ts, action_id=moved_leads_messages.SHOW_MOVED_LEADS, user_id=user
+    )
+    assert answer.status == 200
+    assert stack.slack.wait_for(lambda: len(stack.slack.responses) > before, timeout=5), "nobody was told anything"
+    told: dict[str, Any] = stack.slack.responses[-1]
+    assert told["response_type"] == "ephemeral" and told.get("replace_original") is False
+    return told
+
+
+def _buttons(message: Any) -> list[str]:
+    return [e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.\w+")
+
+
+def test_the_final_reply_shows_the_count_and_the_duration_and_lists_the_leads_only_to_who_asks(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
     _move(stack)
 
     assert stack.slack.wait_for(lambda: len(_replies(stack)) == 1, timeout=15)
     [reply] = _replies(stack)
     assert re.match(r"Move completed\. 40 leads moved to list Acme warm leads in \d+ s\.$", reply.text)
     shown = str(reply.blocks)
-    sample = re.search(r"Moved: ([^']+) \(the first 5 of 40\)", shown)
-    assert sample is not None, shown
-    assert len(sample.group(1).split(", ")) == 5
-    assert all("@" in email for email in sample.group(1).split(", "))
     assert "<!date^" in shown
+    assert not EMAIL.search(reply.text + shown), "the reply itself lists no e-mail"
+    assert _buttons(reply) == [moved_leads_messages.SHOW_MOVED_LEADS, undo_messages.MOVE_BACK]
+    assert _detail_reads(stack) == 0, "the reply did not wait for the moved e-mails"
     [posted] = [c.args for c in stack.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
     assert not _broadcast(posted), "a success stays in its thread"
 
+    told = _show_moved_leads(stack, reply, user="U0ALICE")
 
-def test_in_a_slack_connect_channel_the_final_reply_lists_no_email(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    listed = EMAIL.findall(str(told["blocks"]))
+    assert len(listed) == 20 and len(set(listed)) == 20, told
+    assert "the first 20 of 40" in told["text"]
+    assert "See them all in Instantly, in list *Acme warm leads*" in str(told["blocks"])
+    assert _detail_reads(stack) == 1, "read once, when asked"
+
+
+def test_someone_from_another_organisation_is_not_shown_the_moved_leads(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    stack.slack.add_team("T0PARTNER", name="Partner Co", domain="partner")
     stack.slack.add_channel("C0PARTNERS", "acme-partners", shared_with=["T0PARTNER"])
-
+    stack.slack.add_user("U0PARTNER", team_id="T0PARTNER", shared_with=(stack.slack.team_id,))
     _move(stack, channel_id="C0PARTNERS")
-
     assert stack.slack.wait_for(lambda: len(_replies(stack, "C0PARTNERS")) == 1, timeout=15)
     [reply] = _replies(stack, "C0PARTNERS")
-    shown = reply.text + str(reply.blocks)
-    assert reply.text.startswith("Move completed. 40 leads moved to list Acme warm leads")
-    assert not re.search(r"[\w.+-]+@[\w-]+\.\w+", shown), shown
-    assert "this channel is shared with another organisation. See them in Instantly, in list *Acme warm leads*" in shown
-    assert [call.args["channel"] for call in stack.slack.calls_to("conversations.info")] == ["C0PARTNERS"]
+
+    told = _show_moved_leads(stack, reply, user="U0PARTNER", channel_id="C0PARTNERS")
+
+    assert "other organisations" in told["text"]
+    assert not EMAIL.search(str(told)), told
+    assert _detail_reads(stack) == 0, "nothing was read for someone who may not see it"
+
+
+def test_a_channel_that_leaves_e_mails_out_offers_no_list(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    _save_settings(
+        stack,
+        {
+            settings_modal.ANNOUNCE: AnnounceMode.EVERY_JOB.value,
+            settings_modal.DEFAULT_MODE: MoveMode.MOVE.value,
+            settings_modal.SAMPLE: [],
+        },
+    )
+    _move(stack)
+
+    assert stack.slack.wait_for(lambda: len(_replies(stack)) == 1, timeout=15)
+    [reply] = _replies(stack)
+    assert _buttons(reply) == [undo_messages.MOVE_BACK]
+    assert "This channel's settings leave lead e-mails out. See them in Instantly, in list *Acme warm leads*" in str(
+        reply.blocks
+    )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.local_stack import DemoWorkspace, LocalStack
-from bot.slack.blocks import undo_messages
+from bot.slack.blocks import moved_leads_messages, undo_messages
 from handlers import ids
 from simulators.slack import Message
 from storage.models import Phase
@@ -83,7 +83,7 @@ def test_the_requester_moves_the_leads_back_once_and_a_stranger_is_refused(
     stack: LocalStack, workspace: DemoWorkspace
 ) -> None:
     reply = _move(stack)
-    assert _buttons(reply) == [undo_messages.MOVE_BACK]
+    assert _buttons(reply) == [moved_leads_messages.SHOW_MOVED_LEADS, undo_messages.MOVE_BACK]
     emails = _moved_emails(stack)
 
     before, opened = len(stack.slack.responses), len(stack.slack.opened_views())
@@ -166,5 +166,5 @@ def test_pressing_twice_and_confirming_twice_moves_back_once(stack: LocalStack, 
 def test_a_copy_offers_no_move_back(stack: LocalStack, workspace: DemoWorkspace) -> None:
     reply = _move(stack, **{ids.MODE: ids.MODE_COPY})
     assert reply.text.startswith("Copy completed")
-    assert _buttons(reply) == []
+    assert _buttons(reply) == [moved_leads_messages.SHOW_MOVED_LEADS], "its leads can be listed, not taken back"
     assert undo_messages.NOT_REPORTED not in str(reply.blocks)

@@ -61,7 +61,7 @@ def test_a_channel_on_the_defaults_shows_no_empty_initial_options(
     assert "initial_options" not in _block(_opened(slack), settings_modal.FAILURES)["element"]
 
 
-def test_the_sample_of_moved_emails_is_ticked_until_the_channel_turns_it_off(
+def test_show_moved_leads_is_ticked_until_the_channel_turns_it_off(
     sends: SlackSends, slack: SlackStandIn, work: ListenerWork, services: Services
 ) -> None:
     sends.command("settings")
@@ -72,7 +72,7 @@ def test_the_sample_of_moved_emails_is_ticked_until_the_channel_turns_it_off(
     view = {**_opened(slack), "id": "V1"}
     body = answer(sends.submit(view, {settings_modal.ANNOUNCE: {"value": "every_job"}, settings_modal.SAMPLE: []}))
 
-    assert "lists no e-mail" in str(body["view"])
+    assert "offers no e-mail" in str(body["view"])
     assert services.channel_settings.of(team_id=TEAM, channel_id=CHANNEL).show_sample is False
     [entry] = audit.entries(services.db, team_id=TEAM, limit=5)
     assert entry.detail["show_sample"] is False

@@ -1,9 +1,9 @@
-"""The one reply a job gets in its thread: the outcome in words, how many leads, how long it took, and a few of the
-moved e-mails; for a job only followed, the counts Instantly gave and its own times. Pure: the channel's settings
-(storage.channel_settings) and who may read the channel (Reach) come in as values.
+"""The one reply a job gets in its thread: the outcome in words, how many leads, how long it took, and what can be
+done next (Show moved leads, Move back); for a job only followed, the counts Instantly gave and its own times. Pure:
+the channel's settings (storage.channel_settings) come in as a value.
 
-Lead e-mails stay inside the company: where the channel is shared with another organisation, or Slack could not say,
-or the channel's settings say so, the reply says where to see them in Instantly instead of listing them.
+The reply is posted the moment a poll sees the end, with the count that poll carried: it never waits for the moved
+e-mails, which are read only when someone presses Show moved leads (bot.slack.blocks.moved_leads_messages).
 
 The `text` fallback is what a notification shows: plain words, no mrkdwn stars or emoji codes; names in it are
 still escaped, since Slack parses `<…>` in it too.
@@ -12,11 +12,10 @@ still escaped, since Slack parses `<…>` in it too.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Final
-from urllib.parse import quote
 
 from bot.instantly.schemas import JobStatus
+from bot.slack.blocks import moved_leads_messages, undo_messages
 from bot.slack.blocks.messages import (
     Blocks,
     context,
@@ -30,27 +29,13 @@ from bot.slack.blocks.messages import (
     slack_date,
     verb_of,
 )
-from bot.slack.blocks.undo_messages import reply_blocks as move_back_blocks
 from storage.channel_settings import DEFAULT, ChannelSettings
 from storage.orders import Endpoint, EndpointKind
 from storage.records import JobRecord
 
-# Instantly's web app, where a campaign's leads are listed.
-INSTANTLY_APP: Final = "https://app.instantly.ai/app"
+# The row of buttons under a final reply (its buttons' action ids are their features').
+ACTIONS_BLOCK: Final = "final_reply_actions"
 
-
-class Reach(StrEnum):
-    """Who may read the conversation a final reply goes to, as far as lead e-mails are concerned."""
-
-    COMPANY = "company"  # only the company's own people: a channel of its own, or the requester's DM
-    OUTSIDE = "outside"  # shared with another organisation (Slack Connect)
-    UNKNOWN = "unknown"  # Slack could not say: treated like OUTSIDE
-
-
-_WITHHELD_BECAUSE: Final[dict[Reach, str]] = {
-    Reach.OUTSIDE: "this channel is shared with another organisation",
-    Reach.UNKNOWN: "Slack could not tell me whether this channel is shared with another organisation",
-}
 
 _EMOJI: Final[dict[str, str]] = {
     JobStatus.SUCCESS: ":white_check_mark:",
@@ -126,48 +111,8 @@ def _headline(record: JobRecord) -> str:
     return f"{noun} no longer followed"
 
 
-def sample_line(record: JobRecord) -> str | None:
-    """A few of the moved e-mails, escaped; None when Instantly named none."""
-    if not record.moved_lead_sample:
-        return None
-    sample = record.moved_lead_sample
-    shown = ", ".join(escape(email) for email in sample)
-    total = record.moved_leads
-    more = f" (the first {len(sample)} of {total:,})" if total and total > len(sample) else ""
-    return f"{verb_of(record, past=True).capitalize()}: {shown}{more}"
-
-
-def shows_sample(settings: ChannelSettings, reach: Reach) -> bool:
-    """Moved e-mails are listed only where the channel's settings allow it and no one outside the company reads."""
-    return settings.show_sample and reach == Reach.COMPANY
-
-
-def where_to_see(record: JobRecord) -> str:
-    """Where in Instantly the moved leads are: the destination (a campaign linked), or a followed job's id."""
-    order = record.order
-    if order is None:
-        return f"Instantly, job `{escape(record.instantly_job_id or 'unknown')}`"
-    destination = order.destination
-    if destination.kind == EndpointKind.CAMPAIGN:
-        url = f"{INSTANTLY_APP}/campaign/{quote(destination.id, safe='')}/leads"
-        return f"Instantly, in <{url}|campaign {escape(destination.name)}>"
-    return f"Instantly, in list *{escape(destination.name)}*"
-
-
-def withheld_line(record: JobRecord, *, settings: ChannelSettings, reach: Reach) -> str | None:
-    """In place of the sample: why no e-mail is listed here, and where to see them; None when the sample is shown,
-    or when Instantly named none."""
-    if not record.moved_lead_sample or shows_sample(settings, reach):
-        return None
-    why = "this channel's settings leave them out" if not settings.show_sample else _WITHHELD_BECAUSE[reach]
-    return f":lock: Lead e-mails are not listed here: {why}. See them in {where_to_see(record)}."
-
-
-def final_reply(
-    record: JobRecord, *, settings: ChannelSettings = DEFAULT, reach: Reach = Reach.COMPANY
-) -> tuple[str, Blocks]:
-    """The one reply posted in the thread when a job ends; its text names the outcome in words. `reach` says who
-    reads where it is posted: a few moved e-mails are listed only for the company's own people."""
+def final_reply(record: JobRecord, *, settings: ChannelSettings = DEFAULT) -> tuple[str, Blocks]:
+    """The one reply posted in the thread when a job ends; its text names the outcome in words."""
     mention = f"<@{record.user_id}>, " if mentions_requester(record, settings) else ""
     headline = _headline(record)
     order = record.order
@@ -181,17 +126,29 @@ def final_reply(
     blocks: Blocks = [section(f"{emoji} *{headline}.* {mention}{_capital(shown, mention)}")]
     if order is None:
         blocks.append(context(f"Counts from Instantly: {counts}" if counts else "Instantly reported no counts."))
-    sample = (
-        sample_line(record) if shows_sample(settings, reach) else withheld_line(record, settings=settings, reach=reach)
-    )
-    if sample:
-        blocks.append(context(sample))
+    withheld = moved_leads_messages.withheld_line(record, settings)
+    if withheld:
+        blocks.append(context(withheld))
     when = f"Finished {slack_date(record.finished_at)} · " if record.finished_at else ""
     if record.started_at is not None:
         when = f"Started {slack_date(record.started_at)} · {when}"
     blocks.append(context(when + job_context(record)))
-    blocks.extend(move_back_blocks(record))  # last, so the facts read first and the one action follows them
+    blocks.extend(_actions(record, settings))  # last, so the facts read first and the actions follow them
     return text, blocks
+
+
+def _actions(record: JobRecord, settings: ChannelSettings) -> Blocks:
+    """Show moved leads and Move back, where they apply, in one row; else why a finished move cannot go back."""
+    buttons = [
+        button
+        for button in (moved_leads_messages.show_button(record, settings), undo_messages.move_back_button(record))
+        if button is not None
+    ]
+    blocks: Blocks = [{"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons}] if buttons else []
+    cannot = undo_messages.cannot_move_back(record)
+    if cannot:
+        blocks.append(context(cannot))
+    return blocks
 
 
 def _capital(sentence: str, mention: str) -> str:

@@ -1,5 +1,6 @@
 """Block Kit for taking a finished move back: the Move back button (or why there is none) under a move's final
-reply, and the modal that asks to confirm it. Its ids are shared with handlers/undo.py."""
+reply, and the modal that asks to confirm it. Its ids are shared with handlers/undo.py and the final reply's actions
+block (bot.slack.blocks.thread_messages)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from storage.orders import Endpoint, EndpointKind
 from storage.records import JobRecord
 
 MOVE_BACK: Final = "move_back"
-ACTIONS_BLOCK: Final = "undo_actions"
 CONFIRM_MODAL: Final = "confirm_move_back"
 NOT_REPORTED: Final = "Instantly did not report which leads moved, so this move cannot be taken back here."
 # Instantly names at most this many of a job's moved leads (REFERENCE.md: `moved_lead_emails`).
@@ -25,23 +25,26 @@ def _is_finished_move(record: JobRecord) -> bool:
 
 
 def offers_move_back(record: JobRecord) -> bool:
-    """A successful move (never a copy: its leads never left) whose moved e-mails Instantly named."""
-    return _is_finished_move(record) and bool(record.moved_lead_sample) and record.instantly_job_id is not None
+    """A successful move (never a copy: its leads never left) of Instantly's: which leads moved is asked of Instantly
+    when the button is pressed."""
+    return _is_finished_move(record) and record.instantly_job_id is not None
 
 
-def reply_blocks(record: JobRecord) -> Blocks:
-    """What the final reply ends with: the button, the reason there is none, or nothing (copies, failures)."""
-    if offers_move_back(record):
-        button = {
-            "type": "button",
-            "action_id": MOVE_BACK,
-            "text": {"type": "plain_text", "text": "Move back", "emoji": True},
-            "value": str(record.id),
-        }
-        return [{"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [button]}]
-    if _is_finished_move(record):
-        return [context(NOT_REPORTED)]
-    return []
+def move_back_button(record: JobRecord) -> dict[str, Any] | None:
+    """The button under a finished move's reply; None where there is nothing to take back."""
+    if not offers_move_back(record):
+        return None
+    return {
+        "type": "button",
+        "action_id": MOVE_BACK,
+        "text": {"type": "plain_text", "text": "Move back", "emoji": True},
+        "value": str(record.id),
+    }
+
+
+def cannot_move_back(record: JobRecord) -> str | None:
+    """Why a finished move has no Move back button (Instantly never named its job); None otherwise."""
+    return NOT_REPORTED if _is_finished_move(record) and not offers_move_back(record) else None
 
 
 def place(endpoint: Endpoint) -> str:
@@ -52,9 +55,10 @@ def place(endpoint: Endpoint) -> str:
 
 def question(record: JobRecord) -> str:
     """ "Move 1,234 leads back from list X to campaign Y?" — the count Instantly reported when the move ended."""
-    count = record.moved_leads if record.moved_leads is not None else len(record.moved_lead_sample)
     order = record.move
-    return f"Move {count:,} leads back from {place(order.destination)} to {place(order.source)}?"
+    if record.moved_leads is None:
+        return f"Move the leads back from {place(order.destination)} to {place(order.source)}?"
+    return f"Move {record.moved_leads:,} leads back from {place(order.destination)} to {place(order.source)}?"
 
 
 def _text(text: str) -> dict[str, Any]:

@@ -1,6 +1,5 @@
-"""The final reply: the outcome in words, the count, how long it took, a sample of the moved e-mails (or, where
-another organisation may read, where to see them), the time in each reader's zone, a plain notification text, and who
-is mentioned when."""
+"""The final reply: the outcome in words, the count, how long it took, what can be done next (never the moved e-mails
+themselves), the time in each reader's zone, a plain notification text, and who is mentioned when."""
 
 from __future__ import annotations
 
@@ -84,40 +83,26 @@ def test_a_success_mentions_only_where_the_channel_wants_it() -> None:
     assert "<@U1>" in str(thread_messages.final_reply(done, settings=MENTIONING))
 
 
-def test_the_blocks_show_the_outcome_sample_and_when_it_finished_in_each_readers_zone() -> None:
+def test_the_blocks_show_the_outcome_and_when_it_finished_in_each_readers_zone_and_no_email() -> None:
     done = replace(RECORD, status="success", moved_leads=1234, moved_lead_sample=("a@acme.com", "b@acme.com"))
 
-    _, blocks = thread_messages.final_reply(done)
+    text, blocks = thread_messages.final_reply(done)
 
-    shown = [block["text"]["text"] if "text" in block else block["elements"][0]["text"] for block in blocks]
+    shown = [block["text"]["text"] if "text" in block else block["elements"][0]["text"] for block in blocks[:2]]
     assert shown[0] == ":white_check_mark: *Move completed.* 1,234 leads moved to list *Warm* in 2 min 05 s."
-    assert shown[1] == "Moved: a@acme.com, b@acme.com (the first 2 of 1,234)"
     finished = RECORD.finished_at
     assert finished is not None
     epoch = int(finished.replace(tzinfo=UTC).timestamp())
-    assert shown[2].startswith(f"Finished <!date^{epoch}^{{date_short_pretty}} at {{time}}|2026-11-26 09:32 UTC> · ")
-    assert "leadmover #7" in shown[2]
+    assert shown[1].startswith(f"Finished <!date^{epoch}^{{date_short_pretty}} at {{time}}|2026-11-26 09:32 UTC> · ")
+    assert "leadmover #7" in shown[1]
+    assert "@acme.com" not in text + str(blocks), "e-mails are listed only to whoever presses Show moved leads"
 
 
-def test_a_sample_from_instantly_is_escaped() -> None:
-    hostile = ("<!channel>@acme.com", "x@here.com", "<https://evil.example|click>")
-    done = replace(RECORD, status="success", moved_leads=3, moved_lead_sample=hostile)
-
-    line = thread_messages.sample_line(done)
-
-    assert line is not None
-    assert "<!channel>" not in line
-    assert "<https://" not in line
-    assert "&lt;!channel&gt;@acme.com" in line
-    assert "(the first" not in line, "all three were shown"
-
-
-def test_no_sample_and_no_finish_time_leave_their_lines_out() -> None:
+def test_no_finish_time_leaves_its_line_out() -> None:
     running = replace(RECORD, status="success", moved_leads=0, finished_at=None)
 
     text, blocks = thread_messages.final_reply(running)
 
-    assert thread_messages.sample_line(running) is None
     assert len(blocks) == 2
     assert " in " not in text.split("Warm")[1], "no duration without an end"
     assert "Finished" not in str(blocks)
@@ -134,57 +119,3 @@ def test_the_finished_time_is_a_slack_date_with_a_utc_fallback() -> None:
     record = replace(RECORD, status="failed", finished_at=at, created_at=at - timedelta(seconds=5))
     _, blocks = thread_messages.final_reply(record)
     assert "|2026-01-02 03:04 UTC>" in str(blocks[-1])
-
-
-SAMPLED = replace(RECORD, status="success", moved_leads=1234, moved_lead_sample=("a@acme.com", "b@acme.com"))
-
-
-@pytest.mark.parametrize(
-    ("reach", "settings", "because"),
-    [
-        (thread_messages.Reach.OUTSIDE, DEFAULT, "this channel is shared with another organisation"),
-        (
-            thread_messages.Reach.UNKNOWN,
-            DEFAULT,
-            "Slack could not tell me whether this channel is shared with another organisation",
-        ),
-        (thread_messages.Reach.COMPANY, ChannelSettings(show_sample=False), "this channel's settings leave them out"),
-    ],
-)
-def test_where_the_sample_may_not_go_the_reply_lists_no_email_and_says_where_to_see_them(
-    reach: thread_messages.Reach, settings: ChannelSettings, because: str
-) -> None:
-    text, blocks = thread_messages.final_reply(SAMPLED, settings=settings, reach=reach)
-
-    assert "@acme.com" not in text + str(blocks)
-    assert f":lock: Lead e-mails are not listed here: {because}. See them in Instantly, in list *Warm*." in str(blocks)
-    assert text == thread_messages.final_reply(SAMPLED)[0], "the notification text never listed them"
-    assert any(b["type"] == "actions" for b in blocks), "Move back is still offered: it needs no e-mail shown"
-
-
-def test_the_pointer_links_a_campaign_in_instantly_and_escapes_its_name() -> None:
-    order = an_order(destination=campaign("c/9?x", "<!here> & co"))
-    record = replace(SAMPLED, order=order)
-
-    line = thread_messages.withheld_line(record, settings=DEFAULT, reach=thread_messages.Reach.OUTSIDE)
-
-    assert line is not None
-    link = "<https://app.instantly.ai/app/campaign/c%2F9%3Fx/leads|campaign &lt;!here&gt; &amp; co>"
-    assert line.endswith(f"See them in Instantly, in {link}.")
-
-
-def test_a_followed_job_points_to_its_job_in_instantly() -> None:
-    followed = replace(SAMPLED, order=None, instantly_job_id="j-1<x>")
-
-    line = thread_messages.withheld_line(followed, settings=DEFAULT, reach=thread_messages.Reach.UNKNOWN)
-
-    assert line is not None
-    assert line.endswith("See them in Instantly, job `j-1&lt;x&gt;`.")
-
-
-def test_without_a_sample_nothing_is_said_of_e_mails_wherever_it_goes() -> None:
-    bare = replace(SAMPLED, moved_lead_sample=())
-    for reach in thread_messages.Reach:
-        _, blocks = thread_messages.final_reply(bare, reach=reach)
-        assert "e-mails" not in str(blocks)
-        assert thread_messages.withheld_line(bare, settings=DEFAULT, reach=reach) is None

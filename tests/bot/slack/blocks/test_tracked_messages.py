@@ -92,7 +92,7 @@ def test_a_failed_followed_job_mentions_the_requester_and_a_job_without_counts_s
     assert blocks[1]["elements"][0]["text"] == "Instantly reported no counts."
 
 
-def test_a_followed_move_shows_its_moved_count_once_and_its_sample_but_offers_no_move_back() -> None:
+def test_a_followed_move_shows_its_moved_count_once_but_offers_no_list_and_no_move_back() -> None:
     moved = a_record(
         order=None,
         job_type="move-leads",
@@ -106,7 +106,7 @@ def test_a_followed_move_shows_its_moved_count_once_and_its_sample_but_offers_no
     text, blocks = thread_messages.final_reply(moved)
 
     assert text.endswith("Counts from Instantly: 12 leads moved.")
-    assert "Moved: a@example.com" in str(blocks)
+    assert "a@example.com" not in str(blocks), "a job started elsewhere was never leadmover's to list"
     assert all(block["type"] != "actions" for block in blocks)
 
 
