@@ -16,7 +16,7 @@ from bot.channel_settings import ChannelSettingsService
 from bot.connections import ConnectionService
 from bot.door import Door
 from bot.heartbeat import Heartbeat
-from bot.instantly.budget import SharedBudget
+from bot.instantly.budget import SHARES, Priority, SharedBudget, share_limits
 from bot.instantly.client import InstantlyClient, instantly_client
 from bot.moved_leads import MovedLeadsService
 from bot.moves import MoveService
@@ -127,7 +127,13 @@ def wire_services(
         notify=writer.wake,
         ended=lambda record: preview.forget_counts(record),
     )
-    starts = StartQueue(moves=moves)
+    starts = StartQueue(
+        moves=moves,
+        db=db,
+        owner=owner,
+        lease_seconds=settings.instantly_timeout_seconds + 5,
+        nominal_per_second=share_limits(settings.instantly_budget_percent)[0][1] * SHARES[Priority.INTERACTIVE],
+    )
     preview = PreviewService(instantly=spaces.instantly, timeout=settings.picker_timeout_seconds)
     access = AccessService(
         db=db,

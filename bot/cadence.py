@@ -33,9 +33,7 @@ def next_poll_delay(*, base: float, age_seconds: float, moved: bool, status: str
     return min(ceiling, base * growth)
 
 
-def expected_end(
-    *, progress: int, seen_at: datetime, before: int, before_seen_at: datetime | None
-) -> datetime | None:
+def expected_end(*, progress: int, seen_at: datetime, before: int, before_seen_at: datetime | None) -> datetime | None:
     """When the job reaches 100% at the pace from `before` (first seen at `before_seen_at`) to `progress` (first seen
     at `seen_at`); None when there is no pace to go by. Both were seen up to an interval late, so the pace is fair
     and the end it gives is late by up to that lag: next_poll_at starts looking one interval early."""

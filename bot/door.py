@@ -83,9 +83,11 @@ class NotConnected:
 
 @dataclass(frozen=True)
 class TooMany:
-    """The requester already has `limit` moves waiting for Instantly to start them."""
+    """The requester already has `limit` moves waiting for Instantly to start them; the next of them should start in
+    about `retry_in` seconds."""
 
     limit: int
+    retry_in: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,11 @@ class AwaitingApproval:
 
 @dataclass(frozen=True)
 class Starting:
-    """Written down and queued to start (a move sent in parts has a job per part)."""
+    """Written down and queued to start (a move sent in parts has a job per part); its first part should start in
+    about `starts_in` seconds (0 when nothing waits ahead of it, or when this delivery did not queue it)."""
 
     jobs: tuple[JobRecord, ...]
+    starts_in: float = 0.0
 
     @property
     def record(self) -> JobRecord:
@@ -125,10 +129,22 @@ class Repeat:
 Outcome = Refused | NotConnected | TooMany | AwaitingApproval | Starting | Repeat
 
 
-def too_many(limit: int) -> str:
-    """TooMany in words for the requester."""
+def roughly(seconds: float) -> str:
+    """A wait as people say it: "a few seconds", "about 40 seconds", "about a minute", "about 7 minutes"."""
+    if seconds < 10:
+        return "a few seconds"
+    if seconds < 55:
+        return f"about {round(seconds / 10) * 10} seconds"
+    minutes = round(seconds / 60)
+    return "about a minute" if minutes <= 1 else f"about {minutes} minutes"
+
+
+def too_many(limit: int, retry_in: float) -> str:
+    """TooMany in words for the requester, with when to try again."""
+    when = "in a few seconds" if retry_in < 10 else f"in {roughly(retry_in)}"
     return (
-        f"You have {limit} moves waiting for Instantly to start them. Try again once one of them has started; "
+        f"You have {limit} moves waiting for Instantly to start them, the most one person may have. Instantly is "
+        f"busy, so moves start in turns across people. Try {when}, once the next of yours has started; "
         "the announcements in the channel show when."
     )
 
@@ -203,14 +219,14 @@ class Door:
             lead_count=lead_count,
         )
         if submitted is None:
-            return TooMany(self._moves.max_starting_per_user or 0)
+            place = self._starts.place_of_next(team_id=requester.team_id, user_id=requester.user_id)
+            return TooMany(self._moves.max_starting_per_user or 0, retry_in=place.starts_in)
         records = submitted.records
         if submitted.repeat:  # delivered twice at the same moment: the other delivery wrote it down
             return self._repeat(records)
         if approval is not None:
             return AwaitingApproval(records, approval.channel_id)
-        self._start(records, then=then)
-        return Starting(records)
+        return Starting(records, starts_in=self._start(records, then=then))
 
     def _repeat(self, records: tuple[JobRecord, ...]) -> Repeat:
         first = records[0]
@@ -293,9 +309,13 @@ class Door:
         unbounded = taken_back is None or taken_back.order is None or taken_back.order.limit is None
         return None if unbounded else len(order.filters.emails)
 
-    def _start(self, records: Sequence[JobRecord], *, then: Then | None) -> None:
-        for number, record in enumerate(records):
+    def _start(self, records: Sequence[JobRecord], *, then: Then | None) -> float:
+        """Queue every part; about how many seconds until the first starts."""
+        queued = [
             self._starts.submit(record, then=then if then is not None and number == 0 else _nothing)
+            for number, record in enumerate(records)
+        ]
+        return queued[0].starts_in if queued and queued[0] is not None else 0.0
 
 
 def _value(place: Endpoint) -> str:

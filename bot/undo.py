@@ -112,7 +112,7 @@ class UndoService:
         if isinstance(outcome, NotConnected):
             return Undone(refusal=f"Nothing was moved back: {NOT_CONNECTED}")
         if isinstance(outcome, TooMany):
-            return Undone(refusal=f"Nothing was moved back yet: {too_many(outcome.limit)}")
+            return Undone(refusal=f"Nothing was moved back yet: {too_many(outcome.limit, outcome.retry_in)}")
         if isinstance(outcome, Repeat):
             first = outcome.first
             waiting = isinstance(first, AwaitingApproval)

@@ -3,8 +3,9 @@ approver, started, or not started and why."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
+from bot.door import roughly
 from bot.slack.blocks import messages
 from handlers import ids
 from handlers.blocks import plain_text
@@ -31,14 +32,22 @@ def refused_view(text: str) -> View:
     return _notice("Not started", f":no_entry: {text}", clear=False)
 
 
-def starting_view(order: MoveOrder) -> View:
-    """Shown the moment the form is accepted, while Instantly is being asked."""
+# Below this wait the notice just says Instantly is being asked; above it, roughly when the move starts.
+QUEUED_NOTICE_SECONDS: Final = 10.0
+
+
+def starting_view(order: MoveOrder, *, starts_in: float = 0.0) -> View:
+    """Shown the moment the form is accepted, while Instantly is being asked (or the move waits its turn)."""
     verb = "Copying" if order.copies else "Moving"
+    places = f"leads from {messages.endpoint_phrase(order.source)} to {messages.endpoint_phrase(order.destination)}"
+    if starts_in < QUEUED_NOTICE_SECONDS:
+        return _notice("Starting", f":hourglass_flowing_sand: {verb} {places}. Asking Instantly to start the job…")
     text = (
-        f":hourglass_flowing_sand: {verb} leads from {messages.endpoint_phrase(order.source)} to "
-        f"{messages.endpoint_phrase(order.destination)}. Asking Instantly to start the job…"
+        f":hourglass_flowing_sand: {verb} {places}. Instantly is busy, so moves start in turns across people: this "
+        f"one should start in {roughly(starts_in)}. It is saved; you can close this, and the channel is told when it "
+        "starts."
     )
-    return _notice("Starting", text)
+    return _notice("Queued", text)
 
 
 def awaiting_approval_view(record: JobRecord, channel_id: str) -> View:

@@ -145,7 +145,10 @@ def _submit(ack: Ack, refuse: Refuse, *, services: Services, view: dict[str, Any
         ack(response_action="update", view=move_notices_view.awaiting_approval_view(outcome.record, outcome.channel_id))
     elif isinstance(outcome, Starting):
         # Instantly may take longer than Slack's 3 s: the person sees "starting" now, the outcome when it comes.
-        ack(response_action="update", view=move_notices_view.starting_view(outcome.record.move))
+        ack(
+            response_action="update",
+            view=move_notices_view.starting_view(outcome.record.move, starts_in=outcome.starts_in),
+        )
     else:
         # The form stays open with everything filled in, so pressing Start again later is all it takes.
         refuse(_words(outcome), outcome.about if isinstance(outcome, Refused) else None)
@@ -156,4 +159,4 @@ def _words(outcome: Refused | NotConnected | TooMany) -> str:
         return outcome.words
     if isinstance(outcome, NotConnected):
         return NOT_CONNECTED
-    return too_many(outcome.limit)
+    return too_many(outcome.limit, outcome.retry_in)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import leases, outbox
@@ -259,6 +259,23 @@ def attached_job_ids(db: Database, *, team_id: str, instantly_job_ids: Collectio
     )
     with db.reading() as session:
         return {job_id for job_id in session.scalars(query) if job_id is not None}
+
+
+def renew_leases(db: Database, *, owner: str, job_ids: Collection[int], lease_seconds: float) -> int:
+    """Extend `owner`'s leases on moves it has queued but not yet sent (bot.starts); returns how many it still holds."""
+    query = (
+        update(JobRow)
+        .where(
+            JobRow.id.in_(list(job_ids)),
+            JobRow.lease_owner == owner,
+            JobRow.phase == Phase.REQUESTED,
+            JobRow.start_attempted_at.is_(None),
+        )
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+    )
+    with db.session() as session:
+        result = session.execute(query.execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def release_leases(db: Database, *, owner: str, job_ids: Collection[int] | None = None) -> int:

@@ -245,7 +245,7 @@ def test_an_approved_move_is_sent_to_instantly_once_through_the_start_queue(sqli
     moves = MoveService(
         db=sqlite_db, instantly=for_every_team(instantly_client(instantly)), owner="web-1", poll_interval=3
     )
-    queue = StartQueue(moves=moves, workers=2)
+    queue = StartQueue(moves=moves, db=sqlite_db, owner="web-1", lease_seconds=30, nominal_per_second=9, workers=2)
     rig = _rig(sqlite_db)
     service = ApprovalService(
         db=sqlite_db, access=rig.access, starts=queue, owner="web-1", threshold=THRESHOLD, hours=24.0

@@ -21,6 +21,8 @@ from bot.door import (
     TooMany,
     Via,
     parts_of,
+    roughly,
+    too_many,
 )
 from bot.moves import Requester
 from bot.services import Services
@@ -115,7 +117,10 @@ def test_instantly_too_slow_to_name_the_places_refuses_rather_than_trusting_the_
 def test_a_person_with_moves_waiting_to_start_is_told_too_many(sqlite_db: Database, services: Services) -> None:
     for _ in range(3):
         requested_job(sqlite_db, user=ALICE, channel="C0SALES")
-    assert services.door.submit(ask(an_order(limit=10))) == TooMany(3)
+    outcome = services.door.submit(ask(an_order(limit=10)))
+    assert isinstance(outcome, TooMany)
+    assert outcome.limit == 3
+    assert outcome.retry_in == 0.0, "none of them is queued in this process: the next starts as soon as it can"
 
 
 def test_a_repeated_key_is_the_first_outcome_and_sends_nothing_more(
@@ -222,7 +227,8 @@ def test_a_move_back_counts_toward_the_in_flight_limit(sqlite_db: Database, serv
     for _ in range(3):
         requested_job(sqlite_db, user=ALICE, channel="C0SALES")
     outcome = services.door.submit(ask(_move_back(taken_back, 40), via=Via.MOVE_BACK, key="undo:1:0"))
-    assert outcome == TooMany(3)
+    assert isinstance(outcome, TooMany)
+    assert outcome.limit == 3
 
 
 def test_approve_checks_the_requester_again_and_one_no_longer_allowed_gets_nothing_started(
@@ -264,3 +270,12 @@ def test_a_repeated_key_is_answered_as_the_first_time_even_after_the_requester_l
     assert again == Repeat(Starting((again.record,)))
     assert again.record.id == first.record.id
     assert len(sent(services, instantly)) == 1
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(3, "a few seconds"), (42, "about 40 seconds"), (70, "about a minute"), (400, "about 7 minutes")],
+)
+def test_a_wait_is_said_roughly_as_people_say_it(seconds: float, said: str) -> None:
+    assert roughly(seconds) == said
+    assert f"Try in {said}" in too_many(3, seconds) or seconds < 10

@@ -138,7 +138,8 @@ def _show_moved_leads(stack: LocalStack, reply: Any, *, user: str, channel_id: s
     assert answer.status == 200
     assert stack.slack.wait_for(lambda: len(stack.slack.responses) > before, timeout=5), "nobody was told anything"
     told: dict[str, Any] = stack.slack.responses[-1]
-    assert told["response_type"] == "ephemeral" and told.get("replace_original") is False
+    assert told["response_type"] == "ephemeral"
+    assert told.get("replace_original") is False
     return told
 
 
@@ -168,7 +169,7 @@ def test_the_final_reply_shows_the_count_and_the_duration_and_lists_the_leads_on
     told = _show_moved_leads(stack, reply, user="U0ALICE")
 
     listed = EMAIL.findall(str(told["blocks"]))
-    assert len(listed) == 20 and len(set(listed)) == 20, told
+    assert len(set(listed)) == len(listed) == 20, told
     assert "the first 20 of 40" in told["text"]
     assert "See them all in Instantly, in list *Acme warm leads*" in str(told["blocks"])
     assert _detail_reads(stack) == 1, "read once, when asked"
