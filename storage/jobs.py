@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from storage import leases, outbox
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import JobRow, NotificationKind, Phase
+from storage.models import FINAL_EDIT_PRIORITY, JobRow, NotificationKind, Phase
 from storage.records import JobRecord, job_record
 
 # How many of the moved e-mails a job keeps to show in its final reply.
@@ -43,9 +43,13 @@ def _update(
         return job_record(row)
 
 
-def _notify(session: Session, row: JobRow, kind: NotificationKind, detail: str | None) -> None:
+def _notify(
+    session: Session, row: JobRow, kind: NotificationKind, detail: str | None, priority: int | None = None
+) -> None:
     channel = row.announcement_channel or row.channel_id
-    outbox.enqueue(session, team_id=row.team_id, job_id=row.id, channel_id=channel, kind=kind, detail=detail)
+    outbox.enqueue(
+        session, team_id=row.team_id, job_id=row.id, channel_id=channel, kind=kind, detail=detail, priority=priority
+    )
 
 
 def queue_announcement(session: Session, row: JobRow) -> None:
@@ -196,8 +200,12 @@ def finish(
 
 
 def record_final_reply(db: Database, *, job_id: int, ts: str) -> JobRecord:
-    """The job is done; its announcement still gets an edit to show how it ended."""
-    return _update(db, job_id, notify=NotificationKind.PROGRESS, final_reply_ts=ts, phase=Phase.DONE)
+    """The job is done; its announcement still gets an edit to show how it ended, before any running job's edit."""
+    with db.session() as session:
+        row = _change(session, job_id, {"final_reply_ts": ts, "phase": Phase.DONE})
+        _notify(session, row, NotificationKind.PROGRESS, None, priority=FINAL_EDIT_PRIORITY)
+        session.flush()
+        return job_record(row)
 
 
 def hold_announcement(db: Database, *, job_id: int) -> JobRecord:

@@ -111,6 +111,8 @@ class NotificationKind(StrEnum):
 
 
 # Lower goes first: a finished job's reply matters more than the newest percentage of a running one.
+# An ended job's last edit of its announcement: after the replies and posts, before the edits of running jobs.
+FINAL_EDIT_PRIORITY = 2
 NOTIFICATION_PRIORITY: dict[NotificationKind, int] = {
     NotificationKind.FINAL: 0,
     NotificationKind.ANNOUNCE: 1,

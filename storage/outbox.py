@@ -73,14 +73,22 @@ def enqueue(
     channel_id: str,
     kind: NotificationKind,
     detail: str | None = None,
+    priority: int | None = None,
 ) -> bool:
-    """Add a write in the caller's transaction; False when an equivalent one already waits (or was sent once)."""
-    existing = select(NotificationRow.id).where(NotificationRow.job_id == job_id, NotificationRow.kind == kind)
+    """Add a write in the caller's transaction; False when an equivalent one already waits (or was sent once).
+
+    `priority` (default: the kind's) is raised on an equivalent write still waiting: e.g. an ended job's last edit
+    goes before the progress edits of jobs still running."""
+    rank = NOTIFICATION_PRIORITY[kind] if priority is None else priority
+    existing = select(NotificationRow).where(NotificationRow.job_id == job_id, NotificationRow.kind == kind)
     if kind in _ONCE_ONLY:
         existing = existing.where(NotificationRow.state != NotificationState.FAILED)
     else:
         existing = existing.where(NotificationRow.state == NotificationState.PENDING)
-    if session.scalars(existing.limit(1)).first() is not None:
+    found = session.scalars(existing.limit(1)).first()
+    if found is not None:
+        if found.state == NotificationState.PENDING and rank < found.priority:
+            found.priority = rank
         return False
     now = utcnow()
     session.add(
@@ -89,7 +97,7 @@ def enqueue(
             job_id=job_id,
             kind=kind,
             channel_id=channel_id,
-            priority=NOTIFICATION_PRIORITY[kind],
+            priority=rank,
             state=NotificationState.PENDING,
             detail=detail,
             attempts=0,

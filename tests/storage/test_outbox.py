@@ -118,3 +118,22 @@ def test_old_sent_edits_are_pruned_but_once_only_rows_stay(db: Database) -> None
     assert outbox.prune(db, older_than=timedelta(seconds=-1)) == 1
     with db.session() as session:
         assert not outbox.enqueue(session, team_id="T1", job_id=record.id, channel_id="C1", kind="announce")
+
+
+def _announce_all(db: Database) -> None:
+    for announce in outbox.claim_due(db, owner="w1", lease_seconds=30):
+        outbox.mark_sending(db, notification_id=announce.id, sent_to="C1")
+        outbox.mark_sent(db, notification_id=announce.id, ts=f"1.{announce.job_id}")
+
+
+def test_an_ended_jobs_last_edit_goes_before_the_edits_of_jobs_still_running(db: Database) -> None:
+    running, ending, replied = (running_job(db, c * 24) for c in "cde")
+    _announce_all(db)
+    _progress(db, running, 40)
+    _progress(db, ending, 60)  # its edit waits, then the job ends and its reply goes out
+    jobs.record_final_reply(db, job_id=ending.id, ts="2.1")
+    jobs.record_final_reply(db, job_id=replied.id, ts="2.2")
+
+    edits = [n for n in outbox.claim_due(db, owner="w1", lease_seconds=30) if n.kind == NotificationKind.PROGRESS]
+
+    assert [n.job_id for n in edits] == [ending.id, replied.id, running.id], "a waiting edit is raised, not doubled"
