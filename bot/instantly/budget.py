@@ -198,10 +198,26 @@ class SharedBudget:
         self._limits = share_limits(percent)
         self._clock = clock
         self._sleep = sleep
+        self._turns = {priority: threading.Lock() for priority in Priority}
         self.granted = 0
 
     def acquire(self, *, priority: Priority, timeout: float | None = None) -> Slot | None:
+        """Wait for room for one request; None if none came within `timeout` seconds.
+
+        Within one process, one thread at a time of each priority asks the ledger; the others wait their turn here.
+        Asking is a write transaction that reads the whole minute's grants: a crowd of threads asking every few
+        hundred milliseconds would spend more on asking than the requests cost.
+        """
         deadline = None if timeout is None else self._clock() + timeout
+        turn = self._turns[priority]
+        if not turn.acquire(timeout=-1 if deadline is None else max(0.0, deadline - self._clock())):
+            return None
+        try:
+            return self._ask(priority=priority, deadline=deadline)
+        finally:
+            turn.release()
+
+    def _ask(self, *, priority: Priority, deadline: float | None) -> Slot | None:
         while True:
             now = self._clock()
 

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from bot.instantly.budget import Budget, Priority, RequestBudget, SharedBudget, Slot
@@ -232,3 +235,23 @@ def test_a_full_shared_budget_times_out_instead_of_sending(db: Database, time_: 
     assert _use(a, priority=Priority.INTERACTIVE, timeout=0)
     assert not _use(b, priority=Priority.INTERACTIVE, timeout=0.5)
     assert _use(b, priority=Priority.INTERACTIVE, timeout=2)
+
+
+def test_threads_of_one_process_ask_the_shared_ledger_one_at_a_time(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting threads take turns: while one waits for room, the others wait for it, not for the ledger."""
+    asked: list[float] = []
+    take = grants.take
+
+    def counted(*args: object, **kwargs: object) -> tuple[int | None, float]:
+        asked.append(time.monotonic())
+        return take(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(grants, "take", counted)
+    budget = SharedBudget(db=db, key="workspace:w-1", percent=1)  # one request a second
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        granted = list(pool.map(lambda _: _use(budget, priority=Priority.BACKGROUND, timeout=1.5), range(6)))
+
+    assert sum(granted) == 2, "one at once and one a second later"
+    assert len(asked) <= 10, f"{len(asked)} asks: without turns six threads ask four times a second each"
