@@ -1,4 +1,4 @@
-"""What a benchmark run records, and the figures it turns that into.
+"""What a benchmark run records, and the figures it turns that into (bench/report.py prints them).
 
 The fakes call `InstantlyLog.add` and `SlackLog.add` for every request they answer (see the fakes' `on_request` and
 `on_call` knobs); both keep one small tuple per request, never bodies, so 5,000 jobs stay cheap.
@@ -6,6 +6,8 @@ The fakes call `InstantlyLog.add` and `SlackLog.add` for every request they answ
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import math
 import os
@@ -67,8 +69,9 @@ class InstantlyLog:
             return list(self.hits)
 
 
-def _instantly_job_id(args: dict[str, Any]) -> str:
-    metadata = args.get("metadata")
+def job_id_in(metadata: Any) -> str:
+    """The Instantly job a message's metadata names (`event_payload.instantly_job_id`; given as JSON text or as a
+    dict), or ""."""
     if isinstance(metadata, str):
         try:
             metadata = json.loads(metadata)
@@ -93,7 +96,7 @@ class SlackLog:
         args = call.args
         ok = bool(answer.get("ok"))
         in_thread = bool(args.get("thread_ts"))
-        job_id = _instantly_job_id(args) if call.method == "chat.postMessage" else ""
+        job_id = job_id_in(args.get("metadata")) if call.method == "chat.postMessage" else ""
         channel, error = str(args.get("channel") or ""), str(answer.get("error") or "")
         hit = SlackHit(call.at, call.method, channel, in_thread, ok, error, job_id, call.team_id)
         with self._lock:
@@ -139,6 +142,26 @@ def per(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
+# Where the final reply delay's histogram buckets start, in seconds; the last one has no end.
+REPLY_DELAY_EDGES: tuple[float, ...] = (0, 1, 2, 3, 5, 10, 30, 60, 120)
+
+
+def bucket_labels(edges: Sequence[float]) -> list[str]:
+    """The names of the buckets starting at `edges`: "0-1", "1-2", ..., "120+" (seconds)."""
+    bounds = [f"{edge:g}" for edge in edges]
+    return [f"{low}-{high}" for low, high in itertools.pairwise(bounds)] + [f"{bounds[-1]}+"]
+
+
+def bucket_counts(values: Iterable[float], *, edges: Sequence[float] = REPLY_DELAY_EDGES) -> dict[str, int]:
+    """How many values fall in each half-open bucket [edge, next edge); below the first edge counts in the first."""
+    labels = bucket_labels(edges)
+    counts = dict.fromkeys(labels, 0)
+    for value in values:
+        index = max(0, bisect.bisect_right(edges, value) - 1)
+        counts[labels[index]] += 1
+    return counts
+
+
 # --- the leadmover / baseline process --------------------------------------------------------------------------
 
 
@@ -163,12 +186,20 @@ class Figures:
     mode: str
     jobs: int
     time_scale: float
-    # what happened
-    instantly_jobs: int = 0  # jobs created at Instantly
-    start_failures: int = 0  # moves that never became an Instantly job (driver or app side)
+    # what the moves came to: started + asked to wait + did not start + left waiting == submitted
+    moves_submitted: int = 0  # moves the driver went through the modal for (baseline: the jobs it starts itself)
+    instantly_jobs: int = 0  # jobs created at Instantly: started
+    acked_starting: int | None = None  # submissions answered "starting" (none in baseline mode: it has no modal)
+    asked_to_wait: int = 0  # submissions refused with "Try again in about ..."
+    start_failures: int = 0  # did not start: driver failures, other refusals, the app's notes that a start failed
+    left_waiting: int = 0  # acked as starting, yet neither seen by Instantly nor noted as failed when the run ended
     jobs_replied: int = 0  # Instantly jobs with a final reply in their thread
-    announcements_final: int | None = None  # announcements showing the end state (100%) when the run ended
     duplicate_replies: int = 0
+    announcements_final: int | None = None  # announcements showing the end state (100%) at the last final reply
+    # After the run settled the app keeps running (up to Scenario.announcement_wait_seconds) until every started
+    # job's announcement shows 100%: how many did then, and how long that took (the cap when not all did).
+    announcements_eventually: int | None = None
+    announcements_wait_seconds: float | None = None
     job_minutes: float = 0.0  # summed Instantly lifetime, in timeline minutes (real minutes / time scale)
     # Instantly
     instantly_requests: int = 0
@@ -191,6 +222,7 @@ class Figures:
     final_delay_p50: float | None = None  # seconds from Instantly's end to the final reply
     final_delay_p95: float | None = None
     final_delay_max: float | None = None
+    final_delay_histogram: dict[str, int] = field(default_factory=dict)  # bucket label (seconds) -> replies
     ack_p50_ms: float | None = None
     ack_p99_ms: float | None = None
     acks: int = 0
@@ -220,7 +252,8 @@ def compute(
     now: float,
     acks: Sequence[tuple[int, float]],
 ) -> Figures:
-    """Fill in every figure from the raw logs. `acks`: (HTTP status, seconds) of each probe command."""
+    """Fill in every figure from the raw logs. `acks`: (HTTP status, seconds) of each probe command. The caller sets
+    what the moves came to first (moves_submitted, acked_starting, asked_to_wait, start_failures)."""
     f = figures
     f.instantly_jobs = len(job_times)
     lifetimes = [(end if end is not None else now) - created for created, end in job_times.values()]
@@ -257,7 +290,11 @@ def compute(
     f.final_delay_p50 = percentile(delays, 50)
     f.final_delay_p95 = percentile(delays, 95)
     f.final_delay_max = max(delays, default=None)
-    f.finished = f.jobs_replied == f.instantly_jobs and f.instantly_jobs + f.start_failures >= f.jobs
+    f.final_delay_histogram = bucket_counts(delays)
+    # Whatever of the submitted moves is not accounted for otherwise was acked and is still waiting to start.
+    accounted = f.instantly_jobs + f.asked_to_wait + f.start_failures
+    f.left_waiting = max(0, f.moves_submitted - accounted)
+    f.finished = f.jobs_replied == f.instantly_jobs and accounted >= f.jobs
 
     if acks:
         latencies = [seconds * 1000 for _, seconds in acks]
@@ -266,103 +303,6 @@ def compute(
         f.ack_p50_ms = percentile(latencies, 50)
         f.ack_p99_ms = percentile(latencies, 99)
     return f
-
-
-# --- printing --------------------------------------------------------------------------------------------------
-
-# (attribute, label, format); a row per figure the issue asks for, then context.
-ROWS: tuple[tuple[str, str, str], ...] = (
-    ("polling_per_job_minute", "Instantly polling requests / job-minute", "{:.3f}"),
-    ("interactive_per_job", "Instantly start requests / job (move+pickers)", "{:.2f}"),
-    ("instantly_429s", "Instantly 429s", "{:d}"),
-    ("peak_instantly_1s", "peak Instantly requests in any 1 s", "{:d}"),
-    ("peak_instantly_60s", "peak Instantly requests in any 60 s", "{:d}"),
-    ("slack_calls_per_job", "Slack calls / job (all methods)", "{:.2f}"),
-    ("chat_calls_per_job", "Slack chat.postMessage+update / job", "{:.2f}"),
-    ("peak_slack_per_minute", "peak Slack calls in any 60 s", "{:d}"),
-    ("peak_updates_per_minute", "peak chat.update in any 60 s", "{:d}"),
-    ("peak_posts_per_channel_second", "peak posts in one channel in any 1 s", "{:d}"),
-    ("slack_ratelimited", "Slack ratelimited answers", "{:d}"),
-    ("final_delay_p50", "final reply delay p50 (s)", "{:.1f}"),
-    ("final_delay_p95", "final reply delay p95 (s)", "{:.1f}"),
-    ("final_delay_max", "final reply delay max (s)", "{:.1f}"),
-    ("ack_p50_ms", "ack latency p50 (ms, /leads jobs)", "{:.0f}"),
-    ("ack_p99_ms", "ack latency p99 (ms, /leads jobs)", "{:.0f}"),
-    ("peak_rss_mb", "peak RSS (MB)", "{:.0f}"),
-    ("cpu_seconds", "CPU seconds", "{:.1f}"),
-    ("instantly_jobs", "jobs started at Instantly", "{:d}"),
-    ("start_failures", "moves that did not start", "{:d}"),
-    ("jobs_replied", "jobs with a final reply", "{:d}"),
-    ("announcements_final", "announcements showing 100% at the end", "{:d}"),
-    ("duplicate_replies", "duplicate final replies", "{:d}"),
-    ("job_minutes", "job-minutes (timeline)", "{:.0f}"),
-    ("instantly_requests", "Instantly requests, all", "{:d}"),
-    ("slack_calls", "Slack calls, all", "{:d}"),
-    ("acks", "probe commands sent", "{:d}"),
-    ("ack_failures", "probe acks failed or > 3 s", "{:d}"),
-    ("start_lag_max", "driver start lag max (s)", "{:.1f}"),
-    ("wall_seconds", "wall seconds", "{:.0f}"),
-    ("bench_cpu_seconds", "bench process CPU s (fakes, driver)", "{:.1f}"),
-)
-# Figures every run must produce (the smoke test checks these); ack latency only exists in leadmover mode.
-REQUIRED = tuple(name for name, _, _ in ROWS if name not in ("ack_p50_ms", "ack_p99_ms", "start_lag_max"))
-
-
-def _cell(value: Any, fmt: str) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return str(value)
-    if fmt.endswith("d}"):
-        return fmt.format(int(value))
-    return fmt.format(value)
-
-
-def _ratio(a: Any, b: Any) -> str:
-    if a is None or b is None or isinstance(a, bool):
-        return "n/a"
-    if b == 0:
-        return "=" if a == 0 else "inf"
-    return f"{a / b:.3g}"
-
-
-def table(runs: Sequence[Figures]) -> str:
-    """One job count: a column per mode, and leadmover / baseline when both ran."""
-    by_mode = {run.mode: run for run in runs}
-    modes = [m for m in ("leadmover", "baseline") if m in by_mode]
-    both = len(modes) == 2
-    first = runs[0]
-    head = f"== {first.jobs} jobs, time scale {first.time_scale:g}, code {first.app_version or '?'} =="
-    widths = (46, 12, 12, 10)
-    lines = [head, f"{'figure':<{widths[0]}}" + "".join(f"{m:>{widths[1]}}" for m in modes)]
-    if both:
-        lines[-1] += f"{'ratio':>{widths[3]}}"
-    for name, label, fmt in ROWS:
-        values = [getattr(by_mode[m], name) for m in modes]
-        line = f"{label:<{widths[0]}}" + "".join(f"{_cell(v, fmt):>{widths[1]}}" for v in values)
-        if both:
-            line += f"{_ratio(values[0], values[1]):>{widths[3]}}"
-        lines.append(line)
-    for mode in modes:
-        run = by_mode[mode]
-        if not run.finished:
-            lines.append(f"!! {mode}: not every job got its final reply before the deadline")
-        lines.extend(f"!! {mode}: {problem}" for problem in run.problems)
-    return "\n".join(lines)
-
-
-def markdown(runs: Sequence[Figures]) -> str:
-    """The same table as `table`, in Markdown (for docs/performance.md)."""
-    by_mode = {run.mode: run for run in runs}
-    modes = [m for m in ("leadmover", "baseline") if m in by_mode]
-    both = len(modes) == 2
-    header = ["figure", *modes, *(["leadmover / baseline"] if both else [])]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" + "---:|" * (len(header) - 1)]
-    for name, label, fmt in ROWS:
-        values = [getattr(by_mode[m], name) for m in modes]
-        cells = [label, *(_cell(v, fmt) for v in values), *([_ratio(values[0], values[1])] if both else [])]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def from_dict(data: dict[str, Any]) -> Figures:

@@ -5,12 +5,20 @@
 
 For each job count and mode it starts fresh fakes of Instantly and Slack in this process (with Instantly's and
 Slack's rate limits switched on), runs the app as a child process (`python -m app.cli serve --http`, or
-`python -m bench.baseline`), starts the jobs evenly over 5 minutes, and prints the figures. Jobs run pending ->
-25 -> 50 -> 75 -> success over one minute of wall clock. `--time-scale` shrinks the whole timeline (the spread, a
-job's minute, leadmover's POLL_INTERVAL_SECONDS and the baseline's 2 s) for quick checks; the rate limits of
-Instantly, Slack and leadmover itself are not scaled. With `--workspaces` it runs the many-workspace mode instead
-(bench/workspaces.py): one app installed by OAuth in N Slack workspaces, each with its own Instantly key and workspace,
-and the figures per workspace. See docs/performance.md.
+`python -m bench.baseline`), starts the jobs evenly over 5 minutes, and prints the figures. 1,000 people over 20
+channels make the moves: job n is person n mod 1,000's, who always works in the same channel, so at 5,000 jobs each
+person moves about once a minute. Jobs run pending -> 25 -> 50 -> 75 -> success over one minute of wall clock.
+`--time-scale` shrinks the whole timeline (the spread, a job's minute, leadmover's POLL_INTERVAL_SECONDS and the
+baseline's 2 s) for quick checks; the rate limits of Instantly, Slack and leadmover itself are not scaled.
+
+Besides the rates and latencies, it prints what the submitted moves came to (started at Instantly, acked as
+starting, asked to wait, did not start, left waiting: acked but never seen by Instantly), a histogram of how long
+after its end at Instantly each job's final reply came, and the announcements showing 100%: at the last reply, and
+after the app was left running up to 120 s more (not scaled, not counted in the CPU or delay figures) for the rest.
+
+With `--workspaces` it runs the many-workspace mode instead (bench/workspaces.py): one app installed by OAuth in N
+Slack workspaces, each with its own Instantly key and workspace, and the figures per workspace.
+See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -23,144 +31,17 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
-from bench.child import Child, base_env, code_version, log_problems, start_leadmover_process
-from bench.driver import Driver
-from bench.metrics import Figures, InstantlyLog, SlackLog, compute, from_dict, markdown, table
-from simulators.instantly import INSTANTLY_RATE_LIMITS, FakeInstantly
-from simulators.slack import FakeSlack
-
-SOURCE_NAME = "Bench source campaign"
-DESTINATION_NAME = "Bench destination list"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    jobs: int
-    time_scale: float = 1.0
-    channels: int = 20
-    users: int = 50
-    spread_seconds: float = 300.0  # before scaling
-    job_seconds: float = 60.0
-    poll_interval: float = 3.0  # leadmover's default POLL_INTERVAL_SECONDS
-    baseline_poll: float = 2.0  # Instantly's starter kit
-    probe_rate: float = 2.0  # `/leads jobs` commands a second, in wall time
-    drain_seconds: float = 600.0  # after the last job's scheduled end, how long to wait for final replies
-    budget_percent: float = 10.0
-    starters: int = 8  # driver threads that click through the modal
-    enforce_limits: bool = True
-
-    @property
-    def spread(self) -> float:
-        return self.spread_seconds * self.time_scale
-
-    @property
-    def job_duration(self) -> float:
-        return self.job_seconds * self.time_scale
-
-    def channel_ids(self) -> list[str]:
-        return [f"C0BENCH{n:02d}" for n in range(self.channels)]
-
-    def user_ids(self) -> list[str]:
-        return [f"U0BENCH{n:03d}" for n in range(self.users)]
-
-
-@dataclass
-class Fakes:
-    slack: FakeSlack
-    instantly: FakeInstantly
-    slack_log: SlackLog
-    instantly_log: InstantlyLog
-    source_id: str
-    destination_id: str
-
-
-@contextmanager
-def fakes(scenario: Scenario) -> Iterator[Fakes]:
-    slack_log, instantly_log = SlackLog(), InstantlyLog()
-    limits = scenario.enforce_limits
-    with (
-        FakeSlack(
-            record_calls=False,
-            keep_history=False,
-            on_call=slack_log.add,
-            update_limit_per_minute=50 if limits else None,
-            post_rate_per_channel=1.0 if limits else None,
-            post_burst=3.0,
-            keep_alive=True,
-        ) as slack,
-        FakeInstantly(
-            job_duration=scenario.job_duration,
-            rate_limits=INSTANTLY_RATE_LIMITS if limits else (),
-            record_requests=False,
-            on_request=instantly_log.add,
-        ) as instantly,
-    ):
-        for n, channel in enumerate(scenario.channel_ids()):
-            slack.add_channel(channel, f"bench-{n:02d}")
-        source = instantly.add_campaign(SOURCE_NAME, leads=200)
-        destination = instantly.add_list(DESTINATION_NAME, leads=0)
-        yield Fakes(slack, instantly, slack_log, instantly_log, source, destination)
-
-
-def start_leadmover(scenario: Scenario, f: Fakes, workdir: Path) -> tuple[Child, str]:
-    settings = {
-        "SLACK_BOT_TOKEN": f.slack.bot_token,
-        "SLACK_SIGNING_SECRET": f.slack.signing_secret,
-        "SLACK_API_URL": f.slack.api_url,
-        "INSTANTLY_API_KEY": f.instantly.api_key,
-        "INSTANTLY_API_URL": f.instantly.base_url,
-        "DATABASE_URL": f"sqlite:///{workdir / 'leadmover.db'}",
-        # The job timeline is scaled, so polling is too: a job is then polled as often per (scaled) minute.
-        "POLL_INTERVAL_SECONDS": f"{scenario.poll_interval * scenario.time_scale:g}",
-        "INSTANTLY_BUDGET_PERCENT": f"{scenario.budget_percent:g}",
-        "LOG_LEVEL": "WARNING",
-        # The moves here take no limit; the bench measures following them, not waiting for an approver.
-        "LEADMOVER_APPROVALS": "false",
-    }
-    child, base_url = start_leadmover_process(settings, workdir)
-    return child, f"{base_url}/slack/events"
-
-
-def start_baseline(scenario: Scenario, f: Fakes, workdir: Path) -> Child:
-    args = [
-        sys.executable,
-        "-m",
-        "bench.baseline",
-        "--instantly-url",
-        f.instantly.base_url,
-        "--instantly-key",
-        f.instantly.api_key,
-        "--slack-url",
-        f.slack.api_url,
-        "--slack-token",
-        f.slack.bot_token,
-        "--jobs",
-        str(scenario.jobs),
-        "--spread",
-        f"{scenario.spread:g}",
-        "--poll",
-        f"{scenario.baseline_poll * scenario.time_scale:g}",
-        "--channels",
-        ",".join(scenario.channel_ids()),
-        "--source",
-        f.source_id,
-        "--destination",
-        f.destination_id,
-    ]
-    child = Child(args, env=base_env(), log_path=workdir / "baseline.log")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and '"started"' not in child.log():
-        if not child.alive():
-            raise RuntimeError(f"baseline exited early:\n{child.log()}")
-        time.sleep(0.05)
-    child.mark_ready()
-    return child
-
+from bench.announcements import AnnouncementWatch, wait_for_announcements
+from bench.child import code_version, log_problems
+from bench.driver import Driver, Outcome
+from bench.metrics import Figures, compute, from_dict
+from bench.report import markdown, table
+from bench.scenario import Fakes, Scenario, fakes, start_baseline, start_leadmover
 
 # --- one run -------------------------------------------------------------------------------------------------
 
@@ -168,6 +49,24 @@ def start_baseline(scenario: Scenario, f: Fakes, workdir: Path) -> Child:
 def _all_replied(f: Fakes) -> bool:
     replied = f.slack_log.replied()
     return all(job_id in replied for job_id in f.instantly.job_ids())
+
+
+def record_moves(figures: Figures, *, tally: Counter[Outcome], notes: int) -> None:
+    """What the driver's moves came to, from its tally and the app's notes that a start failed; before `compute`,
+    which counts the rest as left waiting."""
+    figures.moves_submitted = sum(tally.values())
+    figures.acked_starting = tally[Outcome.STARTING]
+    figures.asked_to_wait = tally[Outcome.ASKED_TO_WAIT]
+    figures.start_failures = tally[Outcome.FAILED] + tally[Outcome.REFUSED] + notes
+
+
+def problems_of(driver: Driver) -> list[str]:
+    """The driver's failures (the first five) and the app's refusals other than "wait", grouped by their words."""
+    problems = driver.failures[:5]
+    if len(driver.failures) > 5:
+        problems.append(f"... and {len(driver.failures) - 5} more driver failures")
+    problems += [f"refused x{count}: {words}" for count, words in driver.refusals()[:5]]
+    return problems
 
 
 def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Callable[[str], None] = print) -> Figures:
@@ -202,8 +101,9 @@ def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Cal
             if not starting_done():
                 return False
             started = len(f.instantly.job_ids())
-            not_started = len(driver.failures) + f.slack_log.notes
-            return started + not_started >= scenario.jobs and _all_replied(f)
+            # A move asked to wait is over for this run as surely as a refused one: nothing will come of it.
+            not_starting = driver.will_not_start() + f.slack_log.notes
+            return started + not_starting >= scenario.jobs and _all_replied(f)
 
         deadline = scheduled_end + scenario.drain_seconds
         last_report = time.monotonic()
@@ -217,7 +117,8 @@ def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Cal
                 replied = len(f.slack_log.replied())
                 progress(
                     f"  [{mode} {scenario.jobs}] t={last_report - begin:.0f}s started={len(f.instantly.job_ids())} "
-                    f"replied={replied} instantly_reqs={f.instantly.request_count} slack_calls={f.slack.call_count}"
+                    f"replied={replied} asked_to_wait={driver.tally()[Outcome.ASKED_TO_WAIT]} "
+                    f"instantly_reqs={f.instantly.request_count} slack_calls={f.slack.call_count}"
                 )
         now = time.monotonic()
         if mode == "leadmover":
@@ -227,17 +128,19 @@ def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Cal
             figures.start_lag_max = driver.lag_max
         if child.alive():
             figures.peak_rss_mb, figures.cpu_seconds = child.stats()
-        figures.start_failures = len(driver.failures) + f.slack_log.notes
-        figures.problems.extend(driver.failures[:5])
-        if len(driver.failures) > 5:
-            figures.problems.append(f"... and {len(driver.failures) - 5} more driver failures")
+        if mode == "leadmover":
+            record_moves(figures, tally=driver.tally(), notes=f.slack_log.notes)
+        else:  # the baseline starts its own jobs, retrying until Instantly takes them
+            figures.moves_submitted, figures.start_failures = scenario.jobs, f.slack_log.notes
+        figures.problems.extend(problems_of(driver))
         slack_hits, replies, _ = f.slack_log.snapshot()
+        job_times = f.instantly.job_times()
         compute(
             figures,
             instantly=f.instantly_log.snapshot(),
             slack=slack_hits,
             replies=replies,
-            job_times=f.instantly.job_times(),
+            job_times=job_times,
             now=now,
             acks=driver.acks,
         )
@@ -245,6 +148,12 @@ def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Cal
         figures.announcements_final = sum(
             1 for channel in scenario.channel_ids() for message in f.slack.messages(channel) if "100%" in message.text
         )
+        # And how long the rest take, with the figures above already taken: this wait is in no delay, CPU or RSS.
+        watch = AnnouncementWatch(f.slack, scenario.channel_ids())
+        if child.alive():
+            figures.announcements_eventually, figures.announcements_wait_seconds = wait_for_announcements(
+                watch, job_times, limit=scenario.announcement_wait_seconds, alive=child.alive
+            )
         violations = f.slack.violations + f.instantly.violations
         if violations:
             figures.problems.append(f"{len(violations)} contract violations seen by the fakes, first: {violations[0]}")
@@ -288,6 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=1.0, help="shrink the timeline (0.1: 30 s spread)")
     parser.add_argument("--mode", choices=("leadmover", "baseline", "both"), default="both")
     parser.add_argument("--channels", type=int, default=20)
+    parser.add_argument("--users", type=int, default=1000, help="people making the moves, each in one channel")
     parser.add_argument("--probe-rate", type=float, default=2.0, help="/leads jobs commands a second")
     parser.add_argument("--drain", type=float, default=600.0, help="seconds to wait for final replies after the end")
     parser.add_argument("--starters", type=int, default=8, help="driver threads clicking through the modal")
@@ -316,10 +226,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive")
+    if args.users < 1 or args.channels < 1:
+        parser.error("--users and --channels must be positive")
     base = Scenario(
         jobs=0,
         time_scale=args.time_scale,
         channels=args.channels,
+        users=args.users,
         probe_rate=args.probe_rate,
         drain_seconds=args.drain,
         starters=args.starters,

@@ -35,7 +35,8 @@ from bench.child import Child, code_version, log_problems, start_leadmover_proce
 from bench.driver import Driver, Target, wait_for_view
 from bench.fleet_metrics import FleetResult, WorkspaceFigures, split_by_workspace, workspace_figures
 from bench.metrics import Figures, InstantlyLog, SlackLog, compute
-from bench.run import DESTINATION_NAME, SOURCE_NAME, Scenario
+from bench.run import problems_of, record_moves
+from bench.scenario import DESTINATION_NAME, SOURCE_NAME, Scenario
 from bot.secrets import new_key
 from simulators.instantly import INSTANTLY_RATE_LIMITS, FakeInstantly, InstantlyWorkspace
 from simulators.slack import FakeSlack
@@ -258,7 +259,8 @@ def run_workspaces(
             if starts.is_alive():
                 return False
             started = len(f.instantly.all_job_times())
-            return started + len(driver.failures) + f.slack_log.notes >= fleet.jobs and _all_replied(f)
+            # Moves asked to wait or refused are over for this run: nothing will come of them.
+            return started + driver.will_not_start() + f.slack_log.notes >= fleet.jobs and _all_replied(f)
 
         deadline, last_report = scheduled_end + scenario.drain_seconds, time.monotonic()
         while not settled() and time.monotonic() < deadline:
@@ -301,12 +303,12 @@ def _figures(result: FleetResult, f: FleetFakes, driver: FleetDriver, setups: di
     slack_hits, replies, notes = f.slack_log.snapshot()
     instantly_hits = f.instantly_log.snapshot()
     by_instantly, by_team = split_by_workspace(instantly_hits, slack_hits)
-    failed_in = Counter(where.team_id for where in driver.failed_targets)
+    tally_in = driver.tally_by_team()
     noted_in = Counter(h.team_id for h in slack_hits if h.method == "chat.postEphemeral" and h.ok)
     for t in f.tenants:
         workspace, setup = f.instantly_of[t.team_id], setups[t.team_id]
         figures = Figures(mode="leadmover", jobs=result.jobs_per_workspace, time_scale=result.time_scale)
-        figures.start_failures = failed_in[t.team_id] + noted_in[t.team_id]
+        record_moves(figures, tally=tally_in.get(t.team_id, Counter()), notes=noted_in[t.team_id])
         workspace_figures(
             figures,
             instantly=by_instantly.get(workspace.workspace_id, []),
@@ -324,7 +326,7 @@ def _figures(result: FleetResult, f: FleetFakes, driver: FleetDriver, setups: di
             )
         )
     overall = result.process
-    overall.start_failures = len(driver.failures) + notes
+    record_moves(overall, tally=driver.tally(), notes=notes)
     overall.start_lag_max = driver.lag_max
     compute(
         overall,
@@ -336,6 +338,4 @@ def _figures(result: FleetResult, f: FleetFakes, driver: FleetDriver, setups: di
         acks=driver.acks,
     )
     overall.announcements_final = sum(row.figures.announcements_final or 0 for row in result.per_workspace)
-    result.problems.extend(driver.failures[:5])
-    if len(driver.failures) > 5:
-        result.problems.append(f"... and {len(driver.failures) - 5} more driver failures")
+    result.problems.extend(problems_of(driver))

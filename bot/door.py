@@ -141,11 +141,10 @@ def roughly(seconds: float) -> str:
 
 def too_many(limit: int, retry_in: float) -> str:
     """TooMany in words for the requester, with when to try again."""
-    when = "in a few seconds" if retry_in < 10 else f"in {roughly(retry_in)}"
     return (
         f"You have {limit} moves waiting for Instantly to start them, the most one person may have. Instantly is "
-        f"busy, so moves start in turns across people. Try {when}, once the next of yours has started; "
-        "the announcements in the channel show when."
+        f"busy, so moves start in turns across people. Try again in {roughly(max(retry_in, 10.0))}, once the next "
+        "of yours has started; the announcements in the channel show when."
     )
 
 

@@ -52,9 +52,14 @@ def test_three_workspaces_report_every_figure_per_workspace_and_for_the_process(
         assert 0 < f.peak_updates_per_minute <= 50
         assert f.final_delay_p95 is not None
         assert 0 <= f.final_delay_p95 < 10
+        assert (f.moves_submitted, f.acked_starting, f.asked_to_wait, f.left_waiting) == (4, 4, 0, 0)
+        assert sum(f.final_delay_histogram.values()) == f.jobs_replied
     process = result.process
     assert process.instantly_jobs == process.jobs_replied == 12
     assert process.start_failures == 0
+    accounted = process.instantly_jobs + process.asked_to_wait + process.start_failures + process.left_waiting
+    assert accounted == process.moves_submitted == 12
+    assert sum(process.final_delay_histogram.values()) == process.jobs_replied
     assert process.peak_rss_mb is not None
     assert process.peak_rss_mb > 0
     assert process.cpu_seconds is not None
@@ -63,7 +68,8 @@ def test_three_workspaces_report_every_figure_per_workspace_and_for_the_process(
     assert process.ack_failures == 0
 
     printed = render(result, per_workspace=True)
-    for label in ("Instantly 429s", "max chat.update in any 60 s", "final reply latency p95", "peak RSS", "T0BENCH002"):
+    labels = ("Instantly 429s", "max chat.update in any 60 s", "final reply latency p95", "peak RSS", "T0BENCH002")
+    for label in (*labels, "moves asked to wait", "moves left waiting"):
         assert label in printed
     again = from_dict(json.loads(json.dumps(result.as_dict())))
     assert isinstance(again, FleetResult)

@@ -294,7 +294,7 @@ def test_a_person_with_three_moves_starting_is_told_to_wait_and_keeps_the_form(
 
     assert refused["response_action"] == "errors", "the form stays open, filled in"
     assert refused["errors"][ids.SOURCE].startswith("You have 3 moves waiting for Instantly to start them")
-    assert "Try in a few seconds" in refused["errors"][ids.SOURCE], "nothing is queued here: the next starts soon"
+    assert "Try again in about 10 seconds" in refused["errors"][ids.SOURCE], "none is queued here: the next is soon"
     assert someone_else["response_action"] == "update"
     assert len(instantly.moves()) == 1, "only the other person's move"
 
