@@ -17,6 +17,9 @@ from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 
+# Someone pressed the button and waits: a person's priority in the request budget, and an answer within this.
+READ_SECONDS = 10.0
+
 
 @dataclass(frozen=True)
 class MovedLeads:
@@ -46,7 +49,7 @@ class MovedLeadsService:
             return refusal
         assert record.instantly_job_id is not None  # lists_moved_leads saw it
         try:
-            job = self._instantly(team_id).get_job(record.instantly_job_id, with_counts=True)
+            job = self._instantly(team_id).get_job(record.instantly_job_id, with_counts=True, timeout=READ_SECONDS)
         except InstantlyError as exc:
             log.info("job %s: could not read its moved leads: %s", record.id, exc)
             return f"I could not list the moved leads: {escape(in_words(exc, moment=Moment.MOVED_LEADS))}"

@@ -2,9 +2,10 @@
 
 Instantly allows 100 requests a second and 6,000 a minute per workspace, shared with everything else the customer
 runs. The budget keeps exact sliding windows, so no one-second or one-minute window ever holds more than its share.
-People go first: polling may fill at most 80% of a window, so pickers and new moves always find room. Yet people
-may fill at most 90%, so a rush of new moves never starves the polling that reports on them. A 429 halves the
-budget for a while.
+People go first: polling may fill at most 80% of a window, and so may queued moves, so pickers always find room.
+Yet people may fill at most 90%, so a rush of new moves never starves the polling that reports on them. Each kind
+of work asks in turn within a process, so a person's picker never waits behind the queue of moves. A 429 halves
+the budget for a while.
 
 RequestBudget counts one process's requests in memory. SharedBudget counts them in the database (storage.grants),
 so every replica serving an Instantly workspace spends from the one budget of that workspace.
@@ -28,12 +29,13 @@ INSTANTLY_PER_MINUTE: Final = 6000
 
 
 class Priority(StrEnum):
-    INTERACTIVE = "interactive"
-    BACKGROUND = "background"
+    INTERACTIVE = "interactive"  # someone is looking at a screen for the answer: a picker, a preview, a button
+    QUEUED = "queued"  # a move its person was told is queued (bot.starts): it may wait its turn
+    BACKGROUND = "background"  # polling and other upkeep
 
 
 # The most of each window that one kind of work may fill.
-SHARES: Final[dict[Priority, float]] = {Priority.INTERACTIVE: 0.9, Priority.BACKGROUND: 0.8}
+SHARES: Final[dict[Priority, float]] = {Priority.INTERACTIVE: 0.9, Priority.QUEUED: 0.8, Priority.BACKGROUND: 0.8}
 
 
 class Spent(Protocol):
@@ -232,7 +234,8 @@ class SharedBudget:
                 return Slot(priority=priority, start=now, grant_id=grant_id)
             if deadline is not None and self._clock() + wait > deadline:
                 return None
-            self._sleep(min(wait, 0.25))
+            # The wait is exact for the ledger as read (grants are only ever added): no need to ask again sooner.
+            self._sleep(min(wait, 1.0))
 
     def release(self, slot: Slot) -> None:
         if slot.grant_id is not None:

@@ -97,10 +97,9 @@ class InstantlyClient:
     # --- leads -------------------------------------------------------------------------------------------
 
     def move_leads(self, request: MoveLeadsRequest, *, timeout: float | None = None) -> BackgroundJob:
-        """Start a move (or copy) job. Sent once: a timeout surfaces as InstantlyTimeout, never a resend."""
-        body = self._send(
-            "POST", "leads/move", json_body=request.to_body(), timeout=timeout, priority=Priority.INTERACTIVE
-        )
+        """Start a move (or copy) job. Sent once: a timeout surfaces as InstantlyTimeout, never a resend. Moves wait
+        their turn (bot.starts) behind people at a screen, so they take the budget's share for queued work."""
+        body = self._send("POST", "leads/move", json_body=request.to_body(), timeout=timeout, priority=Priority.QUEUED)
         return self._parse(BackgroundJob, body)
 
     def sample_leads(self, request: ListLeadsRequest, *, timeout: float) -> list[Lead]:
