@@ -58,6 +58,7 @@ class PreviewService:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str, str], tuple[float, int | None]] = {}
         self._samples: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
+        self._asking: dict[tuple[str, str, str], Future[int | None]] = {}
         # Shared by every workspace, two tasks a preview, and a slow Instantly holds a worker to its time box.
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="leadmover-preview")
 
@@ -100,20 +101,35 @@ class PreviewService:
                 self._counts.pop((record.team_id, place.kind.value, place.id), None)
 
     def _count(self, team_id: str, source: Endpoint, timeout: float) -> int | None:
+        """The count, remembered or asked; callers missing the same count at once share one request."""
         key = (team_id, source.kind.value, source.id)
         with self._lock:
             hit = self._counts.get(key)
-        if hit is not None and self._clock() - hit[0] < self._cache_seconds:
-            return hit[1]
-        client = self._instantly(team_id)
-        if source.kind == EndpointKind.CAMPAIGN:
-            count = client.campaign_leads_count(source.id, timeout=timeout)
-        else:
-            count = client.list_total_leads(source.id, timeout=timeout)
+            if hit is not None and self._clock() - hit[0] < self._cache_seconds:
+                return hit[1]
+            asking = self._asking.get(key)
+            if asking is None:
+                mine: Future[int | None] = Future()
+                self._asking[key] = mine
+        if asking is not None:
+            return asking.result(timeout=timeout)
+        try:
+            client = self._instantly(team_id)
+            if source.kind == EndpointKind.CAMPAIGN:
+                count = client.campaign_leads_count(source.id, timeout=timeout)
+            else:
+                count = client.list_total_leads(source.id, timeout=timeout)
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._asking.pop(key, None)
         with self._lock:
             if len(self._counts) > _MAX_CACHED:
                 self._counts.clear()
             self._counts[key] = (self._clock(), count)
+        mine.set_result(count)
         return count
 
     def _sample(self, team_id: str, source: Endpoint, filters: LeadFilters) -> tuple[str, ...]:

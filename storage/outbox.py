@@ -6,7 +6,7 @@ progress edit always shows the newest state and several changes coalesce into on
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -118,10 +118,14 @@ def claim_due(
     skip_teams: Collection[str] = (),
     skip_channels: Collection[str] = (),
     skip_edits_of: Collection[str] = (),
+    edits_allowed: Callable[[str], int] | None = None,
 ) -> list[Notification]:
     """Lease the writes that are due, most urgent first; an expired lease on a write in flight is taken over.
 
-    The skip_* filters leave out what the caller's rate limits would not let it send now.
+    The skip_* filters leave out what the caller's rate limits would not let it send now. With `edits_allowed` (how
+    many edits a workspace may make now) only what can go at once is leased: that many edits per workspace and one
+    post per channel. The rest is left as it is, unleased, for a later round: leasing it only to put it back would
+    cost a write each.
     """
     now = utcnow()
     anchor = aliased(NotificationRow)
@@ -161,8 +165,34 @@ def claim_due(
             or_(NotificationRow.kind.not_in(EDITS), NotificationRow.team_id.not_in(list(skip_edits_of)))
         )
     with db.session() as session:
-        rows = leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)
-        return [as_notification(row) for row in rows]
+        if edits_allowed is None:
+            rows = leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)
+            return [as_notification(row) for row in rows]
+        candidates = session.scalars(query.limit(limit * 4).with_for_update(skip_locked=True)).all()
+        chosen = _sendable_now(candidates, edits_allowed=edits_allowed)[:limit]
+        for row in chosen:
+            leases.take(row, owner=owner, lease_seconds=lease_seconds, now=now)
+        session.flush()
+        return [as_notification(row) for row in chosen]
+
+
+def _sendable_now(rows: Sequence[NotificationRow], *, edits_allowed: Callable[[str], int]) -> list[NotificationRow]:
+    """The rows, in order, that fit one round: each workspace's allowed edits, one post per channel."""
+    edits_left: dict[str, int] = {}
+    posted: set[str] = set()
+    chosen = []
+    for row in rows:
+        if row.kind in EDITS:
+            left = edits_left.setdefault(row.team_id, edits_allowed(row.team_id))
+            if left <= 0:
+                continue
+            edits_left[row.team_id] = left - 1
+        elif row.channel_id in posted:
+            continue
+        else:
+            posted.add(row.channel_id)
+        chosen.append(row)
+    return chosen
 
 
 def _set(db: Database, notification_id: int, **values: object) -> None:

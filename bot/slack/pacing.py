@@ -37,6 +37,12 @@ class TokenBucket:
                 return True
             return False
 
+    def available(self) -> int:
+        """How many whole tokens could be taken now."""
+        with self._lock:
+            self._refill(self._clock())
+            return int(self._tokens + 1e-9)
+
     def wait_time(self, tokens: float = 1.0, *, keep: float = 0.0) -> float:
         """Seconds until try_take(tokens, keep=keep) could succeed."""
         with self._lock:

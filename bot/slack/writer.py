@@ -87,6 +87,7 @@ class SlackWriter:
             skip_teams=workspaces.revoked_teams(self._db),
             skip_channels=self._posts.busy(),
             skip_edits_of=self._edits_held(),
+            edits_allowed=lambda team_id: self._edit_bucket(team_id).available(),
         )
         sent = 0
         for notification in batch:

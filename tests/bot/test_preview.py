@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -190,3 +191,15 @@ def test_the_sample_body_takes_the_moves_source_and_filters() -> None:
     shared = {k: v for k, v in move.items() if k in listing}
     assert shared == {k: v for k, v in listing.items() if k != "limit"}
     assert "esp_code" in move
+
+
+def test_people_missing_the_same_count_at_once_share_one_request(fake: FakeInstantly, service: PreviewService) -> None:
+    campaign = fake.add_campaign("Acme", leads=42)
+    source = Endpoint(kind=EndpointKind.CAMPAIGN, id=campaign, name="Acme")
+    fake.delay["/api/v2/campaigns/analytics"] = 0.3
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        counts = list(pool.map(lambda _: service.count(team_id="T1", source=source), range(5)))
+
+    assert counts == [42] * 5
+    assert _calls(fake, "/api/v2/campaigns/analytics") == 1
