@@ -87,11 +87,18 @@ def base_env() -> dict[str, str]:
 def start_leadmover_process(
     settings: dict[str, str], workdir: Path, *, ready_within: float = 60.0
 ) -> tuple[Child, str]:
-    """`python -m app.cli serve --http` on a free loopback port with these settings (on top of a bare environment);
-    returns the child once /healthz answers 200, and the app's base URL."""
+    """`python -m app.cli migrate`, then `python -m app.cli serve --http` on a free loopback port with these settings
+    (on top of a bare environment), as an operator runs them (docs/operations.md); returns the child once /healthz
+    answers 200, and the app's base URL."""
+    env = {**base_env(), **settings}
+    migrated = subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"], env=env, cwd=workdir, capture_output=True, text=True
+    )
+    if migrated.returncode != 0:
+        raise RuntimeError(f"leadmover migrate failed:\n{migrated.stdout}{migrated.stderr}")
     port = free_port()
     args = [sys.executable, "-m", "app.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
-    child = Child(args, env={**base_env(), **settings}, log_path=workdir / "leadmover.log")
+    child = Child(args, env=env, log_path=workdir / "leadmover.log")
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + ready_within
     while time.monotonic() < deadline:

@@ -16,22 +16,27 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext, RevisionStep
-from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 
 from storage.db import Database
 from storage.models import Base
 
+if TYPE_CHECKING:
+    # Alembic is imported only when a migration runs: a process whose database is already at HEAD never loads it
+    # (it is a tenth of a serving process's memory).
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext, RevisionStep
+    from alembic.script import ScriptDirectory
+
 log = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = Path(__file__).with_name("migrations")
+# The newest revision; tests/storage/test_migrate.py holds it to the scripts' own head.
+HEAD = "0015"
 # The schema Base.metadata.create_all made before leadmover had migrations: such a database is adopted at it.
 BASELINE_REVISION = "0001"
 # Any constant shared by every leadmover process will do; this one spells "leadmove" in ASCII.
@@ -74,6 +79,8 @@ class _Grant(NamedTuple):
 
 def alembic_config() -> Config:
     """A fresh Config for alembic.command functions; pass the connection as config.attributes["connection"]."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
@@ -88,6 +95,8 @@ def _config() -> Config:
 @functools.cache
 def _script() -> ScriptDirectory:
     # Reading the revision files once per process keeps upgrade cheap: tests call it for every database.
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
@@ -101,8 +110,20 @@ def head_revision() -> str:
 
 def current_revision(db: Database) -> str | None:
     """The revision recorded in the database; None when it has none (empty, or made by create_all)."""
+    from alembic.runtime.migration import MigrationContext
+
     with db.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def at_head(db: Database) -> bool:
+    """Whether the database already records HEAD, read without Alembic (False when it cannot be read)."""
+    try:
+        with db.engine.connect() as connection:
+            found = connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalars().all()  # noqa: S608
+    except DBAPIError:
+        return False  # no version table yet: a new database
+    return found == [HEAD]
 
 
 def context_options(*, dialect: str) -> dict[str, Any]:
@@ -116,6 +137,7 @@ def context_options(*, dialect: str) -> dict[str, Any]:
 
 def upgrade(db: Database, *, owner_url: str | None = None) -> None:
     """Apply the pending revisions in one transaction, under a lock that makes concurrent starts wait their turn.
+    A database already at HEAD, migrated by its own role, is left as it is without loading Alembic.
 
     With `owner_url` (LEADMOVER_MIGRATION_DATABASE_URL, PostgreSQL only) they run as that URL's role, which owns
     the schema, and `db`'s role, the app's, is then granted only what the app needs: on audit_log, SELECT and
@@ -123,7 +145,8 @@ def upgrade(db: Database, *, owner_url: str | None = None) -> None:
     granted."""
     owner_url = (owner_url or "").strip() or None
     if owner_url is None:
-        _upgrade(db, app=None)
+        if not at_head(db):
+            _upgrade(db, app=None)
         return
     if db.is_sqlite:
         raise RoleSetupError("LEADMOVER_MIGRATION_DATABASE_URL is for PostgreSQL: SQLite has no roles to separate")
@@ -173,6 +196,8 @@ def _upgrade(db: Database, *, app: _Place | None) -> _Grant | None:
 
 
 def _migrate(connection: Connection, *, target: str, adopt: bool) -> None:
+    from alembic.runtime.environment import EnvironmentContext
+
     script = _script()
     stamp = BASELINE_REVISION if adopt and _is_unversioned_legacy(connection) else None
     if stamp is not None:
@@ -357,6 +382,9 @@ def _check_foreign_keys(connection: Connection) -> None:
 
 def new_revision(*, message: str, url: str | None = None) -> list[Path]:
     """Write the next revision: what storage.models has that a database at head lacks. Review before committing."""
+    from alembic import command
+    from alembic.script import Script
+
     head = _script().get_current_head()
     rev_id = f"{int(head) + 1:04d}" if head is not None and head.isdigit() else None
     with tempfile.TemporaryDirectory() as scratch:

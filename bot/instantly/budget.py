@@ -201,6 +201,12 @@ class SharedBudget:
         self._clock = clock
         self._sleep = sleep
         self._turns = {priority: threading.Lock() for priority in Priority}
+        # This process's own grants of the last minute: a part of the ledger, so where they leave no room, the
+        # ledger leaves none either, and the wait they give is never longer than the ledger's.
+        self._mine: deque[Slot] = deque()
+        self._mine_lock = threading.Lock()
+        self._factor = 1.0
+        self._factor_until = 0.0
         self.granted = 0
 
     def acquire(self, *, priority: Priority, timeout: float | None = None) -> Slot | None:
@@ -208,7 +214,8 @@ class SharedBudget:
 
         Within one process, one thread at a time of each priority asks the ledger; the others wait their turn here.
         Asking is a write transaction that reads the whole minute's grants: a crowd of threads asking every few
-        hundred milliseconds would spend more on asking than the requests cost.
+        hundred milliseconds would spend more on asking than the requests cost. And while this process's own
+        grants already fill a window, the ledger is not asked at all.
         """
         deadline = None if timeout is None else self._clock() + timeout
         turn = self._turns[priority]
@@ -222,24 +229,43 @@ class SharedBudget:
     def _ask(self, *, priority: Priority, deadline: float | None) -> Slot | None:
         while True:
             now = self._clock()
+            wait = self._own_wait(priority, now)
+            if wait == 0.0:
 
-            def wait_needed(standing: grants.Standing, now: float = now) -> float:
-                factor = standing.factor if standing.factor_until > now else 1.0
-                spent = [_Granted(g.priority, g.started, g.ended) for g in standing.grants]
-                return wait_for_room(spent, now=now, limits=slowed(self._limits, factor), priority=priority)
+                def wait_needed(standing: grants.Standing, now: float = now) -> float:
+                    factor = standing.factor if standing.factor_until > now else 1.0
+                    self._factor, self._factor_until = standing.factor, standing.factor_until
+                    spent = [_Granted(g.priority, g.started, g.ended) for g in standing.grants]
+                    return wait_for_room(spent, now=now, limits=slowed(self._limits, factor), priority=priority)
 
-            grant_id, wait = grants.take(self._db, key=self.key, priority=priority, now=now, wait_needed=wait_needed)
-            if grant_id is not None:
-                self.granted += 1
-                return Slot(priority=priority, start=now, grant_id=grant_id)
+                grant_id, wait = grants.take(
+                    self._db, key=self.key, priority=priority, now=now, wait_needed=wait_needed
+                )
+                if grant_id is not None:
+                    self.granted += 1
+                    slot = Slot(priority=priority, start=now, grant_id=grant_id)
+                    with self._mine_lock:
+                        self._mine.append(slot)
+                    return slot
             if deadline is not None and self._clock() + wait > deadline:
                 return None
             # The wait is exact for the ledger as read (grants are only ever added): no need to ask again sooner.
             self._sleep(min(wait, 1.0))
 
+    def _own_wait(self, priority: Priority, now: float) -> float:
+        """How long this process's own grants alone say to wait (0: ask the ledger)."""
+        with self._mine_lock:
+            while self._mine and self._mine[0].end is not None and self._mine[0].end <= now - 60.0:
+                self._mine.popleft()
+            factor = self._factor if self._factor_until > now else 1.0
+            return wait_for_room(list(self._mine), now=now, limits=slowed(self._limits, factor), priority=priority)
+
     def release(self, slot: Slot) -> None:
+        now = self._clock()
+        with self._mine_lock:
+            slot.end = now
         if slot.grant_id is not None:
-            grants.end(self._db, grant_id=slot.grant_id, now=self._clock())
+            grants.end(self._db, grant_id=slot.grant_id, now=now)
 
     def slow_down(self, *, seconds: float = 60.0) -> None:
         grants.slow_down(self._db, key=self.key, factor=0.5, until=self._clock() + seconds)

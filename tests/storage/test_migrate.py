@@ -243,6 +243,7 @@ def test_a_batch_rebuild_of_jobs_on_sqlite_keeps_the_outbox(tmp_path: Path, monk
     shutil.copytree(migrate.SCRIPT_LOCATION, scripts, ignore=shutil.ignore_patterns("__pycache__"))
     (scripts / "versions" / "9999_rebuild_jobs.py").write_text(REBUILD_JOBS.replace("{head}", migrate.head_revision()))
     monkeypatch.setattr(migrate, "_script", lambda: ScriptDirectory(str(scripts)))
+    monkeypatch.setattr(migrate, "HEAD", "9999")
 
     migrate.upgrade(db)
 
@@ -586,3 +587,23 @@ def test_a_privilege_that_reaches_the_app_another_way_is_refused(
             migrate.upgrade(app, owner_url=roles.owner_url)
     finally:
         app.dispose()
+
+
+def test_head_is_the_scripts_head_and_a_database_at_it_is_known_without_alembic(bare: Database) -> None:
+    assert migrate.head_revision() == migrate.HEAD
+    assert not migrate.at_head(bare), "a new database has no version table yet"
+    migrate.upgrade(bare)
+    assert migrate.at_head(bare)
+
+
+def test_a_process_whose_database_is_at_head_never_loads_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'leadmover.db'}"
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    code = (
+        "import sys; from storage import migrate; from storage.db import Database; "
+        f"migrate.upgrade(Database({url!r})); print(sorted(m for m in sys.modules if m.startswith('alembic')))"
+    )
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert answer.stdout.strip() == "[]", answer.stderr
