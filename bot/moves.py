@@ -212,6 +212,39 @@ class MoveService:
 
     def follow(self, record: JobRecord, job: BackgroundJob | None) -> JobRecord:
         """Take in Instantly's view of one job (None: Instantly no longer knows it) and queue what changed."""
+        ended = self._ending(record, job)
+        if ended is not None:
+            return ended
+        assert job is not None  # _ending took care of a job Instantly forgot
+        seen = self._progress(record, job)
+        record = jobs.record_progress(
+            self._db,
+            job_id=record.id,
+            status=seen.status,
+            progress=seen.progress,
+            moved_leads=seen.moved_leads,
+            next_poll_at=seen.next_poll_at,
+            expected_end_at=seen.expected_end_at,
+        )
+        if seen.changed:
+            self._notify()
+        return record
+
+    def follow_many(self, seen: Sequence[tuple[JobRecord, BackgroundJob | None]]) -> int:
+        """follow() for one poll's answers: the jobs still running are written in one transaction (a poll carries up
+        to a hundred, every few seconds), the ended ones one by one, each with its reply. Returns how many."""
+        running: list[jobs.Progress] = []
+        for record, job in seen:
+            if self._ending(record, job) is None:
+                assert job is not None
+                running.append(self._progress(record, job))
+        jobs.record_progress_many(self._db, seen=running)
+        if any(progress.changed for progress in running):
+            self._notify()
+        return len(seen)
+
+    def _ending(self, record: JobRecord, job: BackgroundJob | None) -> JobRecord | None:
+        """Finish the job if it ended (or Instantly forgot it, or it ran past the follow limit); None if it runs."""
         if job is None:
             return self._finish(
                 record, error="Instantly no longer knows this job (it answered 404), so I stopped following it."
@@ -229,33 +262,33 @@ class MoveService:
                 counts=counts_of(job) if record.tracked else None,
                 ended_at=parse_time(job.updated_at) if record.tracked else None,
             )
-        age = utcnow() - record.created_at
-        if age > self._follow_limit:
+        if utcnow() - record.created_at > self._follow_limit:
             hours = self._follow_limit.total_seconds() / 3600
             error = f"the job was still unfinished after {hours:g} h, so I stopped following it. Check it in Instantly."
             return self._finish(record, status=job.status, progress=progress, error=error)
-        moved = (job.status, progress) != (record.status, record.progress)
+        return None
+
+    def _progress(self, record: JobRecord, job: BackgroundJob) -> jobs.Progress:
+        """What a poll of a running job changes: its state, and when to look next (bot.cadence)."""
+        progress = round(job.progress)
         now = utcnow()
+        changed = (job.status, progress) != (record.status, record.progress)
         ends = record.expected_end_at
         if progress != record.progress:
             ends = cadence.expected_end(
                 progress=progress, seen_at=now, before=record.progress, before_seen_at=record.progress_seen_at
             )
-        delay = cadence.next_poll_delay(
-            base=self._poll_interval, age_seconds=age.total_seconds(), moved=moved, status=job.status
-        )
-        record = jobs.record_progress(
-            self._db,
+        age = (now - record.created_at).total_seconds()
+        delay = cadence.next_poll_delay(base=self._poll_interval, age_seconds=age, moved=changed, status=job.status)
+        return jobs.Progress(
             job_id=record.id,
             status=job.status,
             progress=progress,
             moved_leads=job.moved_leads,
             next_poll_at=cadence.next_poll_at(now=now, base=self._poll_interval, delay=delay, expected_end_at=ends),
             expected_end_at=ends,
+            changed=changed,
         )
-        if moved:
-            self._notify()
-        return record
 
     def _finish(
         self,

@@ -140,9 +140,15 @@ class Poller:
         except InstantlyError as exc:
             log.warning("polling %d jobs failed, will retry: %s", len(ids), exc)
             return 0
+        seen: list[tuple[JobRecord, BackgroundJob | None]] = []
         for record in records:
-            self._follow_one(client, record, found)
-        return len(records)
+            job_id = record.instantly_job_id or ""
+            try:
+                seen.append((record, found[job_id] if job_id in found else self._lookup_missing(client, job_id)))
+            except InstantlyError as exc:
+                # Left due: the next round tries again.
+                log.warning("job %s: could not follow it this round: %s", record.id, exc)
+        return self._moves.follow_many(seen)
 
     def _whole_batches(self, records: list[JobRecord]) -> list[JobRecord]:
         """The due jobs worth a request now: whole batches of a hundred, and a partial one only when it must go.
@@ -167,17 +173,6 @@ class Poller:
         """Its pace says it ends within an interval (or it is overdue): looked at closely (bot.cadence)."""
         ends = record.expected_end_at
         return ends is not None and now >= ends - timedelta(seconds=self.interval)
-
-    def _follow_one(self, client: InstantlyClient, record: JobRecord, found: dict[str, BackgroundJob]) -> None:
-        job_id = record.instantly_job_id or ""
-        job = found.get(job_id)
-        try:
-            if job is None:
-                job = self._lookup_missing(client, job_id)
-            self._moves.follow(record, job)
-        except InstantlyError as exc:
-            # Leave the job due: the next tick tries again.
-            log.warning("job %s: could not follow it this round: %s", record.id, exc)
 
     @staticmethod
     def _lookup_missing(client: InstantlyClient, job_id: str) -> BackgroundJob | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -137,6 +138,45 @@ def record_announcement(db: Database, *, job_id: int, channel_id: str, ts: str) 
     return _update(db, job_id, announcement_channel=channel_id, announcement_ts=ts)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """A running job as one poll saw it, and when to poll it next; `changed`: its status or progress moved."""
+
+    job_id: int
+    status: str
+    progress: int
+    moved_leads: int | None
+    next_poll_at: datetime
+    expected_end_at: datetime | None
+    changed: bool
+
+
+def record_progress_many(db: Database, *, seen: Sequence[Progress]) -> None:
+    """record_progress for many jobs in one transaction (one poll's answers)."""
+    if not seen:
+        return
+    with db.session() as session:
+        rows = {row.id: row for row in session.scalars(select(JobRow).where(JobRow.id.in_([p.job_id for p in seen])))}
+        now = utcnow()
+        for progress in seen:
+            row = rows.get(progress.job_id)
+            if row is not None:
+                _take_progress(session, row, progress, now=now)
+        session.flush()
+
+
+def _take_progress(session: Session, row: JobRow, seen: Progress, *, now: datetime) -> None:
+    row.next_poll_at, row.updated_at = seen.next_poll_at, now
+    row.lease_owner, row.lease_expires_at = None, None
+    if row.progress != seen.progress or row.progress_seen_at is None:
+        row.progress_seen_at, row.expected_end_at = now, seen.expected_end_at
+    if (row.status, row.progress) != (seen.status, seen.progress):
+        row.status, row.progress = seen.status, seen.progress
+        _notify(session, row, NotificationKind.PROGRESS, None)
+    if seen.moved_leads is not None:
+        row.moved_leads = seen.moved_leads
+
+
 def record_progress(
     db: Database,
     *,
@@ -149,15 +189,12 @@ def record_progress(
 ) -> JobRecord:
     """A running job's newest state; an edit of its announcement is queued when what people see changed. A change of
     progress is stamped (progress_seen_at) with the end it makes likely."""
+    seen = Progress(job_id, status, progress, moved_leads, next_poll_at, expected_end_at, changed=False)
     with db.session() as session:
-        row = _change(session, job_id, {"next_poll_at": next_poll_at, **leases.FREED})
-        if row.progress != progress or row.progress_seen_at is None:
-            row.progress_seen_at, row.expected_end_at = utcnow(), expected_end_at
-        if (row.status, row.progress) != (status, progress):
-            row.status, row.progress = status, progress
-            _notify(session, row, NotificationKind.PROGRESS, None)
-        if moved_leads is not None:
-            row.moved_leads = moved_leads
+        row = session.get(JobRow, job_id)
+        if row is None:
+            raise LookupError(f"no job {job_id}")
+        _take_progress(session, row, seen, now=utcnow())
         session.flush()
         return job_record(row)
 

@@ -271,6 +271,28 @@ def test_progress_is_recorded_and_an_edit_queued_only_when_it_changed(rig: Rig) 
     assert still.next_poll_at > utcnow(), "the next poll is scheduled"
 
 
+def test_one_polls_answers_are_taken_in_together_and_the_ended_job_gets_its_reply(rig: Rig) -> None:
+    moving, quiet, ending = (running_job(rig.db, c * 24) for c in "cde")
+    rig.notified.clear()
+    answers = {
+        moving.id: _job(status="in-progress", progress=40),
+        quiet.id: _job(status="pending", progress=0),
+        ending.id: _job(status="success", progress=100, data={"moved_leads": 7}),
+    }
+
+    assert rig.service.follow_many([(r, answers[r.id]) for r in (moving, quiet, ending)]) == 3
+
+    now = utcnow()
+    after = {r.id: jobs.get(rig.db, job_id=r.id) for r in (moving, quiet, ending)}
+    assert (after[moving.id].progress, after[moving.id].phase) == (40, Phase.RUNNING)  # type: ignore[union-attr]
+    assert all(after[r.id].next_poll_at > now for r in (moving, quiet)), "each is due again later"  # type: ignore[union-attr]
+    assert (after[ending.id].phase, after[ending.id].moved_leads) == (Phase.FINISHED, 7)  # type: ignore[union-attr]
+    assert queued(rig.db, moving.id) == [NotificationKind.ANNOUNCE, NotificationKind.PROGRESS]
+    assert queued(rig.db, quiet.id) == [NotificationKind.ANNOUNCE], "nothing people see changed"
+    assert queued(rig.db, ending.id)[-1] == NotificationKind.FINAL
+    assert rig.notified, "the writer was woken"
+
+
 def test_a_finished_job_keeps_instantlys_count_and_queues_one_final_reply(rig: Rig) -> None:
     record = running_job(rig.db, NEW_JOB)
 
