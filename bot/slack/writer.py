@@ -31,6 +31,9 @@ MAX_ATTEMPTS: Final = 6
 EDITS_PER_SECOND: Final = 45 / 60
 EDIT_BURST: Final = 5.0
 POST_SPACING_SECONDS: Final = 1.0
+# Rounds start at most this often, however often the writer is woken: a round's claim is the writer's main cost,
+# and a post waits at most this much longer for it.
+MIN_ROUND_SECONDS: Final = 0.2
 PRUNE_EVERY_SECONDS: Final = 600.0
 
 
@@ -183,7 +186,10 @@ class SlackWriter:
             outbox.prune(self._db, older_than=timedelta(hours=1))
 
     def run(self) -> None:
+        began = 0.0
         while not self._stop.is_set():
+            self._stop.wait(max(0.0, began + MIN_ROUND_SECONDS - time.monotonic()))
+            began = time.monotonic()
             try:
                 self._prune_now_and_then()
                 if self.drain():

@@ -412,3 +412,27 @@ def test_a_started_writer_sends_what_is_queued_until_it_is_stopped(sqlite_db: Da
     time.sleep(0.2)
     assert slack.posted["C2"] == []
     assert newest_outbox_row(sqlite_db, late.id, NotificationKind.ANNOUNCE).state == NotificationState.PENDING
+
+
+def test_however_often_it_is_woken_the_writer_claims_at_most_five_times_a_second(
+    sqlite_db: Database, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims: list[float] = []
+    claim = outbox.claim_due
+
+    def counted(*args: Any, **kwargs: Any) -> list[outbox.Notification]:
+        claims.append(time.monotonic())
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "claim_due", counted)
+    writer = _writer(sqlite_db, slack)
+    writer.start()
+    try:
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until:
+            writer.wake()
+            time.sleep(0.005)
+    finally:
+        writer.stop()
+
+    assert 2 <= len(claims) <= 7, f"{len(claims)} claims in a second of wakes"
