@@ -264,7 +264,7 @@ class Door:
         """The order with Instantly's names for its places and assignee, and the source's lead count (None when
         Instantly could not count in time); Refused when Instantly does not know a place or could not name it."""
         count = self._pool.submit(
-            self._preview.count, team_id=team_id, source=order.source, timeout=self._lookup_seconds
+            self._preview.count, team_id=team_id, source=order.source, timeout=self._lookup_seconds, stale_ok=True
         )
         assignee = order.options.assign_to
         values = [_value(order.source), _value(order.destination)]

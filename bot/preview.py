@@ -56,7 +56,9 @@ class PreviewService:
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._lock = threading.Lock()
+        # (when asked, the count); a place a finished move changed is kept in `_stale` until asked again.
         self._counts: dict[tuple[str, str, str], tuple[float, int | None]] = {}
+        self._stale: set[tuple[str, str, str]] = set()
         self._samples: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
         self._asking: dict[tuple[str, str, str], Future[int | None]] = {}
         # Shared by every workspace, two tasks a preview, and a slow Instantly holds a worker to its time box.
@@ -65,7 +67,7 @@ class PreviewService:
     def preview(self, *, team_id: str, source: Endpoint, filters: LeadFilters) -> Preview:
         """The count and the sample, asked side by side within one time box."""
         deadline = self._clock() + self._timeout
-        count_future = self._pool.submit(self._count, team_id, source, self._timeout)
+        count_future = self._pool.submit(self._count, team_id, source, self._timeout, False)
         sample_future = self._pool.submit(self._sample, team_id, source, filters)
         problems: list[str] = []
         count = _result(count_future, deadline, self._clock, problems)
@@ -78,12 +80,16 @@ class PreviewService:
             problem=problems[0] if problems else None,
         )
 
-    def count(self, *, team_id: str, source: Endpoint, timeout: float | None = None) -> int | None:
+    def count(
+        self, *, team_id: str, source: Endpoint, timeout: float | None = None, stale_ok: bool = False
+    ) -> int | None:
         """The source's lead count: remembered from a recent preview, else asked; None if Instantly could not say
-        within `timeout` seconds, all told (the budget's wait and every phase of the request within it)."""
+        within `timeout` seconds, all told (the budget's wait and every phase of the request within it). With
+        `stale_ok`, a count a finished move has changed since is good enough (words about a move already accepted,
+        where a rush of moves from one place would otherwise ask Instantly for its count once a move)."""
         wait = timeout if timeout is not None else self._timeout
         try:
-            return self._pool.submit(self._count, team_id, source, wait).result(timeout=wait)
+            return self._pool.submit(self._count, team_id, source, wait, stale_ok).result(timeout=wait)
         except FutureTimeout:
             log.info("count of %s %s unknown: Instantly took over %.1f s", source.kind, source.id, wait)
         except InstantlyError as exc:
@@ -98,14 +104,20 @@ class PreviewService:
             return
         with self._lock:
             for place in (record.order.source, record.order.destination):
-                self._counts.pop((record.team_id, place.kind.value, place.id), None)
+                key = (record.team_id, place.kind.value, place.id)
+                if key in self._counts:
+                    self._stale.add(key)
 
-    def _count(self, team_id: str, source: Endpoint, timeout: float) -> int | None:
+    def _count(self, team_id: str, source: Endpoint, timeout: float, stale_ok: bool) -> int | None:
         """The count, remembered or asked; callers missing the same count at once share one request."""
         key = (team_id, source.kind.value, source.id)
         with self._lock:
             hit = self._counts.get(key)
-            if hit is not None and self._clock() - hit[0] < self._cache_seconds:
+            if (
+                hit is not None
+                and self._clock() - hit[0] < self._cache_seconds
+                and (stale_ok or key not in self._stale)
+            ):
                 return hit[1]
             asking = self._asking.get(key)
             if asking is None:
@@ -128,7 +140,9 @@ class PreviewService:
         with self._lock:
             if len(self._counts) > _MAX_CACHED:
                 self._counts.clear()
+                self._stale.clear()
             self._counts[key] = (self._clock(), count)
+            self._stale.discard(key)
         mine.set_result(count)
         return count
 

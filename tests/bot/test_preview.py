@@ -16,6 +16,8 @@ from bot.instantly.requests import list_request, move_request
 from bot.preview import Preview, PreviewService
 from simulators.instantly import FakeInstantly
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveOrder
+from tests.factories import a_record, an_order
+from tests.factories import campaign as campaign_endpoint
 from tests.stand_ins import Clock
 
 
@@ -203,3 +205,21 @@ def test_people_missing_the_same_count_at_once_share_one_request(fake: FakeInsta
 
     assert counts == [42] * 5
     assert _calls(fake, "/api/v2/campaigns/analytics") == 1
+
+
+def test_a_finished_move_makes_the_form_ask_again_but_words_about_an_accepted_move_may_use_the_last_count(
+    fake: FakeInstantly, service: PreviewService
+) -> None:
+    campaign = fake.add_campaign("Acme", leads=42)
+    source = Endpoint(kind=EndpointKind.CAMPAIGN, id=campaign, name="Acme")
+    assert service.count(team_id="T1", source=source) == 42
+    ended = a_record(order=an_order(source=campaign_endpoint(campaign, "Acme"), limit=5))
+
+    service.forget_counts(ended)
+
+    assert service.count(team_id="T1", source=source, stale_ok=True) == 42
+    assert _calls(fake, "/api/v2/campaigns/analytics") == 1, "the accepted move's words took the last count"
+    assert service.preview(team_id="T1", source=source, filters=LeadFilters()).count == 42
+    assert _calls(fake, "/api/v2/campaigns/analytics") == 2, "the form asked again"
+    assert service.count(team_id="T1", source=source) == 42
+    assert _calls(fake, "/api/v2/campaigns/analytics") == 2, "and the fresh count is remembered again"
