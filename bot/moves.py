@@ -238,7 +238,7 @@ class MoveService:
             if self._ending(record, job) is None:
                 assert job is not None
                 running.append(self._progress(record, job))
-        jobs.record_progress_many(self._db, seen=running)
+        jobs.record_progress_many(self._db, seen=running, known={record.id: record for record, _job in seen})
         if any(progress.changed for progress in running):
             self._notify()
         return len(seen)

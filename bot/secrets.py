@@ -2,13 +2,14 @@
 
 LEADMOVER_ENCRYPTION_KEY holds one or more Fernet keys, comma-separated: the first seals, all of them open, so a
 new key can be put first and `leadmover rotate-key` reseals everything with it before the old one is dropped.
+
+`cryptography` is imported only when a key is used: a process that seals nothing (a bot token and an Instantly key
+from the environment) does not carry it (a twelfth of its memory).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
 class SecretsUnavailable(Exception):
@@ -27,6 +28,8 @@ class SealBroken(Exception):
 
 def parse_keys(raw: str) -> list[str]:
     """The Fernet keys in a comma-separated list, each checked; ValueError names the bad position."""
+    from cryptography.fernet import Fernet
+
     keys = [part.strip() for part in raw.split(",") if part.strip()]
     for position, key in enumerate(keys, start=1):
         try:
@@ -40,6 +43,8 @@ def parse_keys(raw: str) -> list[str]:
 
 def new_key() -> str:
     """A fresh Fernet key, for an operator to put in LEADMOVER_ENCRYPTION_KEY."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode()
 
 
@@ -49,7 +54,10 @@ class Sealer:
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise SecretsUnavailable()
+        from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
         self._fernet = MultiFernet([Fernet(key) for key in keys])
+        self._invalid = InvalidToken
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
@@ -57,12 +65,12 @@ class Sealer:
     def open(self, sealed: str) -> str:
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
-        except InvalidToken:
+        except self._invalid:
             raise SealBroken("a stored secret could not be opened with any configured key") from None
 
     def reseal(self, sealed: str) -> str:
         """The same secret sealed with the first key (what rotate-key does to every stored secret)."""
         try:
             return self._fernet.rotate(sealed.encode()).decode()
-        except InvalidToken:
+        except self._invalid:
             raise SealBroken("a stored secret could not be opened with any configured key") from None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import leases, outbox
@@ -151,18 +151,41 @@ class Progress:
     changed: bool
 
 
-def record_progress_many(db: Database, *, seen: Sequence[Progress]) -> None:
-    """record_progress for many jobs in one transaction (one poll's answers)."""
+def record_progress_many(db: Database, *, seen: Sequence[Progress], known: Mapping[int, JobRecord]) -> None:
+    """record_progress for many jobs in one transaction (one poll's answers). `known` is each job as the poll
+    claimed it: a job whose status and progress did not move only gets its next poll, in one statement for all."""
     if not seen:
         return
+    now = utcnow()
+    quiet = [p for p in seen if _unmoved(p, known.get(p.job_id))]
+    moved = [p for p in seen if not _unmoved(p, known.get(p.job_id))]
     with db.session() as session:
-        rows = {row.id: row for row in session.scalars(select(JobRow).where(JobRow.id.in_([p.job_id for p in seen])))}
-        now = utcnow()
-        for progress in seen:
-            row = rows.get(progress.job_id)
-            if row is not None:
-                _take_progress(session, row, progress, now=now)
+        if quiet:
+            table = cast(Table, JobRow.__table__)
+            session.connection().execute(
+                update(table)
+                .where(table.c.id == bindparam("job"))
+                .values(next_poll_at=bindparam("due"), updated_at=now, lease_owner=None, lease_expires_at=None),
+                [{"job": p.job_id, "due": p.next_poll_at} for p in quiet],
+            )
+        if moved:
+            rows = session.scalars(select(JobRow).where(JobRow.id.in_([p.job_id for p in moved])))
+            by_id = {row.id: row for row in rows}
+            for progress in moved:
+                row = by_id.get(progress.job_id)
+                if row is not None:
+                    _take_progress(session, row, progress, now=now)
         session.flush()
+
+
+def _unmoved(seen: Progress, before: JobRecord | None) -> bool:
+    """Nothing but the next poll to write: the same status, progress and count, and a stamp already there."""
+    return (
+        before is not None
+        and (before.status, before.progress) == (seen.status, seen.progress)
+        and before.progress_seen_at is not None
+        and (seen.moved_leads is None or seen.moved_leads == before.moved_leads)
+    )
 
 
 def _take_progress(session: Session, row: JobRow, seen: Progress, *, now: datetime) -> None:

@@ -4,6 +4,8 @@ every secret is known to the log redaction."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -202,3 +204,9 @@ def test_the_encryption_key_and_client_secret_never_show_in_the_settings_repr() 
     )
     assert key not in repr(settings)
     assert "client-secret-9f8e7d" not in repr(settings)
+
+
+def test_a_process_that_seals_nothing_never_loads_cryptography() -> None:
+    code = "import sys, app.cli, app.wiring; print(sorted(m for m in sys.modules if m.startswith('cryptography')))"
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert answer.stdout.strip() == "[]", answer.stderr
