@@ -12,6 +12,7 @@ from bot.slack.blocks.messages import (
     describe_filters,
     endpoint_phrase,
     escape,
+    job_button,
     lead_count_phrase,
     noun_of,
     section,
@@ -65,8 +66,8 @@ def request(record: JobRecord, approval: Approval) -> tuple[str, Blocks]:
         "type": "actions",
         "block_id": ACTIONS_BLOCK,
         "elements": [
-            _button(APPROVE, "Approve", record.id, style="primary"),
-            _button(REJECT, "Reject", record.id, style="danger"),
+            job_button(APPROVE, "Approve", record.id, style="primary"),
+            job_button(REJECT, "Reject", record.id, style="danger"),
         ],
     }
     blocks: Blocks = [section(f":raised_hand: *Approval needed.* {summary}"), buttons, context(_expiry(approval))]
@@ -92,16 +93,6 @@ def not_approved_reply(record: JobRecord, approval: Approval) -> tuple[str, Bloc
         why = escape(approval.reason or "")
     text = f"<@{record.user_id}>, your {verb} was not approved, so nothing changed in Instantly. {why}"
     return text, [section(text)]
-
-
-def _button(action_id: str, label: str, job_id: int, *, style: str) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": label, "emoji": True},
-        "value": str(job_id),
-        "style": style,
-    }
 
 
 def _plain(text: str) -> str:

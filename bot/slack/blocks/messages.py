@@ -92,6 +92,19 @@ def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [mrkdwn(text)]}
 
 
+def job_button(action_id: str, label: str, job_id: int, *, style: str | None = None) -> dict[str, Any]:
+    """A button that acts on one job: its value is the job's number."""
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "value": str(job_id),
+    }
+    if style is not None:
+        button["style"] = style
+    return button
+
+
 def slack_date(when: datetime) -> str:
     """A moment (naive UTC, as stored) that Slack shows in each reader's own time zone; UTC where it cannot."""
     epoch = int(when.replace(tzinfo=UTC).timestamp())

@@ -11,7 +11,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from bot.instantly.schemas import JobStatus
-from bot.slack.blocks.messages import Blocks, context, escape, section, verb_of
+from bot.slack.blocks.messages import Blocks, context, escape, job_button, section, verb_of
 from storage.channel_settings import ChannelSettings
 from storage.orders import EndpointKind
 from storage.records import JobRecord
@@ -46,12 +46,7 @@ def show_button(record: JobRecord, settings: ChannelSettings) -> dict[str, Any] 
     """The button, where the job moved leads and the channel's settings offer their e-mails; None otherwise."""
     if not (lists_moved_leads(record) and settings.show_sample):
         return None
-    return {
-        "type": "button",
-        "action_id": SHOW_MOVED_LEADS,
-        "text": {"type": "plain_text", "text": "Show moved leads", "emoji": True},
-        "value": str(record.id),
-    }
+    return job_button(SHOW_MOVED_LEADS, "Show moved leads", record.id)
 
 
 def withheld_line(record: JobRecord, settings: ChannelSettings) -> str | None:

@@ -8,7 +8,7 @@ import json
 from typing import Any, Final
 
 from bot.instantly.schemas import JobStatus
-from bot.slack.blocks.messages import Blocks, context, escape, section
+from bot.slack.blocks.messages import Blocks, context, escape, job_button, section
 from storage.orders import Endpoint, EndpointKind
 from storage.records import JobRecord
 
@@ -34,12 +34,7 @@ def move_back_button(record: JobRecord) -> dict[str, Any] | None:
     """The button under a finished move's reply; None where there is nothing to take back."""
     if not offers_move_back(record):
         return None
-    return {
-        "type": "button",
-        "action_id": MOVE_BACK,
-        "text": {"type": "plain_text", "text": "Move back", "emoji": True},
-        "value": str(record.id),
-    }
+    return job_button(MOVE_BACK, "Move back", record.id)
 
 
 def cannot_move_back(record: JobRecord) -> str | None:
