@@ -31,9 +31,6 @@ from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 
-# Instantly's type of the jobs POST /leads/move starts.
-MOVE_LEADS = "move-leads"
-
 # The Instantly client of a Slack workspace (InstantlyNotConnected if it has none).
 InstantlyFor = Callable[[str], InstantlyClient]
 

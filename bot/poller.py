@@ -98,7 +98,13 @@ class Poller:
     def _poll_due(self, claimed: list[int]) -> int:
         paused = workspaces.revoked_teams(self._db)
         # A job due before the next sweep rides in this one's request: one request, not two.
-        due_by = utcnow() + timedelta(seconds=cadence.fast_interval(self.interval))
+        now = utcnow()
+        due_by = now + timedelta(seconds=cadence.fast_interval(self.interval))
+        next_due = jobs.next_due_at(self._db)
+        if next_due is not None and next_due <= due_by and self._few_running():
+            # Every running job fits in one request: once one is due, those due within an interval go with it, so a
+            # few jobs poll together from then on instead of one request each.
+            due_by = now + timedelta(seconds=self.interval)
         records = jobs.claim_due(
             self._db,
             owner=self.owner,
@@ -112,6 +118,9 @@ class Poller:
         for client, group in self._by_key(records):
             handled += self._poll_group(client, group)
         return handled
+
+    def _few_running(self) -> bool:
+        return jobs.count_in_phase(self._db, phase=Phase.RUNNING) <= MAX_IDS_PER_REQUEST
 
     def _by_key(self, records: list[JobRecord]) -> list[tuple[InstantlyClient, list[JobRecord]]]:
         """The due jobs grouped by the Instantly client (so the key) that may ask about them: a batch never

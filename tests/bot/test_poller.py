@@ -158,3 +158,17 @@ def test_a_batch_carries_only_the_job_ids_of_one_instantly_key(sqlite_db: Databa
     finally:
         for client in clients.values():
             client.close()
+
+
+def test_with_few_running_the_jobs_due_within_an_interval_ride_with_the_first_due(
+    sqlite_db: Database, fake: FakeInstantly
+) -> None:
+    with InstantlyClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        poller = _poller(sqlite_db, fake, client, running=12)
+        with sqlite_db.session() as session:
+            session.execute(update(JobRow).where(JobRow.id > 2).values(next_poll_at=utcnow() + timedelta(seconds=0.4)))
+
+        assert poller.tick(sweep_only=True) == 12, "two were due; the other ten were due within the interval"
+        assert _batches(fake) == [12]
+        due = {record.next_poll_at for record in jobs.recent(sqlite_db, limit=20)}
+        assert max(due) - min(due) < timedelta(seconds=0.1), "from now on they are due together"
