@@ -24,7 +24,7 @@ from bot.audit_log import AuditLog
 from bot.secrets import SealBroken, new_key
 from bot.services import Services
 from bot.settings import MissingSettingError, Settings
-from storage import jobs, migrate
+from storage import db_roles, jobs, migrate
 from storage.db import Database
 from storage.records import JobRecord
 
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"leadmover: {_settings_error(exc)}", file=sys.stderr)
         return 2
-    except migrate.RoleSetupError as exc:  # the database's roles, as they stand, would defeat the migration role
+    except db_roles.RoleSetupError as exc:  # the database's roles, as they stand, would defeat the migration role
         print(f"leadmover: {exc}", file=sys.stderr)
         return 1
 

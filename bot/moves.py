@@ -22,7 +22,7 @@ from bot.instantly.errors import (
 )
 from bot.instantly.requests import move_request
 from bot.instantly.schemas import BackgroundJob
-from storage import approvals, audit, jobs, submissions
+from storage import approvals, audit, jobs, polls, submissions
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Phase
@@ -214,7 +214,7 @@ class MoveService:
             return ended
         assert job is not None  # _ending took care of a job Instantly forgot
         seen = self._progress(record, job)
-        record = jobs.record_progress(
+        record = polls.record_progress(
             self._db,
             job_id=record.id,
             status=seen.status,
@@ -230,12 +230,12 @@ class MoveService:
     def follow_many(self, seen: Sequence[tuple[JobRecord, BackgroundJob | None]]) -> int:
         """follow() for one poll's answers: the jobs still running are written in one transaction (a poll carries up
         to a hundred, every few seconds), the ended ones one by one, each with its reply. Returns how many."""
-        running: list[jobs.Progress] = []
+        running: list[polls.Progress] = []
         for record, job in seen:
             if self._ending(record, job) is None:
                 assert job is not None
                 running.append(self._progress(record, job))
-        jobs.record_progress_many(self._db, seen=running, known={record.id: record for record, _job in seen})
+        polls.record_progress_many(self._db, seen=running, known={record.id: record for record, _job in seen})
         if any(progress.changed for progress in running):
             self._notify()
         return len(seen)
@@ -265,7 +265,7 @@ class MoveService:
             return self._finish(record, status=job.status, progress=progress, error=error)
         return None
 
-    def _progress(self, record: JobRecord, job: BackgroundJob) -> jobs.Progress:
+    def _progress(self, record: JobRecord, job: BackgroundJob) -> polls.Progress:
         """What a poll of a running job changes: its state, and when to look next (bot.cadence)."""
         progress = round(job.progress)
         now = utcnow()
@@ -277,7 +277,7 @@ class MoveService:
             )
         age = (now - record.created_at).total_seconds()
         delay = cadence.next_poll_delay(base=self._poll_interval, age_seconds=age, moved=changed, status=job.status)
-        return jobs.Progress(
+        return polls.Progress(
             job_id=record.id,
             status=job.status,
             progress=progress,

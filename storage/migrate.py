@@ -16,13 +16,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 
+from storage import db_roles
 from storage.db import Database
+from storage.db_roles import RoleSetupError
 from storage.models import Base
 
 if TYPE_CHECKING:
@@ -41,40 +43,12 @@ HEAD = "0015"
 BASELINE_REVISION = "0001"
 # Any constant shared by every leadmover process will do; this one spells "leadmove" in ASCII.
 _ADVISORY_LOCK_KEY = 0x6C6561646D6F7665
-_VERSION_TABLE = "alembic_version"  # Alembic's default name, which leadmover keeps
 # Alembic installs its `context` and `op` proxies process-wide, so migrations within one process take turns.
 _IN_PROCESS = threading.RLock()
 
 
-# What the app's role may do to each table when migrations run as a separate owner role; every other leadmover
-# table gets SELECT, INSERT, UPDATE and DELETE. No table gets TRUNCATE, REFERENCES or TRIGGER.
-_APP_PRIVILEGES = {"audit_log": "SELECT, INSERT", _VERSION_TABLE: "SELECT"}
-# What the app's role must never hold on audit_log, however it came by it (a grant to PUBLIC, a role it is in).
-_REWRITING_PRIVILEGES = ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER", "REFERENCES")
-# The function behind revision 0008's PostgreSQL triggers: whoever owns it could make them do nothing.
-_AUDIT_FUNCTION = "leadmover_audit_append_only"
-
-
 class SchemaAdoptionError(RuntimeError):
     """The database has some of leadmover's tables but no recorded revision, and does not match the baseline."""
-
-
-class RoleSetupError(RuntimeError):
-    """LEADMOVER_MIGRATION_DATABASE_URL is set, but the roles as they stand would let the app rewrite its audit log,
-    or the two URLs do not reach the same schema."""
-
-
-class _Place(NamedTuple):
-    """Whom a connection speaks as, and where its tables go (None: no schema it may use is on its search path)."""
-
-    role: str
-    database: str
-    schema: str | None
-
-
-class _Grant(NamedTuple):
-    role: str
-    schema: str
 
 
 def alembic_config() -> Config:
@@ -120,7 +94,7 @@ def at_head(db: Database) -> bool:
     """Whether the database already records HEAD, read without Alembic (False when it cannot be read)."""
     try:
         with db.engine.connect() as connection:
-            found = connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalars().all()  # noqa: S608
+            found = connection.execute(text(f"SELECT version_num FROM {db_roles.VERSION_TABLE}")).scalars().all()  # noqa: S608
     except DBAPIError:
         return False  # no version table yet: a new database
     return found == [HEAD]
@@ -152,30 +126,18 @@ def upgrade(db: Database, *, owner_url: str | None = None) -> None:
         raise RoleSetupError("LEADMOVER_MIGRATION_DATABASE_URL is for PostgreSQL: SQLite has no roles to separate")
     owner = Database(owner_url)
     try:
-        granted = _upgrade(owner, app=_place(db))
+        granted = _upgrade(owner, app=db_roles.place(db))
     finally:
         owner.dispose()
     # Only now may the app's role use the owner's schema, and so find it first on its search path.
-    if granted is not None and _place(db).schema != granted.schema:
+    if granted is not None and db_roles.place(db).schema != granted.schema:
         raise RoleSetupError(
             f"DATABASE_URL's search path does not lead to schema {granted.schema}, where the role of "
             "LEADMOVER_MIGRATION_DATABASE_URL keeps leadmover's tables: give both URLs the same search_path"
         )
 
 
-def _place(db: Database) -> _Place:
-    # The app's role as PostgreSQL sees it, not as DATABASE_URL spells it: peer authentication, PGUSER or a
-    # `role` option in the URL all make the role the app really runs as.
-    with db.engine.connect() as connection:
-        return _place_of(connection)
-
-
-def _place_of(connection: Connection) -> _Place:
-    found = connection.execute(text("SELECT current_user, current_database(), current_schema()")).one()
-    return _Place(role=found[0], database=found[1], schema=found[2])
-
-
-def _upgrade(db: Database, *, app: _Place | None) -> _Grant | None:
+def _upgrade(db: Database, *, app: db_roles.Place | None) -> db_roles.Grant | None:
     """Migrate as `db`'s role; with `app`, grant the app's role its privileges and return where they were granted
     (None when the app's role is `db`'s own)."""
     foreign_keys_off = _sqlite_foreign_keys_off if db.is_sqlite else _unchanged
@@ -184,12 +146,12 @@ def _upgrade(db: Database, *, app: _Place | None) -> _Grant | None:
         if connection.dialect.name == "postgresql":
             # Released at commit, so the next replica sees the finished schema and has nothing left to do.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
-        granting = _granting(connection, app) if app is not None else None
+        granting = db_roles.granting(connection, app) if app is not None else None
         with _IN_PROCESS:
             _migrate(connection, target="head", adopt=True)
         if granting is not None:
             # In the migration's transaction: a replica never sees new tables before the app's role may use them.
-            _grant_app_role(connection, role=granting.role, schema=granting.schema)
+            db_roles.grant_app_role(connection, role=granting.role, schema=granting.schema)
         if db.is_sqlite:
             _check_foreign_keys(connection)
     return granting
@@ -217,98 +179,12 @@ def _migrate(connection: Connection, *, target: str, adopt: bool) -> None:
         environment.run_migrations()
 
 
-# Owning a table lets a role alter, disable the triggers of or drop it; owning the schema lets it drop the schema
-# with everything in it; owning the triggers' function lets it make them do nothing.
-_OWNED_BY = text(
-    "SELECT 'table ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname = ANY(:tables) "
-    "AND pg_has_role(:role, c.relowner, 'MEMBER') "
-    "UNION ALL SELECT 'schema ' || nspname FROM pg_namespace "
-    "WHERE nspname = current_schema() AND pg_has_role(:role, nspowner, 'MEMBER') "
-    "UNION ALL SELECT 'function ' || p.proname || '()' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-    "WHERE n.nspname = current_schema() AND p.proname = :function AND pg_has_role(:role, p.proowner, 'MEMBER')"
-)
-# The sequences behind the tables' serial ids: INSERT needs USAGE on them to take the next id.
-_SEQUENCES_OF = text(
-    "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
-    "AND d.deptype IN ('a', 'i') JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace n ON n.oid = t.relnamespace "
-    "WHERE s.relkind = 'S' AND n.nspname = current_schema() AND t.relname = ANY(:tables) ORDER BY s.relname"
-)
-# Which of the privileges asked about a role holds on audit_log, however it came by them.
-_AUDIT_PRIVILEGES = text(
-    "SELECT privilege FROM unnest(CAST(:privileges AS text[])) AS privilege "
-    "WHERE has_table_privilege(:role, format('%I.audit_log', current_schema()), privilege)"
-)
-
-
-def _granting(connection: Connection, app: _Place) -> _Grant | None:
-    """The app's role and the owner's schema, where that role is to be granted its privileges after migrating; None
-    when the owner and the app are one role. Raises RoleSetupError, before anything is migrated, when the two URLs
-    reach different places, or when no privilege could hold the app's role back: it is a superuser, or it owns
-    what the audit log's protection rests on."""
-    owner = _place_of(connection)
-    if owner.schema is None:
-        raise RoleSetupError(f"no schema on LEADMOVER_MIGRATION_DATABASE_URL's search path exists in {owner.database}")
-    # The app's role sees no schema it may not use yet: a first migration finds it None, and upgrade checks later.
-    if owner.database != app.database or app.schema not in (None, owner.schema):
-        raise RoleSetupError(
-            f"LEADMOVER_MIGRATION_DATABASE_URL reaches schema {owner.schema} of database {owner.database}, but "
-            f"DATABASE_URL reaches schema {app.schema} of database {app.database}: they must name the same one"
-        )
-    if owner.role == app.role:
-        return None
-    superuser = connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": app.role})
-    if superuser.scalar():
-        raise RoleSetupError(
-            f"DATABASE_URL's role {app.role} is a superuser, which no privilege holds back: give the app a role of "
-            "its own (docs/operations.md, Database roles)"
-        )
-    owned = {"role": app.role, "tables": sorted(_ours()), "function": _AUDIT_FUNCTION}
-    if held := connection.execute(_OWNED_BY, owned).scalars().all():
-        quote = connection.dialect.identifier_preparer.quote
-        raise RoleSetupError(
-            f"DATABASE_URL's role {app.role} owns, or is in a role that owns, {', '.join(held)}: it could alter or "
-            f"drop the audit log. Hand them to the migration role once, as a superuser: REASSIGN OWNED BY "
-            f"{quote(app.role)} TO {quote(owner.role)} (docs/operations.md, Database roles)"
-        )
-    return _Grant(role=app.role, schema=owner.schema)
-
-
-def _ours() -> set[str]:
-    return set(Base.metadata.tables) | {_VERSION_TABLE}
-
-
-def _grant_app_role(connection: Connection, *, role: str, schema: str) -> None:
-    """Give the app's role what it needs and nothing more, afresh at every upgrade: a revision runs once, but the
-    tables later revisions add, and a new app role, need their privileges too. Raises RoleSetupError when the app's
-    role still holds a privilege that rewrites the log."""
-    quote = connection.dialect.identifier_preparer.quote
-    grantee = quote(role)
-    present = sorted(set(inspect(connection).get_table_names()) & _ours())
-    where = quote(schema)
-    statements = [f"GRANT USAGE ON SCHEMA {where} TO {grantee}"]
-    for table in present:
-        privileges = _APP_PRIVILEGES.get(table, "SELECT, INSERT, UPDATE, DELETE")
-        statements.append(f"REVOKE ALL ON TABLE {where}.{quote(table)} FROM {grantee}")
-        statements.append(f"GRANT {privileges} ON TABLE {where}.{quote(table)} TO {grantee}")
-    sequences = connection.execute(_SEQUENCES_OF, {"tables": present}).scalars().all()
-    statements += [f"GRANT USAGE, SELECT ON SEQUENCE {where}.{quote(name)} TO {grantee}" for name in sequences]
-    for statement in statements:
-        connection.exec_driver_sql(statement)
-    kept = connection.execute(_AUDIT_PRIVILEGES, {"role": role, "privileges": list(_REWRITING_PRIVILEGES)})
-    if rewriting := kept.scalars().all():
-        raise RoleSetupError(
-            f"DATABASE_URL's role {role} still holds {', '.join(rewriting)} on audit_log, through PUBLIC or a role "
-            "it is in: revoke it there"
-        )
-
-
 def _is_unversioned_legacy(connection: Connection) -> bool:
     """True for a database that create_all made at the baseline; raises if it has only part of that schema."""
     inspector = inspect(connection)
     present = set(inspector.get_table_names())
     # The usual cases, answered by this one query: an empty database, or one that records its revision.
-    if not present or _VERSION_TABLE in present:
+    if not present or db_roles.VERSION_TABLE in present:
         return False
     baseline = _baseline_columns()
     if not present & baseline.keys():
@@ -337,7 +213,7 @@ def _baseline_columns() -> dict[str, frozenset[str]]:
             return {
                 name: frozenset(column["name"] for column in inspector.get_columns(name))
                 for name in inspector.get_table_names()
-                if name != _VERSION_TABLE
+                if name != db_roles.VERSION_TABLE
             }
     finally:
         scratch.dispose()

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from storage import jobs, submissions
+from storage import jobs, polls, submissions
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, Phase
@@ -48,7 +48,7 @@ def test_a_lease_keeps_other_pollers_off_until_it_expires(db: Database) -> None:
 
 def test_a_job_not_yet_due_is_not_claimed(db: Database) -> None:
     record = running_job(db, "c" * 24)
-    jobs.record_progress(
+    polls.record_progress(
         db,
         job_id=record.id,
         status="in-progress",

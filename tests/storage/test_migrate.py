@@ -24,7 +24,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, make_url, select, text
 
 from bot.instantly.requests import move_request
-from storage import audit, jobs, migrate
+from storage import audit, db_roles, jobs, migrate
 from storage.db import Database
 from storage.models import Base, JobRow
 from storage.orders import EndpointKind, MoveMode
@@ -519,7 +519,7 @@ def test_an_app_role_that_owns_the_tables_is_refused_until_they_are_handed_over(
     try:
         migrate.upgrade(app)
 
-        with pytest.raises(migrate.RoleSetupError, match=r"owns.*table audit_log.*REASSIGN OWNED"):
+        with pytest.raises(db_roles.RoleSetupError, match=r"owns.*table audit_log.*REASSIGN OWNED"):
             migrate.upgrade(app, owner_url=roles.owner_url)
         assert "UPDATE" in audit_privileges(app), "refused before granting anything"
 
@@ -536,7 +536,7 @@ def test_an_app_role_that_owns_the_tables_is_refused_until_they_are_handed_over(
 def test_a_superuser_app_role_is_refused(roles: Roles) -> None:
     superuser = Database(roles.url(make_url(POSTGRES_URL).username or "postgres"))
     try:
-        with pytest.raises(migrate.RoleSetupError, match="is a superuser"):
+        with pytest.raises(db_roles.RoleSetupError, match="is a superuser"):
             migrate.upgrade(superuser, owner_url=roles.owner_url)
         assert migrate.current_revision(superuser) is None, "refused before migrating"
     finally:
@@ -545,12 +545,12 @@ def test_a_superuser_app_role_is_refused(roles: Roles) -> None:
 
 def test_urls_that_reach_different_schemas_are_refused_before_migrating(roles: Roles, database_url: str) -> None:
     if make_url(database_url).get_backend_name() == "sqlite":
-        with pytest.raises(migrate.RoleSetupError, match="for PostgreSQL"):
+        with pytest.raises(db_roles.RoleSetupError, match="for PostgreSQL"):
             migrate.upgrade(Database(database_url), owner_url=roles.owner_url)
         return
     elsewhere = Database(database_url)  # the superuser, in a schema of its own
     try:
-        with pytest.raises(migrate.RoleSetupError, match="must name the same one"):
+        with pytest.raises(db_roles.RoleSetupError, match="must name the same one"):
             migrate.upgrade(elsewhere, owner_url=roles.owner_url)
         owner = Database(roles.owner_url)
         try:
@@ -583,7 +583,7 @@ def test_a_privilege_that_reaches_the_app_another_way_is_refused(
                 connection.execute(text(statement))
             owner.dispose()
 
-        with pytest.raises(migrate.RoleSetupError, match=refusal):
+        with pytest.raises(db_roles.RoleSetupError, match=refusal):
             migrate.upgrade(app, owner_url=roles.owner_url)
     finally:
         app.dispose()

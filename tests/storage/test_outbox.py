@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from storage import jobs, outbox, workspaces
+from storage import jobs, outbox, polls, workspaces
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind, NotificationState
@@ -14,7 +14,7 @@ from tests.factories import running_job
 
 
 def _progress(db: Database, record: JobRecord, percent: int) -> None:
-    jobs.record_progress(
+    polls.record_progress(
         db, job_id=record.id, status="in-progress", progress=percent, moved_leads=None, next_poll_at=utcnow()
     )
 

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.blocks import messages
 from bot.slack.lookback import LookLater
 from bot.slack.reporter import SENT, UNREACHABLE_CHANNEL, Reporter
-from storage import jobs
+from storage import jobs, polls
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind, NotificationState, Phase
@@ -158,7 +158,7 @@ def test_a_progress_edit_updates_the_recorded_announcement_with_the_newest_state
     reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
     for percent in (20, 60):
-        jobs.record_progress(
+        polls.record_progress(
             sqlite_db, job_id=record.id, status="in-progress", progress=percent, moved_leads=None, next_poll_at=utcnow()
         )
     slack.calls.clear()
@@ -176,7 +176,7 @@ def test_a_vanished_announcement_is_replaced_by_a_fresh_post_that_later_edits_an
 ) -> None:
     reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
-    jobs.record_progress(
+    polls.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=50, moved_leads=None, next_poll_at=utcnow()
     )
     slack.fail("chat.update", "message_not_found")
@@ -191,7 +191,7 @@ def test_a_vanished_announcement_is_replaced_by_a_fresh_post_that_later_edits_an
     after = stored_job(sqlite_db, record.id)
     assert (after.announcement_channel, after.announcement_ts) == ("C1", fresh["ts"])
 
-    jobs.record_progress(
+    polls.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=70, moved_leads=None, next_poll_at=utcnow()
     )
     reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS))
@@ -206,7 +206,7 @@ def test_other_errors_on_an_edit_reach_the_caller_without_a_fresh_post(
 ) -> None:
     reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = _announced(sqlite_db, reporter, "a" * 24)
-    jobs.record_progress(
+    polls.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=50, moved_leads=None, next_poll_at=utcnow()
     )
     slack.fail("chat.update", "ratelimited", retry_after=3)
@@ -220,7 +220,7 @@ def test_other_errors_on_an_edit_reach_the_caller_without_a_fresh_post(
 def test_an_edit_without_an_announcement_to_edit_calls_nothing(sqlite_db: Database, slack: SlackStandIn) -> None:
     reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
     record = running_job(sqlite_db, "a" * 24)  # its announcement never went out
-    jobs.record_progress(
+    polls.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=50, moved_leads=None, next_poll_at=utcnow()
     )
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.slack.blocks import messages
 from bot.slack.reporter import SENT, Reporter
-from storage import channel_settings, jobs
+from storage import channel_settings, jobs, polls
 from storage.channel_settings import ChannelSettings
 from storage.db import Database
 from storage.models import AnnounceMode, NotificationKind, NotificationState, Phase
@@ -105,7 +105,7 @@ def test_only_failures_a_success_posts_nothing_at_all(
     assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.ANNOUNCE)) == SENT
     held = stored_job(sqlite_db, record.id)
     assert held.announcement_held
-    jobs.record_progress(
+    polls.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=60, moved_leads=None, next_poll_at=held.next_poll_at
     )
     assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.slack.reporter import SENT, Reporter
-from storage import jobs, submissions
+from storage import jobs, polls, submissions
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind
@@ -62,7 +62,7 @@ def test_the_announcement_is_a_reply_in_the_thread_and_the_final_reply_joins_tha
     assert announced.announcement_channel == "C1"
     assert announced.reply_thread == PARENT, "replies go to the parent, never under a reply"
 
-    jobs.record_progress(
+    polls.record_progress(
         sqlite_db, job_id=record.id, status="in-progress", progress=50, moved_leads=None, next_poll_at=utcnow()
     )
     assert reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS)) == SENT

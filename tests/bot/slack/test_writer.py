@@ -21,7 +21,7 @@ from sqlalchemy import update
 from bot.slack import writer as writer_module
 from bot.slack.reporter import Reporter
 from bot.slack.writer import EDIT_BURST, MAX_ATTEMPTS, SlackWriter
-from storage import jobs, outbox, workspaces
+from storage import jobs, outbox, polls, workspaces
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind, NotificationRow, NotificationState
@@ -53,7 +53,7 @@ def _announced(db: Database, slack: SlackStandIn, *instantly_ids: str, **request
 
 
 def _progress(db: Database, record: JobRecord, percent: int) -> None:
-    jobs.record_progress(
+    polls.record_progress(
         db, job_id=record.id, status="in-progress", progress=percent, moved_leads=None, next_poll_at=utcnow()
     )
 
