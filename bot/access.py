@@ -31,6 +31,9 @@ _CANNOT_CHECK: Final = (
 _NOT_APPROVER: Final = "Only workspace admins and the approvers leadmover was set up with may approve big moves."
 PERSON_CACHE_SECONDS: Final = 600.0
 GROUP_CACHE_SECONDS: Final = 300.0
+# A workspace's allow and deny rules are read for every request; another replica's change is seen this late at
+# most (this process's own changes at once), far sooner than a change of who is a Slack admin.
+RULES_CACHE_SECONDS: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class AccessService:
         self._lock = threading.Lock()
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}
         self._groups: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+        self._rules: dict[str, tuple[float, list[Rule]]] = {}
 
     # --- what Slack says -------------------------------------------------------------------------------------
 
@@ -215,7 +219,7 @@ class AccessService:
         if self._covers(team_id, sorted(self._approvers), user_id):
             # An approver is still a person of this workspace: guests, outsiders and the denied may not decide.
             person = self.person(team_id=team_id, user_id=user_id)
-            rules = access_rules.rules(self._db, team_id=team_id)
+            rules = self._rules_of(team_id)
             denied = self._covers(team_id, [r.subject_id for r in rules if r.effect == Effect.DENY], user_id)
             if not person.known or denied is None:
                 return _CANNOT_CHECK
@@ -230,17 +234,33 @@ class AccessService:
     # --- the allowlist ---------------------------------------------------------------------------------------
 
     def access_list(self, *, team_id: str) -> AccessList:
-        return AccessList(rules=access_rules.rules(self._db, team_id=team_id), from_settings=self._allowed)
+        return AccessList(rules=list(self._rules_of(team_id)), from_settings=self._allowed)
+
+    def _rules_of(self, team_id: str) -> list[Rule]:
+        now = self._clock()
+        with self._lock:
+            cached = self._rules.get(team_id)
+        if cached is not None and now - cached[0] < RULES_CACHE_SECONDS:
+            return cached[1]
+        rules = access_rules.rules(self._db, team_id=team_id)
+        with self._lock:
+            self._rules[team_id] = (now, rules)
+        return rules
+
+    def _set_rule(self, *, team_id: str, subject_id: str, effect: Effect, by: str) -> None:
+        access_rules.set_rule(self._db, team_id=team_id, subject_id=subject_id, effect=effect, set_by=by)
+        with self._lock:
+            self._rules.pop(team_id, None)
 
     def allow(self, *, team_id: str, subject_id: str, by: str) -> None:
-        access_rules.set_rule(self._db, team_id=team_id, subject_id=subject_id, effect=Effect.ALLOW, set_by=by)
+        self._set_rule(team_id=team_id, subject_id=subject_id, effect=Effect.ALLOW, by=by)
         audit.record(
             self._db, team_id=team_id, user_id=by, action="allow", detail={"subject": subject_id}, outcome="allowed"
         )
 
     def deny(self, *, team_id: str, subject_id: str, by: str) -> None:
         """Deny a person or group; their requests still waiting for approval are cancelled."""
-        access_rules.set_rule(self._db, team_id=team_id, subject_id=subject_id, effect=Effect.DENY, set_by=by)
+        self._set_rule(team_id=team_id, subject_id=subject_id, effect=Effect.DENY, by=by)
         audit.record(
             self._db, team_id=team_id, user_id=by, action="deny", detail={"subject": subject_id}, outcome="denied"
         )

@@ -255,7 +255,6 @@ class MoveService:
                 status=job.status,
                 progress=progress,
                 moved_leads=job.moved_leads,
-                moved_lead_emails=job.moved_lead_emails or (),
                 counts=counts_of(job) if record.tracked else None,
                 ended_at=parse_time(job.updated_at) if record.tracked else None,
             )
@@ -295,7 +294,6 @@ class MoveService:
         progress: int | None = None,
         moved_leads: int | None = None,
         error: str | None = None,
-        moved_lead_emails: Sequence[str] = (),
         counts: Mapping[str, int] | None = None,
         ended_at: datetime | None = None,
     ) -> JobRecord:
@@ -306,7 +304,6 @@ class MoveService:
             progress=record.progress if progress is None else progress,
             moved_leads=moved_leads,
             error=error,
-            moved_lead_emails=moved_lead_emails,
             counts=counts,
             ended_at=ended_at,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,8 +15,6 @@ from storage.db import Database
 from storage.models import FINAL_EDIT_PRIORITY, JobRow, NotificationKind, Phase
 from storage.records import JobRecord, job_record
 
-# How many of the moved e-mails a job keeps to show in its final reply.
-SAMPLE_SIZE = 5
 # How many of the numbers in a followed job's `data` it keeps: enough for any job type's tally, never a whole payload.
 MAX_COUNTS = 12
 
@@ -146,15 +144,15 @@ def finish(
     progress: int,
     moved_leads: int | None,
     error: str | None = None,
-    moved_lead_emails: Sequence[str] = (),
     counts: Mapping[str, int] | None = None,
     ended_at: datetime | None = None,
 ) -> JobRecord:
-    """Instantly says the job ended (or we stop following it): queue the one final reply.
+    """Instantly says the job ended (or we stop following it): queue the one final reply, and before it the last
+    edit of the announcement above it (storage.outbox: the reply waits for that edit when it can go soon).
 
-    Of `moved_lead_emails` only the first SAMPLE_SIZE are kept: a sample to show, not a record of the move. `counts`
-    (a followed job's numbers, by Instantly's names) are kept as given, at most MAX_COUNTS of them; `ended_at` is when
-    Instantly says the job ended, for a followed job that may have ended before leadmover heard of it.
+    `counts` (a followed job's numbers, by Instantly's names) are kept as given, at most MAX_COUNTS of them;
+    `ended_at` is when Instantly says the job ended, for a followed job that may have ended before leadmover heard
+    of it.
     """
     values: dict[str, Any] = {"status": status, "progress": progress, "finished_at": ended_at or utcnow()}
     values["error"] = error
@@ -162,26 +160,20 @@ def finish(
         values["job_counts"] = dict(list(counts.items())[:MAX_COUNTS])
     if moved_leads is not None:
         values["moved_leads"] = moved_leads
-    sample = [email for email in moved_lead_emails if email][:SAMPLE_SIZE]
-    if sample:
-        values["moved_lead_sample"] = sample
-    return _update(
-        db,
-        job_id,
-        notify=NotificationKind.FINAL,
-        phase=Phase.FINISHED,
-        **leases.FREED,
-        **values,
-    )
+    with db.session() as session:
+        row = _change(session, job_id, {"phase": Phase.FINISHED, **leases.FREED, **values})
+        # A held-back announcement that never went out has nothing to edit; one still to go out may be rendered
+        # before this change is seen, so it gets its last edit too.
+        if row.announcement_ts is not None or row.announcement_held_at is None:
+            queue_write(session, row, NotificationKind.PROGRESS, None, priority=FINAL_EDIT_PRIORITY)
+        queue_write(session, row, NotificationKind.FINAL, None)
+        session.flush()
+        return job_record(row)
 
 
 def record_final_reply(db: Database, *, job_id: int, ts: str) -> JobRecord:
-    """The job is done; its announcement still gets an edit to show how it ended, before any running job's edit."""
-    with db.session() as session:
-        row = _change(session, job_id, {"final_reply_ts": ts, "phase": Phase.DONE})
-        queue_write(session, row, NotificationKind.PROGRESS, None, priority=FINAL_EDIT_PRIORITY)
-        session.flush()
-        return job_record(row)
+    """The job is done: its reply is out (its announcement's last edit was queued when it ended)."""
+    return _update(db, job_id, final_reply_ts=ts, phase=Phase.DONE)
 
 
 def hold_announcement(db: Database, *, job_id: int) -> JobRecord:
@@ -198,14 +190,15 @@ def _claim(
     db: Database, *, where: ColumnElement[bool], owner: str, lease_seconds: float, limit: int
 ) -> list[JobRecord]:
     now = utcnow()
+    # Plain columns, not ORM objects: the poller claims every due job several times in its life.
     query = (
-        select(JobRow)
+        select(*JobRow.__table__.columns)
         .where(where, leases.is_free(JobRow, now=now))
         .order_by(JobRow.next_poll_at, JobRow.id)
         .limit(limit)
     )
     with db.session() as session:
-        rows = leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)
+        rows = leases.claim(session, query, model=JobRow, owner=owner, lease_seconds=lease_seconds, now=now)
         return [job_record(row) for row in rows]
 
 

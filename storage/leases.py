@@ -4,16 +4,18 @@ outbox rows share this one mechanism."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Leased, ProcessRow
+from storage.models import JobRow, Leased, NotificationRow, ProcessRow
 
-RowT = TypeVar("RowT", bound=Leased)
+_Columns = TypeVarTuple("_Columns")
+# The tables whose rows are claimed in bulk.
+Claimable = type[JobRow] | type[NotificationRow]
 
 # Column values that end a lease; spread into an update of a leased row.
 FREED: Final[dict[str, Any]] = {"lease_owner": None, "lease_expires_at": None}
@@ -37,16 +39,29 @@ def take(row: Leased, *, owner: str, lease_seconds: float, now: datetime) -> Non
     row.lease_expires_at = now + timedelta(seconds=lease_seconds)
 
 
-def claim(session: Session, query: Select[RowT], *, owner: str, lease_seconds: float, now: datetime) -> Sequence[RowT]:
-    """Take the rows the query selects for `owner`, in the caller's transaction.
+def lease(
+    session: Session, model: Claimable, ids: Collection[int], *, owner: str, lease_seconds: float, now: datetime
+) -> None:
+    """Mark the rows `ids` as `owner`'s until `lease_seconds` from `now`, in one statement."""
+    if ids:
+        session.execute(
+            update(model)
+            .where(model.id.in_(list(ids)))
+            .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def claim(
+    session: Session, query: Select[*_Columns], *, model: Claimable, owner: str, lease_seconds: float, now: datetime
+) -> Sequence[Row[*_Columns]]:
+    """Take the rows the query selects (plain columns, with the id) for `owner`, in the caller's transaction.
 
     FOR UPDATE SKIP LOCKED lets several processes share one PostgreSQL database without taking the same row; on
     SQLite the transaction holds the write lock from its start instead (see storage.db).
     """
-    rows = session.scalars(query.with_for_update(skip_locked=True)).all()
-    for row in rows:
-        take(row, owner=owner, lease_seconds=lease_seconds, now=now)
-    session.flush()
+    rows = session.execute(query.with_for_update(skip_locked=True)).all()
+    lease(session, model, [row.id for row in rows], owner=owner, lease_seconds=lease_seconds, now=now)
     return rows
 
 

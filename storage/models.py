@@ -69,7 +69,7 @@ class JobRow(Leased, Base):
     status: Mapped[str | None] = mapped_column(String(32), default=None)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     moved_leads: Mapped[int | None] = mapped_column(Integer, default=None)
-    # A few of the e-mails Instantly says it moved (at most storage.jobs.SAMPLE_SIZE); forgotten with the typed
+    # A few moved e-mails that builds before revision 0015 kept; no longer written, and forgotten with the typed
     # details once the retention period has passed.
     moved_lead_sample: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -9,14 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Final
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage import leases
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import NOTIFICATION_PRIORITY, NotificationKind, NotificationRow, NotificationState
+from storage.models import (
+    FINAL_EDIT_PRIORITY,
+    NOTIFICATION_PRIORITY,
+    NotificationKind,
+    NotificationRow,
+    NotificationState,
+)
 
 _ONCE_ONLY = frozenset(
     {
@@ -33,6 +40,12 @@ EDITS = (NotificationKind.PROGRESS, NotificationKind.APPROVAL_EDIT)
 # Writes that stand alone; the others edit or reply to an anchor and wait until it is out.
 _ANCHORS = (NotificationKind.ANNOUNCE, NotificationKind.NOTE, NotificationKind.APPROVAL)
 _WAITING = (NotificationState.PENDING, NotificationState.SENDING)
+_AnyRow = Row[*tuple[Any, ...]]
+# A final reply waits at most this long for its announcement's last edit, so the message above it shows the end
+# first. It never waits while its workspace has no edit to spare: Slack allows far fewer edits than posts.
+REPLY_WAITS_FOR_EDIT_SECONDS: Final = 5.0
+# Routine progress edits leave this many of a workspace's edits for the last edit of a job that ended.
+EDITS_KEPT_FOR_ENDS: Final = 1
 
 
 @dataclass(frozen=True)
@@ -49,8 +62,8 @@ class Notification:
     sent_to: str | None  # where the last attempt went
 
 
-def as_notification(row: NotificationRow) -> Notification:
-    """A row as the plain value the writer and the reporter work with."""
+def as_notification(row: NotificationRow | _AnyRow) -> Notification:
+    """A row (or the same columns read without the ORM) as the plain value the writer and the reporter work with."""
     return Notification(
         id=row.id,
         team_id=row.team_id,
@@ -63,6 +76,23 @@ def as_notification(row: NotificationRow) -> Notification:
         attempted_at=row.attempted_at,
         sent_to=row.sent_to,
     )
+
+
+# What a claim reads of each candidate: plain columns, since the writer claims several times a second and most
+# candidates are left where they are.
+_CLAIMED_COLUMNS = (
+    NotificationRow.id,
+    NotificationRow.team_id,
+    NotificationRow.job_id,
+    NotificationRow.kind,
+    NotificationRow.channel_id,
+    NotificationRow.state,
+    NotificationRow.attempts,
+    NotificationRow.detail,
+    NotificationRow.attempted_at,
+    NotificationRow.sent_to,
+    NotificationRow.priority,
+)
 
 
 def enqueue(
@@ -80,19 +110,26 @@ def enqueue(
     `priority` (default: the kind's) is raised on an equivalent write still waiting: e.g. an ended job's last edit
     goes before the progress edits of jobs still running."""
     rank = NOTIFICATION_PRIORITY[kind] if priority is None else priority
-    existing = select(NotificationRow).where(NotificationRow.job_id == job_id, NotificationRow.kind == kind)
+    waiting = NotificationRow.state == NotificationState.PENDING
     if kind in _ONCE_ONLY:
-        existing = existing.where(NotificationRow.state != NotificationState.FAILED)
-    else:
-        existing = existing.where(NotificationRow.state == NotificationState.PENDING)
-    found = session.scalars(existing.limit(1)).first()
+        waiting = NotificationRow.state != NotificationState.FAILED
+    found = session.execute(
+        select(NotificationRow.id, NotificationRow.state, NotificationRow.priority)
+        .where(NotificationRow.job_id == job_id, NotificationRow.kind == kind, waiting)
+        .limit(1)
+    ).first()
     if found is not None:
         if found.state == NotificationState.PENDING and rank < found.priority:
-            found.priority = rank
+            session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id == found.id)
+                .values(priority=rank)
+                .execution_options(synchronize_session=False)
+            )
         return False
     now = utcnow()
-    session.add(
-        NotificationRow(
+    session.execute(
+        insert(NotificationRow).values(
             team_id=team_id,
             job_id=job_id,
             kind=kind,
@@ -150,6 +187,7 @@ def claim_due(
             NotificationRow.not_before <= now,
             leases.is_free(NotificationRow, now=now),
             or_(NotificationRow.kind.in_(_ANCHORS), ~anchor_pending),
+            _reply_after_last_edit(now=now, edits_held_in=skip_edits_of),
         )
         .order_by(NotificationRow.priority, NotificationRow.not_before, NotificationRow.id)
         .limit(limit)
@@ -164,27 +202,54 @@ def claim_due(
         query = query.where(
             or_(NotificationRow.kind.not_in(EDITS), NotificationRow.team_id.not_in(list(skip_edits_of)))
         )
+    columns = query.with_only_columns(*_CLAIMED_COLUMNS)
     with db.session() as session:
         if edits_allowed is None:
-            rows = leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)
+            rows = leases.claim(
+                session, columns, model=NotificationRow, owner=owner, lease_seconds=lease_seconds, now=now
+            )
             return [as_notification(row) for row in rows]
-        candidates = session.scalars(query.limit(limit * 4).with_for_update(skip_locked=True)).all()
+        candidates = session.execute(columns.limit(limit * 4).with_for_update(skip_locked=True)).all()
         chosen = _sendable_now(candidates, edits_allowed=edits_allowed)[:limit]
-        for row in chosen:
-            leases.take(row, owner=owner, lease_seconds=lease_seconds, now=now)
-        session.flush()
+        ids = [row.id for row in chosen]
+        leases.lease(session, NotificationRow, ids, owner=owner, lease_seconds=lease_seconds, now=now)
         return [as_notification(row) for row in chosen]
 
 
-def _sendable_now(rows: Sequence[NotificationRow], *, edits_allowed: Callable[[str], int]) -> list[NotificationRow]:
-    """The rows, in order, that fit one round: each workspace's allowed edits, one post per channel."""
+def _reply_after_last_edit(*, now: datetime, edits_held_in: Collection[str]) -> ColumnElement[bool]:
+    """A final reply is due once its job's last edit is out (or not due, or held, or waited for long enough)."""
+    edit = aliased(NotificationRow)
+    last_edit_on_its_way = (
+        select(edit.id)
+        .where(
+            edit.job_id == NotificationRow.job_id,
+            edit.kind == NotificationKind.PROGRESS,
+            edit.state.in_(_WAITING),
+            edit.not_before <= now,
+        )
+        .exists()
+    )
+    ready = or_(
+        NotificationRow.kind != NotificationKind.FINAL,
+        NotificationRow.created_at <= now - timedelta(seconds=REPLY_WAITS_FOR_EDIT_SECONDS),
+        ~last_edit_on_its_way,
+    )
+    if edits_held_in:
+        ready = or_(ready, NotificationRow.team_id.in_(list(edits_held_in)))
+    return ready
+
+
+def _sendable_now(rows: Sequence[_AnyRow], *, edits_allowed: Callable[[str], int]) -> list[_AnyRow]:
+    """The rows, in order, that fit one round: each workspace's allowed edits (routine ones leaving a few for ended
+    jobs), one post per channel."""
     edits_left: dict[str, int] = {}
     posted: set[str] = set()
     chosen = []
     for row in rows:
         if row.kind in EDITS:
             left = edits_left.setdefault(row.team_id, edits_allowed(row.team_id))
-            if left <= 0:
+            kept = 0 if row.priority <= FINAL_EDIT_PRIORITY else EDITS_KEPT_FOR_ENDS
+            if left <= kept:
                 continue
             edits_left[row.team_id] = left - 1
         elif row.channel_id in posted:

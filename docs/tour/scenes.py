@@ -70,7 +70,6 @@ SUCCEEDED: Final = replace(
     progress=100,
     moved_leads=500,
     finished_at=FINISHED,
-    moved_lead_sample=SAMPLE,
 )
 FAILED: Final = replace(
     RUNNING,

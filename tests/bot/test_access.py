@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.access import AccessService
+from bot.access import RULES_CACHE_SECONDS, AccessService
 from bot.workspaces import NotInstalled
 from storage.db import Database
 from tests.stand_ins import JSON, Clock, SlackStandIn
@@ -144,3 +144,20 @@ def test_in_a_workspace_leadmover_is_not_installed_in_no_one_is_an_admin(sqlite_
         raise NotInstalled(team_id)
 
     assert not AccessService(db=sqlite_db, slack=not_installed, clock=clock).is_admin(team_id="T9", user_id="U1")
+
+
+def test_rules_set_by_another_process_count_within_seconds_and_this_ones_at_once(
+    sqlite_db: Database, slack: SlackUsers, clock: Clock
+) -> None:
+    slack.person("U2")
+    here = AccessService(db=sqlite_db, slack=lambda _team_id: slack, clock=clock)
+    there = AccessService(db=sqlite_db, slack=lambda _team_id: slack, clock=clock)
+    assert here.refusal_to_move(team_id="T1", user_id="U2") is None
+
+    there.deny(team_id="T1", subject_id="U2", by="UADMIN")
+    assert here.refusal_to_move(team_id="T1", user_id="U2") is None, "the rules read a moment ago still stand"
+    clock.now += RULES_CACHE_SECONDS
+    assert "removed your access" in (here.refusal_to_move(team_id="T1", user_id="U2") or "")
+
+    here.allow(team_id="T1", subject_id="U2", by="UADMIN")
+    assert here.refusal_to_move(team_id="T1", user_id="U2") is None, "this process's own change counts at once"

@@ -18,7 +18,7 @@ from bot.moves import MoveService, Requester
 from storage import jobs, outbox
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import NotificationKind, Phase
+from storage.models import JobRow, NotificationKind, Phase
 from storage.records import JobRecord
 from tests.factories import (
     an_order,
@@ -302,9 +302,10 @@ def test_a_finished_job_keeps_instantlys_count_and_queues_one_final_reply(rig: R
     )
 
     assert (done.phase, done.status, done.moved_leads) == (Phase.FINISHED, "success", 480)
-    assert done.moved_lead_sample == tuple(emails[:5]), "a sample of five is kept"
     assert done.finished_at is not None
-    assert queued(rig.db, record.id)[-1] == NotificationKind.FINAL
+    assert queued(rig.db, record.id)[-2:] == [NotificationKind.PROGRESS, NotificationKind.FINAL], "last edit, reply"
+    with rig.db.reading() as session:
+        assert session.get(JobRow, record.id).moved_lead_sample is None, "no e-mail is kept for a reply to show"
     assert rig.instantly.requests == [], "the count and the e-mails came with the job"
 
 
@@ -316,7 +317,7 @@ def test_a_finished_job_is_finished_at_once_with_what_the_poll_carried_and_asks_
 
     done = rig.service.follow(record, _job(status="success", progress=100, data=data))
 
-    assert (done.phase, done.moved_leads, done.moved_lead_sample) == (Phase.FINISHED, data.get("moved_leads"), ())
+    assert (done.phase, done.moved_leads) == (Phase.FINISHED, data.get("moved_leads"))
     assert queued(rig.db, record.id)[-1] == NotificationKind.FINAL, "the reply is queued with the poll's count"
     assert rig.instantly.requests == [], "the moved e-mails are read only when someone asks for them"
 

@@ -70,7 +70,6 @@ def move(sqlite_db: Database, slack: SlackStandIn) -> JobRecord:
         progress=100,
         moved_leads=len(EMAILS),
         error=None,
-        moved_lead_emails=EMAILS,
     )
 
 

@@ -6,12 +6,12 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from storage import jobs, polls, submissions
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import JobRow, Phase
+from storage.models import FINAL_EDIT_PRIORITY, JobRow, NotificationKind, NotificationRow, Phase
 from tests.factories import requested_job, running_job, submitted_job
 
 
@@ -195,17 +195,33 @@ def test_releasing_leases_never_frees_a_move_still_being_started(db: Database) -
     assert starting.id not in [r.id for r in jobs.claim_orphans(db, owner="process-1", lease_seconds=30)]
 
 
-def test_a_finished_job_keeps_at_most_five_moved_emails(db: Database) -> None:
+def test_an_ended_job_queues_its_announcements_last_edit_and_then_its_reply(db: Database) -> None:
     record = running_job(db, "c" * 24)
-    emails = [f"lead{n}@acme.com" for n in range(12)]
 
-    done = jobs.finish(db, job_id=record.id, status="success", progress=100, moved_leads=12, moved_lead_emails=emails)
+    jobs.finish(db, job_id=record.id, status="success", progress=100, moved_leads=12)
 
-    assert done.moved_lead_sample == tuple(emails[: jobs.SAMPLE_SIZE])
-    assert jobs.SAMPLE_SIZE == 5
-    again = jobs.get(db, job_id=record.id)
-    assert again is not None
-    assert again.moved_lead_sample == tuple(emails[:5])
+    with db.reading() as session:
+        kinds = session.execute(
+            select(NotificationRow.kind, NotificationRow.priority)
+            .where(NotificationRow.job_id == record.id)
+            .order_by(NotificationRow.id)
+        ).all()
+    assert [tuple(kind) for kind in kinds][-2:] == [
+        (NotificationKind.PROGRESS, FINAL_EDIT_PRIORITY),
+        (NotificationKind.FINAL, 0),
+    ]
+
+
+def test_a_held_back_announcement_that_never_went_out_gets_no_last_edit(db: Database) -> None:
+    record = running_job(db, "d" * 24)
+    jobs.hold_announcement(db, job_id=record.id)
+
+    jobs.finish(db, job_id=record.id, status="failed", progress=10, moved_leads=0)
+
+    with db.reading() as session:
+        kinds = session.scalars(select(NotificationRow.kind).where(NotificationRow.job_id == record.id)).all()
+    assert NotificationKind.PROGRESS not in kinds
+    assert NotificationKind.FINAL in kinds
 
 
 def test_a_held_announcement_and_a_quiet_end_are_remembered(db: Database) -> None:

@@ -15,9 +15,10 @@ from tests.factories import requested_job, running_job
 
 def _claim(db: Database, model: type[Leased], owner: str, lease_seconds: float = 30) -> list[int]:
     now = utcnow()
-    query = select(model).where(leases.is_free(model, now=now)).order_by(model.id)
+    query = select(model.id).where(leases.is_free(model, now=now)).order_by(model.id)
     with db.session() as session:
-        return [row.id for row in leases.claim(session, query, owner=owner, lease_seconds=lease_seconds, now=now)]
+        rows = leases.claim(session, query, model=model, owner=owner, lease_seconds=lease_seconds, now=now)
+        return [row.id for row in rows]
 
 
 def _holders(db: Database, model: type[Leased]) -> list[str | None]:

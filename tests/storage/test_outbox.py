@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from storage import jobs, outbox, polls, workspaces
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import NotificationKind, NotificationState
+from storage.models import NotificationKind, NotificationRow, NotificationState
 from storage.records import JobRecord
 from tests.factories import running_job
 
@@ -39,15 +41,51 @@ def test_edits_wait_for_the_announcement_and_coalesce(db: Database) -> None:
     assert edit.kind == NotificationKind.PROGRESS
 
 
-def test_final_replies_go_before_announcements_and_edits(db: Database) -> None:
+def test_an_ended_jobs_reply_follows_its_announcements_last_edit(db: Database) -> None:
     first = running_job(db, "c" * 24)
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
     outbox.mark_sent(db, notification_id=announce.id, ts="1.1")
     _progress(db, first, 50)
     running_job(db, "d" * 24)
     jobs.finish(db, job_id=first.id, status="success", progress=100, moved_leads=3)
-    kinds = [n.kind for n in outbox.claim_due(db, owner="w1", lease_seconds=30)]
-    assert kinds == [NotificationKind.FINAL, NotificationKind.ANNOUNCE, NotificationKind.PROGRESS]
+
+    claimed = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    assert [n.kind for n in claimed] == [NotificationKind.ANNOUNCE, NotificationKind.PROGRESS], "the edit goes first"
+    [edit] = [n for n in claimed if n.kind == NotificationKind.PROGRESS]
+    outbox.mark_sent(db, notification_id=edit.id, ts=None)
+
+    [reply] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    assert (reply.kind, reply.job_id) == (NotificationKind.FINAL, first.id)
+
+
+def test_a_reply_does_not_wait_for_an_edit_its_workspace_cannot_make_now_or_for_long(db: Database) -> None:
+    ended = running_job(db, "c" * 24)
+    _announce_all(db)
+    jobs.finish(db, job_id=ended.id, status="success", progress=100, moved_leads=3)
+
+    held = outbox.claim_due(db, owner="w1", lease_seconds=30, skip_edits_of={"T1"})
+    assert [n.kind for n in held] == [NotificationKind.FINAL], "Slack allows far fewer edits than posts"
+    outbox.release_leases(db, owner="w1")
+
+    with db.session() as session:
+        session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.kind == NotificationKind.FINAL)
+            .values(created_at=utcnow() - timedelta(seconds=outbox.REPLY_WAITS_FOR_EDIT_SECONDS + 1))
+        )
+    kinds = [n.kind for n in outbox.claim_due(db, owner="w2", lease_seconds=30)]
+    assert kinds == [NotificationKind.FINAL, NotificationKind.PROGRESS], "a reply waits only so long"
+
+
+def test_routine_edits_leave_one_edit_for_an_ended_jobs_last_edit(db: Database) -> None:
+    running, ending = running_job(db, "c" * 24), running_job(db, "d" * 24)
+    _announce_all(db)
+    _progress(db, running, 40)
+    assert outbox.claim_due(db, owner="w1", lease_seconds=30, edits_allowed=lambda _team: 1) == []
+
+    jobs.finish(db, job_id=ending.id, status="success", progress=100, moved_leads=3)
+    [edit] = outbox.claim_due(db, owner="w1", lease_seconds=30, edits_allowed=lambda _team: 1)
+    assert (edit.kind, edit.job_id) == (NotificationKind.PROGRESS, ending.id)
 
 
 def test_a_write_in_flight_is_taken_over_as_maybe_sent_when_its_lease_runs_out(db: Database) -> None:
@@ -130,9 +168,9 @@ def test_an_ended_jobs_last_edit_goes_before_the_edits_of_jobs_still_running(db:
     running, ending, replied = (running_job(db, c * 24) for c in "cde")
     _announce_all(db)
     _progress(db, running, 40)
-    _progress(db, ending, 60)  # its edit waits, then the job ends and its reply goes out
-    jobs.record_final_reply(db, job_id=ending.id, ts="2.1")
-    jobs.record_final_reply(db, job_id=replied.id, ts="2.2")
+    _progress(db, ending, 60)  # its edit waits, then the job ends
+    jobs.finish(db, job_id=ending.id, status="success", progress=100, moved_leads=3)
+    jobs.finish(db, job_id=replied.id, status="success", progress=100, moved_leads=3)
 
     edits = [n for n in outbox.claim_due(db, owner="w1", lease_seconds=30) if n.kind == NotificationKind.PROGRESS]
 

@@ -110,7 +110,7 @@ def test_a_tracked_job_ends_with_the_counts_and_the_time_instantly_gave(db: Data
     assert (record.phase, record.finished_at) == (Phase.FINISHED, ended)
     assert len(record.job_counts) == jobs.MAX_COUNTS
     assert record.job_counts[0] == ("count_0", 0)
-    assert kinds(db) == [NotificationKind.ANNOUNCE, NotificationKind.FINAL]
+    assert kinds(db) == [NotificationKind.ANNOUNCE, NotificationKind.PROGRESS, NotificationKind.FINAL]
     # The reply waits for the announcement it answers, as a move's does.
     assert [n.kind for n in outbox.claim_due(db, owner="p1", lease_seconds=30)] == [NotificationKind.ANNOUNCE]
 
