@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
+from bot import logs, metrics
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.installations import DatabaseStateStore
@@ -22,7 +24,7 @@ BOT_SCOPES: Final = (
     "chat:write",
     "chat:write.public",
     "im:write",
-    # Read back its own recent messages after a crash, so nothing is posted twice.
+    # Read back its own recent messages after a crash, so nothing is posted twice (LEADMOVER_LOOKBACK).
     "channels:history",
     "groups:history",
     "im:history",
@@ -35,6 +37,7 @@ BOT_SCOPES: Final = (
     "channels:read",
     "groups:read",
 )
+HISTORY_SCOPES: Final = frozenset({"channels:history", "groups:history", "im:history", "mpim:history"})
 INSTALL_PATH: Final = "/slack/install"
 REDIRECT_PATH: Final = "/slack/oauth_redirect"
 NOT_INSTALLED: Final = (
@@ -65,7 +68,7 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
     if not any(isinstance(f, _QuietTokenWarning) for f in bolt_log.filters):
         bolt_log.addFilter(_QuietTokenWarning())
     oauth = _oauth_settings(settings, services, logger=bolt_log)
-    app = App(
+    app = _App(
         signing_secret=secret,
         client=services.slack,  # carries the bot token, unless each workspace's install brings its own
         oauth_settings=oauth,
@@ -77,8 +80,34 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
         logger=bolt_log,
     )
     app.error(_log_unhandled)
+    app.use(_concerning)
     handlers.register(app, services)
     return app
+
+
+def bot_scopes(settings: Settings) -> list[str]:
+    """The scopes asked for at install: without look-back, none of the *:history ones."""
+    return [scope for scope in BOT_SCOPES if settings.leadmover_lookback or scope not in HISTORY_SCOPES]
+
+
+class _App(App):
+    """Bolt's App, timing each request from its arrival to its acknowledgement: with process_before_response off,
+    dispatch returns as soon as the listener acked (or Slack's 3 s ran out)."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        received = time.monotonic()
+        try:
+            return super().dispatch(req)
+        finally:
+            metrics.acked(time.monotonic() - received)
+            logs.bind()  # this thread's next request is another's
+
+
+def _concerning(context: BoltContext, next: Callable[[], None]) -> None:
+    """Tags what a request leads to with its workspace and person: the log lines of its listener, which run in the
+    listener pool with this context, and its metrics."""
+    logs.bind(team_id=context.team_id, user_id=context.user_id)
+    next()
 
 
 def _oauth_settings(settings: Settings, services: Services, *, logger: logging.Logger) -> OAuthSettings | None:
@@ -91,7 +120,7 @@ def _oauth_settings(settings: Settings, services: Services, *, logger: logging.L
     oauth = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=client_secret,
-        scopes=list(BOT_SCOPES),
+        scopes=bot_scopes(settings),
         installation_store=services.installations,
         installation_store_bot_only=True,
         # Signed with a key drawn from the client secret, which every replica has: issuing a state writes nothing.

@@ -1,4 +1,4 @@
-"""`leadmover serve | poll | demo | jobs | migrate | audit | new-key | rotate-key`: the command line, and the
+"""`leadmover serve | poll | doctor | demo | jobs | migrate | audit | new-key | rotate-key`: the command line, and the
 composition root of a process."""
 
 from __future__ import annotations
@@ -6,53 +6,61 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
-import signal
+import logging
 import sys
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from types import FrameType
+from importlib import metadata
 
 from pydantic import ValidationError
-from slack_bolt.adapter.socket_mode import SocketModeHandler
+from sqlalchemy.exc import OperationalError
 
-from app.bolt_app import build_app
-from app.http import http_server
-from app.wiring import build_services, check_slack_token
+from app import checks
+from app.checks import Finding
+from app.serving import StartupError, run_process
+from app.wiring import build_services
 from bot import logs
-from bot.audit_log import AuditLog
 from bot.secrets import SealBroken, new_key
-from bot.services import Services
 from bot.settings import MissingSettingError, Settings
-from storage import db_roles, jobs, migrate
+from storage import db_roles, migrate
 from storage.db import Database
-from storage.records import JobRecord
+
+log = logging.getLogger("leadmover")
 
 # mallopt's parameter number for the most malloc arenas (glibc's malloc.h).
 _M_ARENA_MAX = -8
 
 
+def version() -> str:
+    return metadata.version("leadmover")
+
+
 def _parser() -> argparse.ArgumentParser:
+    defaults = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(prog="leadmover", description="Move and copy Instantly leads from Slack.")
+    parser.add_argument("--version", action="version", version=f"leadmover {version()}", help="print the version")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve = commands.add_parser("serve", help="run the Slack app and the poller (Socket Mode unless --http)")
+
+    def command(name: str, words: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=words, description=words, formatter_class=defaults)
+
+    serve = command("serve", "run the Slack app and the poller (Socket Mode unless --http)")
     serve.add_argument("--http", action="store_true", help="serve Slack over HTTP instead of Socket Mode")
-    serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")  # noqa: S104
-    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
-    commands.add_parser("poll", help="only follow jobs and report them (a poller replica)")
-    demo = commands.add_parser("demo", help="run the whole flow against built-in simulators of Slack and Instantly")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address")  # noqa: S104
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (Slack, health and metrics)")
+    command("poll", "only follow jobs and report them (a poller replica)")
+    command("doctor", "check the settings, the database, Slack and Instantly, and say what to fix")
+    demo = command("demo", "run the whole flow against built-in simulators of Slack and Instantly")
     demo.add_argument("--quiet", action="store_true", help="print only the transcript, no logs")
-    jobs = commands.add_parser("jobs", help="list the jobs in the database")
-    jobs.add_argument("--limit", type=int, default=20)
-    commands.add_parser("migrate", help="create or upgrade the database schema")
-    audit = commands.add_parser("audit", help="export the audit log (JSON array or CSV)")
-    audit.add_argument("--team", help="only this Slack workspace (team id)")
+    jobs = command("jobs", "list the jobs in the database, newest first")
+    jobs.add_argument("--limit", type=int, default=20, help="how many jobs to list")
+    command("migrate", "create or upgrade the database schema")
+    audit = command("audit", "export the audit log (JSON array or CSV)")
+    audit.add_argument("--team", help="only this Slack workspace (team id); all of them when unset")
     audit.add_argument("--since", type=_date, help="only entries from this date or time on (ISO 8601, UTC)")
-    audit.add_argument("--format", choices=("json", "csv"), default="json")
-    commands.add_parser("new-key", help="print a fresh key for LEADMOVER_ENCRYPTION_KEY")
-    commands.add_parser(
-        "rotate-key", help="reseal every stored Instantly key and Slack token with the first LEADMOVER_ENCRYPTION_KEY"
-    )
+    audit.add_argument("--format", choices=("json", "csv"), default="json", help="what to write")
+    command("new-key", "print a fresh key for LEADMOVER_ENCRYPTION_KEY")
+    command("rotate-key", "reseal every stored Instantly key and Slack token with the first LEADMOVER_ENCRYPTION_KEY")
     return parser
 
 
@@ -96,84 +104,71 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "new-key":
         print(new_key())
         return 0
+    settings: Settings | None = None
     try:
         settings = Settings()
         logs.configure(
-            level=settings.log_level, secrets=settings.secret_values(), wire_debug=settings.leadmover_wire_debug
+            level=settings.log_level,
+            secrets=settings.secret_values(),
+            wire_debug=settings.leadmover_wire_debug,
+            fmt=settings.log_format,
         )
         return _run(args, settings)
     except MissingSettingError as exc:
-        print(f"leadmover: {exc}", file=sys.stderr)
-        return 2
+        return _failed(str(exc), code=2, settings=settings)
     except ValidationError as exc:
-        print(f"leadmover: {_settings_error(exc)}", file=sys.stderr)
-        return 2
+        return _failed(_settings_error(exc), code=2, settings=settings)
+    except StartupError as exc:
+        return _failed(str(exc), code=exc.code, settings=settings)
     except db_roles.RoleSetupError as exc:  # the database's roles, as they stand, would defeat the migration role
-        print(f"leadmover: {exc}", file=sys.stderr)
-        return 1
+        return _failed(str(exc), code=1, settings=settings)
+    except OperationalError as exc:  # the database server cannot be reached, or refused the login
+        assert settings is not None
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        where = checks.describe_database(settings.database_url)
+        return _failed(f"cannot reach {where} ({first}): check DATABASE_URL and the server", code=1, settings=settings)
+
+
+def _failed(message: str, *, code: int, settings: Settings | None) -> int:
+    """One line that names what to fix: a JSON log line when logs are JSON, else plain words on stderr."""
+    if settings is not None and settings.log_format == "json":
+        log.critical(message)
+    else:
+        print(f"leadmover: {message}", file=sys.stderr)
+    return code
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
+        _stop_unless(checks.database_driver(settings))
         return _migrate(settings)
-    if args.command == "audit":
-        db = Database(settings.database_url)
-        try:
-            migrate.upgrade(db, owner_url=_owner_url(settings))
-            exported = AuditLog(db=db).export(team_id=args.team, since=args.since, fmt=args.format)
-            sys.stdout.write(exported if exported.endswith("\n") else exported + "\n")
-        finally:
-            db.dispose()
-        return 0
-    if args.command == "jobs":
-        db = Database(settings.database_url)
-        migrate.upgrade(db, owner_url=_owner_url(settings))
-        for record in jobs.recent(db, limit=args.limit):
-            print(
-                f"#{record.id}\t{record.instantly_job_id or '-'}\t{record.phase}\t{record.status or '-'}\t"
-                f"{record.progress}%\t{_what(record)}"
-            )
-        return 0
+    if args.command in ("audit", "jobs"):
+        from app import reading
+
+        _stop_unless(checks.database_driver(settings))
+        if args.command == "jobs":
+            return reading.list_jobs(settings, limit=args.limit)
+        return reading.export_audit(settings, team_id=args.team, since=args.since, fmt=args.format)
+    if args.command == "doctor":
+        from app.doctor import run_doctor
+
+        return run_doctor(settings)
     if args.command == "rotate-key":
+        _stop_unless(checks.database_driver(settings))
         return _rotate_key(settings)
-    settings.require_credentials()
-    if args.command == "serve" and settings.installs_by_oauth and not args.http:
-        print("leadmover: installing by OAuth needs `serve --http` (Slack sends installers to a URL)", file=sys.stderr)
-        return 2
-    if args.command == "serve":
-        settings.require("slack_signing_secret" if args.http else "slack_app_token")
-    services = build_services(settings)
-    stop = threading.Event()
-
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    check_slack_token(services)
-    services.start_loops()
-    try:
-        if args.command == "poll":
-            stop.wait()
-        elif args.http:
-            _serve_http(settings, services, host=args.host, port=args.port, stop=stop)
-        else:
-            _serve_socket(settings, services, stop=stop)
-    finally:
-        services.close()
-    return 0
+    serving = args.command == "serve"
+    return run_process(
+        settings,
+        command=args.command,
+        http=serving and args.http,
+        host=args.host if serving else "",
+        port=args.port if serving else 0,
+    )
 
 
-def _what(record: JobRecord) -> str:
-    if record.order is None:
-        return f"followed {record.job_type or 'job'}"
-    return f"{record.order.source.name} -> {record.order.destination.name}"
-
-
-def _owner_url(settings: Settings) -> str | None:
-    """LEADMOVER_MIGRATION_DATABASE_URL: the role that migrates and grants DATABASE_URL's role what it needs."""
-    url = settings.leadmover_migration_database_url
-    return url.get_secret_value() if url is not None else None
+def _stop_unless(finding: Finding) -> None:
+    if not finding.ok:
+        raise StartupError(finding.words)
 
 
 def _migrate(settings: Settings) -> int:
@@ -181,7 +176,8 @@ def _migrate(settings: Settings) -> int:
     try:
         # Read as the app's role: after a migration by the owner role, proof that the app may read the revision.
         before = migrate.current_revision(db)
-        migrate.upgrade(db, owner_url=_owner_url(settings))
+        owner_url = settings.leadmover_migration_database_url
+        migrate.upgrade(db, owner_url=owner_url.get_secret_value() if owner_url is not None else None)
         after = migrate.current_revision(db)
     finally:
         db.dispose()
@@ -203,25 +199,6 @@ def _rotate_key(settings: Settings) -> int:
         services.close(grace=0.5)
     print(f"leadmover: resealed {keys} Instantly keys and {tokens} Slack installations with the first key")
     return 0
-
-
-def _serve_http(settings: Settings, services: Services, *, host: str, port: int, stop: threading.Event) -> None:
-    server = http_server(build_app(settings, services), settings, host=host, port=port).start()
-    print(f"leadmover: serving Slack on {server.url}/slack/events", file=sys.stderr, flush=True)
-    stop.wait()
-    # SIGTERM: finish the requests in flight, then (in _run) the work they started, within about 10 s.
-    if not server.stop(grace=4.0):
-        print("leadmover: some requests were still running at shutdown", file=sys.stderr, flush=True)
-
-
-def _serve_socket(settings: Settings, services: Services, *, stop: threading.Event) -> None:
-    assert settings.slack_app_token is not None
-    app = build_app(settings, services, socket_mode=True)
-    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=services.slack)
-    handler.connect()  # type: ignore[no-untyped-call]
-    print("leadmover: connected to Slack over Socket Mode", file=sys.stderr, flush=True)
-    stop.wait()
-    handler.close()  # type: ignore[no-untyped-call]
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Serving Slack over HTTP: POST /slack/events for Bolt, GET /healthz and, installed by OAuth, GET /slack/install
-and /slack/oauth_redirect, on waitress, a production WSGI server.
+"""Serving Slack over HTTP: POST /slack/events for Bolt, GET /healthz, /readyz and /metrics (app.ops) and, installed
+by OAuth, GET /slack/install and /slack/oauth_redirect, on waitress, a production WSGI server.
 
 Requests that could hurt are refused cheaply: waitress answers 413 to a body over the limit before reading it,
 the signature is checked before anything is parsed, and a signed body that cannot be parsed gets 400 and one log
@@ -23,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from waitress.server import BaseWSGIServer, create_server
 from waitress.wasyncore import close_all
 
+from app.ops import Operations, json_answer
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,9 +74,11 @@ def _header(headers: Mapping[str, str | Sequence[str]], name: str) -> str:
 
 
 class SlackWsgi:
-    """Routes the two public paths; /healthz turns 200 only once `ready` is set. Counts requests in flight."""
+    """Routes the public paths; /healthz turns 200 only once `ready` is set (and /readyz, with `ops`, only once every
+    check passes too). Counts requests in flight."""
 
-    def __init__(self, app: App, *, signing_secret: str) -> None:
+    def __init__(self, app: App, *, signing_secret: str, ops: Operations | None = None) -> None:
+        self._ops = ops
         self._bolt = _SlackRequestHandler(app, path=EVENTS_PATH, signing_secret=signing_secret)
         flow = app.oauth_flow
         # "Add to Slack" and Slack's redirect back are a person's browser, not Slack: they carry no signature.
@@ -101,18 +104,16 @@ class SlackWsgi:
 
     def _route(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        if self._ops is not None:
+            answer = self._ops.answer(environ, start_response, serving=self.ready.is_set())
+            if answer is not None:
+                return answer
+        elif path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             ok = self.ready.is_set()
-            return _json(start_response, "200 OK" if ok else "503 Service Unavailable", {"ok": ok})
+            return json_answer(start_response, "200 OK" if ok else "503 Service Unavailable", {"ok": ok})
         if path == EVENTS_PATH or (path in self._oauth_paths and environ.get("REQUEST_METHOD") == "GET"):
             return self._bolt(environ, start_response)
-        return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
-
-
-def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> Iterable[bytes]:
-    body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
+        return json_answer(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 
 
 class HttpServer:
@@ -130,8 +131,9 @@ class HttpServer:
         signing_secret: str,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         threads: int = 24,
+        ops: Operations | None = None,
     ) -> None:
-        self.wsgi = SlackWsgi(app, signing_secret=signing_secret)
+        self.wsgi = SlackWsgi(app, signing_secret=signing_secret, ops=ops)
         server = create_server(
             self.wsgi,
             host=host,
@@ -184,8 +186,9 @@ class HttpServer:
         return finished
 
 
-def http_server(app: App, settings: Settings, *, host: str, port: int) -> HttpServer:
-    """The HTTP server for `app` as the settings configure it; Slack's signing secret is required."""
+def http_server(app: App, settings: Settings, *, host: str, port: int, ops: Operations | None = None) -> HttpServer:
+    """The HTTP server for `app` as the settings configure it, answering the operator's paths with `ops`; Slack's
+    signing secret is required."""
     settings.require("slack_signing_secret")
     assert settings.slack_signing_secret is not None
     return HttpServer(
@@ -194,4 +197,5 @@ def http_server(app: App, settings: Settings, *, host: str, port: int) -> HttpSe
         port=port,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         max_body_bytes=settings.leadmover_max_body_bytes,
+        ops=ops,
     )

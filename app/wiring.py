@@ -9,6 +9,7 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import logs, metrics
 from bot.access import AccessService
 from bot.approvals import ApprovalService
 from bot.audit_log import AuditLog
@@ -18,6 +19,7 @@ from bot.door import Door
 from bot.heartbeat import Heartbeat
 from bot.instantly.budget import SHARES, Priority, SharedBudget, share_limits
 from bot.instantly.client import InstantlyClient, instantly_client
+from bot.instantly.schemas import is_terminal
 from bot.moved_leads import MovedLeadsService
 from bot.moves import MoveService
 from bot.poller import Poller, default_owner
@@ -28,6 +30,7 @@ from bot.settings import Settings
 from bot.slack.channel_members import ChannelMembers
 from bot.slack.errors import slack_error
 from bot.slack.installations import SealedInstallationStore, token_rotator
+from bot.slack.posting_again import PostingAgainReporter
 from bot.slack.reporter import Reporter
 from bot.slack.writer import SlackWriter
 from bot.starts import StartQueue
@@ -36,6 +39,7 @@ from bot.undo import UndoService
 from bot.workspaces import Workspaces, budget_key_of_api_key, slack_client
 from storage import migrate, outbox, workspaces
 from storage.db import Database
+from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +118,10 @@ def wire_services(
         installations=installations,
         sealer=sealer,
     )
-    reporter = Reporter(slack=spaces.slack, db=db, history_spacing=60.0 / settings.slack_history_lookups_per_minute)
+    metrics.count_per_workspace(settings.leadmover_metrics_per_workspace)
+    # Without look-back, a write a crash left unknown is posted again, and no *:history scope is needed.
+    reporting = Reporter if settings.leadmover_lookback else PostingAgainReporter
+    reporter = reporting(slack=spaces.slack, db=db, history_spacing=60.0 / settings.slack_history_lookups_per_minute)
     writer = SlackWriter(db=db, reporter=reporter, owner=owner, lease_seconds=settings.lease_seconds)
     moves = MoveService(
         db=db,
@@ -125,7 +132,7 @@ def wire_services(
         start_lease_seconds=settings.instantly_timeout_seconds + 5,
         max_starting_per_user=settings.leadmover_moves_in_flight_per_user,
         notify=writer.wake,
-        ended=lambda record: preview.forget_counts(record),
+        ended=lambda record: _ended(record, preview=preview),
     )
     starts = StartQueue(
         moves=moves,
@@ -201,8 +208,15 @@ def wire_services(
         heartbeat=Heartbeat(db=db, owner=owner, lease_seconds=settings.lease_seconds),
         owner=owner,
         listener_executor=listener_executor
-        or ThreadPoolExecutor(max_workers=16, thread_name_prefix="leadmover-listener"),
+        or logs.CarryingExecutor(max_workers=16, thread_name_prefix="leadmover-listener"),
     )
+
+
+def _ended(record: JobRecord, *, preview: PreviewService) -> None:
+    preview.forget_counts(record)
+    if not record.tracked:  # a job followed with /leads track is not a move leadmover made
+        status = record.status or ""
+        metrics.ended_move(outcome=status if is_terminal(status) else "lost", via=record.via)
 
 
 def check_slack_token(services: Services) -> str | None:
@@ -216,7 +230,12 @@ def check_slack_token(services: Services) -> str | None:
     except SlackApiError as exc:
         log.error("Slack refused the bot token at start-up: %s", slack_error(exc))
         return None
+    resume_workspace(services, team_id=team_id)
+    return team_id
+
+
+def resume_workspace(services: Services, *, team_id: str) -> None:
+    """Slack took the workspace's token: if its work was paused by a revocation, it resumes."""
     if workspaces.mark_active(services.db, team_id=team_id):
         log.info("workspace %s: the Slack token works again; resuming its work", team_id)
         outbox.resume_team(services.db, team_id=team_id)
-    return team_id

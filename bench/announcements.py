@@ -42,6 +42,20 @@ class AnnouncementWatch:
                 self._all_ended.add(channel)
         return set(self._ended)
 
+    def replies_after_the_end(self, started: Collection[str]) -> int:
+        """How many of the `started` jobs' final replies came after their announcement showed the end: the
+        announcement's last edit (or its post, if never edited) is older than the reply."""
+        wanted, count = set(started), 0
+        for channel in self._channels:
+            for message in self._slack.messages(channel, team_id=self._team_id):
+                if END_SHOWN not in message.text:
+                    continue
+                replies = self._slack.replies(channel, message.ts, team_id=self._team_id)
+                reply = next((r for r in replies if job_id_in(r.metadata) in wanted), None)
+                if reply is not None and _ts(message.edited_ts or message.ts) < _ts(reply.ts):
+                    count += 1
+        return count
+
     def _job_of_announcement(self, channel: str, message: Message) -> str:
         key = (channel, message.ts)
         job_id = self._job_of.get(key) or job_id_in(message.metadata)
@@ -51,6 +65,11 @@ class AnnouncementWatch:
         if job_id:
             self._job_of[key] = job_id
         return job_id
+
+
+def _ts(ts: str) -> tuple[int, int]:
+    seconds, _, micros = ts.partition(".")
+    return int(seconds), int(micros or 0)
 
 
 def wait_for_announcements(

@@ -200,6 +200,8 @@ class Figures:
     # job's announcement shows 100%: how many did then, and how long that took (the cap when not all did).
     announcements_eventually: int | None = None
     announcements_wait_seconds: float | None = None
+    # Of the final replies, how many came after their announcement showed the end (its last edit went first).
+    replies_after_the_end: int | None = None
     job_minutes: float = 0.0  # summed Instantly lifetime, in timeline minutes (real minutes / time scale)
     # Instantly
     instantly_requests: int = 0

@@ -39,6 +39,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("announcements_final", "announcements showing 100% at the last reply", "{:d}"),
     ("announcements_eventually", "announcements showing 100% after waiting", "{:d}"),
     ("announcements_wait_seconds", "seconds until all showed 100% (or the cap)", "{:.1f}"),
+    ("replies_after_the_end", "final replies after their announcement showed 100%", "{:d}"),
     ("job_minutes", "job-minutes (timeline)", "{:.0f}"),
     ("instantly_requests", "Instantly requests, all", "{:d}"),
     ("slack_calls", "Slack calls, all", "{:d}"),

@@ -154,6 +154,7 @@ def run_once(scenario: Scenario, mode: str, *, keep: bool = False, progress: Cal
             figures.announcements_eventually, figures.announcements_wait_seconds = wait_for_announcements(
                 watch, job_times, limit=scenario.announcement_wait_seconds, alive=child.alive
             )
+            figures.replies_after_the_end = watch.replies_after_the_end(job_times)
         violations = f.slack.violations + f.instantly.violations
         if violations:
             figures.problems.append(f"{len(violations)} contract violations seen by the fakes, first: {violations[0]}")

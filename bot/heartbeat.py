@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from typing import Final
 
@@ -26,9 +27,12 @@ class Heartbeat:
         self._every = every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # time.monotonic() of the last beat the database took: readiness asks whether it is fresh.
+        self.last_beat: float | None = None
 
     def beat(self) -> None:
         processes.beat(self._db, owner=self._owner, lease_seconds=self._lease_seconds)
+        self.last_beat = time.monotonic()
 
     def _run(self) -> None:
         try:

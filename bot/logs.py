@@ -1,13 +1,18 @@
 """Logging set-up: one handler through which every record, from any logger, leaves redacted (the configured secrets
-and anything shaped like a token or a key) and with its message on one line."""
+and anything shaped like a token or a key) and with its message on one line, as text or as one JSON object, tagged
+with the workspace, person and job it concerns (bind() sets them for the thread's work at hand)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar, copy_context
+from datetime import UTC, datetime
 from types import TracebackType
-from typing import Final, TextIO
+from typing import Any, Final, Literal, TextIO, TypeVar
 
 REDACTED: Final = "[redacted]"
 FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -43,6 +48,38 @@ _BASIC = rf"(?P<basic>(?i:\bauthorization['\"]?\s*[:=]\s*['\"]?basic\s+)){_CREDE
 # A Fernet key: 32 bytes in urlsafe base64, 43 characters and one `=`.
 _FERNET_KEY = r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}=(?![A-Za-z0-9_=-])"
 _SHAPES = "|".join((_SLACK, _BEARER, _BASIC, _FERNET_KEY))
+
+# What a line concerns, where known: set by the listener middleware, the start workers, the poller and the writer.
+FIELDS: Final = ("team_id", "user_id", "job", "instantly_job_id")
+_CONCERNS: ContextVar[dict[str, str | int] | None] = ContextVar("leadmover_log_concerns", default=None)
+
+
+def bind(
+    *,
+    team_id: str | None = None,
+    user_id: str | None = None,
+    job: int | None = None,
+    instantly_job_id: str | None = None,
+) -> None:
+    """Say what the work at hand in this thread (or context) concerns; what is not named is no longer known."""
+    given = {"team_id": team_id, "user_id": user_id, "job": job, "instantly_job_id": instantly_job_id}
+    _CONCERNS.set({name: value for name, value in given.items() if value})
+
+
+def concerns() -> dict[str, str | int]:
+    """What bind() last said in this context."""
+    return dict(_CONCERNS.get() or {})
+
+
+_T = TypeVar("_T")
+
+
+class CarryingExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the context they were submitted from: what bind() said goes with them."""
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        return super().submit(copy_context().run, fn, *args, **kwargs)
+
 
 # Line breaks of every kind (C0 and C1 controls, U+2028/2029) and the bidi controls that reorder what a line shows.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -135,11 +172,51 @@ def _exception_words(error: BaseException) -> list[str]:
     return words
 
 
-def configure(*, level: str, secrets: Iterable[str], wire_debug: bool = False, stream: TextIO | None = None) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, what it concerns, and a traceback as one string.
+
+    It formats what the filters left: the message and traceback arrive redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(getattr(record, "concerns", None) or {})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exc_info"] = record.exc_text
+        if record.stack_info:
+            line["stack_info"] = record.stack_info
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class _Concerns(logging.Filter):
+    """Stamps each record with what the work that logged it concerns, read where it was logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "concerns"):
+            record.concerns = _CONCERNS.get() or {}
+        return True
+
+
+def configure(
+    *,
+    level: str,
+    secrets: Iterable[str],
+    wire_debug: bool = False,
+    stream: TextIO | None = None,
+    fmt: Literal["text", "json"] = "text",
+) -> None:
     """Log to `stream` (stderr) at `level` through one handler that redacts every record and keeps each message on
-    one line, whatever the level. Wire-level loggers stay at WARNING unless `wire_debug`, and are redacted even then."""
+    one line, whatever the level, as text or (`fmt="json"`) JSON lines. Wire-level loggers stay at WARNING unless
+    `wire_debug`, and are redacted even then."""
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(JsonLines() if fmt == "json" else logging.Formatter(FORMAT))
+    handler.addFilter(_Concerns())
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

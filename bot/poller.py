@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot import cadence
+from bot import cadence, logs
 from bot.instantly.client import MAX_IDS_PER_REQUEST, InstantlyClient
 from bot.instantly.errors import InstantlyError, InstantlyNotFound
 from bot.instantly.schemas import BackgroundJob
@@ -64,6 +64,7 @@ class Poller:
         self._next_full_round = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.last_round_ended: float | None = None  # time.monotonic(), for readiness (bot.health)
 
     def tidy(self) -> retention.Forgotten:
         """Forget what is older than the retention period (see storage.retention)."""
@@ -78,6 +79,7 @@ class Poller:
 
         Returns how many jobs it handled."""
         claimed: list[int] = []
+        logs.bind()
         try:
             if sweep_only:
                 return self._poll_due(claimed)
@@ -92,6 +94,7 @@ class Poller:
         orphans = jobs.claim_orphans(self._db, owner=self.owner, lease_seconds=self._lease_seconds)
         claimed.extend(record.id for record in orphans)
         for record in orphans:
+            logs.bind(team_id=record.team_id, user_id=record.user_id, job=record.id)
             self._moves.recover(record)
         return len(orphans)
 
@@ -152,11 +155,13 @@ class Poller:
         seen: list[tuple[JobRecord, BackgroundJob | None]] = []
         for record in records:
             job_id = record.instantly_job_id or ""
+            logs.bind(team_id=record.team_id, user_id=record.user_id, job=record.id, instantly_job_id=job_id)
             try:
                 seen.append((record, found[job_id] if job_id in found else self._lookup_missing(client, job_id)))
             except InstantlyError as exc:
                 # Left due: the next round tries again.
                 log.warning("job %s: could not follow it this round: %s", record.id, exc)
+        logs.bind(team_id=records[0].team_id if len({r.team_id for r in records}) == 1 else None)
         return self._moves.follow_many(seen)
 
     def _whole_batches(self, records: list[JobRecord]) -> list[JobRecord]:
@@ -203,6 +208,7 @@ class Poller:
                 if full:
                     self._next_full_round = now + self.interval
                 self.tick(sweep_only=not full)
+                self.last_round_ended = time.monotonic()
             except Exception:
                 # The loop must outlive any one bad round; the traceback goes to the log, never to Slack.
                 log.exception("poller round failed")

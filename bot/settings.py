@@ -12,6 +12,8 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.secrets import parse_keys
 
+# The databases leadmover runs on: SQLite for one process, PostgreSQL (psycopg 3) for replicas.
+_DATABASES = frozenset({"sqlite", "postgres", "postgresql"})
 # Values copied from docs and templates that must never be taken for a real secret.
 _PLACEHOLDERS = frozenset({"changethis", "changeme", "xxx", "secret", "your-token-here", "todo"})
 
@@ -56,6 +58,8 @@ class Settings(BaseSettings):
     # DATABASE_URL's role only what the app needs, so the app cannot rewrite its audit log (docs/operations.md).
     leadmover_migration_database_url: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # json: one object per line (time, level, logger, message, and the workspace, person and job it concerns).
+    log_format: Literal["text", "json"] = "text"
     # On, slack_sdk's, httpx's and SQLAlchemy's own loggers print whole requests and answers at LOG_LEVEL=DEBUG
     # (redacted still); off, they stay at WARNING whatever LOG_LEVEL says.
     leadmover_wire_debug: bool = False
@@ -88,6 +92,16 @@ class Settings(BaseSettings):
     leadmover_approvers: str = ""
     # A request not decided within this expires.
     leadmover_approval_hours: float = Field(default=24.0, gt=0)
+
+    # Socket Mode `serve` and `poll` answer /healthz, /readyz and /metrics on this port; 0 turns it off.
+    leadmover_health_port: int = Field(default=8080, ge=0, le=65535)
+    # /readyz fails while the oldest Slack write that is due has waited longer than this.
+    leadmover_ready_outbox_seconds: float = Field(default=300.0, gt=0)
+    # Adds a team_id label to the metrics: one series per workspace, so only for a few workspaces.
+    leadmover_metrics_per_workspace: bool = False
+    # Off, leadmover needs no *:history scope: after a crash at the instant of a post it posts again rather than
+    # look in the channel first, so that one message may appear twice.
+    leadmover_lookback: bool = True
 
     @field_validator(
         "slack_bot_token",
@@ -170,6 +184,17 @@ class Settings(BaseSettings):
         """The Fernet keys, the sealing one first; empty when none is set."""
         return parse_keys(self.leadmover_encryption_key.get_secret_value()) if self.leadmover_encryption_key else []
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+        if scheme.split("+", 1)[0] not in _DATABASES:
+            raise ValueError(
+                f"{scheme or value!r} is not a database leadmover supports: use sqlite:///path/to/leadmover.db or "
+                "postgresql://user:password@host/database"
+            )
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _slack_url_ends_with_slash(cls, value: str) -> str:
@@ -195,12 +220,21 @@ class Settings(BaseSettings):
         """Raise MissingSettingError naming every credential the chosen mode lacks: one workspace needs a Slack
         token and an Instantly key (or an encryption key, to keep one connected with /leads connect); installing by
         OAuth needs an encryption key for the tokens and keys it keeps."""
+        self.require(*self._credentials())
+
+    def require_for(self, *, command: str, http: bool = False) -> None:
+        """Raise MissingSettingError naming, all at once, every setting `command` ("serve" or "poll") lacks."""
+        names = list(self._credentials())
+        if command == "serve":
+            names.append("slack_signing_secret" if http else "slack_app_token")
+        self.require(*names)
+
+    def _credentials(self) -> tuple[str, ...]:
         if self.installs_by_oauth:
-            self.require("leadmover_encryption_key")
-        elif self.leadmover_encryption_key is None:
-            self.require("slack_bot_token", "instantly_api_key")
-        else:
-            self.require("slack_bot_token")
+            return ("leadmover_encryption_key",)
+        if self.leadmover_encryption_key is None:
+            return ("slack_bot_token", "instantly_api_key")
+        return ("slack_bot_token",)
 
     def secret_values(self) -> list[str]:
         """The raw secrets, so log output can be scrubbed of them."""

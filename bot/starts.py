@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from bot import logs
 from bot.moves import MoveService
 from storage import jobs
 from storage.db import Database
@@ -146,6 +147,7 @@ class StartQueue:
 
     def _work(self) -> None:
         while (start := self._take()) is not None:
+            logs.bind(team_id=start.record.team_id, user_id=start.record.user_id, job=start.record.id)
             try:
                 start.then(self._moves.send(start.record))
             except Exception:

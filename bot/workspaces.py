@@ -25,6 +25,7 @@ from bot.pickers import PickerService
 from bot.secrets import Sealer, SecretsUnavailable
 from bot.settings import Settings
 from bot.slack.installations import SealedInstallationStore
+from bot.slack.metered import MeteredWebClient
 from storage import connections, installations, workspaces
 from storage.connections import Connection
 from storage.db import Database
@@ -42,7 +43,7 @@ class NotInstalled(Exception):
 
 def slack_client(*, token: str | None, api_url: str) -> WebClient:
     # Rate limits are the writer's business (it paces and backs off); here only dropped connections are retried.
-    return WebClient(
+    return MeteredWebClient(
         token=token, base_url=api_url, timeout=10, retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)]
     )
 

@@ -23,6 +23,7 @@ from storage.models import (
     NotificationKind,
     NotificationRow,
     NotificationState,
+    WorkspaceRow,
 )
 
 _ONCE_ONLY = frozenset(
@@ -159,10 +160,10 @@ def claim_due(
 ) -> list[Notification]:
     """Lease the writes that are due, most urgent first; an expired lease on a write in flight is taken over.
 
-    The skip_* filters leave out what the caller's rate limits would not let it send now. With `edits_allowed` (how
-    many edits a workspace may make now) only what can go at once is leased: that many edits per workspace and one
-    post per channel. The rest is left as it is, unleased, for a later round: leasing it only to put it back would
-    cost a write each.
+    A workspace whose token Slack refused is left out until it has a working one. The skip_* filters leave out what
+    the caller's rate limits would not let it send now. With `edits_allowed` (how many edits a workspace may make
+    now) only what can go at once is leased: that many edits per workspace and one post per channel. The rest is
+    left as it is, unleased, for a later round: leasing it only to put it back would cost a write each.
     """
     now = utcnow()
     anchor = aliased(NotificationRow)
@@ -188,6 +189,7 @@ def claim_due(
             leases.is_free(NotificationRow, now=now),
             or_(NotificationRow.kind.in_(_ANCHORS), ~anchor_pending),
             _reply_after_last_edit(now=now, edits_held_in=skip_edits_of),
+            ~_token_revoked(),
         )
         .order_by(NotificationRow.priority, NotificationRow.not_before, NotificationRow.id)
         .limit(limit)
@@ -214,6 +216,15 @@ def claim_due(
         ids = [row.id for row in chosen]
         leases.lease(session, NotificationRow, ids, owner=owner, lease_seconds=lease_seconds, now=now)
         return [as_notification(row) for row in chosen]
+
+
+def _token_revoked() -> ColumnElement[bool]:
+    """The row's workspace has no working token: its writes wait until it has one (storage.workspaces)."""
+    return (
+        select(WorkspaceRow.team_id)
+        .where(WorkspaceRow.team_id == NotificationRow.team_id, WorkspaceRow.slack_revoked_at.is_not(None))
+        .exists()
+    )
 
 
 def _reply_after_last_edit(*, now: datetime, edits_held_in: Collection[str]) -> ColumnElement[bool]:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import Row
 
 from storage.models import JobRow, Phase
 from storage.orders import MoveOrder
-
-# How many jobs' parsed orders are kept; past it the memory starts over.
-_PARSED_ORDERS_KEPT: Final = 20_000
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,6 @@ class JobRecord:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
-    # A few e-mails Instantly says were moved (empty when it named none, or once forgotten).
     # The channel announces only failures, so the announcement was held back (see bot.slack.reporter).
     announcement_held: bool = False
     # What the person typed about leads (search, e-mails) was forgotten after the retention period.
@@ -90,7 +86,7 @@ def job_record(row: JobRow | Row[*tuple[Any, ...]]) -> JobRecord:
         team_id=row.team_id,
         channel_id=row.channel_id,
         user_id=row.user_id,
-        order=_PARSED.order(job_id=row.id, data=row.move_order),
+        order=MoveOrder.from_json(row.move_order) if row.move_order is not None else None,
         phase=Phase(row.phase),
         instantly_job_id=row.instantly_job_id,
         status=row.status,
@@ -117,28 +113,3 @@ def job_record(row: JobRow | Row[*tuple[Any, ...]]) -> JobRecord:
         progress_seen_at=row.progress_seen_at,
         expected_end_at=row.expected_end_at,
     )
-
-
-class _ParsedOrders:
-    """Orders parsed from their JSON, by job: a running job is read at every poll and write, its order seldom
-    changes, and the parse is the dearest part of a read. A changed order (retention forgets details) is parsed
-    anew; orders are immutable, so one parse serves every reader."""
-
-    def __init__(self, *, kept: int) -> None:
-        self._kept = kept
-        self._parsed: dict[int, tuple[dict[str, Any], MoveOrder]] = {}
-
-    def order(self, *, job_id: int, data: dict[str, Any] | None) -> MoveOrder | None:
-        if data is None:
-            return None
-        known = self._parsed.get(job_id)
-        if known is not None and known[0] == data:
-            return known[1]
-        order = MoveOrder.from_json(data)
-        if len(self._parsed) >= self._kept:
-            self._parsed.clear()
-        self._parsed[job_id] = (data, order)
-        return order
-
-
-_PARSED = _ParsedOrders(kept=_PARSED_ORDERS_KEPT)

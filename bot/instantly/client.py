@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from bot import __version__
+from bot import __version__, metrics
 from bot.instantly.budget import Budget, Priority
 from bot.instantly.errors import (
     InstantlyAPIError,
@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 USER_AGENT: Final = f"leadmover/{__version__} (+https://github.com/leadmover/leadmover)"
 MAX_IDS_PER_REQUEST: Final = 100
+# The path parts that name an endpoint rather than a thing (every other part after the first is an id).
+_NAMED_PATH_PARTS: Final = frozenset({"move", "list", "analytics", "current", "verification-stats"})
 MODEL = TypeVar("MODEL", bound=BaseModel)
 
 
@@ -255,18 +257,24 @@ class InstantlyClient:
         slot = None
         if self.budget is not None:
             wait = timeout if timeout is not None else 30.0
+            asked = time.monotonic()
             slot = self.budget.acquire(priority=priority, timeout=wait)
+            metrics.budget_waited(time.monotonic() - asked)
             if slot is None:
                 raise InstantlyBudgetExhausted(f"{method} /{path}: no room in the request budget within {wait:.0f}s")
+        endpoint, sent = endpoint_of(method, path), time.monotonic()
         try:
             response = self._http.request(method, path, params=params, json=json_body, **extra)
         except httpx.TimeoutException as exc:
+            metrics.instantly_request(endpoint=endpoint, status="timeout", seconds=time.monotonic() - sent)
             raise InstantlyTimeout(f"{method} /{path} timed out") from exc
         except httpx.HTTPError as exc:
+            metrics.instantly_request(endpoint=endpoint, status="network", seconds=time.monotonic() - sent)
             raise InstantlyTransportError(f"{method} /{path} failed: {exc.__class__.__name__}") from exc
         finally:
             if slot is not None and self.budget is not None:
                 self.budget.release(slot)
+        metrics.instantly_request(endpoint=endpoint, status=str(response.status_code), seconds=time.monotonic() - sent)
         if response.status_code >= 400:
             error = api_error(response)
             if isinstance(error, InstantlyRateLimited) and self.budget is not None:
@@ -276,6 +284,13 @@ class InstantlyClient:
             return response.json()
         except json.JSONDecodeError as exc:
             raise InstantlyProtocolError(f"{method} /{path} answered {response.status_code} with non-JSON") from exc
+
+
+def endpoint_of(method: str, path: str) -> str:
+    """`method` and `path` with its ids written as {id}, so that a metric's label takes few values."""
+    parts = path.strip("/").split("/")
+    named = [part if n == 0 or part in _NAMED_PATH_PARTS else "{id}" for n, part in enumerate(parts)]
+    return f"{method} /{'/'.join(named)}"
 
 
 def instantly_client(

@@ -14,6 +14,7 @@ from typing import Final
 
 from slack_sdk.errors import SlackApiError
 
+from bot import logs
 from bot.slack.errors import REVOKED, retry_after, slack_error
 from bot.slack.lookback import LookLater
 from bot.slack.pacing import Spacing, TokenBucket
@@ -34,6 +35,9 @@ POST_SPACING_SECONDS: Final = 1.0
 # Rounds start at most this often, however often the writer is woken: a round's claim is the writer's main cost,
 # and a post waits at most this much longer for it.
 MIN_ROUND_SECONDS: Final = 0.2
+# Unwoken, the writer looks again after idle_seconds, twice as long after each round that found nothing, up to
+# this: what this process queues wakes it, so the wait only bounds how late another replica's work is seen.
+MAX_IDLE_SECONDS: Final = 2.0
 PRUNE_EVERY_SECONDS: Final = 600.0
 
 
@@ -80,14 +84,21 @@ class SlackWriter:
             if bucket.wait_time() > 0 or self._edits_paused_until.get(team, 0.0) > now
         }
 
+    def _next_free(self) -> float:
+        """Seconds until a channel this writer held back may be posted in again, or an edit token comes back to a
+        workspace that ran out: what waited for it may go then."""
+        waits = [self._posts.wait_time(channel) for channel in self._posts.busy()]
+        waits += [bucket.wait_time() for bucket in self._edits.values() if bucket.wait_time() > 0]
+        return max(0.05, min(waits)) if waits else MAX_IDLE_SECONDS
+
     def drain(self) -> int:
         """One round: claim what may be sent now and send it. Returns how many writes went out."""
+        logs.bind()
         batch = outbox.claim_due(
             self._db,
             owner=self._owner,
             lease_seconds=self._lease_seconds,
             limit=50,
-            skip_teams=workspaces.revoked_teams(self._db),
             skip_channels=self._posts.busy(),
             skip_edits_of=self._edits_held(),
             edits_allowed=lambda team_id: self._edit_bucket(team_id).available(),
@@ -101,6 +112,7 @@ class SlackWriter:
         return sent
 
     def _send_one(self, notification: Notification) -> int:
+        logs.bind(team_id=notification.team_id, job=notification.job_id)
         wait = self._rate_wait(notification)
         if wait > 0:
             outbox.defer(self._db, notification_id=notification.id, delay=wait)
@@ -186,17 +198,19 @@ class SlackWriter:
             outbox.prune(self._db, older_than=timedelta(hours=1))
 
     def run(self) -> None:
-        began = 0.0
+        began, idle = 0.0, self._idle
         while not self._stop.is_set():
             self._stop.wait(max(0.0, began + MIN_ROUND_SECONDS - time.monotonic()))
             began = time.monotonic()
             try:
                 self._prune_now_and_then()
                 if self.drain():
+                    idle = self._idle
                     continue  # more may be waiting
             except Exception:
                 log.exception("Slack writer round failed")
-            self._wake.wait(self._idle)
+            woken = self._wake.wait(min(idle, self._next_free()))
+            idle = self._idle if woken else min(idle * 2, MAX_IDLE_SECONDS)
             self._wake.clear()
         try:
             outbox.release_leases(self._db, owner=self._owner)

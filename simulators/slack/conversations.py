@@ -70,7 +70,6 @@ class Conversations:
         self._channels: dict[str, _Channel] = {}
         self._messages: dict[str, list[Message]] = {}
         self._replies: dict[tuple[str, str], list[Message]] = {}
-        self._edited_ts: dict[tuple[str, str], str] = {}
         self._joined: dict[str, list[str]] = {}  # channel id -> people seen acting in it, known channel or not
         self._last_ts = 0
 
@@ -435,7 +434,7 @@ class Conversations:
             ws=self._ws,
             parent_user=parent,
             replies=[] if message.thread_ts else self._replies.get((message.channel, message.ts), []),
-            edited=self._edited_ts.get((message.channel, message.ts)),
+            edited=message.edited_ts,
             metadata=metadata,
         )
 
@@ -449,7 +448,7 @@ class Conversations:
         message.edits += 1
         if self._keep_history:
             message.history.append((message.text, copy.deepcopy(message.blocks)))
-        self._edited_ts[(message.channel, message.ts)] = self._next_ts()
+        message.edited_ts = self._next_ts()
 
 
 def _missing_scope(needed: str, scopes: frozenset[str]) -> ApiError:

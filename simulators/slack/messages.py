@@ -27,6 +27,7 @@ class Message:
     metadata: dict[str, Any] | None = None
     edits: int = 0
     history: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    edited_ts: str | None = None  # when it was last edited, on the same clock as every ts
 
 
 def assign_ids(blocks: list[JSON] | None) -> list[JSON] | None:

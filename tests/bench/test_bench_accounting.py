@@ -6,11 +6,14 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
+from functools import partial
 from typing import Any, cast
 
 import pytest
+from slack_sdk import WebClient
 
 import bench.driver
+from bench.announcements import AnnouncementWatch
 from bench.driver import Driver, Outcome, Submission, Target, classify_submission
 from bench.metrics import Figures, bucket_counts, compute
 from bench.report import histogram, markdown, table
@@ -115,3 +118,23 @@ def test_the_histogram_buckets_each_delay_once_and_draws_its_share() -> None:
     assert "\n".join(drawn) in table([run])
     assert "```\n" + "\n".join(drawn) + "\n```" in markdown([run])
     assert histogram(Figures(mode="baseline", jobs=4, time_scale=1.0)) == []  # saved before there was one
+
+
+def test_a_reply_is_after_the_end_only_when_its_announcement_showed_the_end_before_it() -> None:
+    def meta(job: str) -> dict[str, Any]:
+        return {"event_type": "leadmover_job", "event_payload": {"instantly_job_id": job}}
+
+    with FakeSlack() as fake:
+        fake.add_channel("C1", "moves")
+        slack = WebClient(token=fake.bot_token, base_url=fake.api_url)
+        for job, edit_first in (("a" * 24, True), ("b" * 24, False), ("c" * 24, True)):
+            parent = slack.chat_postMessage(channel="C1", text="Moving: 50%", metadata=meta(job))["ts"]
+            finish = partial(slack.chat_update, channel="C1", ts=parent, text="Moving: done (100%)")
+            if edit_first:
+                finish()
+            slack.chat_postMessage(channel="C1", thread_ts=parent, text="Done.", metadata=meta(job))
+            if not edit_first:
+                finish()
+
+        watch = AnnouncementWatch(fake, ["C1"])
+        assert watch.replies_after_the_end(["a" * 24, "b" * 24]) == 1, "b's edit came after its reply; c not asked"

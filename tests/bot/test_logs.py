@@ -4,8 +4,10 @@ or a stack; and a record's message stays on one line whatever text from outside 
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
@@ -214,3 +216,74 @@ def test_wire_level_loggers_stay_at_warning_at_debug_unless_wire_debug_is_on() -
     logs.configure(level="DEBUG", secrets=[], stream=io.StringIO(), wire_debug=True)
     assert logging.getLogger("slack_sdk.web.base_client").level == logging.DEBUG
     assert all(logging.getLogger(name).isEnabledFor(logging.DEBUG) for name in logs.WIRE_LOGGERS)
+
+
+# --- JSON lines and what a line concerns -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def json_lines(root_logging: None) -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    logs.configure(level="INFO", secrets=["instantly-key-123"], stream=stream, fmt="json")
+    yield stream
+    logs.bind()
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_lines_carry_time_level_logger_message_and_what_the_line_concerns(json_lines: io.StringIO) -> None:
+    logs.bind(team_id="T1", user_id="U1", job=7, instantly_job_id="a" * 24)
+    logging.getLogger("leadmover.test").info("moved %d leads", 3)
+    logs.bind(team_id="T2")
+    logging.getLogger("leadmover.test").warning("second")
+
+    first, second = _lines(json_lines)
+    assert datetime.fromisoformat(str(first.pop("time"))).tzinfo is not None
+    assert first == {
+        "level": "INFO",
+        "logger": "leadmover.test",
+        "message": "moved 3 leads",
+        "team_id": "T1",
+        "user_id": "U1",
+        "job": 7,
+        "instantly_job_id": "a" * 24,
+    }
+    assert {key: second[key] for key in ("level", "message", "team_id")} == {
+        "level": "WARNING",
+        "message": "second",
+        "team_id": "T2",
+    }
+    assert "user_id" not in second  # what is no longer known is not said
+
+
+def test_a_json_line_keeps_the_traceback_as_one_redacted_string(json_lines: io.StringIO) -> None:
+    try:
+        raise ValueError(f"Instantly refused instantly-key-123 and {BOT_TOKEN}\nforged line")
+    except ValueError:
+        logging.getLogger("leadmover.test").exception("failed with %s", APP_TOKEN)
+
+    [line] = _lines(json_lines)
+    assert json_lines.getvalue().count("\n") == 1
+    assert line["message"] == f"failed with xapp-{REDACTED}"
+    trace = str(line["exc_info"])
+    assert trace.startswith("Traceback")
+    assert "ValueError" in trace
+    for secret in ("instantly-key-123", BOT_TOKEN, APP_TOKEN):
+        assert secret not in json_lines.getvalue()
+
+
+def test_text_stays_the_default_format(root_logging: None) -> None:
+    stream = io.StringIO()
+    logs.configure(level="INFO", secrets=[], stream=stream)
+    logging.getLogger("leadmover.test").info("plain")
+    assert stream.getvalue().rstrip().endswith("INFO leadmover.test: plain")
+
+
+def test_work_handed_to_a_carrying_pool_keeps_what_it_concerns(json_lines: io.StringIO) -> None:
+    logs.bind(team_id="T9", user_id="U9")
+    with logs.CarryingExecutor(max_workers=1) as pool:
+        pool.submit(logging.getLogger("leadmover.test").info, "in the pool").result()
+    [line] = _lines(json_lines)
+    assert (line["team_id"], line["user_id"]) == ("T9", "U9")

@@ -54,6 +54,8 @@ class AppProcess:
         args = [sys.executable, "-m", "app.cli", command]
         if command == "serve":
             args += ["--http", "--host", "127.0.0.1", "--port", str(self.port)]
+        else:  # a poller answers /healthz on a port of its own
+            env = {**env, "LEADMOVER_HEALTH_PORT": str(self.port)}
         with log_path.open("a") as output:
             self.process = subprocess.Popen(args, env=env, cwd=log_path.parent, stdout=output, stderr=subprocess.STDOUT)
         self.command = command

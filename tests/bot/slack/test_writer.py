@@ -439,3 +439,38 @@ def test_however_often_it_is_woken_the_writer_claims_at_most_five_times_a_second
         writer.stop()
 
     assert 2 <= len(claims) <= 7, f"{len(claims)} claims in a second of wakes"
+
+
+def test_an_idle_writer_looks_less_and_less_often_and_a_wake_brings_it_back_at_once(
+    sqlite_db: Database, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims: list[float] = []
+    claim = outbox.claim_due
+
+    def counted(*args: Any, **kwargs: Any) -> list[outbox.Notification]:
+        claims.append(time.monotonic())
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "claim_due", counted)
+    writer = SlackWriter(
+        db=sqlite_db,
+        reporter=Reporter(slack=for_every_team(slack), db=sqlite_db),
+        owner="idle",
+        lease_seconds=30,
+        idle_seconds=0.05,
+    )
+    writer.start()
+    try:
+        time.sleep(3.0)
+        idle_claims = len(claims)
+        running_job(sqlite_db, "a" * 24, channel="C1")
+        woken_at = time.monotonic()
+        writer.wake()
+        while not slack.posted["C1"] and time.monotonic() < woken_at + 3:
+            time.sleep(0.01)
+        answered = time.monotonic() - woken_at
+    finally:
+        writer.stop()
+
+    assert idle_claims <= 9, f"{idle_claims} claims in 3 s with nothing to send (five a second would be 15)"
+    assert answered < 0.5, "what this process queues wakes it"
