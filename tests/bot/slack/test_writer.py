@@ -417,9 +417,8 @@ def test_a_started_writer_sends_what_is_queued_until_it_is_stopped(sqlite_db: Da
     assert newest_outbox_row(sqlite_db, late.id, NotificationKind.ANNOUNCE).state == NotificationState.PENDING
 
 
-def test_however_often_it_is_woken_the_writer_claims_at_most_five_times_a_second(
-    sqlite_db: Database, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _counted_claims(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """When each claim of the outbox was made, from now on."""
     claims: list[float] = []
     claim = outbox.claim_due
 
@@ -428,6 +427,13 @@ def test_however_often_it_is_woken_the_writer_claims_at_most_five_times_a_second
         return claim(*args, **kwargs)
 
     monkeypatch.setattr(outbox, "claim_due", counted)
+    return claims
+
+
+def test_however_often_it_is_woken_the_writer_claims_at_most_five_times_a_second(
+    sqlite_db: Database, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims = _counted_claims(monkeypatch)
     writer = _writer(sqlite_db, slack)
     writer.start()
     try:
@@ -444,14 +450,7 @@ def test_however_often_it_is_woken_the_writer_claims_at_most_five_times_a_second
 def test_an_idle_writer_looks_less_and_less_often_and_a_wake_brings_it_back_at_once(
     sqlite_db: Database, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    claims: list[float] = []
-    claim = outbox.claim_due
-
-    def counted(*args: Any, **kwargs: Any) -> list[outbox.Notification]:
-        claims.append(time.monotonic())
-        return claim(*args, **kwargs)
-
-    monkeypatch.setattr(outbox, "claim_due", counted)
+    claims = _counted_claims(monkeypatch)
     writer = SlackWriter(
         db=sqlite_db,
         reporter=Reporter(slack=for_every_team(slack), db=sqlite_db),
