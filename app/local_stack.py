@@ -27,15 +27,25 @@ class DemoWorkspace:
     lists: dict[str, str] = field(default_factory=dict)
 
 
-def seed(instantly: FakeInstantly) -> DemoWorkspace:
-    """A small, believable Instantly workspace: two "Acme" campaigns and one "Acme" list among others."""
+def seed(instantly: FakeInstantly, *, readable: bool = False) -> DemoWorkspace:
+    """A small, believable Instantly workspace: two "Acme" campaigns and one "Acme" list among others. `readable`
+    gives the leads people's names at each place's own domain (the demo); otherwise their e-mails name the place's
+    id, as the tests expect."""
     campaigns = {
-        name: instantly.add_campaign(name, leads=leads)
-        for name, leads in (("Acme Q1 outbound", 1250), ("Acme enterprise", 310), ("Globex renewals", 480))
+        name: instantly.add_campaign(name, leads=leads, domain=domain if readable else None)
+        for name, leads, domain in (
+            ("Acme Q1 outbound", 1250, "acme-corp.example"),
+            ("Acme enterprise", 310, "acme-enterprise.example"),
+            ("Globex renewals", 480, "globex.example"),
+        )
     }
     lists = {
-        name: instantly.add_list(name, leads=leads)
-        for name, leads in (("Acme warm leads", 900), ("Initech prospects", 150), ("Trade show 2026", 75))
+        name: instantly.add_list(name, leads=leads, domain=domain if readable else None)
+        for name, leads, domain in (
+            ("Acme warm leads", 900, "acme-partners.example"),
+            ("Initech prospects", 150, "initech.example"),
+            ("Trade show 2026", 75, "tradeshow.example"),
+        )
     }
     instantly.add_member("ann@example.com", first="Ann", last="Lee")
     return DemoWorkspace(campaigns=campaigns, lists=lists)

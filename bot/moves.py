@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot import cadence
+from bot import cadence, job_refs
 from bot.instantly.client import InstantlyClient
 from bot.instantly.errors import (
     InstantlyError,
@@ -323,8 +323,11 @@ class MoveService:
         return jobs.recent_for_user(self._db, team_id=team_id, user_id=user_id, limit=limit, phases=phases)
 
     def find_job(self, *, team_id: str, reference: str, user_id: str | None = None) -> JobRecord | None:
-        """A job of the workspace, and of that person if given: job numbers never lead into someone else's job."""
-        return jobs.find(self._db, team_id=team_id, reference=reference, user_id=user_id) if reference else None
+        """A job of the workspace, and of that person if given: job numbers never lead into someone else's job.
+        `reference` is as typed: `#12`, `12` or Instantly's id (bot.job_refs)."""
+        ref = job_refs.parse(reference)
+        lookup = ref.lookup if ref is not None else reference.strip().strip("`<>")
+        return jobs.find(self._db, team_id=team_id, reference=lookup, user_id=user_id) if lookup else None
 
 
 def counts_of(job: BackgroundJob) -> dict[str, int]:

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot import job_refs
 from bot.access import AccessService
 from bot.instantly.errors import InstantlyError, InstantlyForbidden, InstantlyNotFound, Moment, in_words
-from bot.instantly.schemas import is_job_id
 from bot.moves import InstantlyFor, MoveService, parse_time
-from bot.slack.blocks.messages import escape, job_type_words
+from bot.slack.blocks.messages import escape, job_name, job_number, job_type_words
 from bot.slack.channel_members import ChannelMembers
 from storage import audit, jobs, tracked
 from storage.clock import utcnow
@@ -63,22 +63,25 @@ class TrackingService:
         job_id = job_id.strip().strip("`<>").lower()
         shown = escape(job_id[:64])
         if not job_id:
-            return Tracking("Say which Instantly job to follow: `/leads track <job-id>`, as Instantly shows it.")
-        if not is_job_id(job_id):
+            return Tracking("Say which Instantly job to follow: `/leads track` and its id, as Instantly shows it.")
+        ref = job_refs.parse(job_id)
+        if ref is None:
             return Tracking(
-                f"`{shown}` is not an Instantly job id: those are 24 characters of 0-9 and a-f, "
-                "like `66f0c2a1b3d4e5f601234567`."
+                f"`{shown}` is not a job: name one by its number, like `#12`, or by Instantly's id, 24 characters "
+                "of 0-9 and a-f like `66f0c2a1b3d4e5f601234567`."
             )
         refused = self._access.refusal_to_move(team_id=team_id, user_id=user_id)
         if refused is not None:
             return Tracking(refused)
-        earlier = jobs.find(self._db, team_id=team_id, reference=job_id)
+        earlier = jobs.find(self._db, team_id=team_id, reference=ref.lookup)
+        if earlier is None and ref.number is not None:  # a number is leadmover's: there is no such job to follow
+            return Tracking(f"I found no job {job_number(ref.number)} in this workspace. `/leads jobs` lists yours.")
         if earlier is not None:
             return self._followed_already(earlier, team_id=team_id, user_id=user_id, channel_id=channel_id)
         try:
             job = self._instantly(team_id).get_job(job_id, with_counts=False, timeout=LOOKUP_SECONDS)
         except InstantlyNotFound:
-            return Tracking(f"Instantly has no background job `{shown}` in this workspace.")
+            return Tracking(f"Instantly has no job `{shown}` in this workspace.")
         except InstantlyForbidden:
             return Tracking(f"I could not follow job `{shown}`: leadmover's Instantly API key lacks `{JOBS_SCOPE}`.")
         except InstantlyError as exc:
@@ -113,16 +116,16 @@ class TrackingService:
             record = self._moves.follow(record, job)
         self._notify()
         kind = job_type_words(record.job_type).lower()
-        return Tracking(f"Following Instantly job `{shown}` ({kind}) in <#{channel_id}>.", record=record)
+        return Tracking(f"Following that Instantly job ({kind}) in <#{channel_id}> as job #{record.id}.", record=record)
 
     def _followed_already(self, record: JobRecord, *, team_id: str, user_id: str, channel_id: str) -> Tracking:
         """Where a job is followed and who asked, for those who may see it; to anyone else only that it is."""
-        shown = escape(record.instantly_job_id or "")
         if not self._may_see(record, team_id=team_id, user_id=user_id, channel_id=channel_id):
-            return Tracking(f"Instantly job `{shown}` is already followed, so I did not follow it again.", already=True)
+            return Tracking("That job is already followed, so I did not follow it again.", already=True)
+        number = job_number(record.id)
         answer = (
-            f"Instantly job `{shown}` is already followed in <#{_where(record)}> (leadmover #{record.id}), "
-            f"asked by <@{record.user_id}>. `/leads status {shown}` shows where it stands."
+            f"{job_name(record)} is already followed in <#{_where(record)}>, asked by <@{record.user_id}>. "
+            f"`/leads status {number}` shows where it stands."
         )
         return Tracking(answer, record=record, already=True)
 

@@ -61,6 +61,8 @@ class UndoService:
         record = jobs.get(self._db, job_id=job_id)
         if record is None or record.team_id != team_id:
             return "I could not find that move."
+        if record.order is not None and record.order.takes_back is not None:
+            return undo_messages.NOT_AGAIN
         if not offers_move_back(record):
             return undo_messages.cannot_move_back(record) or "This job cannot be taken back."
         if user_id != record.user_id and not self._access.is_admin(team_id=team_id, user_id=user_id):

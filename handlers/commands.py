@@ -2,8 +2,8 @@
 and its handler, dispatched from here. move | copy open the modal, jobs | status report, help says what the table
 holds (plain `/leads` too), and anything else gets the help after "I don't know".
 
-`/leads move` opens the modal in the channel's default mode (`/leads settings`), so a channel that copies by habit
-starts with Copy; `/leads copy` always means copy."""
+`/leads move` always opens a move and `/leads copy` a copy: what is typed is what is meant. A channel's default mode
+(`/leads settings`) is for App Home's New move button only."""
 
 from __future__ import annotations
 
@@ -19,13 +19,12 @@ from bot.instantly.errors import InstantlyNotConnected
 from bot.moves import Requester
 from bot.pickers import Resolution
 from bot.services import Services
-from bot.slack.blocks import messages
+from bot.slack.blocks import job_lists, messages
 from bot.slack.errors import slack_error
 from handlers import access_commands, channel_settings, connect, ids, move_view, prefill, preview, track
 from handlers.context import services_of
 from handlers.modals import open_modal
 from handlers.verbs import Audience, Help, Invocation, Verb, help_lines, index
-from storage.orders import MoveMode
 from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
@@ -105,8 +104,7 @@ def _open_move_modal(call: Invocation) -> None:
         respond(response_type="ephemeral", text=exc.message)
         return
     channel_id = call.channel_id
-    default_mode = services.channel_settings.of(team_id=team_id, channel_id=channel_id).default_mode
-    copy_leads = call.verb == ids.MODE_COPY or default_mode == MoveMode.COPY
+    copy_leads = call.verb == ids.MODE_COPY
     # The trigger_id lives 3 s: views.open comes straight after the checks, with what needs no Instantly call;
     # names are looked up after it and filled in with views.update.
     view = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.looking_up(wanted))
@@ -144,8 +142,9 @@ def _scope(call: Invocation) -> str | None:
 
 
 def _jobs(call: Invocation) -> None:
-    records = call.services.moves.recent_jobs(team_id=call.team_id, user_id=_scope(call), limit=MAX_JOBS_LISTED)
-    _ephemeral(call.ack, messages.job_list(records))
+    whose = _scope(call)
+    records = call.services.moves.recent_jobs(team_id=call.team_id, user_id=whose, limit=MAX_JOBS_LISTED)
+    _ephemeral(call.ack, job_lists.job_list(records, everyone=whose is None))
 
 
 def _job_status(call: Invocation) -> None:
@@ -159,9 +158,9 @@ def _arg(words: tuple[str, ...]) -> str:
 
 def _status(record: JobRecord | None, words: tuple[str, ...], name: str) -> tuple[str, messages.Blocks]:
     if record is not None:
-        return messages.job_detail(record)
+        return job_lists.job_detail(record)
     if len(words) < 2:
-        problem = f"Say which job: `{name} status &lt;job-id&gt;`. `{name} jobs` lists yours."
+        problem = f"Say which job: `{name} status #12`, with its number. `{name} jobs` lists yours."
         return usage(name, admin=True, problem=problem)
     shown = messages.escape(_arg(words)[:64])
     return usage(name, admin=True, problem=f"I found no job `{shown}` in this workspace. `{name} jobs` lists yours.")
@@ -234,7 +233,7 @@ _JOBS: Final = (
     Verb(
         name="status",
         audience=Audience.EVERYONE,
-        help=(Help(says="one job in detail", args="<job-id>"),),
+        help=(Help(says="one job in detail, by its number or Instantly's id", args="#12"),),
         handle=_job_status,
     ),
 )

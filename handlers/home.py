@@ -1,5 +1,6 @@
 """The App Home tab: opening it publishes the person's recent jobs (and, for admins, the workspace's running ones);
-"Run again" opens the move modal filled in as that job was.
+"Run again" opens the move modal filled in as that job was, and "New move" an empty one for the channel of the
+person's latest job, in that channel's default mode.
 
 Every listener acks first: Slack's permalinks and views.publish come after, so the tab never keeps Slack waiting.
 """
@@ -21,6 +22,7 @@ from bot.services import Services
 from bot.slack.errors import slack_error
 from handlers import connect, home_view, ids, move_view, preview
 from handlers.context import services_of, team_and_user
+from storage.orders import MoveMode
 from storage.records import JobRecord
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ def register(app: App) -> None:
     app.event("app_home_opened")(handle_home_opened)
     app.action(ids.HOME_RUN_AGAIN_ACTION)(handle_run_again)
     app.action(ids.HOME_OPEN_INSTANTLY)(handle_open_instantly)
+    app.action(ids.HOME_NEW_MOVE)(handle_new_move)
 
 
 def handle_home_opened(
@@ -60,11 +63,40 @@ def publish(*, services: Services, client: WebClient, team_id: str, user_id: str
         running = [r for r in everyone if r.user_id != user_id]
     shown = mine + (running or [])[: home_view.MAX_RUNNING]
     links = {r.id: link for r in shown if (link := _permalink(client, r)) is not None}
-    view = home_view.build(jobs=mine, links=links, refusal=refusal, running=running)
+    copies = _copies_by_default(services, team_id=team_id, channel_id=mine[0].channel_id) if mine else None
+    view = home_view.build(jobs=mine, links=links, refusal=refusal, running=running, new_move_copies=copies)
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
         log.warning("views.publish for %s in %s failed: %s", user_id, team_id, slack_error(exc))
+
+
+def _copies_by_default(services: Services, *, team_id: str, channel_id: str) -> bool:
+    return services.channel_settings.of(team_id=team_id, channel_id=channel_id).default_mode == MoveMode.COPY
+
+
+def handle_new_move(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """The form, for the channel of the person's latest job (read here, never from the button), in its default mode."""
+    ack()
+    services = services_of(context)
+    team_id, user_id = team_and_user(body, context)
+    latest = services.moves.recent_jobs(team_id=team_id, user_id=user_id, limit=1)
+    if not latest:
+        view = home_view.notice(title="New move", text=f"Type `{ids.COMMAND} move` in a channel to start.")
+    else:
+        channel_id = latest[0].channel_id
+        stopped = services.door.may_move(Requester(team_id=team_id, user_id=user_id, channel_id=channel_id))
+        if isinstance(stopped, Refused):
+            view = home_view.notice(title="New move", text=stopped.words)
+        elif isinstance(stopped, NotConnected):
+            view = home_view.notice(title="New move", text=connect.not_connected_line(ids.COMMAND))
+        else:
+            copies = _copies_by_default(services, team_id=team_id, channel_id=channel_id)
+            view = move_view.build(channel_id=channel_id, copy_leads=copies)
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as exc:
+        log.warning("views.open for New move failed: %s", slack_error(exc))
 
 
 def _permalink(client: WebClient, record: JobRecord) -> str | None:

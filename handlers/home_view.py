@@ -73,9 +73,19 @@ def _details(record: JobRecord, link: str | None) -> str:
         parts.append(f"`{messages.progress_bar(record.progress)}`")
     if link:
         parts.append(f"<{link}|View thread>")
-    parts.append(f"leadmover #{record.id}")
-    parts.append(record.created_at.strftime("%Y-%m-%d %H:%M UTC"))
+    else:  # no thread yet (announced only when it ends, or not posted yet): its channel is where it will be
+        parts.append(f"Thread to come in <#{record.announcement_channel or record.channel_id}>")
+    parts.append(f"Job {messages.job_number(record.id)}")
+    parts.append(messages.slack_date(record.created_at))
     return " · ".join(parts)
+
+
+def _new_move_button(copies: bool | None, jobs: Sequence[JobRecord]) -> list[Block]:
+    """New move, in the mode the channel of the person's latest job starts with; it posts in that channel."""
+    if copies is None or not jobs:
+        return []
+    label = "New copy" if copies else "New move"
+    return [{"type": "button", "action_id": ids.HOME_NEW_MOVE, "text": plain_text(label), "value": jobs[0].channel_id}]
 
 
 def _job_blocks(record: JobRecord, link: str | None, *, run_again: bool, whose: bool) -> list[Block]:
@@ -83,7 +93,7 @@ def _job_blocks(record: JobRecord, link: str | None, *, run_again: bool, whose: 
     who = f"<@{record.user_id}>: " if whose else ""
     if order is None:
         kind = messages.job_type_words(record.job_type)
-        line = f"{who}*Following* Instantly job `{record.instantly_job_id}` ({kind})\n{state(record)}"
+        line = f"{who}*Following* an Instantly job ({kind})\n{state(record)}"
     else:
         noun = messages.noun_of(order)
         limit = f" (up to {order.limit:,} leads)" if order.limit else ""
@@ -108,9 +118,12 @@ def build(
     links: Mapping[int, str],
     refusal: str | None = None,
     running: Sequence[JobRecord] | None = None,
+    new_move_copies: bool | None = None,
 ) -> View:
     """The Home tab: `jobs` are the person's own (newest first), `links` each job's thread by job number, `refusal`
-    why they may not move (shown instead of Run again), and `running` other people's running jobs (admins only)."""
+    why they may not move (shown instead of Run again), and `running` other people's running jobs (admins only).
+    `new_move_copies` is the default mode of the channel of the person's latest job: New move opens the form there,
+    as a copy when True; None offers no New move (no job yet, so no channel to post in)."""
     blocks: list[Block] = [
         _header("leadmover"),
         messages.section(
@@ -120,12 +133,13 @@ def build(
         {
             "type": "actions",
             "elements": [
+                *_new_move_button(None if refusal is not None else new_move_copies, jobs),
                 {
                     "type": "button",
                     "action_id": ids.HOME_OPEN_INSTANTLY,
                     "text": plain_text("Open in Instantly"),
                     "url": INSTANTLY_APP_URL,
-                }
+                },
             ],
         },
     ]

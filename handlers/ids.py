@@ -32,6 +32,8 @@ API_KEY: Final = "api_key"
 # The App Home tab's buttons: "Run again" on each of a person's jobs (value: the job's number), and the link button
 # to Instantly (Slack still sends the app a click for a link button, which it only acknowledges).
 HOME_RUN_AGAIN: Final = "home_run_again"
+# App Home's New move: the form, in the default mode of the channel of the person's latest job.
+HOME_NEW_MOVE: Final = "home_new_move"
 # Slack wants every action_id in a view to be distinct, so each job's Run again carries the job's number too (a tab
 # published before that has the bare id, and its buttons still work: the job's number is also the button's value).
 HOME_RUN_AGAIN_ACTION: Final = re.compile(r"^home_run_again(:\d+)?$")

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from bot.instantly.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
+from bot.instantly.schemas import ESG_CODES, ESG_OFFERED, ESP_CODES, LEAD_FILTERS
 from bot.pickers import Choice, Suggestions
 from bot.slack.blocks import messages
 from handlers import ids, preview_view
@@ -24,6 +24,38 @@ CONTACTS_MAX: Final = 3000  # the longest "Only these emails" Slack lets a text 
 _ON_ENTER: Final = {"trigger_actions_on": ["on_enter_pressed"]}
 # Enter makes a new line in a multi-line input: Slack dispatches once the person pauses typing instead.
 _ON_TYPING: Final = {"trigger_actions_on": ["on_character_entered"]}
+
+
+# Instantly's 27 lead filters in the groups a sales team thinks in; every filter is in exactly one.
+LEAD_STATUS_GROUPS: Final[dict[str, tuple[str, ...]]] = {
+    "Interest": (
+        "FILTER_LEAD_INTERESTED",
+        "FILTER_LEAD_NOT_INTERESTED",
+        "FILTER_LEAD_MEETING_BOOKED",
+        "FILTER_LEAD_MEETING_COMPLETED",
+        "FILTER_LEAD_CLOSED",
+        "FILTER_LEAD_OUT_OF_OFFICE",
+        "FILTER_LEAD_WRONG_PERSON",
+        "FILTER_LEAD_LOST",
+        "FILTER_LEAD_NO_SHOW",
+        "FILTER_LEAD_CUSTOM_LABEL_POSITIVE",
+        "FILTER_LEAD_CUSTOM_LABEL_NEGATIVE",
+    ),
+    "Engagement": (
+        "FILTER_VAL_CONTACTED",
+        "FILTER_VAL_NOT_CONTACTED",
+        "FILTER_VAL_ACTIVE",
+        "FILTER_VAL_COMPLETED",
+        "FILTER_VAL_IN_SUBSEQUENCE",
+        "FILTER_VAL_OPENED_NO_REPLY",
+        "FILTER_VAL_COMPLETED_NO_REPLY",
+        "FILTER_VAL_NO_OPENS",
+        "FILTER_VAL_REPLIED",
+        "FILTER_VAL_LINK_CLICKED",
+    ),
+    "Verification": ("FILTER_VAL_VALID", "FILTER_VAL_RISKY", "FILTER_VAL_INVALID", "FILTER_VAL_BOUNCED"),
+    "Other": ("FILTER_VAL_UNSUBSCRIBED", "FILTER_VAL_SKIPPED"),
+}
 
 
 def _input(
@@ -123,7 +155,14 @@ def build(
         _input(
             ids.FILTER,
             "Lead status",
-            _static_select("Any status", [option(v, label) for v, label in LEAD_FILTERS.items()]),
+            {
+                "type": "static_select",
+                "placeholder": plain_text("Any status"),
+                "option_groups": [
+                    {"label": plain_text(group), "options": [option(code, LEAD_FILTERS[code]) for code in codes]}
+                    for group, codes in LEAD_STATUS_GROUPS.items()
+                ],
+            },
             optional=True,
             dispatch=True,
         ),
@@ -145,7 +184,7 @@ def build(
         _input(
             ids.ESG_CODE,
             "Email security gateway",
-            _static_select("Any gateway", [option(code, label) for code, label in ESG_CODES.items()]),
+            _static_select("Any gateway", [option(code, ESG_CODES[code]) for code in ESG_OFFERED]),
             optional=True,
             dispatch=True,
         ),
@@ -173,6 +212,10 @@ def build(
     ]
     for block in blocks:
         _keep_entered(block, entered or {})
+        _no_hint_once_filled(block)
+    source = next(b for b in blocks if b.get("block_id") == ids.SOURCE)
+    if preview == preview_view.WAITING and "initial_option" in source["element"]:
+        blocks[2] = preview_view.section(preview_view.COUNTING)  # the source is there: its count is on its way
     return {
         "type": "modal",
         "callback_id": ids.MOVE_MODAL,
@@ -206,6 +249,15 @@ def rebuild(view: Mapping[str, Any], *, preview: str) -> View:
     return rebuilt
 
 
+def _no_hint_once_filled(block: dict[str, Any]) -> None:
+    """A hint says how to fill a field in: once it holds a value, the value speaks for itself."""
+    element = block.get("element") or {}
+    if block.get("type") == "input" and any(
+        element.get(k) for k in ("initial_value", "initial_option", "initial_options")
+    ):
+        block.pop("hint", None)
+
+
 def _keep_entered(block: dict[str, Any], entered: State) -> None:
     """Set an input's initial value to what was entered in it (a view's state), if anything was."""
     if block.get("type") != "input":
@@ -224,7 +276,11 @@ def _keep_entered(block: dict[str, Any], entered: State) -> None:
         chosen = entry.get("selected_option") or {}
         if kind == "external_select" and chosen.get("value"):
             element["initial_option"] = option(chosen["value"], (chosen.get("text") or {}).get("text", ""))
-        matching = [o for o in element.get("options") or [] if o["value"] == chosen.get("value")]
+        offered = [
+            *(element.get("options") or []),
+            *(o for g in element.get("option_groups") or [] for o in g["options"]),
+        ]
+        matching = [o for o in offered if o["value"] == chosen.get("value")]
         if matching:
             element["initial_option"] = matching[0]
     elif kind == "checkboxes":

@@ -18,6 +18,7 @@ WAITING: Final = (
     ":mag: Pick where the leads come from, and this shows how many leads it holds and a few of the leads your "
     "filters take."
 )
+COUNTING: Final = ":mag: Counting the leads in the source…"
 
 
 def _leads(count: int) -> str:

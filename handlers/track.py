@@ -73,7 +73,7 @@ VERBS: Final = (
         help=(
             Help(
                 says="follow an Instantly job started elsewhere (an import, an export…) in a thread here",
-                args="<job-id>",
+                args="<Instantly's job id>",
             ),
         ),
         handle=_track,

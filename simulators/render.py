@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from simulators.reading import Reader, for_reader, read_as
+
 if TYPE_CHECKING:
     from simulators.slack.conversations import Message
 
@@ -190,20 +192,24 @@ def _render_blocks(blocks: Any) -> str:
     return "\n".join(lines)
 
 
-def render_message(message: Message | Mapping[str, Any]) -> str:
-    """Plain text of a message: its blocks when it has any, else its text."""
+def render_message(message: Message | Mapping[str, Any], reader: Reader | None = None) -> str:
+    """Plain text of a message: its blocks when it has any, else its text; with a `reader`, mentions and dates as
+    that person's client draws them."""
     if isinstance(message, Mapping):
         blocks, text = message.get("blocks"), str(message.get("text") or "")
     else:
         blocks, text = message.blocks, message.text
+    if reader is not None:
+        blocks, text = read_as(blocks, reader), for_reader(text, reader)
     return _render_blocks(blocks) if blocks else mrkdwn_to_text(text)
 
 
-def render_view(view: Mapping[str, Any]) -> str:
-    """Plain text of a modal: title bar, blocks, and the close/submit buttons."""
-    title = _text(view.get("title")) or "(untitled)"
+def render_view(view: Mapping[str, Any], reader: Reader | None = None) -> str:
+    """Plain text of a modal or a Home tab: title bar (a Home tab's is "Home", as Slack's tab says), blocks, and the
+    close/submit buttons."""
+    title = _text(view.get("title")) or ("Home" if view.get("type") == "home" else "Untitled view")
     lines = [f"+{'=' * (len(title) + 2)}+", f"| {title} |", f"+{'=' * (len(title) + 2)}+"]
-    body = _render_blocks(view.get("blocks"))
+    body = _render_blocks(read_as(view.get("blocks"), reader) if reader is not None else view.get("blocks"))
     if body:
         lines.append(body)
     buttons = [f"[{_text(view[key])}]" for key in ("close", "submit") if view.get(key)]

@@ -71,8 +71,10 @@ LEAD_FILTERS: Final[dict[str, str]] = {
 }
 
 # esp_code is a number on the wire, esg_code a string: the spec says so and Instantly checks it.
+# Instantly's words for them (x-enumDescriptions) made plain: "In Queue" is a lead whose provider or gateway Instantly
+# has not detected yet, and each list says so in its own words, so that no option reads like another's.
 ESP_CODES: Final[dict[int, str]] = {
-    0: "In queue",
+    0: "Provider not detected yet",
     1: "Google",
     2: "Microsoft",
     3: "Zoho",
@@ -81,18 +83,20 @@ ESP_CODES: Final[dict[int, str]] = {
     10: "Yandex",
     12: "Web.de",
     13: "Libero.it",
-    999: "Other",
-    1000: "Not found",
+    999: "Another provider",
+    1000: "No provider found",
 }
 ESG_CODES: Final[dict[str, str]] = {
-    "0": "In queue",
+    "0": "Gateway not detected yet",
     "1": "Barracuda",
     "2": "Mimecast",
     "3": "Proofpoint",
     "4": "Cisco",
-    "all": "All",
-    "none": "None",
+    "all": "Any gateway",
+    "none": "No gateway",
 }
+# "all" is what leaving the gateway unset means already: the form does not offer it beside its "Any gateway".
+ESG_OFFERED: Final[tuple[str, ...]] = tuple(code for code in ESG_CODES if code != "all")
 
 
 class MoveLeadsRequest(BaseModel):

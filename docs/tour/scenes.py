@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from bot.instantly.schemas import JobStatus
@@ -15,7 +15,8 @@ from bot.slack.blocks import messages, thread_messages
 from bot.slack.blocks.approval_messages import request as approval_request
 from handlers import home_view, ids, move_view, preview_view
 from handlers.prefill import Fill
-from simulators.slack.html_pages import Post, home_page, message_page, modal_page
+from simulators.reading import zone_named
+from simulators.slack.html_pages import TOUR_ZONE, Post, home_page, message_page, modal_page
 from storage.approvals import Approval
 from storage.models import ApprovalState, Phase
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
@@ -138,8 +139,9 @@ def confirm() -> Scene:
 
 
 def _clock(when: datetime) -> str:
-    """A time as Slack's client shows it beside a message ("2:02 PM"), the same on every platform."""
-    return f"{when.hour % 12 or 12}:{when.minute:02d} {'AM' if when.hour < 12 else 'PM'}"
+    """A time (naive UTC, as stored) as Slack's client shows it beside a message ("10:02 AM") to the tour's reader."""
+    local = when.replace(tzinfo=UTC).astimezone(zone_named(TOUR_ZONE))
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
 
 
 def _channel(name: str, caption: str, record: JobRecord, *, edited: bool = False) -> Scene:
@@ -244,7 +246,9 @@ def home() -> Scene:
         order=ORDER.model_copy(update={"limit": 2000, "filters": LeadFilters(), "mode": MoveMode.COPY}),
     )
     link = "https://acme.slack.com/archives/C0SALES/p1773151320000100"
-    view = home_view.build(jobs=mine, links={r.id: link for r in mine}, running=[theirs])
+    view = home_view.build(
+        jobs=mine, links={r.id: link for r in (*mine, theirs)}, running=[theirs], new_move_copies=False
+    )
     caption = "App Home: your recent jobs with Run again and a link to each thread; admins also see what is running."
     return Scene("home", caption, home_page(view, names=NAMES), 860)
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from simulators.instantly.protocol import DEFAULT_LIMIT, ApiError, Call, Clock, after, page
 
@@ -23,6 +23,25 @@ _WORKDAY_SCHEDULE = {
 
 
 Lead = tuple[str, str]  # (id, email)
+_FIRST: Final = (
+    "dana", "ben", "chloe", "omar", "priya", "lucas", "mei", "sam", "ana", "tomas", "nora", "ravi", "ella", "jonas",
+    "fatima", "leo", "grace", "hugo", "iris", "kofi",
+)  # fmt: skip
+_LAST: Final = (
+    "reyes", "ortiz", "nguyen", "haddad", "patel", "meyer", "chen", "okafor", "silva", "novak", "berg", "rao",
+    "walsh", "kim", "costa", "fischer", "lopez", "ahmed", "moreau", "tanaka",
+)  # fmt: skip
+
+
+def readable_emails(count: int, domain: str) -> list[str]:
+    """`count` distinct e-mails of people at `domain` (dana.reyes@acme-corp.example first), the same every run."""
+    pairs = len(_FIRST) * len(_LAST)
+    emails = []
+    for n in range(count):
+        round_, at = divmod(n, pairs)
+        first, last = _FIRST[at % len(_FIRST)], _LAST[(at // len(_FIRST) + at) % len(_LAST)]
+        emails.append(f"{first}.{last}{round_ + 1 if round_ else ''}@{domain}")
+    return emails
 
 
 @dataclass
@@ -35,10 +54,16 @@ class Container:
     roster: list[Lead]
 
     @classmethod
-    def seeded(cls, kind: str, public: dict[str, Any], leads: int) -> Container:
-        """A container born with `leads` leads; their ids and e-mails derive from its id, so tests can name them."""
-        namespace, domain = uuid.UUID(public["id"]), f"{public['id'][:8]}.example.com"
-        roster = [(str(uuid.uuid5(namespace, str(n))), f"lead{n + 1}@{domain}") for n in range(leads)]
+    def seeded(cls, kind: str, public: dict[str, Any], leads: int, *, domain: str | None = None) -> Container:
+        """A container born with `leads` leads; their ids derive from its id, and so do their e-mails unless a
+        `domain` gives them people's names there (readable_emails), the same every run."""
+        namespace = uuid.UUID(public["id"])
+        emails = (
+            readable_emails(leads, domain)
+            if domain
+            else [f"lead{n + 1}@{public['id'][:8]}.example.com" for n in range(leads)]
+        )
+        roster = [(str(uuid.uuid5(namespace, str(n))), email) for n, email in enumerate(emails)]
         return cls(kind, public, roster)
 
     @property
@@ -82,7 +107,7 @@ class Contents:
 
     # -- seeding ---------------------------------------------------------------------------------------------
 
-    def add_campaign(self, name: str, *, status: int = 1, leads: int = 100) -> str:
+    def add_campaign(self, name: str, *, status: int = 1, leads: int = 100, domain: str | None = None) -> str:
         campaign_id = str(uuid.uuid4())
         stamp = self._clock.stamp()
         public = {
@@ -99,10 +124,10 @@ class Contents:
             "timestamp_updated": stamp,
         }
         with self._lock:
-            self.campaigns[campaign_id] = Container.seeded("campaign", public, leads)
+            self.campaigns[campaign_id] = Container.seeded("campaign", public, leads, domain=domain)
         return campaign_id
 
-    def add_list(self, name: str, *, leads: int = 100) -> str:
+    def add_list(self, name: str, *, leads: int = 100, domain: str | None = None) -> str:
         list_id = str(uuid.uuid4())
         public = {
             "id": list_id,
@@ -113,7 +138,7 @@ class Contents:
             "timestamp_created": self._clock.stamp(),
         }
         with self._lock:
-            self.lists[list_id] = Container.seeded("list", public, leads)
+            self.lists[list_id] = Container.seeded("list", public, leads, domain=domain)
         return list_id
 
     def add_member(self, email: str, *, first: str = "", last: str = "", role: str = "editor") -> str:

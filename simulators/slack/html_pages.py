@@ -8,12 +8,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from simulators.reading import Reader, read_as, zone_named
 from simulators.slack.html_render import blocks_html
 from simulators.slack.html_text import Names, mrkdwn_html, text_html
 
 __all__ = ["Post", "home_page", "message_page", "modal_page"]
 
 APP_NAME = "leadmover"
+# The reader the tour is drawn for: Slack shows every <!date> in the reader's own zone, so the pictures pick one.
+TOUR_ZONE = "America/New_York"
+_READER = Reader(zone=zone_named(TOUR_ZONE))
+_ZONE_NOTE = f'<div class="zone-note">Times as a reader in {TOUR_ZONE} sees them.</div>'
+
+
+def _blocks(blocks: Any, names: Names) -> str:
+    return blocks_html(read_as(blocks, _READER), names=names)
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,7 @@ hr.divider { border: 0; border-top: 1px solid #ddd; margin: 16px 0; }
 .tabs span { padding: 12px 0 10px; }
 .tabs .active { color: #1d1c1d; font-weight: 700; border-bottom: 2px solid #1d1c1d; }
 .home-body { padding: 8px 28px 24px; max-width: 760px; }
+.zone-note { padding: 4px 20px 8px; color: #616061; font-size: 12px; }
 """
 
 
@@ -147,7 +157,9 @@ def _avatar(name: str, *, app: bool) -> str:
 def _post(post: Post, names: Names) -> str:
     badge = '<span class="badge">APP</span>' if post.app else ""
     edited = '<div class="edited">(edited)</div>' if post.edited else ""
-    content = blocks_html(post.blocks, names=names) if post.blocks else mrkdwn_html(post.text, names=names)
+    content = (
+        _blocks(list(post.blocks), names) if post.blocks else mrkdwn_html(read_as(post.text, _READER), names=names)
+    )
     replies = ""
     if post.replies:
         replies = f'<div class="replies">{post.replies} {"reply" if post.replies == 1 else "replies"}</div>'
@@ -167,10 +179,10 @@ def message_page(
         bar = f'<div class="bar">Thread <span class="sub">#{html.escape(channel)}</span></div>'
         parent = _post(posts[0], names)
         replies = "\n".join(_post(p, names) for p in thread)
-        body = f'{bar}<div class="pane">{parent}<div class="divider-replies">{count}</div>{replies}</div>'
+        body = f'{bar}<div class="pane">{parent}<div class="divider-replies">{count}</div>{replies}</div>{_ZONE_NOTE}'
     else:
         bar = f'<div class="bar"># {html.escape(channel)}</div>'
-        body = f'{bar}<div class="pane">{"".join(_post(p, names) for p in posts)}</div>'
+        body = f'{bar}<div class="pane">{"".join(_post(p, names) for p in posts)}</div>{_ZONE_NOTE}'
     return _document(title or f"#{channel}", body)
 
 
@@ -186,7 +198,7 @@ def modal_page(view: Mapping[str, Any], *, names: Names, title: str = "") -> str
     body = (
         f'<div class="scrim"><div class="modal"><div class="modal-head">{_avatar(APP_NAME, app=True)}'
         f'<div class="modal-title">{heading}</div><span class="close">\u2715</span></div>\n'
-        f'<div class="modal-body">\n{blocks_html(view.get("blocks"), names=names)}\n</div>{footer}</div></div>'
+        f'<div class="modal-body">\n{_blocks(view.get("blocks"), names)}\n</div>{footer}</div></div>{_ZONE_NOTE}'
     )
     return _document(title or str((view.get("title") or {}).get("text", "")), body)
 
@@ -197,5 +209,5 @@ def home_page(view: Mapping[str, Any], *, names: Names, title: str = "") -> str:
         f'<div class="home-head">{_avatar(APP_NAME, app=True)}<span class="name">{APP_NAME}</span></div>'
         '<div class="tabs"><span class="active">Home</span><span>Messages</span><span>About</span></div>'
     )
-    body = f'{head}<div class="home-body">\n{blocks_html(view.get("blocks"), names=names)}\n</div>'
+    body = f'{head}<div class="home-body">\n{_blocks(view.get("blocks"), names)}\n</div>{_ZONE_NOTE}'
     return _document(title or f"{APP_NAME} Home", body)

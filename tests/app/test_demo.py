@@ -1,14 +1,15 @@
-"""`leadmover demo` runs the whole flow on the simulators and narrates what a person sees."""
+"""`leadmover demo` runs the whole flow on the simulators and shows what a person sees: names, local times, readable
+sample leads, field errors in words, App Home titled Home; `--quiet` leaves the narration out."""
 
 from __future__ import annotations
 
 import io
 import re
 
-from app.demo import run_demo
+from app.demo import Narrator, run_demo
 
 
-def test_demo_narrates_the_flow_from_command_to_final_reply() -> None:
+def test_demo_shows_the_flow_from_command_to_final_reply_as_a_person_sees_it() -> None:
     out = io.StringIO()
     assert run_demo(quiet=True, out=out) == 0
     transcript = out.getvalue()
@@ -16,22 +17,41 @@ def test_demo_narrates_the_flow_from_command_to_final_reply() -> None:
         '@alice: /leads move from:"Acme Q1 outbound" to:list:"Acme warm leads" limit:500',
         'From: <search dropdown> "Search campaigns and lists" = Acme Q1 outbound',
         "The campaign *Acme Q1 outbound* holds 1,250 leads.",
-        "Campaigns: Acme Q1 outbound",
-        "• lead10@",
-        "Not an email address: bob@globex",
+        "• dana.reyes@acme-corp.example",
+        "Only these emails: Not an email address: bob@globex",
         "Asking Instantly to start the job",
+        "@alice is moving up to 500 leads from campaign *Acme Q1 outbound*",
         "Move completed.",
         "[Move back]",
-        "Move 362 leads back from list Acme warm leads to campaign Acme Q1 outbound?",
-        "is moving back 362 leads from list *Acme warm leads* to campaign *Acme Q1 outbound*, taking back leadmover #1",
-        "*Move back completed.* 362 leads moved back to campaign *Acme Q1 outbound*",
+        "Move 63 leads back from list Acme warm leads to campaign Acme Q1 outbound?",
+        "@alice is moving back 63 leads from list *Acme warm leads* to campaign *Acme Q1 outbound*, taking back job #1",
+        "*Move back completed.* 63 leads moved back to campaign *Acme Q1 outbound*",
+        "| Home |",
         "Your recent jobs",
         "[Run again]",
         "Your 2 most recent jobs",
-        '"to_list_id"',
-        "Demo complete",
+        "Details: `/leads status #2`",
     ):
         assert expected in transcript, expected
+    assert "U0ALICE" not in transcript, "people by their names"
+    assert "UTC" not in transcript, "times in the reader's own zone"
+    assert re.search(r"Finished (Today|Yesterday) at \d{1,2}:\d\d [AP]M", transcript)
+    assert "(untitled)" not in transcript
+    assert "{" not in transcript, "nothing printed as JSON"
+    assert "──" not in transcript, "--quiet: no narration"
+    assert "Demo complete" not in transcript
+    assert transcript.count("[Show moved leads] [Move back]") == 1, "a Move back's own reply offers no Move back"
+    assert "example.com" not in transcript, "readable sample leads"
+    assert "POST /api" not in transcript, "what Instantly received is narration"
     shown = {int(p) for p in re.findall(r"(\d+)%", transcript)}
     assert {0, 100} <= shown
     assert shown & {25, 50, 75}, "no intermediate progress was shown"
+
+
+def test_the_narration_is_left_out_when_quiet_and_what_slack_shows_stays() -> None:
+    for quiet, expected in ((True, "#sales · leadmover\n"), (False, "a step\n#sales · leadmover\n")):
+        out = io.StringIO()
+        narrator = Narrator(out, quiet=quiet)
+        narrator.say("a step")
+        narrator.shows("#sales · leadmover")
+        assert out.getvalue() == expected

@@ -21,7 +21,7 @@ from tests.stand_ins import Clock, SlackStandIn, instantly_client, instantly_err
 JOB = "6a" * 12
 ASKER, ADMIN, MEMBER, OTHER = "U0ASKER", "U0ADMIN", "U0MEMBER", "U0OTHER"
 FOLLOWED_IN, ELSEWHERE = "C0DEALS", "C0SALES"
-HIDDEN = f"Instantly job `{JOB}` is already followed, so I did not follow it again."
+HIDDEN = "That job is already followed, so I did not follow it again."
 
 
 class MembersSlack(SlackStandIn):
@@ -77,7 +77,7 @@ def _service(
         (instantly_error(429, "Too many requests"), "Instantly is rate limiting this workspace right now."),
         (
             instantly_error(404, "Background job not found"),
-            f"Instantly has no background job `{JOB}` in this workspace.",
+            f"Instantly has no job `{JOB}` in this workspace.",
         ),
     ],
 )
@@ -146,10 +146,11 @@ def test_who_may_see_a_job_is_told_where_it_is_followed_and_by_whom(
     again = _followed_then_asked(sqlite_db, slack, by=by, where=where)
 
     assert again.record is not None
-    assert (
-        f"is already followed in <#{FOLLOWED_IN}> (leadmover #{again.record.id}), asked by <@{ASKER}>" in again.answer
+    assert f"Job #{again.record.id} · Move leads is already followed in <#{FOLLOWED_IN}>, asked by <@{ASKER}>" in (
+        again.answer
     )
-    assert f"`/leads status {JOB}`" in again.answer
+    assert f"`/leads status #{again.record.id}`" in again.answer
+    assert JOB not in again.answer, "Instantly's id is for /leads status"
     reads = slack.calls_to("conversations.members")
     assert bool(reads) == asks_slack
     if asks_slack:  # read a page at a time until MEMBER turned up, and no further
@@ -212,3 +213,31 @@ def test_members_are_remembered_briefly_per_channel(sqlite_db: Database, slack: 
     clock.now += MEMBERS_CACHE_SECONDS
     assert not placed(MEMBER), "who left is no longer shown the job once the list is read again"
     assert len(slack.calls_to("conversations.members")) == 2
+
+
+@pytest.mark.parametrize("typed", ["#{}", "{}"])
+def test_a_job_named_by_its_number_is_found_like_one_named_by_instantlys_id(
+    sqlite_db: Database, slack: MembersSlack, typed: str
+) -> None:
+    seen: list[httpx.Request] = []
+    service = _service(sqlite_db, httpx.Response(200, json=instantly_job(JOB, status="in-progress")), seen, slack=slack)
+    first = service.track(team_id="T1", user_id=ASKER, channel_id=FOLLOWED_IN, job_id=JOB)
+    assert first.record is not None
+    asked = len(seen)
+
+    again = service.track(team_id="T1", user_id=ASKER, channel_id=ELSEWHERE, job_id=typed.format(first.record.id))
+
+    assert again.already
+    assert again.record is not None
+    assert again.record.id == first.record.id
+    assert len(seen) == asked, "a number is leadmover's: Instantly is not asked"
+
+
+def test_a_number_no_job_has_is_answered_without_asking_instantly(sqlite_db: Database, slack: MembersSlack) -> None:
+    seen: list[httpx.Request] = []
+    service = _service(sqlite_db, httpx.Response(200, json=instantly_job(JOB)), seen, slack=slack)
+
+    answer = service.track(team_id="T1", user_id=ASKER, channel_id=FOLLOWED_IN, job_id="#99").answer
+
+    assert answer == "I found no job #99 in this workspace. `/leads jobs` lists yours."
+    assert seen == []

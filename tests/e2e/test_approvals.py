@@ -300,7 +300,7 @@ def test_a_move_back_above_the_threshold_waits_for_an_approver_and_names_what_it
         assert running.slack.wait_for(lambda: len(requests()) == 1, timeout=15)
         request = requests()[-1]
         assert "asks to move back *60 leads*" in str(request.blocks)
-        assert "Taking back leadmover #1" in str(request.blocks)
+        assert "Taking back job #1" in str(request.blocks)
         time.sleep(0.3)
         assert len(running.instantly.move_bodies()) == 1, "nothing is moved back before an approver says so"
 

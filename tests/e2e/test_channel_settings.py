@@ -1,10 +1,11 @@
 """Calm threads, end to end over signed HTTP: `/leads settings` saves a channel's settings; in a channel that
 hears only of failures a success posts nothing and a failure posts, broadcast; the final reply shows the count, the
 duration, and the moved e-mails only to a member who presses Show moved leads (read from Instantly then, never
-before the reply); the move form starts in the channel's default mode."""
+before the reply); `/leads move` always opens a move, and App Home's New move starts in the channel's default mode."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -89,10 +90,23 @@ def test_settings_modal_saves_the_channels_settings_and_the_move_form_starts_in_
         MoveMode.COPY,
     )
     assert saved.set_by == "U0ALICE"
+    assert "App Home's New move button starts as a copy" in str(answer["view"])
     mode = next(b for b in open_modal(stack)["blocks"] if b.get("block_id") == ids.MODE)
-    assert mode["element"]["initial_option"]["value"] == ids.MODE_COPY, "/leads move starts as the channel says"
-    elsewhere = next(b for b in open_modal(stack, channel_id="C0OTHER")["blocks"] if b.get("block_id") == ids.MODE)
-    assert elsewhere["element"]["initial_option"]["value"] == ids.MODE_MOVE, "another channel keeps its own"
+    assert mode["element"]["initial_option"]["value"] == ids.MODE_MOVE, "/leads move always opens a move"
+    copying = next(b for b in open_modal(stack, verb="copy")["blocks"] if b.get("block_id") == ids.MODE)
+    assert copying["element"]["initial_option"]["value"] == ids.MODE_COPY
+
+    _move(stack)  # Alice's latest job is in CHANNEL: App Home's New move opens the form for it, as its default
+    stack.slack.open_home(stack.app_url, user_id="U0ALICE")
+    assert stack.slack.wait_for(lambda: stack.slack.home_view("U0ALICE") is not None, timeout=5)
+    stack.slack.click_in_home(stack.app_url, user_id="U0ALICE", action_id=ids.HOME_NEW_MOVE)
+    trigger = stack.slack.clicks[-1].trigger_id
+    assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=3)
+    form = stack.slack.view_opened_by(trigger)
+    assert form is not None
+    assert json.loads(form["private_metadata"])["channel_id"] == CHANNEL
+    new = next(b for b in form["blocks"] if b.get("block_id") == ids.MODE)
+    assert new["element"]["initial_option"]["value"] == ids.MODE_COPY, "New move starts as the channel says"
 
 
 def test_in_an_only_failures_channel_a_successful_job_posts_nothing(

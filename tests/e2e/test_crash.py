@@ -68,6 +68,7 @@ def _crash_then_restart(
     arm: Callable[[], None],
     crashed_at: Callable[[], bool],
     disarm: Callable[[], None],
+    log_says: str | None = None,
 ) -> str:
     env = _env(slack, instantly, tmp_path)
     with AppProcess(env=env, log_path=tmp_path / "first.log") as first:
@@ -81,6 +82,8 @@ def _crash_then_restart(
         second.wait_healthy()
         assert slack.wait_for(lambda: len(_replies(slack)) >= 1, timeout=30), second.log()
         slack.wait_for(lambda: len(_replies(slack)) > 1, timeout=1.5)  # a duplicate would show up now
+        if log_says is not None:  # what the restarted process did about the crashed write, once it took it over
+            assert slack.wait_for(lambda: log_says in second.log(), timeout=10), second.log()
         log = second.log()
     assert len(instantly.move_bodies()) == 1, "the move was sent more than once"
     assert len(_announcements(slack)) == 1, [m.text for m in _announcements(slack)]
@@ -100,6 +103,7 @@ def test_killed_while_instantly_is_starting_the_move(fakes: tuple[FakeSlack, Fak
         arm=lambda: instantly.delay.__setitem__(MOVE, 5.0),
         crashed_at=lambda: bool(instantly.move_bodies()),
         disarm=lambda: instantly.delay.pop(MOVE),
+        log_says="found its Instantly job",
     )
     assert "found its Instantly job" in log
 
@@ -115,6 +119,7 @@ def test_killed_after_instantly_answered_while_the_announcement_goes_out(
         arm=lambda: slack.delay.__setitem__("chat.postMessage", 5.0),
         crashed_at=lambda: len(_announcements(slack)) == 1,
         disarm=lambda: slack.delay.pop("chat.postMessage"),
+        log_says="already in Slack",
     )
     assert "already in Slack" in log
 
@@ -147,6 +152,7 @@ def test_killed_while_the_final_reply_goes_out(fakes: tuple[FakeSlack, FakeInsta
         arm=lambda: None,
         crashed_at=slow_replies_once_announced,
         disarm=lambda: slack.delay.pop("chat.postMessage"),
+        log_says="already in Slack",
     )
     assert "already in Slack" in log
 

@@ -103,7 +103,7 @@ def test_a_job_instantly_forgets_is_no_longer_followed_and_says_so(tmp_path: Pat
         stack.instantly.forget_job(job_id)
         stack.services.poller.start()
         assert stack.slack.wait_for(lambda: len(replies(stack)) == 1, timeout=10)
-        assert "no longer followed" in replies(stack)[0].text
+        assert "Stopped checking on this move" in replies(stack)[0].text
         assert "404" in replies(stack)[0].text
 
 

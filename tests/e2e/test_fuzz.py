@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
 from app.local_stack import LocalStack, local_stack, seed
-from bot.instantly.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS
+from bot.instantly.schemas import ESG_OFFERED, ESP_CODES, LEAD_FILTERS
 from handlers import ids, move_form, move_view
 from simulators.slack import AppResponse
 from storage.orders import MoveOptions
@@ -482,7 +482,7 @@ def forms(draw: st.DrawFn, fuzz: Fuzz) -> Form:
         ids.CONTACTS: _contacts_fields(),
         ids.ASSIGNED_TO: _member_fields(fuzz.members),
         ids.ESP_CODE: _static_fields([str(code) for code in ESP_CODES]),
-        ids.ESG_CODE: _static_fields(list(ESG_CODES)),
+        ids.ESG_CODE: _static_fields(list(ESG_OFFERED)),
         ids.OPTIONS: _checkbox_fields(),
     }
     values: dict[str, Any] = {}

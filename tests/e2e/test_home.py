@@ -108,7 +108,7 @@ def test_home_shows_the_persons_jobs_with_status_progress_names_and_thread_link(
     assert f"<{link}|View thread>" in text
     # Only Alice's job: Bob's is his own, and Alice is no admin.
     assert len(_run_again_buttons(view)) == 1
-    assert text.count("leadmover #") == 1
+    assert text.count("Job #") == 1
     assert "Running in this workspace" not in text
     assert stack.slack.calls_to("views.publish")[-1].args["user_id"] == ALICE
 

@@ -169,7 +169,7 @@ def test_disconnecting_tells_each_running_jobs_thread_and_only_admins_may(tmp_pa
         assert stack.services.connections.current(ACME) is not None
         assert "Acme Corp Outreach" in command_answer(stack, acme, "disconnect")
         assert stack.slack.wait_for(lambda: final_replies(stack, acme) != [], timeout=10)
-        assert "no longer followed" in final_replies(stack, acme)[0]
+        assert "Stopped checking on this move" in final_replies(stack, acme)[0]
         stopped = jobs.get(stack.services.db, job_id=running.id)
         assert stopped is not None
         assert stopped.error == DISCONNECTED

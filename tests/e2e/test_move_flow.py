@@ -96,7 +96,8 @@ def test_a_valid_move_reaches_instantly_and_is_followed_to_one_final_reply(
     assert "Acme warm leads" in str(announcement.blocks)
     assert first_text.startswith("Moving up to 500 leads from Acme Q1 outbound to Acme warm leads"), first_text
     assert not re.search(r"[0-9a-f]{24}", first_text), "a notification names the campaigns, not ids"
-    assert re.search(r"Instantly job `[0-9a-f]{24}`", str(announcement.history[0][1]))
+    assert "Job #1 \u00b7 campaign *Acme Q1 outbound* \u2192 list *Acme warm leads*" in str(announcement.history[0][1])
+    assert not re.search(r"[0-9a-f]{24}", str(announcement.history[0][1])), "Instantly's id is for /leads status"
     percentages = {int(p) for text, _ in announcement.history for p in re.findall(r"(\d+)%", text)}
     assert percentages & {25, 50, 75}, f"no intermediate progress shown: {announcement.history}"
     assert "Completed" in announcement.text
@@ -105,15 +106,17 @@ def test_a_valid_move_reaches_instantly_and_is_followed_to_one_final_reply(
     assert "completed" in reply.text
     assert "<@U0ALICE>" not in reply.text, "a success mentions only where the channel asks for it"
     assert "500 leads moved" in reply.text
-    instantly_id = re.findall(r"[0-9a-f]{24}", str(announcement.history[0][1]))[0]
-    assert instantly_id in str(reply.blocks)
+    assert "Job #1 \u00b7 campaign *Acme Q1 outbound*" in str(reply.blocks)
 
     jobs_answer = stack.slack.send_command(stack.app_url, text="jobs").json()
     assert jobs_answer["response_type"] == "ephemeral"
-    assert instantly_id in jobs_answer["text"]
-    status_answer = stack.slack.send_command(stack.app_url, text=f"status {instantly_id}").json()
-    assert status_answer["response_type"] == "ephemeral"
-    assert "Completed" in status_answer["text"]
+    assert "Job #1 \u00b7 campaign *Acme Q1 outbound*" in jobs_answer["text"]
+    assert "Details: `/leads status #1`" in str(jobs_answer["blocks"])
+    for reference in ("#1", "1"):
+        status_answer = stack.slack.send_command(stack.app_url, text=f"status {reference}").json()
+        assert status_answer["response_type"] == "ephemeral"
+        assert "Completed" in status_answer["text"]
+        assert re.search(r"Details: Instantly job `[0-9a-f]{24}`", str(status_answer["blocks"]))
 
 
 def test_the_modal_shows_that_the_move_started(stack: LocalStack, workspace: DemoWorkspace) -> None:

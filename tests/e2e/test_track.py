@@ -62,11 +62,13 @@ def test_an_import_started_elsewhere_is_announced_shows_its_progress_and_gets_on
     job_id = stack.instantly.default_workspace.start_elsewhere("import-leads", total=1200)
 
     answer = said(stack, f"track {job_id}")
-    assert answer == f"Following Instantly job `{job_id}` (import leads) in <#{CHANNEL}>."
+    record = stack.services.moves.find_job(team_id=stack.slack.team_id, reference=job_id)
+    assert record is not None
+    assert answer == f"Following that Instantly job (import leads) in <#{CHANNEL}> as job #{record.id}."
 
     reply = one_reply(stack)
     [anchor] = announcements(stack)
-    assert f"Following Instantly job `{job_id}` (Import leads), asked by <@{ALICE}>." in str(anchor.blocks)
+    assert f"Following an Instantly job (Import leads) that <@{ALICE}> asked about." in str(anchor.blocks)
     assert stack.slack.wait_for(lambda: "100%" in str(stack.slack.messages(CHANNEL)[0].blocks), timeout=5)
     anchor = announcements(stack)[0]
     assert anchor.edits >= 2, "progress should edit the announcement"
@@ -78,7 +80,10 @@ def test_an_import_started_elsewhere_is_announced_shows_its_progress_and_gets_on
     assert reply.text.startswith("Import leads completed. Instantly reports the job completed in ")
     assert "Counts from Instantly: 1,200 succeeded · 0 failed · 1,200 to process" in reply.text
     assert [b["type"] for b in reply.blocks if b["type"] == "actions"] == [], "a followed job offers no Move back"
-    assert f"Instantly job `{job_id}`" in str(reply.blocks)
+    assert f"Job #{record.id} \u00b7 Import leads" in str(reply.blocks)
+    assert job_id not in str(reply.blocks), "Instantly's id is for /leads status"
+    status = stack.slack.send_command(stack.app_url, text=f"status #{record.id}", user_id=ALICE, channel_id=CHANNEL)
+    assert f"Details: Instantly job `{job_id}`" in str(status.json()["blocks"]), "named by number, it shows Instantly's"
     assert stack.slack.wait_for(lambda: _phase(stack, job_id) == Phase.DONE, timeout=5)
 
     entries = stack.services.audit.latest(team_id=stack.slack.team_id, limit=20)
@@ -126,15 +131,16 @@ def test_a_failed_import_is_told_with_the_counts_instantly_gave(stack: LocalStac
 
 def test_an_unknown_or_malformed_id_is_answered_in_words_and_nothing_is_posted(stack: LocalStack) -> None:
     unknown = "0123456789abcdef01234567"
-    assert said(stack, f"track {unknown}") == f"Instantly has no background job `{unknown}` in this workspace."
+    assert said(stack, f"track {unknown}") == f"Instantly has no job `{unknown}` in this workspace."
 
     asked = stack.instantly.request_count
     for malformed in ("f9cc070d-8dba-4341-b847-f083c358e460", "hello"):
         answer = said(stack, f"track {malformed}")
-        assert f"`{malformed}` is not an Instantly job id" in answer
+        assert f"`{malformed}` is not a job: name one by its number, like `#12`, or by Instantly's id" in answer
     assert "Say which Instantly job to follow" in said(stack, "track")
     assert stack.instantly.request_count == asked, "a malformed id never reaches Instantly"
-    assert "is not an Instantly job id" in said(stack, "track <@U0BOB>&lt;")
+    assert "is not a job" in said(stack, "track <@U0BOB>&lt;")
+    assert said(stack, "track #7") == "I found no job #7 in this workspace. `/leads jobs` lists yours."
     assert stack.slack.messages(CHANNEL) == []
     assert stack.services.moves.recent_jobs(team_id=stack.slack.team_id, user_id=None, limit=5) == []
 
@@ -145,7 +151,8 @@ def test_the_same_job_twice_says_where_it_is_followed_and_opens_no_second_thread
     one_reply(stack)
 
     again = said(stack, f"track {job_id.upper()}", user=BOB)
-    assert f"Instantly job `{job_id}` is already followed in <#{CHANNEL}>" in again
+    assert "is already followed in <#" + CHANNEL + ">" in again
+    assert said(stack, "track #1", user=BOB) == again, "its number finds it as Instantly's id does"
     assert f"asked by <@{ALICE}>" in again
     assert len(announcements(stack)) == 1
     assert len(replies(stack)) == 1
@@ -155,18 +162,18 @@ def test_the_same_job_twice_says_where_it_is_followed_and_opens_no_second_thread
 def test_a_job_followed_in_a_private_channel_is_not_placed_for_someone_outside_it(stack: LocalStack) -> None:
     stack.slack.add_channel(PRIVATE, "deal-room", private=True, members=[CAROL])
     job_id = stack.instantly.default_workspace.start_elsewhere("import-leads", total=10)
-    assert said(stack, f"track {job_id}", channel=PRIVATE).startswith(f"Following Instantly job `{job_id}`")
+    assert said(stack, f"track {job_id}", channel=PRIVATE).startswith("Following that Instantly job")
     record = stack.services.moves.find_job(team_id=stack.slack.team_id, reference=job_id)
     assert record is not None
 
     hidden = said(stack, f"track {job_id}", user=BOB)
 
-    assert hidden == f"Instantly job `{job_id}` is already followed, so I did not follow it again."
+    assert hidden == "That job is already followed, so I did not follow it again."
     for revealing in (PRIVATE, "deal-room", ALICE, f"#{record.id}", "/leads status"):
         assert revealing not in hidden
     assert [call.args["channel"] for call in stack.slack.calls_to("conversations.members")] == [PRIVATE]
     # A member of the channel, asking from elsewhere, is told where it is.
-    assert f"already followed in <#{PRIVATE}> (leadmover #{record.id}), asked by <@{ALICE}>" in said(
+    assert f"Job #{record.id} \u00b7 Import leads is already followed in <#{PRIVATE}>, asked by <@{ALICE}>" in said(
         stack, f"track {job_id}", user=CAROL
     )
 
@@ -186,9 +193,9 @@ def test_jobs_status_and_help_show_followed_jobs(stack: LocalStack) -> None:
     said(stack, f"track {job_id}")
     one_reply(stack)
 
-    assert f"Following export leads: completed, 100% · `{job_id}`" in said(stack, "jobs")
-    assert f"Following Export leads: Completed (100%). Job {job_id}" in said(stack, f"status {job_id}")
-    assert "`/leads track &lt;job-id&gt;`: follow an Instantly job started elsewhere" in said(stack, "help")
+    assert "• Job #1 · Export leads: completed, 100% · <!date^" in said(stack, "jobs")
+    assert "Following Export leads: Completed (100%). Job #1" in said(stack, f"status {job_id}")
+    assert "`/leads track &lt;Instantly's job id&gt;`: follow an Instantly job started elsewhere" in said(stack, "help")
 
 
 def _phase(stack: LocalStack, job_id: str) -> Phase | None:

@@ -125,10 +125,12 @@ def test_the_requester_moves_the_leads_back_once_and_a_stranger_is_refused(
     back_announcement = stack.slack.replies(CHANNEL, anchor.ts)[1]
     assert (
         f"<@{ALICE}> is moving back 40 leads from list *Acme warm leads* to campaign *Acme Q1 outbound*, "
-        "taking back leadmover #1."
+        "taking back job #1."
     ) in str(back_announcement.blocks)
     assert back_reply.text.startswith("Move back completed"), back_reply.text
     assert "40 leads moved back to campaign *Acme Q1 outbound*" in str(back_reply.blocks)
+    back_buttons = [e["action_id"] for b in back_reply.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert undo_messages.MOVE_BACK not in back_buttons, "taking a Move back back is a new move"
     undos = [e for e in stack.services.audit.latest(team_id=stack.slack.team_id, limit=50) if e.action == "undo"]
     assert len(undos) == 1
     assert undos[0].user_id == ALICE

@@ -117,25 +117,39 @@ def test_opening_the_modal_asks_instantly_nothing(
 def test_jobs_lists_only_the_callers_jobs_in_that_workspace(
     sends: SlackSends, sqlite_db: Database, instantly_requests: list[httpx.Request]
 ) -> None:
-    running_job(sqlite_db, "a" * 24, team=TEAM, user="U7")
-    running_job(sqlite_db, "b" * 24, team=TEAM, user=USER)
-    running_job(sqlite_db, "c" * 24, team="T2", user="U7")
+    mine = running_job(sqlite_db, "a" * 24, team=TEAM, user="U7")
+    theirs = running_job(sqlite_db, "b" * 24, team=TEAM, user=USER)
+    elsewhere = running_job(sqlite_db, "c" * 24, team="T2", user="U7")
     # The payload names T2, but the token speaks for TEAM: the command acts there (handlers.context).
     response = sends.command("jobs", team_id="T2", user_id="U7")
     text = _ephemeral_text(response)
     assert text.startswith("Your most recent job:")
-    assert "a" * 24 in text
-    assert "b" * 24 not in text
-    assert "c" * 24 not in text
+    listed = f"Job #{mine.id} · campaign *Acme Q1* → list *Acme warm* (move): waiting to start in Instantly, 0% · "
+    assert listed + "<!date^" in text
+    assert f"Job #{theirs.id} " not in text
+    assert f"Job #{elsewhere.id} " not in text
+    assert "a" * 24 not in text, "Instantly's id is for /leads status"
+    assert f"Details: `/leads status #{mine.id}`" in _blocks_text(response)
     assert instantly_requests == []
 
 
 def test_jobs_lists_the_ten_newest_newest_first(sends: SlackSends, sqlite_db: Database) -> None:
-    numbers = [running_job(sqlite_db, f"{n:024d}").instantly_job_id for n in range(12)]
+    numbers = [running_job(sqlite_db, f"{n:024d}").id for n in range(12)]
     text = _ephemeral_text(sends.command("jobs"))
-    listed = [line.split("`")[1] for line in text.splitlines() if line.startswith("•")]
+    listed = [int(line.split("#")[1].split(" ")[0]) for line in text.splitlines() if line.startswith("•")]
     assert listed == list(reversed(numbers))[:10]
     assert text.startswith("Your 10 most recent jobs:")
+
+
+def test_an_admins_jobs_say_they_are_the_workspaces(
+    sends: SlackSends, sqlite_db: Database, slack: SlackStandIn
+) -> None:
+    slack.people[USER] = {"is_admin": True}
+    running_job(sqlite_db, "a" * 24, team=TEAM, user="U7")
+    running_job(sqlite_db, "b" * 24, team=TEAM, user=USER)
+    text = _ephemeral_text(sends.command("jobs"))
+    assert text.startswith("Recent jobs in this workspace:")
+    assert text.count("• Job #") == 2
 
 
 def test_jobs_with_none_yet_says_how_to_start_one(sends: SlackSends, sqlite_db: Database) -> None:
@@ -152,15 +166,25 @@ def test_status_finds_a_job_by_its_leadmover_number(sends: SlackSends, sqlite_db
     response = sends.command(f"status {record.id}")
     text = _ephemeral_text(response)
     assert text == "Moving leads from Acme Q1 to Acme warm: In progress (0%)", "names, never ids, in a notification"
-    assert "d" * 24 in _blocks_text(response)
-    assert f"leadmover #{record.id}" in _blocks_text(response)
+    assert "Details: Instantly job `" + "d" * 24 + "`" in _blocks_text(response)
+    assert f"Job #{record.id} \\u00b7 campaign *Acme Q1* \\u2192 list *Acme warm*" in _blocks_text(response)
 
 
 def test_status_finds_a_job_by_its_instantly_id_even_in_backticks(sends: SlackSends, sqlite_db: Database) -> None:
     record = running_job(sqlite_db, "e" * 24)
-    response = sends.command(f"status `{'e' * 24}`")
+    response = sends.command(f"status `{'E' * 24}`")
     _ephemeral_text(response)
-    assert f"leadmover #{record.id}" in _blocks_text(response)
+    assert f"Job #{record.id} " in _blocks_text(response)
+
+
+@pytest.mark.parametrize("typed", ["#{}", "{}", "`#{}`"])
+def test_status_finds_a_job_by_its_number_as_the_messages_write_it(
+    sends: SlackSends, sqlite_db: Database, typed: str
+) -> None:
+    record = running_job(sqlite_db, "9" * 24)
+    response = sends.command("status " + typed.format(record.id))
+    _ephemeral_text(response)
+    assert f"Job #{record.id} " in _blocks_text(response)
 
 
 def test_status_of_a_job_that_did_not_start_shows_why(sends: SlackSends, sqlite_db: Database) -> None:
@@ -186,7 +210,7 @@ def test_status_of_another_workspaces_job_is_not_shown(sends: SlackSends, sqlite
 
 def test_status_without_an_id_says_which_word_is_missing(sends: SlackSends) -> None:
     text = _ephemeral_text(sends.command("status"))
-    assert text.startswith("Say which job: `/leads status &lt;job-id&gt;`. `/leads jobs` lists yours.\n")
+    assert text.startswith("Say which job: `/leads status #12`, with its number. `/leads jobs` lists yours.\n")
 
 
 # --- help and anything else ----------------------------------------------------------------------------------------
@@ -196,7 +220,7 @@ def test_status_without_an_id_says_which_word_is_missing(sends: SlackSends) -> N
 def test_help_or_nothing_shows_the_usage(sends: SlackSends, text: str) -> None:
     answered = _ephemeral_text(sends.command(text))
     assert answered.startswith("*leadmover* moves and copies Instantly leads.\n")
-    for verb in ("move", "copy", "jobs", "status &lt;job-id&gt;", "help"):
+    for verb in ("move", "copy", "jobs", "status #12", "help"):
         assert f"`/leads {verb}`" in answered
 
 

@@ -79,3 +79,13 @@ def test_neither_a_move_back_nor_a_job_whose_filters_were_forgotten_is_offered_a
     assert _run_again_buttons(view) == [ids.home_run_again(5)]
     assert "Move back button" in str(home_view.cannot_run_again(back))
     assert "retention period" in str(home_view.cannot_run_again(forgotten))
+
+
+def test_new_move_starts_in_the_latest_jobs_channels_mode_and_every_job_says_where_its_thread_is() -> None:
+    waiting = a_record(announcement_channel=None, announcement_ts=None)
+    view = home_view.build(jobs=[waiting], links={}, new_move_copies=True)
+    buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    [new] = [e for e in buttons if e["action_id"] == ids.HOME_NEW_MOVE]
+    assert (new["text"]["text"], new["value"]) == ("New copy", waiting.channel_id)
+    assert f"Thread to come in <#{waiting.channel_id}>" in str(view)
+    assert ids.HOME_NEW_MOVE not in str(home_view.build(jobs=[], links={}, new_move_copies=False)), "no channel yet"

@@ -37,7 +37,8 @@ def test_help_shows_an_admin_every_verb_of_the_table_in_its_order(sends: SlackSe
     assert [text.find(line) for line in lines] == sorted(text.find(line) for line in lines)
     assert all(line in text for line in lines), [line for line in lines if line not in text]
     assert "`/leads jobs`: your recent jobs (everyone's, for an admin)" in text
-    assert "`/leads track &lt;job-id&gt;`: follow an Instantly job started elsewhere" in text
+    assert "`/leads track &lt;Instantly's job id&gt;`: follow an Instantly job started elsewhere" in text
+    assert "`/leads status #12`: one job in detail, by its number or Instantly's id" in text
 
 
 def test_help_shows_a_member_every_verb_but_the_admins(sends: SlackSends) -> None:

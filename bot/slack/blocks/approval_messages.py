@@ -13,6 +13,7 @@ from bot.slack.blocks.messages import (
     endpoint_phrase,
     escape,
     job_button,
+    job_number,
     lead_count_phrase,
     noun_of,
     section,
@@ -40,7 +41,7 @@ def _summary(record: JobRecord) -> str:
     verb = noun_of(order).lower()
     count = f"*{lead_count_phrase(record)}*"
     if order.takes_back is not None:
-        filters = f"Taking back leadmover #{order.takes_back}: the leads Instantly says it moved"
+        filters = f"Taking back job {job_number(order.takes_back)}: the leads Instantly says it moved"
     else:
         filters = describe_filters(order) or "Filters: none, so every lead in the source"
     mode = "" if order.takes_back is not None else f"\nMode: *{'Copy' if order.copies else 'Move'}*"

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from bot.instantly.schemas import ESG_CODES, ESP_CODES, LEAD_FILTERS, JobStatus, is_terminal
-from storage.models import Phase
 from storage.orders import Endpoint, EndpointKind, MoveOrder
 from storage.records import JobRecord
 
@@ -19,7 +18,7 @@ METADATA_EVENT_ANNOUNCEMENT: Final = "leadmover_job_announced"
 METADATA_EVENT_FINAL: Final = "leadmover_job_finished"
 
 _STATUS_WORDS: Final[dict[str, str]] = {
-    JobStatus.PENDING: "Queued at Instantly",
+    JobStatus.PENDING: "Waiting to start in Instantly",
     JobStatus.IN_PROGRESS: "In progress",
     JobStatus.DRAINING: "Finishing up",
     JobStatus.PAUSED: "Paused by Instantly (waiting for quota or authorisation)",
@@ -64,7 +63,7 @@ OPTION_LABELS: Final[dict[str, tuple[str, str]]] = {
     "reset_interest_status": ("Reset interest status", "Start the moved leads with a clean interest status"),
     "ignore_source_filters": (
         "Ignore the source's saved filters",
-        "Take leads regardless of the campaign's or list's lead-finder clauses",
+        "Take leads too that the campaign's or list's own filters leave out",
     ),
 }
 
@@ -133,7 +132,7 @@ def endpoint_phrase(endpoint: Endpoint) -> str:
 def job_type_words(job_type: str | None) -> str:
     """Instantly's job type in words, made safe; one added after this was written reads as it comes."""
     if not job_type:
-        return "Background job"
+        return "Instantly job"
     return JOB_TYPE_WORDS.get(job_type) or escape(job_type.replace("-", " ").replace("_", " ").capitalize())
 
 
@@ -208,14 +207,14 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     order = record.order
     if order is None:
         kind = job_type_words(record.job_type)
-        line = f"Following Instantly job `{record.instantly_job_id}` ({kind}), asked by <@{record.user_id}>."
+        line = f"Following an Instantly job ({kind}) that <@{record.user_id}> asked about."
     else:
         line = (
             f"<@{record.user_id}> is {verb} {_what(record)} from {endpoint_phrase(order.source)} "
             f"to {endpoint_phrase(order.destination)}."
         )
         if order.takes_back is not None:
-            line = line[:-1] + f", taking back leadmover #{order.takes_back}."
+            line = line[:-1] + f", taking back job {job_number(order.takes_back)}."
     status = record.status
     state = f"{_STATUS_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{status_words(status)}*"
     if status is not None and is_terminal(status):
@@ -231,7 +230,7 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
         blocks.insert(1, context(filters))
     if order is None:
         text = f"Following {job_type_words(record.job_type)}: {status_words(status)} ({record.progress}%). "
-        text += f"Job {record.instantly_job_id}"
+        text += f"Job {job_number(record.id)}"
     else:
         # What a notification shows: the names, never ids, so it reads on a lock screen.
         text = (
@@ -245,8 +244,28 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     return text, blocks
 
 
+def job_number(job_id: int) -> str:
+    """How people name a job, and type it back: "#12" (`/leads status #12`)."""
+    return f"#{job_id}"
+
+
+def job_name(record: JobRecord) -> str:
+    """A job's name wherever it is named: its number, then where its leads come from and go ("Job #12 · campaign
+    *A* → list *B*"); a job only followed has no places, and is named by its kind."""
+    order = record.order
+    if order is None:
+        return f"Job {job_number(record.id)} · {job_type_words(record.job_type)}"
+    return f"Job {job_number(record.id)} · {endpoint_phrase(order.source)} → {endpoint_phrase(order.destination)}"
+
+
 def job_context(record: JobRecord) -> str:
-    return f"Instantly job `{record.instantly_job_id or 'not started'}` · leadmover #{record.id}"
+    """The context line that names a job; Instantly's id is kept for `/leads status` (details_line)."""
+    return job_name(record)
+
+
+def details_line(record: JobRecord) -> str:
+    """The one place Instantly's id of a job is shown: for whoever asks Instantly's support about it."""
+    return f"Details: Instantly job `{escape(record.instantly_job_id or 'not started')}`"
 
 
 def describe_filters(order: MoveOrder) -> str:
@@ -285,49 +304,6 @@ def start_failed(record: JobRecord, reason: str) -> tuple[str, Blocks]:
         f"did not start: {escape(reason)} Nothing was changed in Instantly."
     )
     return text, [section(f":warning: {text}")]
-
-
-def job_line(record: JobRecord) -> str:
-    if record.phase == Phase.START_FAILED:
-        state = "did not start"
-    elif record.phase == Phase.AWAITING_APPROVAL:
-        state = "waiting for approval"
-    elif record.phase == Phase.NOT_APPROVED:
-        state = "not approved"
-    elif record.phase == Phase.REQUESTED:
-        state = "starting"
-    else:
-        state = f"{status_words(record.status).lower()}, {record.progress}%"
-    when = slack_date(record.created_at)
-    job = f"`{record.instantly_job_id}`" if record.instantly_job_id else f"#{record.id}"
-    order = record.order
-    if order is None:
-        return f"• Following {job_type_words(record.job_type).lower()}: {state} · {job} · {when}"
-    return (
-        f"• {noun_of(order)} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)}: "
-        f"{state} · {job} · {when}"
-    )
-
-
-def job_list(records: list[JobRecord]) -> tuple[str, Blocks]:
-    if not records:
-        text = "You have no leadmover jobs yet. Start one with `/leads move`."
-        return text, [section(text)]
-    lines = "\n".join(job_line(r) for r in records)
-    title = "Your most recent job" if len(records) == 1 else f"Your {len(records)} most recent jobs"
-    text = f"{title}:\n{lines}"
-    return text, [
-        section(f"*{title}*"),
-        section(lines[:2900]),
-        context("Details: `/leads status &lt;job-id&gt;`"),
-    ]
-
-
-def job_detail(record: JobRecord) -> tuple[str, Blocks]:
-    text, blocks = announcement(record)
-    if record.error:
-        blocks.append(context(f"Note: {escape(record.error)}"))
-    return text, blocks
 
 
 def usage(*, lines: list[tuple[str, str]], problem: str | None = None, note: str | None = None) -> tuple[str, Blocks]:

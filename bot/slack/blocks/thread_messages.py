@@ -108,7 +108,7 @@ def _headline(record: JobRecord) -> str:
         return f"{noun} failed"
     if status == JobStatus.CANCELLED:
         return f"{noun} cancelled"
-    return f"{noun} no longer followed"
+    return f"Stopped checking on this {noun.lower()}"
 
 
 def final_reply(record: JobRecord, *, settings: ChannelSettings = DEFAULT) -> tuple[str, Blocks]:
@@ -129,10 +129,12 @@ def final_reply(record: JobRecord, *, settings: ChannelSettings = DEFAULT) -> tu
     withheld = moved_leads_messages.withheld_line(record, settings)
     if withheld:
         blocks.append(context(withheld))
-    when = f"Finished {slack_date(record.finished_at)} · " if record.finished_at else ""
+    facts = [job_context(record)]
     if record.started_at is not None:
-        when = f"Started {slack_date(record.started_at)} · {when}"
-    blocks.append(context(when + job_context(record)))
+        facts.append(f"Started {slack_date(record.started_at)}")
+    if record.finished_at is not None:
+        facts.append(f"Finished {slack_date(record.finished_at)}")
+    blocks.append(context(" · ".join(facts)))
     blocks.extend(_actions(record, settings))  # last, so the facts read first and the actions follow them
     return text, blocks
 

@@ -15,13 +15,16 @@ from storage.records import JobRecord
 MOVE_BACK: Final = "move_back"
 CONFIRM_MODAL: Final = "confirm_move_back"
 NOT_REPORTED: Final = "Instantly did not report which leads moved, so this move cannot be taken back here."
+NOT_AGAIN: Final = "This was a Move back: to move these leads again, start a new move with `/leads move`."
 # Instantly names at most this many of a job's moved leads (REFERENCE.md: `moved_lead_emails`).
 REPORTED_AT_MOST: Final = 10_000
 
 
 def _is_finished_move(record: JobRecord) -> bool:
     order = record.order  # a followed job (no order) was never leadmover's to take back
-    return order is not None and record.status == JobStatus.SUCCESS and not order.copies and record.moved_leads != 0
+    if order is None or order.takes_back is not None:  # taking a Move back back is a new move, asked for anew
+        return False
+    return record.status == JobStatus.SUCCESS and not order.copies and record.moved_leads != 0
 
 
 def offers_move_back(record: JobRecord) -> bool:

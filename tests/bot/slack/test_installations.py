@@ -201,10 +201,11 @@ def test_deleting_a_user_installation_keeps_the_bot(store: SealedInstallationSto
 
 
 def test_a_reinstall_lifts_a_pause_for_a_lost_token(db: Database, store: SealedInstallationStore) -> None:
-    workspaces.mark_revoked(db, team_id="T1", reason="token_revoked")
     running_job(db, "a" * 24, team="T1")
     [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    workspaces.mark_revoked(db, team_id="T1", reason="token_revoked")
     outbox.defer(db, notification_id=announce.id, delay=3600)  # held back while the token was gone
+    outbox.release_leases(db, owner="w1")
     assert outbox.claim_due(db, owner="w1", lease_seconds=30) == []
 
     store.save(an_installation(team="T1"))

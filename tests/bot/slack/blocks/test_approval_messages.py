@@ -119,7 +119,7 @@ def test_a_move_back_request_says_what_it_takes_back_and_how_many() -> None:
     _, blocks = approval_messages.request(replace(RECORD, order=order, lead_count=2500), _approval())
     text = blocks[0]["text"]["text"]
     assert "asks to move back *2,500 leads*" in text
-    assert "Taking back leadmover #12" in text
+    assert "Taking back job #12" in text
 
 
 def test_a_request_names_its_filters_and_options() -> None:

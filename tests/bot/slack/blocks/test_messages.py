@@ -8,7 +8,7 @@ from datetime import UTC
 import pytest
 
 from bot.instantly.schemas import JobStatus
-from bot.slack.blocks import messages, thread_messages
+from bot.slack.blocks import job_lists, messages, thread_messages
 from storage.orders import LeadFilters, MoveOptions
 from tests.factories import a_record, an_order, campaign, lead_list
 
@@ -41,7 +41,8 @@ def test_announcement_names_who_what_where_and_the_job_and_escapes_names() -> No
     shown = str(blocks)
     assert "<@U1> is moving up to 1,500 leads" in shown
     assert "Acme &lt;Q1&gt; &amp; co" in shown
-    assert "a" * 24 in shown
+    assert "Job #7 · campaign *Acme &lt;Q1&gt; &amp; co* → list" in shown
+    assert "a" * 24 not in shown, "Instantly's id is for /leads status"
     assert "40%" in shown
 
 
@@ -69,9 +70,9 @@ def test_words_from_instantly_never_become_mentions_or_links() -> None:
         assert "&lt;!channel&gt;" in text
 
 
-def test_a_time_in_a_job_list_is_shown_in_each_readers_time_zone() -> None:
-    line = messages.job_line(RECORD)
-    assert f"<!date^{int(RECORD.created_at.replace(tzinfo=UTC).timestamp())}^{{date_short_pretty}} at {{time}}|" in line
+def test_a_job_lists_age_is_shown_by_slack_to_each_reader() -> None:
+    line = job_lists.job_line(RECORD)
+    assert f"<!date^{int(RECORD.created_at.replace(tzinfo=UTC).timestamp())}^{{ago}}|" in line
     assert RECORD.created_at.strftime("%Y-%m-%d %H:%M UTC") + ">" in line
 
 
@@ -86,9 +87,9 @@ def test_a_move_back_says_what_it_returns_and_which_job_it_takes_back() -> None:
     order = an_order().model_copy(update={"filters": LeadFilters(emails=("a@x.io", "b@x.io")), "takes_back": 7})
     record = a_record(order=order, status="in-progress", progress=50)
     text, blocks = messages.announcement(record)
-    assert messages.job_line(record).startswith("• Move back from campaign *Acme Q1* to list *Acme warm*")
+    assert job_lists.job_line(record).startswith("• Job #7 · campaign *Acme Q1* → list *Acme warm* (move back): ")
     assert messages.start_failed(record, "No.")[0].startswith("Your move back from")
     assert text == "Moving back 2 leads from Acme Q1 to Acme warm: In progress (50%)"
-    line = "is moving back 2 leads from campaign *Acme Q1* to list *Acme warm*, taking back leadmover #7."
+    line = "is moving back 2 leads from campaign *Acme Q1* to list *Acme warm*, taking back job #7."
     assert line in str(blocks)
     assert "listed emails" not in str(blocks), "its e-mails are the leads it returns, said once"

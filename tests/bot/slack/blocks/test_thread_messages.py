@@ -93,8 +93,9 @@ def test_the_blocks_show_the_outcome_and_when_it_finished_in_each_readers_zone()
     finished = RECORD.finished_at
     assert finished is not None
     epoch = int(finished.replace(tzinfo=UTC).timestamp())
-    assert shown[1].startswith(f"Finished <!date^{epoch}^{{date_short_pretty}} at {{time}}|2026-11-26 09:32 UTC> · ")
-    assert "leadmover #7" in shown[1]
+    assert shown[1].startswith("Job #7 · campaign *Acme &lt;Q1&gt; &amp; co* → list *Warm* · ")
+    assert shown[1].endswith(f"Finished <!date^{epoch}^{{date_short_pretty}} at {{time}}|2026-11-26 09:32 UTC>")
+    assert "a" * 24 not in str(blocks), "Instantly's id is for /leads status"
 
 
 def test_no_finish_time_leaves_its_line_out() -> None:

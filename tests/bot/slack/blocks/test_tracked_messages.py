@@ -9,7 +9,7 @@ import pytest
 
 from bot.instantly.schemas import BackgroundJob
 from bot.moves import counts_of
-from bot.slack.blocks import messages, thread_messages
+from bot.slack.blocks import job_lists, messages, thread_messages
 from handlers import home_view, ids
 from storage.channel_settings import ChannelSettings
 from storage.models import Phase
@@ -33,10 +33,12 @@ ENDED = a_record(
 def test_the_announcement_names_the_job_its_type_and_who_asked_with_the_move_progress_bar() -> None:
     text, blocks = messages.announcement(FOLLOWED)
 
-    assert blocks[0]["text"]["text"] == f"Following Instantly job `{JOB}` (Import leads), asked by <@U1>."
+    assert blocks[0]["text"]["text"] == "Following an Instantly job (Import leads) that <@U1> asked about."
     assert f"`{messages.progress_bar(40)}`" in blocks[1]["text"]["text"]
     assert "*In progress*" in blocks[1]["text"]["text"]
-    assert text == f"Following Import leads: In progress (40%). Job {JOB}"
+    assert text == "Following Import leads: In progress (40%). Job #7"
+    assert blocks[-1]["elements"][0]["text"] == "Job #7 · Import leads"
+    assert JOB not in str(blocks), "Instantly's id is for /leads status"
     assert "Filters" not in str(blocks)
 
 
@@ -53,7 +55,7 @@ def test_an_ended_announcement_shows_the_counts_instantly_gave() -> None:
         ("resync-subscriber-crm-tags", "Re-sync subscriber CRM tags"),
         ("enrich-leads_v2", "Enrich leads v2"),
         ("<!channel>-@here", "&lt;!channel&gt; @\u2060here"),
-        (None, "Background job"),
+        (None, "Instantly job"),
     ],
 )
 def test_job_types_read_in_the_specs_words_and_a_new_one_as_it_comes_made_safe(
@@ -74,8 +76,8 @@ def test_the_final_reply_tells_the_outcome_the_counts_and_instantlys_times_witho
     )
     assert blocks[1]["elements"][0]["text"] == "Counts from Instantly: 950 succeeded · 50 failed · 1,000 to process"
     times = blocks[-1]["elements"][0]["text"]
-    assert times.startswith(f"Started {messages.slack_date(WHEN - timedelta(minutes=3))} · Finished ")
-    assert f"Instantly job `{JOB}`" in times
+    assert times.startswith(f"Job #7 · Import leads · Started {messages.slack_date(WHEN - timedelta(minutes=3))} · ")
+    assert JOB not in times
     assert all(block["type"] != "actions" for block in blocks)
 
 
@@ -109,16 +111,16 @@ def test_a_followed_move_shows_its_moved_count_once_but_offers_no_list_and_no_mo
 
 
 def test_job_lists_show_followed_jobs() -> None:  # the help's track line: tests/handlers/test_verbs.py
-    line = messages.job_line(FOLLOWED)
-    assert line.startswith(f"• Following import leads: in progress, 40% · `{JOB}` · <!date^")
+    line = job_lists.job_line(FOLLOWED)
+    assert line.startswith("• Job #7 · Import leads: in progress, 40% · <!date^")
 
 
 def test_app_home_lists_a_followed_job_with_its_state_but_offers_no_run_again() -> None:
     view = home_view.build(jobs=[ENDED, a_record()], links={ENDED.id: "https://example.slack.com/archives/C1/p1"})
 
-    followed = next(b for b in view["blocks"] if JOB in str(b.get("text", "")))
+    followed = next(b for b in view["blocks"] if "Following" in str(b.get("text", "")))
     assert followed["text"]["text"] == (
-        f"*Following* Instantly job `{JOB}` (Import leads)\n"
+        "*Following* an Instantly job (Import leads)\n"
         ":white_check_mark: *Completed* · 950 succeeded · 50 failed · 1,000 to process"
     )
     assert "accessory" not in followed

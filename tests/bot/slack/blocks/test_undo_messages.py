@@ -52,6 +52,13 @@ def test_a_copy_a_failure_and_an_empty_move_offer_nothing() -> None:
         assert undo_messages.NOT_REPORTED not in str(thread_messages.final_reply(record)[1])
 
 
+def test_a_move_backs_own_reply_offers_no_move_back_taking_it_back_again_is_a_new_move() -> None:
+    moved_back = _done(order=ORDER.model_copy(update={"takes_back": 3}))
+    assert _actions(moved_back) == [moved_leads_messages.SHOW_MOVED_LEADS]
+    assert undo_messages.NOT_REPORTED not in str(thread_messages.final_reply(moved_back)[1])
+    assert not undo_messages.offers_move_back(moved_back)
+
+
 def test_the_confirmation_states_the_count_and_the_way_back_escaped() -> None:
     view = undo_messages.confirm_view(_done())
     assert undo_messages.question(_done()) == "Move 1,234 leads back from list Warm to campaign Acme &lt;Q1&gt;?"
