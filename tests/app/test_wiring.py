@@ -105,7 +105,7 @@ def test_a_working_token_marks_a_revoked_workspace_active_and_resumes_its_outbox
     assert workspaces.revoked_teams(sqlite_db) == set()
     assert services.writer.drain() == 1
     [posted] = slack.posted["C1"]
-    assert "a" * 24 in str(posted["blocks"])
+    assert "Job #1" in str(posted["blocks"])
 
 
 def test_a_refused_token_leaves_the_workspace_paused(

@@ -81,7 +81,8 @@ def test_the_announcement_is_posted_in_the_channel_with_the_job_in_its_metadata_
         "event_type": messages.METADATA_EVENT_ANNOUNCEMENT,
         "event_payload": {"job_id": record.id, "instantly_job_id": "a" * 24},
     }
-    assert "a" * 24 in str(message["blocks"])
+    assert f"Job #{record.id}" in str(message["blocks"])
+    assert "a" * 24 not in str(message["blocks"]), "Instantly's id is for /leads status, not the channel"
     after = stored_job(sqlite_db, record.id)
     assert (after.announcement_channel, after.announcement_ts) == ("C1", message["ts"])
 
