@@ -36,8 +36,9 @@ def slack() -> SlackStandIn:
     return SlackStandIn()
 
 
-def _writer(db: Database, slack: SlackStandIn, owner: str = "writer-1") -> SlackWriter:
-    return SlackWriter(db=db, reporter=Reporter(slack=for_every_team(slack), db=db), owner=owner, lease_seconds=30)
+def _writer(db: Database, slack: SlackStandIn, owner: str = "writer-1", *, idle_seconds: float = 0.25) -> SlackWriter:
+    reporter = Reporter(slack=for_every_team(slack), db=db)
+    return SlackWriter(db=db, reporter=reporter, owner=owner, lease_seconds=30, idle_seconds=idle_seconds)
 
 
 def _announced(db: Database, slack: SlackStandIn, *instantly_ids: str, **requested: Any) -> list[JobRecord]:
@@ -391,13 +392,7 @@ def test_after_stop_a_drain_hands_back_what_it_claimed_unsent(db: Database, slac
 
 
 def test_a_started_writer_sends_what_is_queued_until_it_is_stopped(sqlite_db: Database, slack: SlackStandIn) -> None:
-    writer = SlackWriter(
-        db=sqlite_db,
-        reporter=Reporter(slack=for_every_team(slack), db=sqlite_db),
-        owner="loop",
-        lease_seconds=30,
-        idle_seconds=0.05,
-    )
+    writer = _writer(sqlite_db, slack, "loop", idle_seconds=0.05)
     writer.start()
     try:
         running_job(sqlite_db, "a" * 24, channel="C1")
@@ -451,13 +446,7 @@ def test_an_idle_writer_looks_less_and_less_often_and_a_wake_brings_it_back_at_o
     sqlite_db: Database, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     claims = _counted_claims(monkeypatch)
-    writer = SlackWriter(
-        db=sqlite_db,
-        reporter=Reporter(slack=for_every_team(slack), db=sqlite_db),
-        owner="idle",
-        lease_seconds=30,
-        idle_seconds=0.05,
-    )
+    writer = _writer(sqlite_db, slack, "idle", idle_seconds=0.05)
     writer.start()
     try:
         time.sleep(3.0)
