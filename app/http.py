@@ -13,7 +13,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -24,6 +23,7 @@ from waitress.server import BaseWSGIServer, create_server
 from waitress.wasyncore import close_all
 
 from app.ops import Operations, json_answer
+from app.slack_body import parse_body
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ IDLE_SECONDS = 30
 
 
 class _SlackRequestHandler(SlackRequestHandler):
-    """Bolt's WSGI handler, checking the signature before Bolt parses anything, and minus a parsing slip: Bolt
-    takes any form body that contains the word "payload" for an interactive payload, so `/leads help` typed in
-    #payload-team would go unanswered. A form without a `payload` field is parsed as the slash command it is."""
+    """Bolt's WSGI handler, checking the signature before anything is parsed, and parsing the body itself
+    (app.slack_body): faster than Bolt, and without its slip of taking any form that contains the word "payload"
+    for an interaction."""
 
     def __init__(self, app: App, *, path: str, signing_secret: str) -> None:
         super().__init__(app, path=path)
@@ -55,16 +55,15 @@ class _SlackRequestHandler(SlackRequestHandler):
         timestamp, signature = _header(headers, "x-slack-request-timestamp"), _header(headers, "x-slack-signature")
         if not (timestamp.isascii() and timestamp.isdigit() and self._verifier.is_valid(raw, timestamp, signature)):
             return BoltResponse(status=401, body=json.dumps({"error": "invalid request"}))
+        # Bolt parses the body itself when it is given one: it is given none, then the one parsed here.
+        bolt_request = BoltRequest(body="", query=request.query_string, headers=headers)
         try:
-            bolt_request = BoltRequest(body=raw, query=request.query_string, headers=headers)
+            body = parse_body(raw, content_type=bolt_request.content_type)
         except ValueError as exc:  # json.JSONDecodeError is one
             log.warning("a signed request to %s could not be parsed (%s); answered 400", EVENTS_PATH, exc)
             return BoltResponse(status=400, body=json.dumps({"error": "malformed body"}))
-        if not bolt_request.body and raw and not raw.lstrip().startswith("{"):
-            fields = dict(parse_qsl(raw, keep_blank_values=True))
-            if fields and "payload" not in fields:
-                bolt_request.body = fields
-                bolt_request.context = build_context(BoltContext(), fields)
+        bolt_request.raw_body, bolt_request.body = raw, body
+        bolt_request.context = build_context(BoltContext(), body)
         return self.app.dispatch(bolt_request)
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database, upsert_into
@@ -36,12 +37,38 @@ class Standing:
     factor_until: float
 
 
-def _locked(session: Session, key: str) -> BudgetRow:
+_BUDGETS = cast(Table, BudgetRow.__table__)
+_GRANTS = cast(Table, BudgetGrantRow.__table__)
+# A busy budget is asked on every Instantly request: its statements are built once and executed with bind parameters.
+_BUDGET_LOCKED = (
+    select(_BUDGETS.c.factor, _BUDGETS.c.factor_until)
+    .where(_BUDGETS.c.key == bindparam("budget_key"))
+    .with_for_update()
+)
+_FORGET_OLD_GRANTS = delete(_GRANTS).where(
+    _GRANTS.c.key == bindparam("budget_key"),
+    or_(
+        _GRANTS.c.ended < bindparam("ended_before"),
+        and_(_GRANTS.c.ended.is_(None), _GRANTS.c.started < bindparam("abandoned_before")),
+    ),
+)
+_GRANTS_OF_KEY = select(_GRANTS.c.priority, _GRANTS.c.started, _GRANTS.c.ended).where(
+    _GRANTS.c.key == bindparam("budget_key")
+)
+_END_GRANT = update(_GRANTS).where(_GRANTS.c.id == bindparam("grant_id")).values(ended=bindparam("ended_at"))
+_NEW_GRANT = (
+    insert(_GRANTS)
+    .returning(_GRANTS.c.id)
+    .values(key=bindparam("budget_key"), priority=bindparam("granted_to"), started=bindparam("granted_at"))
+)
+
+
+def _locked(session: Session, key: str) -> tuple[float, float]:
+    """The budget's (factor, factor_until), its row created if new and locked to the end of the transaction."""
     new = upsert_into(session, BudgetRow).values(key=key, factor=1.0, factor_until=0.0)
     session.execute(new.on_conflict_do_nothing(index_elements=[BudgetRow.key]))
-    row = session.get(BudgetRow, key, with_for_update=True, populate_existing=True)
-    assert row is not None
-    return row
+    row = session.execute(_BUDGET_LOCKED, {"budget_key": key}).one()
+    return float(row.factor), float(row.factor_until)
 
 
 def take(
@@ -52,35 +79,28 @@ def take(
     The budget's row is locked meanwhile, so replicas asking at once are answered one after another.
     """
     with db.session() as session:
-        row = _locked(session, key)
-        session.execute(
-            delete(BudgetGrantRow).where(
-                BudgetGrantRow.key == key,
-                or_(
-                    BudgetGrantRow.ended < now - HORIZON_SECONDS,
-                    and_(BudgetGrantRow.ended.is_(None), BudgetGrantRow.started < now - ABANDONED_SECONDS),
-                ),
-            )
-        )
+        factor, factor_until = _locked(session, key)
+        old = {"budget_key": key, "ended_before": now - HORIZON_SECONDS, "abandoned_before": now - ABANDONED_SECONDS}
+        session.execute(_FORGET_OLD_GRANTS, old)
         # Plain rows, not ORM objects: a full minute of a busy budget is hundreds of grants, read on every ask.
-        columns = select(BudgetGrantRow.priority, BudgetGrantRow.started, BudgetGrantRow.ended)
-        grants = [Grant(*g) for g in session.execute(columns.where(BudgetGrantRow.key == key))]
-        wait = wait_needed(Standing(grants=grants, factor=row.factor, factor_until=row.factor_until))
+        grants = [Grant(*g) for g in session.execute(_GRANTS_OF_KEY, {"budget_key": key})]
+        wait = wait_needed(Standing(grants=grants, factor=factor, factor_until=factor_until))
         if wait > 0:
             return None, wait
-        grant = BudgetGrantRow(key=key, priority=priority, started=now)
-        session.add(grant)
-        session.flush()
-        return grant.id, 0.0
+        granted = session.execute(_NEW_GRANT, {"budget_key": key, "granted_to": priority, "granted_at": now})
+        return int(granted.scalar_one()), 0.0
 
 
 def end(db: Database, *, grant_id: int, now: float) -> None:
     with db.session() as session:
-        session.execute(update(BudgetGrantRow).where(BudgetGrantRow.id == grant_id).values(ended=now))
+        session.execute(_END_GRANT, {"grant_id": grant_id, "ended_at": now})
 
 
 def slow_down(db: Database, *, key: str, factor: float, until: float) -> None:
     """Every replica takes `factor` of the budget until `until` (epoch seconds)."""
     with db.session() as session:
-        row = _locked(session, key)
-        row.factor, row.factor_until = factor, max(row.factor_until, until)
+        _, factor_until = _locked(session, key)
+        slower = (
+            update(_BUDGETS).where(_BUDGETS.c.key == key).values(factor=factor, factor_until=max(factor_until, until))
+        )
+        session.execute(slower)

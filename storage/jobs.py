@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import Row, Select, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import leases, outbox
@@ -17,6 +18,7 @@ from storage.records import JobRecord, job_record
 
 # How many of the numbers in a followed job's `data` it keeps: enough for any job type's tally, never a whole payload.
 MAX_COUNTS = 12
+_JOBS = cast(Table, JobRow.__table__)
 
 
 def _change(session: Session, job_id: int, values: dict[str, Any]) -> JobRow:
@@ -30,19 +32,35 @@ def _change(session: Session, job_id: int, values: dict[str, Any]) -> JobRow:
 
 
 def _update(
-    db: Database, job_id: int, *, notify: NotificationKind | None = None, detail: str | None = None, **values: Any
+    db: Database,
+    job_id: int,
+    *,
+    notify: NotificationKind | None = None,
+    detail: str | None = None,
+    sent: int | None = None,
+    **values: Any,
 ) -> JobRecord:
-    """Change a job and, in the same transaction, queue the Slack write the change calls for."""
+    """Change a job and, in the same transaction, queue the Slack write the change calls for, or mark the outbox row
+    `sent` whose delivery the change records."""
+    # One statement that returns the changed row: every job is changed several times in its life.
+    changed = update(_JOBS).where(_JOBS.c.id == job_id).values(updated_at=utcnow(), **values)
     with db.session() as session:
-        row = _change(session, job_id, values)
+        row = session.execute(changed.returning(*_JOBS.columns)).first()
+        if row is None:
+            raise LookupError(f"no job {job_id}")
         if notify is not None:
             queue_write(session, row, notify, detail)
-        session.flush()
+        if sent is not None:
+            outbox.mark_sent_in(session, notification_id=sent)
         return job_record(row)
 
 
 def queue_write(
-    session: Session, row: JobRow, kind: NotificationKind, detail: str | None, priority: int | None = None
+    session: Session,
+    row: JobRow | Row[*tuple[Any, ...]],
+    kind: NotificationKind,
+    detail: str | None,
+    priority: int | None = None,
 ) -> None:
     """Queue the Slack write a change of `row` calls for, in the caller's transaction (storage.outbox)."""
     channel = row.announcement_channel or row.channel_id
@@ -132,8 +150,9 @@ def mark_start_failed(db: Database, *, job_id: int, error: str) -> JobRecord:
     )
 
 
-def record_announcement(db: Database, *, job_id: int, channel_id: str, ts: str) -> JobRecord:
-    return _update(db, job_id, announcement_channel=channel_id, announcement_ts=ts)
+def record_announcement(db: Database, *, job_id: int, channel_id: str, ts: str, sent: int | None = None) -> JobRecord:
+    """Where the job's announcement is; `sent` is the outbox row that posted it, marked sent with it."""
+    return _update(db, job_id, sent=sent, announcement_channel=channel_id, announcement_ts=ts)
 
 
 def finish(
@@ -171,9 +190,10 @@ def finish(
         return job_record(row)
 
 
-def record_final_reply(db: Database, *, job_id: int, ts: str) -> JobRecord:
-    """The job is done: its reply is out (its announcement's last edit was queued when it ended)."""
-    return _update(db, job_id, final_reply_ts=ts, phase=Phase.DONE)
+def record_final_reply(db: Database, *, job_id: int, ts: str, sent: int | None = None) -> JobRecord:
+    """The job is done: its reply is out (its announcement's last edit was queued when it ended). `sent` is the
+    outbox row that posted it, marked sent with it."""
+    return _update(db, job_id, sent=sent, final_reply_ts=ts, phase=Phase.DONE)
 
 
 def hold_announcement(db: Database, *, job_id: int) -> JobRecord:
@@ -186,19 +206,38 @@ def end_quietly(db: Database, *, job_id: int) -> JobRecord:
     return _update(db, job_id, phase=Phase.DONE)
 
 
+@functools.cache
+def _claim_statement(*, phase: Phase, skip_teams: bool, limit: int) -> Select[Any]:
+    """A claim of jobs in `phase` (running ones only once due: bind parameter `due_by`), built once per shape.
+
+    Plain columns, not ORM objects, and a statement made once: the poller claims every due job several times in its
+    life."""
+    where = _JOBS.c.phase == phase
+    if phase == Phase.RUNNING:
+        where = and_(where, _JOBS.c.next_poll_at <= bindparam("due_by"))
+    if skip_teams:
+        where = and_(where, _JOBS.c.team_id.not_in(bindparam("skip_teams", expanding=True)))
+    query = select(*_JOBS.columns).where(where, leases.is_free(_JOBS)).order_by(_JOBS.c.next_poll_at, _JOBS.c.id)
+    return leases.claimable(query.limit(limit))
+
+
 def _claim(
-    db: Database, *, where: ColumnElement[bool], owner: str, lease_seconds: float, limit: int
+    db: Database,
+    *,
+    phase: Phase,
+    owner: str,
+    lease_seconds: float,
+    limit: int,
+    due_by: datetime | None = None,
+    skip_teams: Collection[str] = (),
 ) -> list[JobRecord]:
     now = utcnow()
-    # Plain columns, not ORM objects: the poller claims every due job several times in its life.
-    query = (
-        select(*JobRow.__table__.columns)
-        .where(where, leases.is_free(JobRow, now=now))
-        .order_by(JobRow.next_poll_at, JobRow.id)
-        .limit(limit)
-    )
+    query = _claim_statement(phase=phase, skip_teams=bool(skip_teams), limit=limit)
+    params: dict[str, object] = {"due_by": due_by or now}
+    if skip_teams:
+        params["skip_teams"] = list(skip_teams)
     with db.session() as session:
-        rows = leases.claim(session, query, model=JobRow, owner=owner, lease_seconds=lease_seconds, now=now)
+        rows = leases.claim(session, query, params, table=_JOBS, owner=owner, lease_seconds=lease_seconds, now=now)
         return [job_record(row) for row in rows]
 
 
@@ -212,10 +251,15 @@ def claim_due(
     due_by: datetime | None = None,
 ) -> list[JobRecord]:
     """Lease the running jobs whose next poll is due (by `due_by`, else now) and that no live lease holds."""
-    where = and_(JobRow.phase == Phase.RUNNING, JobRow.next_poll_at <= (due_by or utcnow()))
-    if skip_teams:
-        where = and_(where, JobRow.team_id.not_in(list(skip_teams)))
-    return _claim(db, where=where, owner=owner, lease_seconds=lease_seconds, limit=limit)
+    return _claim(
+        db,
+        phase=Phase.RUNNING,
+        owner=owner,
+        lease_seconds=lease_seconds,
+        limit=limit,
+        due_by=due_by,
+        skip_teams=skip_teams,
+    )
 
 
 def next_due_at(db: Database) -> datetime | None:
@@ -226,7 +270,7 @@ def next_due_at(db: Database) -> datetime | None:
 
 def claim_orphans(db: Database, *, owner: str, lease_seconds: float, limit: int = 50) -> list[JobRecord]:
     """Lease requested moves whose requester's lease ran out: its process died or Instantly never answered."""
-    return _claim(db, where=JobRow.phase == Phase.REQUESTED, owner=owner, lease_seconds=lease_seconds, limit=limit)
+    return _claim(db, phase=Phase.REQUESTED, owner=owner, lease_seconds=lease_seconds, limit=limit)
 
 
 def attached_job_ids(db: Database, *, team_id: str, instantly_job_ids: Collection[str]) -> set[str]:

@@ -4,18 +4,17 @@ outbox rows share this one mechanism."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import functools
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Row, Select, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, Table, Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import JobRow, Leased, NotificationRow, ProcessRow
+from storage.models import Leased, ProcessRow
 
 _Columns = TypeVarTuple("_Columns")
-# The tables whose rows are claimed in bulk.
-Claimable = type[JobRow] | type[NotificationRow]
 
 # Column values that end a lease; spread into an update of a leased row.
 FREED: Final[dict[str, Any]] = {"lease_owner": None, "lease_expires_at": None}
@@ -23,14 +22,23 @@ FREED: Final[dict[str, Any]] = {"lease_owner": None, "lease_expires_at": None}
 SILENT_AFTER: Final = timedelta(seconds=5)
 
 
-def is_free(model: type[Leased], *, now: datetime) -> ColumnElement[bool]:
-    """No live process holds the row: it was never leased, its lease ran out, or its owner stopped beating."""
+def is_free(table: Table) -> ColumnElement[bool]:
+    """No live process holds the row: it was never leased, its lease ran out, or its owner stopped beating.
+
+    Written with bind parameters, so that a claim's statement is built once and only executed after: pass
+    `free_params(now)` with it."""
+    processes = ProcessRow.__table__
     owner_silent = (
-        select(ProcessRow.owner)
-        .where(ProcessRow.owner == model.lease_owner, ProcessRow.beat_at < now - SILENT_AFTER)
+        select(processes.c.owner)
+        .where(processes.c.owner == table.c.lease_owner, processes.c.beat_at < bindparam("lease_silent_before"))
         .exists()
     )
-    return or_(model.lease_expires_at.is_(None), model.lease_expires_at < now, owner_silent)
+    return or_(table.c.lease_expires_at.is_(None), table.c.lease_expires_at < bindparam("lease_now"), owner_silent)
+
+
+def free_params(now: datetime) -> dict[str, datetime]:
+    """The values of `is_free`'s bind parameters at `now`."""
+    return {"lease_now": now, "lease_silent_before": now - SILENT_AFTER}
 
 
 def take(row: Leased, *, owner: str, lease_seconds: float, now: datetime) -> None:
@@ -39,29 +47,47 @@ def take(row: Leased, *, owner: str, lease_seconds: float, now: datetime) -> Non
     row.lease_expires_at = now + timedelta(seconds=lease_seconds)
 
 
+@functools.cache
+def _lease_statement(table: Table) -> Update:
+    return (
+        update(table)
+        .where(table.c.id.in_(bindparam("lease_ids", expanding=True)))
+        .values(lease_owner=bindparam("lease_to"), lease_expires_at=bindparam("lease_until"))
+    )
+
+
 def lease(
-    session: Session, model: Claimable, ids: Collection[int], *, owner: str, lease_seconds: float, now: datetime
+    session: Session, table: Table, ids: Collection[int], *, owner: str, lease_seconds: float, now: datetime
 ) -> None:
-    """Mark the rows `ids` as `owner`'s until `lease_seconds` from `now`, in one statement."""
+    """Mark the rows `ids` of `table` as `owner`'s until `lease_seconds` from `now`, in one statement."""
     if ids:
-        session.execute(
-            update(model)
-            .where(model.id.in_(list(ids)))
-            .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
-            .execution_options(synchronize_session=False)
-        )
+        until = now + timedelta(seconds=lease_seconds)
+        session.execute(_lease_statement(table), {"lease_ids": list(ids), "lease_to": owner, "lease_until": until})
+
+
+def claimable(query: Select[*_Columns]) -> Select[*_Columns]:
+    """The query as a claim runs it: rows another transaction holds are skipped, the rest held to the end."""
+    return query.with_for_update(skip_locked=True)
 
 
 def claim(
-    session: Session, query: Select[*_Columns], *, model: Claimable, owner: str, lease_seconds: float, now: datetime
+    session: Session,
+    query: Select[*_Columns],
+    params: Mapping[str, Any],
+    *,
+    table: Table,
+    owner: str,
+    lease_seconds: float,
+    now: datetime,
 ) -> Sequence[Row[*_Columns]]:
-    """Take the rows the query selects (plain columns, with the id) for `owner`, in the caller's transaction.
+    """Take the rows `query` selects (plain columns, with the id) for `owner`, in the caller's transaction.
 
-    FOR UPDATE SKIP LOCKED lets several processes share one PostgreSQL database without taking the same row; on
-    SQLite the transaction holds the write lock from its start instead (see storage.db).
+    The query is built once, made `claimable` and narrowed by `is_free(table)`; `params` are its other bind
+    parameters. FOR UPDATE SKIP LOCKED lets several processes share one PostgreSQL database without taking the same
+    row; on SQLite the transaction holds the write lock from its start instead (see storage.db).
     """
-    rows = session.execute(query.with_for_update(skip_locked=True)).all()
-    lease(session, model, [row.id for row in rows], owner=owner, lease_seconds=lease_seconds, now=now)
+    rows = session.execute(query, {**params, **free_params(now)}).all()
+    lease(session, table, [row.id for row in rows], owner=owner, lease_seconds=lease_seconds, now=now)
     return rows
 
 

@@ -6,13 +6,14 @@ progress edit always shows the newest state and several changes coalesce into on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import ColumnElement, Row, case, delete, func, insert, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from storage import leases
 from storage.clock import utcnow
@@ -82,18 +83,19 @@ def as_notification(row: NotificationRow | _AnyRow) -> Notification:
 # What a claim reads of each candidate: plain columns, since the writer claims several times a second and most
 # candidates are left where they are.
 _CLAIMED_COLUMNS = (
-    NotificationRow.id,
-    NotificationRow.team_id,
-    NotificationRow.job_id,
-    NotificationRow.kind,
-    NotificationRow.channel_id,
-    NotificationRow.state,
-    NotificationRow.attempts,
-    NotificationRow.detail,
-    NotificationRow.attempted_at,
-    NotificationRow.sent_to,
-    NotificationRow.priority,
+    "id",
+    "team_id",
+    "job_id",
+    "kind",
+    "channel_id",
+    "state",
+    "attempts",
+    "detail",
+    "attempted_at",
+    "sent_to",
+    "priority",
 )
+_OUTBOX = cast(Table, NotificationRow.__table__)
 
 
 def enqueue(
@@ -166,87 +168,106 @@ def claim_due(
     left as it is, unleased, for a later round: leasing it only to put it back would cost a write each.
     """
     now = utcnow()
-    anchor = aliased(NotificationRow)
+    rows = limit if edits_allowed is None else limit * 4
+    query = _claim_statement(
+        skip_teams=bool(skip_teams), skip_channels=bool(skip_channels), skip_edits=bool(skip_edits_of), rows=rows
+    )
+    params: dict[str, object] = {"now": now, "waited_since": now - timedelta(seconds=REPLY_WAITS_FOR_EDIT_SECONDS)}
+    for name, values in (("skip_teams", skip_teams), ("skip_channels", skip_channels), ("edits_held", skip_edits_of)):
+        if values:
+            params[name] = list(values)
+    with db.session() as session:
+        if edits_allowed is None:
+            claimed = leases.claim(
+                session, query, params, table=_OUTBOX, owner=owner, lease_seconds=lease_seconds, now=now
+            )
+            return [as_notification(row) for row in claimed]
+        candidates = session.execute(query, {**params, **leases.free_params(now)}).all()
+        chosen = _sendable_now(candidates, edits_allowed=edits_allowed)[:limit]
+        ids = [row.id for row in chosen]
+        leases.lease(session, _OUTBOX, ids, owner=owner, lease_seconds=lease_seconds, now=now)
+        return [as_notification(row) for row in chosen]
+
+
+@functools.cache
+def _claim_statement(*, skip_teams: bool, skip_channels: bool, skip_edits: bool, rows: int) -> Select[Any]:
+    """The writer's claim, built once per shape and executed several times a second with bind parameters: `now`,
+    `waited_since` (see _reply_after_last_edit), and the lists `skip_teams`, `skip_channels` and `edits_held` when
+    the shape has them."""
+    outbox = _OUTBOX.c
+    anchor = _OUTBOX.alias("anchor")
     # An edit or a thread reply needs its anchor: it waits while the job's announcement (or, for a decision, its
     # request for approval) is still on its way.
     anchor_kind = case(
         (
-            NotificationRow.kind.in_((NotificationKind.APPROVAL_EDIT, NotificationKind.APPROVAL_REPLY)),
+            outbox.kind.in_((NotificationKind.APPROVAL_EDIT, NotificationKind.APPROVAL_REPLY)),
             NotificationKind.APPROVAL.value,
         ),
         else_=NotificationKind.ANNOUNCE.value,
     )
     anchor_pending = (
-        select(anchor.id)
-        .where(anchor.job_id == NotificationRow.job_id, anchor.kind == anchor_kind, anchor.state.in_(_WAITING))
+        select(anchor.c.id)
+        .where(anchor.c.job_id == outbox.job_id, anchor.c.kind == anchor_kind, anchor.c.state.in_(_WAITING))
         .exists()
     )
     query = (
-        select(NotificationRow)
+        select(*(getattr(outbox, name) for name in _CLAIMED_COLUMNS))
         .where(
-            NotificationRow.state.in_(_WAITING),
-            NotificationRow.not_before <= now,
-            leases.is_free(NotificationRow, now=now),
-            or_(NotificationRow.kind.in_(_ANCHORS), ~anchor_pending),
-            _reply_after_last_edit(now=now, edits_held_in=skip_edits_of),
+            outbox.state.in_(_WAITING),
+            outbox.not_before <= bindparam("now"),
+            leases.is_free(_OUTBOX),
+            or_(outbox.kind.in_(_ANCHORS), ~anchor_pending),
+            _reply_after_last_edit(edits_held=skip_edits),
             ~_token_revoked(),
         )
-        .order_by(NotificationRow.priority, NotificationRow.not_before, NotificationRow.id)
-        .limit(limit)
+        .order_by(outbox.priority, outbox.not_before, outbox.id)
+        .limit(rows)
     )
     if skip_teams:
-        query = query.where(NotificationRow.team_id.not_in(list(skip_teams)))
+        query = query.where(outbox.team_id.not_in(bindparam("skip_teams", expanding=True)))
     if skip_channels:  # post spacing: edits are paced per workspace, not per channel
         query = query.where(
-            or_(NotificationRow.kind.in_(EDITS), NotificationRow.channel_id.not_in(list(skip_channels)))
+            or_(outbox.kind.in_(EDITS), outbox.channel_id.not_in(bindparam("skip_channels", expanding=True)))
         )
-    if skip_edits_of:  # edits are paced per workspace
+    if skip_edits:  # edits are paced per workspace
         query = query.where(
-            or_(NotificationRow.kind.not_in(EDITS), NotificationRow.team_id.not_in(list(skip_edits_of)))
+            or_(outbox.kind.not_in(EDITS), outbox.team_id.not_in(bindparam("edits_held", expanding=True)))
         )
-    columns = query.with_only_columns(*_CLAIMED_COLUMNS)
-    with db.session() as session:
-        if edits_allowed is None:
-            rows = leases.claim(
-                session, columns, model=NotificationRow, owner=owner, lease_seconds=lease_seconds, now=now
-            )
-            return [as_notification(row) for row in rows]
-        candidates = session.execute(columns.limit(limit * 4).with_for_update(skip_locked=True)).all()
-        chosen = _sendable_now(candidates, edits_allowed=edits_allowed)[:limit]
-        ids = [row.id for row in chosen]
-        leases.lease(session, NotificationRow, ids, owner=owner, lease_seconds=lease_seconds, now=now)
-        return [as_notification(row) for row in chosen]
+    return leases.claimable(query)
 
 
 def _token_revoked() -> ColumnElement[bool]:
     """The row's workspace has no working token: its writes wait until it has one (storage.workspaces)."""
+    workspaces = WorkspaceRow.__table__.c
     return (
-        select(WorkspaceRow.team_id)
-        .where(WorkspaceRow.team_id == NotificationRow.team_id, WorkspaceRow.slack_revoked_at.is_not(None))
+        select(workspaces.team_id)
+        .where(workspaces.team_id == _OUTBOX.c.team_id, workspaces.slack_revoked_at.is_not(None))
         .exists()
     )
 
 
-def _reply_after_last_edit(*, now: datetime, edits_held_in: Collection[str]) -> ColumnElement[bool]:
-    """A final reply is due once its job's last edit is out (or not due, or held, or waited for long enough)."""
-    edit = aliased(NotificationRow)
+def _reply_after_last_edit(*, edits_held: bool) -> ColumnElement[bool]:
+    """A final reply is due once its job's last edit is out (or not due, or held, or waited for long enough:
+    created before `waited_since`)."""
+    outbox = _OUTBOX.c
+    edit = _OUTBOX.alias("edit")
     last_edit_on_its_way = (
-        select(edit.id)
+        select(edit.c.id)
         .where(
-            edit.job_id == NotificationRow.job_id,
-            edit.kind == NotificationKind.PROGRESS,
-            edit.state.in_(_WAITING),
-            edit.not_before <= now,
+            edit.c.job_id == outbox.job_id,
+            edit.c.kind == NotificationKind.PROGRESS,
+            edit.c.state.in_(_WAITING),
+            edit.c.not_before <= bindparam("now"),
         )
         .exists()
     )
     ready = or_(
-        NotificationRow.kind != NotificationKind.FINAL,
-        NotificationRow.created_at <= now - timedelta(seconds=REPLY_WAITS_FOR_EDIT_SECONDS),
+        outbox.kind != NotificationKind.FINAL,
+        outbox.created_at <= bindparam("waited_since"),
         ~last_edit_on_its_way,
     )
-    if edits_held_in:
-        ready = or_(ready, NotificationRow.team_id.in_(list(edits_held_in)))
+    if edits_held:
+        ready = or_(ready, outbox.team_id.in_(bindparam("edits_held", expanding=True)))
     return ready
 
 
@@ -273,23 +294,23 @@ def _sendable_now(rows: Sequence[_AnyRow], *, edits_allowed: Callable[[str], int
 
 def _set(db: Database, notification_id: int, **values: object) -> None:
     with db.session() as session:
-        session.execute(
-            update(NotificationRow)
-            .where(NotificationRow.id == notification_id)
-            .values(updated_at=utcnow(), **values)
-            .execution_options(synchronize_session=False)
-        )
+        _set_in(session, notification_id, **values)
+
+
+def _set_in(session: Session, notification_id: int, **values: object) -> None:
+    session.execute(update(_OUTBOX).where(_OUTBOX.c.id == notification_id).values(updated_at=utcnow(), **values))
 
 
 def mark_sending(db: Database, *, notification_id: int, sent_to: str) -> None:
     """Written just before the Slack call, so a crash during it is known to have maybe reached Slack, and where."""
-    with db.session() as session:
-        row = session.get(NotificationRow, notification_id)
-        if row is not None:
-            row.state = NotificationState.SENDING
-            row.attempted_at = row.updated_at = utcnow()
-            row.attempts += 1
-            row.sent_to = sent_to
+    _set(
+        db,
+        notification_id,
+        state=NotificationState.SENDING,
+        attempted_at=utcnow(),
+        attempts=_OUTBOX.c.attempts + 1,
+        sent_to=sent_to,
+    )
 
 
 def mark_sent_elsewhere(db: Database, *, notification_id: int, sent_to: str) -> None:
@@ -299,6 +320,11 @@ def mark_sent_elsewhere(db: Database, *, notification_id: int, sent_to: str) -> 
 
 def mark_sent(db: Database, *, notification_id: int, ts: str | None) -> None:
     _set(db, notification_id, state=NotificationState.SENT, sent_ts=ts, **leases.FREED)
+
+
+def mark_sent_in(session: Session, *, notification_id: int) -> None:
+    """The write is out, said in the caller's transaction: the one that records where it went."""
+    _set_in(session, notification_id, state=NotificationState.SENT, **leases.FREED)
 
 
 def retry_later(

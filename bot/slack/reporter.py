@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from slack_sdk.errors import SlackApiError
@@ -44,9 +44,13 @@ class Delivery:
     retry_in: float = 0.0
     error: str = ""
     maybe_sent: bool = False
+    # Bookkeeping, not part of the outcome: the row was marked sent in the transaction that recorded where it went,
+    # so the writer need not mark it again.
+    recorded: bool = field(default=False, compare=False)
 
 
 SENT: Final = Delivery(sent=True)
+RECORDED: Final = Delivery(sent=True, recorded=True)
 
 
 class Reporter:
@@ -84,8 +88,8 @@ class Reporter:
             return SENT
         found = self._announced_before(record, notification)
         if found is not None:
-            jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1])
-            return SENT
+            jobs.record_announcement(self._db, job_id=record.id, channel_id=found[0], ts=found[1], sent=notification.id)
+            return RECORDED
         settings = self._settings(record)
         ended_badly = record.finished_at is not None and not thread_messages.succeeded(record)
         if settings.only_failures and not ended_badly:
@@ -94,7 +98,7 @@ class Reporter:
             jobs.hold_announcement(self._db, job_id=record.id)
             return SENT
         self._post_announcement(record, notification)
-        return SENT
+        return RECORDED
 
     def _post_announcement(self, record: JobRecord, notification: Notification) -> None:
         """Post the anchor in the job's channel (in the thread it is told in, if any; by DM if the channel refuses it)
@@ -122,7 +126,8 @@ class Reporter:
             answer = slack.chat_postMessage(
                 channel=record.user_id, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
             )
-        jobs.record_announcement(self._db, job_id=record.id, channel_id=str(answer["channel"]), ts=str(answer["ts"]))
+        channel, ts = str(answer["channel"]), str(answer["ts"])
+        jobs.record_announcement(self._db, job_id=record.id, channel_id=channel, ts=ts, sent=notification.id)
 
     def _edit(self, record: JobRecord) -> Delivery:
         if record.announcement_ts is None or record.announcement_channel is None:
@@ -170,8 +175,8 @@ class Reporter:
             notification, record, thread_ts=record.reply_thread, event=messages.METADATA_EVENT_FINAL
         )
         if found is not None:
-            jobs.record_final_reply(self._db, job_id=record.id, ts=found[1])
-            return SENT
+            jobs.record_final_reply(self._db, job_id=record.id, ts=found[1], sent=notification.id)
+            return RECORDED
         text, blocks = thread_messages.final_reply(record, settings=settings)
         # A failure is shown in the channel too, not only in the thread; a DM has no channel to show it in.
         broadcast = (
@@ -190,8 +195,8 @@ class Reporter:
             blocks=blocks,
             metadata=self._metadata(messages.METADATA_EVENT_FINAL, record),
         )
-        jobs.record_final_reply(self._db, job_id=record.id, ts=str(answer["ts"]))
-        return SENT
+        jobs.record_final_reply(self._db, job_id=record.id, ts=str(answer["ts"]), sent=notification.id)
+        return RECORDED
 
     def _anchor_at_last(self, record: JobRecord, notification: Notification) -> tuple[JobRecord, Notification]:
         """A held-back job that did not succeed: its announcement goes out now, so the reply has a thread.

@@ -129,7 +129,8 @@ class SlackWriter:
         except OSError as exc:  # the network: the call may or may not have reached Slack
             delivery = Delivery(sent=False, retry_in=2.0, error=f"network: {exc}", maybe_sent=True)
         if delivery.sent:
-            outbox.mark_sent(self._db, notification_id=notification.id, ts=None)
+            if not delivery.recorded:
+                outbox.mark_sent(self._db, notification_id=notification.id, ts=None)
             self.sent += 1
             return 1
         if notification.attempts + 1 >= MAX_ATTEMPTS and delivery.error.startswith("slack:"):

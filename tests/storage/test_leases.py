@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from storage import leases
 from storage.clock import utcnow
@@ -15,9 +16,10 @@ from tests.factories import requested_job, running_job
 
 def _claim(db: Database, model: type[Leased], owner: str, lease_seconds: float = 30) -> list[int]:
     now = utcnow()
-    query = select(model.id).where(leases.is_free(model, now=now)).order_by(model.id)
+    table = cast(Table, model.__table__)  # type: ignore[attr-defined]
+    query = leases.claimable(select(table.c.id).where(leases.is_free(table)).order_by(table.c.id))
     with db.session() as session:
-        rows = leases.claim(session, query, model=model, owner=owner, lease_seconds=lease_seconds, now=now)
+        rows = leases.claim(session, query, {}, table=table, owner=owner, lease_seconds=lease_seconds, now=now)
         return [row.id for row in rows]
 
 

@@ -574,3 +574,19 @@ def test_a_thread_is_read_from_the_send_time_and_at_most_fifteen_replies(
     [look] = slack.calls_to("conversations.replies")
     assert int(look.args["limit"]) <= 15
     assert "oldest" in look.args
+
+
+def test_a_post_is_marked_sent_in_the_transaction_that_records_where_it_went(
+    sqlite_db: Database, slack: SlackStandIn
+) -> None:
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
+    record = _announced(sqlite_db, reporter, "a" * 24)
+    [announcement] = outbox_rows(sqlite_db, job_id=record.id, kind=NotificationKind.ANNOUNCE)
+    _finished(sqlite_db, record)
+
+    delivery = reporter.deliver(newest_notification(sqlite_db, record.id, NotificationKind.FINAL))
+
+    [reply] = outbox_rows(sqlite_db, job_id=record.id, kind=NotificationKind.FINAL)
+    assert delivery.recorded, "the writer need not mark it again"
+    assert (announcement.state, reply.state) == (NotificationState.SENT, NotificationState.SENT)
+    assert (announcement.lease_owner, reply.lease_owner) == (None, None)
