@@ -139,7 +139,7 @@ def wire_services(
         db=db,
         owner=owner,
         lease_seconds=settings.instantly_timeout_seconds + 5,
-        nominal_per_second=share_limits(settings.instantly_budget_percent)[0][1] * SHARES[Priority.INTERACTIVE],
+        nominal_per_second=share_limits(settings.instantly_budget_percent)[0][1] * SHARES[Priority.QUEUED],
     )
     preview = PreviewService(instantly=spaces.instantly, timeout=settings.picker_timeout_seconds)
     access = AccessService(

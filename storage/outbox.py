@@ -96,6 +96,16 @@ _CLAIMED_COLUMNS = (
     "priority",
 )
 _OUTBOX = cast(Table, NotificationRow.__table__)
+# How many ended jobs' last edits wait in each workspace (an ended job's edit is raised to FINAL_EDIT_PRIORITY).
+_LAST_EDITS_WAITING = (
+    select(_OUTBOX.c.team_id, func.count())
+    .where(
+        _OUTBOX.c.state == NotificationState.PENDING,
+        _OUTBOX.c.kind == NotificationKind.PROGRESS,
+        _OUTBOX.c.priority <= FINAL_EDIT_PRIORITY,
+    )
+    .group_by(_OUTBOX.c.team_id)
+)
 
 
 def enqueue(
@@ -159,6 +169,7 @@ def claim_due(
     skip_channels: Collection[str] = (),
     skip_edits_of: Collection[str] = (),
     edits_allowed: Callable[[str], int] | None = None,
+    edits_within_wait: Callable[[str], float] | None = None,
 ) -> list[Notification]:
     """Lease the writes that are due, most urgent first; an expired lease on a write in flight is taken over.
 
@@ -166,17 +177,33 @@ def claim_due(
     the caller's rate limits would not let it send now. With `edits_allowed` (how many edits a workspace may make
     now) only what can go at once is leased: that many edits per workspace and one post per channel. The rest is
     left as it is, unleased, for a later round: leasing it only to put it back would cost a write each.
+
+    A final reply waits for its job's last edit (see _reply_after_last_edit) only where that edit can go within the
+    wait: not in a workspace in `skip_edits_of`, nor in one where more ended jobs' last edits wait than
+    `edits_within_wait` says it may make within REPLY_WAITS_FOR_EDIT_SECONDS.
     """
     now = utcnow()
     rows = limit if edits_allowed is None else limit * 4
-    query = _claim_statement(
-        skip_teams=bool(skip_teams), skip_channels=bool(skip_channels), skip_edits=bool(skip_edits_of), rows=rows
-    )
-    params: dict[str, object] = {"now": now, "waited_since": now - timedelta(seconds=REPLY_WAITS_FOR_EDIT_SECONDS)}
-    for name, values in (("skip_teams", skip_teams), ("skip_channels", skip_channels), ("edits_held", skip_edits_of)):
-        if values:
-            params[name] = list(values)
     with db.session() as session:
+        replies_first = set(skip_edits_of)
+        if edits_within_wait is not None:
+            backlog = session.execute(_LAST_EDITS_WAITING).all()
+            replies_first |= {team for team, waiting in backlog if waiting > edits_within_wait(team)}
+        query = _claim_statement(
+            skip_teams=bool(skip_teams),
+            skip_channels=bool(skip_channels),
+            skip_edits=bool(skip_edits_of),
+            replies_first=bool(replies_first),
+            rows=rows,
+        )
+        params: dict[str, object] = {"now": now, "waited_since": now - timedelta(seconds=REPLY_WAITS_FOR_EDIT_SECONDS)}
+        lists = {
+            "skip_teams": skip_teams,
+            "skip_channels": skip_channels,
+            "edits_held": skip_edits_of,
+            "replies_first": replies_first,
+        }
+        params.update({name: list(values) for name, values in lists.items() if values})
         if edits_allowed is None:
             claimed = leases.claim(
                 session, query, params, table=_OUTBOX, owner=owner, lease_seconds=lease_seconds, now=now
@@ -190,10 +217,12 @@ def claim_due(
 
 
 @functools.cache
-def _claim_statement(*, skip_teams: bool, skip_channels: bool, skip_edits: bool, rows: int) -> Select[Any]:
+def _claim_statement(
+    *, skip_teams: bool, skip_channels: bool, skip_edits: bool, replies_first: bool, rows: int
+) -> Select[Any]:
     """The writer's claim, built once per shape and executed several times a second with bind parameters: `now`,
-    `waited_since` (see _reply_after_last_edit), and the lists `skip_teams`, `skip_channels` and `edits_held` when
-    the shape has them."""
+    `waited_since` (see _reply_after_last_edit), and the lists `skip_teams`, `skip_channels`, `edits_held` and
+    `replies_first` when the shape has them."""
     outbox = _OUTBOX.c
     anchor = _OUTBOX.alias("anchor")
     # An edit or a thread reply needs its anchor: it waits while the job's announcement (or, for a decision, its
@@ -217,7 +246,7 @@ def _claim_statement(*, skip_teams: bool, skip_channels: bool, skip_edits: bool,
             outbox.not_before <= bindparam("now"),
             leases.is_free(_OUTBOX),
             or_(outbox.kind.in_(_ANCHORS), ~anchor_pending),
-            _reply_after_last_edit(edits_held=skip_edits),
+            _reply_after_last_edit(replies_first=replies_first),
             ~_token_revoked(),
         )
         .order_by(outbox.priority, outbox.not_before, outbox.id)
@@ -246,9 +275,9 @@ def _token_revoked() -> ColumnElement[bool]:
     )
 
 
-def _reply_after_last_edit(*, edits_held: bool) -> ColumnElement[bool]:
-    """A final reply is due once its job's last edit is out (or not due, or held, or waited for long enough:
-    created before `waited_since`)."""
+def _reply_after_last_edit(*, replies_first: bool) -> ColumnElement[bool]:
+    """A final reply is due once its job's last edit is out (or not due, or waited for long enough: created before
+    `waited_since`, or in a workspace of `replies_first`, whose edits cannot go soon)."""
     outbox = _OUTBOX.c
     edit = _OUTBOX.alias("edit")
     last_edit_on_its_way = (
@@ -266,8 +295,8 @@ def _reply_after_last_edit(*, edits_held: bool) -> ColumnElement[bool]:
         outbox.created_at <= bindparam("waited_since"),
         ~last_edit_on_its_way,
     )
-    if edits_held:
-        ready = or_(ready, outbox.team_id.in_(bindparam("edits_held", expanding=True)))
+    if replies_first:
+        ready = or_(ready, outbox.team_id.in_(bindparam("replies_first", expanding=True)))
     return ready
 
 

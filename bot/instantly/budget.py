@@ -2,10 +2,11 @@
 
 Instantly allows 100 requests a second and 6,000 a minute per workspace, shared with everything else the customer
 runs. The budget keeps exact sliding windows, so no one-second or one-minute window ever holds more than its share.
-People go first: polling may fill at most 80% of a window, and so may queued moves, so pickers always find room.
-Yet people may fill at most 90%, so a rush of new moves never starves the polling that reports on them. Each kind
-of work asks in turn within a process, so a person's picker never waits behind the queue of moves. A 429 halves
-the budget for a while.
+People go first: the work no one waits for at a screen (polling and queued moves) may fill at most 90% of a window
+together, so pickers always find room. Queued moves alone may fill at most 70%, so a rush of moves leaves polling
+at least 20%, to tell people soon how their moves ended. People may fill at most 90%, so a rush of new moves never
+starves that polling either. Each kind of work asks in turn within a process, so a person's picker never waits
+behind the queue of moves. A 429 halves the budget for a while.
 
 RequestBudget counts one process's requests in memory. SharedBudget counts them in the database (storage.grants),
 so every replica serving an Instantly workspace spends from the one budget of that workspace.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Protocol
@@ -35,7 +36,10 @@ class Priority(StrEnum):
 
 
 # The most of each window that one kind of work may fill.
-SHARES: Final[dict[Priority, float]] = {Priority.INTERACTIVE: 0.9, Priority.QUEUED: 0.8, Priority.BACKGROUND: 0.8}
+SHARES: Final[dict[Priority, float]] = {Priority.INTERACTIVE: 0.9, Priority.QUEUED: 0.7, Priority.BACKGROUND: 0.8}
+# The most of each window that the work no one waits for at a screen may fill together.
+UNATTENDED: Final[frozenset[Priority]] = frozenset({Priority.QUEUED, Priority.BACKGROUND})
+UNATTENDED_SHARE: Final = 0.9
 
 
 class Spent(Protocol):
@@ -78,11 +82,13 @@ def slowed(limits: list[tuple[float, int]], factor: float) -> list[tuple[float, 
     return [(window, max(1, int(limit * factor))) for window, limit in limits]
 
 
-def in_window(spent: Iterable[Spent], now: float, window: float, priority: str | None = None) -> list[Spent]:
+def in_window(
+    spent: Iterable[Spent], now: float, window: float, priorities: Collection[str] | None = None
+) -> list[Spent]:
     return [
         slot
         for slot in spent
-        if (slot.end is None or slot.end > now - window) and (priority is None or slot.priority == priority)
+        if (slot.end is None or slot.end > now - window) and (priorities is None or slot.priority in priorities)
     ]
 
 
@@ -94,11 +100,12 @@ def wait_for_room(spent: Sequence[Spent], *, now: float, limits: list[tuple[floa
     """
     wait = 0.0
     for window, limit in limits:
-        mine_allowed = max(1, int(limit * SHARES[priority]))
-        for slots, allowed in (
-            (in_window(spent, now, window), limit),
-            (in_window(spent, now, window, priority), mine_allowed),
-        ):
+        shares: list[tuple[Collection[Priority] | None, float]] = [(None, 1.0), ({priority}, SHARES[priority])]
+        if priority in UNATTENDED:
+            shares.append((UNATTENDED, UNATTENDED_SHARE))
+        for kinds, share in shares:
+            slots = in_window(spent, now, window, kinds)
+            allowed = limit if kinds is None else max(1, int(limit * share))
             excess = len(slots) - allowed
             if excess < 0:
                 continue

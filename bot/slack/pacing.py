@@ -43,6 +43,12 @@ class TokenBucket:
             self._refill(self._clock())
             return int(self._tokens + 1e-9)
 
+    def within(self, seconds: float) -> float:
+        """How many tokens could be taken from now until `seconds` from now, at the rate in force."""
+        with self._lock:
+            self._refill(self._clock())
+            return self._tokens + self._rate * seconds
+
     def wait_time(self, tokens: float = 1.0, *, keep: float = 0.0) -> float:
         """Seconds until try_take(tokens, keep=keep) could succeed."""
         with self._lock:

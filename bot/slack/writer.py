@@ -102,6 +102,7 @@ class SlackWriter:
             skip_channels=self._posts.busy(),
             skip_edits_of=self._edits_held(),
             edits_allowed=lambda team_id: self._edit_bucket(team_id).available(),
+            edits_within_wait=lambda team_id: self._edit_bucket(team_id).within(outbox.REPLY_WAITS_FOR_EDIT_SECONDS),
         )
         sent = 0
         for notification in batch:

@@ -77,6 +77,24 @@ def test_a_reply_does_not_wait_for_an_edit_its_workspace_cannot_make_now_or_for_
     assert kinds == [NotificationKind.FINAL, NotificationKind.PROGRESS], "a reply waits only so long"
 
 
+def test_a_reply_waits_for_its_edit_only_where_the_edits_waiting_can_go_within_the_wait(db: Database) -> None:
+    ended = [running_job(db, c * 24) for c in "cdef"]
+    _announce_all(db)
+    for record in ended:
+        jobs.finish(db, job_id=record.id, status="success", progress=100, moved_leads=3)
+
+    def claimed(edits_soon: float) -> list[NotificationKind]:
+        kinds = outbox.claim_due(
+            db, owner="w1", lease_seconds=30, edits_allowed=lambda _: 0, edits_within_wait=lambda _: edits_soon
+        )
+        outbox.release_leases(db, owner="w1")
+        return [n.kind for n in kinds]
+
+    assert claimed(4.0) == [], "four last edits can go within the wait: the replies wait for them"
+    # One post per channel goes in a round.
+    assert claimed(3.0) == [NotificationKind.FINAL], "more wait than can go in time: the replies go first"
+
+
 def test_routine_edits_leave_one_edit_for_an_ended_jobs_last_edit(db: Database) -> None:
     running, ending = running_job(db, "c" * 24), running_job(db, "d" * 24)
     _announce_all(db)

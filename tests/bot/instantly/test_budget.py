@@ -81,6 +81,19 @@ def test_people_leave_a_reserve_for_polling(time_: FakeTime) -> None:
     assert not _use(budget, priority=Priority.BACKGROUND, timeout=0)
 
 
+def test_queued_moves_and_polling_together_leave_a_reserve_for_people(time_: FakeTime) -> None:
+    budget = _budget(time_)
+    queued = 0
+    while _use(budget, priority=Priority.QUEUED, timeout=0):
+        queued += 1
+    polls = 0
+    while _use(budget, priority=Priority.BACKGROUND, timeout=0):
+        polls += 1
+
+    assert (queued, polls) == (7, 2), "queued moves leave polling its room, and both leave room for people"
+    assert _use(budget, priority=Priority.INTERACTIVE, timeout=0)
+
+
 def test_under_a_steady_rush_of_people_polling_still_gets_its_share(time_: FakeTime) -> None:
     budget = _budget(time_)
     polls = 0

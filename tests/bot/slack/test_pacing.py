@@ -45,3 +45,14 @@ def test_posts_are_spaced_per_channel_and_held_when_slack_asks() -> None:
     clock.now = 20.0
     assert not spacing.try_take("C1")
     assert spacing.wait_time("C1") == 11.0
+
+
+def test_what_a_bucket_can_give_within_a_while_counts_what_it_has_and_what_comes() -> None:
+    clock = Clock()
+    bucket = TokenBucket(rate=0.75, capacity=5.0, clock=clock)
+    for _ in range(5):
+        assert bucket.try_take()
+
+    assert bucket.within(4.0) == 3.0
+    bucket.slow_down(factor=0.5, seconds=60, drain=False)
+    assert bucket.within(4.0) == 1.5
