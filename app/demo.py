@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from app.local_stack import LocalStack, local_stack, seed
 from bot import logs
 from bot.slack.blocks import undo_messages
-from handlers import ids
+from handlers import ids, more_filters
 from simulators.reading import Reader, zone_named
 from simulators.render import render_message, render_view
 from simulators.slack import Message
@@ -142,6 +142,10 @@ def _preview_block(view: dict[str, Any]) -> dict[str, Any]:
     return {"text": "", "blocks": [block]}
 
 
+def _has_block(view: dict[str, Any], block_id: str) -> bool:
+    return any(b.get("block_id") == block_id for b in view["blocks"])
+
+
 def _preview_of(view: dict[str, Any]) -> str:
     return render_message(_preview_block(view))
 
@@ -172,6 +176,9 @@ def _narrow(stack: LocalStack, view: dict[str, Any], out: Narrator) -> None:
     stack.slack.wait_for(lambda: _preview_of(stack.slack.view(view["id"])) != before, timeout=5)
     out.message(_preview_block(stack.slack.view(view["id"])))
     values = {ids.SEARCH: SEARCH, ids.OPTIONS: ["skip_duplicates"]}
+    out.say("@alice presses More filters; the e-mail list, provider, gateway and assignee join the form:")
+    stack.slack.click_in_view(stack.app_url, view_id=view["id"], action_id=ids.MORE_FILTERS, value=more_filters.SHOW)
+    stack.slack.wait_for(lambda: _has_block(stack.slack.view(view["id"]), ids.CONTACTS), timeout=5)
     typo = {**values, ids.CONTACTS: "ann@acme.com, bob@globex"}
     bad = stack.slack.submit_view(stack.app_url, view_id=view["id"], values=typo)
     out.say("@alice pastes “ann@acme.com, bob@globex” into “Only these emails” and presses Start → under the field:")

@@ -141,7 +141,11 @@ def wire_services(
         lease_seconds=settings.instantly_timeout_seconds + 5,
         nominal_per_second=share_limits(settings.instantly_budget_percent)[0][1] * SHARES[Priority.QUEUED],
     )
-    preview = PreviewService(instantly=spaces.instantly, timeout=settings.picker_timeout_seconds)
+    preview = PreviewService(
+        instantly=spaces.instantly,
+        timeout=settings.picker_timeout_seconds,
+        count_cap=settings.leadmover_preview_count_cap,
+    )
     access = AccessService(
         db=db,
         slack=spaces.slack,

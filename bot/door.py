@@ -17,6 +17,7 @@ from bot.approvals import ApprovalService
 from bot.instantly.errors import InstantlyError
 from bot.moves import MoveService, Requester
 from bot.preview import PreviewService
+from bot.preview_counts import Taken
 from bot.starts import StartQueue, Then
 from bot.workspaces import NotInstalled, Workspaces
 from storage import jobs
@@ -198,10 +199,10 @@ class Door:
         looked_up = self._named(requester.team_id, order)
         if isinstance(looked_up, Refused):
             return looked_up
-        order, lead_count = looked_up
+        order, lead_count, taken = looked_up
         parts = parts_of(order)
         if order.takes_back is not None:
-            lead_count = len(order.filters.emails)
+            lead_count, taken = len(order.filters.emails), None
         approval = (
             self._approvals.request_for(origin_channel=requester.channel_id)
             if self._approvals.needs_approval(leads=self._leads_asked(order))
@@ -216,6 +217,7 @@ class Door:
             thread_ts=request.thread_ts,
             via=request.via,
             lead_count=lead_count,
+            matching=(taken.leads, taken.more) if taken is not None else None,
         )
         if submitted is None:
             place = self._starts.place_of_next(team_id=requester.team_id, user_id=requester.user_id)
@@ -260,12 +262,23 @@ class Door:
             return NotConnected()
         return None
 
-    def _named(self, team_id: str, order: MoveOrder) -> tuple[MoveOrder, int | None] | Refused:
-        """The order with Instantly's names for its places and assignee, and the source's lead count (None when
-        Instantly could not count in time); Refused when Instantly does not know a place or could not name it."""
+    def _named(self, team_id: str, order: MoveOrder) -> tuple[MoveOrder, int | None, Taken | None] | Refused:
+        """The order with Instantly's names for its places and assignee, the source's lead count and how many leads
+        the filters take (each None when Instantly could not count in time; the preview's, when it counted them);
+        Refused when Instantly does not know a place or could not name it."""
         count = self._pool.submit(
             self._preview.count, team_id=team_id, source=order.source, timeout=self._lookup_seconds, stale_ok=True
         )
+        matching = None
+        if order.takes_back is None:
+            matching = self._pool.submit(
+                self._preview.taken,
+                team_id=team_id,
+                source=order.source,
+                filters=order.filters,
+                timeout=self._lookup_seconds,
+                stale_ok=True,
+            )
         assignee = order.options.assign_to
         values = [_value(order.source), _value(order.destination)]
         values += [f"member:{assignee}"] if assignee is not None else []
@@ -274,6 +287,8 @@ class Door:
         except (InstantlyError, TimeoutError, NotInstalled) as exc:
             log.info("names of a move in %s unknown: %s", team_id, exc)
             count.cancel()
+            if matching is not None:
+                matching.cancel()
             return Refused(NAMES_UNKNOWN)
         for about, place in (("source", order.source), ("destination", order.destination)):
             if names[_value(place)] is None:
@@ -286,6 +301,10 @@ class Door:
             counted = count.result(timeout=self._lookup_seconds)
         except FutureTimeout:
             counted = None
+        try:
+            taken = matching.result(timeout=self._lookup_seconds) if matching is not None else None
+        except FutureTimeout:
+            taken = None
         options = order.options
         if assignee is not None:
             options = options.model_copy(update={"assign_to_name": names[f"member:{assignee}"]})
@@ -296,7 +315,7 @@ class Door:
                 "options": options,
             }
         )
-        return named, counted
+        return named, counted, taken
 
     def _leads_asked(self, order: MoveOrder) -> int | None:
         """How many leads the approval rule weighs: the limit, or None for every lead. A Move back takes the leads

@@ -82,6 +82,7 @@ class MoveService:
         parts: Sequence[MoveOrder] = (),
         via: str | None = None,
         lead_count: int | None = None,
+        matching: tuple[int, bool] | None = None,
     ) -> submissions.Submitted | None:
         """Write a move the door let through down before anyone is told it is starting; a repeat gets the first
         one's job.
@@ -107,6 +108,7 @@ class MoveService:
             parts=parts,
             via=via,
             lead_count=lead_count,
+            matching=matching,
         )
         if submitted is not None and approval is not None and not submitted.repeat:
             self._audit(submitted.record, "awaiting approval")

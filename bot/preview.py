@@ -1,7 +1,8 @@
-"""What the move modal shows once a source is picked: how many leads it holds and a few that the filters take.
+"""What the move modal shows once a source is picked: how many leads it holds, how many the filters take, and a few.
 
-Counts are Instantly's rough totals (campaign analytics, list verification stats), kept briefly per workspace and
-source so that the confirmation of a move of everything can state them without asking again.
+A source's count is Instantly's rough total (campaign analytics, list verification stats), kept briefly per workspace
+and source so that the confirmation of a move of everything can state it without asking again. What the filters take
+is counted by paging POST /leads/list (bot.preview_counts) and kept for the approval to state the same number.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Final, TypeVar
 from bot.instantly.client import InstantlyClient
 from bot.instantly.errors import InstantlyError, InstantlyTimeout, Moment, in_words
 from bot.instantly.requests import list_request, sample_ignores
+from bot.preview_counts import COUNT_CAP, Taken, TakenCounts, countable
 from storage.orders import Endpoint, EndpointKind, LeadFilters
 from storage.records import JobRecord
 
@@ -26,14 +28,18 @@ T = TypeVar("T")
 
 CACHE_SECONDS: Final = 60.0
 SAMPLE_CACHE_SECONDS: Final = 15.0
+_NOT_COUNTED: Final = "no lead counted within the preview's time box"
 _MAX_CACHED: Final = 2000
 
 
 @dataclass(frozen=True)
 class Preview:
-    """A plain value: the source's lead count (None if unknown), a few e-mails the filters take, and a problem."""
+    """A plain value: the source's lead count (None if unknown), how many leads the filters take (None with no filter
+    or when not counted), a few e-mails the filters take, and a problem."""
 
     count: int | None = None
+    taken: Taken | None = None
+    uncountable: tuple[str, ...] = ()  # filters set that Instantly cannot count by (LeadFilters field names)
     sample: tuple[str, ...] = ()
     sampled: bool = False  # whether Instantly answered for the sample (an empty sample then means no match)
     ignored: tuple[str, ...] = ()  # filters the sample could not apply (LeadFilters field names)
@@ -50,6 +56,7 @@ class PreviewService:
         timeout: float,
         cache_seconds: float = CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        count_cap: int = COUNT_CAP,
     ) -> None:
         self._instantly = instantly
         self._timeout = timeout
@@ -61,19 +68,32 @@ class PreviewService:
         self._stale: set[tuple[str, str, str]] = set()
         self._samples: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
         self._asking: dict[tuple[str, str, str], Future[int | None]] = {}
-        # Shared by every workspace, two tasks a preview, and a slow Instantly holds a worker to its time box.
+        # Shared by every workspace, up to three tasks a preview (the count, the sample, the pages of a filtered
+        # count), and a slow Instantly holds a worker to its time box.
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="leadmover-preview")
+        self._taken = TakenCounts(instantly=instantly, pool=self._pool, cap=count_cap, clock=clock)
 
     def preview(self, *, team_id: str, source: Endpoint, filters: LeadFilters) -> Preview:
-        """The count and the sample, asked side by side within one time box."""
+        """The count, what the filters take and the sample, asked side by side within one time box."""
         deadline = self._clock() + self._timeout
         count_future = self._pool.submit(self._count, team_id, source, self._timeout, False)
         sample_future = self._pool.submit(self._sample, team_id, source, filters)
         problems: list[str] = []
+        taken = None
+        if countable(filters):
+            try:
+                taken = self._taken.taken(team_id=team_id, source=source, filters=filters, deadline=deadline)
+            except InstantlyError as exc:
+                log.info("preview count: %s", exc)
+                problems.append(in_words(exc, moment=Moment.PREVIEW))
+            if taken is None and not problems:
+                problems.append(in_words(InstantlyTimeout(_NOT_COUNTED), moment=Moment.PREVIEW))
         count = _result(count_future, deadline, self._clock, problems)
         sample = _result(sample_future, deadline, self._clock, problems)
         return Preview(
             count=count,
+            taken=taken,
+            uncountable=sample_ignores(filters),
             sample=sample or (),
             sampled=sample is not None,
             ignored=sample_ignores(filters) if sample is not None else (),
@@ -98,6 +118,24 @@ class PreviewService:
             log.exception("count of %s %s failed", source.kind, source.id)
         return None
 
+    def taken(
+        self, *, team_id: str, source: Endpoint, filters: LeadFilters, timeout: float, stale_ok: bool = False
+    ) -> Taken | None:
+        """How many leads the filters take: remembered from the preview, else counted within `timeout` seconds; None
+        with no filter, filters Instantly cannot count by, or no count at all. With `stale_ok`, as in count()."""
+        if not countable(filters):
+            return None
+        try:
+            deadline = self._clock() + timeout
+            return self._taken.taken(
+                team_id=team_id, source=source, filters=filters, deadline=deadline, stale_ok=stale_ok
+            )
+        except InstantlyError as exc:
+            log.info("count of %s %s with filters unknown: %s", source.kind, source.id, exc)
+        except Exception:  # answered before Slack's ack: a count is never worth a failed submission
+            log.exception("count of %s %s with filters failed", source.kind, source.id)
+        return None
+
     def forget_counts(self, record: JobRecord) -> None:
         """A move or copy ended: the counts of its source and destination changed, so the next preview asks."""
         if record.order is None:
@@ -107,6 +145,8 @@ class PreviewService:
                 key = (record.team_id, place.kind.value, place.id)
                 if key in self._counts:
                     self._stale.add(key)
+        for place in (record.order.source, record.order.destination):
+            self._taken.forget(team_id=record.team_id, place=place)
 
     def _count(self, team_id: str, source: Endpoint, timeout: float, stale_ok: bool) -> int | None:
         """The count, remembered or asked; callers missing the same count at once share one request."""

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
 
     poll_interval_seconds: float = Field(default=3.0, gt=0)
     picker_timeout_seconds: float = Field(default=2.0, gt=0)
+    # With a filter set, the preview counts the leads it takes up to this many, then says "more than".
+    leadmover_preview_count_cap: int = Field(default=1000, gt=0)
     # How long a job or a Slack write stays claimed by one process; a dead replica's work waits this long.
     lease_seconds: float = Field(default=60.0, gt=0)
     follow_limit_hours: float = Field(default=24.0, gt=0)

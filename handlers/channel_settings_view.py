@@ -16,9 +16,10 @@ SETTINGS_MODAL: Final = "channel_settings"
 ANNOUNCE: Final = "announce"
 FAILURES: Final = "failures"  # checkboxes: the two failure-and-success options
 DEFAULT_MODE: Final = "default_mode"
-# What the default mode does not change: what people type, and a job repeated as it was.
+# Where the default mode applies, and where it does not: what people type says itself which they want.
 MODE_NOTE: Final = (
-    "`/leads move` always opens a move and `/leads copy` a copy; Run again repeats a job as it was, move or copy."
+    "The default applies to App Home's New move and Run again; `/leads move` always opens a move and "
+    "`/leads copy` a copy."
 )
 BROADCAST_FAILURES: Final = "broadcast_failures"
 MENTION_ON_SUCCESS: Final = "mention_on_success"
@@ -88,7 +89,7 @@ def settings_view(*, channel_id: str, current: ChannelSettings) -> View:
                 "label": plain_text("Lead e-mails"),
                 "element": sample,
             },
-            _radio(DEFAULT_MODE, "App Home's New move button starts with", _MODE_OPTIONS, current.default_mode),
+            _radio(DEFAULT_MODE, "New move and Run again start as", _MODE_OPTIONS, current.default_mode),
             messages.context(
                 "In a channel shared with another organisation, no e-mail is ever listed: the reply says where to "
                 f"see them in Instantly. {MODE_NOTE} Anyone who may move leads may change these settings."
@@ -120,7 +121,7 @@ def saved_view(*, channel_id: str, saved: ChannelSettings) -> View:
         "A final reply offers Show moved leads, seen only by the person who presses it."
         if saved.show_sample
         else "A final reply offers no e-mail; it says where to see them in Instantly.",
-        f"App Home's New move button starts as a {saved.default_mode.value}. {MODE_NOTE}",
+        f"New move and Run again start as a {saved.default_mode.value}. {MODE_NOTE}",
     ]
     return {
         "type": "modal",

@@ -3,7 +3,7 @@ and its handler, dispatched from here. move | copy open the modal, jobs | status
 holds (plain `/leads` too), and anything else gets the help after "I don't know".
 
 `/leads move` always opens a move and `/leads copy` a copy: what is typed is what is meant. A channel's default mode
-(`/leads settings`) is for App Home's New move button only."""
+(`/leads settings`) is for App Home's New move and Run again only."""
 
 from __future__ import annotations
 

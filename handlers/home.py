@@ -1,6 +1,7 @@
 """The App Home tab: opening it publishes the person's recent jobs (and, for admins, the workspace's running ones);
 "Run again" opens the move modal filled in as that job was, and "New move" an empty one for the channel of the
-person's latest job, in that channel's default mode.
+person's latest job. Both start in the default mode of their channel (`/leads settings`): a person switches it in
+the form.
 
 Every listener acks first: Slack's permalinks and views.publish come after, so the tab never keeps Slack waiting.
 """
@@ -126,14 +127,17 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
     # Only the person's own jobs: a job number from someone else's tab never opens their order.
     record = services.moves.find_job(team_id=team_id, reference=value, user_id=user_id) if value.isdigit() else None
     why_not = home_view.cannot_run_again(record) if record is not None else "I could not find that job any more."
+    copies = False
     if record is None or record.order is None or why_not is not None:
         view = home_view.notice(title="Run again", text=why_not or "I could not find that job any more.")
     elif isinstance(stopped, NotConnected):
         view = home_view.notice(title="Run again", text=connect.not_connected_line(ids.COMMAND))
     else:
+        # The job's channel's default mode, as New move: the form says which, and the person may switch it.
+        copies = _copies_by_default(services, team_id=team_id, channel_id=record.channel_id)
         view = move_view.build(
             channel_id=record.channel_id,
-            copy_leads=record.order.copies,
+            copy_leads=copies,
             fill=home_view.run_again_fill(record.order),
             entered=home_view.run_again_entered(record.order),
             run_again_of=record.id,
@@ -144,10 +148,12 @@ def handle_run_again(ack: Ack, body: dict[str, Any], client: WebClient, context:
         log.warning("views.open for Run again failed: %s", slack_error(exc))
         return
     if record is not None and record.order is not None and view.get("callback_id") == ids.MOVE_MODAL:
-        _fill_in(services=services, client=client, opened=opened["view"], record=record, user_id=user_id)
+        _fill_in(services=services, client=client, opened=opened["view"], record=record, user_id=user_id, copies=copies)
 
 
-def _fill_in(*, services: Services, client: WebClient, opened: dict[str, Any], record: JobRecord, user_id: str) -> None:
+def _fill_in(
+    *, services: Services, client: WebClient, opened: dict[str, Any], record: JobRecord, user_id: str, copies: bool
+) -> None:
     """What needs Instantly comes after views.open (its trigger lives 3 s): the assignee's name and the preview."""
     order = record.move
     assignee, note = None, None
@@ -169,7 +175,7 @@ def _fill_in(*, services: Services, client: WebClient, opened: dict[str, Any], r
     )
     filled = move_view.build(
         channel_id=record.channel_id,
-        copy_leads=order.copies,
+        copy_leads=copies,
         fill=fill,
         entered=entered,
         preview=shown,

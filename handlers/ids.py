@@ -46,6 +46,10 @@ def home_run_again(job_id: int) -> str:
 
 HOME_OPEN_INSTANTLY: Final = "home_open_instantly"
 
+# The move modal's "More filters" button (block_id and action_id alike): shows the fields few people use, or hides
+# those of them left empty (handlers/more_filters.py).
+MORE_FILTERS: Final = "more_filters"
+
 # The move modal's preview section (a section block, no input), refreshed as the source and the filters change.
 PREVIEW: Final = "preview"
 # The view pushed over the move modal to confirm a move of every lead (no limit, no filter); its submit starts it.

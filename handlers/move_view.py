@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Final
 
 from bot.instantly.schemas import ESG_CODES, ESG_OFFERED, ESP_CODES, LEAD_FILTERS
 from bot.pickers import Choice, Suggestions
 from bot.slack.blocks import messages
-from handlers import ids, preview_view
+from handlers import ids, more_filters, preview_view
 from handlers.blocks import option, plain_text
+from handlers.entered import State, keep_entered, no_hint_once_filled
 from handlers.prefill import Fill
 from storage.orders import MoveOptions
 
 View = dict[str, Any]
-State = Mapping[str, Mapping[str, Any]]  # view.state.values
 _HINT_MAX = 2000  # Slack's limit for an input's hint
 CONTACTS_MAX: Final = 3000  # the longest "Only these emails" Slack lets a text input hold
 # Picking these (or pressing Enter in them) sends the app a block_actions, so the preview follows what is entered.
@@ -111,10 +111,13 @@ def build(
     entered: State | None = None,
     preview: str = preview_view.WAITING,
     run_again_of: int | None = None,
+    more: bool = False,
+    kept: Collection[str] = (),
 ) -> View:
     """The move modal; `copy_leads` preselects copying, and `fill` what the command named (prefill.Fill).
-    `entered` (view.state.values) is shown as entered, and `preview` is the preview's mrkdwn.
-    The origin channel rides in private_metadata, and so does the job a Run again repeats."""
+    `entered` (view.state.values) is shown as entered, and `preview` is the preview's mrkdwn. `more` shows every
+    field behind More filters; those holding a value, noted by `fill` or `kept` show anyway (more_filters).
+    The origin channel rides in private_metadata, and so do the job a Run again repeats and `more`."""
     fill = fill or Fill()
     limit: dict[str, Any] = {"initial_value": str(fill.limit)} if fill.limit is not None else {}
     modes = [
@@ -143,7 +146,7 @@ def build(
             optional=True,
         ),
         {"type": "divider"},
-        {"type": "header", "text": plain_text("Which leads (optional)")},
+        {"type": "header", "text": plain_text("Which leads")},
         _input(
             ids.SEARCH,
             "Name or email contains",
@@ -211,8 +214,9 @@ def build(
         ),
     ]
     for block in blocks:
-        _keep_entered(block, entered or {})
-        _no_hint_once_filled(block)
+        keep_entered(block, entered or {})
+        no_hint_once_filled(block)
+    blocks = more_filters.arrange(blocks, more=more, kept={*kept, *fill.notes})
     source = next(b for b in blocks if b.get("block_id") == ids.SOURCE)
     if preview == preview_view.WAITING and "initial_option" in source["element"]:
         blocks[2] = preview_view.section(preview_view.COUNTING)  # the source is there: its count is on its way
@@ -223,72 +227,51 @@ def build(
         "submit": plain_text("Start"),
         "close": plain_text("Cancel"),
         "private_metadata": json.dumps(
-            {"channel_id": channel_id} | ({"run_again": run_again_of} if run_again_of is not None else {})
+            more_filters.with_asked(
+                {"channel_id": channel_id} | ({"run_again": run_again_of} if run_again_of is not None else {}),
+                more=more,
+            )
         ),
         "blocks": blocks,
     }
 
 
-def rebuild(view: Mapping[str, Any], *, preview: str) -> View:
-    """The open move modal again, as the person has filled it in so far, with a new preview. Every block_id and
-    action_id stays as it was, so Slack also keeps what was typed meanwhile; title and metadata stay too."""
-    channel = str(json.loads(view.get("private_metadata") or "{}").get("channel_id", ""))
+def rebuild(view: Mapping[str, Any], *, preview: str | None = None, more: bool | None = None) -> View:
+    """The open move modal again, as the person has filled it in so far, with a new `preview` (None: the one it
+    shows). Every block_id and action_id stays as it was, so Slack also keeps what was typed meanwhile; title and
+    metadata stay too. `more` is a click of More filters: True shows every field behind it, False hides those left
+    empty; None keeps on the form every field that is on it."""
+    metadata = more_filters.metadata(view)
+    channel = str(metadata.get("channel_id", ""))
     entered = (view.get("state") or {}).get("values") or {}
-    rebuilt = build(channel_id=channel, entered=entered, preview=preview)
+    showing = more_filters.asked(view) if more is None else more
+    rebuilt = build(
+        channel_id=channel,
+        entered=entered,
+        preview=preview_of(view) if preview is None else preview,
+        more=showing,
+        kept=more_filters.shown(view) if more is None else (),
+    )
     # A note the form was opened with ("several lists match…") stays until that field is filled in.
     notes = {
         b.get("block_id"): b["hint"] for b in view.get("blocks") or [] if b.get("type") == "input" and b.get("hint")
     }
     for block in rebuilt["blocks"]:
-        block_id = block.get("block_id")
-        chosen = ((entered.get(block_id) or {}).get(block_id) or {}).get("selected_option")
-        if block_id in notes and "hint" not in block and not chosen:
-            block["hint"] = copy.deepcopy(notes[block_id])
+        if block.get("block_id") in notes and "hint" not in block and not more_filters.holds_value(block):
+            block["hint"] = copy.deepcopy(notes[block["block_id"]])
     rebuilt["title"] = copy.deepcopy(view.get("title")) or rebuilt["title"]
-    rebuilt["private_metadata"] = view.get("private_metadata") or rebuilt["private_metadata"]
+    if more is None:
+        rebuilt["private_metadata"] = view.get("private_metadata") or rebuilt["private_metadata"]
+    else:
+        rebuilt["private_metadata"] = json.dumps(more_filters.with_asked(metadata, more=more))
     return rebuilt
 
 
-def _no_hint_once_filled(block: dict[str, Any]) -> None:
-    """A hint says how to fill a field in: once it holds a value, the value speaks for itself."""
-    element = block.get("element") or {}
-    if block.get("type") == "input" and any(
-        element.get(k) for k in ("initial_value", "initial_option", "initial_options")
-    ):
-        block.pop("hint", None)
-
-
-def _keep_entered(block: dict[str, Any], entered: State) -> None:
-    """Set an input's initial value to what was entered in it (a view's state), if anything was."""
-    if block.get("type") != "input":
-        return
-    element = block["element"]
-    entry = (entered.get(block["block_id"]) or {}).get(element["action_id"])
-    if not entry:
-        return
-    kind = element["type"]
-    if kind in ("plain_text_input", "number_input"):
-        element.pop("initial_value", None)
-        if entry.get("value"):
-            element["initial_value"] = str(entry["value"])
-    elif kind in ("static_select", "radio_buttons", "external_select"):
-        element.pop("initial_option", None)
-        chosen = entry.get("selected_option") or {}
-        if kind == "external_select" and chosen.get("value"):
-            element["initial_option"] = option(chosen["value"], (chosen.get("text") or {}).get("text", ""))
-        offered = [
-            *(element.get("options") or []),
-            *(o for g in element.get("option_groups") or [] for o in g["options"]),
-        ]
-        matching = [o for o in offered if o["value"] == chosen.get("value")]
-        if matching:
-            element["initial_option"] = matching[0]
-    elif kind == "checkboxes":
-        element.pop("initial_options", None)
-        ticked = {option.get("value") for option in entry.get("selected_options") or []}
-        kept = [o for o in element["options"] if o["value"] in ticked]
-        if kept:
-            element["initial_options"] = kept
+def preview_of(view: Mapping[str, Any]) -> str:
+    """The preview's mrkdwn as the view shows it."""
+    block = next((b for b in view.get("blocks") or [] if b.get("block_id") == ids.PREVIEW), None)
+    text = ((block or {}).get("text") or {}).get("text")
+    return str(text) if text else preview_view.WAITING
 
 
 def option_groups(suggestions: Suggestions) -> list[dict[str, Any]]:

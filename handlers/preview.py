@@ -1,5 +1,6 @@
 """The move modal's preview: picking a source or changing a filter (block_actions) acks at once, asks Instantly
 how many leads the source holds and for a few that the filters take, then updates the modal with views.update.
+More filters updates the modal the same way, taking turns with the previews.
 
 The update carries the hash Slack sent with the action. Slack changes a view's hash only when the view is updated,
 so two quick changes carry the same hash and whichever preview lands first makes the other's stale. A stale preview
@@ -23,9 +24,9 @@ from bot.instantly.errors import InstantlyError, Moment, in_words
 from bot.preview import Preview
 from bot.services import Services
 from bot.slack.errors import slack_error
-from handlers import ids, move_form, move_view, preview_view
+from handlers import ids, more_filters, move_form, move_view, preview_view
 from handlers.context import services_of, team_and_user
-from handlers.move_view import State
+from handlers.entered import State
 from handlers.prefill import Fill
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def register(app: App) -> None:
     listener = PreviewListener()
     for action_id in WATCHED:
         app.action({"type": "block_actions", "action_id": action_id})(listener.refresh)
+    app.action({"type": "block_actions", "action_id": ids.MORE_FILTERS})(listener.toggle)
 
 
 @dataclass
@@ -88,6 +90,18 @@ class PreviewListener:
 
     def refresh(self, ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
+        self._show(body, client, context, more=None)
+
+    def toggle(self, ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """More filters: the form again with every field behind it shown, or those left empty hidden. Its preview is
+        made again too (Instantly's answers are kept a while, so mostly from memory): as the newest action on the
+        modal, its update is the one a preview of an older action gives way to."""
+        ack()
+        more = more_filters.wanted((body.get("actions") or [{}])[0])
+        if more is not None:
+            self._show(body, client, context, more=more)
+
+    def _show(self, body: dict[str, Any], client: WebClient, context: BoltContext, *, more: bool | None) -> None:
         view = body.get("view") or {}
         view_id = str(view.get("id") or "")
         if view.get("callback_id") != ids.MOVE_MODAL or not view_id:
@@ -97,7 +111,7 @@ class PreviewListener:
         services = services_of(context)
         team_id, user_id = team_and_user(body, context)
         text = _preview_text(services=services, view=view, team_id=team_id, user_id=user_id)
-        rebuilt = move_view.rebuild(view, preview=text)
+        rebuilt = move_view.rebuild(view, preview=text, more=more)
         with turn:
             self._update(client, view_id=view_id, view_hash=view.get("hash"), action_ts=action_ts, rebuilt=rebuilt)
 

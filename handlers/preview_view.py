@@ -6,6 +6,7 @@ import json
 from typing import Any, Final
 
 from bot.preview import Preview
+from bot.preview_counts import Stop
 from bot.slack.blocks import messages
 from handlers import ids
 from handlers.blocks import plain_text
@@ -14,6 +15,12 @@ from storage.orders import Endpoint, LeadFilters, MoveOrder
 View = dict[str, Any]
 _EMAIL_SHOWN: Final = 100
 _IGNORED_WORDS: Final = {"email_provider": "the email provider"}
+# Why the count says "more than": where counting stopped.
+_STOPPED: Final = {
+    Stop.CAP: " (leadmover counts up to {cap:,})",
+    Stop.TIME: " (Instantly was still counting when the preview's time ran out)",
+    Stop.FAILED: " (Instantly stopped answering before the end)",
+}
 WAITING: Final = (
     ":mag: Pick where the leads come from, and this shows how many leads it holds and a few of the leads your "
     "filters take."
@@ -25,13 +32,30 @@ def _leads(count: int) -> str:
     return f"{count:,} lead{'' if count == 1 else 's'}"
 
 
+def _count_line(*, name: str, filtered: bool, preview: Preview) -> str:
+    """How many leads the source holds, or how many of them the filters take when a filter is set."""
+    taken, total = preview.taken, preview.count
+    if filtered and taken is not None:
+        phrase = messages.matching_phrase(taken.leads, more=taken.more, total=total)
+        if taken.stopped is not None:
+            return f":mag: Your filters take {phrase} in the {name}{_STOPPED[taken.stopped].format(cap=taken.leads)}."
+        of = f" of the {total:,}" if total is not None and total >= taken.leads else ""
+        return f":mag: Your filters take {phrase}{of} in the {name}."
+    if total is None:
+        return "" if preview.problem is not None else f":mag: Instantly did not say how many leads the {name} holds."
+    line = f":mag: The {name} holds {_leads(total)}."
+    if filtered and preview.uncountable:
+        left_out = " and ".join(_IGNORED_WORDS.get(field, field) for field in preview.uncountable)
+        line += f" Instantly cannot count leads by {left_out}, so how many of them your filters take is not known yet."
+    return line
+
+
 def preview_text(*, source: Endpoint, filters: LeadFilters, preview: Preview) -> str:
-    """The preview in words: the count, up to five e-mails, and what went wrong, if anything did."""
+    """The preview in words: the count (what the filters take, when one is set), up to five e-mails, and what went
+    wrong, if anything did."""
     name = messages.endpoint_phrase(source)
     filtered = filters != LeadFilters()
-    lines = [f":mag: The {name} holds {_leads(preview.count)}." if preview.count is not None else ""]
-    if preview.count is None and preview.problem is None:
-        lines[0] = f":mag: Instantly did not say how many leads the {name} holds."
+    lines = [_count_line(name=name, filtered=filtered, preview=preview)]
     if preview.sampled and preview.sample:
         lines.append(f"A few of the leads {'your filters take' if filtered else 'it holds'}:")
         lines += [f"• {messages.escape(email[:_EMAIL_SHOWN])}" for email in preview.sample]

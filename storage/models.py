@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -61,6 +61,11 @@ class JobRow(Leased, Base):
     # How many leads the move takes as counted when it was asked for: Instantly's count of the source's leads, or
     # every e-mail of a Move back (all its parts); None when Instantly could not count.
     lead_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    # How many of the source's leads the move's filters take, as counted when it was asked for (POST /leads/list
+    # paged, up to a cap); None with no filter or no count. With `matching_more`, counting stopped first (at the cap,
+    # or when its time ran out): more than that many match.
+    matching_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    matching_more: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The first job of a move sent in parts (a Move back of over 1,000 leads): approved or refused with it.
     part_of: Mapped[int | None] = mapped_column(Integer, default=None)
 

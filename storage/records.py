@@ -52,6 +52,9 @@ class JobRecord:
     via: str | None = None
     # How many leads it takes as counted when asked (see storage.models.JobRow.lead_count).
     lead_count: int | None = None
+    # How many leads its filters take as counted when asked, and whether more than that (see JobRow.matching_count).
+    matching_count: int | None = None
+    matching_more: bool = False
     # The first job of a move sent in parts, for every other part; None for the first and for a move in one part.
     part_of: int | None = None
     # When its progress was first seen at its current value, and when its pace says it ends (bot.cadence).
@@ -109,6 +112,8 @@ def job_record(row: JobRow | Row[*tuple[Any, ...]]) -> JobRecord:
         started_at=row.started_at,
         via=row.via,
         lead_count=row.lead_count,
+        matching_count=row.matching_count,
+        matching_more=bool(row.matching_more),
         part_of=row.part_of,
         progress_seen_at=row.progress_seen_at,
         expected_end_at=row.expected_end_at,

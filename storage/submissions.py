@@ -76,6 +76,7 @@ def record_submitted(
     parts: Sequence[MoveOrder] = (),
     via: str | None = None,
     lead_count: int | None = None,
+    matching: tuple[int, bool] | None = None,
 ) -> Submitted | None:
     """Save a submitted move once per submission: a repeat delivery gets the job the first one made.
 
@@ -104,6 +105,7 @@ def record_submitted(
                     lease_seconds=lease_seconds,
                 )
                 row.thread_ts, row.via, row.lead_count = thread_ts, via, lead_count
+                row.matching_count, row.matching_more = matching if matching is not None else (None, False)
                 row.part_of = rows[0].id if rows else None
                 session.add(row)
                 session.flush()

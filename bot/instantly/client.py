@@ -106,10 +106,14 @@ class InstantlyClient:
 
     def sample_leads(self, request: ListLeadsRequest, *, timeout: float) -> list[Lead]:
         """One page of the leads a filter selects (POST /leads/list reads nothing but changes nothing either)."""
+        return self.list_leads(request, timeout=timeout).items
+
+    def list_leads(self, request: ListLeadsRequest, *, timeout: float) -> Page[Lead]:
+        """One page of the leads a filter selects and the cursor of the next, for a person waiting on a preview."""
         body = self._send(
             "POST", "leads/list", json_body=request.to_body(), timeout=timeout, priority=Priority.INTERACTIVE
         )
-        return self._parse(Page[Lead], body).items
+        return self._parse(Page[Lead], body)
 
     # --- counts ------------------------------------------------------------------------------------------
 

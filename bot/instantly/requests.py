@@ -9,6 +9,8 @@ from bot.instantly.schemas import ListLeadsRequest, MoveLeadsRequest
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveOrder
 
 PREVIEW_SIZE: Final = 5
+# The most leads one POST /leads/list answers with (the spec's maximum `limit`): a count pages in these.
+LIST_PAGE_MAX: Final = 100
 
 # Each of the order's on/off options and the Instantly field that asks for it.
 _INSTANTLY_FLAGS: Final[dict[str, str]] = {
@@ -41,9 +43,12 @@ def move_request(order: MoveOrder) -> MoveLeadsRequest:
     )
 
 
-def list_request(*, source: Endpoint, filters: LeadFilters, limit: int = PREVIEW_SIZE) -> ListLeadsRequest:
-    """The page of leads a move from `source` with `filters` would start with. POST /leads/list takes every filter
-    the move does except the email provider (the spec has no esp_code there): `sample_ignores` says so."""
+def list_request(
+    *, source: Endpoint, filters: LeadFilters, limit: int = PREVIEW_SIZE, starting_after: str | None = None
+) -> ListLeadsRequest:
+    """The page of leads a move from `source` with `filters` would start with, or the page after `starting_after`.
+    POST /leads/list takes every filter the move does except the email provider (the spec has no esp_code there):
+    `sample_ignores` says so."""
     return ListLeadsRequest(
         campaign=source.id if source.kind == EndpointKind.CAMPAIGN else None,
         list_id=source.id if source.kind == EndpointKind.LIST else None,
@@ -52,9 +57,10 @@ def list_request(*, source: Endpoint, filters: LeadFilters, limit: int = PREVIEW
         contacts=list(filters.emails) or None,
         esg_code=filters.security_gateway,
         limit=limit,
+        starting_after=starting_after,
     )
 
 
 def sample_ignores(filters: LeadFilters) -> tuple[str, ...]:
-    """The filters (in leadmover's words) that a sample from POST /leads/list cannot apply."""
+    """The filters (in leadmover's words) that POST /leads/list cannot apply, for a sample or a count."""
     return ("email_provider",) if filters.email_provider is not None else ()

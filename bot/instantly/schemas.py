@@ -143,6 +143,7 @@ class ListLeadsRequest(BaseModel):
     contacts: list[str] | None = None
     esg_code: str | None = None
     limit: int = Field(default=5, ge=1, le=100)
+    starting_after: str | None = None  # the previous page's `next_starting_after`, passed back unchanged
 
     def to_body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

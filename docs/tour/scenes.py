@@ -11,6 +11,7 @@ from typing import Any, Final
 from bot.instantly.schemas import JobStatus
 from bot.pickers import Choice
 from bot.preview import Preview
+from bot.preview_counts import Taken
 from bot.slack.blocks import messages, thread_messages
 from bot.slack.blocks.approval_messages import request as approval_request
 from handlers import home_view, ids, move_view, preview_view
@@ -122,12 +123,12 @@ def preview() -> Scene:
         ids.FILTER: {ids.FILTER: {"type": "static_select", "selected_option": {"value": status}}},
         ids.OPTIONS: {ids.OPTIONS: {"type": "checkboxes", "selected_options": [{"value": "skip_duplicates"}]}},
     }
-    found = Preview(count=2480, sample=SAMPLE, sampled=True)
+    found = Preview(count=2480, taken=Taken(412), sample=SAMPLE, sampled=True)
     text = preview_view.preview_text(
         source=SOURCE, filters=LeadFilters(search=search, lead_status=status), preview=found
     )
     view = move_view.build(channel_id=CHANNEL, fill=_fill(), entered=entered, preview=text)
-    caption = "Under the source, a preview: how many leads it holds and a few of those the filters take."
+    caption = "Under the source, a preview: how many of its leads the filters take, and a few of them."
     return Scene("preview", caption, modal_page(view, names=NAMES), 600)
 
 

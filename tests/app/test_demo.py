@@ -20,7 +20,7 @@ def test_demo_shows_the_flow_from_command_to_final_reply_as_a_person_sees_it() -
         "• dana.reyes@acme-corp.example",
         "Only these emails: Not an email address: bob@globex",
         "Asking Instantly to start the job",
-        "@alice is moving up to 500 leads from campaign *Acme Q1 outbound*",
+        "@alice is moving up to 500 leads (the filters take 63) from campaign *Acme Q1 outbound*",
         "Move completed.",
         "[Move back]",
         "Move 63 leads back from list Acme warm leads to campaign Acme Q1 outbound?",

@@ -69,7 +69,7 @@ def _said() -> dict[str, str]:
     shown["approval"] = approval_messages.request(running, approval)
     shown["approval of a move back"] = approval_messages.request(undo, approval)
     shown["move back confirmation"] = undo_messages.confirm_view(replace(ended, status="success"))
-    shown["form"] = move_view.build(channel_id="C1")
+    shown["form"] = move_view.build(channel_id="C1", more=True)  # every field, More filters open
     shown["preview"] = preview_view.preview_text(
         source=campaign(), filters=order.filters, preview=Preview(count=2480, sample=("a@b.example",), sampled=True)
     )

@@ -1,5 +1,5 @@
-"""What a person does in Slack, as steps the end-to-end tests share: open the move modal, pick from a picker,
-submit it (confirming a move of every lead, as leadmover then asks)."""
+"""What a person does in Slack, as steps the end-to-end tests share: open the move modal, show its More filters,
+pick from a picker, submit it (confirming a move of every lead, as leadmover then asks)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.local_stack import LocalStack
-from handlers import ids
+from handlers import ids, more_filters
 from simulators.slack import AppResponse, FakeSlack
 
 
@@ -17,6 +17,21 @@ def open_modal(stack: LocalStack, *, verb: str = "move", channel_id: str = "C0SA
     assert response.status == 200
     assert stack.slack.wait_for(lambda: len(stack.slack.opened_views()) > before, timeout=5)
     return stack.slack.opened_views()[-1]
+
+
+def show_more_filters(stack: LocalStack, view: dict[str, Any], *, user_id: str = "U0ALICE") -> dict[str, Any]:
+    """Press More filters in the move modal `view`, and return the modal once the app has shown every field."""
+    response = stack.slack.click_in_view(
+        stack.app_url, view_id=view["id"], action_id=ids.MORE_FILTERS, value=more_filters.SHOW, user_id=user_id
+    )
+    assert response.status == 200
+
+    def every_field() -> bool:
+        shown = {b.get("block_id") for b in stack.slack.view(view["id"])["blocks"]}
+        return set(more_filters.FIELDS) <= shown
+
+    assert stack.slack.wait_for(every_field, timeout=5), "More filters showed no more fields"
+    return stack.slack.view(view["id"])
 
 
 def pick(stack: LocalStack, view: dict[str, Any], action_id: str, query: str, label: str) -> dict[str, Any]:

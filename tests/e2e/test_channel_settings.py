@@ -90,7 +90,8 @@ def test_settings_modal_saves_the_channels_settings_and_the_move_form_starts_in_
         MoveMode.COPY,
     )
     assert saved.set_by == "U0ALICE"
-    assert "App Home's New move button starts as a copy" in str(answer["view"])
+    assert "New move and Run again start as a copy" in str(answer["view"])
+    assert "`/leads move` always opens a move" in str(answer["view"])
     mode = next(b for b in open_modal(stack)["blocks"] if b.get("block_id") == ids.MODE)
     assert mode["element"]["initial_option"]["value"] == ids.MODE_MOVE, "/leads move always opens a move"
     copying = next(b for b in open_modal(stack, verb="copy")["blocks"] if b.get("block_id") == ids.MODE)

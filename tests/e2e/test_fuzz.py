@@ -29,7 +29,7 @@ from bot.instantly.schemas import ESG_OFFERED, ESP_CODES, LEAD_FILTERS
 from handlers import ids, move_form, move_view
 from simulators.slack import AppResponse
 from storage.orders import MoveOptions
-from tests.e2e.flows import on_top, submit_move
+from tests.e2e.flows import on_top, show_more_filters, submit_move
 
 SLACK_DEADLINE = 3.0
 CHANNEL = "C0SALES"
@@ -39,7 +39,7 @@ JARGON = ("Traceback", "validation error", "Input should be", "pydantic", "Value
 CRASH_ANSWER = "hit a problem on its side"
 FINAL_TITLES = ("Started", "Not started")
 INPUT_BLOCKS = frozenset(
-    block["block_id"] for block in move_view.build(channel_id=CHANNEL)["blocks"] if block["type"] == "input"
+    block["block_id"] for block in move_view.build(channel_id=CHANNEL, more=True)["blocks"] if block["type"] == "input"
 )
 # Names Instantly may hold that are hostile to mrkdwn, to Block Kit's limits or to naive searching.
 ODD_CAMPAIGNS = ("<!channel> launch", "*Bold* & <Co> `q`", "Ünïcödé 🚀 campaign", "L" * 120, "  padded  ")
@@ -128,7 +128,7 @@ def _seeded(stack: LocalStack, crashes: _Crashes) -> Fuzz:
         members=members,
         endpoint_texts=[(name, name[:75]) for name in (*campaigns, *lists)],
         member_texts=member_texts,
-        picker_view=_open_modal(stack)["id"],
+        picker_view=show_more_filters(stack, _open_modal(stack))["id"],
     )
 
 
@@ -506,8 +506,8 @@ def _expected(form: Form) -> tuple[bool, set[str]]:
 
 
 def _submit(fuzz: Fuzz, values: Mapping[str, Any]) -> tuple[str, AppResponse]:
-    if fuzz.form_view is None:
-        fuzz.form_view = _open_modal(fuzz.stack)["id"]
+    if fuzz.form_view is None:  # with More filters shown, every field can be drawn
+        fuzz.form_view = show_more_filters(fuzz.stack, _open_modal(fuzz.stack))["id"]
     try:
         slack, form = fuzz.stack.slack, fuzz.form_view
         response = submit_move(slack, fuzz.stack.app_url, view_id=form, values=values)

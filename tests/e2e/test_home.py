@@ -13,11 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
-from handlers import home_view, ids
+from handlers import home_view, ids, more_filters
 from storage import retention
+from storage.channel_settings import ChannelSettings
 from storage.clock import utcnow
 from storage.models import JobRow, Phase
-from tests.e2e.flows import open_modal, pick, submit_move
+from storage.orders import MoveMode
+from tests.e2e.flows import open_modal, pick, show_more_filters, submit_move
 
 ADMIN, ALICE, BOB = "U0ADMIN", "U0ALICE", "U0BOB"
 
@@ -42,6 +44,8 @@ def _move(stack: LocalStack, user: str, *, verb: str = "move", **values: Any) ->
     assert slack.wait_for(lambda: slack.view_opened_by(trigger) is not None, timeout=5)
     view = slack.view_opened_by(trigger)
     assert view is not None
+    if set(values) & set(more_filters.FIELDS):
+        view = show_more_filters(stack, view, user_id=user)
     chosen = {
         ids.SOURCE: pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound"),
         ids.DESTINATION: pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads"),
@@ -113,19 +117,25 @@ def test_home_shows_the_persons_jobs_with_status_progress_names_and_thread_link(
     assert stack.slack.calls_to("views.publish")[-1].args["user_id"] == ALICE
 
 
-def test_run_again_opens_the_modal_filled_in_and_submitting_it_unchanged_makes_the_same_move(
-    stack: LocalStack, workspace: DemoWorkspace
-) -> None:
-    _move(stack, ALICE, verb="copy", **{ids.LIMIT: "200"})
-    assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
-    [button] = _run_again_buttons(_home(stack, ALICE))
-
+def _run_again(stack: LocalStack, button: dict[str, Any]) -> dict[str, Any]:
+    """Alice presses Run again; the modal Slack opened for it."""
     response = stack.slack.click_in_home(stack.app_url, user_id=ALICE, action_id=button["action_id"])
     assert response.status == 200
     trigger = stack.slack.clicks[-1].trigger_id
     assert stack.slack.wait_for(lambda: stack.slack.view_opened_by(trigger) is not None, timeout=3)
     modal = stack.slack.view_opened_by(trigger)
     assert modal is not None
+    return modal
+
+
+def test_run_again_opens_the_modal_filled_in_and_submitting_it_unchanged_makes_the_same_move(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    _move(stack, ALICE, **{ids.LIMIT: "200"})
+    assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
+    [button] = _run_again_buttons(_home(stack, ALICE))
+
+    modal = _run_again(stack, button)
     blocks = {b.get("block_id"): b for b in modal["blocks"]}
     source = blocks[ids.SOURCE]["element"]["initial_option"]
     assert (source["value"], source["text"]["text"]) == (
@@ -133,7 +143,7 @@ def test_run_again_opens_the_modal_filled_in_and_submitting_it_unchanged_makes_t
         "Acme Q1 outbound",
     )
     assert blocks[ids.DESTINATION]["element"]["initial_option"]["value"] == f"list:{workspace.lists['Acme warm leads']}"
-    assert blocks[ids.MODE]["element"]["initial_option"]["value"] == ids.MODE_COPY
+    assert blocks[ids.MODE]["element"]["initial_option"]["value"] == ids.MODE_MOVE
     assert blocks[ids.LIMIT]["element"]["initial_value"] == "200"
     assert stack.instantly.request_count > 0
 
@@ -142,8 +152,37 @@ def test_run_again_opens_the_modal_filled_in_and_submitting_it_unchanged_makes_t
     assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 2, timeout=10)
     first, again = stack.instantly.move_bodies()
     assert again == first
-    assert first["copy_leads"] is True
+    assert first["copy_leads"] is False
     assert first["limit"] == 200
+
+
+def test_run_again_starts_in_the_channels_default_mode_not_the_jobs(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    """A channel's default mode applies to New move and to Run again (issue 20, point 5): a copy run again in a
+    channel that moves by default opens as a move, and as a copy once the channel copies by default."""
+    _move(stack, ALICE, verb="copy", **{ids.LIMIT: "200"})
+    assert stack.slack.wait_for(lambda: _done(stack, 1), timeout=15)
+    [button] = _run_again_buttons(_home(stack, ALICE))
+
+    def mode(modal: dict[str, Any]) -> tuple[str, str]:
+        chosen = next(b for b in modal["blocks"] if b.get("block_id") == ids.MODE)["element"]["initial_option"]
+        return str(modal["title"]["text"]), str(chosen["value"])
+
+    assert mode(_run_again(stack, button)) == ("Move leads", ids.MODE_MOVE)
+    copying = ChannelSettings(default_mode=MoveMode.COPY)
+    stack.services.channel_settings.change(
+        team_id=stack.slack.team_id, channel_id="C0SALES", user_id=ALICE, settings=copying
+    )
+    modal = _run_again(stack, button)
+    assert mode(modal) == ("Copy leads", ids.MODE_COPY)
+    # Filled in a moment later (the preview), it stays a copy; submitted as is, it copies.
+    assert stack.slack.wait_for(lambda: "holds 1," in json.dumps(stack.slack.view(modal["id"])), timeout=5)
+    assert mode(stack.slack.view(modal["id"])) == ("Copy leads", ids.MODE_COPY)
+    answer = stack.slack.submit_view(stack.app_url, view_id=modal["id"], values={}, user_id=ALICE)
+    assert answer.json()["response_action"] == "update"
+    assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 2, timeout=10)
+    assert [body["copy_leads"] for body in stack.instantly.move_bodies()] == [True, True]
 
 
 def test_run_again_repeats_the_filters_options_and_assignee_and_previews_the_source(
@@ -168,7 +207,7 @@ def test_run_again_repeats_the_filters_options_and_assignee_and_previews_the_sou
     opened = stack.slack.view_opened_by(trigger)
     assert opened is not None
     # The assignee's name and the preview need Instantly, so they follow views.open in a views.update.
-    assert stack.slack.wait_for(lambda: "holds 1,220 leads" in json.dumps(stack.slack.view(opened["id"])), timeout=5)
+    assert stack.slack.wait_for(lambda: "1,220" in json.dumps(stack.slack.view(opened["id"])), timeout=5)
     modal = stack.slack.view(opened["id"])
     blocks = {b.get("block_id"): b for b in modal["blocks"]}
     assert blocks[ids.SEARCH]["element"]["initial_value"] == "lead1"
@@ -179,6 +218,9 @@ def test_run_again_repeats_the_filters_options_and_assignee_and_previews_the_sou
         "reset_interest_status",
     ]
     assert blocks[ids.ASSIGNED_TO]["element"]["initial_option"]["text"]["text"] == "Ann Lee (ann@example.com)"
+    # The job's gateway and assignee show though More filters is closed: no filter is ever hidden. The empty stay.
+    assert set(more_filters.FIELDS) & set(blocks) == {ids.ESG_CODE, ids.ASSIGNED_TO}
+    assert blocks[ids.MORE_FILTERS]["elements"][0]["text"]["text"] == "More filters"
     assert _requests_to(stack, "/api/v2/workspace-members") == asked, "the name was kept with the order"
     sample = [line for line in blocks[ids.PREVIEW]["text"]["text"].splitlines() if line.startswith("• ")]
     assert len(sample) == 5
@@ -252,7 +294,9 @@ def test_an_order_kept_without_the_assignees_name_asks_instantly_and_says_when_i
     assert opened is not None
 
     def assignee() -> dict[str, Any]:
-        return dict(next(b for b in stack.slack.view(opened["id"])["blocks"] if b.get("block_id") == ids.ASSIGNED_TO))
+        # Empty at first, it waits behind More filters; the note brings it out (a field with a note always shows).
+        found = [b for b in stack.slack.view(opened["id"])["blocks"] if b.get("block_id") == ids.ASSIGNED_TO]
+        return dict(found[0]) if found else {}
 
     assert stack.slack.wait_for(lambda: "hint" in assignee(), timeout=5)
     assert assignee()["hint"]["text"] == home_view.ASSIGNEE_UNCHECKED
@@ -264,7 +308,7 @@ def _requests_to(stack: LocalStack, path: str) -> int:
 
 
 def _member(stack: LocalStack) -> dict[str, Any]:
-    view = open_modal(stack)
+    view = show_more_filters(stack, open_modal(stack))
     return pick(stack, view, ids.ASSIGNED_TO, "ann", "Ann Lee (ann@example.com)")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from app.local_stack import DemoWorkspace, LocalStack
 from handlers import ids
-from tests.e2e.flows import on_top, open_modal, pick, submit_move
+from tests.e2e.flows import on_top, open_modal, pick, show_more_filters, submit_move
 
 
 def _submit_move(stack: LocalStack, **values: Any) -> tuple[dict[str, Any], Any]:
@@ -126,7 +126,7 @@ def test_the_modal_shows_that_the_move_started(stack: LocalStack, workspace: Dem
 
 
 def test_bad_submissions_get_inline_errors_and_send_nothing(stack: LocalStack, workspace: DemoWorkspace) -> None:
-    view = open_modal(stack)
+    view = show_more_filters(stack, open_modal(stack))
     same = pick(stack, view, ids.SOURCE, "acme q1", "Acme Q1 outbound")
     response = stack.slack.submit_view(
         stack.app_url,

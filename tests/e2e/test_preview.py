@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from app.local_stack import DemoWorkspace, LocalStack
 from handlers import ids
-from tests.e2e.flows import confirmation, open_modal, pick
+from tests.e2e.flows import confirmation, open_modal, pick, show_more_filters
 
 
 def _preview(stack: LocalStack, view_id: str) -> str:
@@ -87,12 +87,14 @@ def test_the_sample_follows_the_filters_and_the_form_keeps_what_was_entered(
     assert _shows(stack, view["id"], "your filters take")
     emails = [line[2:] for line in _preview(stack, view["id"]).splitlines() if line.startswith("• ")]
     assert emails == [f"lead{n}@{campaign[:8]}.example.com" for n in (7, 70, 71, 72, 73)]
-    assert _requests(stack, "POST", "/api/v2/leads/list")[-1].body == {
+    samples = [r for r in _requests(stack, "POST", "/api/v2/leads/list") if r.body.get("limit") == 5]
+    assert samples[-1].body == {
         "campaign": campaign,
         "search": "lead7",
         "limit": 5,
     }
     # A status that matches nothing here, and an email provider the sample cannot apply: both said.
+    show_more_filters(stack, view)
     _choose(stack, view, ids.ESP_CODE, "1")
     assert _shows(stack, view["id"], "leaves out the email provider filter")
     # Everything entered is still there: submitted as is, it makes exactly that move, without a confirmation.
@@ -119,10 +121,11 @@ def test_when_instantly_fails_the_preview_says_so_and_the_form_still_works(
     view = _source_picked(stack, "Acme enterprise")
     assert _shows(stack, view["id"], "Instantly rejected leadmover's API key")
     assert "The form still works" in _preview(stack, view["id"])
-    stack.instantly.fail_next("POST", "/api/v2/leads/list", status=503)
+    # A filter is set: the sample and the first page of the filters' count both fail.
+    stack.instantly.fail_next("POST", "/api/v2/leads/list", status=503, times=2)
     _choose(stack, view, ids.SEARCH, "lead1")
     assert _shows(stack, view["id"], "Instantly had a problem on its side")
-    assert "310 leads" in _preview(stack, view["id"]), "the count came back, the sample did not"
+    assert "holds 310 leads" in _preview(stack, view["id"]), "the count came back, the sample did not"
 
     destination = pick(stack, view, ids.DESTINATION, "trade", "Trade show 2026")
     response = stack.slack.submit_view(

@@ -8,7 +8,7 @@ from storage.orders import MoveOptions
 
 
 def _blocks(copy_leads: bool = False) -> dict[str, dict[str, object]]:
-    view = move_view.build(channel_id="C1", copy_leads=copy_leads)
+    view = move_view.build(channel_id="C1", copy_leads=copy_leads, more=True)
     return {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
 
 

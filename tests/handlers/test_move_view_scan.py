@@ -42,7 +42,7 @@ def _inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _offered(block_id: str) -> dict[str, str]:
-    element = _inputs(move_view.build(channel_id="C1"))[block_id]["element"]
+    element = _inputs(move_view.build(channel_id="C1", more=True))[block_id]["element"]
     return {o["value"]: o["text"]["text"] for o in element["options"]}
 
 

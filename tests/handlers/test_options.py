@@ -52,7 +52,7 @@ def instantly_handler(instantly: Instantly) -> Instantly:
 
 @pytest.fixture
 def modal() -> JSON:
-    return as_slack_keeps_it(move_view.build(channel_id=CHANNEL))
+    return as_slack_keeps_it(move_view.build(channel_id=CHANNEL, more=True))  # the assignee picker shown
 
 
 def _label(text: str) -> JSON:

@@ -28,7 +28,7 @@ def test_the_preview_sits_under_from_and_to_and_says_what_it_will_show() -> None
 
 
 def test_the_source_and_the_filters_dispatch_actions_and_nothing_else_does() -> None:
-    view = move_view.build(channel_id="C1")
+    view = move_view.build(channel_id="C1", more=True)
     dispatching = {b["block_id"] for b in view["blocks"] if b.get("dispatch_action")}
     assert dispatching == {ids.SOURCE, ids.SEARCH, ids.FILTER, ids.CONTACTS, ids.ESP_CODE, ids.ESG_CODE}
     search = _block(view, ids.SEARCH)["element"]
@@ -38,7 +38,7 @@ def test_the_source_and_the_filters_dispatch_actions_and_nothing_else_does() -> 
 
 
 def test_a_rebuild_shows_everything_entered_and_keeps_title_ids_and_metadata() -> None:
-    opened = move_view.build(channel_id="C1", copy_leads=True)
+    opened = move_view.build(channel_id="C1", copy_leads=True, more=True)
     entered = {
         ids.SOURCE: {ids.SOURCE: {"type": "external_select", "selected_option": _option("campaign:c-1", "Acme")}},
         ids.MODE: {ids.MODE: {"type": "radio_buttons", "selected_option": _option(ids.MODE_MOVE, "Move")}},

@@ -41,7 +41,8 @@ VIEW_ID = "V0MOVE"
 
 
 def _modal(*, channel_id: str = "C0SALES", copy_leads: bool = False) -> JSON:
-    return as_slack_keeps_it(move_view.build(channel_id=channel_id, copy_leads=copy_leads), view_id=VIEW_ID)
+    # More filters open: every field of the form can be filled in (tests/handlers/test_move_view_more_filters.py).
+    return as_slack_keeps_it(move_view.build(channel_id=channel_id, copy_leads=copy_leads, more=True), view_id=VIEW_ID)
 
 
 def _places(**more: Any) -> dict[str, Any]:

@@ -160,17 +160,34 @@ def verb_of(record: JobRecord, *, past: bool = False) -> str:
     return ("moved" if past else "moving") + back
 
 
+def matching_phrase(leads: int, *, more: bool, total: int | None) -> str:
+    """How many leads filters take, as counted: "412 leads"; when counting stopped first, "more than 1,000 of 2,480
+    leads" (the source's count), or "more than 1,000 leads" when the source's count is unknown."""
+    if not more:
+        return f"{leads:,} lead{'' if leads == 1 else 's'}"
+    # Instantly's rough count of the source may lag behind the leads listed: then it is left out.
+    return (
+        f"more than {leads:,} of {total:,} leads"
+        if total is not None and total > leads
+        else f"more than {leads:,} leads"
+    )
+
+
 def lead_count_phrase(record: JobRecord) -> str:
-    """How many leads a move takes, as counted when it was asked for (JobRecord.lead_count): the limit, and the
-    source's count when that is smaller; with no limit, the source's count; every lead a Move back returns; or words
-    that say Instantly could not count."""
-    order, counted = record.move, record.lead_count
+    """How many leads a move takes, as counted when it was asked for (JobRecord.lead_count, matching_count): the
+    limit, and what the filters take or the source's count when that is smaller; with no limit, what the filters
+    take, else the source's count; every lead a Move back returns; or words that say Instantly could not count."""
+    order, counted, matching = record.move, record.lead_count, record.matching_count
     if order.takes_back is not None:
         return f"{counted or len(order.filters.emails):,} leads"
     if order.limit is not None:
+        if matching is not None and not record.matching_more and matching < order.limit:
+            return f"up to {order.limit:,} leads (the filters take {matching:,})"
         if counted is not None and counted < order.limit:
             return f"up to {order.limit:,} leads (the source holds {counted:,})"
         return f"up to {order.limit:,} leads"
+    if matching is not None:
+        return matching_phrase(matching, more=record.matching_more, total=counted)
     if counted is None:
         return "every matching lead (Instantly could not count them just now)"
     if order.filters.model_dump(exclude_defaults=True):

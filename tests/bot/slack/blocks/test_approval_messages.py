@@ -114,6 +114,36 @@ def test_a_request_with_filters_and_no_limit_states_the_sources_count() -> None:
     assert "*every matching lead of the 2,480 in the source*" in blocks[0]["text"]["text"]
 
 
+@pytest.mark.parametrize(
+    ("limit", "matching", "more", "said"),
+    [
+        (None, 412, False, "asks to move *412 leads* from"),
+        (None, 1, False, "asks to move *1 lead* from"),
+        (None, 1000, True, "asks to move *more than 1,000 of 2,480 leads* from"),
+        (5000, 412, False, "asks to move *up to 5,000 leads (the filters take 412)* from"),
+        (5000, 1000, True, "asks to move *up to 5,000 leads (the source holds 2,480)* from"),
+        (100, 412, False, "asks to move *up to 100 leads* from"),
+    ],
+)
+def test_a_request_with_filters_states_what_they_take_as_the_preview_counted(
+    limit: int | None, matching: int, more: bool, said: str
+) -> None:
+    order = RECORD.move.model_copy(update={"filters": LeadFilters(search="acme.com"), "limit": limit})
+    record = replace(RECORD, order=order, lead_count=2480, matching_count=matching, matching_more=more)
+    text, blocks = approval_messages.request(record, _approval())
+    assert said in blocks[0]["text"]["text"]
+    assert said.replace("*", "") in text, "the notification says the same"
+    decided_text, _ = approval_messages.decided(record, _approval(ApprovalState.APPROVED))
+    assert said.replace("*", "") in decided_text, "and so does the request once decided"
+
+
+def test_more_than_the_cap_of_an_unknown_count_is_said_without_it() -> None:
+    order = RECORD.move.model_copy(update={"filters": LeadFilters(search="acme.com")})
+    record = replace(RECORD, order=order, lead_count=None, matching_count=1000, matching_more=True)
+    _, blocks = approval_messages.request(record, _approval())
+    assert "asks to move *more than 1,000 leads* from" in blocks[0]["text"]["text"]
+
+
 def test_a_move_back_request_says_what_it_takes_back_and_how_many() -> None:
     order = RECORD.move.model_copy(update={"takes_back": 12, "filters": LeadFilters(emails=("a@x.io",))})
     _, blocks = approval_messages.request(replace(RECORD, order=order, lead_count=2500), _approval())
