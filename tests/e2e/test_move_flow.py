@@ -215,7 +215,9 @@ def test_several_running_jobs_are_polled_together(stack: LocalStack, workspace: 
         _submit_move(stack)
     assert stack.slack.wait_for(lambda: len(_final_replies(stack)) == 3, timeout=20)
     batches = [r.query["ids"].split(",") for r in stack.instantly.requests if "ids" in r.query]
-    assert max(len(batch) for batch in batches) == 3
+    # The moves start a modal's round trips apart, so on a busy machine the first may be ending by the time the third
+    # is due: what must hold is that running jobs share a request, not which three do.
+    assert max(len(batch) for batch in batches) >= 2
     assert len(stack.slack.messages("C0SALES")) == 3
     # Slack allows about one post a second per channel: announcements and replies keep that pace.
     posts = [c.at for c in stack.slack.calls_to("chat.postMessage") if c.args.get("channel") == "C0SALES"]
