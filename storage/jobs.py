@@ -167,7 +167,7 @@ def finish(
     ended_at: datetime | None = None,
 ) -> JobRecord:
     """Instantly says the job ended (or we stop following it): queue the one final reply, and before it the last
-    edit of the announcement above it (storage.outbox: the reply waits for that edit when it can go soon).
+    edit of the announcement above it (storage.outbox_claims: the reply waits for that edit when it can go soon).
 
     `counts` (a followed job's numbers, by Instantly's names) are kept as given, at most MAX_COUNTS of them;
     `ended_at` is when Instantly says the job ended, for a followed job that may have ended before leadmover heard

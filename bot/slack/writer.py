@@ -20,7 +20,7 @@ from bot.slack.lookback import LookLater
 from bot.slack.pacing import Spacing, TokenBucket
 from bot.slack.reporter import Delivery, Reporter
 from bot.workspaces import NotInstalled
-from storage import outbox, workspaces
+from storage import outbox, outbox_claims, workspaces
 from storage.db import Database
 from storage.models import NotificationState
 from storage.outbox import Notification
@@ -94,7 +94,7 @@ class SlackWriter:
     def drain(self) -> int:
         """One round: claim what may be sent now and send it. Returns how many writes went out."""
         logs.bind()
-        batch = outbox.claim_due(
+        batch = outbox_claims.claim_due(
             self._db,
             owner=self._owner,
             lease_seconds=self._lease_seconds,
@@ -102,7 +102,9 @@ class SlackWriter:
             skip_channels=self._posts.busy(),
             skip_edits_of=self._edits_held(),
             edits_allowed=lambda team_id: self._edit_bucket(team_id).available(),
-            edits_within_wait=lambda team_id: self._edit_bucket(team_id).within(outbox.REPLY_WAITS_FOR_EDIT_SECONDS),
+            edits_within_wait=lambda team_id: self._edit_bucket(team_id).within(
+                outbox_claims.REPLY_WAITS_FOR_EDIT_SECONDS
+            ),
         )
         sent = 0
         for notification in batch:

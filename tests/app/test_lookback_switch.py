@@ -10,7 +10,7 @@ import pytest
 
 from app.bolt_app import BOT_SCOPES, HISTORY_SCOPES, bot_scopes
 from bot.settings import Settings
-from storage import outbox
+from storage import outbox, outbox_claims
 from storage.db import Database
 from tests.factories import a_services, a_settings, running_job
 from tests.stand_ins import SlackStandIn, instantly_client, instantly_error
@@ -27,7 +27,7 @@ def _after_a_crash_mid_post(db: Database, *, lookback: bool, slack: SlackStandIn
     )
     try:
         running_job(db, "a" * 24, team="T1", channel="C1")
-        [row] = outbox.claim_due(db, owner="the-crashed-one", lease_seconds=0)
+        [row] = outbox_claims.claim_due(db, owner="the-crashed-one", lease_seconds=0)
         outbox.mark_sending(db, notification_id=row.id, sent_to="C1")  # then the process died: maybe sent
         outbox.release_leases(db, owner="the-crashed-one")
         assert services.writer.drain() == 1

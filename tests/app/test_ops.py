@@ -17,7 +17,7 @@ from app.ops import HealthServer, Operations, operations
 from bot import metrics, scrape
 from bot.health import Readiness
 from bot.services import Services
-from storage import outbox
+from storage import outbox, outbox_claims
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationRow
@@ -189,7 +189,7 @@ def test_per_workspace_metrics_carry_team_id_and_others_do_not(sqlite_db: Databa
 
 def test_writes_due_later_do_not_count_as_due(sqlite_db: Database) -> None:
     running_job(sqlite_db, "e" * 24)
-    [row] = outbox.claim_due(sqlite_db, owner="w", lease_seconds=30)
+    [row] = outbox_claims.claim_due(sqlite_db, owner="w", lease_seconds=30)
     outbox.defer(sqlite_db, notification_id=row.id, delay=600)
     figures = _gauges(scrape.registry(db=sqlite_db, per_workspace=False))
     assert ("leadmover_outbox_due", (("kind", "announce"),)) not in figures

@@ -14,7 +14,7 @@ import pytest
 from app.wiring import build_services, check_slack_token
 from bot.services import Services
 from bot.settings import MissingSettingError
-from storage import jobs, outbox, workspaces
+from storage import jobs, outbox, outbox_claims, workspaces
 from storage.db import Database
 from storage.models import JobRow
 from tests.factories import a_services, a_settings, requested_job, running_job
@@ -88,7 +88,7 @@ def test_each_process_gets_its_own_lease_owner_unless_told(sqlite_db: Database) 
 def _held_announcement(db: Database) -> int:
     """A job whose announcement waits in the outbox, held back for ten minutes as a revoked token leaves it."""
     running_job(db, "a" * 24, team="T1", channel="C1")
-    [notification] = outbox.claim_due(db, owner="writer", lease_seconds=30)
+    [notification] = outbox_claims.claim_due(db, owner="writer", lease_seconds=30)
     outbox.defer(db, notification_id=notification.id, delay=600)
     return notification.id
 
@@ -117,7 +117,7 @@ def test_a_refused_token_leaves_the_workspace_paused(
     with caplog.at_level(logging.ERROR):
         assert check_slack_token(services) is None
     assert workspaces.revoked_teams(sqlite_db) == {"T1"}
-    assert outbox.claim_due(sqlite_db, owner="writer", lease_seconds=30) == []
+    assert outbox_claims.claim_due(sqlite_db, owner="writer", lease_seconds=30) == []
     assert any("invalid_auth" in r.getMessage() for r in caplog.records)
 
 
@@ -127,7 +127,7 @@ def test_a_working_token_of_a_workspace_never_paused_leaves_its_outbox_as_it_was
     _held_announcement(sqlite_db)  # held back for another reason, e.g. Slack's rate limit
     assert check_slack_token(services) == "T1"
     assert workspaces.revoked_teams(sqlite_db) == set()
-    assert outbox.claim_due(sqlite_db, owner="writer", lease_seconds=30) == []
+    assert outbox_claims.claim_due(sqlite_db, owner="writer", lease_seconds=30) == []
 
 
 # --- close ---------------------------------------------------------------------------------------------------------
@@ -137,14 +137,14 @@ def test_close_releases_the_leases_this_process_holds(services: Services, sqlite
     running = running_job(sqlite_db, "b" * 24)
     starting = requested_job(sqlite_db, owner=OWNER)
     assert [r.id for r in jobs.claim_due(sqlite_db, owner=OWNER, lease_seconds=60)] == [running.id]
-    [announcement] = outbox.claim_due(sqlite_db, owner=OWNER, lease_seconds=60)
+    [announcement] = outbox_claims.claim_due(sqlite_db, owner=OWNER, lease_seconds=60)
     assert jobs.claim_due(sqlite_db, owner="web-2", lease_seconds=60) == []
-    assert outbox.claim_due(sqlite_db, owner="web-2", lease_seconds=60) == []
+    assert outbox_claims.claim_due(sqlite_db, owner="web-2", lease_seconds=60) == []
 
     services.close(grace=1.0)
 
     assert [r.id for r in jobs.claim_due(sqlite_db, owner="web-2", lease_seconds=60)] == [running.id]
-    assert [n.id for n in outbox.claim_due(sqlite_db, owner="web-2", lease_seconds=60)] == [announcement.id]
+    assert [n.id for n in outbox_claims.claim_due(sqlite_db, owner="web-2", lease_seconds=60)] == [announcement.id]
     # A move still being started keeps its lease: freeing it could send it to Instantly a second time.
     assert jobs.claim_orphans(sqlite_db, owner="web-2", lease_seconds=60) == []
     with sqlite_db.reading() as session:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.services import Services
 from handlers import ids, move_view, submissions
-from storage import jobs, outbox
+from storage import jobs, outbox, outbox_claims
 from storage.db import Database
 from storage.models import NotificationKind, Phase
 from tests.bolt_requests import (
@@ -179,7 +179,7 @@ def test_the_started_job_is_saved_for_the_submitter_in_their_workspace_and_annou
     [record] = jobs.recent(sqlite_db)
     assert (record.team_id, record.user_id, record.channel_id) == (TEAM, "U0ANN", "C0SALES")
     assert (record.phase, record.instantly_job_id) == (Phase.RUNNING, JOB_ID)
-    [queued] = outbox.claim_due(sqlite_db, owner="test", lease_seconds=5)
+    [queued] = outbox_claims.claim_due(sqlite_db, owner="test", lease_seconds=5)
     assert (queued.kind, queued.team_id, queued.channel_id) == (NotificationKind.ANNOUNCE, TEAM, "C0SALES")
     assert slack.calls_to("chat.postMessage") == []  # the writer posts it, not the listener
 

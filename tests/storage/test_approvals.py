@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storage import approvals, jobs, outbox, retention
+from storage import approvals, jobs, outbox, outbox_claims, retention
 from storage.approvals import Decided
 from storage.clock import utcnow
 from storage.db import Database
@@ -324,36 +324,36 @@ def test_a_decisions_edit_and_reply_wait_until_the_request_itself_is_posted(db: 
     record = awaiting()
     approvals.decide(db, job_id=record.id, state=ApprovalState.REJECTED, decided_by="UBOSS", reason="no")
 
-    [request] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    [request] = outbox_claims.claim_due(db, owner="w1", lease_seconds=30)
     assert request.kind == NotificationKind.APPROVAL
     outbox.mark_sending(db, notification_id=request.id, sent_to=APPROVERS_CHANNEL)
-    assert outbox.claim_due(db, owner="w2", lease_seconds=30) == [], "the request is still on its way"
+    assert outbox_claims.claim_due(db, owner="w2", lease_seconds=30) == [], "the request is still on its way"
 
     outbox.mark_sent(db, notification_id=request.id, ts="1.1")
 
-    claimed = outbox.claim_due(db, owner="w2", lease_seconds=30)
+    claimed = outbox_claims.claim_due(db, owner="w2", lease_seconds=30)
     assert sorted(n.kind for n in claimed) == sorted([NotificationKind.APPROVAL_EDIT, NotificationKind.APPROVAL_REPLY])
     assert {n.channel_id for n in claimed} == {APPROVERS_CHANNEL}
 
 
 def test_a_decision_on_a_request_whose_post_was_retried_still_waits_for_it(db: Database, awaiting: Awaiting) -> None:
     record = awaiting()
-    [request] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    [request] = outbox_claims.claim_due(db, owner="w1", lease_seconds=30)
     outbox.retry_later(db, notification_id=request.id, attempts=1, delay=0, error="ratelimited")
     approvals.decide(db, job_id=record.id, state=ApprovalState.APPROVED, decided_by="UBOSS", owner="web-1")
 
-    assert [n.kind for n in outbox.claim_due(db, owner="w2", lease_seconds=30)] == [NotificationKind.APPROVAL]
+    assert [n.kind for n in outbox_claims.claim_due(db, owner="w2", lease_seconds=30)] == [NotificationKind.APPROVAL]
 
 
 def test_another_jobs_pending_request_does_not_hold_back_a_decision(db: Database, awaiting: Awaiting) -> None:
     decided = awaiting("k-a")
     waiting = awaiting("k-b")
-    [first, second] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    [first, second] = outbox_claims.claim_due(db, owner="w1", lease_seconds=30)
     sent = first if first.job_id == decided.id else second
     outbox.mark_sent(db, notification_id=sent.id, ts="1.1")
     approvals.decide(db, job_id=decided.id, state=ApprovalState.APPROVED, decided_by="UBOSS", owner="web-1")
 
-    [edit] = outbox.claim_due(db, owner="w2", lease_seconds=30)
+    [edit] = outbox_claims.claim_due(db, owner="w2", lease_seconds=30)
     assert (edit.kind, edit.job_id) == (NotificationKind.APPROVAL_EDIT, decided.id)
     assert waiting.id != decided.id
 

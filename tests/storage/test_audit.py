@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from storage import audit, jobs, migrate, outbox, retention
+from storage import audit, jobs, migrate, outbox, outbox_claims, retention
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import AuditRow, NotificationKind
@@ -279,7 +279,7 @@ def test_the_apps_role_still_writes_a_move_follows_it_and_adds_to_the_audit_log(
     record = running_job(app_db, "a" * 24)
     with app_db.session() as session:
         outbox.enqueue(session, team_id="T1", job_id=record.id, channel_id="C1", kind=NotificationKind.FINAL)
-    [claimed] = outbox.claim_due(app_db, owner="web-1", lease_seconds=30)
+    [claimed] = outbox_claims.claim_due(app_db, owner="web-1", lease_seconds=30)
     outbox.mark_sent(app_db, notification_id=claimed.id, ts="1.2")
     jobs.finish(app_db, job_id=record.id, status="success", progress=100, moved_leads=3)
     jobs.record_final_reply(app_db, job_id=record.id, ts="1.2")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from storage import jobs, leases, outbox, processes
+from storage import jobs, leases, outbox_claims, processes
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, ProcessRow
@@ -62,12 +62,12 @@ def test_a_move_being_started_keeps_the_expiry_it_was_given(db: Database) -> Non
 def test_outbox_leases_are_renewed_and_freed_the_same_way(db: Database) -> None:
     running_job(db, "a" * 24)
     processes.beat(db, owner="writer", lease_seconds=60)
-    [claimed] = outbox.claim_due(db, owner="writer", lease_seconds=60)
-    assert outbox.claim_due(db, owner="other", lease_seconds=60) == []
+    [claimed] = outbox_claims.claim_due(db, owner="writer", lease_seconds=60)
+    assert outbox_claims.claim_due(db, owner="other", lease_seconds=60) == []
 
     _silence(db, "writer", seconds=10)
 
-    assert [n.id for n in outbox.claim_due(db, owner="other", lease_seconds=60)] == [claimed.id]
+    assert [n.id for n in outbox_claims.claim_due(db, owner="other", lease_seconds=60)] == [claimed.id]
 
 
 def test_a_stopped_process_speaks_for_no_lease_and_long_silent_ones_are_forgotten(db: Database) -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from storage import jobs, outbox, retention
+from storage import jobs, outbox, outbox_claims, retention
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, NotificationRow, SubmissionRow
@@ -76,7 +76,7 @@ def test_recent_and_unfinished_jobs_keep_everything(db: Database) -> None:
 def test_sent_outbox_rows_and_old_submission_keys_go_and_waiting_writes_stay(db: Database) -> None:
     _done(db, "a" * 24)
     submitted_job(db, "view:V1:1.1")
-    for notification in outbox.claim_due(db, owner="w", lease_seconds=30):
+    for notification in outbox_claims.claim_due(db, owner="w", lease_seconds=30):
         outbox.mark_sent(db, notification_id=notification.id, ts="1.1")
     running_job(db, "c" * 24)  # its announcement still waits
     _age(db, days=91)

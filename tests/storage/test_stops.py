@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage import jobs, outbox, stops
+from storage import jobs, outbox, outbox_claims, stops
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, NotificationKind, NotificationState, Phase
@@ -135,7 +135,7 @@ def test_quietly_queues_no_reply_and_gives_up_the_workspace_waiting_writes(db: D
     running = running_job(db, "a" * 24, team="T1")
     _finished(db, "b" * 24, team="T1")
     sent = running_job(db, "f" * 24, team="T1", channel="C9")
-    [announce_sent] = outbox.claim_due(db, owner="w1", lease_seconds=30, skip_channels=["C1"])
+    [announce_sent] = outbox_claims.claim_due(db, owner="w1", lease_seconds=30, skip_channels=["C1"])
     assert announce_sent.job_id == sent.id
     outbox.mark_sending(db, notification_id=announce_sent.id, sent_to="C9")
     outbox.mark_sent(db, notification_id=announce_sent.id, ts="1.9")

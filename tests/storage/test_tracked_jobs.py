@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from storage import jobs, outbox, retention, tracked
+from storage import jobs, outbox_claims, retention, tracked
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, NotificationKind, Phase
@@ -112,7 +112,7 @@ def test_a_tracked_job_ends_with_the_counts_and_the_time_instantly_gave(db: Data
     assert record.job_counts[0] == ("count_0", 0)
     assert kinds(db) == [NotificationKind.ANNOUNCE, NotificationKind.PROGRESS, NotificationKind.FINAL]
     # The reply waits for the announcement it answers, as a move's does.
-    assert [n.kind for n in outbox.claim_due(db, owner="p1", lease_seconds=30)] == [NotificationKind.ANNOUNCE]
+    assert [n.kind for n in outbox_claims.claim_due(db, owner="p1", lease_seconds=30)] == [NotificationKind.ANNOUNCE]
 
 
 def test_retention_passes_over_a_tracked_job_that_has_no_order_to_forget(db: Database) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from bot.secrets import SealBroken, Sealer, new_key
 from bot.slack.installations import DatabaseStateStore, SealedInstallationStore, token_rotator
 from simulators.loopback import LoopbackServer, Reply, Request
-from storage import installations, outbox, workspaces
+from storage import installations, outbox, outbox_claims, workspaces
 from storage.clock import utcnow
 from storage.db import Database
 from tests.factories import running_job
@@ -202,16 +202,16 @@ def test_deleting_a_user_installation_keeps_the_bot(store: SealedInstallationSto
 
 def test_a_reinstall_lifts_a_pause_for_a_lost_token(db: Database, store: SealedInstallationStore) -> None:
     running_job(db, "a" * 24, team="T1")
-    [announce] = outbox.claim_due(db, owner="w1", lease_seconds=30)
+    [announce] = outbox_claims.claim_due(db, owner="w1", lease_seconds=30)
     workspaces.mark_revoked(db, team_id="T1", reason="token_revoked")
     outbox.defer(db, notification_id=announce.id, delay=3600)  # held back while the token was gone
     outbox.release_leases(db, owner="w1")
-    assert outbox.claim_due(db, owner="w1", lease_seconds=30) == []
+    assert outbox_claims.claim_due(db, owner="w1", lease_seconds=30) == []
 
     store.save(an_installation(team="T1"))
 
     assert workspaces.revoked_teams(db) == set()
-    assert len(outbox.claim_due(db, owner="w1", lease_seconds=30)) == 1, "the held-back write is due again"
+    assert len(outbox_claims.claim_due(db, owner="w1", lease_seconds=30)) == 1, "the held-back write is due again"
 
 
 # --- Enterprise Grid -------------------------------------------------------------------------------------

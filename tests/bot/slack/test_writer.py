@@ -21,11 +21,11 @@ from sqlalchemy import update
 from bot.slack import writer as writer_module
 from bot.slack.reporter import Reporter
 from bot.slack.writer import EDIT_BURST, MAX_ATTEMPTS, SlackWriter
-from storage import jobs, outbox, polls, workspaces
+from storage import jobs, outbox, outbox_claims, polls, workspaces
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import NotificationKind, NotificationRow, NotificationState
-from storage.outbox import EDITS_KEPT_FOR_ENDS
+from storage.outbox_claims import EDITS_KEPT_FOR_ENDS
 from storage.records import JobRecord
 from tests.factories import for_every_team, newest_outbox_row, requested_job, running_job, stored_job
 from tests.stand_ins import SlackCall, SlackStandIn
@@ -387,7 +387,7 @@ def test_after_stop_a_drain_hands_back_what_it_claimed_unsent(db: Database, slac
         row = newest_outbox_row(db, record.id, NotificationKind.ANNOUNCE)
         assert (row.state, row.attempts, row.lease_owner) == (NotificationState.PENDING, 0, None)
         assert _seconds_from_now(row.not_before) <= 0
-    claimed = outbox.claim_due(db, owner="writer-2", lease_seconds=30)
+    claimed = outbox_claims.claim_due(db, owner="writer-2", lease_seconds=30)
     assert {n.job_id for n in claimed} == {first.id, second.id}, "another writer can take them at once"
 
 
@@ -415,13 +415,13 @@ def test_a_started_writer_sends_what_is_queued_until_it_is_stopped(sqlite_db: Da
 def _counted_claims(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """When each claim of the outbox was made, from now on."""
     claims: list[float] = []
-    claim = outbox.claim_due
+    claim = outbox_claims.claim_due
 
     def counted(*args: Any, **kwargs: Any) -> list[outbox.Notification]:
         claims.append(time.monotonic())
         return claim(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "claim_due", counted)
+    monkeypatch.setattr(outbox_claims, "claim_due", counted)
     return claims
 
 
