@@ -192,6 +192,34 @@ def block_suggestion_body(view: JSON, action_id: str, value: str, *, team_id: st
     return urlencode({"payload": json.dumps(payload)})
 
 
+def button_click_body(
+    view: JSON, *, action_id: str, block_id: str, value: str, label: str, team_id: str = TEAM, user_id: str = USER
+) -> str:
+    """A block_actions of a button in `view` (as Slack keeps it, with its state), clicked by `user_id`."""
+    action = {
+        "type": "button",
+        "block_id": block_id,
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "action_ts": "1700000000.000100",
+    }
+    payload = {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user(user_id, team_id),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": TRIGGER_ID,
+        "view": view,
+        "actions": [action],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def answer(response: BoltResponse) -> Any:
     """The app's answer parsed as JSON; None for an empty body."""
     body = response.body if isinstance(response.body, str) else json.dumps(response.body)

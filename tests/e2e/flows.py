@@ -78,3 +78,23 @@ def on_top(slack: FakeSlack, view_id: str) -> str:
     while (pushed := slack.pushed_on(view_id)) is not None:
         view_id = pushed["id"]
     return view_id
+
+
+def preview_text(stack: LocalStack, view_id: str) -> str:
+    """What the move form's preview says now."""
+    view = stack.slack.view(view_id)
+    return str(next(b for b in view["blocks"] if b.get("block_id") == ids.PREVIEW)["text"]["text"])
+
+
+def preview_shows(stack: LocalStack, view_id: str, words: str) -> bool:
+    """Whether the preview comes to say `words` within 5 s."""
+    return stack.slack.wait_for(lambda: words in preview_text(stack, view_id), timeout=5)
+
+
+def choose(stack: LocalStack, view: dict[str, Any], action_id: str, value: Any) -> None:
+    """The person picks or types `value` in the input `action_id`: Slack sends block_actions at once."""
+    response = stack.slack.click_in_view(
+        stack.app_url, view_id=view["id"], action_id=action_id, values={action_id: value}
+    )
+    assert response.status == 200
+    assert response.elapsed < 3

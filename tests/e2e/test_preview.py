@@ -12,25 +12,7 @@ from slack_sdk import WebClient
 
 from app.local_stack import DemoWorkspace, LocalStack
 from handlers import ids
-from tests.e2e.flows import confirmation, open_modal, pick, show_more_filters
-
-
-def _preview(stack: LocalStack, view_id: str) -> str:
-    view = stack.slack.view(view_id)
-    return str(next(b for b in view["blocks"] if b.get("block_id") == ids.PREVIEW)["text"]["text"])
-
-
-def _shows(stack: LocalStack, view_id: str, words: str) -> bool:
-    return stack.slack.wait_for(lambda: words in _preview(stack, view_id), timeout=5)
-
-
-def _choose(stack: LocalStack, view: dict[str, Any], action_id: str, value: Any) -> None:
-    """The person picks or types `value` in the input `action_id`: Slack sends block_actions at once."""
-    response = stack.slack.click_in_view(
-        stack.app_url, view_id=view["id"], action_id=action_id, values={action_id: value}
-    )
-    assert response.status == 200
-    assert response.elapsed < 3
+from tests.e2e.flows import choose, confirmation, open_modal, pick, preview_shows, preview_text, show_more_filters
 
 
 def _requests(stack: LocalStack, method: str, path: str) -> list[Any]:
@@ -39,8 +21,8 @@ def _requests(stack: LocalStack, method: str, path: str) -> list[Any]:
 
 def _source_picked(stack: LocalStack, name: str, query: str = "acme") -> dict[str, Any]:
     view = open_modal(stack)
-    assert "Pick where the leads come from" in _preview(stack, view["id"])
-    _choose(stack, view, ids.SOURCE, pick(stack, view, ids.SOURCE, query, name))
+    assert "Pick where the leads come from" in preview_text(stack, view["id"])
+    choose(stack, view, ids.SOURCE, pick(stack, view, ids.SOURCE, query, name))
     return view
 
 
@@ -49,8 +31,8 @@ def test_picking_a_campaign_shows_its_lead_count_and_five_of_its_leads(
 ) -> None:
     campaign = workspace.campaigns["Acme Q1 outbound"]
     view = _source_picked(stack, "Acme Q1 outbound")
-    assert _shows(stack, view["id"], "1,250 leads")
-    text = _preview(stack, view["id"])
+    assert preview_shows(stack, view["id"], "1,250 leads")
+    text = preview_text(stack, view["id"])
     assert "campaign *Acme Q1 outbound* holds 1,250 leads" in text
     assert [line for line in text.splitlines() if line.startswith("• ")] == [
         f"• lead{n}@{campaign[:8]}.example.com" for n in range(1, 6)
@@ -70,7 +52,7 @@ def test_picking_a_campaign_shows_its_lead_count_and_five_of_its_leads(
 def test_picking_a_list_shows_its_total_leads(stack: LocalStack, workspace: DemoWorkspace) -> None:
     warm = workspace.lists["Acme warm leads"]
     view = _source_picked(stack, "Acme warm leads")
-    assert _shows(stack, view["id"], "list *Acme warm leads* holds 900 leads")
+    assert preview_shows(stack, view["id"], "list *Acme warm leads* holds 900 leads")
     [stats] = _requests(stack, "GET", f"/api/v2/lead-lists/{warm}/verification-stats")
     assert stats.status == 200
     [listing] = _requests(stack, "POST", "/api/v2/leads/list")
@@ -82,10 +64,10 @@ def test_the_sample_follows_the_filters_and_the_form_keeps_what_was_entered(
 ) -> None:
     campaign = workspace.campaigns["Acme Q1 outbound"]
     view = _source_picked(stack, "Acme Q1 outbound")
-    assert _shows(stack, view["id"], "lead5@")
-    _choose(stack, view, ids.SEARCH, "lead7")
-    assert _shows(stack, view["id"], "your filters take")
-    emails = [line[2:] for line in _preview(stack, view["id"]).splitlines() if line.startswith("• ")]
+    assert preview_shows(stack, view["id"], "lead5@")
+    choose(stack, view, ids.SEARCH, "lead7")
+    assert preview_shows(stack, view["id"], "your filters take")
+    emails = [line[2:] for line in preview_text(stack, view["id"]).splitlines() if line.startswith("• ")]
     assert emails == [f"lead{n}@{campaign[:8]}.example.com" for n in (7, 70, 71, 72, 73)]
     samples = [r for r in _requests(stack, "POST", "/api/v2/leads/list") if r.body.get("limit") == 5]
     assert samples[-1].body == {
@@ -95,8 +77,8 @@ def test_the_sample_follows_the_filters_and_the_form_keeps_what_was_entered(
     }
     # A status that matches nothing here, and an email provider the sample cannot apply: both said.
     show_more_filters(stack, view)
-    _choose(stack, view, ids.ESP_CODE, "1")
-    assert _shows(stack, view["id"], "leaves out the email provider filter")
+    choose(stack, view, ids.ESP_CODE, "1")
+    assert preview_shows(stack, view["id"], "leaves out the email provider filter")
     # Everything entered is still there: submitted as is, it makes exactly that move, without a confirmation.
     destination = pick(stack, view, ids.DESTINATION, "warm", "Acme warm leads")
     response = stack.slack.submit_view(stack.app_url, view_id=view["id"], values={ids.DESTINATION: destination})
@@ -119,13 +101,13 @@ def test_when_instantly_fails_the_preview_says_so_and_the_form_still_works(
     stack.instantly.fail_next("GET", "/api/v2/campaigns/analytics", status=401, message="Invalid API key")
     stack.instantly.fail_next("POST", "/api/v2/leads/list", status=401, message="Invalid API key")
     view = _source_picked(stack, "Acme enterprise")
-    assert _shows(stack, view["id"], "Instantly rejected leadmover's API key")
-    assert "The form still works" in _preview(stack, view["id"])
+    assert preview_shows(stack, view["id"], "Instantly rejected leadmover's API key")
+    assert "The form still works" in preview_text(stack, view["id"])
     # A filter is set: the sample and the first page of the filters' count both fail.
     stack.instantly.fail_next("POST", "/api/v2/leads/list", status=503, times=2)
-    _choose(stack, view, ids.SEARCH, "lead1")
-    assert _shows(stack, view["id"], "Instantly had a problem on its side")
-    assert "holds 310 leads" in _preview(stack, view["id"]), "the count came back, the sample did not"
+    choose(stack, view, ids.SEARCH, "lead1")
+    assert preview_shows(stack, view["id"], "Instantly had a problem on its side")
+    assert "holds 310 leads" in preview_text(stack, view["id"]), "the count came back, the sample did not"
 
     destination = pick(stack, view, ids.DESTINATION, "trade", "Trade show 2026")
     response = stack.slack.submit_view(
@@ -140,7 +122,7 @@ def test_a_preview_for_a_form_changed_meanwhile_is_dropped_quietly(stack: LocalS
     stack.instantly.delay["/api/v2/campaigns/analytics"] = 1.0
     view = open_modal(stack)
     chosen = pick(stack, view, ids.SOURCE, "globex", "Globex renewals")
-    _choose(stack, view, ids.SOURCE, chosen)
+    choose(stack, view, ids.SOURCE, chosen)
     # While Instantly is slow, the form changes (here: another update): the preview's hash is now stale.
     current = stack.slack.view(view["id"])
     client = WebClient(token=stack.slack.bot_token, base_url=stack.slack.api_url)
@@ -151,11 +133,11 @@ def test_a_preview_for_a_form_changed_meanwhile_is_dropped_quietly(stack: LocalS
     assert stack.slack.wait_for(lambda: len(stack.slack.calls_to("views.update")) == 2, timeout=5)
     time.sleep(0.3)
     assert stack.slack.view(view["id"])["title"]["text"] == "Changed"
-    assert "Pick where the leads come from" in _preview(stack, view["id"])
+    assert "Pick where the leads come from" in preview_text(stack, view["id"])
     # The next action carries the new hash, and its preview lands.
     stack.instantly.delay.clear()
-    _choose(stack, view, ids.FILTER, "FILTER_VAL_CONTACTED")
-    assert _shows(stack, view["id"], "480 leads")
+    choose(stack, view, ids.FILTER, "FILTER_VAL_CONTACTED")
+    assert preview_shows(stack, view["id"], "480 leads")
     assert stack.slack.view(view["id"])["title"]["text"] == "Changed"
 
 
@@ -208,7 +190,7 @@ def test_a_move_of_every_lead_is_confirmed_first_and_starts_once(stack: LocalSta
 
 def test_the_confirmation_reuses_the_previews_count(stack: LocalStack, workspace: DemoWorkspace) -> None:
     view = _source_picked(stack, "Acme enterprise")
-    assert _shows(stack, view["id"], "310 leads")
+    assert preview_shows(stack, view["id"], "310 leads")
     destination = pick(stack, view, ids.DESTINATION, "trade", "Trade show 2026")
     stack.instantly.fail_next("GET", "/api/v2/campaigns/analytics", status=503, times=3)
     response = stack.slack.submit_view(stack.app_url, view_id=view["id"], values={ids.DESTINATION: destination})
@@ -253,11 +235,11 @@ def test_two_quick_changes_end_with_the_preview_of_the_last_even_when_the_first_
     view = open_modal(stack)
     campaign = pick(stack, view, ids.SOURCE, "globex", "Globex renewals")
     warm = pick(stack, view, ids.SOURCE, "warm", "Acme warm leads")
-    _choose(stack, view, ids.SOURCE, campaign)
-    _choose(stack, view, ids.SOURCE, warm)
-    assert _shows(stack, view["id"], "list *Acme warm leads* holds 900 leads")
+    choose(stack, view, ids.SOURCE, campaign)
+    choose(stack, view, ids.SOURCE, warm)
+    assert preview_shows(stack, view["id"], "list *Acme warm leads* holds 900 leads")
     time.sleep(0.5)
-    assert "Acme warm leads" in _preview(stack, view["id"])
+    assert "Acme warm leads" in preview_text(stack, view["id"])
     assert stack.slack.view(view["id"])["state"]["values"][ids.SOURCE][ids.SOURCE]["selected_option"] == warm
 
 
@@ -270,9 +252,9 @@ def test_someone_denied_after_opening_the_form_sees_no_leads_in_the_preview(
     chosen = pick(stack, view, ids.SOURCE, "acme", "Acme Q1 outbound")
     stack.slack.send_command(stack.app_url, text=f"deny {stack.slack.mention('U0ALICE')}", user_id=admin)
     assert stack.slack.wait_for(lambda: bool(stack.slack.responses), timeout=5)
-    _choose(stack, view, ids.SOURCE, chosen)
-    assert _shows(stack, view["id"], ":no_entry:")
-    assert "example.com" not in _preview(stack, view["id"]), "no lead's e-mail"
+    choose(stack, view, ids.SOURCE, chosen)
+    assert preview_shows(stack, view["id"], ":no_entry:")
+    assert "example.com" not in preview_text(stack, view["id"]), "no lead's e-mail"
     assert _requests(stack, "POST", "/api/v2/leads/list") == []
     assert _requests(stack, "GET", "/api/v2/campaigns/analytics") == []
 
@@ -285,8 +267,8 @@ def test_a_slow_preview_of_an_older_change_never_overwrites_a_newer_one(
     view = open_modal(stack)
     warm = pick(stack, view, ids.SOURCE, "warm", "Acme warm leads")
     campaign = pick(stack, view, ids.SOURCE, "globex", "Globex renewals")
-    _choose(stack, view, ids.SOURCE, warm)  # older, and slow
-    _choose(stack, view, ids.SOURCE, campaign)  # newer, and quick
-    assert _shows(stack, view["id"], "campaign *Globex renewals* holds 480 leads")
+    choose(stack, view, ids.SOURCE, warm)  # older, and slow
+    choose(stack, view, ids.SOURCE, campaign)  # newer, and quick
+    assert preview_shows(stack, view["id"], "campaign *Globex renewals* holds 480 leads")
     time.sleep(1.5)  # the list's preview has come back by now, and was dropped
-    assert "Globex renewals" in _preview(stack, view["id"])
+    assert "Globex renewals" in preview_text(stack, view["id"])

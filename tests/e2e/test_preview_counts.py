@@ -14,7 +14,7 @@ import pytest
 
 from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import ids
-from tests.e2e.flows import confirmation, open_modal, pick
+from tests.e2e.flows import choose, confirmation, open_modal, pick, preview_shows, preview_text
 
 LIST_PATH = "/api/v2/leads/list"
 CHANNEL = "C0SALES"
@@ -37,23 +37,6 @@ def workspace(stack: LocalStack) -> DemoWorkspace:
     return seed(stack.instantly)
 
 
-def _preview(stack: LocalStack, view_id: str) -> str:
-    view = stack.slack.view(view_id)
-    return str(next(b for b in view["blocks"] if b.get("block_id") == ids.PREVIEW)["text"]["text"])
-
-
-def _shows(stack: LocalStack, view_id: str, words: str) -> bool:
-    return stack.slack.wait_for(lambda: words in _preview(stack, view_id), timeout=5)
-
-
-def _choose(stack: LocalStack, view: dict[str, Any], action_id: str, value: Any) -> None:
-    response = stack.slack.click_in_view(
-        stack.app_url, view_id=view["id"], action_id=action_id, values={action_id: value}
-    )
-    assert response.status == 200
-    assert response.elapsed < 3
-
-
 def _pages(stack: LocalStack) -> list[Any]:
     """The count's pages of POST /leads/list (the sample asks for five leads)."""
     return [
@@ -64,9 +47,9 @@ def _pages(stack: LocalStack) -> list[Any]:
 def _filtered(stack: LocalStack, campaign: str, query: str, search: str) -> dict[str, Any]:
     """Open the form, pick `campaign` and type `search`."""
     view = open_modal(stack, channel_id=CHANNEL)
-    _choose(stack, view, ids.SOURCE, pick(stack, view, ids.SOURCE, query, campaign))
-    assert _shows(stack, view["id"], f"campaign *{campaign}* holds")
-    _choose(stack, view, ids.SEARCH, search)
+    choose(stack, view, ids.SOURCE, pick(stack, view, ids.SOURCE, query, campaign))
+    assert preview_shows(stack, view["id"], f"campaign *{campaign}* holds")
+    choose(stack, view, ids.SEARCH, search)
     return view
 
 
@@ -91,7 +74,9 @@ def test_the_preview_counts_what_the_filters_take_and_the_approval_states_it(
     stack: LocalStack, workspace: DemoWorkspace
 ) -> None:
     view = _filtered(stack, "Acme Q1 outbound", "acme", "lead1")  # lead1, lead10-19, lead100-199, lead1000-1250
-    assert _shows(stack, view["id"], "Your filters take 362 leads of the 1,250 in the campaign *Acme Q1 outbound*.")
+    assert preview_shows(
+        stack, view["id"], "Your filters take 362 leads of the 1,250 in the campaign *Acme Q1 outbound*."
+    )
     pages = _pages(stack)
     assert [page.body["limit"] for page in pages] == [100] * 4, "the largest pages Instantly answers"
     assert pages[0].body == {"campaign": workspace.campaigns["Acme Q1 outbound"], "search": "lead1", "limit": 100}
@@ -109,8 +94,10 @@ def test_past_the_cap_the_preview_and_the_approval_say_more_than_1000_of_the_sou
 ) -> None:
     stack.instantly.add_campaign("Big push", leads=2480)
     view = _filtered(stack, "Big push", "big", "example.com")  # every lead
-    assert _shows(stack, view["id"], "Your filters take more than 1,000 of 2,480 leads in the campaign *Big push*")
-    assert "(leadmover counts up to 1,000)" in _preview(stack, view["id"])
+    assert preview_shows(
+        stack, view["id"], "Your filters take more than 1,000 of 2,480 leads in the campaign *Big push*"
+    )
+    assert "(leadmover counts up to 1,000)" in preview_text(stack, view["id"])
     assert [page.body["limit"] for page in _pages(stack)] == [100] * 10 + [1]
 
     _submit(stack, view)
@@ -123,13 +110,13 @@ def test_when_the_time_box_ends_mid_count_the_preview_and_the_approval_say_more_
 ) -> None:
     stack.instantly.add_campaign("Big push", leads=2480)
     view = open_modal(stack, channel_id=CHANNEL)
-    _choose(stack, view, ids.SOURCE, pick(stack, view, ids.SOURCE, "big", "Big push"))
-    assert _shows(stack, view["id"], "holds 2,480 leads")
+    choose(stack, view, ids.SOURCE, pick(stack, view, ids.SOURCE, "big", "Big push"))
+    assert preview_shows(stack, view["id"], "holds 2,480 leads")
     stack.instantly.delay[LIST_PATH] = 0.5  # the preview's time box is PICKER_TIMEOUT_SECONDS, 2 s
-    _choose(stack, view, ids.SEARCH, "example.com")
-    assert _shows(stack, view["id"], "still counting when the preview's time ran out")
-    found = re.search(r"Your filters take more than ([\d,]+) of 2,480 leads", _preview(stack, view["id"]))
-    assert found is not None, _preview(stack, view["id"])
+    choose(stack, view, ids.SEARCH, "example.com")
+    assert preview_shows(stack, view["id"], "still counting when the preview's time ran out")
+    found = re.search(r"Your filters take more than ([\d,]+) of 2,480 leads", preview_text(stack, view["id"]))
+    assert found is not None, preview_text(stack, view["id"])
     counted = int(found.group(1).replace(",", ""))
     assert 100 <= counted < 1000
     stack.instantly.delay.clear()
@@ -142,8 +129,8 @@ def test_with_no_filter_the_sources_count_goes_from_preview_to_confirmation_to_a
     stack: LocalStack, workspace: DemoWorkspace
 ) -> None:
     view = open_modal(stack, channel_id=CHANNEL)
-    _choose(stack, view, ids.SOURCE, pick(stack, view, ids.SOURCE, "acme", "Acme Q1 outbound"))
-    assert _shows(stack, view["id"], ":mag: The campaign *Acme Q1 outbound* holds 1,250 leads.")
+    choose(stack, view, ids.SOURCE, pick(stack, view, ids.SOURCE, "acme", "Acme Q1 outbound"))
+    assert preview_shows(stack, view["id"], ":mag: The campaign *Acme Q1 outbound* holds 1,250 leads.")
     destination = pick(stack, view, ids.DESTINATION, "trade", "Trade show 2026")
     response = stack.slack.submit_view(stack.app_url, view_id=view["id"], values={ids.DESTINATION: destination})
     pushed = confirmation(stack, response, view["id"])

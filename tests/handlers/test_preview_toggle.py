@@ -5,19 +5,14 @@ only acked."""
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 
 from handlers import ids, more_filters, move_view
 from tests.bolt_requests import (
-    APP_ID,
-    TEAM,
-    TEAM_DOMAIN,
-    TRIGGER_ID,
-    USER,
     ListenerWork,
     SlackSends,
     answer,
     as_slack_keeps_it,
+    button_click_body,
     state_values,
 )
 from tests.stand_ins import SlackStandIn
@@ -27,28 +22,10 @@ def _click(sends: SlackSends, value: str, *, callback_id: str = ids.MOVE_MODAL) 
     view = as_slack_keeps_it(move_view.build(channel_id="C1", preview="*40 leads*"))
     view["callback_id"] = callback_id
     view["state"] = {"values": state_values(view, {ids.SEARCH: "acme"})}
-    action = {
-        "type": "button",
-        "block_id": ids.MORE_FILTERS,
-        "action_id": ids.MORE_FILTERS,
-        "value": value,
-        "text": {"type": "plain_text", "text": "More filters", "emoji": True},
-        "action_ts": "1700000000.000100",
-    }
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM, "domain": TEAM_DOMAIN},
-        "user": {"id": USER, "username": USER.lower(), "name": USER.lower(), "team_id": TEAM},
-        "api_app_id": APP_ID,
-        "token": "legacy-verification-token",
-        "container": {"type": "view", "view_id": view["id"]},
-        "trigger_id": TRIGGER_ID,
-        "view": view,
-        "actions": [action],
-        "is_enterprise_install": False,
-        "enterprise": None,
-    }
-    response = sends.deliver(urlencode({"payload": json.dumps(payload)}))
+    body = button_click_body(
+        view, action_id=ids.MORE_FILTERS, block_id=ids.MORE_FILTERS, value=value, label="More filters"
+    )
+    response = sends.deliver(body)
     assert response.status == 200
     assert answer(response) is None
 

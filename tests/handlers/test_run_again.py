@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -16,43 +15,24 @@ from storage.channel_settings import ChannelSettings
 from storage.db import Database
 from storage.orders import MoveMode
 from tests.bolt_requests import (
-    APP_ID,
     CHANNEL,
     TEAM,
-    TEAM_DOMAIN,
-    TRIGGER_ID,
     USER,
     ListenerWork,
     SlackSends,
     as_slack_keeps_it,
+    button_click_body,
 )
 from tests.factories import an_order, requested_job
 from tests.stand_ins import SlackStandIn
 
 
 def _run_again(sends: SlackSends, job_id: int) -> None:
-    action = {
-        "type": "button",
-        "action_id": ids.home_run_again(job_id),
-        "block_id": f"job_{job_id}",
-        "value": str(job_id),
-        "text": {"type": "plain_text", "text": "Run again", "emoji": True},
-        "action_ts": "1700000000.000100",
-    }
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM, "domain": TEAM_DOMAIN},
-        "user": {"id": USER, "username": USER.lower(), "name": USER.lower(), "team_id": TEAM},
-        "api_app_id": APP_ID,
-        "token": "legacy-verification-token",
-        "container": {"type": "view", "view_id": "V0HOME"},
-        "trigger_id": TRIGGER_ID,
-        "view": {"id": "V0HOME", "type": "home", "team_id": TEAM, "blocks": [], "state": {"values": {}}},
-        "actions": [action],
-        "is_enterprise_install": False,
-        "enterprise": None,
-    }
-    assert sends.deliver(urlencode({"payload": json.dumps(payload)})).status == 200
+    home = {"id": "V0HOME", "type": "home", "team_id": TEAM, "blocks": [], "state": {"values": {}}}
+    body = button_click_body(
+        home, action_id=ids.home_run_again(job_id), block_id=f"job_{job_id}", value=str(job_id), label="Run again"
+    )
+    assert sends.deliver(body).status == 200
 
 
 def _views_open_answers_the_view(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
