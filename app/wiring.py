@@ -32,10 +32,12 @@ from bot.slack.errors import slack_error
 from bot.slack.installations import SealedInstallationStore, token_rotator
 from bot.slack.posting_again import PostingAgainReporter
 from bot.slack.reporter import Reporter
+from bot.slack.step_ends import StepEnds
 from bot.slack.writer import SlackWriter
 from bot.starts import StartQueue
 from bot.tracking import TrackingService
 from bot.undo import UndoService
+from bot.workflow_steps import WorkflowSteps
 from bot.workspaces import Workspaces, budget_key_of_api_key, slack_client
 from storage import migrate, outbox, workspaces
 from storage.db import Database
@@ -122,7 +124,17 @@ def wire_services(
     # Without look-back, a write a crash left unknown is posted again, and no *:history scope is needed.
     reporting = Reporter if settings.leadmover_lookback else PostingAgainReporter
     reporter = reporting(slack=spaces.slack, db=db, history_spacing=60.0 / settings.slack_history_lookups_per_minute)
-    writer = SlackWriter(db=db, reporter=reporter, owner=owner, lease_seconds=settings.lease_seconds)
+    step_ends = StepEnds(
+        db=db,
+        sealer=sealer,
+        slack=spaces.slack,
+        api_url=settings.slack_api_url,
+        owner=owner,
+        lease_seconds=settings.lease_seconds,
+    )
+    writer = SlackWriter(
+        db=db, reporter=reporter, owner=owner, lease_seconds=settings.lease_seconds, step_ends=step_ends
+    )
     moves = MoveService(
         db=db,
         instantly=spaces.instantly,
@@ -200,6 +212,7 @@ def wire_services(
         moved_leads=MovedLeadsService(db=db, access=access, instantly=spaces.instantly),
         preview=preview,
         door=door,
+        workflow_steps=WorkflowSteps(db=db, door=door, workspaces=spaces, notify=writer.wake),
         tracking=TrackingService(
             db=db,
             access=access,

@@ -66,6 +66,7 @@ class MoveRequest:
     via: Via
     key: str
     thread_ts: str | None = None
+    via_name: str | None = None  # what the channel is told it came from, beside `via` (a workflow's name)
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ class Door:
             approval=approval,
             thread_ts=request.thread_ts,
             via=request.via,
+            via_name=request.via_name,
             lead_count=lead_count,
             matching=(taken.leads, taken.more) if taken is not None else None,
         )

@@ -81,6 +81,7 @@ class MoveService:
         thread_ts: str | None = None,
         parts: Sequence[MoveOrder] = (),
         via: str | None = None,
+        via_name: str | None = None,
         lead_count: int | None = None,
         matching: tuple[int, bool] | None = None,
     ) -> submissions.Submitted | None:
@@ -107,6 +108,7 @@ class MoveService:
             thread_ts=thread_ts,
             parts=parts,
             via=via,
+            via_name=via_name,
             lead_count=lead_count,
             matching=matching,
         )

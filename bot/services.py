@@ -27,6 +27,7 @@ from bot.slack.writer import SlackWriter
 from bot.starts import StartQueue
 from bot.tracking import TrackingService
 from bot.undo import UndoService
+from bot.workflow_steps import WorkflowSteps
 from bot.workspaces import Workspaces
 from storage import jobs, outbox
 from storage.db import Database
@@ -52,6 +53,8 @@ class Services:
     moves: MoveService
     # The one way a move is asked for: every listener and use case that starts one goes through it.
     door: Door
+    # Runs of the "Move Instantly leads" workflow step: each asks the door, and the writer tells Slack how it ended.
+    workflow_steps: WorkflowSteps
     poller: Poller
     writer: SlackWriter
     starts: StartQueue

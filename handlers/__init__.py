@@ -17,6 +17,7 @@ from handlers import (
     preview,
     submissions,
     undo,
+    workflow_step,
 )
 from handlers.context import provide
 
@@ -35,3 +36,4 @@ def register(app: App, services: Services) -> None:
     undo.register(app)
     moved_leads.register(app)
     preview.register(app)
+    workflow_step.register(app)

@@ -58,6 +58,8 @@ class JobRow(Leased, Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     # How the move was asked for (bot.door.Via: form, move_back, approval…); None for jobs from before the door.
     via: Mapped[str | None] = mapped_column(String(16), default=None)
+    # What the channel is told it came from, beside `via`: a workflow's name; None when there is nothing to name.
+    via_name: Mapped[str | None] = mapped_column(String(200), default=None)
     # How many leads the move takes as counted when it was asked for: Instantly's count of the source's leads, or
     # every e-mail of a Move back (all its parts); None when Instantly could not count.
     lead_count: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -346,3 +348,43 @@ class ChannelSettingsRow(Base):
     show_sample: Mapped[bool] = mapped_column(Boolean, default=True)  # Show moved leads under the final reply
     set_by: Mapped[str] = mapped_column(String(32))
     set_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StepState(StrEnum):
+    """Where a run of leadmover's Workflow Builder step stands (bot.workflow_steps)."""
+
+    OPEN = "open"  # its move runs, waits for an approver, or its refusal waits to be told to Slack
+    COMPLETED = "completed"  # Slack was told how it ended
+    LOST = "lost"  # Slack could not be told (the run's token stopped working): recorded, never retried
+
+
+class WorkflowStepRow(Leased, Base):
+    """One run of the "Move Instantly leads" workflow step, from Slack's function_executed to its completion.
+
+    It is the step's outbox row as well: a run whose move ended (or that was refused, `error`) is due, and the
+    Slack writer tells Slack under a lease, once. The run's token is sealed here while the run is open, and erased
+    when it ends."""
+
+    __tablename__ = "workflow_steps"
+    __table_args__ = (
+        UniqueConstraint("team_id", "execution_id", name="uq_workflow_steps_execution"),
+        Index("ix_workflow_steps_due", "state", "not_before"),
+        Index("ix_workflow_steps_job", "job_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    execution_id: Mapped[str] = mapped_column(String(64))  # Slack's function_execution_id
+    workflow_execution_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    user_id: Mapped[str] = mapped_column(String(32))  # whom it runs for
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), default=None)
+    sealed_token: Mapped[str | None] = mapped_column(Text, default=None)
+    state: Mapped[str] = mapped_column(String(16), default=StepState.OPEN)
+    # Why it fails, when leadmover refused it before any job (set: the run is due at once).
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(Text, default=None)  # what Slack was told, for the record
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

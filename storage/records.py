@@ -50,6 +50,8 @@ class JobRecord:
     started_at: datetime | None = None
     # How the move was asked for (bot.door.Via's value); None for a job from before the door or only followed.
     via: str | None = None
+    # What the channel is told the move came from, beside `via` (a workflow's name).
+    via_name: str | None = None
     # How many leads it takes as counted when asked (see storage.models.JobRow.lead_count).
     lead_count: int | None = None
     # How many leads its filters take as counted when asked, and whether more than that (see JobRow.matching_count).
@@ -111,6 +113,7 @@ def job_record(row: JobRow | Row[*tuple[Any, ...]]) -> JobRecord:
         job_counts=tuple((row.job_counts or {}).items()),
         started_at=row.started_at,
         via=row.via,
+        via_name=row.via_name,
         lead_count=row.lead_count,
         matching_count=row.matching_count,
         matching_more=bool(row.matching_more),

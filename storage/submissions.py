@@ -75,6 +75,7 @@ def record_submitted(
     thread_ts: str | None = None,
     parts: Sequence[MoveOrder] = (),
     via: str | None = None,
+    via_name: str | None = None,
     lead_count: int | None = None,
     matching: tuple[int, bool] | None = None,
 ) -> Submitted | None:
@@ -104,7 +105,7 @@ def record_submitted(
                     owner=owner,
                     lease_seconds=lease_seconds,
                 )
-                row.thread_ts, row.via, row.lead_count = thread_ts, via, lead_count
+                row.thread_ts, row.via, row.via_name, row.lead_count = thread_ts, via, via_name, lead_count
                 row.matching_count, row.matching_more = matching if matching is not None else (None, False)
                 row.part_of = rows[0].id if rows else None
                 session.add(row)

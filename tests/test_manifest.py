@@ -12,6 +12,8 @@ import yaml
 
 from app.bolt_app import BOT_SCOPES, REDIRECT_PATH
 from app.http import EVENTS_PATH
+from bot.instantly.schemas import LEAD_FILTERS
+from bot.workflow_steps import INPUT_TITLES, MOVE_STEP, PLACES_STEP
 from handlers import commands, ids
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,3 +68,31 @@ def test_the_usage_hint_names_every_verb_of_the_table_and_no_other(manifest: dic
     assert sorted(set(table) - set(hinted)) == [], "in the verb table but not in manifest.yml's usage_hint"
     assert sorted(set(hinted) - set(table)) == [], "in manifest.yml's usage_hint but not in the verb table"
     assert len(hinted) == len(set(hinted))
+
+
+def test_manifest_declares_the_workflow_step_under_the_names_other_tools_rely_on(manifest: dict[str, Any]) -> None:
+    step = manifest["functions"][MOVE_STEP]
+    inputs, outputs = step["input_parameters"], step["output_parameters"]
+    assert {"from", "to", "mode", "limit", "lead_status", "skip_duplicates", "channel_id", "user_id"} <= set(inputs)
+    assert set(outputs) == {"job_number", "instantly_job_id", "status", "moved_count", "thread_url"}
+    assert inputs["user_id"]["type"] == "slack#/types/user_id"
+    assert inputs["channel_id"]["type"] == "slack#/types/channel_id"
+    assert [c["value"] for c in inputs["mode"]["choices"]] == inputs["mode"]["enum"] == ["move", "copy"]
+    for place in ("from", "to"):
+        assert inputs[place]["dynamic_options"]["function"] == f"#/functions/{PLACES_STEP}"
+    assert manifest["functions"][PLACES_STEP]["output_parameters"]["options"]["type"] == "slack#/types/options_select"
+    # Custom steps come only from org-ready apps whose steps run on the app's own servers, fed by this event.
+    assert manifest["settings"]["org_deploy_enabled"] is True
+    assert manifest["settings"]["function_runtime"] == "remote"
+    assert "function_executed" in manifest["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_the_steps_lead_statuses_are_the_forms(manifest: dict[str, Any]) -> None:
+    status = manifest["functions"][MOVE_STEP]["input_parameters"]["lead_status"]
+    assert status["enum"] == list(LEAD_FILTERS)
+    assert {c["value"]: c["title"] for c in status["choices"]} == LEAD_FILTERS
+
+
+def test_a_bad_input_is_named_as_workflow_builder_shows_it(manifest: dict[str, Any]) -> None:
+    inputs = manifest["functions"][MOVE_STEP]["input_parameters"]
+    assert INPUT_TITLES == {name: parameter["title"] for name, parameter in inputs.items()}

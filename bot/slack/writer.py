@@ -19,8 +19,9 @@ from bot.slack.errors import REVOKED, retry_after, slack_error
 from bot.slack.lookback import LookLater
 from bot.slack.pacing import Spacing, TokenBucket
 from bot.slack.reporter import Delivery, Reporter
+from bot.slack.step_ends import StepEnds
 from bot.workspaces import NotInstalled
-from storage import outbox, outbox_claims, workspaces
+from storage import outbox, outbox_claims, workflow_steps, workspaces
 from storage.db import Database
 from storage.models import NotificationState
 from storage.outbox import Notification
@@ -50,9 +51,12 @@ class SlackWriter:
         owner: str,
         lease_seconds: float = 60.0,
         idle_seconds: float = 0.25,
+        step_ends: StepEnds | None = None,
     ) -> None:
+        """`step_ends`, when given, tells Slack how workflow step runs ended, in the same rounds."""
         self._db = db
         self._reporter = reporter
+        self._step_ends = step_ends
         self._owner = owner
         self._lease_seconds = lease_seconds
         self._idle = idle_seconds
@@ -106,7 +110,7 @@ class SlackWriter:
                 outbox_claims.REPLY_WAITS_FOR_EDIT_SECONDS
             ),
         )
-        sent = 0
+        sent = self._step_ends.drain() if self._step_ends is not None else 0
         for notification in batch:
             if self._stop.is_set():
                 outbox.defer(self._db, notification_id=notification.id, delay=0)
@@ -218,6 +222,7 @@ class SlackWriter:
             self._wake.clear()
         try:
             outbox.release_leases(self._db, owner=self._owner)
+            workflow_steps.release_leases(self._db, owner=self._owner)
         except Exception:
             log.exception("could not release the writer's leases; they will expire")
 

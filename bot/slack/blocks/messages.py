@@ -204,6 +204,13 @@ def _what(record: JobRecord) -> str:
     return lead_count_phrase(record)
 
 
+def came_from(record: JobRecord) -> str:
+    """How a move not asked for in the form came, as the end of the sentence that announces it."""
+    if record.via == "workflow":
+        return f" via workflow *{escape(record.via_name)}*" if record.via_name else " via a workflow"
+    return ""
+
+
 def _channel_note(record: JobRecord, reason: str | None) -> str | None:
     """Why a job is reported by DM rather than in its channel; None when it is in its channel."""
     if reason is None and (record.announcement_channel in (None, record.channel_id)):
@@ -228,7 +235,7 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     else:
         line = (
             f"<@{record.user_id}> is {verb} {_what(record)} from {endpoint_phrase(order.source)} "
-            f"to {endpoint_phrase(order.destination)}."
+            f"to {endpoint_phrase(order.destination)}{came_from(record)}."
         )
         if order.takes_back is not None:
             line = line[:-1] + f", taking back job {job_number(order.takes_back)}."

@@ -1,0 +1,275 @@
+"""The "Move Instantly leads" workflow step: a run's inputs read into a move order, the move asked for through the
+door like any other, and the run written down so that Slack hears how it ended exactly once (bot.slack.step_ends).
+
+Slack names neither the campaign nor the list by anything but what the workflow's builder picked or typed: a menu
+value ("campaign:<id>"), a name as `/leads move from:… to:…` takes it, or Instantly's id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.door import NOT_CONNECTED, Door, MoveRequest, NotConnected, Outcome, Refused, TooMany, Via, too_many
+from bot.instantly.errors import InstantlyError
+from bot.instantly.schemas import LEAD_FILTERS
+from bot.moves import Requester
+from bot.pickers import Choice, Resolution
+from bot.workspaces import NotInstalled, Workspaces
+from storage import workflow_steps
+from storage.db import Database
+from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
+
+log = logging.getLogger(__name__)
+
+# The function's callback ids in the manifest: other tools and workflows rely on them.
+MOVE_STEP: Final = "move_instantly_leads"
+PLACES_STEP: Final = "instantly_places"
+# How many of each kind the From and To menus list: Slack shows one long menu, searchable by typing.
+MENU_SIZE: Final = 100
+NO_KEY: Final = (
+    "leadmover cannot keep this step's Slack token safe, so it cannot follow the move to its end: an admin must set "
+    "LEADMOVER_ENCRYPTION_KEY. Nothing was moved."
+)
+# The inputs as Workflow Builder shows them (manifest.yml), to name the one at fault.
+INPUT_TITLES: Final = {
+    "from": "From",
+    "to": "To",
+    "mode": "Move or copy",
+    "limit": "At most this many leads",
+    "lead_status": "Lead status",
+    "skip_duplicates": "Skip leads already at the destination",
+    "channel_id": "Announce in",
+    "user_id": "Run for",
+    "workflow_name": "Workflow name",
+}
+_KIND_PREFIX: Final = re.compile(r"^(campaign|list):\s*", re.IGNORECASE)
+_ID: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class StepInputs(BaseModel):
+    """The step's inputs as Slack sends them (`from` and `to` are Python words, hence the other names)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
+
+    source: str = Field(alias="from", min_length=1, max_length=300)
+    destination: str = Field(alias="to", min_length=1, max_length=300)
+    mode: MoveMode = MoveMode.MOVE
+    limit: int | None = Field(default=None, ge=1, le=10_000_000)
+    lead_status: str | None = None
+    skip_duplicates: bool = False
+    channel_id: str = Field(pattern=r"^[CGD][A-Z0-9]+$")
+    user_id: str = Field(pattern=r"^[UW][A-Z0-9]+$")
+    workflow_name: str | None = Field(default=None, max_length=200)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode_in_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("lead_status", "workflow_name", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+@dataclass(frozen=True)
+class Opened:
+    """How a delivered run was taken in: `error` says why it failed at once; `written` says the run is on record,
+    so the outbox tells Slack of that failure (else the listener must, now)."""
+
+    error: str | None = None
+    written: bool = True
+
+
+def problem_in(error: ValidationError) -> str:
+    """The first thing wrong with the inputs, in words for the workflow's builder."""
+    first = error.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    field = INPUT_TITLES.get(name, name)
+    return f"The step's input “{field}” is not usable ({first['msg'].lower()}), so nothing was moved."
+
+
+def lead_status_code(given: str) -> str | None:
+    """Instantly's filter code for a lead status given as its code or as the form's words; None if it is neither."""
+    wanted = given.strip()
+    if wanted.upper() in LEAD_FILTERS:
+        return wanted.upper()
+    return next((code for code, words in LEAD_FILTERS.items() if words.casefold() == wanted.casefold()), None)
+
+
+class WorkflowSteps:
+    def __init__(self, *, db: Database, door: Door, workspaces: Workspaces, notify: Callable[[], None]) -> None:
+        self._db = db
+        self._door = door
+        self._workspaces = workspaces
+        self._notify = notify
+
+    def run(
+        self,
+        *,
+        team_id: str,
+        execution_id: str,
+        workflow_execution_id: str | None,
+        token: str,
+        inputs: Mapping[str, Any],
+    ) -> Opened:
+        """Take in one run: written down with its token sealed, then its move asked for through the door, keyed by
+        the run so that a delivery of the same run again starts nothing new. Opened(error=NO_KEY) when the token
+        cannot be kept: the caller fails the run at once, since nothing was written."""
+        sealer = self._workspaces.sealer
+        if sealer is None:
+            return Opened(error=NO_KEY, written=False)
+        user_id = str(inputs.get("user_id") or "")[:32]
+        run, first = workflow_steps.open_run(
+            self._db,
+            team_id=team_id,
+            execution_id=execution_id,
+            workflow_execution_id=workflow_execution_id,
+            user_id=user_id,
+            sealed_token=sealer.seal(token),
+        )
+        if not first and (run.job_id is not None or run.error is not None):
+            log.info("workflow run %s delivered again; nothing more to do", execution_id)
+            return Opened()
+        error = self._ask(team_id=team_id, execution_id=execution_id, run_id=run.id, inputs=inputs)
+        if error is not None:
+            workflow_steps.refuse(self._db, run_id=run.id, error=error)
+            self._notify()
+        return Opened(error=error)
+
+    def _ask(self, *, team_id: str, execution_id: str, run_id: int, inputs: Mapping[str, Any]) -> str | None:
+        """The move asked for; why not, in words, when it was not."""
+        try:
+            given = StepInputs.model_validate(dict(inputs))
+        except ValidationError as exc:
+            return problem_in(exc)
+        order = self._order(team_id, given)
+        if isinstance(order, str):
+            return order
+        request = MoveRequest(
+            order=order,
+            requester=Requester(team_id=team_id, user_id=given.user_id, channel_id=given.channel_id),
+            via=Via.WORKFLOW,
+            key=workflow_steps.step_key(execution_id),
+            via_name=given.workflow_name,
+        )
+        outcome = self._door.submit(request)
+        refused = _refusal(outcome)
+        if refused is not None:
+            return refused
+        assert not isinstance(outcome, (Refused, NotConnected, TooMany))
+        workflow_steps.attach_job(self._db, run_id=run_id, job_id=outcome.record.id)
+        return None
+
+    def _order(self, team_id: str, given: StepInputs) -> MoveOrder | str:
+        status = None
+        if given.lead_status is not None:
+            status = lead_status_code(given.lead_status)
+            if status is None:
+                return (
+                    f"leadmover does not know the lead status “{given.lead_status[:60]}”, so nothing was moved. "
+                    f"Use one of: {', '.join(LEAD_FILTERS.values())}."
+                )
+        places = self._places(team_id, {"from": given.source, "to": given.destination})
+        if isinstance(places, str):
+            return places
+        return MoveOrder(
+            source=places["from"],
+            destination=places["to"],
+            mode=given.mode,
+            limit=given.limit,
+            filters=LeadFilters(lead_status=status),
+            options=MoveOptions(skip_duplicates=given.skip_duplicates),
+        )
+
+    def _places(self, team_id: str, named: Mapping[str, str]) -> dict[str, Endpoint] | str:
+        """Each input as a campaign or list: a menu value or an id as it is (the door checks Instantly knows it),
+        a name looked up as `/leads move from:… to:…` looks it up."""
+        found: dict[str, Endpoint] = {}
+        by_name: dict[str, tuple[str, str | None]] = {}
+        for key, given in named.items():
+            kind, _, rest = given.partition(":")
+            if kind in ("campaign", "list") and _ID.match(rest.strip()):
+                found[key] = Endpoint(kind=EndpointKind(kind), id=rest.strip(), name=rest.strip())
+                continue
+            if _ID.match(given):
+                by_id = self._by_id(team_id, given)
+                if isinstance(by_id, str):
+                    return by_id
+                found[key] = by_id
+                continue
+            prefix = _KIND_PREFIX.match(given)
+            name = given[prefix.end() :].strip().strip('"“”') if prefix else given.strip('"“”')
+            by_name[key] = (name, prefix.group(1).lower() if prefix else None)
+        if by_name:
+            try:
+                resolved = self._workspaces.pickers(team_id).resolve(by_name)
+            except (InstantlyError, NotInstalled) as exc:
+                return f"Instantly could not be asked for the campaigns and lists ({exc}), so nothing was moved."
+            for key, resolution in resolved.items():
+                if resolution.choice is None:
+                    return _unresolved(key, by_name[key], resolution)
+                found[key] = _endpoint(resolution.choice)
+        return found
+
+    def _by_id(self, team_id: str, item_id: str) -> Endpoint | str:
+        values = [f"campaign:{item_id}", f"list:{item_id}"]
+        try:
+            names = self._workspaces.pickers(team_id).names(values, timeout=2.0)
+        except (InstantlyError, TimeoutError, NotInstalled) as exc:
+            return f"Instantly could not say what `{item_id}` is ({exc}), so nothing was moved."
+        for value in values:
+            if names.get(value) is not None:
+                return _endpoint(Choice(value, names[value] or item_id))
+        return f"Instantly has no campaign or list with the id `{item_id}`, so nothing was moved."
+
+    def places(self, team_id: str) -> list[Choice]:
+        """The From and To menus' options: the workspace's campaigns, then its lists, as the pickers find them."""
+        try:
+            found = self._workspaces.pickers(team_id).endpoints("")
+        except (InstantlyError, NotInstalled) as exc:
+            raise LookupError(str(exc)) from exc
+        if found.problem is not None and not (found.campaigns or found.lists):
+            raise LookupError(found.problem)
+        return [*found.campaigns[:MENU_SIZE], *found.lists[:MENU_SIZE]]
+
+
+def _endpoint(choice: Choice) -> Endpoint:
+    kind, _, item_id = choice.value.partition(":")
+    return Endpoint(kind=EndpointKind(kind), id=item_id, name=choice.label)
+
+
+def _unresolved(key: str, wanted: tuple[str, str | None], resolution: Resolution) -> str:
+    field = "From" if key == "from" else "To"
+    name, kind = wanted
+    what = kind or "campaign or list"
+    if resolution.problem is not None:
+        return f"“{field}”: Instantly could not look up “{name[:80]}” ({resolution.problem}), so nothing was moved."
+    if not resolution.campaigns and not resolution.lists:
+        return f"“{field}”: Instantly has no {what} called “{name[:80]}”, so nothing was moved."
+    counted = " and ".join(
+        f"{'at least ' if resolution.more else ''}{n} {word}{'' if n == 1 else 's'}"
+        for n, word in ((resolution.campaigns, "campaign"), (resolution.lists, "list"))
+        if n
+    )
+    return (
+        f"“{field}”: “{name[:80]}” matches {counted}, so nothing was moved. Pick it from the menu, or give its "
+        "exact name with campaign: or list: before it."
+    )
+
+
+def _refusal(outcome: Outcome) -> str | None:
+    """Why the door did not take the move, in words; None when it did (starting, awaiting approval, a repeat)."""
+    if isinstance(outcome, Refused):
+        return outcome.words
+    if isinstance(outcome, NotConnected):
+        return NOT_CONNECTED
+    if isinstance(outcome, TooMany):
+        return too_many(outcome.limit, outcome.retry_in)
+    return None
