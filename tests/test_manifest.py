@@ -95,4 +95,4 @@ def test_the_steps_lead_statuses_are_the_forms(manifest: dict[str, Any]) -> None
 
 def test_a_bad_input_is_named_as_workflow_builder_shows_it(manifest: dict[str, Any]) -> None:
     inputs = manifest["functions"][MOVE_STEP]["input_parameters"]
-    assert INPUT_TITLES == {name: parameter["title"] for name, parameter in inputs.items()}
+    assert {name: parameter["title"] for name, parameter in inputs.items()} == INPUT_TITLES

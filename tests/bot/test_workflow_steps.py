@@ -41,7 +41,9 @@ def test_inputs_are_read_as_slack_sends_them() -> None:
         {**GIVEN, "mode": " Copy ", "limit": 200, "lead_status": "", "skip_duplicates": True, "unknown": 1}
     )
     assert (inputs.source, inputs.destination, inputs.mode) == ("campaign:x", "Acme warm", MoveMode.COPY)
-    assert inputs.limit == 200 and inputs.lead_status is None and inputs.skip_duplicates
+    assert inputs.limit == 200
+    assert inputs.lead_status is None
+    assert inputs.skip_duplicates
 
 
 @pytest.mark.parametrize(
@@ -57,7 +59,8 @@ def test_a_bad_input_is_named_for_the_builder(changes: dict[str, object], field:
     with pytest.raises(ValidationError) as raised:
         StepInputs.model_validate({**GIVEN, **changes})
     words = problem_in(raised.value)
-    assert f"“{field}”" in words and "nothing was moved" in words
+    assert f"“{field}”" in words
+    assert "nothing was moved" in words
 
 
 def test_a_lead_status_is_taken_by_code_or_by_the_forms_words() -> None:
@@ -88,7 +91,8 @@ def test_a_successful_move_gives_the_steps_outputs() -> None:
 )
 def test_every_other_end_fails_the_step_in_words(changes: dict[str, object], words: str) -> None:
     end = ending(a_run(), a_record(id=12, **changes))
-    assert isinstance(end, str) and words in end, end
+    assert isinstance(end, str)
+    assert words in end, end
 
 
 def test_a_refusal_or_a_lost_run_fails_the_step_in_words() -> None:

@@ -31,9 +31,7 @@ def opened(db: Database, execution_id: str = "Fx1") -> StepRun:
 def due(db: Database, owner: str = "me", **windows: Any) -> list[StepRun]:
     settle = windows.get("settle_seconds", 30.0)
     orphan = windows.get("orphan_seconds", 600.0)
-    return workflow_steps.claim_due(
-        db, owner=owner, lease_seconds=60, settle_seconds=settle, orphan_seconds=orphan
-    )
+    return workflow_steps.claim_due(db, owner=owner, lease_seconds=60, settle_seconds=settle, orphan_seconds=orphan)
 
 
 def set_phase(db: Database, job_id: int, phase: Phase, *, finished_ago: float = 0.0) -> None:
@@ -51,7 +49,8 @@ def test_a_run_delivered_again_is_the_run_written_the_first_time(db: Database) -
         db, team_id=TEAM, execution_id="Fx1", workflow_execution_id="Wx1", user_id="U0ALICE", sealed_token="other"
     )
     assert not first
-    assert again.id == run.id and again.sealed_token == "s"
+    assert again.id == run.id
+    assert again.sealed_token == "s"
 
 
 def test_a_run_delivered_many_times_at_once_is_written_once(db: Database) -> None:
@@ -116,7 +115,9 @@ def test_told_runs_forget_their_token_and_are_never_due_again(db: Database) -> N
     with db.reading() as session:
         row = session.get(WorkflowStepRow, run.id)
         assert row is not None
-        assert row.sealed_token is None and row.state == StepState.COMPLETED and row.completed_at is not None
+        assert row.sealed_token is None
+        assert row.state == StepState.COMPLETED
+        assert row.completed_at is not None
     assert due(db) == []
 
 
