@@ -39,7 +39,15 @@ CHECK_EVERY_SECONDS: Final = 1.0
 _ALREADY_ENDED: Final = frozenset({"execution_not_in_running_state", "function_execution_not_found"})
 # Slack's answers that say the run's token no longer works: nothing will ever be told with it.
 _TOKEN_GONE: Final = frozenset(
-    {"invalid_auth", "not_authed", "token_expired", "token_revoked", "account_inactive", "not_allowed_token_type"}
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_expired",
+        "token_revoked",
+        "account_inactive",
+        "not_allowed_token_type",
+        "access_denied",
+    }
 )
 STATUS_WORDS: Final = {JobStatus.SUCCESS: "completed", JobStatus.FAILED: "failed", JobStatus.CANCELLED: "cancelled"}
 LOST_BEFORE_WRITTEN: Final = (

@@ -2,7 +2,8 @@
 
 It serves the Web API the app calls in any number of workspaces, Slack's OAuth v2 install flow, plays a person sending
 the app commands, submissions, options loads, button clicks (in messages, modals and the Home tab) and events (over
-signed HTTP or Socket Mode), and records every app bug it sees in `violations`.
+signed HTTP or Socket Mode), runs the app's custom workflow steps (`functions`), and records every app bug it sees in
+`violations`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
@@ -20,6 +22,8 @@ from simulators.slack.delivery import AppResponse, SentRequest, SignedPoster, si
 from simulators.slack.driver import Driver
 from simulators.slack.events import Events
 from simulators.slack.faults import Faults
+from simulators.slack.function_specs import Execution
+from simulators.slack.functions import Functions
 from simulators.slack.home import HomeTabs
 from simulators.slack.install import Installer, InstallResult
 from simulators.slack.mentions import Mentions
@@ -35,7 +39,17 @@ from simulators.slack.views import Views
 from simulators.slack.web_api import ApiCall, WebApi
 from simulators.slack.workspaces import Workspaces
 
-__all__ = ["ApiCall", "AppResponse", "Click", "FakeSlack", "InstallResult", "Message", "OAuthExchange", "sign"]
+__all__ = [
+    "ApiCall",
+    "AppResponse",
+    "Click",
+    "Execution",
+    "FakeSlack",
+    "InstallResult",
+    "Message",
+    "OAuthExchange",
+    "sign",
+]
 
 
 class FakeSlack(Startable):
@@ -69,6 +83,7 @@ class FakeSlack(Startable):
         token_rotation: bool = False,
         token_lifetime_seconds: int = 43200,
         strict_users: bool = False,
+        manifest_path: str | Path | None = None,
     ) -> None:
         """The defaults suit tests. Opt-in knobs, for benchmarks:
 
@@ -89,6 +104,8 @@ class FakeSlack(Startable):
         issued bot tokens expire after `token_lifetime_seconds` on the fake's clock (advance_clock, expire_tokens).
         `strict_users`: users.info knows only registered users; otherwise any U/W id nobody registered is a plain
         full member of the asking token's workspace (so U0ALICE and friends work unregistered).
+        `manifest_path`: the app manifest whose ``functions:`` the custom workflow steps follow (default: the repo's
+        manifest.yml, read when a step first runs).
         """
         self.bot_token, self.app_token, self.signing_secret = bot_token, app_token, signing_secret
         self.team_id, self.bot_user_id, self.bot_id, self.app_id = team_id, bot_user_id, bot_id, app_id
@@ -183,6 +200,17 @@ class FakeSlack(Startable):
         )
         self._api.add_method("views.publish", lambda args, ws, _: home.views_publish(args, ws=ws))
         self._api.add_method("chat.getPermalink", lambda args, ws, _: home.chat_get_permalink(args, ws=ws))
+        self.functions = Functions(
+            teams=teams,
+            tokens=self._tokens,
+            events=events,
+            socket=self._socket,
+            report=self._violation,
+            manifest_path=manifest_path,
+            socket_ack_timeout=socket_ack_timeout,
+        )
+        self._api.add_method("functions.completeSuccess", self.functions.complete_success)
+        self._api.add_method("functions.completeError", self.functions.complete_error)
         installer = Installer(oauth=self._oauth, authorize_url=lambda: self.authorize_url, report=self._violation)
         # The public face: each name below is its part's own attribute or method.
         self.calls = self._api.calls
@@ -229,6 +257,9 @@ class FakeSlack(Startable):
         self.home_view = home.home_view
         self.open_home = home.open_home
         self.click_in_home = home.click_in_home
+        self.run_step = self.functions.run_step
+        self.socket_run_step = self.functions.socket_run_step
+        self.load_step_options = self.functions.load_step_options
         workspaces = Workspaces(teams=teams, users=self._users, views=views, tokens=self._tokens, clock=self._clock)
         self.add_team = workspaces.add_team
         self.team = workspaces.team

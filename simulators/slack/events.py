@@ -44,9 +44,13 @@ class Events:
         self, app_url: str, *, team_id: str, event: dict[str, Any], event_id: str | None = None
     ) -> AppResponse:
         """POST one signed event_callback for workspace `team_id` (or organization ``E…``) to the app."""
-        envelope = self.envelope(team_id=team_id, event=event, event_id=event_id)
+        return self.send_envelope(app_url, self.envelope(team_id=team_id, event=event, event_id=event_id))
+
+    def send_envelope(self, app_url: str, envelope: JSON, *, retry_num: int = 0) -> AppResponse:
+        """POST an event_callback made by envelope() as it is; `retry_num` > 0 marks it as Slack's redelivery of it."""
         body = json.dumps(envelope)
-        response = self._poster.post(app_url, body, content_type="application/json", key=team_id)
+        key = str(envelope["team_id"])
+        response = self._poster.post(app_url, body, content_type="application/json", key=key, retry_num=retry_num)
         where = f"event {envelope['event'].get('type')} {envelope['event_id']}"
         if response.elapsed > EVENT_DEADLINE:
             self._report(f"{where}: app answered after {response.elapsed:.2f}s (Slack gives up after 3 s)")

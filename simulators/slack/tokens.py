@@ -2,6 +2,9 @@
 
 Token rotation follows Slack: an access token lives `lifetime` seconds on the fake's clock, and each refresh token is
 good for one exchange (Slack revokes it once used and hands out a new one with the new access token).
+
+A workflow token (``xwfp-…``) belongs to one run of a custom workflow step: it acts for the workspace's bot while the
+run runs, and once the run has completed or failed any call with it answers ``invalid_auth``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Literal
 
 from simulators.slack.protocol import ApiError
 
-TokenKind = Literal["bot", "app"]
+TokenKind = Literal["bot", "app", "workflow"]
 
 
 class Clock:
@@ -32,7 +35,8 @@ class Clock:
 
 @dataclass(frozen=True)
 class Grant:
-    """What one token is: an app-level token, or a bot token for one workspace or (org-wide) a whole enterprise."""
+    """What one token is: an app-level token, a bot token for one workspace or (org-wide) a whole enterprise, or the
+    workflow token of one custom step run (`execution_id`; `ended` once that run completed or failed)."""
 
     token: str
     kind: TokenKind
@@ -40,6 +44,8 @@ class Grant:
     enterprise_id: str | None = None
     expires_at: float | None = None  # on the fake's clock; None: never (no token rotation)
     revoked: bool = False
+    execution_id: str | None = None  # workflow tokens: the function execution (Fx…) the token was issued for
+    ended: bool = False  # workflow tokens: that execution is no longer running
 
     @property
     def owner(self) -> str:
@@ -79,6 +85,10 @@ class TokenBook:
 
     def check(self, grant: Grant) -> None:
         """Raise Slack's answer to a call with a token that no longer works."""
+        if grant.ended:
+            # The run's token dies with the run. Not an app bug in itself: an app that completes a step at least once
+            # (again after a crash) meets it, and must take the answer as "the run is over".
+            raise ApiError("invalid_auth")
         if grant.revoked:
             # Slack's word for a token of an app that was removed or whose tokens were revoked (not invalid_auth,
             # which is for a token Slack never issued, nor account_inactive, for a deactivated user or workspace).
@@ -98,6 +108,21 @@ class TokenBook:
                     if same and grant.kind == "bot" and not grant.revoked and grant.expires_at is None:
                         return grant, None
             return self._issue_locked(team_id=team_id, enterprise_id=enterprise_id, rotating=rotating)
+
+    def issue_workflow(self, *, team_id: str, enterprise_id: str | None, execution_id: str) -> Grant:
+        """The workflow token of one custom step run: it acts for the workspace's bot until end_workflow()."""
+        token = f"xwfp-{_digits(13)}-{_digits(13)}-{secrets.token_hex(16)}"
+        grant = Grant(token, "workflow", team_id, enterprise_id, execution_id=execution_id)
+        with self._lock:
+            self._grants[token] = grant
+        return grant
+
+    def end_workflow(self, token: str) -> None:
+        """The run of this workflow token completed or failed: from now on the token answers ``invalid_auth``."""
+        with self._lock:
+            grant = self._grants.get(token)
+            if grant is not None and grant.kind == "workflow":
+                self._grants[token] = replace(grant, ended=True)
 
     def refresh(self, refresh_token: str) -> tuple[Grant, str]:
         """Exchange a refresh token for a new access token and a new refresh token (`invalid_refresh_token` else)."""
