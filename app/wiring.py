@@ -24,12 +24,14 @@ from bot.moved_leads import MovedLeadsService
 from bot.moves import MoveService
 from bot.poller import Poller, default_owner
 from bot.preview import PreviewService
+from bot.schedules import ScheduleService
 from bot.secrets import Sealer
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.channel_members import ChannelMembers
 from bot.slack.errors import slack_error
 from bot.slack.installations import SealedInstallationStore, token_rotator
+from bot.slack.notices import Notices
 from bot.slack.posting_again import PostingAgainReporter
 from bot.slack.reporter import Reporter
 from bot.slack.step_ends import StepEnds
@@ -213,6 +215,15 @@ def wire_services(
         preview=preview,
         door=door,
         workflow_steps=WorkflowSteps(db=db, door=door, workspaces=spaces, notify=writer.wake),
+        schedules=ScheduleService(
+            db=db,
+            door=door,
+            access=access,
+            tell=Notices(slack=spaces.slack).tell,
+            owner=owner,
+            grace=timedelta(minutes=settings.leadmover_schedule_grace_minutes),
+            lease_seconds=settings.lease_seconds,
+        ),
         tracking=TrackingService(
             db=db,
             access=access,

@@ -25,7 +25,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-_CANNOT_CHECK: Final = (
+CANNOT_CHECK: Final = (
     "I could not check your access with Slack just now, so I did nothing. Please try again in a moment."
 )
 _NOT_APPROVER: Final = "Only workspace admins and the approvers leadmover was set up with may approve big moves."
@@ -169,7 +169,7 @@ class AccessService:
             return None
         person = self.person(team_id=team_id, user_id=user_id, fresh=fresh)
         if not person.known:
-            return _CANNOT_CHECK
+            return CANNOT_CHECK
         if person.deactivated:
             return "This Slack account was deactivated, so it cannot move leads here."
         outsider = self._outsider(person)
@@ -182,7 +182,7 @@ class AccessService:
         if denied:
             return f"An admin has removed your access to leadmover here. {self.who_grants(team_id)}"
         if denied is None:
-            return _CANNOT_CHECK
+            return CANNOT_CHECK
         if not access.restricted:
             return None
         allowed = [rule.subject_id for rule in access.rules if rule.effect == Effect.ALLOW] + sorted(
@@ -190,7 +190,7 @@ class AccessService:
         )
         covered = self._covers(team_id, allowed, user_id)
         if covered is None:
-            return _CANNOT_CHECK
+            return CANNOT_CHECK
         if covered:
             return None
         return f"Only the people on this workspace's leadmover list may move leads. {self.who_grants(team_id)}"
@@ -222,7 +222,7 @@ class AccessService:
             rules = self._rules_of(team_id)
             denied = self._covers(team_id, [r.subject_id for r in rules if r.effect == Effect.DENY], user_id)
             if not person.known or denied is None:
-                return _CANNOT_CHECK
+                return CANNOT_CHECK
             refused = self._outsider(person) or (_NOT_APPROVER if denied else None)
         return refused
 

@@ -20,6 +20,7 @@ from bot.moved_leads import MovedLeadsService
 from bot.moves import MoveService
 from bot.poller import Poller
 from bot.preview import PreviewService
+from bot.schedules import ScheduleService
 from bot.settings import Settings
 from bot.slack.installations import SealedInstallationStore
 from bot.slack.reporter import Reporter
@@ -55,6 +56,8 @@ class Services:
     door: Door
     # Runs of the "Move Instantly leads" workflow step: each asks the door, and the writer tells Slack how it ended.
     workflow_steps: WorkflowSteps
+    # Moves that run by themselves on a recurrence (/leads schedule), and the loop that runs them.
+    schedules: ScheduleService
     poller: Poller
     writer: SlackWriter
     starts: StartQueue
@@ -71,6 +74,7 @@ class Services:
         self.heartbeat.start()
         self.writer.start()
         self.poller.start()
+        self.schedules.start()
 
     def close(self, *, grace: float = 4.0) -> None:
         """Let listener work in flight finish (up to `grace` seconds), stop the loops, release every lease."""
@@ -80,6 +84,7 @@ class Services:
         if finishing.is_alive():
             log.warning("shutting down with listener work still running; its jobs will be recovered")
         self.starts.close(grace=grace)
+        self.schedules.stop()
         self.poller.stop()
         self.writer.stop()
         self.heartbeat.stop()

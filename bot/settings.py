@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     leadmover_approvers: str = ""
     # A request not decided within this expires.
     leadmover_approval_hours: float = Field(default=24.0, gt=0)
+    # A schedule's run missed while every process was down still runs on start within this many minutes.
+    leadmover_schedule_grace_minutes: float = Field(default=60.0, ge=0)
 
     # Socket Mode `serve` and `poll` answer /healthz, /readyz and /metrics on this port; 0 turns it off.
     leadmover_health_port: int = Field(default=8080, ge=0, le=65535)

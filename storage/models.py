@@ -388,3 +388,41 @@ class WorkflowStepRow(Leased, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class ScheduleState(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # by a person, or by itself when its owner may no longer move
+
+
+class ScheduleRow(Leased, Base):
+    """A move that runs by itself on a recurrence (/leads schedule): each run goes through the door under the key
+    `schedule:<id>:<occurrence>`. The scheduler takes a due schedule under a lease, runs or skips the occurrence,
+    and writes the next one."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        Index("ix_schedules_due", "state", "next_run_at"),
+        Index("ix_schedules_team", "team_id", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))  # where it was made: it hears of every run
+    owner_id: Mapped[str] = mapped_column(String(32))  # whom each run is made for
+    move_order: Mapped[dict[str, Any]] = mapped_column(JSON)
+    frequency: Mapped[str] = mapped_column(String(16))  # bot.recurrence.Frequency
+    at: Mapped[str] = mapped_column(String(5))  # "HH:MM", local time
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekday: Mapped[int | None] = mapped_column(Integer, default=None)
+    month_day: Mapped[int | None] = mapped_column(Integer, default=None)
+    state: Mapped[str] = mapped_column(String(16), default=ScheduleState.ACTIVE)
+    paused_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    next_run_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)  # the occurrence last handled
+    last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), default=None)
+    last_outcome: Mapped[str | None] = mapped_column(Text, default=None)
+    # The job whose overlap the channel was last told of, so a long run is reported once, not at every skip.
+    overlap_told_job_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -208,6 +208,8 @@ def came_from(record: JobRecord) -> str:
     """How a move not asked for in the form came, as the end of the sentence that announces it."""
     if record.via == "workflow":
         return f" via workflow *{escape(record.via_name)}*" if record.via_name else " via a workflow"
+    if record.via == "schedule":
+        return f" (scheduled: {escape(record.via_name)})" if record.via_name else " (scheduled)"
     return ""
 
 
