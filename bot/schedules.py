@@ -125,7 +125,8 @@ class ScheduleService:
         admin = self._access.is_admin(team_id=team_id, user_id=user_id)
         return schedules.of_team(self._db, team_id=team_id, owner_id=None if admin else user_id)
 
-    def _managed(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
+    def managed(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
+        """The schedule, if this person may change it (its owner, or an admin); else why not."""
         found = schedules.get(self._db, schedule_id=schedule_id)
         if found is None or found.team_id != team_id:
             return Denied("That schedule no longer exists.")
@@ -136,7 +137,7 @@ class ScheduleService:
     def edit(
         self, *, team_id: str, user_id: str, schedule_id: int, order: MoveOrder, recurrence: Recurrence
     ) -> ScheduleRecord | Denied:
-        found = self._managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
+        found = self.managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
         if isinstance(found, Denied):
             return found
         next_run = _naive(recurrence.next_after(self._clock()))
@@ -149,7 +150,7 @@ class ScheduleService:
         return edited
 
     def pause(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
-        found = self._managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
+        found = self.managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
         if isinstance(found, Denied):
             return found
         paused = schedules.pause(self._db, schedule_id=found.id, reason=f"paused by <@{user_id}>")
@@ -160,7 +161,7 @@ class ScheduleService:
 
     def resume(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
         """Active again from the next occurrence after now (the ones missed while paused are not made up)."""
-        found = self._managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
+        found = self.managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
         if isinstance(found, Denied):
             return found
         stopped = self._door.may_move(Requester(team_id=team_id, user_id=found.owner_id, channel_id=found.channel_id))
@@ -174,7 +175,7 @@ class ScheduleService:
         return resumed
 
     def delete(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
-        found = self._managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
+        found = self.managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
         if isinstance(found, Denied):
             return found
         schedules.remove(self._db, schedule_id=found.id)
@@ -183,7 +184,7 @@ class ScheduleService:
 
     def run_now(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
         """One run at once, besides the recurrence, as the scheduler would make it."""
-        found = self._managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
+        found = self.managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
         if isinstance(found, Denied):
             return found
         moment = self._clock()
