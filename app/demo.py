@@ -16,8 +16,10 @@ from typing import Any, TextIO
 
 from slack_sdk import WebClient
 
+from app.demo_workflow import run_workflow
 from app.local_stack import LocalStack, local_stack, seed
 from bot import logs
+from bot.secrets import new_key
 from bot.slack.blocks import undo_messages
 from handlers import ids, more_filters
 from simulators.reading import Reader, zone_named
@@ -244,6 +246,9 @@ def _narrate(stack: LocalStack, out: Narrator) -> bool:
     out.shows("(only you can see this)")
     out.message(jobs)
 
+    out.step("7. From a workflow")
+    via_workflow = run_workflow(stack, out, channel=CHANNEL, channel_name="sales", person=DEMO_USER)
+
     out.step("What Instantly received")
     for body in stack.instantly.move_bodies():
         shown = dict(body)
@@ -256,7 +261,7 @@ def _narrate(stack: LocalStack, out: Narrator) -> bool:
     for problem in problems:
         out.shows(f"CONTRACT VIOLATION: {problem}")
     moved_back = back is not None and "Move back completed" in back.text
-    return "completed" in reply.text and moved_back and home_shown and not problems
+    return "completed" in reply.text and moved_back and home_shown and via_workflow and not problems
 
 
 def run_demo(*, quiet: bool = False, out: TextIO = sys.stdout) -> int:
@@ -266,7 +271,9 @@ def run_demo(*, quiet: bool = False, out: TextIO = sys.stdout) -> int:
     narrator.say("leadmover demo: the real app, with loopback simulators of Slack and Instantly standing in")
     with tempfile.TemporaryDirectory(prefix="leadmover-demo-") as folder:
         database_url = f"sqlite:///{Path(folder) / 'demo.db'}"
-        with local_stack(database_url=database_url, poll_interval_seconds=0.4) as stack:
+        # The workflow step keeps each run's Slack token sealed: without a key it refuses to run (chapter 7).
+        key = new_key()
+        with local_stack(database_url=database_url, poll_interval_seconds=0.4, leadmover_encryption_key=key) as stack:
             ok = _narrate(stack, narrator)
     narrator.say()
     if ok:
@@ -274,7 +281,8 @@ def run_demo(*, quiet: bool = False, out: TextIO = sys.stdout) -> int:
             textwrap.dedent(
                 """\
             Demo complete: the move was prefilled and previewed, announced, its progress shown, its final reply
-            posted in the thread, moved back in that thread, and listed in App Home."""
+            posted in the thread, moved back in that thread, and listed in App Home; then a workflow's step copied
+            leads, announced "via workflow" in the channel, and ended with its outputs for the workflow's next step."""
             )
         )
     else:

@@ -67,6 +67,8 @@ class MoveRequest:
     key: str
     thread_ts: str | None = None
     via_name: str | None = None  # what the channel is told it came from, beside `via` (a workflow's name)
+    # Approved before it was asked: a run of a schedule an approver approved when it was made. No one else sets it.
+    approved_beforehand: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ class Door:
             lead_count, taken = len(order.filters.emails), None
         approval = (
             self._approvals.request_for(origin_channel=requester.channel_id)
-            if self._approvals.needs_approval(leads=self._leads_asked(order))
+            if not request.approved_beforehand and self._approvals.needs_approval(leads=self._leads_asked(order))
             else None
         )
         submitted = self._moves.accept(

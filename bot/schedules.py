@@ -14,27 +14,42 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final, Protocol
 
 from bot.access import CANNOT_CHECK, AccessService
+from bot.approvals import ApprovalService
 from bot.door import NOT_CONNECTED, Door, MoveRequest, NotConnected, Refused, TooMany, Via, too_many
 from bot.moves import Requester
 from bot.recurrence import Frequency, Recurrence
+from bot.slack.blocks import schedule_messages
 from storage import audit, jobs, schedules
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Phase
+from storage.models import Phase, ScheduleState
 from storage.orders import MoveOrder
 from storage.schedules import ScheduleRecord, When
 
 log = logging.getLogger(__name__)
 
-# Tells one channel (or person, by DM) a sentence about a schedule: team, channel or user id, text.
-Tell = Callable[[str, str, str], None]
+
+class Speaker(Protocol):
+    """How the scheduler speaks in Slack outside any job's thread (bot.slack.notices.Notices)."""
+
+    def tell(self, team_id: str, where: str, text: str) -> None: ...
+
+    def post(self, team_id: str, where: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str | None: ...
+
+    def replace(self, team_id: str, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None: ...
+
+
 TICK_SECONDS: Final = 5.0
 # Occurrences counted at most when catching up after downtime: a schedule down for years still moves on at once.
 _CATCH_UP_MAX: Final = 10_000
 _UNENDED: Final = (Phase.REQUESTED, Phase.RUNNING, Phase.AWAITING_APPROVAL)
+_UNAPPROVED: Final = {
+    ScheduleState.AWAITING_APPROVAL: "This schedule waits for an approver; it runs once it is approved.",
+    ScheduleState.REJECTED: "This schedule was not approved, so it does not run. Change its move to ask again.",
+}
 
 
 def recurrence_of(when: When) -> Recurrence:
@@ -82,7 +97,8 @@ class ScheduleService:
         db: Database,
         door: Door,
         access: AccessService,
-        tell: Tell,
+        approvals: ApprovalService,
+        notices: Speaker,
         owner: str,
         grace: timedelta = timedelta(minutes=60),
         lease_seconds: float = 60.0,
@@ -91,7 +107,9 @@ class ScheduleService:
         self._db = db
         self._door = door
         self._access = access
-        self._tell = tell
+        self._approvals = approvals
+        self._notices = notices
+        self._tell = notices.tell
         self._owner = owner
         self._grace = grace
         self._lease_seconds = lease_seconds
@@ -108,6 +126,7 @@ class ScheduleService:
             return Denied(stopped.words)
         if isinstance(stopped, NotConnected):
             return Denied(NOT_CONNECTED)
+        needs_approval = self._approvals.needs_approval(leads=order.limit)
         made = schedules.create(
             self._db,
             team_id=requester.team_id,
@@ -116,9 +135,67 @@ class ScheduleService:
             order=order,
             when=when_of(recurrence),
             next_run_at=_naive(recurrence.next_after(self._clock())),
+            awaiting_approval=needs_approval,
         )
-        self._audit(made, requester.user_id, "schedule created")
+        self._audit(made, requester.user_id, "schedule created" + (", awaiting approval" if needs_approval else ""))
+        if needs_approval:
+            self._ask_approval(made)
         return made
+
+    def _ask_approval(self, schedule: ScheduleRecord) -> None:
+        """Post the request for approval where requests go, and remember where it is."""
+        channel = self._approvals.request_for(origin_channel=schedule.channel_id).channel_id
+        text, blocks = schedule_messages.request(
+            schedule_id=schedule.id,
+            owner_id=schedule.owner_id,
+            order=schedule.order,
+            recurrence=recurrence_of(schedule.when),
+            first_run=slack_time(schedule.next_run_at),
+        )
+        ts = self._notices.post(schedule.team_id, channel, text, blocks)
+        if ts is not None:
+            schedules.requested(self._db, schedule_id=schedule.id, channel_id=channel, ts=ts)
+
+    def approve(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
+        """An approver approves a schedule's move, once: its runs then start without asking again."""
+        return self._decide(team_id=team_id, user_id=user_id, schedule_id=schedule_id, approved=True)
+
+    def reject(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
+        """An approver does not approve it: it never runs."""
+        return self._decide(team_id=team_id, user_id=user_id, schedule_id=schedule_id, approved=False)
+
+    def _decide(self, *, team_id: str, user_id: str, schedule_id: int, approved: bool) -> ScheduleRecord | Denied:
+        found = schedules.get(self._db, schedule_id=schedule_id)
+        if found is None or found.team_id != team_id:
+            return Denied("That schedule no longer exists.")
+        refused = self._access.refusal_to_approve(team_id=team_id, user_id=user_id, requester_id=found.owner_id)
+        if refused is not None:
+            return Denied(refused.replace("asked for this move", "made this schedule"))
+        recurrence = recurrence_of(found.when)
+        next_run = _naive(recurrence.next_after(self._clock()))
+        decided = schedules.decide(
+            self._db, schedule_id=found.id, approved_by=user_id if approved else None, next_run_at=next_run
+        )
+        if decided is None:
+            return Denied("This schedule was already decided, or changed since: nothing was done.")
+        if found.approval_channel and found.approval_ts:
+            text, blocks = schedule_messages.decided(
+                schedule_id=found.id,
+                owner_id=found.owner_id,
+                order=found.order,
+                recurrence=recurrence,
+                by=user_id,
+                approved=approved,
+            )
+            self._notices.replace(team_id, found.approval_channel, found.approval_ts, text, blocks)
+        words = f"Schedule #{found.id} ({recurrence.words()}) was "
+        if approved:
+            words += f"approved by <@{user_id}>. Its first run is {slack_time(next_run)}."
+        else:
+            words += f"not approved by <@{user_id}>, so it will not run. <@{found.owner_id}> can change it."
+        self._tell(team_id, found.channel_id, words)
+        self._audit(decided, user_id, "schedule approved" if approved else "schedule not approved")
+        return decided
 
     def visible_to(self, *, team_id: str, user_id: str) -> list[ScheduleRecord]:
         """The person's schedules; an admin sees the workspace's."""
@@ -141,12 +218,22 @@ class ScheduleService:
         if isinstance(found, Denied):
             return found
         next_run = _naive(recurrence.next_after(self._clock()))
+        # A new move that needs approval is approved anew; one waiting that no longer needs it is active.
+        needs = self._approvals.needs_approval(leads=order.limit)
+        state = None
+        if needs and order != found.order:
+            state = ScheduleState.AWAITING_APPROVAL
+        elif not needs and found.state in _UNAPPROVED:
+            state = ScheduleState.ACTIVE
         edited = schedules.edit(
-            self._db, schedule_id=found.id, order=order, when=when_of(recurrence), next_run_at=next_run
+            self._db, schedule_id=found.id, order=order, when=when_of(recurrence), next_run_at=next_run, state=state
         )
         if edited is None:
             return Denied("That schedule no longer exists.")
-        self._audit(edited, user_id, "schedule edited")
+        asks = state == ScheduleState.AWAITING_APPROVAL
+        self._audit(edited, user_id, "schedule edited" + (", awaiting approval" if asks else ""))
+        if asks:
+            self._ask_approval(edited)
         return edited
 
     def pause(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
@@ -164,6 +251,8 @@ class ScheduleService:
         found = self.managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
         if isinstance(found, Denied):
             return found
+        if found.state in (ScheduleState.AWAITING_APPROVAL, ScheduleState.REJECTED):
+            return Denied(_UNAPPROVED[found.state])
         stopped = self._door.may_move(Requester(team_id=team_id, user_id=found.owner_id, channel_id=found.channel_id))
         if isinstance(stopped, Refused):
             return Denied(f"<@{found.owner_id}> may not move leads here now, so it stays paused: {stopped.words}")
@@ -187,6 +276,8 @@ class ScheduleService:
         found = self.managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
         if isinstance(found, Denied):
             return found
+        if found.state in _UNAPPROVED:
+            return Denied(_UNAPPROVED[found.state])
         moment = self._clock()
         self._run(found, _naive(moment), key=f"schedule:{found.id}:now:{moment:%Y-%m-%dT%H:%M:%S}Z", by=user_id)
         return found
@@ -261,7 +352,14 @@ class ScheduleService:
         words, also kept as the schedule's last outcome."""
         words = recurrence_of(schedule.when).words()
         requester = Requester(team_id=schedule.team_id, user_id=schedule.owner_id, channel_id=schedule.channel_id)
-        request = MoveRequest(order=schedule.order, requester=requester, via=Via.SCHEDULE, key=key, via_name=words)
+        request = MoveRequest(
+            order=schedule.order,
+            requester=requester,
+            via=Via.SCHEDULE,
+            key=key,
+            via_name=words,
+            approved_beforehand=schedule.approved_by is not None,
+        )
         outcome = self._door.submit(request)
         job_id = None
         if isinstance(outcome, Refused):

@@ -393,6 +393,8 @@ class WorkflowStepRow(Leased, Base):
 class ScheduleState(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"  # by a person, or by itself when its owner may no longer move
+    AWAITING_APPROVAL = "pending_approval"  # its move needs approval: it runs once an approver approves it
+    REJECTED = "rejected"  # an approver did not approve it: it never runs; kept so its owner sees why
 
 
 class ScheduleRow(Leased, Base):
@@ -424,5 +426,10 @@ class ScheduleRow(Leased, Base):
     last_outcome: Mapped[str | None] = mapped_column(Text, default=None)
     # The job whose overlap the channel was last told of, so a long run is reported once, not at every skip.
     overlap_told_job_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Who approved its move, once, when it was made or its move last changed: its runs then ask no one again.
+    approved_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The request for approval, where it was posted, so that the decision replaces its buttons.
+    approval_channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    approval_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -45,6 +45,9 @@ class ScheduleRecord:
     last_job_id: int | None
     last_outcome: str | None
     overlap_told_job_id: int | None
+    approved_by: str | None
+    approval_channel: str | None
+    approval_ts: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -68,6 +71,9 @@ def _record(row: Any) -> ScheduleRecord:
         last_job_id=row.last_job_id,
         last_outcome=row.last_outcome,
         overlap_told_job_id=row.overlap_told_job_id,
+        approved_by=row.approved_by,
+        approval_channel=row.approval_channel,
+        approval_ts=row.approval_ts,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -92,7 +98,9 @@ def create(
     order: MoveOrder,
     when: When,
     next_run_at: datetime,
+    awaiting_approval: bool = False,
 ) -> ScheduleRecord:
+    """A new schedule: active, or (`awaiting_approval`) waiting for an approver before its first run."""
     now = utcnow()
     with db.session() as session:
         created = session.execute(
@@ -102,7 +110,7 @@ def create(
                 channel_id=channel_id,
                 owner_id=owner_id,
                 move_order=order.to_json(),
-                state=ScheduleState.ACTIVE,
+                state=ScheduleState.AWAITING_APPROVAL if awaiting_approval else ScheduleState.ACTIVE,
                 next_run_at=next_run_at,
                 created_at=now,
                 updated_at=now,
@@ -137,9 +145,39 @@ def _change(db: Database, schedule_id: int, **values: Any) -> ScheduleRecord | N
 
 
 def edit(
-    db: Database, *, schedule_id: int, order: MoveOrder, when: When, next_run_at: datetime
+    db: Database,
+    *,
+    schedule_id: int,
+    order: MoveOrder,
+    when: When,
+    next_run_at: datetime,
+    state: ScheduleState | None = None,
 ) -> ScheduleRecord | None:
-    return _change(db, schedule_id, move_order=order.to_json(), next_run_at=next_run_at, **_when_values(when))
+    """A changed schedule, in `state` when given: waiting for approval again, its earlier approval forgotten, when
+    its new move needs one; active when it no longer does."""
+    values: dict[str, Any] = {"move_order": order.to_json(), "next_run_at": next_run_at, **_when_values(when)}
+    if state is not None:
+        values |= {"state": state, "approved_by": None, "paused_reason": None}
+    return _change(db, schedule_id, **values)
+
+
+def requested(db: Database, *, schedule_id: int, channel_id: str, ts: str) -> ScheduleRecord | None:
+    """Where the request for approval was posted."""
+    return _change(db, schedule_id, approval_channel=channel_id, approval_ts=ts)
+
+
+def decide(db: Database, *, schedule_id: int, approved_by: str | None, next_run_at: datetime) -> ScheduleRecord | None:
+    """An approver's decision on a schedule waiting for one, taken once: approved (`approved_by`) it is active from
+    `next_run_at`, else rejected. None when it was not waiting (decided already, changed or deleted)."""
+    state = ScheduleState.ACTIVE if approved_by is not None else ScheduleState.REJECTED
+    with db.session() as session:
+        row = session.execute(
+            update(TABLE)
+            .where(TABLE.c.id == schedule_id, TABLE.c.state == ScheduleState.AWAITING_APPROVAL.value)
+            .values(state=state, approved_by=approved_by, next_run_at=next_run_at, updated_at=utcnow())
+            .returning(TABLE)
+        ).first()
+        return _record(row) if row is not None else None
 
 
 def pause(db: Database, *, schedule_id: int, reason: str) -> ScheduleRecord | None:

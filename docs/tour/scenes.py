@@ -86,6 +86,32 @@ FAILED: Final = replace(
     finished_at=datetime(2026, 3, 10, 14, 9, 40),
     created_at=datetime(2026, 3, 10, 14, 8, 5),
 )
+# A copy asked for by the Workflow Builder step "Move Instantly leads", finished: the workflow's name is told.
+WORKFLOW: Final = "New deal handoff"
+HANDED_OFF: Final = replace(
+    SUCCEEDED,
+    id=48,
+    instantly_job_id="0193c6fd5e6f7a8b",
+    order=ORDER.model_copy(
+        update={
+            "mode": MoveMode.COPY,
+            "destination": FOLLOW_UP,
+            "limit": 200,
+            "filters": LeadFilters(),
+            "options": MoveOptions(),
+        }
+    ),
+    moved_leads=200,
+    via="workflow",
+    via_name=WORKFLOW,
+    lead_count=2480,
+    announcement_ts="1773156600.000200",
+    created_at=datetime(2026, 3, 10, 15, 30, 0),
+    updated_at=datetime(2026, 3, 10, 15, 31, 12),
+    finished_at=datetime(2026, 3, 10, 15, 31, 12),
+)
+# The step's output_parameters (manifest.yml), as the caption lists them.
+STEP_OUTPUTS: Final = ("job_number", "instantly_job_id", "status", "moved_count", "thread_url")
 
 
 @dataclass(frozen=True)
@@ -211,6 +237,13 @@ def failure() -> Scene:
     return _thread("failure", caption, FAILED)
 
 
+def workflow_step() -> Scene:
+    """A move asked for by a workflow's step: announced with the workflow's name, told in its thread like any."""
+    outputs = ", ".join(f"`{name}`" for name in STEP_OUTPUTS)
+    caption = f"Run by a workflow's step, a move says so in its announcement; the step ends with {outputs}."
+    return _thread("workflow_step", caption, HANDED_OFF)
+
+
 def approval() -> Scene:
     big = replace(
         RUNNING,
@@ -264,6 +297,7 @@ SCENES: Final[tuple[Callable[[], Scene], ...]] = (
     final_reply,
     move_back,
     failure,
+    workflow_step,
     approval,
     home,
 )

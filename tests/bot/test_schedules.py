@@ -63,14 +63,35 @@ def told() -> list[tuple[str, str, str]]:
     return []
 
 
-def scheduler(
-    services: Services, clock: Clock, told: list[tuple[str, str, str]], owner: str = "web-1"
-) -> ScheduleService:
+Told = list[tuple[str, str, str]]
+
+
+class Speaking:
+    """What the scheduler says in Slack, kept: (team, where, text) of each sentence; posts and edits apart."""
+
+    def __init__(self, told: Told) -> None:
+        self.told = told
+        self.posts: list[tuple[str, str, list[dict[str, Any]] | None]] = []
+        self.edits: list[tuple[str, str, str]] = []
+
+    def tell(self, team_id: str, where: str, text: str) -> None:
+        self.told.append((team_id, where, text))
+
+    def post(self, team_id: str, where: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str | None:
+        self.posts.append((where, text, blocks))
+        return f"1.{len(self.posts)}"
+
+    def replace(self, team_id: str, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        self.edits.append((channel, ts, text))
+
+
+def scheduler(services: Services, clock: Clock, told: Told, owner: str = "web-1") -> ScheduleService:
     return ScheduleService(
         db=services.db,
         door=services.door,
         access=services.access,
-        tell=lambda team, where, text: told.append((team, where, text)),
+        approvals=services.approvals,
+        notices=Speaking(told),
         owner=owner,
         grace=timedelta(minutes=60),
         clock=clock,
@@ -80,7 +101,7 @@ def scheduler(
 def made(service: ScheduleService, recurrence: Recurrence = MONDAY_NINE, **order: Any) -> ScheduleRecord:
     created = service.create(
         requester=Requester(team_id="T1", user_id=ALICE, channel_id="C0SALES"),
-        order=an_order(limit=10, **order),
+        order=an_order(**{"limit": 10, **order}),
         recurrence=recurrence,
     )
     assert isinstance(created, ScheduleRecord)
@@ -242,3 +263,83 @@ def test_every_change_is_audited(services: Services, clock: Clock, told: list[An
     assert outcomes[:5] == ["schedule created", "schedule paused", "schedule resumed", "schedule edited", outcomes[4]]
     assert outcomes[4].startswith("schedule run now: started job #")
     assert outcomes[-1] == "schedule deleted"
+
+
+def approving(services: Services, clock: Clock, told: Told) -> tuple[ScheduleService, Speaking]:
+    speaking = Speaking(told)
+    service = ScheduleService(
+        db=services.db,
+        door=services.door,
+        access=services.access,
+        approvals=services.approvals,
+        notices=speaking,
+        owner="web-1",
+        clock=clock,
+    )
+    return service, speaking
+
+
+def test_a_schedule_whose_move_needs_approval_is_approved_once_then_runs_without_asking(
+    services: Services, clock: Clock, told: Told, instantly: InstantlyMoves
+) -> None:
+    service, speaking = approving(services, clock, told)
+    schedule = made(service, limit=None)  # every lead: over the threshold
+    assert schedule.state == ScheduleState.AWAITING_APPROVAL
+    ((where, text, blocks),) = speaking.posts
+    assert where == "C0SALES"
+    assert "every Monday at 09:00 (America/New York)" in text
+    assert [e["action_id"] for e in (blocks or [])[-1]["elements"]] == ["approve_schedule", "reject_schedule"]
+    clock.now = MONDAY_RUN.replace(tzinfo=UTC)
+    assert service.tick() == 0, "it does not run before it is approved"
+    refused = service.approve(team_id="T1", user_id=ALICE, schedule_id=schedule.id)
+    assert isinstance(refused, Denied)
+    assert "made this schedule" in refused.words
+    approved = service.approve(team_id="T1", user_id=ADMIN, schedule_id=schedule.id)
+    assert isinstance(approved, ScheduleRecord)
+    assert approved.state == ScheduleState.ACTIVE
+    assert isinstance(service.approve(team_id="T1", user_id=ADMIN, schedule_id=schedule.id), Denied), "once"
+    assert speaking.edits[0][1] == "1.1"
+    for week in (1, 2):
+        clock.now = MONDAY_RUN.replace(tzinfo=UTC) + timedelta(days=7 * week)
+        service.tick()
+        assert len(sent(services, instantly)) == week
+        end_jobs(services.db)
+    assert len(sent(services, instantly)) == 2, "each run starts without asking again"
+
+
+def test_a_schedule_not_approved_never_runs_and_cannot_be_resumed(
+    services: Services, clock: Clock, told: Told, instantly: InstantlyMoves
+) -> None:
+    service, _ = approving(services, clock, told)
+    schedule = made(service, limit=None)
+    rejected = service.reject(team_id="T1", user_id=ADMIN, schedule_id=schedule.id)
+    assert isinstance(rejected, ScheduleRecord)
+    assert rejected.state == ScheduleState.REJECTED
+    assert isinstance(service.resume(team_id="T1", user_id=ALICE, schedule_id=schedule.id), Denied)
+    assert isinstance(service.run_now(team_id="T1", user_id=ALICE, schedule_id=schedule.id), Denied)
+    clock.now = MONDAY_RUN.replace(tzinfo=UTC)
+    assert service.tick() == 0
+    assert sent(services, instantly) == []
+    assert any("not approved" in text for _, _, text in told)
+
+
+def test_changing_the_move_asks_again_and_changing_only_the_time_does_not(
+    services: Services, clock: Clock, told: Told
+) -> None:
+    service, speaking = approving(services, clock, told)
+    schedule = made(service, limit=None)
+    service.approve(team_id="T1", user_id=ADMIN, schedule_id=schedule.id)
+    later = Recurrence(Frequency.WEEKLY, time(10, 0), "America/New_York", weekday=0)
+    same_move = service.edit(
+        team_id="T1", user_id=ALICE, schedule_id=schedule.id, order=schedule.order, recurrence=later
+    )
+    assert isinstance(same_move, ScheduleRecord)
+    assert same_move.state == ScheduleState.ACTIVE
+    assert same_move.approved_by == ADMIN
+    new_move = service.edit(
+        team_id="T1", user_id=ALICE, schedule_id=schedule.id, order=an_order(limit=5000), recurrence=later
+    )
+    assert isinstance(new_move, ScheduleRecord)
+    assert new_move.state == ScheduleState.AWAITING_APPROVAL
+    assert new_move.approved_by is None
+    assert len(speaking.posts) == 2

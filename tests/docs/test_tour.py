@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.workflow_steps import MOVE_STEP
 from docs.tour import make_tour
 from docs.tour.scenes import Scene, build
+from simulators.slack.function_specs import DEFAULT_MANIFEST, load_functions
 
 ROOT = Path(__file__).resolve().parents[2]
 TOUR = ROOT / "docs" / "tour"
@@ -57,3 +59,14 @@ def test_the_script_writes_each_page_as_built(tmp_path: Path) -> None:
     paths = make_tour.write_pages(SCENES, tmp_path)
     assert [p.name for p in paths] == [f"{scene.name}.html" for scene in SCENES]
     assert all(p.read_text(encoding="utf-8") == s.html for p, s in zip(paths, SCENES, strict=True))
+
+
+def test_the_workflow_step_scene_names_its_workflow_shows_the_reply_and_lists_every_output() -> None:
+    scene = {scene.name: scene for scene in SCENES}["workflow_step"]
+    assert "via workflow <b>New deal handoff</b>." in scene.html, "the announcement says which workflow asked"
+    assert "1 reply" in scene.html
+    assert "Copy completed." in scene.html, "the move's final reply, in its thread"
+    outputs = [param.name for param in load_functions(DEFAULT_MANIFEST)[MOVE_STEP].outputs]
+    assert outputs, "the manifest declares the step's outputs"
+    missing = [name for name in outputs if f"`{name}`" not in scene.caption]
+    assert not missing, f"the caption does not list the step's outputs {missing}"

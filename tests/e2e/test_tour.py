@@ -1,16 +1,19 @@
 """The tour's renderer draws what the app really sends: a move run over signed HTTP against the simulators (the
-form filled from the command, its preview, the announcement, the final reply with Move back, App Home), each drawn
-as HTML with nothing unsupported and no emoji shortcode left raw; and the tour's own final reply has the shape of
-the real one."""
+form filled from the command, its preview, the announcement, the final reply with Move back, App Home), and a move
+run by the Workflow Builder step, each drawn as HTML with nothing unsupported and no emoji shortcode left raw; and
+the tour's own final reply, and its workflow step's announcement and reply, have the shape of the real ones."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from app.local_stack import DemoWorkspace, LocalStack
-from bot.slack.blocks import thread_messages
+from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
+from bot.secrets import new_key
+from bot.slack.blocks import messages, thread_messages
+from bot.workflow_steps import MOVE_STEP
 from docs.tour import scenes
 from handlers import ids
 from simulators.slack.html_pages import Post, home_page, message_page, modal_page
@@ -62,3 +65,33 @@ def test_everything_a_move_shows_in_slack_is_drawn_and_the_tour_has_the_real_sha
 
     _, pictured = thread_messages.final_reply(scenes.SUCCEEDED)
     assert _shape(pictured) == _shape(reply.blocks), "the tour's final reply is laid out as the real one"
+
+
+def test_a_move_from_a_workflow_step_is_drawn_and_the_tours_scene_has_its_shape(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tour-step.db'}"
+    with local_stack(database_url=url, leadmover_encryption_key=new_key()) as running:
+        workspace = seed(running.instantly)
+        inputs = {
+            "from": f"campaign:{workspace.campaigns['Acme Q1 outbound']}",
+            "to": 'list:"Acme warm leads"',
+            "mode": "copy",
+            "limit": 40,
+            "channel_id": CHANNEL,
+            "user_id": "U0ALICE",
+            "workflow_name": scenes.WORKFLOW,
+        }
+        run = running.slack.run_step(running.app_url, callback_id=MOVE_STEP, inputs=inputs)
+        done = running.slack.functions.wait_for_end(run.function_execution_id, timeout=20)
+        assert done.state == "completed", done.error
+        anchor = running.slack.messages(CHANNEL)[0]
+        [reply] = running.slack.replies(CHANNEL, anchor.ts)
+        page = message_page(
+            [Post(blocks=anchor.blocks)], channel="sales", names=NAMES, thread=[Post(blocks=reply.blocks)]
+        )
+        assert f"via workflow <b>{scenes.WORKFLOW}</b>" in _drawn(page)
+        assert running.slack.violations == []
+
+    _, announced = messages.announcement(scenes.HANDED_OFF)
+    _, ended = thread_messages.final_reply(scenes.HANDED_OFF)
+    assert _shape(announced) == _shape(anchor.blocks), "the tour's workflow announcement is laid out as the real one"
+    assert _shape(ended) == _shape(reply.blocks), "the tour's workflow reply is laid out as the real one"
