@@ -15,6 +15,7 @@ from handlers import (
     moved_leads,
     options,
     preview,
+    schedule_approvals,
     submissions,
     undo,
     workflow_step,
@@ -37,3 +38,4 @@ def register(app: App, services: Services) -> None:
     moved_leads.register(app)
     preview.register(app)
     workflow_step.register(app)
+    schedule_approvals.register(app)
