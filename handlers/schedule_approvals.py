@@ -28,20 +28,20 @@ def _pressed(body: dict[str, Any], context: BoltContext) -> tuple[str, str, int 
 
 
 def handle_approve(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-    ack()
-    team_id, user_id, schedule_id = _pressed(body, context)
-    if schedule_id is None:
-        return
-    decided = services_of(context).schedules.approve(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
-    if isinstance(decided, Denied):
-        respond(response_type="ephemeral", replace_original=False, text=decided.words)
+    _decide(ack, body, respond, context, approved=True)
 
 
 def handle_reject(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    _decide(ack, body, respond, context, approved=False)
+
+
+def _decide(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext, *, approved: bool) -> None:
     ack()
     team_id, user_id, schedule_id = _pressed(body, context)
     if schedule_id is None:
         return
-    decided = services_of(context).schedules.reject(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
+    service = services_of(context).schedules
+    decide = service.approve if approved else service.reject
+    decided = decide(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
     if isinstance(decided, Denied):
         respond(response_type="ephemeral", replace_original=False, text=decided.words)
