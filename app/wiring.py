@@ -39,6 +39,7 @@ from bot.slack.writer import SlackWriter
 from bot.starts import StartQueue
 from bot.tracking import TrackingService
 from bot.undo import UndoService
+from bot.watching import WatchService
 from bot.workflow_steps import WorkflowSteps
 from bot.workspaces import Workspaces, budget_key_of_api_key, slack_client
 from storage import migrate, outbox, workspaces
@@ -224,6 +225,19 @@ def wire_services(
             owner=owner,
             grace=timedelta(minutes=settings.leadmover_schedule_grace_minutes),
             lease_seconds=settings.lease_seconds,
+        ),
+        watching=WatchService(
+            db=db,
+            access=access,
+            workspaces=spaces,
+            instantly=spaces.instantly,
+            moves=moves,
+            owner=owner,
+            every=timedelta(seconds=settings.leadmover_watch_seconds),
+            follow_limit=timedelta(hours=settings.follow_limit_hours),
+            poll_interval=settings.poll_interval_seconds,
+            lease_seconds=settings.lease_seconds,
+            notify=writer.wake,
         ),
         tracking=TrackingService(
             db=db,

@@ -22,6 +22,7 @@ from bot.door import NOT_CONNECTED, Door, MoveRequest, NotConnected, Refused, To
 from bot.moves import Requester
 from bot.recurrence import Frequency, Recurrence
 from bot.slack.blocks import schedule_messages
+from bot.slack.blocks.messages import slack_date
 from storage import audit, jobs, schedules
 from storage.clock import utcnow
 from storage.db import Database
@@ -77,10 +78,8 @@ def _naive(moment: datetime) -> datetime:
 
 
 def slack_time(moment: datetime) -> str:
-    """A moment as a Slack date token, which each reader's client shows in their own time zone."""
-    stamp = int(moment.replace(tzinfo=UTC).timestamp() if moment.tzinfo is None else moment.timestamp())
-    fallback = f"{moment:%Y-%m-%d %H:%M} UTC"
-    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    """A moment (aware, or naive UTC) as a Slack date token, which each reader's client shows in their own zone."""
+    return slack_date(_naive(moment))
 
 
 @dataclass(frozen=True)

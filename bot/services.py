@@ -28,6 +28,7 @@ from bot.slack.writer import SlackWriter
 from bot.starts import StartQueue
 from bot.tracking import TrackingService
 from bot.undo import UndoService
+from bot.watching import WatchService
 from bot.workflow_steps import WorkflowSteps
 from bot.workspaces import Workspaces
 from storage import jobs, outbox
@@ -58,6 +59,8 @@ class Services:
     workflow_steps: WorkflowSteps
     # Moves that run by themselves on a recurrence (/leads schedule), and the loop that runs them.
     schedules: ScheduleService
+    # Channels that hear of every Instantly job of their workspace (/leads watch), and the discovery loop.
+    watching: WatchService
     poller: Poller
     writer: SlackWriter
     starts: StartQueue
@@ -75,6 +78,7 @@ class Services:
         self.writer.start()
         self.poller.start()
         self.schedules.start()
+        self.watching.start()
 
     def close(self, *, grace: float = 4.0) -> None:
         """Let listener work in flight finish (up to `grace` seconds), stop the loops, release every lease."""
@@ -85,6 +89,7 @@ class Services:
             log.warning("shutting down with listener work still running; its jobs will be recovered")
         self.starts.close(grace=grace)
         self.schedules.stop()
+        self.watching.stop()
         self.poller.stop()
         self.writer.stop()
         self.heartbeat.stop()

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     leadmover_approvers: str = ""
     # A request not decided within this expires.
     leadmover_approval_hours: float = Field(default=24.0, gt=0)
+    # A watched workspace's Instantly jobs are looked for at most this often (one request a round, and one per page).
+    leadmover_watch_seconds: float = Field(default=30.0, ge=1)
     # A schedule's run missed while every process was down still runs on start within this many minutes.
     leadmover_schedule_grace_minutes: float = Field(default=60.0, ge=0)
 

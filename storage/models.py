@@ -433,3 +433,30 @@ class ScheduleRow(Leased, Base):
     approval_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WatchRow(Base):
+    """A channel that hears of its workspace's Instantly background jobs (/leads watch), of every type or of some."""
+
+    __tablename__ = "watches"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Instantly's job types it hears of ("import-leads", …); empty for every type.
+    job_types: Mapped[list[str]] = mapped_column(JSON)
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WatchListerRow(Leased, Base):
+    """Discovery of one workspace's background jobs: held by one process at a time (its lease), at most one round
+    per LEADMOVER_WATCH_SECONDS, and how far it has read (the high-water mark: the newest `updated_at` seen, and
+    the jobs seen at that very instant, so that one updated again in the same second is not missed)."""
+
+    __tablename__ = "watch_listers"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    high_water: Mapped[str | None] = mapped_column(String(40), default=None)  # Instantly's updated_at, as given
+    seen_at_high_water: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    next_round_at: Mapped[datetime] = mapped_column(DateTime)
+    last_round_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

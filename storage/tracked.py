@@ -36,6 +36,8 @@ def record_tracked(
     progress: int,
     next_poll_at: datetime,
     started_at: datetime | None = None,
+    via: str | None = None,
+    via_name: str | None = None,
 ) -> Tracked:
     """Follow an Instantly job started elsewhere: running from the start, its announcement queued with it.
 
@@ -55,6 +57,8 @@ def record_tracked(
         progress=progress,
         next_poll_at=next_poll_at,
         started_at=started_at,
+        via=via,
+        via_name=via_name[:200] if via_name else None,
         created_at=now,
         updated_at=now,
     )

