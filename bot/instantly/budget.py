@@ -33,7 +33,7 @@ class Priority(StrEnum):
     INTERACTIVE = "interactive"  # someone is looking at a screen for the answer: a picker, a preview, a button
     QUEUED = "queued"  # a move its person was told is queued (bot.starts): it may wait its turn
     BACKGROUND = "background"  # polling and other upkeep
-    DISCOVERY = "discovery"  # listing a watched workspace's jobs (bot.watching): a small share, never polling's
+    DISCOVERY = "discovery"  # listing a watched workspace's jobs (bot.watching): a few requests a round
 
 
 # The most of each window that one kind of work may fill.
@@ -41,7 +41,7 @@ SHARES: Final[dict[Priority, float]] = {
     Priority.INTERACTIVE: 0.9,
     Priority.QUEUED: 0.7,
     Priority.BACKGROUND: 0.8,
-    Priority.DISCOVERY: 0.1,
+    Priority.DISCOVERY: 0.3,
 }
 # The most of each window that the work no one waits for at a screen may fill together.
 UNATTENDED: Final[frozenset[Priority]] = frozenset({Priority.QUEUED, Priority.BACKGROUND, Priority.DISCOVERY})
