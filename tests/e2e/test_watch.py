@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
+from handlers import ids
 from simulators.slack import Message
 from storage import watches
 from storage.clock import utcnow
 from storage.models import JobRow
+from tests.e2e.flows import open_modal, pick, submit_move
 
 ADMIN, ALICE = "U0ADMIN", "U0ALICE"
 CHANNEL = "C0JOBS"
@@ -128,3 +130,22 @@ def test_only_admins_watch_and_unwatch_ends_it(stack: LocalStack, workspace: Dem
     stack.instantly.default_workspace.start_elsewhere("import-leads")
     assert round_now(stack) == 0, "no channel watches: no round"
     assert announced(stack) == []
+
+
+def test_a_leadmover_move_in_a_watched_channel_is_announced_once(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    team = stack.slack.team_id
+    stack.services.watching.watch(team_id=team, user_id=ADMIN, channel_id="C0SALES", words="")
+    view = open_modal(stack, channel_id="C0SALES")
+    values = {
+        ids.SOURCE: pick(stack, view, ids.SOURCE, "globex", "Globex renewals"),
+        ids.DESTINATION: pick(stack, view, ids.DESTINATION, "trade", "Trade show 2026"),
+        ids.LIMIT: "10",
+    }
+    assert submit_move(stack.slack, stack.app_url, view_id=view["id"], values=values).status == 200
+    assert stack.slack.wait_for(lambda: len(stack.instantly.move_bodies()) == 1, timeout=10)
+    for _ in range(3):
+        round_now(stack)
+    assert stack.slack.wait_for(lambda: stack.slack.messages("C0SALES") != [], timeout=10)
+    time.sleep(1)
+    assert len(stack.slack.messages("C0SALES")) == 1, [m.text for m in stack.slack.messages("C0SALES")]
+    assert followed(stack) == 0
