@@ -33,6 +33,7 @@ class ChannelSettingsService:
                 "mention_on_success": saved.mention_on_success,
                 "default_mode": saved.default_mode.value,
                 "show_sample": saved.show_sample,
+                "mention_watchers": saved.mention_watchers,
             },
         )
         return saved

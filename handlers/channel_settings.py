@@ -20,6 +20,7 @@ from handlers.channel_settings_view import (
     DEFAULT_MODE,
     FAILURES,
     MENTION_ON_SUCCESS,
+    MENTION_WATCHERS,
     SAMPLE,
     SETTINGS_MODAL,
     SHOW_SAMPLE,
@@ -98,6 +99,7 @@ def parse(values: dict[str, Any]) -> ChannelSettings:
         announce=AnnounceMode(announce) if announce in set(AnnounceMode) else AnnounceMode.EVERY_JOB,
         broadcast_failures=BROADCAST_FAILURES in checked,
         mention_on_success=MENTION_ON_SUCCESS in checked,
+        mention_watchers=MENTION_WATCHERS in checked,
         default_mode=MoveMode(mode) if mode in set(MoveMode) else MoveMode.MOVE,
         show_sample=SHOW_SAMPLE in ticked(SAMPLE),
     )

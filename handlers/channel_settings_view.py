@@ -23,6 +23,7 @@ MODE_NOTE: Final = (
 )
 BROADCAST_FAILURES: Final = "broadcast_failures"
 MENTION_ON_SUCCESS: Final = "mention_on_success"
+MENTION_WATCHERS: Final = "mention_watchers"
 SAMPLE: Final = "sample"  # checkboxes: whether final replies offer Show moved leads
 SHOW_SAMPLE: Final = "show_sample"
 
@@ -38,6 +39,9 @@ _FAILURE_OPTIONS: Final = {
     ),
     MENTION_ON_SUCCESS: option(
         MENTION_ON_SUCCESS, "Mention the requester on success", "A failure always mentions them"
+    ),
+    MENTION_WATCHERS: option(
+        MENTION_WATCHERS, "Mention who set /leads watch when a watched job fails", "Otherwise it mentions no one"
     ),
 }
 _SAMPLE_OPTION: Final = option(
@@ -56,6 +60,7 @@ def settings_view(*, channel_id: str, current: ChannelSettings) -> View:
         for key, on in (
             (BROADCAST_FAILURES, current.broadcast_failures),
             (MENTION_ON_SUCCESS, current.mention_on_success),
+            (MENTION_WATCHERS, current.mention_watchers),
         )
         if on
     ]
@@ -118,6 +123,9 @@ def saved_view(*, channel_id: str, saved: ChannelSettings) -> View:
         f":white_check_mark: Saved. In <#{channel_id}> I post about {about}.",
         "Failures are also shown in the channel." if saved.broadcast_failures else "Failures stay in their thread.",
         "A success mentions its requester." if saved.mention_on_success else "A success mentions no one.",
+        "A watched job that fails mentions who set the watch."
+        if saved.mention_watchers
+        else "A watched job mentions no one.",
         "A final reply offers Show moved leads, seen only by the person who presses it."
         if saved.show_sample
         else "A final reply offers no e-mail; it says where to see them in Instantly.",

@@ -22,6 +22,8 @@ class ChannelSettings:
     default_mode: MoveMode = MoveMode.MOVE
     # A few moved e-mails in the final reply; never shown where the channel is shared with another organisation.
     show_sample: bool = True
+    # A watched job (/leads watch) that fails mentions whoever set the channel's watch.
+    mention_watchers: bool = False
     # Who last changed them, and when; None for a channel still on the defaults.
     set_by: str | None = None
     set_at: datetime | None = None
@@ -45,6 +47,7 @@ def get(db: Database, *, team_id: str, channel_id: str) -> ChannelSettings:
             mention_on_success=row.mention_on_success,
             default_mode=MoveMode(row.default_mode),
             show_sample=row.show_sample,
+            mention_watchers=row.mention_watchers,
             set_by=row.set_by,
             set_at=row.set_at,
         )
@@ -58,6 +61,7 @@ def save(db: Database, *, team_id: str, channel_id: str, settings: ChannelSettin
         "mention_on_success": settings.mention_on_success,
         "default_mode": settings.default_mode.value,
         "show_sample": settings.show_sample,
+        "mention_watchers": settings.mention_watchers,
         "set_by": set_by,
         "set_at": utcnow(),
     }

@@ -346,6 +346,8 @@ class ChannelSettingsRow(Base):
     mention_on_success: Mapped[bool] = mapped_column(Boolean)
     default_mode: Mapped[str] = mapped_column(String(8))  # storage.orders.MoveMode: what the move modal starts with
     show_sample: Mapped[bool] = mapped_column(Boolean, default=True)  # Show moved leads under the final reply
+    # A watched job (/leads watch) that fails mentions whoever set the channel's watch.
+    mention_watchers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     set_by: Mapped[str] = mapped_column(String(32))
     set_at: Mapped[datetime] = mapped_column(DateTime)
 

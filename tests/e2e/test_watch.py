@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import ids
 from simulators.slack import Message
-from storage import watches
+from storage import channel_settings, watches
 from storage.clock import utcnow
 from storage.models import JobRow
 from tests.e2e.flows import open_modal, pick, submit_move
@@ -149,3 +150,35 @@ def test_a_leadmover_move_in_a_watched_channel_is_announced_once(stack: LocalSta
     time.sleep(1)
     assert len(stack.slack.messages("C0SALES")) == 1, [m.text for m in stack.slack.messages("C0SALES")]
     assert followed(stack) == 0
+
+
+def test_a_failed_watched_job_mentions_the_watcher_only_where_the_channel_says_so(
+    stack: LocalStack, workspace: DemoWorkspace
+) -> None:
+    watching(stack)
+    stack.instantly.final_status = "failed"
+    jobs = stack.instantly.default_workspace
+
+    def failure_reply(count: int) -> str:
+        assert stack.slack.wait_for(
+            lambda: len(announced(stack)) == count and stack.slack.replies(CHANNEL, announced(stack)[-1].ts) != [],
+            timeout=20,
+        )
+        return str(stack.slack.replies(CHANNEL, announced(stack)[-1].ts)[0].blocks)
+
+    jobs.start_elsewhere("import-leads", ended=True, final_status="failed")
+    round_now(stack)
+    quiet = failure_reply(1)
+    assert "failed" in quiet
+    assert "<@U0ADMIN>" not in quiet
+    settings = channel_settings.get(stack.services.db, team_id=stack.slack.team_id, channel_id=CHANNEL)
+    channel_settings.save(
+        stack.services.db,
+        team_id=stack.slack.team_id,
+        channel_id=CHANNEL,
+        settings=replace(settings, mention_watchers=True),
+        set_by=ADMIN,
+    )
+    jobs.start_elsewhere("import-leads", ended=True, final_status="failed")
+    round_now(stack)
+    assert "<@U0ADMIN>" in failure_reply(2)

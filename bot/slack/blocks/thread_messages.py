@@ -61,7 +61,11 @@ def succeeded(record: JobRecord) -> bool:
 
 
 def mentions_requester(record: JobRecord, settings: ChannelSettings) -> bool:
-    """A job that did not succeed always calls its requester; a success only where the channel wants it."""
+    """A job that did not succeed always calls its requester; a success only where the channel wants it. A job the
+    channel watches (/leads watch) had no requester: it calls whoever set the watch, on failure, where the channel
+    wants that."""
+    if record.via == "watch":
+        return not succeeded(record) and settings.mention_watchers
     return not succeeded(record) or settings.mention_on_success
 
 

@@ -1,5 +1,6 @@
 """Watched channels (`watches`): they hear of their workspace's Instantly background jobs; and each workspace's
-discovery of those jobs (`watch_listers`): its lease, its next round and its high-water mark."""
+discovery of those jobs (`watch_listers`): its lease, its next round and its high-water mark; and whether a
+watched job that fails mentions who set the watch (`channel_settings.mention_watchers`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ depends_on: str | tuple[str, ...] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("channel_settings") as batch:
+        batch.add_column(sa.Column("mention_watchers", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "watches",
         sa.Column("team_id", sa.String(32), primary_key=True),
@@ -36,3 +39,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("watch_listers")
     op.drop_table("watches")
+    with op.batch_alter_table("channel_settings") as batch:
+        batch.drop_column("mention_watchers")
