@@ -16,6 +16,7 @@ from handlers import (
     options,
     preview,
     schedule_approvals,
+    schedules,
     submissions,
     undo,
     workflow_step,
@@ -37,5 +38,6 @@ def register(app: App, services: Services) -> None:
     undo.register(app)
     moved_leads.register(app)
     preview.register(app)
+    schedules.register(app)
     workflow_step.register(app)
     schedule_approvals.register(app)

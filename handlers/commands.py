@@ -1,6 +1,7 @@
 """The /leads slash command: one table of verbs, each declared by its own module with its help lines, who it is for
-and its handler, dispatched from here. move | copy open the modal, jobs | status report, help says what the table
-holds (plain `/leads` too), and anything else gets the help after "I don't know".
+and its handler, dispatched from here. move | copy open the modal, and schedule opens it to make a schedule; jobs |
+status report, help says what the table holds (plain `/leads` too), and anything else gets the help after "I don't
+know".
 
 `/leads move` always opens a move and `/leads copy` a copy: what is typed is what is meant. A channel's default mode
 (`/leads settings`) is for App Home's New move and Run again only."""
@@ -21,7 +22,7 @@ from bot.pickers import Resolution
 from bot.services import Services
 from bot.slack.blocks import job_lists, messages
 from bot.slack.errors import slack_error
-from handlers import access_commands, channel_settings, connect, ids, move_view, prefill, preview, track
+from handlers import access_commands, channel_settings, connect, ids, move_view, prefill, preview, schedules, track
 from handlers.context import services_of
 from handlers.modals import open_modal
 from handlers.verbs import Audience, Help, Invocation, Verb, help_lines, index
@@ -87,7 +88,12 @@ def _move_or_copy(call: Invocation) -> None:
     _open_move_modal(call)
 
 
-def _open_move_modal(call: Invocation) -> None:
+def _schedule(call: Invocation) -> None:
+    call.ack()
+    _open_move_modal(call, schedule=True)
+
+
+def _open_move_modal(call: Invocation, *, schedule: bool = False) -> None:
     services, client, respond = call.services, call.client, call.respond
     team_id = call.team_id
     # The door's first checks, so nobody fills in a form that could not start; it checks again at submission.
@@ -105,9 +111,11 @@ def _open_move_modal(call: Invocation) -> None:
         return
     channel_id = call.channel_id
     copy_leads = call.verb == ids.MODE_COPY
+    scheduling = schedules.new_schedule(client, user_id=call.user_id) if schedule else None
     # The trigger_id lives 3 s: views.open comes straight after the checks, with what needs no Instantly call;
     # names are looked up after it and filled in with views.update.
-    view = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=prefill.looking_up(wanted))
+    fill = prefill.looking_up(wanted)
+    view = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=fill, scheduling=scheduling)
     again = f"Please run `{call.name} {call.verb}` again."
     opened = open_modal(client=client, respond=respond, trigger_id=call.command["trigger_id"], view=view, again=again)
     if opened is None:
@@ -115,7 +123,9 @@ def _open_move_modal(call: Invocation) -> None:
     if wanted.named:
         fill = prefill.resolved(wanted, _resolve(services, team_id=team_id, wanted=wanted))
         shown = preview.filled_preview(services=services, fill=fill, team_id=team_id, user_id=call.user_id)
-        filled = move_view.build(channel_id=channel_id, copy_leads=copy_leads, fill=fill, preview=shown)
+        filled = move_view.build(
+            channel_id=channel_id, copy_leads=copy_leads, fill=fill, preview=shown, scheduling=scheduling
+        )
         try:
             # The hash makes Slack refuse the update if the modal changed meanwhile (the person moved on).
             client.views_update(view_id=opened["id"], hash=opened["hash"], view=filled)
@@ -222,6 +232,17 @@ _MOVE: Final = (
         help=(Help(says="copy leads, leaving the originals where they are"),),
         handle=_move_or_copy,
     ),
+    Verb(
+        name=ids.SCHEDULE,
+        audience=Audience.MOVERS,
+        help=(
+            Help(
+                says="a move or copy that runs by itself every day, weekday, week or month; `from:`, `to:` and "
+                "`limit:` fill in its form as they do for move"
+            ),
+        ),
+        handle=_schedule,
+    ),
 )
 _JOBS: Final = (
     Verb(
@@ -242,6 +263,7 @@ _HELP: Final = Verb(name=HELP, audience=Audience.EVERYONE, help=(Help(says="this
 # Every verb, in the order `/leads help` lists them.
 VERBS: Final[tuple[Verb, ...]] = (
     *_MOVE,
+    *schedules.VERBS,
     *_JOBS,
     *track.VERBS,
     *channel_settings.VERBS,

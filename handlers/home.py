@@ -1,7 +1,7 @@
-"""The App Home tab: opening it publishes the person's recent jobs (and, for admins, the workspace's running ones);
-"Run again" opens the move modal filled in as that job was, and "New move" an empty one for the channel of the
-person's latest job. Both start in the default mode of their channel (`/leads settings`): a person switches it in
-the form.
+"""The App Home tab: opening it publishes the person's recent jobs and schedules (and, for admins, the workspace's
+running jobs and every schedule; the schedules' buttons are handlers/schedules.py's). "Run again" opens the move
+modal filled in as that job was, and "New move" an empty one for the channel of the person's latest job. Both start
+in the default mode of their channel (`/leads settings`): a person switches it in the form.
 
 Every listener acks first: Slack's permalinks and views.publish come after, so the tab never keeps Slack waiting.
 """
@@ -21,7 +21,7 @@ from bot.moves import Requester
 from bot.pickers import Choice, Suggestions
 from bot.services import Services
 from bot.slack.errors import slack_error
-from handlers import connect, home_view, ids, move_view, preview
+from handlers import connect, home_view, ids, move_view, preview, schedules_view
 from handlers.context import services_of, team_and_user
 from storage.orders import MoveMode
 from storage.records import JobRecord
@@ -65,7 +65,12 @@ def publish(*, services: Services, client: WebClient, team_id: str, user_id: str
     shown = mine + (running or [])[: home_view.MAX_RUNNING]
     links = {r.id: link for r in shown if (link := _permalink(client, r)) is not None}
     copies = _copies_by_default(services, team_id=team_id, channel_id=mine[0].channel_id) if mine else None
-    view = home_view.build(jobs=mine, links=links, refusal=refusal, running=running, new_move_copies=copies)
+    schedules = schedules_view.home_section(
+        services.schedules.visible_to(team_id=team_id, user_id=user_id), viewer=user_id
+    )
+    view = home_view.build(
+        jobs=mine, links=links, refusal=refusal, running=running, new_move_copies=copies, schedules=schedules
+    )
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:

@@ -1,6 +1,6 @@
 """Pure Block Kit builders for leadmover's App Home tab: a person's recent jobs with "Run again" (never for a job only
-followed: it has no order to repeat), a link to Instantly, and for admins the workspace's jobs still running; plus the
-modal fill that "Run again" opens the move modal with."""
+followed: it has no order to repeat), a link to Instantly, the Schedules section (schedules_view.py's) and for admins
+the workspace's jobs still running; plus the modal fill that "Run again" opens the move modal with."""
 
 from __future__ import annotations
 
@@ -119,11 +119,13 @@ def build(
     refusal: str | None = None,
     running: Sequence[JobRecord] | None = None,
     new_move_copies: bool | None = None,
+    schedules: Sequence[Block] = (),
 ) -> View:
     """The Home tab: `jobs` are the person's own (newest first), `links` each job's thread by job number, `refusal`
     why they may not move (shown instead of Run again), and `running` other people's running jobs (admins only).
     `new_move_copies` is the default mode of the channel of the person's latest job: New move opens the form there,
-    as a copy when True; None offers no New move (no job yet, so no channel to post in)."""
+    as a copy when True; None offers no New move (no job yet, so no channel to post in). `schedules` is the
+    Schedules section (schedules_view.home_section), after the person's jobs."""
     blocks: list[Block] = [
         _header("leadmover"),
         messages.section(
@@ -150,6 +152,7 @@ def build(
         blocks.append(messages.section("You have no leadmover jobs yet."))
     for record in jobs[:MAX_JOBS]:
         blocks += _job_blocks(record, links.get(record.id), run_again=refusal is None, whose=False)
+    blocks += schedules
     if running is not None:
         blocks += [{"type": "divider"}, _header("Running in this workspace")]
         if not running:

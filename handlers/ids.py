@@ -54,3 +54,28 @@ MORE_FILTERS: Final = "more_filters"
 PREVIEW: Final = "preview"
 # The view pushed over the move modal to confirm a move of every lead (no limit, no filter); its submit starts it.
 CONFIRM_MODAL: Final = "move_leads_confirm"
+
+# /leads schedule opens the move modal in schedule mode (its callback_id stays MOVE_MODAL, so the preview and More
+# filters work as in the form); /leads schedules lists them.
+SCHEDULE: Final = "schedule"
+SCHEDULES: Final = "schedules"
+# The schedule modal's When section: input blocks, block_id and action_id alike.
+FREQUENCY: Final = "frequency"
+WEEKDAY: Final = "weekday"
+MONTH_DAY: Final = "month_day"
+TIME_OF_DAY: Final = "time_of_day"
+TIMEZONE: Final = "timezone"
+
+# A schedule's buttons in /leads schedules and App Home. Slack wants every action_id in a view to be distinct, so
+# each carries the schedule's number too (`schedule_action`), which is also the button's value.
+SCHEDULE_PAUSE: Final = "schedule_pause"
+SCHEDULE_RESUME: Final = "schedule_resume"
+SCHEDULE_RUN_NOW: Final = "schedule_run_now"
+SCHEDULE_EDIT: Final = "schedule_edit"
+SCHEDULE_DELETE: Final = "schedule_delete"
+SCHEDULE_ACTION: Final = re.compile(r"^(schedule_(?:pause|resume|run_now|edit|delete)):(\d{1,12})$")
+
+
+def schedule_action(kind: str, schedule_id: int) -> str:
+    """The action_id of schedule `schedule_id`'s button `kind` (SCHEDULE_PAUSE, …)."""
+    return f"{kind}:{schedule_id}"

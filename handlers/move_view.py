@@ -11,7 +11,7 @@ from typing import Any, Final
 from bot.instantly.schemas import ESG_CODES, ESG_OFFERED, ESP_CODES, LEAD_FILTERS
 from bot.pickers import Choice, Suggestions
 from bot.slack.blocks import messages
-from handlers import ids, more_filters, preview_view
+from handlers import ids, more_filters, preview_view, schedule_form
 from handlers.blocks import option, plain_text
 from handlers.entered import State, keep_entered, no_hint_once_filled
 from handlers.prefill import Fill
@@ -113,11 +113,14 @@ def build(
     run_again_of: int | None = None,
     more: bool = False,
     kept: Collection[str] = (),
+    scheduling: schedule_form.Scheduling | None = None,
 ) -> View:
     """The move modal; `copy_leads` preselects copying, and `fill` what the command named (prefill.Fill).
     `entered` (view.state.values) is shown as entered, and `preview` is the preview's mrkdwn. `more` shows every
     field behind More filters; those holding a value, noted by `fill` or `kept` show anyway (more_filters).
-    The origin channel rides in private_metadata, and so do the job a Run again repeats and `more`."""
+    `scheduling` makes it the schedule modal: the When section follows the move's fields (schedule_form).
+    The origin channel rides in private_metadata, and so do the job a Run again repeats, `more` and the schedule
+    mode."""
     fill = fill or Fill()
     limit: dict[str, Any] = {"initial_value": str(fill.limit)} if fill.limit is not None else {}
     modes = [
@@ -220,15 +223,22 @@ def build(
     source = next(b for b in blocks if b.get("block_id") == ids.SOURCE)
     if preview == preview_view.WAITING and "initial_option" in source["element"]:
         blocks[2] = preview_view.section(preview_view.COUNTING)  # the source is there: its count is on its way
+    title, submit = "Copy leads" if copy_leads else "Move leads", "Start"
+    if scheduling is not None:
+        blocks += schedule_form.blocks(scheduling, entered=entered)
+        editing = scheduling.editing
+        title, submit = ("Schedule a move", "Schedule") if editing is None else (f"Change schedule #{editing}", "Save")
     return {
         "type": "modal",
         "callback_id": ids.MOVE_MODAL,
-        "title": plain_text("Copy leads" if copy_leads else "Move leads"),
-        "submit": plain_text("Start"),
+        "title": plain_text(title),
+        "submit": plain_text(submit),
         "close": plain_text("Cancel"),
         "private_metadata": json.dumps(
             more_filters.with_asked(
-                {"channel_id": channel_id} | ({"run_again": run_again_of} if run_again_of is not None else {}),
+                {"channel_id": channel_id}
+                | ({"run_again": run_again_of} if run_again_of is not None else {})
+                | schedule_form.metadata(scheduling),
                 more=more,
             )
         ),
@@ -238,9 +248,9 @@ def build(
 
 def rebuild(view: Mapping[str, Any], *, preview: str | None = None, more: bool | None = None) -> View:
     """The open move modal again, as the person has filled it in so far, with a new `preview` (None: the one it
-    shows). Every block_id and action_id stays as it was, so Slack also keeps what was typed meanwhile; title and
-    metadata stay too. `more` is a click of More filters: True shows every field behind it, False hides those left
-    empty; None keeps on the form every field that is on it."""
+    shows). Every block_id and action_id stays as it was, so Slack also keeps what was typed meanwhile; title,
+    metadata and a schedule modal's When section stay too. `more` is a click of More filters: True shows every
+    field behind it, False hides those left empty; None keeps on the form every field that is on it."""
     metadata = more_filters.metadata(view)
     channel = str(metadata.get("channel_id", ""))
     entered = (view.get("state") or {}).get("values") or {}
@@ -251,6 +261,7 @@ def rebuild(view: Mapping[str, Any], *, preview: str | None = None, more: bool |
         preview=preview_of(view) if preview is None else preview,
         more=showing,
         kept=more_filters.shown(view) if more is None else (),
+        scheduling=schedule_form.scheduling_of(view),
     )
     # A note the form was opened with ("several lists match…") stays until that field is filled in.
     notes = {

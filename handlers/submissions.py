@@ -1,4 +1,5 @@
-"""The move modal's view_submission: field errors inline, or the move written down, "starting" acked, then sent.
+"""The move modal's view_submission: field errors inline, or the move written down, "starting" acked, then sent. In
+schedule mode the same form makes a schedule instead (handlers/schedules.py).
 
 A move with no limit and no filter takes every lead of the source: it is not sent but answered with a pushed
 confirmation that states the count, and the confirmation's own submission starts it, down the same path.
@@ -14,6 +15,7 @@ import time
 from typing import Any, Final, Protocol
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.door import (
     NOT_CONNECTED,
@@ -29,7 +31,7 @@ from bot.door import (
 )
 from bot.moves import Requester
 from bot.services import Services
-from handlers import ids, move_form, move_notices_view, preview_view
+from handlers import ids, move_form, move_notices_view, preview_view, schedule_form, schedules
 from handlers.context import services_of, team_and_user
 from storage.orders import MoveOrder
 from storage.records import JobRecord
@@ -59,7 +61,13 @@ def submission_key(view: dict[str, Any]) -> str:
     return f"view:{view.get('id', '')}:{view.get('hash', '')}"
 
 
-def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+def handle_move_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    scheduling = schedule_form.scheduling_of(view)
+    if scheduling is not None:  # the schedule modal: the same form, saved as a schedule rather than started
+        schedules.handle_submission(ack, body, view, context, client, scheduling=scheduling)
+        return
     order = move_form.parse(view)
     if isinstance(order, dict):
         ack(response_action="errors", errors=order)

@@ -7,7 +7,7 @@ from typing import Final
 
 from bot.recurrence import Recurrence
 from bot.slack.blocks.messages import Blocks, context, describe_filters, endpoint_phrase, noun_of, section
-from storage.orders import MoveOrder
+from storage.orders import LeadFilters, MoveOrder
 
 APPROVE: Final = "approve_schedule"
 REJECT: Final = "reject_schedule"
@@ -15,9 +15,13 @@ ACTIONS_BLOCK: Final = "schedule_approval_actions"
 
 
 def what(order: MoveOrder) -> str:
-    """What each run moves, in a phrase: "copy up to 200 leads from campaign *A* to list *B*"."""
+    """What each run moves, in a phrase: "copy up to 200 leads from campaign *A* to list *B*"; with no limit,
+    "every lead" or "every lead the filters take"."""
     verb = "copy" if order.copies else "move"
-    leads = f"up to {order.limit:,} leads" if order.limit is not None else "every matching lead"
+    if order.limit is not None:
+        leads = f"up to {order.limit:,} lead{'' if order.limit == 1 else 's'}"
+    else:
+        leads = "every lead" if order.filters == LeadFilters() else "every lead the filters take"
     return f"{verb} {leads} from {endpoint_phrase(order.source)} to {endpoint_phrase(order.destination)}"
 
 
