@@ -22,7 +22,18 @@ from bot.pickers import Resolution
 from bot.services import Services
 from bot.slack.blocks import job_lists, messages
 from bot.slack.errors import slack_error
-from handlers import access_commands, channel_settings, connect, ids, move_view, prefill, preview, schedules, track
+from handlers import (
+    access_commands,
+    channel_settings,
+    connect,
+    ids,
+    move_view,
+    prefill,
+    preview,
+    schedules,
+    track,
+    watch,
+)
 from handlers.context import services_of
 from handlers.modals import open_modal
 from handlers.verbs import Audience, Help, Invocation, Verb, help_lines, index
@@ -269,6 +280,7 @@ VERBS: Final[tuple[Verb, ...]] = (
     *channel_settings.VERBS,
     *connect.VERBS,
     *access_commands.VERBS,
+    *watch.VERBS,
     _HELP,
 )
 _BY_NAME: Final = index(VERBS)

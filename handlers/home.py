@@ -68,8 +68,15 @@ def publish(*, services: Services, client: WebClient, team_id: str, user_id: str
     schedules = schedules_view.home_section(
         services.schedules.visible_to(team_id=team_id, user_id=user_id), viewer=user_id
     )
+    watched = [services.watching.described(w) for w in services.watching.listed(team_id=team_id)] if admin else None
     view = home_view.build(
-        jobs=mine, links=links, refusal=refusal, running=running, new_move_copies=copies, schedules=schedules
+        jobs=mine,
+        links=links,
+        refusal=refusal,
+        running=running,
+        new_move_copies=copies,
+        schedules=schedules,
+        watched=watched,
     )
     try:
         client.views_publish(user_id=user_id, view=view)

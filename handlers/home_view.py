@@ -44,6 +44,9 @@ _PHASE_WORDS: Final[dict[Phase, str]] = {
 }
 
 
+MAX_WATCHED: Final = 20
+
+
 def _header(text: str) -> Block:
     return {"type": "header", "text": plain_text(text)}
 
@@ -120,12 +123,14 @@ def build(
     running: Sequence[JobRecord] | None = None,
     new_move_copies: bool | None = None,
     schedules: Sequence[Block] = (),
+    watched: Sequence[str] | None = None,
 ) -> View:
     """The Home tab: `jobs` are the person's own (newest first), `links` each job's thread by job number, `refusal`
     why they may not move (shown instead of Run again), and `running` other people's running jobs (admins only).
     `new_move_copies` is the default mode of the channel of the person's latest job: New move opens the form there,
     as a copy when True; None offers no New move (no job yet, so no channel to post in). `schedules` is the
-    Schedules section (schedules_view.home_section), after the person's jobs."""
+    Schedules section (schedules_view.home_section), after the person's jobs; `watched` the channels that hear of
+    Instantly's jobs, in words (admins only)."""
     blocks: list[Block] = [
         _header("leadmover"),
         messages.section(
@@ -162,6 +167,11 @@ def build(
         if len(running) > MAX_RUNNING:
             more = len(running) - MAX_RUNNING
             blocks.append(messages.context(f"{more} more running. `{ids.COMMAND} jobs` lists everyone's jobs."))
+    if watched is not None:
+        blocks += [{"type": "divider"}, _header("Channels watching Instantly's jobs")]
+        listed = "\n".join(f"• {line}" for line in watched[:MAX_WATCHED])
+        none = f"No channel hears of this workspace's Instantly jobs. `{ids.COMMAND} watch` in a channel starts it."
+        blocks.append(messages.section(_clip(listed or none)))
     return {"type": "home", "blocks": blocks}
 
 

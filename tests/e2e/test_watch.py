@@ -41,8 +41,17 @@ def workspace(stack: LocalStack) -> DemoWorkspace:
     return seed(stack.instantly)
 
 
+def said(stack: LocalStack, text: str, *, user: str = ADMIN, channel: str = CHANNEL) -> str:
+    """What `user` is told in answer to `/leads <text>` typed in `channel` (admins' verbs answer by response_url)."""
+    before = len(stack.slack.responses)
+    response = stack.slack.send_command(stack.app_url, text=text, user_id=user, channel_id=channel)
+    assert response.status == 200
+    assert stack.slack.wait_for(lambda: len(stack.slack.responses) > before, timeout=5), f"no answer to {text!r}"
+    return str(stack.slack.responses[-1].get("text", ""))
+
+
 def watching(stack: LocalStack, words: str = "") -> str:
-    return stack.services.watching.watch(team_id=stack.slack.team_id, user_id=ADMIN, channel_id=CHANNEL, words=words)
+    return said(stack, f"watch {words}".strip())
 
 
 def round_now(stack: LocalStack) -> int:
@@ -123,19 +132,30 @@ def followed(stack: LocalStack) -> int:
 
 
 def test_only_admins_watch_and_unwatch_ends_it(stack: LocalStack, workspace: DemoWorkspace) -> None:
-    team = stack.slack.team_id
-    refused = stack.services.watching.watch(team_id=team, user_id=ALICE, channel_id=CHANNEL, words="")
-    assert refused.startswith("Only workspace admins")
-    watching(stack)
-    assert "no longer hears" in stack.services.watching.unwatch(team_id=team, user_id=ADMIN, channel_id=CHANNEL)
+    assert said(stack, "watch", user=ALICE).startswith("Only workspace admins")
+    assert "I don't know `everything`" in said(stack, "watch everything")
+    assert said(stack, "watches").startswith("No channel hears")
+    watching(stack, "imports exports")
+    assert f"<#{CHANNEL}>: import leads, import subscribers from crm, export leads jobs" in said(stack, "watches")
+    assert "no longer hears" in said(stack, "unwatch")
     stack.instantly.default_workspace.start_elsewhere("import-leads")
     assert round_now(stack) == 0, "no channel watches: no round"
     assert announced(stack) == []
+    actions = [entry.action for entry in stack.services.audit.latest(team_id=stack.slack.team_id, limit=5)]
+    assert actions[:2] == ["unwatch", "watch"]
+
+
+def test_app_home_shows_admins_the_watched_channels(stack: LocalStack, workspace: DemoWorkspace) -> None:
+    watching(stack, "moves")
+    for user, shown in ((ADMIN, True), (ALICE, False)):
+        assert stack.slack.open_home(stack.app_url, user_id=user).status == 200
+        assert stack.slack.wait_for(lambda u=user: stack.slack.home_view(u) is not None, timeout=5)
+        text = str(stack.slack.home_view(user))
+        assert (f"<#{CHANNEL}>: move leads jobs" in text) is shown, text
 
 
 def test_a_leadmover_move_in_a_watched_channel_is_announced_once(stack: LocalStack, workspace: DemoWorkspace) -> None:
-    team = stack.slack.team_id
-    stack.services.watching.watch(team_id=team, user_id=ADMIN, channel_id="C0SALES", words="")
+    said(stack, "watch", channel="C0SALES")
     view = open_modal(stack, channel_id="C0SALES")
     values = {
         ids.SOURCE: pick(stack, view, ids.SOURCE, "globex", "Globex renewals"),
