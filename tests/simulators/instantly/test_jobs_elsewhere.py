@@ -52,3 +52,30 @@ def test_a_type_instantly_added_since_passes_the_self_check_and_an_unknown_id_is
     assert missing.status_code == 404
     assert missing.json() == {"statusCode": 404, "error": "Not Found", "message": "Background job not found"}
     assert fake.violations == []
+
+
+def test_a_job_names_what_it_touches_and_who_started_it_or_no_one(fake: FakeInstantly, client: httpx.Client) -> None:
+    jobs = fake.default_workspace
+    named = jobs.start_elsewhere("import-leads", entity=("list", "l-1"), user_id="u-ann")
+    by_api = jobs.start_elsewhere("export-leads", user_id=None)
+
+    found = {
+        job["id"]: job for job in client.get("/background-jobs", params={"ids": f"{named},{by_api}"}).json()["items"]
+    }
+
+    assert (found[named]["entity_type"], found[named]["entity_id"], found[named]["user_id"]) == ("list", "l-1", "u-ann")
+    assert found[by_api]["user_id"] is None
+    assert found[by_api]["entity_type"] == "workspace"
+    assert fake.violations == []
+
+
+def test_every_job_is_listed_newest_updated_first_and_paged(fake: FakeInstantly, client: httpx.Client) -> None:
+    started = [fake.default_workspace.start_elsewhere("export-leads", ended=True) for _ in range(5)]
+    params = {"sort_column": "updated_at", "sort_order": "desc", "limit": "3"}
+
+    first = client.get("/background-jobs", params=params).json()
+    second = client.get("/background-jobs", params={**params, "starting_after": first["next_starting_after"]}).json()
+
+    listed = [job["id"] for job in first["items"] + second["items"]]
+    assert listed == list(reversed(started))
+    assert fake.violations == []
