@@ -9,7 +9,6 @@ from collections.abc import Collection, Mapping
 from typing import Any, Final
 
 from bot.instantly.schemas import ESG_CODES, ESG_OFFERED, ESP_CODES, LEAD_FILTERS
-from bot.pickers import Choice, Suggestions
 from bot.slack.blocks import messages
 from handlers import ids, more_filters, preview_view, schedule_form
 from handlers.blocks import option, plain_text
@@ -283,25 +282,3 @@ def preview_of(view: Mapping[str, Any]) -> str:
     block = next((b for b in view.get("blocks") or [] if b.get("block_id") == ids.PREVIEW), None)
     text = ((block or {}).get("text") or {}).get("text")
     return str(text) if text else preview_view.WAITING
-
-
-def option_groups(suggestions: Suggestions) -> list[dict[str, Any]]:
-    """Campaigns and lists as Slack option groups; a problem becomes one option that says so."""
-    groups = []
-    for label, choices in (("Campaigns", suggestions.campaigns), ("Lists", suggestions.lists)):
-        if choices:
-            groups.append({"label": plain_text(label), "options": _options(choices)})
-    if suggestions.problem:
-        groups.append({"label": plain_text("Instantly"), "options": [option(ids.UNAVAILABLE, suggestions.problem)]})
-    return groups
-
-
-def _options(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
-    return [option(choice.value, choice.label) for choice in choices[:100]]
-
-
-def member_options(suggestions: Suggestions) -> list[dict[str, Any]]:
-    options = _options(suggestions.members)
-    if suggestions.problem:
-        options.append(option(ids.UNAVAILABLE, suggestions.problem))
-    return options

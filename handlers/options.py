@@ -8,8 +8,9 @@ from typing import Any, Final
 from slack_bolt import Ack, App, BoltContext
 
 from bot.instantly.errors import InstantlyNotConnected
-from bot.pickers import PickerService, Suggestions
-from handlers import ids, move_view
+from bot.pickers import Choice, PickerService, Suggestions
+from handlers import ids
+from handlers.blocks import option, plain_text
 from handlers.context import services_of
 
 NO_ACCESS: Final = "You may not move leads here: /leads help says who can allow you"
@@ -24,7 +25,7 @@ def register(app: App) -> None:
 
 def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
     suggestions = _suggestions(context, body, payload, search=PickerService.endpoints)
-    groups = move_view.option_groups(suggestions)
+    groups = option_groups(suggestions)
     # Slack wants `options: []` for "no results"; an empty list of groups is not valid.
     if groups:
         ack(option_groups=groups)
@@ -33,7 +34,7 @@ def suggest_endpoints(ack: Ack, body: dict[str, Any], payload: dict[str, Any], c
 
 
 def suggest_members(ack: Ack, body: dict[str, Any], payload: dict[str, Any], context: BoltContext) -> None:
-    ack(options=move_view.member_options(_suggestions(context, body, payload, search=PickerService.members)))
+    ack(options=member_options(_suggestions(context, body, payload, search=PickerService.members)))
 
 
 def _suggestions(
@@ -71,3 +72,25 @@ def _person(body: dict[str, Any], context: BoltContext) -> str:
     """Who is typing, across workspaces: searches are rate-limited per person."""
     user = str((body.get("user") or {}).get("id") or context.user_id or "")
     return f"{context.team_id or ''}:{user}"
+
+
+def option_groups(suggestions: Suggestions) -> list[dict[str, Any]]:
+    """Campaigns and lists as Slack option groups; a problem becomes one option that says so."""
+    groups = []
+    for label, choices in (("Campaigns", suggestions.campaigns), ("Lists", suggestions.lists)):
+        if choices:
+            groups.append({"label": plain_text(label), "options": _options(choices)})
+    if suggestions.problem:
+        groups.append({"label": plain_text("Instantly"), "options": [option(ids.UNAVAILABLE, suggestions.problem)]})
+    return groups
+
+
+def _options(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
+    return [option(choice.value, choice.label) for choice in choices[:100]]
+
+
+def member_options(suggestions: Suggestions) -> list[dict[str, Any]]:
+    options = _options(suggestions.members)
+    if suggestions.problem:
+        options.append(option(ids.UNAVAILABLE, suggestions.problem))
+    return options

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.pickers import Choice, Suggestions
-from handlers import ids, move_view
+from handlers import ids, move_view, options
 from storage.orders import MoveOptions
 
 
@@ -53,13 +53,13 @@ def test_option_groups_separate_campaigns_and_lists_and_say_when_instantly_faile
         lists=(Choice("list:2", "Acme warm"),),
         problem="Instantly is slow to answer.",
     )
-    groups = move_view.option_groups(suggestions)
+    groups = options.option_groups(suggestions)
     assert [g["label"]["text"] for g in groups] == ["Campaigns", "Lists", "Instantly"]
     assert groups[0]["options"][0]["value"] == "campaign:1"
     assert groups[2]["options"][0]["value"] == ids.UNAVAILABLE
-    assert move_view.option_groups(Suggestions()) == []
+    assert options.option_groups(Suggestions()) == []
 
 
 def test_long_names_are_cut_to_slacks_limits() -> None:
-    groups = move_view.option_groups(Suggestions(campaigns=(Choice("campaign:1", "x" * 200),)))
+    groups = options.option_groups(Suggestions(campaigns=(Choice("campaign:1", "x" * 200),)))
     assert len(groups[0]["options"][0]["text"]["text"]) == 75

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.pickers import Choice, Resolution, Suggestions
-from handlers import ids, move_form, move_view
+from handlers import ids, move_form, move_view, options
 from handlers.prefill import Fill, Prefill, PrefillError, Wanted, looking_up, parse, resolved
 from storage.orders import EndpointKind
 
@@ -202,7 +202,7 @@ def test_the_modal_without_a_fill_is_unchanged() -> None:
 def test_a_long_label_is_cut_as_an_options_load_cuts_it_and_the_form_reads_it_back() -> None:
     long = Choice("list:l2", "L" * 90)
     view = move_view.build(channel_id="C1", fill=Fill(picked={ids.SOURCE: long, ids.DESTINATION: _ACME}))
-    [offered] = move_view.option_groups(Suggestions(lists=(long,)))[0]["options"]
+    [offered] = options.option_groups(Suggestions(lists=(long,)))[0]["options"]
     source = _block(view, ids.SOURCE)["element"]
     assert source["initial_option"] == offered  # type: ignore[index]
     destination = _block(view, ids.DESTINATION)["element"]
