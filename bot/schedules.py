@@ -1,92 +1,41 @@
-"""Schedules: a move made once in the form that then runs by itself (/leads schedule). Who may make, change and
-end one; and the scheduler, which runs each due occurrence through the door under the key
-`schedule:<id>:<occurrence>`, so that it starts exactly once across replicas and restarts.
-
-An occurrence missed while every process was down runs once on start if it is within the grace; older ones are
-skipped, and the channel hears so once. A run whose previous run has not ended is skipped, and the channel hears so
-once per such run. A schedule whose owner may no longer move pauses itself, and its owner and channel are told.
-"""
+"""Schedules: a move made once in the form that then runs by itself (/leads schedule). Who may make, change, approve
+and end one; the runs themselves are the scheduler's (bot.scheduler)."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from typing import Any, Final, Protocol
+from datetime import datetime, timedelta
 
-from bot.access import CANNOT_CHECK, AccessService
+from bot.access import AccessService
 from bot.approvals import ApprovalService
-from bot.door import NOT_CONNECTED, Door, MoveRequest, NotConnected, Refused, TooMany, Via, too_many
+from bot.door import NOT_CONNECTED, Door, NotConnected, Refused
 from bot.moves import Requester
-from bot.recurrence import Frequency, Recurrence
+from bot.recurrence import Recurrence
+from bot.schedule_terms import (
+    UNAPPROVED,
+    Denied,
+    Speaker,
+    naive,
+    occurrence_key,
+    record_audit,
+    recurrence_of,
+    slack_time,
+    when_of,
+)
+from bot.scheduler import Scheduler
 from bot.slack.blocks import schedule_messages
-from bot.slack.blocks.messages import slack_date
-from storage import audit, jobs, schedules
+from storage import schedules
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Phase, ScheduleState
+from storage.models import ScheduleState
 from storage.orders import MoveOrder
-from storage.schedules import ScheduleRecord, When
+from storage.schedules import ScheduleRecord
+
+# What listeners and tests name from here.
+__all__ = ["Denied", "ScheduleService", "Speaker", "occurrence_key", "recurrence_of", "slack_time", "when_of"]
 
 log = logging.getLogger(__name__)
-
-
-class Speaker(Protocol):
-    """How the scheduler speaks in Slack outside any job's thread (bot.slack.notices.Notices)."""
-
-    def tell(self, team_id: str, where: str, text: str) -> None: ...
-
-    def post(self, team_id: str, where: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str | None: ...
-
-    def replace(self, team_id: str, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None: ...
-
-
-TICK_SECONDS: Final = 5.0
-# Occurrences counted at most when catching up after downtime: a schedule down for years still moves on at once.
-_CATCH_UP_MAX: Final = 10_000
-_UNENDED: Final = (Phase.REQUESTED, Phase.RUNNING, Phase.AWAITING_APPROVAL)
-_UNAPPROVED: Final = {
-    ScheduleState.AWAITING_APPROVAL: "This schedule waits for an approver; it runs once it is approved.",
-    ScheduleState.REJECTED: "This schedule was not approved, so it does not run. Change its move to ask again.",
-}
-
-
-def recurrence_of(when: When) -> Recurrence:
-    hours, minutes = (int(part) for part in when.at.split(":"))
-    return Recurrence(Frequency(when.frequency), time(hours, minutes), when.timezone, when.weekday, when.month_day)
-
-
-def when_of(recurrence: Recurrence) -> When:
-    return When(
-        recurrence.frequency.value,
-        f"{recurrence.at:%H:%M}",
-        recurrence.timezone,
-        recurrence.weekday,
-        recurrence.month_day,
-    )
-
-
-def occurrence_key(schedule_id: int, occurrence: datetime) -> str:
-    """The door's key of one occurrence's move: however many processes reach it, one move."""
-    return f"schedule:{schedule_id}:{occurrence:%Y-%m-%dT%H:%M}Z"
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
-
-
-def slack_time(moment: datetime) -> str:
-    """A moment (aware, or naive UTC) as a Slack date token, which each reader's client shows in their own zone."""
-    return slack_date(_naive(moment))
-
-
-@dataclass(frozen=True)
-class Denied:
-    """Not done: `words` say why, for the person who asked."""
-
-    words: str
 
 
 class ScheduleService:
@@ -109,12 +58,10 @@ class ScheduleService:
         self._approvals = approvals
         self._notices = notices
         self._tell = notices.tell
-        self._owner = owner
-        self._grace = grace
-        self._lease_seconds = lease_seconds
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._scheduler = Scheduler(
+            db=db, door=door, notices=notices, owner=owner, grace=grace, lease_seconds=lease_seconds, clock=clock
+        )
 
     # --- what people do ----------------------------------------------------------------------------------------
 
@@ -133,10 +80,12 @@ class ScheduleService:
             owner_id=requester.user_id,
             order=order,
             when=when_of(recurrence),
-            next_run_at=_naive(recurrence.next_after(self._clock())),
+            next_run_at=naive(recurrence.next_after(self._clock())),
             awaiting_approval=needs_approval,
         )
-        self._audit(made, requester.user_id, "schedule created" + (", awaiting approval" if needs_approval else ""))
+        record_audit(
+            self._db, made, requester.user_id, "schedule created" + (", awaiting approval" if needs_approval else "")
+        )
         if needs_approval:
             self._ask_approval(made)
         return made
@@ -171,7 +120,7 @@ class ScheduleService:
         if refused is not None:
             return Denied(refused.replace("asked for this move", "made this schedule"))
         recurrence = recurrence_of(found.when)
-        next_run = _naive(recurrence.next_after(self._clock()))
+        next_run = naive(recurrence.next_after(self._clock()))
         decided = schedules.decide(
             self._db, schedule_id=found.id, approved_by=user_id if approved else None, next_run_at=next_run
         )
@@ -193,7 +142,7 @@ class ScheduleService:
         else:
             words += f"not approved by <@{user_id}>, so it will not run. <@{found.owner_id}> can change it."
         self._tell(team_id, found.channel_id, words)
-        self._audit(decided, user_id, "schedule approved" if approved else "schedule not approved")
+        record_audit(self._db, decided, user_id, "schedule approved" if approved else "schedule not approved")
         return decided
 
     def visible_to(self, *, team_id: str, user_id: str) -> list[ScheduleRecord]:
@@ -216,13 +165,13 @@ class ScheduleService:
         found = self.managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
         if isinstance(found, Denied):
             return found
-        next_run = _naive(recurrence.next_after(self._clock()))
+        next_run = naive(recurrence.next_after(self._clock()))
         # A new move that needs approval is approved anew; one waiting that no longer needs it is active.
         needs = self._approvals.needs_approval(leads=order.limit)
         state = None
         if needs and order != found.order:
             state = ScheduleState.AWAITING_APPROVAL
-        elif not needs and found.state in _UNAPPROVED:
+        elif not needs and found.state in UNAPPROVED:
             state = ScheduleState.ACTIVE
         edited = schedules.edit(
             self._db, schedule_id=found.id, order=order, when=when_of(recurrence), next_run_at=next_run, state=state
@@ -230,7 +179,7 @@ class ScheduleService:
         if edited is None:
             return Denied("That schedule no longer exists.")
         asks = state == ScheduleState.AWAITING_APPROVAL
-        self._audit(edited, user_id, "schedule edited" + (", awaiting approval" if asks else ""))
+        record_audit(self._db, edited, user_id, "schedule edited" + (", awaiting approval" if asks else ""))
         if asks:
             self._ask_approval(edited)
         return edited
@@ -242,7 +191,7 @@ class ScheduleService:
         paused = schedules.pause(self._db, schedule_id=found.id, reason=f"paused by <@{user_id}>")
         if paused is None:
             return Denied("That schedule no longer exists.")
-        self._audit(paused, user_id, "schedule paused")
+        record_audit(self._db, paused, user_id, "schedule paused")
         return paused
 
     def resume(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
@@ -251,15 +200,15 @@ class ScheduleService:
         if isinstance(found, Denied):
             return found
         if found.state in (ScheduleState.AWAITING_APPROVAL, ScheduleState.REJECTED):
-            return Denied(_UNAPPROVED[found.state])
+            return Denied(UNAPPROVED[found.state])
         stopped = self._door.may_move(Requester(team_id=team_id, user_id=found.owner_id, channel_id=found.channel_id))
         if isinstance(stopped, Refused):
             return Denied(f"<@{found.owner_id}> may not move leads here now, so it stays paused: {stopped.words}")
-        next_run = _naive(recurrence_of(found.when).next_after(self._clock()))
+        next_run = naive(recurrence_of(found.when).next_after(self._clock()))
         resumed = schedules.resume(self._db, schedule_id=found.id, next_run_at=next_run)
         if resumed is None:
             return Denied("That schedule no longer exists.")
-        self._audit(resumed, user_id, "schedule resumed")
+        record_audit(self._db, resumed, user_id, "schedule resumed")
         return resumed
 
     def delete(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
@@ -267,7 +216,7 @@ class ScheduleService:
         if isinstance(found, Denied):
             return found
         schedules.remove(self._db, schedule_id=found.id)
-        self._audit(found, user_id, "schedule deleted")
+        record_audit(self._db, found, user_id, "schedule deleted")
         return found
 
     def run_now(self, *, team_id: str, user_id: str, schedule_id: int) -> ScheduleRecord | Denied:
@@ -275,189 +224,23 @@ class ScheduleService:
         found = self.managed(team_id=team_id, user_id=user_id, schedule_id=schedule_id)
         if isinstance(found, Denied):
             return found
-        if found.state in _UNAPPROVED:
-            return Denied(_UNAPPROVED[found.state])
+        if found.state in UNAPPROVED:
+            return Denied(UNAPPROVED[found.state])
         moment = self._clock()
-        self._run(found, _naive(moment), key=f"schedule:{found.id}:now:{moment:%Y-%m-%dT%H:%M:%S}Z", by=user_id)
+        key = f"schedule:{found.id}:now:{moment:%Y-%m-%dT%H:%M:%S}Z"
+        self._scheduler.run_occurrence(found, naive(moment), key=key, by=user_id)
         return found
 
-    # --- the scheduler -----------------------------------------------------------------------------------------
+    # --- the scheduler's loop ----------------------------------------------------------------------------------
 
     def tick(self) -> int:
-        """Handle every due occurrence; how many schedules were handled."""
-        now = _naive(self._clock())
-        due = schedules.claim_due(self._db, owner=self._owner, lease_seconds=self._lease_seconds, now=now)
-        for schedule in due:
-            try:
-                self._occur(schedule, now)
-            except Exception:  # its lease runs out, and the occurrence is handled on a later tick
-                log.exception("schedule %s: its due run could not be handled", schedule.id)
-        return len(due)
-
-    def _occur(self, schedule: ScheduleRecord, now: datetime) -> None:
-        recurrence = recurrence_of(schedule.when)
-        latest, missed = schedule.next_run_at, 0
-        while missed < _CATCH_UP_MAX and _naive(following := recurrence.next_after(latest)) <= now:
-            latest, missed = _naive(following), missed + 1
-        next_run = _naive(recurrence.next_after(latest))
-        words = recurrence.words()
-        if now - latest > self._grace:
-            count = missed + 1
-            runs = "run" if count == 1 else f"{count} runs"
-            self._tell(
-                schedule.team_id,
-                schedule.channel_id,
-                f"Schedule #{schedule.id} ({words}) missed its {runs} while leadmover was down; it was skipped. "
-                f"The next run is {slack_time(next_run)}.",
-            )
-            self._handled(schedule, latest, next_run, f"skipped: missed while leadmover was down ({count})")
-            return
-        if missed:
-            self._tell(
-                schedule.team_id,
-                schedule.channel_id,
-                f"Schedule #{schedule.id} ({words}) skipped {missed} earlier "
-                f"{'run' if missed == 1 else 'runs'} missed while leadmover was down; it runs the latest now.",
-            )
-        previous = jobs.get(self._db, job_id=schedule.last_job_id) if schedule.last_job_id is not None else None
-        if previous is not None and previous.phase in _UNENDED:
-            if schedule.overlap_told_job_id != previous.id:
-                self._tell(
-                    schedule.team_id,
-                    schedule.channel_id,
-                    f"Schedule #{schedule.id} ({words}) skipped its run of {slack_time(latest)}: its previous run, "
-                    f"job #{previous.id}, has not ended. It skips until it does.",
-                )
-            outcome = f"skipped: job #{previous.id} had not ended"
-            self._handled(schedule, latest, next_run, outcome, overlap_told=previous.id)
-            return
-        requester = Requester(team_id=schedule.team_id, user_id=schedule.owner_id, channel_id=schedule.channel_id)
-        stopped = self._door.may_move(requester, fresh=True)
-        if isinstance(stopped, Refused) and stopped.words != CANNOT_CHECK:
-            self._lost_right(schedule, stopped.words)
-            return
-        self._run(schedule, latest, key=occurrence_key(schedule.id, latest), next_run=next_run)
-
-    def _run(
-        self,
-        schedule: ScheduleRecord,
-        occurrence: datetime,
-        *,
-        key: str,
-        next_run: datetime | None = None,
-        by: str | None = None,
-    ) -> str:
-        """One occurrence through the door (`by` someone's Run now, else the recurrence's); what came of it, in
-        words, also kept as the schedule's last outcome."""
-        words = recurrence_of(schedule.when).words()
-        requester = Requester(team_id=schedule.team_id, user_id=schedule.owner_id, channel_id=schedule.channel_id)
-        request = MoveRequest(
-            order=schedule.order,
-            requester=requester,
-            via=Via.SCHEDULE,
-            key=key,
-            via_name=words,
-            approved_beforehand=schedule.approved_by is not None,
-        )
-        outcome = self._door.submit(request)
-        job_id = None
-        if isinstance(outcome, Refused):
-            result = outcome.words
-        elif isinstance(outcome, NotConnected):
-            result = NOT_CONNECTED
-        elif isinstance(outcome, TooMany):
-            result = too_many(outcome.limit, outcome.retry_in)
-        else:
-            job_id = outcome.record.id
-            result = f"started job #{job_id}"
-        if job_id is None:
-            self._tell(
-                schedule.team_id, schedule.channel_id, f"Schedule #{schedule.id} ({words}) did not run: {result}"
-            )
-        self._audit(schedule, by or schedule.owner_id, f"schedule run{' now' if by else ''}: {result}")
-        if next_run is not None:
-            self._handled(schedule, occurrence, next_run, result, job_id=job_id)
-        elif job_id is not None:
-            schedules.handled(
-                self._db,
-                schedule_id=schedule.id,
-                occurrence=schedule.last_run_at or occurrence,
-                next_run_at=schedule.next_run_at,
-                outcome=result,
-                job_id=job_id,
-            )
-        return result
-
-    def _lost_right(self, schedule: ScheduleRecord, why: str) -> None:
-        schedules.pause(self._db, schedule_id=schedule.id, reason=f"<@{schedule.owner_id}> may no longer move: {why}")
-        words = recurrence_of(schedule.when).words()
-        self._tell(
-            schedule.team_id,
-            schedule.channel_id,
-            f"Schedule #{schedule.id} ({words}) paused itself: <@{schedule.owner_id}>, who made it, may no longer "
-            "move leads here. An admin can resume it once they may, or delete it.",
-        )
-        self._tell(
-            schedule.team_id,
-            schedule.owner_id,
-            f"Your schedule #{schedule.id} ({words}) paused itself, because you may no longer move leads: {why}",
-        )
-        self._audit(schedule, schedule.owner_id, "schedule paused: its owner may no longer move")
-
-    def _handled(
-        self,
-        schedule: ScheduleRecord,
-        occurrence: datetime,
-        next_run: datetime,
-        outcome: str,
-        *,
-        job_id: int | None = None,
-        overlap_told: int | None = None,
-    ) -> None:
-        schedules.handled(
-            self._db,
-            schedule_id=schedule.id,
-            occurrence=occurrence,
-            next_run_at=next_run,
-            outcome=outcome,
-            job_id=job_id,
-            overlap_told_job_id=overlap_told,
-        )
-
-    def _audit(self, schedule: ScheduleRecord, user_id: str, outcome: str) -> None:
-        audit.record(
-            self._db,
-            team_id=schedule.team_id,
-            user_id=user_id,
-            action="schedule",
-            detail={
-                "schedule": schedule.id,
-                "channel": schedule.channel_id,
-                "when": recurrence_of(schedule.when).words(),
-                "timezone": schedule.when.timezone,
-                "order": schedule.order.without_typed_details().to_json(),
-            },
-            outcome=outcome,
-        )
-
-    # --- the loop ----------------------------------------------------------------------------------------------
-
-    def run(self) -> None:
-        while not self._stop.wait(TICK_SECONDS):
-            try:
-                self.tick()
-            except Exception:
-                log.exception("scheduler round failed")
-        try:
-            schedules.release_leases(self._db, owner=self._owner)
-        except Exception:
-            log.exception("could not release the scheduler's leases; they will expire")
+        """Handle every due occurrence now (the loop does so every few seconds); how many schedules were handled."""
+        return self._scheduler.tick()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="leadmover-scheduler", daemon=True)
-        self._thread.start()
+        self._scheduler.start()
 
     def stop(self, *, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._scheduler.stop(timeout=timeout)
+
+    # --- the scheduler -----------------------------------------------------------------------------------------
