@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from slack_sdk import WebClient
 
+from app.demo_schedule import run_schedule
 from app.demo_workflow import run_workflow
 from app.local_stack import LocalStack, local_stack, seed
 from bot import logs
@@ -249,6 +250,9 @@ def _narrate(stack: LocalStack, out: Narrator) -> bool:
     out.step("7. From a workflow")
     via_workflow = run_workflow(stack, out, channel=CHANNEL, channel_name="sales", person=DEMO_USER)
 
+    out.step("8. On a schedule")
+    scheduled = run_schedule(stack, out, channel=CHANNEL, channel_name="sales", person=DEMO_USER)
+
     out.step("What Instantly received")
     for body in stack.instantly.move_bodies():
         shown = dict(body)
@@ -261,7 +265,7 @@ def _narrate(stack: LocalStack, out: Narrator) -> bool:
     for problem in problems:
         out.shows(f"CONTRACT VIOLATION: {problem}")
     moved_back = back is not None and "Move back completed" in back.text
-    return "completed" in reply.text and moved_back and home_shown and via_workflow and not problems
+    return "completed" in reply.text and moved_back and home_shown and via_workflow and scheduled and not problems
 
 
 def run_demo(*, quiet: bool = False, out: TextIO = sys.stdout) -> int:
@@ -282,7 +286,8 @@ def run_demo(*, quiet: bool = False, out: TextIO = sys.stdout) -> int:
                 """\
             Demo complete: the move was prefilled and previewed, announced, its progress shown, its final reply
             posted in the thread, moved back in that thread, and listed in App Home; then a workflow's step copied
-            leads, announced "via workflow" in the channel, and ended with its outputs for the workflow's next step."""
+            leads, announced "via workflow" in the channel, and ended with its outputs for the workflow's next step;
+            and a schedule made in the form ran at its time (the demo moved the clock), announced as scheduled."""
             )
         )
     else:

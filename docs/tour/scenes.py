@@ -12,16 +12,18 @@ from bot.instantly.schemas import JobStatus
 from bot.pickers import Choice
 from bot.preview import Preview
 from bot.preview_counts import Taken
+from bot.schedules import recurrence_of
 from bot.slack.blocks import messages, thread_messages
 from bot.slack.blocks.approval_messages import request as approval_request
-from handlers import home_view, ids, move_view, preview_view
+from handlers import home_view, ids, move_view, preview_view, schedules_view
 from handlers.prefill import Fill
 from simulators.reading import zone_named
 from simulators.slack.html_pages import TOUR_ZONE, Post, home_page, message_page, modal_page
 from storage.approvals import Approval
-from storage.models import ApprovalState, Phase
+from storage.models import ApprovalState, Phase, ScheduleState
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
 from storage.records import JobRecord
+from storage.schedules import ScheduleRecord, When
 
 CHANNEL: Final = "C0SALES"
 PERSON: Final = "U0DANA"
@@ -112,6 +114,42 @@ HANDED_OFF: Final = replace(
 )
 # The step's output_parameters (manifest.yml), as the caption lists them.
 STEP_OUTPUTS: Final = ("job_number", "instantly_job_id", "status", "moved_count", "thread_url")
+# A schedule made with `/leads schedule`: every Monday at 09:00 in the reader's zone, its first run made on Monday
+# 9 March (13:00 UTC, daylight saving having begun the day before), the day before job 42.
+WEEKLY: Final = When(frequency="weekly", at="09:00", timezone=TOUR_ZONE, weekday=0)
+SCHEDULED_RUN: Final = replace(
+    SUCCEEDED,
+    id=41,
+    instantly_job_id="0193c6a0b1c2d3e4",
+    order=ORDER.model_copy(update={"limit": 250}),
+    moved_leads=250,
+    via="schedule",
+    via_name=recurrence_of(WEEKLY).words(),
+    announcement_ts="1773061200.000300",
+    created_at=datetime(2026, 3, 9, 13, 0, 0),
+    updated_at=datetime(2026, 3, 9, 13, 1, 38),
+    finished_at=datetime(2026, 3, 9, 13, 1, 38),
+)
+SCHEDULE: Final = ScheduleRecord(
+    id=3,
+    team_id=SCHEDULED_RUN.team_id,
+    channel_id=CHANNEL,
+    owner_id=PERSON,
+    order=SCHEDULED_RUN.order,
+    when=WEEKLY,
+    state=ScheduleState.ACTIVE,
+    paused_reason=None,
+    next_run_at=datetime(2026, 3, 16, 13, 0, 0),
+    last_run_at=SCHEDULED_RUN.created_at,
+    last_job_id=SCHEDULED_RUN.id,
+    last_outcome=f"started job #{SCHEDULED_RUN.id}",
+    overlap_told_job_id=None,
+    approved_by=None,
+    approval_channel=None,
+    approval_ts=None,
+    created_at=datetime(2026, 3, 5, 16, 20, 0),
+    updated_at=SCHEDULED_RUN.finished_at or SCHEDULED_RUN.created_at,
+)
 
 
 @dataclass(frozen=True)
@@ -244,6 +282,21 @@ def workflow_step() -> Scene:
     return _thread("workflow_step", caption, HANDED_OFF)
 
 
+def schedule() -> Scene:
+    """A schedule's run, announced as scheduled; then `/leads schedules`, which only its asker sees, with buttons."""
+    _, announced = messages.announcement(SCHEDULED_RUN)
+    _, listed = schedules_view.schedule_list([SCHEDULE], viewer=PERSON)
+    posts = [
+        Post(blocks=announced, time=_clock(SCHEDULED_RUN.created_at), edited=True, replies=1),
+        Post(blocks=listed, time=_clock(datetime(2026, 3, 9, 14, 30, 0))),
+    ]
+    caption = (
+        f'`/leads schedule` opens the form with a When; each run is announced "(scheduled: {SCHEDULED_RUN.via_name})", '
+        "and `/leads schedules`, which only you see, lists each with Pause, Run now, Edit and Delete."
+    )
+    return Scene("schedule", caption, message_page(posts, channel=NAMES[CHANNEL], names=NAMES), MESSAGE_WIDTH)
+
+
 def approval() -> Scene:
     big = replace(
         RUNNING,
@@ -298,6 +351,7 @@ SCENES: Final[tuple[Callable[[], Scene], ...]] = (
     move_back,
     failure,
     workflow_step,
+    schedule,
     approval,
     home,
 )

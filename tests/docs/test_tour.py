@@ -4,12 +4,14 @@ needed), each is shown in the README, and nothing in them is left undrawn."""
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 import pytest
 
+from bot.schedules import recurrence_of
 from bot.workflow_steps import MOVE_STEP
-from docs.tour import make_tour
+from docs.tour import make_tour, scenes
 from docs.tour.scenes import Scene, build
 from simulators.slack.function_specs import DEFAULT_MANIFEST, load_functions
 
@@ -70,3 +72,18 @@ def test_the_workflow_step_scene_names_its_workflow_shows_the_reply_and_lists_ev
     assert outputs, "the manifest declares the step's outputs"
     missing = [name for name in outputs if f"`{name}`" not in scene.caption]
     assert not missing, f"the caption does not list the step's outputs {missing}"
+
+
+def test_the_schedule_scene_shows_a_run_announced_as_scheduled_and_the_list_with_its_buttons() -> None:
+    scene = {scene.name: scene for scene in SCENES}["schedule"]
+    words = recurrence_of(scenes.WEEKLY).words()
+    assert words == "every Monday at 09:00"
+    assert f"(scheduled: {words})." in scene.html, "the run's announcement says it is a schedule's, and which"
+    assert "1 reply" in scene.html, "the run is followed to its reply like any move"
+    assert "every Monday at 09:00 (America/New York) · Next run: Mar 16, 2026 at 9:00 AM" in scene.html
+    assert "Last run Mar 9, 2026 at 9:00 AM: started job #41" in scene.html
+    buttons = re.findall(r'<span class="button[^"]*">([^<]+)</span>', scene.html)
+    assert buttons == ["Pause", "Run now", "Edit", "Delete"], buttons
+    assert f'"(scheduled: {words})"' in scene.caption
+    assert "`/leads schedule`" in scene.caption
+    assert "`/leads schedules`" in scene.caption
