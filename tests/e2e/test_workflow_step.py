@@ -42,13 +42,14 @@ def workspace(stack: LocalStack) -> DemoWorkspace:
 
 
 @contextmanager
-def approving(tmp_path: Path) -> Iterator[tuple[LocalStack, DemoWorkspace]]:
+def approving(tmp_path: Path, **settings: Any) -> Iterator[tuple[LocalStack, DemoWorkspace]]:
     """The app with approvals on and APPROVER in LEADMOVER_APPROVERS."""
     with local_stack(
         database_url=f"sqlite:///{tmp_path / 'approvals.db'}",
         leadmover_approvals=True,
         leadmover_approvers=APPROVER,
         leadmover_encryption_key=new_key(),
+        **settings,
     ) as running:
         for person in (ALICE, APPROVER):
             running.slack.add_user(person)
@@ -185,8 +186,10 @@ def test_over_socket_mode_a_run_ends_with_its_outputs(tmp_path: Path) -> None:
         workspace = seed(running.instantly)
         assert running.slack.wait_for_socket(timeout=10)
         run = running.slack.socket_run_step(callback_id=MOVE_STEP, inputs=inputs(workspace))
+        assert running.slack.functions.deliver(None, run.function_execution_id).status == 200  # Slack's retry
         done = ended(running, run)
         assert done.state == "completed", done.error
+        assert len(running.instantly.move_bodies()) == 1, "delivered twice, one move"
         assert (done.outputs or {})["moved_count"] == 200
         options = running.slack.load_step_options(None, callback_id=MOVE_STEP, input_name="to")
         assert any(o["value"].startswith("list:") for o in options)
@@ -250,3 +253,13 @@ def test_killed_between_the_moves_end_and_telling_slack_the_restart_tells_it_onc
         assert len(instantly.move_bodies()) == 1
         assert slack.violations == []
         assert instantly.violations == []
+
+
+def test_an_approval_that_expires_fails_the_step_in_words(tmp_path: Path) -> None:
+    with approving(tmp_path, leadmover_approval_hours=0.0005) as (running, workspace):  # under 2 seconds
+        run = running.slack.run_step(running.app_url, callback_id=MOVE_STEP, inputs=inputs(workspace, limit=None))
+        request_message(running)
+        done = ended(running, run)
+        assert done.state == "failed"
+        assert "not approved" in (done.error or ""), done.error
+        assert running.instantly.move_bodies() == []
