@@ -2,6 +2,7 @@
 
     python -m bench.run --jobs 10,100,1000 --time-scale 0.1 [--mode leadmover|baseline|both] [--json out.json]
     python -m bench.run --workspaces 50 --jobs-per-workspace 20 [--time-scale 1] [--json out.json]
+    python -m bench.run --watch --jobs 1000 [--time-scale 1] [--channels N] [--watch-seconds 30] [--json out.json]
 
 For each job count and mode it starts fresh fakes of Instantly and Slack in this process (with Instantly's and
 Slack's rate limits switched on), runs the app as a child process (`python -m app.cli serve --http`, or
@@ -18,6 +19,8 @@ after the app was left running up to 120 s more (not scaled, not counted in the 
 
 With `--workspaces` it runs the many-workspace mode instead (bench/workspaces.py): one app installed by OAuth in N
 Slack workspaces, each with its own Instantly key and workspace, and the figures per workspace.
+With `--watch` it runs the watched-workspace mode (bench/watch.py): jobs started elsewhere at Instantly, which the
+app discovers in N watched channels (1 by default), announces once each and follows.
 See docs/performance.md.
 """
 
@@ -197,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", default="10,100,1000", help="comma-separated job counts (default 10,100,1000)")
     parser.add_argument("--time-scale", type=float, default=1.0, help="shrink the timeline (0.1: 30 s spread)")
     parser.add_argument("--mode", choices=("leadmover", "baseline", "both"), default="both")
-    parser.add_argument("--channels", type=int, default=20)
+    parser.add_argument("--channels", type=int, help="channels (default 20; with --watch, watched channels, 1)")
     parser.add_argument("--users", type=int, default=1000, help="people making the moves, each in one channel")
     parser.add_argument("--probe-rate", type=float, default=2.0, help="/leads jobs commands a second")
     parser.add_argument("--drain", type=float, default=600.0, help="seconds to wait for final replies after the end")
@@ -211,10 +214,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     many.add_argument("--jobs-per-workspace", type=int, default=20)
     many.add_argument("--channels-per-workspace", type=int, default=2)
     many.add_argument("--per-workspace", action="store_true", help="also print a line per workspace")
+    watched = parser.add_argument_group("a watched workspace (bench/watch.py)")
+    watched.add_argument("--watch", action="store_true", help="jobs started elsewhere, discovered by /leads watch")
+    watched.add_argument("--watch-seconds", type=float, default=30.0, help="LEADMOVER_WATCH_SECONDS before scaling")
     args = parser.parse_args(argv)
     if args.render:
         for path in args.render:
             data = json.loads(path.read_text())
+            if isinstance(data, dict) and data.get("mode") == "watch":
+                from bench import watch
+
+                print(watch.render(watch.from_dict(data)) + "\n")
+                continue
             if isinstance(data, dict):  # a many-workspace run
                 from bench import fleet_metrics
 
@@ -227,18 +238,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive")
-    if args.users < 1 or args.channels < 1:
+    if args.users < 1 or (args.channels is not None and args.channels < 1):
         parser.error("--users and --channels must be positive")
     base = Scenario(
         jobs=0,
         time_scale=args.time_scale,
-        channels=args.channels,
+        channels=20 if args.channels is None or args.watch else args.channels,
         users=args.users,
         probe_rate=args.probe_rate,
         drain_seconds=args.drain,
         starters=args.starters,
         enforce_limits=not args.no_limits,
     )
+    if args.watch:
+        return _watched(args, base)
     if args.workspaces is not None:
         return _many_workspaces(args, base)
     modes = ("leadmover", "baseline") if args.mode == "both" else (args.mode,)
@@ -265,6 +278,25 @@ def _many_workspaces(args: argparse.Namespace, base: Scenario) -> int:
     print(render(result, per_workspace=args.per_workspace), flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps(result.as_dict(), indent=2))
+    return 0
+
+
+def _watched(args: argparse.Namespace, base: Scenario) -> int:
+    from bench.watch import WatchPlan, render, run_watch
+
+    try:
+        plan = WatchPlan(jobs=int(args.jobs.strip()), channels=args.channels or 1, watch_seconds=args.watch_seconds)
+    except ValueError as exc:  # a list of job counts, or a plan the mode cannot run
+        raise SystemExit(f"--watch: {exc}") from exc
+    print(
+        f"-- watched workspace: {plan.jobs} jobs started elsewhere, {plan.channels} watched channel(s), time scale "
+        f"{base.time_scale:g} (spread {base.spread:g} s) --",
+        flush=True,
+    )
+    figures = run_watch(plan, base, keep=args.keep, progress=lambda text: print(text, flush=True))
+    print(render(figures), flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures.as_dict(), indent=2))
     return 0
 
 
