@@ -194,6 +194,8 @@ class Scheduler:
             job_id=job_id,
             overlap_told_job_id=overlap_told,
         )
+        if job_id is None and outcome.startswith("skipped"):  # a run is audited where it is made (run_occurrence)
+            record_audit(self._db, schedule, schedule.owner_id, f"schedule run {outcome}")
 
     # --- the loop ----------------------------------------------------------------------------------------------
 

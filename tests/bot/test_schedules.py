@@ -176,6 +176,8 @@ def test_downtime_beyond_the_grace_skips_and_tells_the_channel_once(
     assert len(told) == 1
     assert told[0][1] == "C0SALES"
     assert "missed its 2 runs while leadmover was down" in told[0][2]
+    (entry,) = [e for e in services.audit.latest(team_id="T1", limit=5) if e.outcome.startswith("schedule run")]
+    assert entry.outcome == "schedule run skipped: missed while leadmover was down (2)"
     assert stored(services.db, schedule.id).next_run_at == datetime(2026, 3, 23, 13, 0)
 
 
