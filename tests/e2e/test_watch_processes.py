@@ -78,7 +78,7 @@ def test_two_replicas_give_one_announcement_per_job(
         time.sleep(1.5)  # both have watched a round go by: what starts now is new to both
         _start(instantly, 4)
         assert slack.wait_for(lambda: _announced(slack) == 4, timeout=30), one.log() + two.log()
-        time.sleep(3)  # a duplicate would show up by now
+        time.sleep(2)  # a duplicate would show up by now (rounds are 1 s apart)
         assert _announced(slack) == 4
     assert slack.violations == []
     assert instantly.violations == []
@@ -103,7 +103,7 @@ def test_a_kill_during_discovery_loses_and_repeats_nothing(
     with AppProcess(env=env, log_path=tmp_path / "second.log") as second:
         second.wait_healthy()
         assert slack.wait_for(lambda: _announced(slack) == 3, timeout=30), second.log()
-        time.sleep(2.5)
+        time.sleep(1.5)
         assert _announced(slack) == 3
     assert slack.violations == []
 
@@ -123,6 +123,6 @@ def test_jobs_created_while_the_app_was_down_are_announced_when_it_is_back(
     with AppProcess(env=env, log_path=tmp_path / "second.log") as second:
         second.wait_healthy()
         assert slack.wait_for(lambda: _announced(slack) == 3, timeout=30), second.log()
-        time.sleep(2.5)
+        time.sleep(1.5)
         assert _announced(slack) == 3
     assert slack.violations == []
