@@ -11,7 +11,7 @@ from typing import Any, Final
 from bot.instantly.schemas import ESG_CODES, ESG_OFFERED, ESP_CODES, LEAD_FILTERS
 from bot.slack.blocks import messages
 from handlers import ids, more_filters, preview_view, schedule_form
-from handlers.blocks import option, plain_text
+from handlers.blocks import input_block, option, plain_text
 from handlers.entered import State, keep_entered, no_hint_once_filled
 from handlers.prefill import Fill
 from storage.orders import MoveOptions
@@ -57,33 +57,6 @@ LEAD_STATUS_GROUPS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def _input(
-    block_id: str,
-    label: str,
-    element: dict[str, Any],
-    *,
-    optional: bool = False,
-    hint: str = "",
-    dispatch: dict[str, Any] | bool = False,
-) -> dict[str, Any]:
-    """An input block; `dispatch` (True, or a text input's dispatch_action_config) makes using it refresh the
-    preview."""
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain_text(label),
-        "element": {**element, "action_id": block_id},
-        "optional": optional,
-    }
-    if dispatch:
-        block["dispatch_action"] = True
-    if isinstance(dispatch, dict):
-        block["element"]["dispatch_action_config"] = copy.deepcopy(dispatch)
-    if hint:
-        block["hint"] = plain_text(hint)
-    return block
-
-
 def _static_select(placeholder: str, options: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "static_select", "placeholder": plain_text(placeholder), "options": options}
 
@@ -99,7 +72,7 @@ def _endpoint_input(block_id: str, label: str, fill: Fill) -> dict[str, Any]:
         # Made exactly as an options load makes it, so the submission reads as if the person had picked it.
         element["initial_option"] = option(choice.value, choice.label)
     hint = fill.notes.get(block_id, "")[:_HINT_MAX]
-    return _input(block_id, label, element, hint=hint, dispatch=block_id == ids.SOURCE)
+    return input_block(block_id, label, element, hint=hint, dispatch=block_id == ids.SOURCE)
 
 
 def build(
@@ -130,12 +103,12 @@ def build(
         _endpoint_input(ids.SOURCE, "From", fill),
         _endpoint_input(ids.DESTINATION, "To", fill),
         preview_view.section(preview),
-        _input(
+        input_block(
             ids.MODE,
             "Move or copy",
             {"type": "radio_buttons", "options": modes, "initial_option": modes[copy_leads]},
         ),
-        _input(
+        input_block(
             ids.LIMIT,
             "At most this many leads",
             {
@@ -149,7 +122,7 @@ def build(
         ),
         {"type": "divider"},
         {"type": "header", "text": plain_text("Which leads")},
-        _input(
+        input_block(
             ids.SEARCH,
             "Name or email contains",
             {"type": "plain_text_input", "max_length": 200, "placeholder": plain_text("e.g. John or @acme.com")},
@@ -157,7 +130,7 @@ def build(
             hint="Press Enter to see which leads it takes.",
             dispatch=_ON_ENTER,
         ),
-        _input(
+        input_block(
             ids.FILTER,
             "Lead status",
             {
@@ -171,7 +144,7 @@ def build(
             optional=True,
             dispatch=True,
         ),
-        _input(
+        input_block(
             ids.CONTACTS,
             "Only these emails",
             {"type": "plain_text_input", "multiline": True, "max_length": CONTACTS_MAX},
@@ -179,14 +152,14 @@ def build(
             hint="Separate addresses with commas or new lines.",
             dispatch=_ON_TYPING,
         ),
-        _input(
+        input_block(
             ids.ESP_CODE,
             "Email provider",
             _static_select("Any provider", [option(str(code), label) for code, label in ESP_CODES.items()]),
             optional=True,
             dispatch=True,
         ),
-        _input(
+        input_block(
             ids.ESG_CODE,
             "Email security gateway",
             _static_select("Any gateway", [option(code, ESG_CODES[code]) for code in ESG_OFFERED]),
@@ -194,7 +167,7 @@ def build(
             dispatch=True,
         ),
         {"type": "divider"},
-        _input(
+        input_block(
             ids.ASSIGNED_TO,
             "Assign the leads to",
             {
@@ -205,7 +178,7 @@ def build(
             optional=True,
             hint=fill.notes.get(ids.ASSIGNED_TO, "")[:_HINT_MAX],
         ),
-        _input(
+        input_block(
             ids.OPTIONS,
             "Options",
             {

@@ -12,7 +12,7 @@ from typing import Any, Final
 from bot.recurrence import WEEKDAYS, Frequency, Recurrence, RecurrenceError, ordinal, zone
 from bot.schedules import recurrence_of, when_of
 from handlers import ids, more_filters
-from handlers.blocks import option, plain_text
+from handlers.blocks import input_block, option, plain_text
 from handlers.entered import State, keep_entered
 from storage.schedules import When
 
@@ -75,21 +75,6 @@ def zone_options(their_zone: str, *, also: str | None = None) -> list[dict[str, 
     return [option(name, zone_label(name, theirs=name == their_zone)) for name in names]
 
 
-def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
-) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain_text(label),
-        "element": {**element, "action_id": block_id},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain_text(hint)
-    return block
-
-
 def _select(placeholder: str, options: list[dict[str, Any]], initial: str | None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "static_select", "placeholder": plain_text(placeholder), "options": options}
     chosen = [o for o in options if o["value"] == initial]
@@ -110,32 +95,32 @@ def blocks(scheduling: Scheduling, *, entered: State | None = None) -> list[dict
     made: list[dict[str, Any]] = [
         {"type": "divider"},
         {"type": "header", "text": plain_text("When")},
-        _input(
+        input_block(
             ids.FREQUENCY,
             "How often",
             {"type": "radio_buttons", "options": often, "initial_option": often[list(Frequency).index(frequency)]},
         ),
-        _input(
+        input_block(
             ids.WEEKDAY,
             "Day of the week",
             _select("Pick a day", days, None if when is None or when.weekday is None else str(when.weekday)),
             optional=True,
             hint="For every week.",
         ),
-        _input(
+        input_block(
             ids.MONTH_DAY,
             "Date",
             _select("Pick a date", dates, None if when is None or when.month_day is None else str(when.month_day)),
             optional=True,
             hint=MONTH_DAY_HINT,
         ),
-        _input(
+        input_block(
             ids.TIME_OF_DAY,
             "Time of day",
             {"type": "timepicker", "initial_time": f"{when.at if when is not None else DEFAULT_AT:%H:%M}"},
             hint="In the time zone below.",
         ),
-        _input(
+        input_block(
             ids.TIMEZONE,
             "Time zone",
             _select("Pick a time zone", zone_options(scheduling.their_zone, also=zone_name), zone_name),
