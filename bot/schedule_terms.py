@@ -11,8 +11,8 @@ from typing import Any, Final, Protocol
 from bot.recurrence import Frequency, Recurrence
 from bot.slack.blocks.messages import slack_date
 from storage import audit
+from storage.automation_models import ScheduleState
 from storage.db import Database
-from storage.models import ScheduleState
 from storage.schedules import ScheduleRecord, When
 
 # Why a schedule that was not approved does nothing, for the person who asks it to.

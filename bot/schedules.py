@@ -26,9 +26,9 @@ from bot.schedule_terms import (
 from bot.scheduler import Scheduler
 from bot.slack.blocks import schedule_messages
 from storage import schedules
+from storage.automation_models import ScheduleState
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import ScheduleState
 from storage.orders import MoveOrder
 from storage.schedules import ScheduleRecord
 

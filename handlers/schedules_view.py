@@ -10,7 +10,7 @@ from bot.schedules import recurrence_of, slack_time
 from bot.slack.blocks import messages, schedule_messages
 from handlers import ids
 from handlers.blocks import plain_text
-from storage.models import ScheduleState
+from storage.automation_models import ScheduleState
 from storage.orders import LeadFilters, MoveOrder
 from storage.schedules import ScheduleRecord
 

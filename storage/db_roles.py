@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, inspect, text
 
 from storage.db import Database
-from storage.models import Base
+from storage.schema import metadata
 
 VERSION_TABLE = "alembic_version"  # Alembic's default name, which leadmover keeps
 
@@ -110,7 +110,7 @@ def granting(connection: Connection, app: Place) -> Grant | None:
 
 
 def ours() -> set[str]:
-    return set(Base.metadata.tables) | {VERSION_TABLE}
+    return set(metadata.tables) | {VERSION_TABLE}
 
 
 def grant_app_role(connection: Connection, *, role: str, schema: str) -> None:

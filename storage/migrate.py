@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from storage import db_roles
 from storage.db import Database
 from storage.db_roles import RoleSetupError
-from storage.models import Base
+from storage.schema import metadata
 
 if TYPE_CHECKING:
     # Alembic is imported only when a migration runs: a process whose database is already at HEAD never loads it
@@ -103,7 +103,7 @@ def at_head(db: Database) -> bool:
 def context_options(*, dialect: str) -> dict[str, Any]:
     """The migration context's options, shared by upgrades here and by env.py (autogenerate)."""
     return {
-        "target_metadata": Base.metadata,
+        "target_metadata": metadata,
         # SQLite cannot ALTER most things: autogenerate must write batch operations, which rebuild the table.
         "render_as_batch": dialect == "sqlite",
     }
@@ -257,7 +257,7 @@ def _check_foreign_keys(connection: Connection) -> None:
 
 
 def new_revision(*, message: str, url: str | None = None) -> list[Path]:
-    """Write the next revision: what storage.models has that a database at head lacks. Review before committing."""
+    """Write the next revision: what storage.schema has that a database at head lacks. Review before committing."""
     from alembic import command
     from alembic.script import Script
 
@@ -281,7 +281,7 @@ def new_revision(*, message: str, url: str | None = None) -> list[Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m storage.migrate", description="Developer tools for migrations.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    revision = commands.add_parser("revision", help="autogenerate the next revision from storage/models.py")
+    revision = commands.add_parser("revision", help="autogenerate the next revision from storage.schema (every table module)")
     revision.add_argument("-m", "--message", required=True, help="what the revision changes, e.g. 'add jobs.note'")
     revision.add_argument("--url", help="compare with this database, after applying pending migrations to it")
     args = parser.parse_args(argv)

@@ -11,9 +11,9 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, delete, insert, select, update
 
 from storage import leases
+from storage.automation_models import ScheduleRow, ScheduleState
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import ScheduleRow, ScheduleState
 from storage.orders import MoveOrder
 
 TABLE = cast(Table, ScheduleRow.__table__)

@@ -11,9 +11,10 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage import leases
+from storage.automation_models import WatchListerRow, WatchRow
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import JobRow, Phase, WatchListerRow, WatchRow
+from storage.models import JobRow, Phase
 
 WATCHES = cast(Table, WatchRow.__table__)
 LISTERS = cast(Table, WatchListerRow.__table__)

@@ -12,9 +12,10 @@ from sqlalchemy import Select, Table, and_, bindparam, insert, or_, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from storage import leases
+from storage.automation_models import StepState, WorkflowStepRow
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import JobRow, Phase, StepState, WorkflowStepRow
+from storage.models import JobRow, Phase
 
 TABLE = cast(Table, WorkflowStepRow.__table__)
 _JOBS = cast(Table, JobRow.__table__)

@@ -20,7 +20,8 @@ from handlers.prefill import Fill
 from simulators.reading import zone_named
 from simulators.slack.html_pages import TOUR_ZONE, Post, home_page, message_page, modal_page
 from storage.approvals import Approval
-from storage.models import ApprovalState, Phase, ScheduleState
+from storage.automation_models import ScheduleState
+from storage.models import ApprovalState, Phase
 from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
 from storage.records import JobRecord
 from storage.schedules import ScheduleRecord, When

@@ -17,8 +17,9 @@ from bot.recurrence import Frequency, Recurrence
 from bot.schedules import Denied, ScheduleService, occurrence_key
 from bot.services import Services
 from storage import schedules
+from storage.automation_models import ScheduleState
 from storage.db import Database
-from storage.models import JobRow, Phase, ScheduleState
+from storage.models import JobRow, Phase
 from storage.schedules import ScheduleRecord
 from tests.bot.test_door import ADMIN, ALICE, _services, sent
 from tests.factories import an_order

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from bot.instantly.schemas import JobStatus
 from bot.slack.step_ends import LOST_BEFORE_WRITTEN, ending
 from bot.workflow_steps import StepInputs, lead_status_code, problem_in
-from storage.models import Phase, StepState
+from storage.automation_models import StepState
+from storage.models import Phase
 from storage.orders import MoveMode
 from storage.workflow_steps import StepRun
 from tests.factories import a_record

@@ -15,7 +15,7 @@ from bot.recurrence import Frequency, Recurrence
 from bot.schedules import Denied
 from bot.slack.blocks import schedule_messages
 from simulators.slack import Message
-from storage.models import ScheduleState
+from storage.automation_models import ScheduleState
 from storage.orders import Endpoint, EndpointKind, MoveOrder
 from storage.schedules import ScheduleRecord
 

@@ -16,8 +16,8 @@ from bot.recurrence import Frequency, Recurrence
 from bot.schedules import Denied
 from handlers import home_view, ids, schedules_view
 from storage import schedules as stored_schedules
+from storage.automation_models import ScheduleState
 from storage.clock import utcnow
-from storage.models import ScheduleState
 from storage.orders import Endpoint, EndpointKind, MoveMode, MoveOrder
 from storage.schedules import ScheduleRecord
 from tests.e2e.flows import pick, preview_shows, show_more_filters

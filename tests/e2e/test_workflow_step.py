@@ -18,7 +18,7 @@ from bot.workflow_steps import MOVE_STEP, NO_KEY
 from handlers import approvals as approval_handlers
 from simulators.instantly import FakeInstantly
 from simulators.slack import Execution, FakeSlack
-from storage.models import StepState, WorkflowStepRow
+from storage.automation_models import StepState, WorkflowStepRow
 from tests.e2e.processes import AppProcess, app_env
 from tests.e2e.test_approvals import click, request_message
 

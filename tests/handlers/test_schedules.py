@@ -14,7 +14,7 @@ from bot.recurrence import Frequency, Recurrence
 from bot.schedules import Denied
 from bot.services import Services
 from handlers import ids
-from storage.models import ScheduleState
+from storage.automation_models import ScheduleState
 from storage.schedules import ScheduleRecord
 from tests.bolt_requests import APP_ID, CHANNEL, TEAM, TRIGGER_ID, USER, VERIFICATION_TOKEN, ResponseUrl, SlackSends
 from tests.factories import an_order

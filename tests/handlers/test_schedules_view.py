@@ -12,8 +12,8 @@ from bot.slack.blocks import schedule_messages
 from handlers import ids, schedules_view
 from simulators.slack.blockkit import check_message_blocks, check_view
 from storage import schedules
+from storage.automation_models import ScheduleState
 from storage.db import Database
-from storage.models import ScheduleState
 from storage.orders import LeadFilters
 from storage.schedules import ScheduleRecord, When
 from tests.factories import an_order

@@ -26,8 +26,9 @@ from sqlalchemy import func, inspect, make_url, select, text
 from bot.instantly.requests import move_request
 from storage import audit, db_roles, jobs, migrate
 from storage.db import Database
-from storage.models import Base, JobRow
+from storage.models import JobRow
 from storage.orders import EndpointKind, MoveMode
+from storage.schema import metadata
 from tests.databases import POSTGRES_URL
 from tests.factories import an_order
 from tests.postgres_roles import Roles, two_roles
@@ -45,7 +46,7 @@ def bare(database_url: str) -> Iterator[Database]:
 
 def schema_differences(db: Database) -> list[object]:
     with db.engine.connect() as connection:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+        return list(compare_metadata(MigrationContext.configure(connection), metadata))
 
 
 def add_job(db: Database) -> None:
@@ -201,7 +202,7 @@ def test_a_downgrade_gives_the_orders_back_as_request_bodies(bare: Database) -> 
 
 
 def test_part_of_a_schema_without_a_revision_is_refused_not_stamped(bare: Database) -> None:
-    Base.metadata.create_all(bare.engine, tables=[Base.metadata.tables["jobs"]])
+    metadata.create_all(bare.engine, tables=[metadata.tables["jobs"]])
 
     with pytest.raises(migrate.SchemaAdoptionError, match="table notifications is missing"):
         migrate.upgrade(bare)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from storage import schedules
+from storage.automation_models import ScheduleState
 from storage.db import Database
-from storage.models import ScheduleState
 from storage.schedules import ScheduleRecord, When
 from tests.factories import an_order
 

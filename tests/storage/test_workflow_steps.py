@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import update
 
 from storage import workflow_steps
+from storage.automation_models import StepState, WorkflowStepRow
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import JobRow, Phase, StepState, WorkflowStepRow
+from storage.models import JobRow, Phase
 from storage.workflow_steps import StepRun
 from tests.factories import requested_job
 
