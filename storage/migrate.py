@@ -281,7 +281,7 @@ def new_revision(*, message: str, url: str | None = None) -> list[Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m storage.migrate", description="Developer tools for migrations.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    revision = commands.add_parser("revision", help="autogenerate the next revision from storage.schema (every table module)")
+    revision = commands.add_parser("revision", help="autogenerate the next revision from storage.schema")
     revision.add_argument("-m", "--message", required=True, help="what the revision changes, e.g. 'add jobs.note'")
     revision.add_argument("--url", help="compare with this database, after applying pending migrations to it")
     args = parser.parse_args(argv)
