@@ -46,6 +46,7 @@ class Person:
     external: bool = False  # from another organisation, through Slack Connect
     deactivated: bool = False
     known: bool = True  # False when Slack could not be asked
+    timezone: str | None = None  # their profile's IANA zone (users.info `tz`), when Slack gives one
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class AccessService:
             guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
             external=self._is_external(team_id, user),
             deactivated=bool(user.get("deleted")),
+            timezone=str(user["tz"]) if isinstance(user.get("tz"), str) else None,
         )
         with self._lock:
             if len(self._people) > 50_000:

@@ -50,7 +50,7 @@ def _open_move_modal(call: Invocation, *, schedule: bool = False) -> None:
         return
     channel_id = call.channel_id
     copy_leads = call.verb == ids.MODE_COPY
-    scheduling = schedules.new_schedule(client, user_id=call.user_id) if schedule else None
+    scheduling = schedules.new_schedule(services, team_id=team_id, user_id=call.user_id) if schedule else None
     # The trigger_id lives 3 s: views.open comes straight after the checks, with what needs no Instantly call;
     # names are looked up after it and filled in with views.update.
     fill = prefill.looking_up(wanted)

@@ -34,20 +34,15 @@ def register(app: App) -> None:
     app.action(ids.SCHEDULE_ACTION)(handle_button)
 
 
-def their_zone(client: WebClient, user_id: str) -> str:
-    """The person's time zone as Slack has it (users.info's `tz`); UTC when Slack cannot say."""
-    try:
-        user = client.users_info(user=user_id).get("user") or {}
-    except SlackApiError as exc:
-        log.info("no time zone for %s: %s", user_id, slack_error(exc))
-        return schedule_form.DEFAULT_ZONE
-    tz = user.get("tz") if isinstance(user, dict) else None
-    return schedule_form.known_zone(tz if isinstance(tz, str) else None)
+def their_zone(services: Services, *, team_id: str, user_id: str) -> str:
+    """The person's time zone as Slack has it (users.info's `tz`, read with who they are); UTC when Slack cannot
+    say."""
+    return schedule_form.known_zone(services.access.person(team_id=team_id, user_id=user_id).timezone)
 
 
-def new_schedule(client: WebClient, *, user_id: str) -> schedule_form.Scheduling:
+def new_schedule(services: Services, *, team_id: str, user_id: str) -> schedule_form.Scheduling:
     """The schedule modal's mode for a new schedule: in the person's own time zone unless they pick another."""
-    return schedule_form.Scheduling(their_zone=their_zone(client, user_id))
+    return schedule_form.Scheduling(their_zone=their_zone(services, team_id=team_id, user_id=user_id))
 
 
 # --- /leads schedules --------------------------------------------------------------------------------------------
@@ -179,7 +174,8 @@ def _edit(
         tell(record.words)
         return
     when = recurrence_of(record.when)
-    scheduling = schedule_form.Scheduling(their_zone=their_zone(client, user_id), editing=record.id, when=when)
+    zone = their_zone(services, team_id=team_id, user_id=user_id)
+    scheduling = schedule_form.Scheduling(their_zone=zone, editing=record.id, when=when)
     opened = _open(client, body, _edit_view(record, scheduling))
     if opened is None:
         tell("Slack did not open the form in time. Press Edit again.")
