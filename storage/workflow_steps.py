@@ -148,12 +148,6 @@ def retry_later(db: Database, *, run_id: int, attempts: int, delay: float) -> No
     _set(db, run_id, attempts=attempts, not_before=utcnow() + timedelta(seconds=delay), **leases.FREED)
 
 
-def of_job(db: Database, *, job_id: int) -> StepRun | None:
-    with db.reading() as session:
-        row = session.execute(select(TABLE).where(TABLE.c.job_id == job_id).limit(1)).first()
-        return _run(row) if row is not None else None
-
-
 @functools.cache
 def _due_statement(limit: int) -> Select[Any]:
     """Open runs Slack is due to hear of: refused, or whose job ended and was told in its thread (a job ended but

@@ -133,9 +133,17 @@ def test_a_deleted_job_leaves_its_run_due(db: Database) -> None:
     run = opened(db)
     record = requested_job(db)
     workflow_steps.attach_job(db, run_id=run.id, job_id=record.id)
-    assert workflow_steps.of_job(db, job_id=record.id) is not None
+    assert stored(db, run.id).job_id == record.id
     _delete(db, record.id)
     assert [r.job_id for r in due(db, orphan_seconds=-1)] == [None]
+
+
+def stored(db: Database, run_id: int) -> WorkflowStepRow:
+    with db.reading() as session:
+        row = session.get(WorkflowStepRow, run_id)
+        assert row is not None
+        session.expunge(row)
+        return row
 
 
 def _delete(db: Database, job_id: int) -> None:
