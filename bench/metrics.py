@@ -83,6 +83,18 @@ def job_id_in(metadata: Any) -> str:
     return str(payload.get("instantly_job_id") or "") if isinstance(payload, dict) else ""
 
 
+def shared_ids_in(metadata: Any) -> list[int]:
+    """leadmover's numbers of the jobs a shared message names (`event_payload.job_ids`, "12,13,14"), or []."""
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return []
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    shared = str(payload.get("job_ids") or "") if isinstance(payload, dict) else ""
+    return [int(part) for part in shared.split(",") if part.isdecimal()]
+
+
 class SlackLog:
     """Every Web API call; final replies (a thread post that names its Instantly job) are indexed as they come."""
 

@@ -39,7 +39,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any, Final
@@ -57,6 +57,7 @@ from bench.metrics import (
     peak_in_window,
     per,
     percentile,
+    shared_ids_in,
 )
 from bench.scenario import Scenario
 from simulators.instantly import INSTANTLY_RATE_LIMITS, FakeInstantly, RecordedRequest
@@ -83,6 +84,8 @@ TOTALS: Final = (250, 1000, 5000)  # items per job, in turn
 ENTITIES: Final = 4  # lists and campaigns the jobs touch, each
 MEMBERS: Final = 3  # Instantly members who start jobs, besides the owner and "the API"
 REPORT_EVERY: Final = 30.0
+# How often the bench reads which jobs the shared messages name (leadmover numbers them; Instantly ids them).
+RESOLVE_EVERY: Final = 2.0
 
 
 @dataclass(frozen=True)
@@ -147,28 +150,64 @@ class WatchInstantlyLog(InstantlyLog):
 
 
 class WatchSlackLog(SlackLog):
-    """SlackLog that also indexes announcements: a top-level post naming its Instantly job."""
+    """SlackLog that also indexes announcements: a top-level post naming its Instantly job. A message that several
+    jobs share names them by leadmover's numbers, which `resolve` turns into Instantly's ids from the app's rows."""
 
     def __init__(self) -> None:
         super().__init__()
         self.announced: dict[str, list[tuple[float, str]]] = defaultdict(list)  # job id -> (when, channel) each
+        # leadmover's job number -> (when, channel, in a thread) of each shared message or reply naming it
+        self.shared: dict[int, list[tuple[float, str, bool]]] = defaultdict(list)
+        self._instantly_ids: dict[int, str] = {}
 
     def add(self, call: ApiCall, status: int, answer: dict[str, Any]) -> None:
+        shared = shared_ids_in(call.args.get("metadata")) if call.method == "chat.postMessage" else []
+        if shared:  # indexed here by leadmover's numbers, not by the first job's Instantly id
+            call = replace(call, args={key: value for key, value in call.args.items() if key != "metadata"})
         super().add(call, status, answer)
-        if call.method != "chat.postMessage" or not answer.get("ok") or call.args.get("thread_ts"):
+        if call.method != "chat.postMessage" or not answer.get("ok"):
             return
+        channel, in_thread = str(call.args.get("channel") or ""), bool(call.args.get("thread_ts"))
+        with self._lock:
+            for number in shared:
+                self.shared[number].append((call.at, channel, in_thread))
         job_id = job_id_in(call.args.get("metadata"))
-        if job_id:
+        if job_id and not in_thread:
             with self._lock:
-                self.announced[job_id].append((call.at, str(call.args.get("channel") or "")))
+                self.announced[job_id].append((call.at, channel))
+
+    def resolve(self, instantly_ids: dict[int, str]) -> None:
+        """leadmover's job numbers -> Instantly's ids, as the app's rows say (read from its database)."""
+        with self._lock:
+            self._instantly_ids.update(instantly_ids)
+
+    def _shared_by_instantly_id(self, *, in_thread: bool) -> dict[str, list[tuple[float, str]]]:
+        found: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        for number, posts in self.shared.items():
+            job_id = self._instantly_ids.get(number)
+            if job_id:
+                found[job_id] += [(at, channel) for at, channel, threaded in posts if threaded is in_thread]
+        return found
 
     def announced_ids(self) -> set[str]:
-        with self._lock:
-            return set(self.announced)
+        return set(self.announcements())
 
     def announcements(self) -> dict[str, list[tuple[float, str]]]:
         with self._lock:
-            return {job_id: list(posts) for job_id, posts in self.announced.items()}
+            merged = {job_id: list(posts) for job_id, posts in self.announced.items()}
+            for job_id, posts in self._shared_by_instantly_id(in_thread=False).items():
+                merged.setdefault(job_id, []).extend(posts)
+            return {job_id: posts for job_id, posts in merged.items() if posts}
+
+    def replied(self) -> set[str]:
+        return set(self.snapshot()[1])
+
+    def snapshot(self) -> tuple[list[SlackHit], dict[str, list[float]], int]:
+        hits, replies, notes = super().snapshot()
+        with self._lock:
+            for job_id, posts in self._shared_by_instantly_id(in_thread=True).items():
+                replies.setdefault(job_id, []).extend(at for at, _ in posts)
+        return hits, {job_id: times for job_id, times in replies.items() if times}, notes
 
 
 @dataclass
@@ -554,29 +593,35 @@ def set_watches(slack: FakeSlack, app_url: str, url: str, plan: WatchPlan, *, wi
         db.dispose()
 
 
-def followed_rows(url: str) -> dict[str, tuple[float, str]]:
-    """Instantly job id -> (time.time() its row was written, its channel), for every job the app follows by watch."""
+def followed_rows(url: str) -> tuple[dict[str, tuple[float, str]], dict[int, str]]:
+    """For every job the app follows by watch: Instantly job id -> (time.time() its row was written, its channel),
+    and leadmover's job number -> Instantly job id."""
     db = Database(url)
     try:
         with db.reading() as session:
-            query = select(JobRow.instantly_job_id, JobRow.created_at, JobRow.channel_id).where(JobRow.via == "watch")
-            return {
-                str(job_id): (created.replace(tzinfo=UTC).timestamp(), str(channel))
-                for job_id, created, channel in session.execute(query)
-                if job_id is not None
+            query = select(JobRow.id, JobRow.instantly_job_id, JobRow.created_at, JobRow.channel_id).where(
+                JobRow.via == "watch"
+            )
+            rows = [row for row in session.execute(query) if row.instantly_job_id is not None]
+            followed = {
+                str(row.instantly_job_id): (row.created_at.replace(tzinfo=UTC).timestamp(), str(row.channel_id))
+                for row in rows
             }
+            return followed, {int(row.id): str(row.instantly_job_id) for row in rows}
     finally:
         db.dispose()
 
 
-def channel_duplicates(slack: FakeSlack, channels: Sequence[str]) -> int:
-    """Announcements beyond each job's first, read from the channels themselves."""
+def channel_duplicates(slack: FakeSlack, channels: Sequence[str], numbers: dict[int, str]) -> int:
+    """Announcements beyond each job's first, read from the channels themselves (a shared message names its jobs by
+    leadmover's `numbers`)."""
     count: dict[str, int] = defaultdict(int)
     for channel in channels:
         for message in slack.messages(channel):
-            job_id = job_id_in(message.metadata)
-            if job_id:
-                count[job_id] += 1
+            shared = [numbers.get(number, "") for number in shared_ids_in(message.metadata)]
+            for job_id in shared or [job_id_in(message.metadata)]:
+                if job_id:
+                    count[job_id] += 1
     return sum(n - 1 for n in count.values() if n > 1)
 
 
@@ -606,7 +651,13 @@ def run_watch(
         thread = threading.Thread(target=starter.run, args=(begin,), name="bench-watch-starter", daemon=True)
         thread.start()
 
+        resolved_at = 0.0
+
         def settled() -> bool:
+            nonlocal resolved_at
+            if time.monotonic() - resolved_at >= RESOLVE_EVERY:  # which job numbers the shared messages name
+                resolved_at = time.monotonic()
+                f.slack_log.resolve(followed_rows(database_url(workdir))[1])
             if thread.is_alive():
                 return False
             started = set(starter.started())
@@ -633,6 +684,8 @@ def run_watch(
         thread.join(timeout=30)
         if child.alive():
             figures.peak_rss_mb, figures.cpu_seconds = child.stats()
+        followed, numbers = followed_rows(database_url(workdir))
+        f.slack_log.resolve(numbers)
         slack_hits, replies, _ = f.slack_log.snapshot()
         created = starter.started()
         seen = Observed(
@@ -649,9 +702,9 @@ def run_watch(
             now=now,
         )
         child.stop()
-        seen.followed = followed_rows(database_url(workdir))
+        seen.followed = followed
         compute(figures, plan, seen)
-        figures.channel_duplicates = channel_duplicates(f.slack, plan.channel_ids())
+        figures.channel_duplicates = channel_duplicates(f.slack, plan.channel_ids(), numbers)
         figures.start_lag_max = starter.lag_max
         figures.problems.extend(starter.failures[:5])
         violations = f.slack.violations + f.instantly.violations

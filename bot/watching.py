@@ -195,6 +195,7 @@ class WatchService:
     def _follow_new(self, team_id: str, listening: list[Watch], found: list[BackgroundJob]) -> None:
         known = watches.followed_ids(self._db, team_id=team_id, instantly_job_ids=[job.id for job in found])
         oldest = self._clock() - self._follow_limit
+        new: list[tuple[Watch, BackgroundJob, str]] = []
         for job in reversed(found):  # the oldest first, so that the channel reads them in order
             started = parse_time(job.created_at)
             if job.id in known or (started is not None and started < oldest):
@@ -205,9 +206,15 @@ class WatchService:
             if job.type == "move-leads" and watches.moves_starting(self._db, team_id=team_id):
                 # Maybe leadmover's own, its id not written down yet: it updates again as it runs, and is known then.
                 continue
-            self._announce(team_id, hearing, job, started)
+            new.append((hearing, job, self._headline(team_id, job)))
+        # Named first, written down together after: the writer then finds the round's jobs side by side, to share
+        # a message when they are many.
+        followed = [self._follow(team_id, hearing, job, headline) for hearing, job, headline in new]
+        if any(followed):
+            self._notify()
 
-    def _announce(self, team_id: str, hearing: Watch, job: BackgroundJob, started: datetime | None) -> None:
+    def _follow(self, team_id: str, hearing: Watch, job: BackgroundJob, headline: str) -> bool:
+        """Follow a job found, its announcement queued; False when the workspace already followed it."""
         followed = tracked.record_tracked(
             self._db,
             team_id=team_id,
@@ -218,15 +225,15 @@ class WatchService:
             status=job.status,
             progress=round(job.progress),
             next_poll_at=utcnow() + timedelta(seconds=self._poll_interval),
-            started_at=started,
+            started_at=parse_time(job.created_at),
             via="watch",
-            via_name=self._headline(team_id, job),
+            via_name=headline,
         )
         if followed.already:
-            return
+            return False
         if job.is_terminal:  # ended between two rounds: its reply follows its announcement straight away
             self._moves.follow(followed.record, job)
-        self._notify()
+        return True
 
     def _headline(self, team_id: str, job: BackgroundJob) -> str:
         """The type, what it touches and who started it: "Import leads into list *Acme inbound*, started by Ann Lee"."""

@@ -10,14 +10,15 @@ from typing import Any, cast
 from sqlalchemy import Row, Select, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage import leases, outbox
+from storage import leases, outbox, shared_messages
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import FINAL_EDIT_PRIORITY, JobRow, NotificationKind, Phase
+from storage.models import FINAL_EDIT_PRIORITY, NOTIFICATION_PRIORITY, JobRow, NotificationKind, Phase
 from storage.records import JobRecord, job_record
 
 # How many of the numbers in a followed job's `data` it keeps: enough for any job type's tally, never a whole payload.
 MAX_COUNTS = 12
+SHARED_REPLY_PRIORITY = NOTIFICATION_PRIORITY[NotificationKind.ANNOUNCE] + 1
 _JOBS = cast(Table, JobRow.__table__)
 
 
@@ -62,10 +63,24 @@ def queue_write(
     detail: str | None,
     priority: int | None = None,
 ) -> None:
-    """Queue the Slack write a change of `row` calls for, in the caller's transaction (storage.outbox)."""
+    """Queue the Slack write a change of `row` calls for, in the caller's transaction (storage.outbox).
+
+    A watched job's announcement and reply may share a message with others waiting beside them; a reply in a
+    message already shared waits a moment for the replies of the jobs beside it, and gives way to announcements in
+    its channel: in a flood of jobs, a job found is told before one that ended (storage.shared_messages)."""
     channel = row.announcement_channel or row.channel_id
+    groupable = row.via == "watch" and kind in (NotificationKind.ANNOUNCE, NotificationKind.FINAL)
+    gathers = groupable and kind == NotificationKind.FINAL and shared_messages.shares_message(session, row)
     outbox.enqueue(
-        session, team_id=row.team_id, job_id=row.id, channel_id=channel, kind=kind, detail=detail, priority=priority
+        session,
+        team_id=row.team_id,
+        job_id=row.id,
+        channel_id=channel,
+        kind=kind,
+        detail=detail,
+        priority=SHARED_REPLY_PRIORITY if gathers and priority is None else priority,
+        groupable=groupable,
+        delay=shared_messages.REPLY_GATHER_SECONDS if gathers else 0.0,
     )
 
 

@@ -42,6 +42,7 @@ class JobRow(Leased, Base):
         Index("ix_jobs_due", "phase", "next_poll_at"),
         Index("ix_jobs_requester", "team_id", "user_id", "created_at"),
         Index("ix_jobs_part_of", "part_of"),
+        Index("ix_jobs_announcement", "announcement_channel", "announcement_ts"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -164,6 +165,9 @@ class NotificationRow(Leased, Base):
     sent_to: Mapped[str | None] = mapped_column(String(32), default=None)
     sent_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # A watched job's announcement or reply: it may go in one message with others of its kind waiting in its channel
+    # (bot.slack.shared_messages), which is how a flood of jobs stays within Slack's post a second per channel.
+    groupable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 

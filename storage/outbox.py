@@ -6,6 +6,7 @@ progress edit always shows the newest state and several changes coalesce into on
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -52,6 +53,8 @@ class Notification:
     detail: str | None
     attempted_at: datetime | None
     sent_to: str | None  # where the last attempt went
+    # May go in one message with others of its kind waiting in its channel (storage.shared_messages).
+    groupable: bool = False
 
 
 def as_notification(row: NotificationRow | AnyRow) -> Notification:
@@ -67,6 +70,7 @@ def as_notification(row: NotificationRow | AnyRow) -> Notification:
         detail=row.detail,
         attempted_at=row.attempted_at,
         sent_to=row.sent_to,
+        groupable=bool(row.groupable),
     )
 
 
@@ -82,11 +86,14 @@ def enqueue(
     kind: NotificationKind,
     detail: str | None = None,
     priority: int | None = None,
+    groupable: bool = False,
+    delay: float = 0.0,
 ) -> bool:
     """Add a write in the caller's transaction; False when an equivalent one already waits (or was sent once).
 
     `priority` (default: the kind's) is raised on an equivalent write still waiting: e.g. an ended job's last edit
-    goes before the progress edits of jobs still running."""
+    goes before the progress edits of jobs still running. A `groupable` write may share its Slack message with
+    others; `delay` holds it back that many seconds."""
     rank = NOTIFICATION_PRIORITY[kind] if priority is None else priority
     waiting = NotificationRow.state == NotificationState.PENDING
     if kind in _ONCE_ONLY:
@@ -116,7 +123,8 @@ def enqueue(
             state=NotificationState.PENDING,
             detail=detail,
             attempts=0,
-            not_before=now,
+            groupable=groupable,
+            not_before=now + timedelta(seconds=delay),
             created_at=now,
             updated_at=now,
         )
@@ -133,21 +141,28 @@ def _set_in(session: Session, notification_id: int, **values: object) -> None:
     session.execute(update(TABLE).where(TABLE.c.id == notification_id).values(updated_at=utcnow(), **values))
 
 
-def mark_sending(db: Database, *, notification_id: int, sent_to: str) -> None:
-    """Written just before the Slack call, so a crash during it is known to have maybe reached Slack, and where."""
-    _set(
-        db,
-        notification_id,
-        state=NotificationState.SENDING,
-        attempted_at=utcnow(),
-        attempts=TABLE.c.attempts + 1,
-        sent_to=sent_to,
-    )
+def mark_sending(db: Database, *, notification_id: int, sent_to: str, along: Collection[int] = ()) -> None:
+    """Written just before the Slack call, so a crash during it is known to have maybe reached Slack, and where.
+    `along`: the writes that go in the same message, marked as one attempt (the same `attempted_at`)."""
+    with db.session() as session:
+        session.execute(
+            update(TABLE)
+            .where(TABLE.c.id.in_([notification_id, *along]))
+            .values(
+                state=NotificationState.SENDING,
+                attempted_at=utcnow(),
+                attempts=TABLE.c.attempts + 1,
+                sent_to=sent_to,
+                updated_at=utcnow(),
+            )
+        )
 
 
-def mark_sent_elsewhere(db: Database, *, notification_id: int, sent_to: str) -> None:
+def mark_sent_elsewhere(db: Database, *, notification_id: int, sent_to: str, along: Collection[int] = ()) -> None:
     """The same attempt goes on somewhere else (a DM instead of a channel that refused it)."""
-    _set(db, notification_id, sent_to=sent_to)
+    with db.session() as session:
+        ids = [notification_id, *along]
+        session.execute(update(TABLE).where(TABLE.c.id.in_(ids)).values(sent_to=sent_to, updated_at=utcnow()))
 
 
 def mark_sent(db: Database, *, notification_id: int, ts: str | None) -> None:
@@ -180,6 +195,12 @@ def retry_later(
 def defer(db: Database, *, notification_id: int, delay: float) -> None:
     """Not an error: a rate limit says not yet."""
     _set(db, notification_id, not_before=utcnow() + timedelta(seconds=delay), **leases.FREED)
+
+
+def keep_place(db: Database, *, notification_id: int) -> None:
+    """Not sent now, for its channel is busy: the lease is given up and the write keeps its place in the queue (the
+    claim leaves busy channels out until they are free)."""
+    _set(db, notification_id, **leases.FREED)
 
 
 def mark_failed(db: Database, *, notification_id: int, error: str) -> None:

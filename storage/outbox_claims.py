@@ -15,6 +15,7 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.models import FINAL_EDIT_PRIORITY, NotificationKind, NotificationState, WorkspaceRow
 from storage.outbox import EDITS, TABLE, WAITING, AnyRow, Notification, as_notification
+from storage.shared_messages import MAX_JOBS as MAX_SHARED
 
 # A final reply waits at most this long for its announcement's last edit, so the message above it shows the end
 # first. It never waits while its workspace has no edit to spare: Slack allows far fewer edits than posts.
@@ -38,6 +39,7 @@ _CLAIMED_COLUMNS = (
     "attempted_at",
     "sent_to",
     "priority",
+    "groupable",
 )
 # How many ended jobs' last edits wait in each workspace (an ended job's edit is raised to FINAL_EDIT_PRIORITY).
 _LAST_EDITSWAITING = (
@@ -194,9 +196,9 @@ def _reply_after_last_edit(*, replies_first: bool) -> ColumnElement[bool]:
 
 def _sendable_now(rows: Sequence[AnyRow], *, edits_allowed: Callable[[str], int]) -> list[AnyRow]:
     """The rows, in order, that fit one round: each workspace's allowed edits (routine ones leaving a few for ended
-    jobs), one post per channel."""
+    jobs), one post per channel, and with a groupable post the others of its kind that may share its message."""
     edits_left: dict[str, int] = {}
-    posted: set[str] = set()
+    posted: dict[str, tuple[str | None, int]] = {}  # channel: the kind of its groupable post (else None), and rows
     chosen = []
     for row in rows:
         if row.kind in EDITS:
@@ -206,8 +208,11 @@ def _sendable_now(rows: Sequence[AnyRow], *, edits_allowed: Callable[[str], int]
                 continue
             edits_left[row.team_id] = left - 1
         elif row.channel_id in posted:
-            continue
+            kind, taken = posted[row.channel_id]
+            if not row.groupable or row.kind != kind or taken >= MAX_SHARED:
+                continue
+            posted[row.channel_id] = (kind, taken + 1)
         else:
-            posted.add(row.channel_id)
+            posted[row.channel_id] = (row.kind if row.groupable else None, 1)
         chosen.append(row)
     return chosen

@@ -6,9 +6,9 @@ the reporter and the writer share.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final, NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,11 +24,28 @@ log = logging.getLogger(__name__)
 # workspace, at most 15 messages each.
 HISTORY_SPACING_SECONDS: Final = 60.0
 HISTORY_LIMIT: Final = 15
+# Where a message that several jobs share lists them all in its metadata, as "12,13,14" (job_id names the first).
+SHARED_IDS_KEY: Final = "job_ids"
 # Our clock and Slack's may differ a little; a message sent at `attempted_at` is looked for from a bit before.
 CLOCK_SKEW_SECONDS: Final = 5.0
 
 # The Slack client that speaks for leadmover in a workspace (bot.workspaces.NotInstalled if there is none).
 SlackFor = Callable[[str], WebClient]
+
+
+class Found(NamedTuple):
+    """A message an earlier attempt got out, and every job it names (more than one when jobs share it)."""
+
+    channel: str
+    ts: str
+    job_ids: tuple[int, ...]
+
+
+def names_job(payload: Mapping[str, Any], job_id: int) -> tuple[int, ...] | None:
+    """The jobs a message's metadata names, when `job_id` is one of them; else None."""
+    shared = str(payload.get(SHARED_IDS_KEY) or "")
+    named = tuple(int(part) for part in shared.split(",") if part.isdecimal()) or (payload.get("job_id"),)
+    return tuple(i for i in named if isinstance(i, int)) if job_id in named else None
 
 
 class LookLater(Exception):
@@ -48,8 +65,8 @@ class Lookback:
 
     def posted_before(
         self, notification: Notification, *, team_id: str, job_id: int, thread_ts: str | None, event: str
-    ) -> tuple[str, str] | None:
-        """(channel, ts) of this job's message if an earlier attempt got it out; asked only after such an attempt.
+    ) -> Found | None:
+        """This job's message if an earlier attempt got it out; asked only after such an attempt.
 
         Slack gives apps outside its Marketplace one history request a minute, of at most 15 messages: so only a
         write whose fate is unknown is looked for, in the one place its attempt went, from the moment it was sent,
@@ -68,7 +85,7 @@ class Lookback:
 
 def find_message(
     slack: WebClient, channel: str, thread_ts: str | None, event: str, job_id: int, *, since: datetime
-) -> tuple[str, str] | None:
+) -> Found | None:
     oldest = f"{since.replace(tzinfo=UTC).timestamp() - CLOCK_SKEW_SECONDS:.6f}"
     try:
         if channel.startswith(("U", "W")):
@@ -90,6 +107,7 @@ def find_message(
     for message in page.get("messages") or []:
         metadata = message.get("metadata") or {}
         payload = metadata.get("event_payload") or {}
-        if metadata.get("event_type") == event and payload.get("job_id") == job_id:
-            return channel, str(message["ts"])
+        named = names_job(payload, job_id) if metadata.get("event_type") == event else None
+        if named is not None:
+            return Found(channel, str(message["ts"]), named)
     return None

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import approval_messages, messages, thread_messages
 from bot.slack.errors import REVOKED, slack_error
-from bot.slack.lookback import HISTORY_SPACING_SECONDS, Lookback, SlackFor
+from bot.slack.lookback import HISTORY_SPACING_SECONDS, Found, Lookback, SlackFor
+from bot.slack.outcomes import RECORDED, SENT, UNREACHABLE_CHANNEL, Delivery
+from bot.slack.shared_messages import SharedMessages
 from bot.workspaces import NotInstalled
 from storage import approvals, channel_settings, jobs, outbox
 from storage.db import Database
@@ -32,25 +35,6 @@ log = logging.getLogger(__name__)
 _APPROVAL_KINDS: Final = frozenset(
     {NotificationKind.APPROVAL, NotificationKind.APPROVAL_EDIT, NotificationKind.APPROVAL_REPLY}
 )
-# The bot cannot write there, so the requester hears it by DM instead.
-UNREACHABLE_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What came of one outbox row: sent, wait and try again, or give up."""
-
-    sent: bool
-    retry_in: float = 0.0
-    error: str = ""
-    maybe_sent: bool = False
-    # Bookkeeping, not part of the outcome: the row was marked sent in the transaction that recorded where it went,
-    # so the writer need not mark it again.
-    recorded: bool = field(default=False, compare=False)
-
-
-SENT: Final = Delivery(sent=True)
-RECORDED: Final = Delivery(sent=True, recorded=True)
 
 
 class Reporter:
@@ -64,20 +48,33 @@ class Reporter:
         self._slack = slack
         self._db = db
         self._lookback = Lookback(slack=slack, spacing=history_spacing)
+        self._shared = SharedMessages(slack=slack, db=db, lookback=self._lookback)
 
     # --- the outbox ------------------------------------------------------------------------------------------
 
-    def deliver(self, notification: Notification) -> Delivery:
-        """Send one outbox row and record the outcome on the job. SlackApiError escapes for the writer, and so does
-        LookLater: like a rate limit, it says "not yet" to a row that may already be in Slack."""
+    def companions(self, notification: Notification, candidates: Sequence[Notification]) -> list[Notification]:
+        """The writes of `candidates` that go in one message with `notification` (bot.slack.shared_messages)."""
+        return self._shared.companions(notification, candidates)
+
+    def deliver(self, notification: Notification, companions: Sequence[Notification] = ()) -> Delivery:
+        """Send one outbox row, with the `companions` that share its message, and record the outcome on the jobs.
+        SlackApiError escapes for the writer, and so does LookLater: like a rate limit, it says "not yet" to a row
+        that may already be in Slack. Whatever comes of the row comes of its companions too."""
         record = jobs.get(self._db, job_id=notification.job_id)
         if record is None:
             return SENT  # the job was deleted: nothing left to say
         if notification.kind == NotificationKind.ANNOUNCE:
+            if companions:
+                return self._shared.announce(record, notification, companions)
             return self._announce(record, notification)
         if notification.kind == NotificationKind.FINAL:
+            if companions or (record.final_reply_ts is None and len(self._shared.shares(record)) > 1):
+                return self._shared.reply(record, notification, companions)
             return self._final(record, notification)
         if notification.kind == NotificationKind.PROGRESS:
+            sharing = self._shared.shares(record)
+            if len(sharing) > 1:
+                return self._shared.edit(record, sharing)
             return self._edit(record)
         if notification.kind in _APPROVAL_KINDS:
             return self._approval(record, notification)
@@ -257,7 +254,7 @@ class Reporter:
                 metadata=self._metadata(event, record),
                 unfurl_links=False,
             )
-            found = (str(answer["channel"]), str(answer["ts"]))
+            found = Found(str(answer["channel"]), str(answer["ts"]), (record.id,))
         if notification.kind == NotificationKind.APPROVAL:
             approvals.record_message(self._db, job_id=record.id, ts=found[1])
         return SENT
@@ -269,12 +266,12 @@ class Reporter:
 
     def _posted_before(
         self, notification: Notification, record: JobRecord, *, thread_ts: str | None, event: str
-    ) -> tuple[str, str] | None:
+    ) -> Found | None:
         return self._lookback.posted_before(
             notification, team_id=record.team_id, job_id=record.id, thread_ts=thread_ts, event=event
         )
 
-    def _announced_before(self, record: JobRecord, notification: Notification) -> tuple[str, str] | None:
+    def _announced_before(self, record: JobRecord, notification: Notification) -> Found | None:
         """The announcement an earlier attempt got out: in the thread the job is told in, unless it went by DM."""
         by_dm = (notification.sent_to or notification.channel_id) != record.channel_id
         thread_ts = None if by_dm else record.thread_ts

@@ -17,8 +17,9 @@ from slack_sdk.errors import SlackApiError
 from bot import logs
 from bot.slack.errors import REVOKED, retry_after, slack_error
 from bot.slack.lookback import LookLater
+from bot.slack.outcomes import Delivery
 from bot.slack.pacing import Spacing, TokenBucket
-from bot.slack.reporter import Delivery, Reporter
+from bot.slack.reporter import Reporter
 from bot.slack.step_ends import StepEnds
 from bot.workspaces import NotInstalled
 from storage import outbox, outbox_claims, workflow_steps, workspaces
@@ -111,23 +112,35 @@ class SlackWriter:
             ),
         )
         sent = self._step_ends.drain() if self._step_ends is not None else 0
+        settled: set[int] = set()  # rows already sent with another, or covered by another's edit
         for notification in batch:
+            if notification.id in settled:
+                continue
             if self._stop.is_set():
                 outbox.defer(self._db, notification_id=notification.id, delay=0)
                 continue
-            sent += self._send_one(notification)
+            candidates = [other for other in batch if other.groupable and other.id not in settled]
+            companions = self._reporter.companions(notification, candidates) if notification.groupable else []
+            settled.update(other.id for other in companions)
+            sent += self._send_one(notification, companions, settled)
         return sent
 
-    def _send_one(self, notification: Notification) -> int:
+    def _send_one(self, notification: Notification, companions: list[Notification], settled: set[int]) -> int:
+        """Send one write, with the companions that share its message: what comes of it comes of them too."""
         logs.bind(team_id=notification.team_id, job=notification.job_id)
         wait = self._rate_wait(notification)
         if wait > 0:
-            outbox.defer(self._db, notification_id=notification.id, delay=wait)
+            for row in (notification, *companions):
+                if row.kind in outbox.EDITS:
+                    outbox.defer(self._db, notification_id=row.id, delay=wait)
+                else:  # in order behind the post that took its channel's turn, when the channel is free again
+                    outbox.keep_place(self._db, notification_id=row.id)
             return 0
         try:
-            delivery = self._reporter.deliver(notification)
+            delivery = self._reporter.deliver(notification, companions)
         except LookLater as later:  # Slack's history limit: not an attempt, and the row stays maybe-sent
-            outbox.defer(self._db, notification_id=notification.id, delay=max(1.0, later.seconds))
+            for row in (notification, *companions):
+                outbox.defer(self._db, notification_id=row.id, delay=max(1.0, later.seconds))
             return 0
         except SlackApiError as exc:
             delivery = self._on_error(notification, exc)
@@ -138,22 +151,27 @@ class SlackWriter:
         if delivery.sent:
             if not delivery.recorded:
                 outbox.mark_sent(self._db, notification_id=notification.id, ts=None)
+            settled.update(delivery.covered)
             self.sent += 1
             return 1
-        if notification.attempts + 1 >= MAX_ATTEMPTS and delivery.error.startswith("slack:"):
-            log.error("giving up on %s for job %s: %s", notification.kind, notification.job_id, delivery.error)
-            outbox.mark_failed(self._db, notification_id=notification.id, error=delivery.error)
-            return 0
+        for row in (notification, *companions):
+            self._failed(row, delivery)
+        return 0
+
+    def _failed(self, row: Notification, delivery: Delivery) -> None:
+        if row.attempts + 1 >= MAX_ATTEMPTS and delivery.error.startswith("slack:"):
+            log.error("giving up on %s for job %s: %s", row.kind, row.job_id, delivery.error)
+            outbox.mark_failed(self._db, notification_id=row.id, error=delivery.error)
+            return
         outbox.retry_later(
             self._db,
-            notification_id=notification.id,
-            attempts=notification.attempts + 1,
+            notification_id=row.id,
+            attempts=row.attempts + 1,
             delay=delivery.retry_in,
             error=delivery.error,
             # A row that was already maybe-sent stays so until a look settles it, whatever stopped this attempt.
-            maybe_sent=delivery.maybe_sent or notification.state == NotificationState.SENDING,
+            maybe_sent=delivery.maybe_sent or row.state == NotificationState.SENDING,
         )
-        return 0
 
     def _rate_wait(self, notification: Notification) -> float:
         """0 if the rate limits let this write go now, else how long it should wait."""

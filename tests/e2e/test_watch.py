@@ -122,8 +122,16 @@ def test_a_round_pages_through_more_than_a_hundred_new_jobs(stack: LocalStack, w
     assert followed(stack) == 130, "every new job is followed after one round"
     round_now(stack)
     assert followed(stack) == 130, "and none twice"
-    # Slack takes about one post a second in a channel: the first announcements are out, the rest follow.
-    assert stack.slack.wait_for(lambda: len(announced(stack)) >= 5, timeout=20)
+    # So many at once share messages (fifty a message at most), each job named in exactly one of them.
+    assert stack.slack.wait_for(lambda: len(named(announced(stack))) == 130, timeout=20)
+    assert 3 <= len(announced(stack)) <= 5, [m.text for m in announced(stack)]
+    assert sorted(named(announced(stack))) == sorted(set(named(announced(stack))))
+
+
+def named(messages: list[Message]) -> list[int]:
+    """The jobs these messages name in their metadata (a shared message lists them all), as often as named."""
+    payloads = [(message.metadata or {}).get("event_payload") or {} for message in messages]
+    return [int(i) for p in payloads for i in str(p.get("job_ids") or p.get("job_id") or "").split(",") if i]
 
 
 def followed(stack: LocalStack) -> int:

@@ -118,6 +118,10 @@ def status_words(status: str | None) -> str:
     return _STATUS_WORDS.get(status) or escape(status.replace("-", " ").capitalize())
 
 
+def status_emoji(status: str | None) -> str:
+    return _STATUS_EMOJI.get(status or "", ":hourglass_flowing_sand:")
+
+
 def progress_bar(percent: float) -> str:
     percent = max(0.0, min(100.0, percent))
     filled = round(percent / 100 * _BAR_CELLS)
@@ -245,7 +249,7 @@ def announcement(record: JobRecord, *, unreachable_reason: str | None = None) ->
         if order.takes_back is not None:
             line = line[:-1] + f", taking back job {job_number(order.takes_back)}."
     status = record.status
-    state = f"{_STATUS_EMOJI.get(status or '', ':hourglass_flowing_sand:')} *{status_words(status)}*"
+    state = f"{status_emoji(status)} *{status_words(status)}*"
     if status is not None and is_terminal(status):
         state += f" · {outcome_detail(record)}"
     blocks: Blocks = [
