@@ -72,9 +72,6 @@ class Reporter:
                 return self._shared.reply(record, notification, companions)
             return self._final(record, notification)
         if notification.kind == NotificationKind.PROGRESS:
-            sharing = self._shared.shares(record)
-            if len(sharing) > 1:
-                return self._shared.edit(record, sharing)
             return self._edit(record)
         if notification.kind in _APPROVAL_KINDS:
             return self._approval(record, notification)
@@ -127,9 +124,15 @@ class Reporter:
         jobs.record_announcement(self._db, job_id=record.id, channel_id=channel, ts=ts, sent=notification.id)
 
     def _edit(self, record: JobRecord) -> Delivery:
+        """Edit the job's announcement; one that watched jobs share is edited for all of them at once."""
         if record.announcement_ts is None or record.announcement_channel is None:
             return SENT  # no anchor to edit (its announcement failed for good); the final reply stands alone
-        text, blocks = messages.announcement(record)
+        sharing = self._shared.shares(record)
+        covered: frozenset[int] = frozenset()
+        if len(sharing) > 1:
+            covered, text, blocks = self._shared.take_over_edits(record, sharing)
+        else:
+            text, blocks = messages.announcement(record)
         try:
             self._slack(record.team_id).chat_update(
                 channel=record.announcement_channel, ts=record.announcement_ts, text=text, blocks=blocks
@@ -137,8 +140,11 @@ class Reporter:
         except SlackApiError as exc:
             if slack_error(exc) != "message_not_found":
                 raise
-            self._reanchor(record)
-        return SENT
+            if len(sharing) > 1:
+                self._shared.reanchor(record)
+            else:
+                self._reanchor(record)
+        return Delivery(sent=True, covered=covered) if covered else SENT
 
     def _reanchor(self, record: JobRecord) -> None:
         """The announcement is gone (deleted, or too old to edit): say so and carry on in a fresh message."""

@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import shared_messages as blocks
-from bot.slack.blocks.messages import METADATA_EVENT_ANNOUNCEMENT, METADATA_EVENT_FINAL
+from bot.slack.blocks.messages import METADATA_EVENT_ANNOUNCEMENT, METADATA_EVENT_FINAL, Blocks
 from bot.slack.blocks.thread_messages import succeeded
 from bot.slack.errors import slack_error
 from bot.slack.lookback import SHARED_IDS_KEY, Found, Lookback, SlackFor
@@ -154,27 +154,17 @@ class SharedMessages:
 
     # --- progress --------------------------------------------------------------------------------------------
 
-    def edit(self, record: JobRecord, sharing: Sequence[JobRecord]) -> Delivery:
-        """Edit the shared message once for every job in it: the other jobs' waiting edits are covered by this one,
-        which renders them as they are after it took them over."""
+    def take_over_edits(self, record: JobRecord, sharing: Sequence[JobRecord]) -> tuple[frozenset[int], str, Blocks]:
+        """The edit of the shared message, once for every job in it: the other jobs' waiting edits are covered by
+        this one (their ids), which renders them as they are after it took them over (text and blocks)."""
         covered = shared_messages.cover_edits(self._db, job_ids=[job.id for job in sharing if job.id != record.id])
-        records = self.shares(record)
-        assert record.announcement_channel is not None
-        assert record.announcement_ts is not None
-        text, shown = blocks.announcement(records)
-        try:
-            self._slack(record.team_id).chat_update(
-                channel=record.announcement_channel, ts=record.announcement_ts, text=text, blocks=shown
-            )
-        except SlackApiError as exc:
-            if slack_error(exc) != "message_not_found":
-                raise
-            self._reanchor(record, records)
-        return Delivery(sent=True, covered=frozenset(covered))
+        text, shown = blocks.announcement(self.shares(record))
+        return frozenset(covered), text, shown
 
-    def _reanchor(self, record: JobRecord, records: Sequence[JobRecord]) -> None:
+    def reanchor(self, record: JobRecord) -> None:
         """The shared message is gone (deleted, or too old to edit): say so and carry on, for all, in a fresh one."""
         assert record.announcement_channel is not None
+        records = self.shares(record)
         text, shown = blocks.announcement(records, note=REANCHOR_NOTE)
         log.info("jobs %s: shared announcement not found; posting a fresh one", [job.id for job in records])
         answer = self._slack(record.team_id).chat_postMessage(
