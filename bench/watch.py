@@ -859,15 +859,13 @@ def render(figures: WatchFigures) -> str:
         lines.append(f"| {label} | {measured} | {bound} | {'✔' if holds else '✘'} |")
     busiest = max(f.per_channel, key=lambda row: row.jobs, default=None)
     if busiest is not None and busiest.jobs and f.spread > 0:
-        floor = 2 * busiest.jobs  # an announcement and a final reply each, at about one post a second
-        batch = busiest.jobs * f.watch_seconds / f.spread  # what one discovery round finds for the channel
+        apart = 2 * busiest.jobs  # an announcement and a final reply each, at about one post a second
         lines += [
             "",
-            f"posting floor: Slack takes about one post a second per channel, and the writer spaces posts so. The "
-            f"busiest channel ({busiest.channel}) needs {floor} posts (an announcement and a final reply a job): "
-            f"≥ {floor} s against the jobs' {f.spread + f.job_seconds:.0f} s timeline. Each discovery round hands it "
-            f"about {batch:.0f} announcements at once; the last of them waits ≥ {batch:.0f} s, more while final "
-            "replies (which go first) are due.",
+            f"posts: the busiest channel ({busiest.channel}) took {busiest.posts} posts for {busiest.jobs} jobs. Jobs "
+            "found together share a message (at most 50 a message) and their endings are gathered into a few "
+            f"replies; a message each would need {apart} posts, at Slack's post a second per channel ≥ {apart} s "
+            f"against the jobs' {f.spread + f.job_seconds:.0f} s timeline.",
         ]
     held = ", ".join(f"{label}: {'holds' if holds else 'MISSED'}" for label, _, _, holds in targets(f))
     lines.append(f"targets: {held}")

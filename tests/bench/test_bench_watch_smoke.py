@@ -45,7 +45,9 @@ def test_four_jobs_started_elsewhere_are_each_announced_once() -> None:
     assert figures.duplicate_announcements == figures.channel_duplicates == 0
     assert figures.not_announced == figures.wrong_channel == figures.duplicate_replies == 0
     assert figures.watch_set_via.startswith("a signed `/leads watch`")
-    assert [(row.jobs, row.announced, row.posts) for row in figures.per_channel] == [(4, 4, 8)]
+    [channel] = figures.per_channel
+    assert (channel.jobs, channel.announced) == (4, 4)
+    assert 2 <= channel.posts <= 8, "a message each, or fewer where jobs found together shared one"
     assert figures.instantly_429s == 0
     assert figures.discovery_rounds > 0
     assert figures.discovery_requests >= figures.discovery_rounds
@@ -59,7 +61,7 @@ def test_four_jobs_started_elsewhere_are_each_announced_once() -> None:
     assert figures.peak_rss_mb > 0
     assert targets(figures)[0][3], "each job announced exactly once"
     printed = render(figures)
-    for words in ("discovery lag p95", "announcement lag p95", "posting floor", "C0WATCH00", "targets:"):
+    for words in ("discovery lag p95", "announcement lag p95", "posts: the busiest channel", "C0WATCH00", "targets:"):
         assert words in printed
     # --json and --render: what was saved reads back into the same tables.
     assert render(from_dict(json.loads(json.dumps(figures.as_dict())))) == printed
