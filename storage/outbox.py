@@ -197,10 +197,11 @@ def defer(db: Database, *, notification_id: int, delay: float) -> None:
     _set(db, notification_id, not_before=utcnow() + timedelta(seconds=delay), **leases.FREED)
 
 
-def keep_place(db: Database, *, notification_id: int) -> None:
-    """Not sent now, for its channel is busy: the lease is given up and the write keeps its place in the queue (the
-    claim leaves busy channels out until they are free)."""
-    _set(db, notification_id, **leases.FREED)
+def keep_place(db: Database, *, notification_ids: Collection[int]) -> None:
+    """Not sent now, for their channels are busy: the leases are given up and the writes keep their places in the
+    queue (the claim leaves busy channels out until they are free)."""
+    with db.session() as session:
+        session.execute(update(TABLE).where(TABLE.c.id.in_(list(notification_ids))).values(**leases.FREED))
 
 
 def mark_failed(db: Database, *, notification_id: int, error: str) -> None:

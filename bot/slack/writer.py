@@ -113,16 +113,22 @@ class SlackWriter:
         )
         sent = self._step_ends.drain() if self._step_ends is not None else 0
         settled: set[int] = set()  # rows already sent with another, or covered by another's edit
+        held: list[int] = []  # posts whose channel took its turn this round: they keep their place
         for notification in batch:
             if notification.id in settled:
                 continue
             if self._stop.is_set():
                 outbox.defer(self._db, notification_id=notification.id, delay=0)
                 continue
+            if notification.kind not in outbox.EDITS and self._posts.wait_time(notification.channel_id) > 0:
+                held.append(notification.id)
+                continue
             candidates = [other for other in batch if other.groupable and other.id not in settled]
             companions = self._reporter.companions(notification, candidates) if notification.groupable else []
             settled.update(other.id for other in companions)
             sent += self._send_one(notification, companions, settled)
+        if held:
+            outbox.keep_place(self._db, notification_ids=held)
         return sent
 
     def _send_one(self, notification: Notification, companions: list[Notification], settled: set[int]) -> int:
@@ -134,7 +140,7 @@ class SlackWriter:
                 if row.kind in outbox.EDITS:
                     outbox.defer(self._db, notification_id=row.id, delay=wait)
                 else:  # in order behind the post that took its channel's turn, when the channel is free again
-                    outbox.keep_place(self._db, notification_id=row.id)
+                    outbox.keep_place(self._db, notification_ids=[row.id])
             return 0
         try:
             delivery = self._reporter.deliver(notification, companions)
