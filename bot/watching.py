@@ -207,33 +207,29 @@ class WatchService:
                 # Maybe leadmover's own, its id not written down yet: it updates again as it runs, and is known then.
                 continue
             new.append((hearing, job, self._headline(team_id, job)))
-        # Named first, written down together after: the writer then finds the round's jobs side by side, to share
-        # a message when they are many.
-        followed = [self._follow(team_id, hearing, job, headline) for hearing, job, headline in new]
-        if any(followed):
+        # Named first, then written down in one transaction: the writer finds the round's jobs side by side, to
+        # share a message when they are many.
+        sightings = [
+            tracked.Sighting(
+                channel_id=hearing.channel_id,
+                user_id=hearing.set_by,
+                instantly_job_id=job.id,
+                job_type=job.type,
+                status=job.status,
+                progress=round(job.progress),
+                next_poll_at=utcnow() + timedelta(seconds=self._poll_interval),
+                started_at=parse_time(job.created_at),
+                via="watch",
+                via_name=headline,
+            )
+            for hearing, job, headline in new
+        ]
+        followed = tracked.record_all(self._db, team_id=team_id, sightings=sightings) if sightings else []
+        for (_, job, _), result in zip(new, followed, strict=True):
+            if job.is_terminal and not result.already:  # ended between two rounds: its reply follows at once
+                self._moves.follow(result.record, job)
+        if any(not result.already for result in followed):
             self._notify()
-
-    def _follow(self, team_id: str, hearing: Watch, job: BackgroundJob, headline: str) -> bool:
-        """Follow a job found, its announcement queued; False when the workspace already followed it."""
-        followed = tracked.record_tracked(
-            self._db,
-            team_id=team_id,
-            channel_id=hearing.channel_id,
-            user_id=hearing.set_by,
-            instantly_job_id=job.id,
-            job_type=job.type,
-            status=job.status,
-            progress=round(job.progress),
-            next_poll_at=utcnow() + timedelta(seconds=self._poll_interval),
-            started_at=parse_time(job.created_at),
-            via="watch",
-            via_name=headline,
-        )
-        if followed.already:
-            return False
-        if job.is_terminal:  # ended between two rounds: its reply follows its announcement straight away
-            self._moves.follow(followed.record, job)
-        return True
 
     def _headline(self, team_id: str, job: BackgroundJob) -> str:
         """The type, what it touches and who started it: "Import leads into list *Acme inbound*, started by Ann Lee"."""

@@ -131,3 +131,32 @@ def test_retention_passes_over_a_tracked_job_that_has_no_order_to_forget(db: Dat
     assert after is not None
     assert after.order is None
     assert after.job_type == "import-leads"
+
+
+def _sighting(job_id: str) -> tracked.Sighting:
+    return tracked.Sighting(
+        channel_id="C1",
+        user_id="U1",
+        instantly_job_id=job_id,
+        job_type="export-leads",
+        status="pending",
+        progress=0,
+        next_poll_at=utcnow(),
+        via="watch",
+        via_name="Export leads, started by the API",
+    )
+
+
+def test_jobs_seen_together_are_followed_together_and_one_followed_before_is_not_twice(db: Database) -> None:
+    before = track(db, job_id="b" * 24).record
+    ids = ["a" * 24, "b" * 24, "c" * 24]
+
+    followed = tracked.record_all(db, team_id="T1", sightings=[_sighting(job_id) for job_id in ids])
+
+    assert [f.already for f in followed] == [False, True, False]
+    assert followed[1].record.id == before.id
+    assert [f.record.instantly_job_id for f in followed] == ids
+    assert kinds(db).count(NotificationKind.ANNOUNCE) == 3, "one announcement each, none for the one seen before"
+    rows = outbox_notifications(db)
+    assert all(row.groupable for row in rows if row.job_id != before.id), "a watched job's may share a message"
+    assert not any(row.groupable for row in rows if row.job_id == before.id), "a tracked job's has one of its own"
