@@ -176,21 +176,37 @@ class WatchService:
         return newest, seen
 
     def _updated_since(self, team_id: str, floor: datetime, seen: set[str]) -> list[BackgroundJob]:
-        """The jobs updated after `floor` (and those at it not in `seen`), newest first."""
+        """The jobs updated after `floor` (and those at it not in `seen`), newest first.
+
+        A job updated while the later pages are read moves to the top, past the cursor: so after more than one page
+        the first is read once more, and what moved up meanwhile is found in this round rather than the next."""
         client = self._instantly(team_id)
         found: list[BackgroundJob] = []
         after: str | None = None
-        for _ in range(MAX_PAGES):
+        pages = 0
+        while pages < MAX_PAGES:
+            pages += 1
             page = client.jobs_updated_since(starting_after=after, limit=PAGE)
+            ended = not page.next_starting_after or not page.items
             for job in page.items:
                 updated = parse_time(job.updated_at) or floor
                 if updated < floor or (updated == floor and job.id in seen):
-                    return found
+                    ended = True
+                    break
                 found.append(job)
-            if not page.next_starting_after or not page.items:
-                return found
+            if ended:
+                break
             after = page.next_starting_after
-        return found
+        if pages == 1 or not found:
+            return found
+        newest = parse_time(found[0].updated_at) or floor
+        moved_up = [
+            job
+            for job in client.jobs_updated_since(starting_after=None, limit=PAGE).items
+            if (parse_time(job.updated_at) or floor) > newest
+        ]
+        ids = {job.id for job in moved_up}
+        return moved_up + [job for job in found if job.id not in ids]
 
     def _follow_new(self, team_id: str, listening: list[Watch], found: list[BackgroundJob]) -> None:
         known = watches.followed_ids(self._db, team_id=team_id, instantly_job_ids=[job.id for job in found])

@@ -103,6 +103,11 @@ class Jobs:
         with self._lock:
             return list(self._jobs)
 
+    def touch(self, job_id: str) -> None:
+        """Instantly updates a job now (its counts move on): it goes to the top of a listing by `updated_at`."""
+        with self._lock:
+            self._jobs[job_id].public["updated_at"] = self._clock.stamp()
+
     def forget_job(self, job_id: str) -> None:
         """Drop a job, as Instantly does when it purges old ones: it then answers 404 for it."""
         with self._lock:

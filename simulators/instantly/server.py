@@ -81,7 +81,7 @@ class FakeInstantly(Startable):
         self.delay: dict[str, float] = {}  # path prefix -> seconds to wait before answering (longest prefix wins)
         self.request_count = 0
         self._record_requests = record_requests
-        self._on_request = on_request
+        self.on_request = on_request  # a test may set it while running, e.g. to change a job between two pages
         self._spec = load_spec()
         self._scopes = ScopeRules(self._spec)
         self._lock = threading.RLock()  # guards what every workspace shares: requests, violations, counts
@@ -250,8 +250,8 @@ class FakeInstantly(Startable):
             self.request_count += 1
             if self._record_requests:
                 self.requests.append(recorded)
-        if self._on_request is not None:
-            self._on_request(recorded)
+        if self.on_request is not None:
+            self.on_request(recorded)
         delays = [(len(prefix), seconds) for prefix, seconds in list(self.delay.items()) if url.path.startswith(prefix)]
         headers = {"Content-Type": "application/json; charset=utf-8", **answer.headers}
         return Reply(answer.status, encoded, headers, max(delays)[1] if delays else 0.0)

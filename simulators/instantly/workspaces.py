@@ -92,6 +92,7 @@ class InstantlyWorkspace:
         self.forget_job = jobs.forget_job
         self.set_final_status = jobs.set_final_status
         self.start_elsewhere = jobs.start_elsewhere
+        self.touch = jobs.touch
         self.fail_next = self.faults.fail_next
 
     def __repr__(self) -> str:

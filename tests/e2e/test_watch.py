@@ -15,6 +15,7 @@ import pytest
 
 from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
 from handlers import ids
+from simulators.instantly import RecordedRequest
 from simulators.slack import Message
 from storage import channel_settings, watches
 from storage.clock import utcnow
@@ -113,13 +114,22 @@ def test_jobs_from_before_the_watch_are_not_announced(stack: LocalStack, workspa
 
 def test_a_round_pages_through_more_than_a_hundred_new_jobs(stack: LocalStack, workspace: DemoWorkspace) -> None:
     watching(stack)
-    for _ in range(130):
-        stack.instantly.default_workspace.start_elsewhere("export-leads", ended=True)
+    started = [stack.instantly.default_workspace.start_elsewhere("export-leads", ended=True) for _ in range(130)]
+    first_pages: list[RecordedRequest] = []
+
+    def touch_the_oldest_once_the_first_page_is_read(request: RecordedRequest) -> None:
+        if request.path == "/api/v2/background-jobs" and "sort_column" in request.query and not first_pages:
+            first_pages.append(request)
+            # Instantly updates it while the second page is still to come: it moves up, past the round's cursor.
+            stack.instantly.default_workspace.touch(started[0])
+
+    stack.instantly.on_request = touch_the_oldest_once_the_first_page_is_read
     assert round_now(stack) == 1
     listed = [r for r in stack.instantly.requests if r.path == "/api/v2/background-jobs" and "sort_column" in r.query]
-    assert len(listed) == 2, "one round, two pages"
+    assert len(listed) == 3, "one round: two pages, then the first once more for what moved up meanwhile"
     assert "starting_after" in listed[1].query
-    assert followed(stack) == 130, "every new job is followed after one round"
+    assert "starting_after" not in listed[2].query
+    assert followed(stack) == 130, "every new job is followed after one round, the one that moved up too"
     round_now(stack)
     assert followed(stack) == 130, "and none twice"
     # So many at once share messages (fifty a message at most), each job named in exactly one of them.
