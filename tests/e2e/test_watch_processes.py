@@ -56,7 +56,9 @@ def _start(instantly: FakeInstantly, count: int) -> None:
 
 
 def _announced(slack: FakeSlack) -> int:
-    return len(slack.messages(CHANNEL))
+    """How many times jobs are named in the channel's messages (jobs found together share one, naming them all)."""
+    payloads = [(message.metadata or {}).get("event_payload") or {} for message in slack.messages(CHANNEL)]
+    return sum(len(str(p.get("job_ids") or p.get("job_id") or "").split(",")) for p in payloads)
 
 
 def _listings(instantly: FakeInstantly) -> int:
