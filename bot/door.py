@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 PART_SIZE: Final = 1_000
 # How long the door may ask Instantly for names and the count: it answers before Slack's 3 s run out.
 LOOKUP_SECONDS: Final = 1.5
+# A schedule's run has no one waiting on Slack's 3 s, and a slow answer would skip it until its next occurrence.
+UNATTENDED_LOOKUP_SECONDS: Final = 10.0
 
 NOT_CONNECTED: Final = (
     "This workspace's Instantly connection was removed, so nothing can be moved. An admin can run /leads connect."
@@ -54,6 +56,11 @@ class Via(StrEnum):
     APPROVAL = "approval"  # an approver released a move the door parked
     SCHEDULE = "schedule"
     WORKFLOW = "workflow"
+
+    @property
+    def attended(self) -> bool:
+        """Someone waits for the answer within Slack's 3 s (a workflow's run is acknowledged after it)."""
+        return self is not Via.SCHEDULE
 
 
 @dataclass(frozen=True)
@@ -199,7 +206,8 @@ class Door:
         refused = self.may_move(requester)
         if refused is not None:
             return refused
-        looked_up = self._named(requester.team_id, order)
+        lookup = self._lookup_seconds if request.via.attended else max(self._lookup_seconds, UNATTENDED_LOOKUP_SECONDS)
+        looked_up = self._named(requester.team_id, order, timeout=lookup)
         if isinstance(looked_up, Refused):
             return looked_up
         order, lead_count, taken = looked_up
@@ -266,12 +274,14 @@ class Door:
             return NotConnected()
         return None
 
-    def _named(self, team_id: str, order: MoveOrder) -> tuple[MoveOrder, int | None, Taken | None] | Refused:
+    def _named(
+        self, team_id: str, order: MoveOrder, *, timeout: float
+    ) -> tuple[MoveOrder, int | None, Taken | None] | Refused:
         """The order with Instantly's names for its places and assignee, the source's lead count and how many leads
         the filters take (each None when Instantly could not count in time; the preview's, when it counted them);
         Refused when Instantly does not know a place or could not name it."""
         count = self._pool.submit(
-            self._preview.count, team_id=team_id, source=order.source, timeout=self._lookup_seconds, stale_ok=True
+            self._preview.count, team_id=team_id, source=order.source, timeout=timeout, stale_ok=True
         )
         matching = None
         if order.takes_back is None:
@@ -280,14 +290,14 @@ class Door:
                 team_id=team_id,
                 source=order.source,
                 filters=order.filters,
-                timeout=self._lookup_seconds,
+                timeout=timeout,
                 stale_ok=True,
             )
         assignee = order.options.assign_to
         values = [_value(order.source), _value(order.destination)]
         values += [f"member:{assignee}"] if assignee is not None else []
         try:
-            names = self._workspaces.pickers(team_id).names(values, timeout=self._lookup_seconds)
+            names = self._workspaces.pickers(team_id).names(values, timeout=timeout)
         except (InstantlyError, TimeoutError, NotInstalled) as exc:
             log.info("names of a move in %s unknown: %s", team_id, exc)
             count.cancel()
@@ -302,11 +312,11 @@ class Door:
                     about=about,
                 )
         try:
-            counted = count.result(timeout=self._lookup_seconds)
+            counted = count.result(timeout=timeout)
         except FutureTimeout:
             counted = None
         try:
-            taken = matching.result(timeout=self._lookup_seconds) if matching is not None else None
+            taken = matching.result(timeout=timeout) if matching is not None else None
         except FutureTimeout:
             taken = None
         options = order.options

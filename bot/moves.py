@@ -235,10 +235,13 @@ class MoveService:
         """follow() for one poll's answers: the jobs still running are written in one transaction (a poll carries up
         to a hundred, every few seconds), the ended ones one by one, each with its reply. Returns how many."""
         running: list[polls.Progress] = []
+        # One answer is one moment: the jobs seen running in it are next due together, however long the ended ones
+        # among them take to write down.
+        answered_at = utcnow()
         for record, job in seen:
             if self._ending(record, job) is None:
                 assert job is not None
-                running.append(self._progress(record, job))
+                running.append(self._progress(record, job, now=answered_at))
         polls.record_progress_many(self._db, seen=running, known={record.id: record for record, _job in seen})
         if any(progress.changed for progress in running):
             self._notify()
@@ -268,10 +271,10 @@ class MoveService:
             return self._finish(record, status=job.status, progress=progress, error=error)
         return None
 
-    def _progress(self, record: JobRecord, job: BackgroundJob) -> polls.Progress:
-        """What a poll of a running job changes: its state, and when to look next (bot.cadence)."""
+    def _progress(self, record: JobRecord, job: BackgroundJob, *, now: datetime | None = None) -> polls.Progress:
+        """What a poll of a running job seen at `now` changes: its state, and when to look next (bot.cadence)."""
         progress = round(job.progress)
-        now = utcnow()
+        now = now or utcnow()
         changed = (job.status, progress) != (record.status, record.progress)
         ends = record.expected_end_at
         if progress != record.progress:

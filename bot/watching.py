@@ -53,6 +53,11 @@ def _words_of(job_types: tuple[str, ...]) -> str:
     return ", ".join(job_type_words(kind).lower() for kind in job_types) + " jobs"
 
 
+def _started_at(job: BackgroundJob) -> datetime:
+    """When Instantly made the job; one without a readable time goes last."""
+    return parse_time(job.created_at) or datetime.max
+
+
 class WatchService:
     def __init__(
         self,
@@ -212,7 +217,9 @@ class WatchService:
         known = watches.followed_ids(self._db, team_id=team_id, instantly_job_ids=[job.id for job in found])
         oldest = self._clock() - self._follow_limit
         new: list[tuple[Watch, BackgroundJob, str]] = []
-        for job in reversed(found):  # the oldest first, so that the channel reads them in order
+        # The oldest first, so that the channel reads them in the order they were started (the listing's order is by
+        # update: a job that moved on meanwhile comes first in it).
+        for job in sorted(reversed(found), key=_started_at):
             started = parse_time(job.created_at)
             if job.id in known or (started is not None and started < oldest):
                 continue

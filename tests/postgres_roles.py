@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from tests.databases import POSTGRES_URL, REQUIRE_POSTGRES
+from tests.databases import POSTGRES_URL, REQUIRE_POSTGRES, ensure_database
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ def two_roles() -> Iterator[Roles]:
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
+    ensure_database()
     superuser_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
     tag = uuid.uuid4().hex[:10]
     owner, app, schema = f"lm_owner_{tag}", f"lm_app_{tag}", f"lm_roles_{tag}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -201,6 +202,8 @@ class InstantlyMoves:
         self.names = dict(INSTANTLY_NAMES)
         # Set, each move starts a job of its own (numbered from 1); else every move answers `answer`.
         self.numbered = False
+        # Seconds a campaign or list takes to be named: a slow Instantly.
+        self.naming_seconds = 0.0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -217,6 +220,7 @@ class InstantlyMoves:
             }
             return httpx.Response(200, json={"items": [member]})
         if request.method == "GET" and kind in ("campaigns", "lead-lists") and item_id:
+            time.sleep(self.naming_seconds)
             name = self.names.get(item_id)
             return httpx.Response(200, json={"id": item_id, "name": name}) if name else instantly_error(404)
         if self.numbered and (request.method, path) == ("POST", "/api/v2/leads/move"):

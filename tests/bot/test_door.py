@@ -4,6 +4,7 @@ against the real database, an in-memory Slack and a recording Instantly."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from app.wiring import wire_services
 from bot.door import (
+    NAMES_UNKNOWN,
     PART_SIZE,
     AwaitingApproval,
     MoveRequest,
@@ -112,6 +114,20 @@ def test_instantly_too_slow_to_name_the_places_refuses_rather_than_trusting_the_
     outcome = services.door.submit(ask(an_order(source=campaign("c-9", "Sandbox (10 test leads)"), limit=10)))
     assert isinstance(outcome, Refused)
     assert sent(services, instantly) == []
+
+
+def test_a_slow_instantly_refuses_a_person_within_slacks_3_s_and_waits_longer_for_a_schedules_run(
+    services: Services, instantly: InstantlyMoves
+) -> None:
+    instantly.naming_seconds = 2.0  # past the 1.5 s a person's answer may wait, well within a schedule's 10 s
+    began = time.monotonic()
+    refused = services.door.submit(ask(an_order(limit=10)))
+    assert time.monotonic() - began < 2.5, "a person is answered before Slack's 3 s run out"
+    assert isinstance(refused, Refused)
+    assert refused.words == NAMES_UNKNOWN
+    started = services.door.submit(ask(an_order(limit=10), via=Via.SCHEDULE, key="schedule:1:2026-03-09T13:00"))
+    assert isinstance(started, Starting), started
+    assert len(sent(services, instantly)) == 1
 
 
 def test_a_person_with_moves_waiting_to_start_is_told_too_many(sqlite_db: Database, services: Services) -> None:

@@ -141,6 +141,18 @@ def test_a_schedule_runs_once_at_its_occurrence_through_the_door(
     assert told == []
 
 
+def test_a_slow_instantly_still_gets_the_run_started_rather_than_skipped_for_a_week(
+    services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
+) -> None:
+    service = scheduler(services, clock, told)
+    made(service)
+    instantly.naming_seconds = 2.0  # longer than a person's form may wait for the names
+    clock.now = MONDAY_RUN.replace(tzinfo=UTC)
+    assert service.tick() == 1
+    assert len(sent(services, instantly)) == 1
+    assert told == []
+
+
 def test_two_schedulers_at_one_occurrence_make_one_move(
     services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +12,12 @@ from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LocalStack]:
-    with local_stack(database_url=f"sqlite:///{tmp_path / 'e2e.db'}") as running:
+def stack(tmp_path: Path, migrated_sqlite: Path) -> Iterator[LocalStack]:
+    # A copy of a database at HEAD: the app starts as it restarts in production, finding nothing to migrate. Starting
+    # on an empty database (and migrating it) is what the demo, tests/e2e/test_serve_cli.py and the crash tests do.
+    database = tmp_path / "e2e.db"
+    shutil.copyfile(migrated_sqlite, database)
+    with local_stack(database_url=f"sqlite:///{database}") as running:
         yield running
         assert running.slack.violations == []
         assert running.instantly.violations == []

@@ -138,7 +138,8 @@ def test_a_schedules_run_and_its_list_are_drawn_and_the_tours_scene_has_their_sh
         posted = slack.messages(CHANNEL)
         return bool(posted) and "*Completed*" in str(posted[0].blocks) and bool(slack.replies(CHANNEL, posted[0].ts))
 
-    assert slack.wait_for(ended, timeout=20), "the scheduled run did not end"
+    told = slack.wait_for(ended, timeout=30)
+    assert told, f"the scheduled run did not end: {[m.text for m in slack.messages(CHANNEL)]}"
     anchor = slack.messages(CHANNEL)[0]
     [reply] = slack.replies(CHANNEL, anchor.ts)
     listed = slack.send_command(stack.app_url, text=ids.SCHEDULES, channel_id=CHANNEL).json()

@@ -72,11 +72,11 @@ def test_jobs_started_elsewhere_are_announced_once_by_name_and_followed(
     assert "now hears of every Instantly background job" in watching(stack)
     ann = stack.instantly.add_member("ann.lee@example.com", first="Ann", last="Lee")
     inbound = workspace.lists["Acme warm leads"]
-    stack.instantly.default_workspace.start_elsewhere("import-leads", entity=("list", inbound), user_id=ann, total=500)
-    stack.instantly.default_workspace.start_elsewhere(
-        "export-leads", entity=("campaign", workspace.campaigns["Globex renewals"])
-    )
-    stack.instantly.default_workspace.start_elsewhere("move-leads", user_id=None)
+    elsewhere = stack.instantly.default_workspace
+    imported = elsewhere.start_elsewhere("import-leads", entity=("list", inbound), user_id=ann, total=500, ago=3)
+    elsewhere.start_elsewhere("export-leads", entity=("campaign", workspace.campaigns["Globex renewals"]), ago=2)
+    elsewhere.start_elsewhere("move-leads", user_id=None, ago=1)
+    elsewhere.touch(imported)  # the oldest moved on last: first in Instantly's listing, by update, yet told first
     assert round_now(stack) == 1
     assert stack.slack.wait_for(lambda: len(announced(stack)) == 3, timeout=10), [m.text for m in announced(stack)]
     texts = [str(m.blocks) for m in announced(stack)]
