@@ -22,7 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from waitress.server import BaseWSGIServer, create_server
 from waitress.wasyncore import close_all
 
-from app.ops import Operations, json_answer
+from app.ops import Operations, json_answer, run_on_loop
 from app.slack_body import parse_body
 from bot.settings import Settings
 
@@ -174,12 +174,12 @@ class HttpServer:
             self._server.socket.close()
             closed.set()
 
-        self._server.trigger.pull_trigger(stop_listening)
-        closed.wait(1.0)
+        if run_on_loop(self._server, stop_listening):
+            closed.wait(1.0)
         finished = self.wsgi.wait_idle(timeout=grace)
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=1.0)
         # Waking the loop after emptying its map ends run().
-        self._server.trigger.pull_trigger(lambda: close_all(self._server._map))
+        run_on_loop(self._server, lambda: close_all(self._server._map))
         if self._thread is not None:
             self._thread.join(5)
         return finished

@@ -86,6 +86,18 @@ def operations(settings: Settings, services: Services, *, slack_token_ok: bool |
     return Operations(readiness=readiness, registry=registry)
 
 
+
+def run_on_loop(server: Any, thunk: Callable[[], None]) -> bool:
+    """Run `thunk` on the thread of waitress's loop, at its next turn; True then. When the loop can no longer be woken
+    (its trigger is closed), `thunk` runs here instead, so that stopping still closes what it must; False then."""
+    try:
+        server.trigger.pull_trigger(thunk)
+    except OSError as exc:
+        log.warning("could not wake the HTTP server's loop (%s); stopping it from this thread", exc)
+        thunk()
+        return False
+    return True
+
 class HealthServer:
     """/healthz, /readyz and /metrics alone on their port, for processes that serve Slack no HTTP of their own."""
 
@@ -117,6 +129,6 @@ class HealthServer:
         self.serving.clear()
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=1.0)
         # Waking the loop after emptying its map (the listening socket with it) ends run().
-        self._server.trigger.pull_trigger(lambda: close_all(self._server._map))
+        run_on_loop(self._server, lambda: close_all(self._server._map))
         if self._thread is not None:
             self._thread.join(5)

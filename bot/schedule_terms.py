@@ -1,6 +1,6 @@
 """The terms schedules are spoken in, shared by the schedule service and the scheduler: a recurrence as stored and
-back, the door's key of an occurrence, a moment as Slack shows it, a refusal in words, how Slack is spoken to, and
-the audit entry of anything done to a schedule."""
+back, the door's key of an occurrence, a moment as Slack shows it, a refusal in words (and which ones may pass), how
+Slack is spoken to, and the audit entry of anything done to a schedule."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, Final, Protocol
 
+from bot.access import CANNOT_CHECK
+from bot.door import NAMES_UNKNOWN, Outcome, Refused, TooMany
 from bot.recurrence import Frequency, Recurrence
 from bot.slack.blocks.messages import slack_date
 from storage import audit
@@ -20,6 +22,25 @@ UNAPPROVED: Final = {
     ScheduleState.AWAITING_APPROVAL: "This schedule waits for an approver; it runs once it is approved.",
     ScheduleState.REJECTED: "This schedule was not approved, so it does not run. Change its move to ask again.",
 }
+
+
+# How soon a run that could not start for a reason that may pass (passing_refusal) is tried again.
+RETRY_SECONDS: Final = 60.0
+
+
+def passing_refusal(outcome: Outcome) -> tuple[str, float] | None:
+    """Why a run could not start yet, in words for its channel, and how soon to try again; None when trying again
+    cannot help (or it started)."""
+    if isinstance(outcome, TooMany):
+        return (
+            f"its owner has {outcome.limit} moves waiting for Instantly to start them, the most one person may have",
+            max(outcome.retry_in, RETRY_SECONDS / 6),
+        )
+    if isinstance(outcome, Refused) and outcome.words == NAMES_UNKNOWN:
+        return "Instantly did not confirm the names of its campaign and list in time", RETRY_SECONDS
+    if isinstance(outcome, Refused) and outcome.words == CANNOT_CHECK:
+        return "Slack could not confirm its owner's access just now", RETRY_SECONDS
+    return None
 
 
 class Speaker(Protocol):

@@ -3,7 +3,9 @@
 
 An occurrence missed while every process was down runs once on start if it is within the grace; older ones are
 skipped, and the channel hears so once. A run whose previous run has not ended is skipped, and the channel hears so
-once per such run. A schedule whose owner may no longer move pauses itself, and its owner and channel are told.
+once per such run. A schedule whose owner may no longer move pauses itself, and its owner and channel are told. A
+run that cannot start for a reason that may pass (a slow Instantly or Slack, its owner's moves queued) is tried again
+until the grace runs out; the channel hears once, and again only if it gives up.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from typing import Final
 from bot.access import CANNOT_CHECK
 from bot.door import NOT_CONNECTED, Door, MoveRequest, NotConnected, Refused, TooMany, Via, too_many
 from bot.moves import Requester
-from bot.schedule_terms import Speaker, naive, occurrence_key, record_audit, recurrence_of, slack_time
+from bot.schedule_terms import (
+    Speaker,
+    naive,
+    occurrence_key,
+    passing_refusal,
+    record_audit,
+    recurrence_of,
+    slack_time,
+)
 from storage import jobs, schedules
 from storage.clock import utcnow
 from storage.db import Database
@@ -30,6 +40,11 @@ TICK_SECONDS: Final = 5.0
 # Occurrences counted at most when catching up after downtime: a schedule down for years still moves on at once.
 _CATCH_UP_MAX: Final = 10_000
 _UNENDED: Final = (Phase.REQUESTED, Phase.RUNNING, Phase.AWAITING_APPROVAL)
+
+
+def _duration(span: timedelta) -> str:
+    minutes = round(span.total_seconds() / 60)
+    return f"{minutes} minutes" if minutes < 120 else f"{round(minutes / 60)} hours"
 
 
 class Scheduler:
@@ -72,6 +87,15 @@ class Scheduler:
             latest, missed = naive(following), missed + 1
         next_run = naive(recurrence.next_after(latest))
         words = recurrence.words()
+        if now - latest > self._grace and schedule.put_off_reason is not None and not missed:
+            self._tell(
+                schedule.team_id,
+                schedule.channel_id,
+                f"Schedule #{schedule.id} ({words}) gave up on its run of {slack_time(latest)}, which could not start "
+                f"within {_duration(self._grace)}: {schedule.put_off_reason}. The next run is {slack_time(next_run)}.",
+            )
+            self._handled(schedule, latest, next_run, f"skipped: {schedule.put_off_reason}")
+            return
         if now - latest > self._grace:
             count = missed + 1
             runs = "run" if count == 1 else f"{count} runs"
@@ -83,7 +107,7 @@ class Scheduler:
             )
             self._handled(schedule, latest, next_run, f"skipped: missed while leadmover was down ({count})")
             return
-        if missed:
+        if missed and schedule.put_off_reason is None:  # told at the first try, not at each
             self._tell(
                 schedule.team_id,
                 schedule.channel_id,
@@ -131,6 +155,11 @@ class Scheduler:
             approved_beforehand=schedule.approved_by is not None,
         )
         outcome = self._door.submit(request)
+        passing = passing_refusal(outcome)
+        if passing is not None and next_run is not None and by is None:
+            why, retry_in = passing
+            self._put_off(schedule, occurrence, why, retry_in)
+            return why
         job_id = None
         if isinstance(outcome, Refused):
             result = outcome.words
@@ -158,6 +187,21 @@ class Scheduler:
                 job_id=job_id,
             )
         return result
+
+    def _put_off(self, schedule: ScheduleRecord, occurrence: datetime, why: str, retry_in: float) -> None:
+        """The occurrence is tried again in `retry_in` seconds, until the grace runs out; the channel hears once."""
+        if schedule.put_off_reason is None:
+            words = recurrence_of(schedule.when).words()
+            self._tell(
+                schedule.team_id,
+                schedule.channel_id,
+                f"Schedule #{schedule.id} ({words}) could not start its run of {slack_time(occurrence)} yet: {why}. "
+                f"It tries again by itself until {slack_time(occurrence + self._grace)}.",
+            )
+            record_audit(self._db, schedule, schedule.owner_id, f"schedule run put off: {why}")
+        log.info("schedule %s: its due run is put off %.0fs: %s", schedule.id, retry_in, why)
+        retry_at = naive(self._clock()) + timedelta(seconds=retry_in)
+        schedules.put_off(self._db, schedule_id=schedule.id, reason=why, retry_at=retry_at)
 
     def _lost_right(self, schedule: ScheduleRecord, why: str) -> None:
         schedules.pause(self._db, schedule_id=schedule.id, reason=f"<@{schedule.owner_id}> may no longer move: {why}")

@@ -43,6 +43,8 @@ def when_words(record: ScheduleRecord) -> str:
 
 def state_words(record: ScheduleRecord) -> str:
     """Where a schedule stands: its next run, or why it does not run."""
+    if record.state == ScheduleState.ACTIVE and record.put_off_reason is not None:
+        return f":hourglass: Its run of {slack_time(record.next_run_at)} waits to start: {record.put_off_reason}"
     if record.state == ScheduleState.ACTIVE:
         return f"Next run: {slack_time(record.next_run_at)}"
     if record.state == ScheduleState.PAUSED:

@@ -88,6 +88,8 @@ class ScheduleRow(Leased, Base):
     last_run_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)  # the occurrence last handled
     last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), default=None)
     last_outcome: Mapped[str | None] = mapped_column(Text, default=None)
+    # Why the due run has not started yet, for a reason that may pass: it is tried again until the grace runs out.
+    put_off_reason: Mapped[str | None] = mapped_column(Text, default=None)
     # The job whose overlap the channel was last told of, so a long run is reported once, not at every skip.
     overlap_told_job_id: Mapped[int | None] = mapped_column(Integer, default=None)
     # Who approved its move, once, when it was made or its move last changed: its runs then ask no one again.

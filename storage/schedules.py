@@ -44,6 +44,7 @@ class ScheduleRecord:
     last_run_at: datetime | None
     last_job_id: int | None
     last_outcome: str | None
+    put_off_reason: str | None
     overlap_told_job_id: int | None
     approved_by: str | None
     approval_channel: str | None
@@ -70,6 +71,7 @@ def _record(row: Any) -> ScheduleRecord:
         last_run_at=row.last_run_at,
         last_job_id=row.last_job_id,
         last_outcome=row.last_outcome,
+        put_off_reason=row.put_off_reason,
         overlap_told_job_id=row.overlap_told_job_id,
         approved_by=row.approved_by,
         approval_channel=row.approval_channel,
@@ -137,6 +139,8 @@ def of_team(db: Database, *, team_id: str, owner_id: str | None = None) -> list[
 
 
 def _change(db: Database, schedule_id: int, **values: Any) -> ScheduleRecord | None:
+    if "next_run_at" in values:  # the occurrence that was put off is behind it
+        values.setdefault("put_off_reason", None)
     with db.session() as session:
         row = session.execute(
             update(TABLE).where(TABLE.c.id == schedule_id).values(updated_at=utcnow(), **values).returning(TABLE)
@@ -246,6 +250,12 @@ def handled(
     if overlap_told_job_id is not None:
         values["overlap_told_job_id"] = overlap_told_job_id
     return _change(db, schedule_id, **values)
+
+
+def put_off(db: Database, *, schedule_id: int, reason: str, retry_at: datetime) -> None:
+    """The due occurrence could not start yet, for a reason that may pass (`reason`): it stays due, and is taken
+    again from `retry_at` on."""
+    _change(db, schedule_id, put_off_reason=reason[:500], lease_expires_at=retry_at)
 
 
 def release_leases(db: Database, *, owner: str) -> int:

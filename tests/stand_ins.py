@@ -202,8 +202,10 @@ class InstantlyMoves:
         self.names = dict(INSTANTLY_NAMES)
         # Set, each move starts a job of its own (numbered from 1); else every move answers `answer`.
         self.numbered = False
-        # Seconds a campaign or list takes to be named: a slow Instantly.
+        # Seconds a campaign or list takes to be named (a slow Instantly), and the error status it is answered with
+        # instead of its name, if any (an Instantly in trouble).
         self.naming_seconds = 0.0
+        self.naming_error: int | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -221,6 +223,8 @@ class InstantlyMoves:
             return httpx.Response(200, json={"items": [member]})
         if request.method == "GET" and kind in ("campaigns", "lead-lists") and item_id:
             time.sleep(self.naming_seconds)
+            if self.naming_error is not None:
+                return instantly_error(self.naming_error)
             name = self.names.get(item_id)
             return httpx.Response(200, json={"id": item_id, "name": name}) if name else instantly_error(404)
         if self.numbered and (request.method, path) == ("POST", "/api/v2/leads/move"):

@@ -144,6 +144,7 @@ SCHEDULE: Final = ScheduleRecord(
     last_run_at=SCHEDULED_RUN.created_at,
     last_job_id=SCHEDULED_RUN.id,
     last_outcome=f"started job #{SCHEDULED_RUN.id}",
+    put_off_reason=None,
     overlap_told_job_id=None,
     approved_by=None,
     approval_channel=None,

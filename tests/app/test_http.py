@@ -92,6 +92,18 @@ def test_stop_waits_for_requests_in_flight_and_says_whether_they_finished() -> N
         httpx.get(server.url + HEALTH_PATH, timeout=1)
 
 
+def test_stop_still_closes_the_server_whose_loop_can_no_longer_be_woken() -> None:
+    server = HttpServer(_app(), host="127.0.0.1", port=0, signing_secret=SECRET, threads=2).start()
+    assert server.wsgi.ready.wait(5)
+    server._server.trigger.close()  # as when its descriptor was closed under it
+
+    assert server.stop(grace=1.0) is True
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url + HEALTH_PATH, timeout=1)
+    assert server._thread is not None
+    assert not server._thread.is_alive()
+
+
 def _raw_exchange(server: HttpServer, request: bytes, *, timeout: float = 3.0) -> bytes:
     with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as connection:
         connection.sendall(request)

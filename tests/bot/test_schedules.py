@@ -22,7 +22,7 @@ from storage.db import Database
 from storage.models import JobRow, Phase
 from storage.schedules import ScheduleRecord
 from tests.bot.test_door import ADMIN, ALICE, _services, sent
-from tests.factories import an_order
+from tests.factories import an_order, requested_job
 from tests.stand_ins import InstantlyMoves, SlackStandIn
 
 MONDAY_NINE = Recurrence(Frequency.WEEKLY, time(9, 0), "America/New_York", weekday=0)
@@ -192,6 +192,79 @@ def test_downtime_beyond_the_grace_skips_and_tells_the_channel_once(
     (entry,) = [e for e in services.audit.latest(team_id="T1", limit=5) if e.outcome.startswith("schedule run")]
     assert entry.outcome == "schedule run skipped: missed while leadmover was down (2)"
     assert stored(services.db, schedule.id).next_run_at == datetime(2026, 3, 23, 13, 0)
+
+
+def test_a_run_instantly_cannot_start_yet_is_tried_each_minute_and_starts_once_it_can_told_once(
+    services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
+) -> None:
+    service = scheduler(services, clock, told)
+    schedule = made(service)
+    instantly.naming_error = 503
+    clock.now = MONDAY_RUN.replace(tzinfo=UTC)
+    assert service.tick() == 1
+    assert service.tick() == 0, "not before a minute has passed"
+    clock.now += timedelta(seconds=61)
+    assert service.tick() == 1
+    assert sent(services, instantly) == []
+    assert len(told) == 1, "told once, not at each try"
+    assert "could not start its run of <!date^" in told[0][2]
+    assert "Instantly did not confirm the names of its campaign and list in time" in told[0][2]
+    assert "It tries again by itself until" in told[0][2]
+    instantly.naming_error = None
+    clock.now += timedelta(seconds=61)
+    assert service.tick() == 1
+    assert len(sent(services, instantly)) == 1
+    assert len(told) == 1
+    after = stored(services.db, schedule.id)
+    assert (after.next_run_at, after.put_off_reason) == (datetime(2026, 3, 16, 13, 0), None)
+    assert (after.last_outcome or "").startswith("started job #")
+    made_by = services.moves.submitted(team_id="T1", submission_key=occurrence_key(schedule.id, MONDAY_RUN))
+    assert made_by is not None, "the run is the Monday 09:00 occurrence's, though it started later"
+
+
+def test_a_run_whose_owner_has_too_many_moves_queued_starts_once_one_of_them_has(
+    services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
+) -> None:
+    service = scheduler(services, clock, told)
+    made(service)
+    for _ in range(3):
+        requested_job(services.db, user=ALICE, channel="C0SALES")
+    clock.now = MONDAY_RUN.replace(tzinfo=UTC)
+    assert service.tick() == 1
+    assert "its owner has 3 moves waiting for Instantly to start them" in told[0][2]
+    end_jobs(services.db)
+    clock.now += timedelta(seconds=11)
+    assert service.tick() == 1
+    assert len(sent(services, instantly)) == 1
+    assert len(told) == 1
+
+
+def test_a_run_that_cannot_start_within_the_grace_gives_up_and_says_why(
+    services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
+) -> None:
+    service = scheduler(services, clock, told)
+    schedule = made(service)
+    instantly.naming_error = 503
+    clock.now = MONDAY_RUN.replace(tzinfo=UTC)
+    while clock.now < MONDAY_RUN.replace(tzinfo=UTC) + timedelta(minutes=62):
+        service.tick()
+        clock.now += timedelta(seconds=61)
+    assert sent(services, instantly) == []
+    assert len(told) == 2
+    assert "gave up on its run of <!date^" in told[1][2]
+    assert "which could not start within 60 minutes: Instantly did not confirm the names" in told[1][2]
+    assert "missed" not in told[1][2], "leadmover was up all along"
+    after = stored(services.db, schedule.id)
+    assert (after.next_run_at, after.put_off_reason) == (datetime(2026, 3, 16, 13, 0), None)
+    outcomes = [e.outcome for e in services.audit.latest(team_id="T1", limit=10) if "schedule run" in e.outcome]
+    assert outcomes[:2] == [
+        "schedule run skipped: Instantly did not confirm the names of its campaign and list in time",
+        "schedule run put off: Instantly did not confirm the names of its campaign and list in time",
+    ]
+    instantly.naming_error = None
+    clock.now = datetime(2026, 3, 16, 13, 0, 30, tzinfo=UTC)
+    assert service.tick() == 1
+    assert len(sent(services, instantly)) == 1, "the next Monday runs as usual"
 
 
 def test_a_run_whose_previous_run_has_not_ended_is_skipped_and_told_once(

@@ -59,6 +59,11 @@ def test_where_it_stands_and_the_buttons_that_fit(record: ScheduleRecord) -> Non
     assert schedules_view.state_words(record).startswith("Next run: <!date^1773061200^")
     assert schedules_view.state_words(paused) == f":double_vertical_bar: *Paused* (paused by <@{OWNER}>)"
     assert "Waiting for an approver" in schedules_view.state_words(waiting)
+    put_off = replace(record, put_off_reason="Instantly did not confirm the names of its campaign and list in time")
+    assert schedules_view.state_words(put_off) == (
+        ":hourglass: Its run of <!date^1773061200^{date_short_pretty} at {time}|2026-03-09 13:00 UTC> waits to start: "
+        "Instantly did not confirm the names of its campaign and list in time"
+    )
     kinds = [a.split(":")[0] for a in _actions([schedules_view.buttons(r) for r in (record, paused, waiting)])]
     assert kinds == [
         *(ids.SCHEDULE_PAUSE, ids.SCHEDULE_RUN_NOW, ids.SCHEDULE_EDIT, ids.SCHEDULE_DELETE),
