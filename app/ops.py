@@ -86,7 +86,6 @@ def operations(settings: Settings, services: Services, *, slack_token_ok: bool |
     return Operations(readiness=readiness, registry=registry)
 
 
-
 def run_on_loop(server: Any, thunk: Callable[[], None]) -> bool:
     """Run `thunk` on the thread of waitress's loop, at its next turn; True then. When the loop can no longer be woken
     (its trigger is closed), `thunk` runs here instead, so that stopping still closes what it must; False then."""
@@ -97,6 +96,7 @@ def run_on_loop(server: Any, thunk: Callable[[], None]) -> bool:
         thunk()
         return False
     return True
+
 
 class HealthServer:
     """/healthz, /readyz and /metrics alone on their port, for processes that serve Slack no HTTP of their own."""
