@@ -19,7 +19,7 @@ from bot.instantly.client import MAX_IDS_PER_REQUEST, InstantlyClient
 from bot.instantly.errors import InstantlyError, InstantlyNotFound
 from bot.instantly.schemas import BackgroundJob
 from bot.moves import InstantlyFor, MoveService
-from storage import jobs, retention, workspaces
+from storage import job_claims, jobs, retention, workspaces
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Phase
@@ -88,10 +88,10 @@ class Poller:
         finally:
             # Whatever this round claimed but could not finish is free for any replica on the next one.
             if claimed:
-                jobs.release_leases(self._db, owner=self.owner, job_ids=claimed)
+                job_claims.release_leases(self._db, owner=self.owner, job_ids=claimed)
 
     def _recover_orphans(self, claimed: list[int]) -> int:
-        orphans = jobs.claim_orphans(self._db, owner=self.owner, lease_seconds=self._lease_seconds)
+        orphans = job_claims.claim_orphans(self._db, owner=self.owner, lease_seconds=self._lease_seconds)
         claimed.extend(record.id for record in orphans)
         for record in orphans:
             logs.bind(team_id=record.team_id, user_id=record.user_id, job=record.id)
@@ -103,12 +103,12 @@ class Poller:
         # A job due before the next sweep rides in this one's request: one request, not two.
         now = utcnow()
         due_by = now + timedelta(seconds=cadence.fast_interval(self.interval))
-        next_due = jobs.next_due_at(self._db)
+        next_due = job_claims.next_due_at(self._db)
         if next_due is not None and next_due <= due_by and self._few_running():
             # Every running job fits in one request: once one is due, those due within an interval go with it, so a
             # few jobs poll together from then on instead of one request each.
             due_by = now + timedelta(seconds=self.interval)
-        records = jobs.claim_due(
+        records = job_claims.claim_due(
             self._db,
             owner=self.owner,
             lease_seconds=self._lease_seconds,
@@ -220,7 +220,7 @@ class Poller:
         approvals are looked for at least that often)."""
         fast = cadence.fast_interval(self.interval)
         try:
-            due = jobs.next_due_at(self._db)
+            due = job_claims.next_due_at(self._db)
         except Exception:
             log.exception("could not read when the next job is due")
             return self.interval

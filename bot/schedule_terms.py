@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 from typing import Any, Final, Protocol
 
 from bot.access import CANNOT_CHECK
-from bot.door import NAMES_UNKNOWN, Outcome, Refused, TooMany
+from bot.door_terms import NAMES_UNKNOWN, Outcome, Refused, TooMany
 from bot.recurrence import Frequency, Recurrence
 from bot.slack.blocks.messages import slack_date
 from storage import audit

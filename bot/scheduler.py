@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from bot.access import CANNOT_CHECK
-from bot.door import NOT_CONNECTED, Door, MoveRequest, NotConnected, Refused, TooMany, Via, too_many
+from bot.door import Door
+from bot.door_terms import NOT_CONNECTED, MoveRequest, NotConnected, Refused, TooMany, Via, too_many
 from bot.moves import Requester
 from bot.schedule_terms import (
     Speaker,

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from bot.access import AccessService
 from bot.approvals import ApprovalService
-from bot.door import NOT_CONNECTED, Door, NotConnected, Refused
+from bot.door import Door
+from bot.door_terms import NOT_CONNECTED, NotConnected, Refused
 from bot.moves import Requester
 from bot.recurrence import Recurrence
 from bot.schedule_terms import (

@@ -31,7 +31,7 @@ from bot.undo import UndoService
 from bot.watching import WatchService
 from bot.workflow_steps import WorkflowSteps
 from bot.workspaces import Workspaces
-from storage import jobs, outbox
+from storage import job_claims, outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,9 @@ class Services:
         self.preview.close()
         self.door.close()
         try:
-            released = jobs.release_leases(self.db, owner=self.owner) + outbox.release_leases(self.db, owner=self.owner)
+            released = job_claims.release_leases(self.db, owner=self.owner) + outbox.release_leases(
+                self.db, owner=self.owner
+            )
             log.info("released %d leases", released)
         except Exception:
             log.exception("could not release leases at shutdown; they will expire")

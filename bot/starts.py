@@ -23,7 +23,7 @@ from typing import Final
 
 from bot import logs
 from bot.moves import MoveService
-from storage import jobs
+from storage import job_claims
 from storage.db import Database
 from storage.records import JobRecord
 
@@ -169,7 +169,9 @@ class StartQueue:
                 queued = [start.record.id for line in self._lines.values() for start in line]
             if queued:
                 try:
-                    jobs.renew_leases(self._db, owner=self._owner, job_ids=queued, lease_seconds=self._lease_seconds)
+                    job_claims.renew_leases(
+                        self._db, owner=self._owner, job_ids=queued, lease_seconds=self._lease_seconds
+                    )
                 except Exception:
                     log.exception("could not renew the leases of %d queued moves", len(queued))
 

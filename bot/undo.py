@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.access import AccessService
-from bot.door import (
+from bot.door import Door
+from bot.door_terms import (
     NOT_CONNECTED,
     AwaitingApproval,
-    Door,
     MoveRequest,
     NotConnected,
     Outcome,

@@ -15,7 +15,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.door import NOT_CONNECTED, Door, MoveRequest, NotConnected, Outcome, Refused, TooMany, Via, too_many
+from bot.door import Door
+from bot.door_terms import NOT_CONNECTED, MoveRequest, NotConnected, Outcome, Refused, TooMany, Via, too_many
 from bot.instantly.errors import InstantlyError
 from bot.instantly.schemas import LEAD_FILTERS
 from bot.moves import Requester

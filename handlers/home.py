@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.door import NotConnected, Refused
+from bot.door_terms import NotConnected, Refused
 from bot.instantly.errors import InstantlyError
 from bot.moves import Requester
 from bot.pickers import Choice, Suggestions

@@ -8,7 +8,7 @@ from typing import Final
 
 from slack_sdk.errors import SlackApiError
 
-from bot.door import NotConnected, Refused
+from bot.door_terms import NotConnected, Refused
 from bot.instantly.errors import InstantlyNotConnected
 from bot.moves import Requester
 from bot.pickers import Resolution

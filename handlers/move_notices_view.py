@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from bot.door import roughly
+from bot.door_terms import roughly
 from bot.slack.blocks import messages
 from handlers import ids
 from handlers.blocks import plain_text

@@ -17,7 +17,7 @@ from typing import Any, Final, Protocol
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.door import (
+from bot.door_terms import (
     NOT_CONNECTED,
     AwaitingApproval,
     MoveRequest,

@@ -14,7 +14,7 @@ import pytest
 from app.wiring import build_services, check_slack_token
 from bot.services import Services
 from bot.settings import MissingSettingError
-from storage import jobs, outbox, outbox_claims, workspaces
+from storage import job_claims, jobs, outbox, outbox_claims, workspaces
 from storage.db import Database
 from storage.models import JobRow
 from tests.factories import a_services, a_settings, requested_job, running_job
@@ -136,17 +136,17 @@ def test_a_working_token_of_a_workspace_never_paused_leaves_its_outbox_as_it_was
 def test_close_releases_the_leases_this_process_holds(services: Services, sqlite_db: Database) -> None:
     running = running_job(sqlite_db, "b" * 24)
     starting = requested_job(sqlite_db, owner=OWNER)
-    assert [r.id for r in jobs.claim_due(sqlite_db, owner=OWNER, lease_seconds=60)] == [running.id]
+    assert [r.id for r in job_claims.claim_due(sqlite_db, owner=OWNER, lease_seconds=60)] == [running.id]
     [announcement] = outbox_claims.claim_due(sqlite_db, owner=OWNER, lease_seconds=60)
-    assert jobs.claim_due(sqlite_db, owner="web-2", lease_seconds=60) == []
+    assert job_claims.claim_due(sqlite_db, owner="web-2", lease_seconds=60) == []
     assert outbox_claims.claim_due(sqlite_db, owner="web-2", lease_seconds=60) == []
 
     services.close(grace=1.0)
 
-    assert [r.id for r in jobs.claim_due(sqlite_db, owner="web-2", lease_seconds=60)] == [running.id]
+    assert [r.id for r in job_claims.claim_due(sqlite_db, owner="web-2", lease_seconds=60)] == [running.id]
     assert [n.id for n in outbox_claims.claim_due(sqlite_db, owner="web-2", lease_seconds=60)] == [announcement.id]
     # A move still being started keeps its lease: freeing it could send it to Instantly a second time.
-    assert jobs.claim_orphans(sqlite_db, owner="web-2", lease_seconds=60) == []
+    assert job_claims.claim_orphans(sqlite_db, owner="web-2", lease_seconds=60) == []
     with sqlite_db.reading() as session:
         row = session.get(JobRow, starting.id)
         assert row is not None
@@ -169,7 +169,7 @@ def test_close_stops_waiting_for_listener_work_after_the_grace_period_and_still_
     services: Services, sqlite_db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     running = running_job(sqlite_db, "c" * 24)
-    jobs.claim_due(sqlite_db, owner=OWNER, lease_seconds=60)
+    job_claims.claim_due(sqlite_db, owner=OWNER, lease_seconds=60)
     stuck = threading.Event()
     services.listener_executor.submit(stuck.wait, 5.0)
     started = time.monotonic()
@@ -178,7 +178,7 @@ def test_close_stops_waiting_for_listener_work_after_the_grace_period_and_still_
     stuck.set()
     assert time.monotonic() - started < 1.5
     assert any("listener work still running" in r.getMessage() for r in caplog.records)
-    assert [r.id for r in jobs.claim_due(sqlite_db, owner="web-2", lease_seconds=60)] == [running.id]
+    assert [r.id for r in job_claims.claim_due(sqlite_db, owner="web-2", lease_seconds=60)] == [running.id]
 
 
 def test_close_stops_the_poller_and_the_writer(services: Services) -> None:

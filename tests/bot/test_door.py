@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from app.wiring import wire_services
-from bot.door import (
+from bot.door import PART_SIZE, parts_of
+from bot.door_terms import (
     NAMES_UNKNOWN,
-    PART_SIZE,
     AwaitingApproval,
     MoveRequest,
     NotConnected,
@@ -22,7 +22,6 @@ from bot.door import (
     Starting,
     TooMany,
     Via,
-    parts_of,
     roughly,
     too_many,
 )

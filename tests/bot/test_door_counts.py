@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.wiring import wire_services
-from bot.door import AwaitingApproval, MoveRequest, Starting, Via
+from bot.door_terms import AwaitingApproval, MoveRequest, Starting, Via
 from bot.instantly.client import InstantlyClient
 from bot.moves import Requester
 from bot.preview_counts import Stop, Taken

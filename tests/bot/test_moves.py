@@ -15,7 +15,7 @@ import pytest
 
 from bot.instantly.schemas import BackgroundJob
 from bot.moves import MoveService, Requester
-from storage import jobs, outbox
+from storage import job_claims, jobs, outbox
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, NotificationKind, Phase
@@ -172,7 +172,7 @@ def test_an_unclear_answer_with_no_job_to_find_stays_requested_under_its_lease(r
 
     assert (record.phase, record.instantly_job_id, record.error) == (Phase.REQUESTED, None, None)
     assert record.start_attempted_at is not None
-    assert jobs.claim_orphans(rig.db, owner="poller", lease_seconds=30) == [], "its starter still holds it"
+    assert job_claims.claim_orphans(rig.db, owner="poller", lease_seconds=30) == [], "its starter still holds it"
     assert queued(rig.db, record.id) == []
 
 

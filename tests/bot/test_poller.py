@@ -14,7 +14,7 @@ from bot.instantly.schemas import MoveLeadsRequest
 from bot.moves import MoveService
 from bot.poller import Poller
 from simulators.instantly import FakeInstantly
-from storage import jobs
+from storage import job_claims, jobs
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow
@@ -103,7 +103,7 @@ def test_jobs_due_before_the_next_sweep_ride_in_this_ones_request(sqlite_db: Dat
 
         assert poller.tick(sweep_only=True) == 20
         assert _batches(fake) == [20]
-        assert jobs.next_due_at(sqlite_db) is not None
+        assert job_claims.next_due_at(sqlite_db) is not None
 
 
 def test_tidying_forgets_what_is_past_the_retention_period(sqlite_db: Database) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.moves import MoveService
 from bot.starts import StartQueue
-from storage import jobs
+from storage import job_claims, jobs
 from storage.db import Database
 from storage.models import Phase
 from storage.records import JobRecord
@@ -116,7 +116,7 @@ def test_a_queued_move_keeps_its_lease_while_it_waits_and_one_left_at_close_goes
     queue.submit(waiting, then=lambda _r: None)
 
     time.sleep(2.0)
-    assert jobs.claim_orphans(sqlite_db, owner="poller", lease_seconds=30) == [], "still this process's, in turn"
+    assert job_claims.claim_orphans(sqlite_db, owner="poller", lease_seconds=30) == [], "still this process's, in turn"
 
     queue.close(grace=0.1)
     gate.open.set()
@@ -124,7 +124,7 @@ def test_a_queued_move_keeps_its_lease_while_it_waits_and_one_left_at_close_goes
     left = jobs.get(sqlite_db, job_id=waiting.id)
     assert left is not None
     assert left.phase == Phase.REQUESTED, "still written down: a poller sends it once the lease has run out"
-    assert waiting.id in [orphan.id for orphan in jobs.claim_orphans(sqlite_db, owner="poller", lease_seconds=30)]
+    assert waiting.id in [orphan.id for orphan in job_claims.claim_orphans(sqlite_db, owner="poller", lease_seconds=30)]
 
 
 def test_a_failing_send_is_logged_and_the_worker_goes_on(sqlite_db: Database) -> None:

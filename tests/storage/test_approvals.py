@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storage import approvals, jobs, outbox, outbox_claims, retention
+from storage import approvals, job_claims, jobs, outbox, outbox_claims, retention
 from storage.approvals import Decided
 from storage.clock import utcnow
 from storage.db import Database
@@ -99,8 +99,8 @@ def test_a_submission_that_needs_approval_waits_unleased_with_its_request_queued
 def test_a_move_waiting_for_approval_is_neither_recovered_nor_polled(db: Database, awaiting: Awaiting) -> None:
     awaiting()
 
-    assert jobs.claim_orphans(db, owner="poller", lease_seconds=30) == []
-    assert jobs.claim_due(db, owner="poller", lease_seconds=30) == []
+    assert job_claims.claim_orphans(db, owner="poller", lease_seconds=30) == []
+    assert job_claims.claim_due(db, owner="poller", lease_seconds=30) == []
 
 
 def test_a_submission_delivered_twice_asks_for_approval_once(db: Database, awaiting: Awaiting) -> None:
@@ -165,7 +165,7 @@ def test_an_approved_move_is_not_taken_over_while_its_sender_holds_the_lease(db:
     record = awaiting()
     approvals.decide(db, job_id=record.id, state=ApprovalState.APPROVED, decided_by="UBOSS", owner="web-2")
 
-    assert jobs.claim_orphans(db, owner="poller", lease_seconds=30) == []
+    assert job_claims.claim_orphans(db, owner="poller", lease_seconds=30) == []
     assert jobs.mark_start_attempted(db, job_id=record.id, owner="poller") is None
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from storage import jobs, polls, submissions
+from storage import job_claims, jobs, submissions
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import FINAL_EDIT_PRIORITY, JobRow, NotificationKind, NotificationRow, Phase
@@ -27,53 +26,13 @@ def test_a_job_goes_from_request_to_done(db: Database) -> None:
     assert record.moved_leads == 42
     record = jobs.record_final_reply(db, job_id=record.id, ts="1.0002")
     assert record.phase == Phase.DONE
-    assert jobs.claim_due(db, owner="p1", lease_seconds=30) == []
+    assert job_claims.claim_due(db, owner="p1", lease_seconds=30) == []
 
 
 def test_start_failure_is_kept_with_its_reason(db: Database) -> None:
     record = jobs.mark_start_failed(db, job_id=requested_job(db).id, error="bad key")
     assert (record.phase, record.error) == (Phase.START_FAILED, "bad key")
-    assert jobs.claim_due(db, owner="p1", lease_seconds=30) == []
-
-
-def test_a_lease_keeps_other_pollers_off_until_it_expires(db: Database) -> None:
-    record = running_job(db, "b" * 24)
-    assert [r.id for r in jobs.claim_due(db, owner="p1", lease_seconds=30)] == [record.id]
-    assert jobs.claim_due(db, owner="p2", lease_seconds=30) == []
-    assert jobs.release_leases(db, owner="p1") == 1
-    assert [r.id for r in jobs.claim_due(db, owner="p2", lease_seconds=0.2)] == [record.id]
-    time.sleep(0.3)
-    assert [r.id for r in jobs.claim_due(db, owner="p3", lease_seconds=30)] == [record.id]
-
-
-def test_a_job_not_yet_due_is_not_claimed(db: Database) -> None:
-    record = running_job(db, "c" * 24)
-    polls.record_progress(
-        db,
-        job_id=record.id,
-        status="in-progress",
-        progress=10,
-        moved_leads=None,
-        next_poll_at=utcnow() + timedelta(minutes=5),
-    )
-    assert jobs.claim_due(db, owner="p1", lease_seconds=30) == []
-
-
-def test_concurrent_claimers_never_share_a_job(db: Database) -> None:
-    created = {running_job(db, f"{i:024x}").id for i in range(40)}
-    claimed: dict[str, list[int]] = {}
-
-    def claim(owner: str) -> None:
-        claimed[owner] = [r.id for r in jobs.claim_due(db, owner=owner, lease_seconds=30, limit=25)]
-
-    threads = [threading.Thread(target=claim, args=(f"p{i}",)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    everything = [job_id for ids in claimed.values() for job_id in ids]
-    assert len(everything) == len(set(everything))
-    assert set(everything) <= created
+    assert job_claims.claim_due(db, owner="p1", lease_seconds=30) == []
 
 
 def test_recent_and_find_stay_within_the_workspace(db: Database) -> None:
@@ -88,20 +47,6 @@ def test_recent_and_find_stay_within_the_workspace(db: Database) -> None:
     by_number = jobs.find(db, team_id="T1", reference=str(mine.id))
     assert by_number is not None
     assert by_number.id == mine.id
-
-
-def test_a_requested_move_is_an_orphan_only_once_its_requesters_lease_runs_out(db: Database) -> None:
-    record = requested_job(db, lease_seconds=2.0)
-    assert jobs.claim_orphans(db, owner="poller", lease_seconds=30) == []
-    time.sleep(2.1)
-    [orphan] = jobs.claim_orphans(db, owner="poller", lease_seconds=30)
-    assert orphan.id == record.id
-    assert orphan.start_attempted_at is None
-    assert jobs.mark_start_attempted(db, job_id=record.id, owner="web-1") is None, "its requester was too slow"
-    attempted = jobs.mark_start_attempted(db, job_id=record.id, owner="poller")
-    assert attempted is not None
-    assert attempted.start_attempted_at is not None
-    assert jobs.mark_start_attempted(db, job_id=record.id, owner="poller") is None, "a move is sent once"
 
 
 def test_a_submission_makes_one_job_however_often_it_is_delivered(db: Database) -> None:
@@ -182,17 +127,6 @@ def test_reads_do_not_wait_for_a_writer(sqlite_db: Database) -> None:
     waited = time.monotonic() - started
     writer.join()
     assert waited < 0.5
-
-
-def test_releasing_leases_never_frees_a_move_still_being_started(db: Database) -> None:
-    """The listener starting a move and the poller share a process, hence a lease owner."""
-    starting = requested_job(db, owner="process-1", lease_seconds=30)
-    running = running_job(db, "9" * 24)
-    assert [r.id for r in jobs.claim_due(db, owner="process-1", lease_seconds=30)] == [running.id]
-    assert jobs.release_leases(db, owner="process-1", job_ids=[starting.id, running.id]) == 1
-    assert jobs.release_leases(db, owner="process-1") == 0
-    assert jobs.claim_orphans(db, owner="process-2", lease_seconds=30) == []
-    assert starting.id not in [r.id for r in jobs.claim_orphans(db, owner="process-1", lease_seconds=30)]
 
 
 def test_an_ended_job_queues_its_announcements_last_edit_and_then_its_reply(db: Database) -> None:

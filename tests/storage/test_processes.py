@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from storage import jobs, leases, outbox_claims, processes
+from storage import job_claims, leases, outbox_claims, processes
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, ProcessRow
@@ -21,7 +21,7 @@ def _silence(db: Database, owner: str, *, seconds: float) -> None:
 
 
 def _claimed_by(db: Database, owner: str) -> list[int]:
-    return [record.id for record in jobs.claim_due(db, owner=owner, lease_seconds=60)]
+    return [record.id for record in job_claims.claim_due(db, owner=owner, lease_seconds=60)]
 
 
 def test_a_silent_owners_leases_are_free_long_before_they_run_out(db: Database) -> None:
@@ -38,7 +38,7 @@ def test_a_silent_owners_leases_are_free_long_before_they_run_out(db: Database) 
 def test_a_beating_owner_keeps_its_leases_past_their_expiry(db: Database) -> None:
     record = running_job(db, "a" * 24)
     processes.beat(db, owner="slow", lease_seconds=0.2)
-    jobs.claim_due(db, owner="slow", lease_seconds=0.2)
+    job_claims.claim_due(db, owner="slow", lease_seconds=0.2)
     with db.session() as session:  # the lease has run out, but its owner goes on working
         session.execute(update(JobRow).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
 

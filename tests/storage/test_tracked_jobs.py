@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from storage import jobs, outbox_claims, retention, tracked
+from storage import job_claims, jobs, outbox_claims, retention, tracked
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import JobRow, NotificationKind, Phase
@@ -47,7 +47,7 @@ def test_a_tracked_job_runs_from_the_start_with_no_order_and_its_announcement_qu
     assert (record.phase, record.status, record.progress) == (Phase.RUNNING, "in-progress", 40)
     assert (record.job_type, record.started_at, record.instantly_job_id) == ("import-leads", BEGUN, JOB)
     assert kinds(db) == [NotificationKind.ANNOUNCE]
-    [due] = jobs.claim_due(db, owner="p1", lease_seconds=30)
+    [due] = job_claims.claim_due(db, owner="p1", lease_seconds=30)
     assert due.id == record.id
     assert jobs.get(db, job_id=record.id) == due
 
