@@ -88,25 +88,24 @@ class Scheduler:
             latest, missed = naive(following), missed + 1
         next_run = naive(recurrence.next_after(latest))
         words = recurrence.words()
-        if now - latest > self._grace and schedule.put_off_reason is not None and not missed:
-            self._tell(
-                schedule.team_id,
-                schedule.channel_id,
-                f"Schedule #{schedule.id} ({words}) gave up on its run of {slack_time(latest)}, which could not start "
-                f"within {_duration(self._grace)}: {schedule.put_off_reason}. The next run is {slack_time(next_run)}.",
-            )
-            self._handled(schedule, latest, next_run, f"skipped: {schedule.put_off_reason}")
-            return
         if now - latest > self._grace:
-            count = missed + 1
-            runs = "run" if count == 1 else f"{count} runs"
+            if schedule.put_off_reason is not None and not missed:  # tried since it came, never able to start
+                told = (
+                    f"gave up on its run of {slack_time(latest)}, which could not start within "
+                    f"{_duration(self._grace)}: {schedule.put_off_reason}."
+                )
+                outcome = f"skipped: {schedule.put_off_reason}"
+            else:
+                count = missed + 1
+                runs = "run" if count == 1 else f"{count} runs"
+                told = f"missed its {runs} while leadmover was down; it was skipped."
+                outcome = f"skipped: missed while leadmover was down ({count})"
             self._tell(
                 schedule.team_id,
                 schedule.channel_id,
-                f"Schedule #{schedule.id} ({words}) missed its {runs} while leadmover was down; it was skipped. "
-                f"The next run is {slack_time(next_run)}.",
+                f"Schedule #{schedule.id} ({words}) {told} The next run is {slack_time(next_run)}.",
             )
-            self._handled(schedule, latest, next_run, f"skipped: missed while leadmover was down ({count})")
+            self._handled(schedule, latest, next_run, outcome)
             return
         if missed and schedule.put_off_reason is None:  # told at the first try, not at each
             self._tell(

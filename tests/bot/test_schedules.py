@@ -194,13 +194,21 @@ def test_downtime_beyond_the_grace_skips_and_tells_the_channel_once(
     assert stored(services.db, schedule.id).next_run_at == datetime(2026, 3, 23, 13, 0)
 
 
-def test_a_run_instantly_cannot_start_yet_is_tried_each_minute_and_starts_once_it_can_told_once(
+def _due_while_instantly_fails(
     services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
-) -> None:
+) -> tuple[ScheduleService, ScheduleRecord]:
+    """A schedule at its Monday run, with an Instantly that cannot name its places."""
     service = scheduler(services, clock, told)
     schedule = made(service)
     instantly.naming_error = 503
     clock.now = MONDAY_RUN.replace(tzinfo=UTC)
+    return service, schedule
+
+
+def test_a_run_instantly_cannot_start_yet_is_tried_each_minute_and_starts_once_it_can_told_once(
+    services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
+) -> None:
+    service, schedule = _due_while_instantly_fails(services, clock, told, instantly)
     assert service.tick() == 1
     assert service.tick() == 0, "not before a minute has passed"
     clock.now += timedelta(seconds=61)
@@ -242,10 +250,7 @@ def test_a_run_whose_owner_has_too_many_moves_queued_starts_once_one_of_them_has
 def test_a_run_that_cannot_start_within_the_grace_gives_up_and_says_why(
     services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
 ) -> None:
-    service = scheduler(services, clock, told)
-    schedule = made(service)
-    instantly.naming_error = 503
-    clock.now = MONDAY_RUN.replace(tzinfo=UTC)
+    service, schedule = _due_while_instantly_fails(services, clock, told, instantly)
     while clock.now < MONDAY_RUN.replace(tzinfo=UTC) + timedelta(minutes=62):
         service.tick()
         clock.now += timedelta(seconds=61)
