@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
@@ -19,8 +18,9 @@ from typing import Final
 from bot.access import AccessService
 from bot.instantly.errors import InstantlyError
 from bot.instantly.schemas import BackgroundJob
+from bot.job_headlines import JobHeadlines
 from bot.moves import InstantlyFor, MoveService, parse_time
-from bot.slack.blocks.messages import escape, job_type_words
+from bot.slack.blocks.messages import job_type_words
 from bot.workspaces import NotInstalled, Workspaces
 from storage import audit, tracked, watches
 from storage.clock import utcnow
@@ -42,8 +42,6 @@ PAGE: Final = 100
 # up over the next rounds, newest first, rather than in one long burst.
 MAX_PAGES: Final = 20
 TICK_SECONDS: Final = 1.0
-# How long the Instantly members' names are trusted: a new member is named within this.
-MEMBERS_SECONDS: Final = 600.0
 ADMINS_ONLY: Final = "Only workspace admins may choose which channels hear of every Instantly job."
 
 
@@ -87,7 +85,7 @@ class WatchService:
         self._lease_seconds = lease_seconds
         self._notify = notify
         self._clock = clock
-        self._members: dict[str, tuple[float, dict[str, str]]] = {}
+        self._headlines = JobHeadlines(workspaces=workspaces, instantly=instantly)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -229,7 +227,7 @@ class WatchService:
             if job.type == "move-leads" and watches.moves_starting(self._db, team_id=team_id):
                 # Maybe leadmover's own, its id not written down yet: it updates again as it runs, and is known then.
                 continue
-            new.append((hearing, job, self._headline(team_id, job)))
+            new.append((hearing, job, self._headlines.headline(team_id, job)))
         # Named first, then written down in one transaction: the writer finds the round's jobs side by side, to
         # share a message when they are many.
         sightings = [
@@ -253,40 +251,6 @@ class WatchService:
                 self._moves.follow(result.record, job)
         if any(not result.already for result in followed):
             self._notify()
-
-    def _headline(self, team_id: str, job: BackgroundJob) -> str:
-        """The type, what it touches and who started it: "Import leads into list *Acme inbound*, started by Ann Lee"."""
-        kind = job_type_words(job.type)
-        touched = self._touched(team_id, job)
-        preposition = {"import-leads": "into", "export-leads": "from", "move-leads": "from"}.get(job.type, "on")
-        what = f"{kind} {preposition} {touched}" if touched else kind
-        return f"{what}, started by {self._who(team_id, job.user_id)}"
-
-    def _touched(self, team_id: str, job: BackgroundJob) -> str | None:
-        kind = {"campaign": "campaign", "list": "list", "lead_list": "list"}.get((job.entity_type or "").lower())
-        if kind is None or not job.entity_id:
-            return None
-        try:
-            names = self._workspaces.pickers(team_id).names([f"{kind}:{job.entity_id}"], timeout=2.0)
-        except (InstantlyError, TimeoutError, NotInstalled):
-            names = {}
-        name = names.get(f"{kind}:{job.entity_id}")
-        return f"{kind} *{escape(name)}*" if name else f"a {kind}"
-
-    def _who(self, team_id: str, user_id: str | None) -> str:
-        """The Instantly member who started a job, by name; "the API" when Instantly names no one, and "a tool"
-        when it names someone who is not a member (an integration's own user)."""
-        if not user_id:
-            return "the API"
-        read_at, members = self._members.get(team_id, (0.0, {}))
-        if time.monotonic() - read_at > MEMBERS_SECONDS:
-            try:
-                page = self._instantly(team_id).list_members(limit=100)
-                members = {m.user_id: m.display_name for m in page.items if m.user_id}
-            except InstantlyError as exc:
-                log.info("members of workspace %s unknown just now: %s", team_id, exc)
-            self._members[team_id] = (time.monotonic(), members)
-        return escape(members[user_id]) if user_id in members else "a tool"
 
     # --- the loop ----------------------------------------------------------------------------------------------
 
