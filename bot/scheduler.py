@@ -44,7 +44,10 @@ _UNENDED: Final = (Phase.REQUESTED, Phase.RUNNING, Phase.AWAITING_APPROVAL)
 
 
 def _duration(span: timedelta) -> str:
+    """The grace as people say it: "a minute", "45 minutes", "3 hours"."""
     minutes = round(span.total_seconds() / 60)
+    if minutes <= 1:
+        return "a minute"
     return f"{minutes} minutes" if minutes < 120 else f"{round(minutes / 60)} hours"
 
 
