@@ -180,6 +180,10 @@ class Scheduler:
         record_audit(self._db, schedule, by or schedule.owner_id, f"schedule run{' now' if by else ''}: {result}")
         if next_run is not None:
             self._handled(schedule, occurrence, next_run, result, job_id=job_id)
+        elif job_id is not None and schedule.put_off_reason is not None:
+            # Run now while the due run waits to start: this run is that one, not a second beside it.
+            due = schedule.next_run_at
+            self._handled(schedule, due, naive(recurrence_of(schedule.when).next_after(due)), result, job_id=job_id)
         elif job_id is not None:
             schedules.handled(
                 self._db,

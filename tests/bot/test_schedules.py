@@ -230,6 +230,23 @@ def test_a_run_instantly_cannot_start_yet_is_tried_each_minute_and_starts_once_i
     assert made_by is not None, "the run is the Monday 09:00 occurrence's, though it started later"
 
 
+def test_run_now_while_the_due_run_waits_to_start_is_that_run_not_a_second(
+    services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
+) -> None:
+    service, schedule = _due_while_instantly_fails(services, clock, told, instantly)
+    assert service.tick() == 1
+    instantly.naming_error = None
+    clock.now += timedelta(seconds=20)
+    assert isinstance(service.run_now(team_id="T1", user_id=ALICE, schedule_id=schedule.id), ScheduleRecord)
+    assert len(sent(services, instantly)) == 1
+    after = stored(services.db, schedule.id)
+    assert (after.next_run_at, after.put_off_reason) == (datetime(2026, 3, 16, 13, 0), None)
+    end_jobs(services.db)
+    clock.now += timedelta(seconds=61)
+    assert service.tick() == 0
+    assert len(sent(services, instantly)) == 1, "the Monday run was the one started by hand"
+
+
 def test_a_run_whose_owner_has_too_many_moves_queued_starts_once_one_of_them_has(
     services: Services, clock: Clock, told: list[Any], instantly: InstantlyMoves
 ) -> None:
