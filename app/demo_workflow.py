@@ -8,7 +8,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from bot.workflow_steps import INPUT_TITLES, MOVE_STEP
+from bot.workflow_inputs import INPUT_TITLES
+from bot.workflow_steps import MOVE_STEP
 
 if TYPE_CHECKING:
     from app.demo import Narrator

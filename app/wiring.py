@@ -215,7 +215,14 @@ def wire_services(
         moved_leads=MovedLeadsService(db=db, access=access, instantly=spaces.instantly),
         preview=preview,
         door=door,
-        workflow_steps=WorkflowSteps(db=db, door=door, workspaces=spaces, notify=writer.wake),
+        workflow_steps=WorkflowSteps(
+            db=db,
+            door=door,
+            workspaces=spaces,
+            notify=writer.wake,
+            owner=owner,
+            lease_seconds=settings.lease_seconds,
+        ),
         schedules=ScheduleService(
             db=db,
             door=door,

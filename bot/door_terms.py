@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from bot.access import CANNOT_CHECK
 from bot.moves import Requester
 from storage.orders import MoveOrder
 from storage.records import JobRecord
@@ -123,10 +124,25 @@ def roughly(seconds: float) -> str:
     return "about a minute" if minutes <= 1 else f"about {minutes} minutes"
 
 
+def waiting(moves: int) -> str:
+    """Moves waiting for Instantly to start them, counted: "1 move waiting for Instantly to start it"."""
+    if moves == 1:
+        return "1 move waiting for Instantly to start it"
+    return f"{moves} moves waiting for Instantly to start them"
+
+
 def too_many(limit: int, retry_in: float) -> str:
     """TooMany in words for the requester, with when to try again."""
     return (
-        f"You have {limit} moves waiting for Instantly to start them, the most one person may have. Instantly is "
+        f"You have {waiting(limit)}, the most one person may have. Instantly is "
         f"busy, so moves start in turns across people. Try again in {roughly(max(retry_in, 10.0))}, once the next "
         "of yours has started; the announcements in the channel show when."
     )
+
+
+def may_pass(outcome: Outcome) -> bool:
+    """Whether asking again a little later may go otherwise: Instantly did not name the places in time, Slack could
+    not confirm the person, or their moves are queued at the limit."""
+    if isinstance(outcome, TooMany):
+        return True
+    return isinstance(outcome, Refused) and outcome.words in (NAMES_UNKNOWN, CANNOT_CHECK)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 from typing import Any, Final, Protocol
 
 from bot.access import CANNOT_CHECK
-from bot.door_terms import NAMES_UNKNOWN, Outcome, Refused, TooMany
+from bot.door_terms import NAMES_UNKNOWN, Outcome, Refused, TooMany, waiting
 from bot.recurrence import Frequency, Recurrence
 from bot.slack.blocks.messages import slack_date
 from storage import audit
@@ -33,7 +33,7 @@ def passing_refusal(outcome: Outcome) -> tuple[str, float] | None:
     cannot help (or it started)."""
     if isinstance(outcome, TooMany):
         return (
-            f"its owner has {outcome.limit} moves waiting for Instantly to start them, the most one person may have",
+            f"its owner has {waiting(outcome.limit)}, the most one person may have",
             max(outcome.retry_in, RETRY_SECONDS / 6),
         )
     if isinstance(outcome, Refused) and outcome.words == NAMES_UNKNOWN:

@@ -79,6 +79,7 @@ class Services:
         self.poller.start()
         self.schedules.start()
         self.watching.start()
+        self.workflow_steps.start()
 
     def close(self, *, grace: float = 4.0) -> None:
         """Let listener work in flight finish (up to `grace` seconds), stop the loops, release every lease."""
@@ -90,6 +91,7 @@ class Services:
         self.starts.close(grace=grace)
         self.schedules.stop()
         self.watching.stop()
+        self.workflow_steps.stop()
         self.poller.stop()
         self.writer.stop()
         self.heartbeat.stop()

@@ -1,5 +1,6 @@
 """The "Move Instantly leads" workflow step: a run's inputs read into a move order, the move asked for through the
-door like any other, and the run written down so that Slack hears how it ended exactly once (bot.slack.step_ends).
+door like any other, and the run written down so that Slack hears how it ended exactly once (bot.slack.step_ends). A
+run the door turns away for a reason that may pass waits, its inputs kept, and is asked for again (ask_again).
 
 Slack names neither the campaign nor the list by anything but what the workflow's builder picked or typed: a menu
 value ("campaign:<id>"), a name as `/leads move from:… to:…` takes it, or Instantly's id.
@@ -9,22 +10,37 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from bot.door import Door
-from bot.door_terms import NOT_CONNECTED, MoveRequest, NotConnected, Outcome, Refused, TooMany, Via, too_many
+from bot.door_terms import (
+    NOT_CONNECTED,
+    MoveRequest,
+    NotConnected,
+    Outcome,
+    Refused,
+    TooMany,
+    Via,
+    may_pass,
+    too_many,
+)
 from bot.instantly.errors import InstantlyError
 from bot.instantly.schemas import LEAD_FILTERS
 from bot.moves import Requester
 from bot.pickers import Choice, Resolution
+from bot.workflow_inputs import StepInputs, kept_inputs, lead_status_code, problem_in
 from bot.workspaces import NotInstalled, Workspaces
 from storage import workflow_steps
+from storage.clock import utcnow
 from storage.db import Database
-from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveMode, MoveOptions, MoveOrder
+from storage.orders import Endpoint, EndpointKind, LeadFilters, MoveOptions, MoveOrder
+from storage.workflow_steps import StepRun
 
 log = logging.getLogger(__name__)
 
@@ -33,50 +49,18 @@ MOVE_STEP: Final = "move_instantly_leads"
 PLACES_STEP: Final = "instantly_places"
 # How many of each kind the From and To menus list: Slack shows one long menu, searchable by typing.
 MENU_SIZE: Final = 100
+# A run whose move cannot be asked for yet, for a reason that may pass (a slow Instantly, its person's moves queued),
+# is asked again this often, and fails with that reason once it has waited WAIT_LIMIT: a burst of runs for one person
+# starts in turns rather than failing.
+RETRY_SECONDS: Final = 30.0
+WAIT_LIMIT: Final = timedelta(minutes=10)
+TICK_SECONDS: Final = 5.0
 NO_KEY: Final = (
     "leadmover cannot keep this step's Slack token safe, so it cannot follow the move to its end: an admin must set "
     "LEADMOVER_ENCRYPTION_KEY. Nothing was moved."
 )
-# The inputs as Workflow Builder shows them (manifest.yml), to name the one at fault.
-INPUT_TITLES: Final = {
-    "from": "From",
-    "to": "To",
-    "mode": "Move or copy",
-    "limit": "At most this many leads",
-    "lead_status": "Lead status",
-    "skip_duplicates": "Skip leads already at the destination",
-    "channel_id": "Announce in",
-    "user_id": "Run for",
-    "workflow_name": "Workflow name",
-}
 _KIND_PREFIX: Final = re.compile(r"^(campaign|list):\s*", re.IGNORECASE)
 _ID: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-class StepInputs(BaseModel):
-    """The step's inputs as Slack sends them (`from` and `to` are Python words, hence the other names)."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
-
-    source: str = Field(alias="from", min_length=1, max_length=300)
-    destination: str = Field(alias="to", min_length=1, max_length=300)
-    mode: MoveMode = MoveMode.MOVE
-    limit: int | None = Field(default=None, ge=1, le=10_000_000)
-    lead_status: str | None = None
-    skip_duplicates: bool = False
-    channel_id: str = Field(pattern=r"^[CGD][A-Z0-9]+$")
-    user_id: str = Field(pattern=r"^[UW][A-Z0-9]+$")
-    workflow_name: str | None = Field(default=None, max_length=200)
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _mode_in_any_case(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
-
-    @field_validator("lead_status", "workflow_name", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
 
 
 @dataclass(frozen=True)
@@ -88,28 +72,25 @@ class Opened:
     written: bool = True
 
 
-def problem_in(error: ValidationError) -> str:
-    """The first thing wrong with the inputs, in words for the workflow's builder."""
-    first = error.errors()[0]
-    name = str(first["loc"][0]) if first["loc"] else ""
-    field = INPUT_TITLES.get(name, name)
-    return f"The step's input “{field}” is not usable ({first['msg'].lower()}), so nothing was moved."
-
-
-def lead_status_code(given: str) -> str | None:
-    """Instantly's filter code for a lead status given as its code or as the form's words; None if it is neither."""
-    wanted = given.strip()
-    if wanted.upper() in LEAD_FILTERS:
-        return wanted.upper()
-    return next((code for code, words in LEAD_FILTERS.items() if words.casefold() == wanted.casefold()), None)
-
-
 class WorkflowSteps:
-    def __init__(self, *, db: Database, door: Door, workspaces: Workspaces, notify: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        door: Door,
+        workspaces: Workspaces,
+        notify: Callable[[], None],
+        owner: str = "local",
+        lease_seconds: float = 60.0,
+    ) -> None:
         self._db = db
         self._door = door
         self._workspaces = workspaces
         self._notify = notify
+        self._owner = owner
+        self._lease_seconds = lease_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def run(
         self,
@@ -134,18 +115,35 @@ class WorkflowSteps:
             workflow_execution_id=workflow_execution_id,
             user_id=user_id,
             sealed_token=sealer.seal(token),
+            inputs=kept_inputs(inputs),
         )
         if not first and (run.job_id is not None or run.error is not None):
             log.info("workflow run %s delivered again; nothing more to do", execution_id)
             return Opened()
-        error = self._ask(team_id=team_id, execution_id=execution_id, run_id=run.id, inputs=inputs)
+        error = self._ask(run, inputs=inputs)
         if error is not None:
             workflow_steps.refuse(self._db, run_id=run.id, error=error)
             self._notify()
         return Opened(error=error)
 
-    def _ask(self, *, team_id: str, execution_id: str, run_id: int, inputs: Mapping[str, Any]) -> str | None:
-        """The move asked for; why not, in words, when it was not."""
+    def ask_again(self) -> int:
+        """Ask again for the moves of the runs that wait and are due (the loop does so every few seconds); how many."""
+        runs = workflow_steps.claim_waiting(self._db, owner=self._owner, lease_seconds=self._lease_seconds)
+        for run in runs:
+            try:
+                error = self._ask(run, inputs=run.inputs or {})
+            except Exception:  # its lease runs out, and it is asked for again on a later round
+                log.exception("workflow run %s: its move could not be asked for again", run.execution_id)
+                continue
+            if error is not None:
+                workflow_steps.refuse(self._db, run_id=run.id, error=error)
+                self._notify()
+        return len(runs)
+
+    def _ask(self, run: StepRun, *, inputs: Mapping[str, Any]) -> str | None:
+        """The run's move asked for; why not, in words, when it was not. A refusal that may pass puts the run off
+        (it is asked for again) until it has waited WAIT_LIMIT."""
+        team_id, execution_id, run_id = run.team_id, run.execution_id, run.id
         try:
             given = StepInputs.model_validate(dict(inputs))
         except ValidationError as exc:
@@ -162,11 +160,33 @@ class WorkflowSteps:
         )
         outcome = self._door.submit(request)
         refused = _refusal(outcome)
+        if refused is not None and may_pass(outcome) and utcnow() - run.created_at < WAIT_LIMIT:
+            wait = max(outcome.retry_in, RETRY_SECONDS / 3) if isinstance(outcome, TooMany) else RETRY_SECONDS
+            log.info("workflow run %s waits %.0fs to be asked for again: %s", execution_id, wait, refused[:120])
+            retry_at = utcnow() + timedelta(seconds=wait)
+            workflow_steps.put_off(self._db, run_id=run_id, reason=refused, retry_at=retry_at)
+            return None
         if refused is not None:
             return refused
         assert not isinstance(outcome, (Refused, NotConnected, TooMany))
         workflow_steps.attach_job(self._db, run_id=run_id, job_id=outcome.record.id)
         return None
+
+    def run_loop(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            try:
+                self.ask_again()
+            except Exception:
+                log.exception("asking again for waiting workflow runs failed")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_loop, name="leadmover-workflow-waits", daemon=True)
+        self._thread.start()
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def _order(self, team_id: str, given: StepInputs) -> MoveOrder | str:
         status = None

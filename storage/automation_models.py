@@ -46,6 +46,10 @@ class WorkflowStepRow(Leased, Base):
     state: Mapped[str] = mapped_column(String(16), default=StepState.OPEN)
     # Why it fails, when leadmover refused it before any job (set: the run is due at once).
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # The step's inputs as the workflow gave them, to ask for the move again while it waits.
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Why its move could not be asked for yet, for a reason that may pass: it is asked again from `not_before` on.
+    waiting_reason: Mapped[str | None] = mapped_column(Text, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(DateTime)
     outcome: Mapped[str | None] = mapped_column(Text, default=None)  # what Slack was told, for the record

@@ -42,6 +42,8 @@ class StepRun:
     error: str | None
     attempts: int
     created_at: datetime
+    inputs: dict[str, Any] | None = None
+    waiting_reason: str | None = None
 
 
 def _run(row: Any) -> StepRun:
@@ -56,6 +58,8 @@ def _run(row: Any) -> StepRun:
         error=row.error,
         attempts=row.attempts,
         created_at=row.created_at,
+        inputs=row.inputs,
+        waiting_reason=row.waiting_reason,
     )
 
 
@@ -75,6 +79,7 @@ def open_run(
     workflow_execution_id: str | None,
     user_id: str,
     sealed_token: str,
+    inputs: dict[str, Any] | None = None,
 ) -> tuple[StepRun, bool]:
     """The run Slack delivered, written down once: (the run, True) the first time, (the run as it stands, False)
     for a delivery of the same run again."""
@@ -91,6 +96,7 @@ def open_run(
                     workflow_execution_id=workflow_execution_id,
                     user_id=user_id,
                     sealed_token=sealed_token,
+                    inputs=inputs,
                     state=StepState.OPEN,
                     attempts=0,
                     not_before=now,
@@ -116,12 +122,52 @@ def _set(db: Database, run_id: int, **values: Any) -> None:
 
 def attach_job(db: Database, *, run_id: int, job_id: int) -> None:
     """The run's move was written down as this job: the run ends when it does."""
-    _set(db, run_id, job_id=job_id)
+    _set(db, run_id, job_id=job_id, waiting_reason=None, **leases.FREED)
+
+
+def put_off(db: Database, *, run_id: int, reason: str, retry_at: datetime) -> None:
+    """The run's move could not be asked for yet, for a reason that may pass: it is asked again from `retry_at` on
+    (claim_waiting)."""
+    _set(db, run_id, waiting_reason=reason[:2000], not_before=retry_at, **leases.FREED)
+
+
+def claim_waiting(db: Database, *, owner: str, lease_seconds: float, limit: int = 20) -> list[StepRun]:
+    """Take the runs whose move waits to be asked for again and is due now, for `owner`, under a lease."""
+    now = utcnow()
+    with db.session() as session:
+        rows = leases.claim(
+            session,
+            _waiting_statement(limit),
+            {"now": now},
+            table=TABLE,
+            owner=owner,
+            lease_seconds=lease_seconds,
+            now=now,
+        )
+        return [_run(row) for row in rows]
+
+
+@functools.cache
+def _waiting_statement(limit: int) -> Select[Any]:
+    query = (
+        select(TABLE)
+        .where(
+            TABLE.c.state == StepState.OPEN.value,
+            TABLE.c.waiting_reason.is_not(None),
+            TABLE.c.job_id.is_(None),
+            TABLE.c.error.is_(None),
+            TABLE.c.not_before <= bindparam("now"),
+            leases.is_free(TABLE),
+        )
+        .order_by(TABLE.c.not_before)
+        .limit(limit)
+    )
+    return leases.claimable(query)
 
 
 def refuse(db: Database, *, run_id: int, error: str) -> None:
     """Nothing was started, and `error` says why: Slack is due to hear it now."""
-    _set(db, run_id, error=error[:2000], not_before=utcnow())
+    _set(db, run_id, error=error[:2000], not_before=utcnow(), **leases.FREED)
 
 
 def complete(db: Database, *, run_id: int, outcome: str) -> None:
@@ -157,7 +203,12 @@ def _due_statement(limit: int) -> Select[Any]:
         TABLE.c.error.is_not(None),
         jobs.c.phase.in_([phase.value for phase in _ENDED]),
         and_(jobs.c.phase == Phase.FINISHED.value, jobs.c.finished_at < bindparam("settle_before")),
-        and_(TABLE.c.job_id.is_(None), TABLE.c.created_at < bindparam("orphaned_before")),
+        # A run waiting to ask again is not lost: it ends asked for or refused (bot.workflow_steps).
+        and_(
+            TABLE.c.job_id.is_(None),
+            TABLE.c.waiting_reason.is_(None),
+            TABLE.c.created_at < bindparam("orphaned_before"),
+        ),
     )
     query = (
         select(TABLE)

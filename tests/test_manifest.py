@@ -13,7 +13,8 @@ import yaml
 from app.bolt_app import BOT_SCOPES, REDIRECT_PATH
 from app.http import EVENTS_PATH
 from bot.instantly.schemas import LEAD_FILTERS
-from bot.workflow_steps import INPUT_TITLES, MOVE_STEP, PLACES_STEP
+from bot.workflow_inputs import INPUT_TITLES
+from bot.workflow_steps import MOVE_STEP, PLACES_STEP
 from handlers import commands, ids
 
 ROOT = Path(__file__).resolve().parent.parent

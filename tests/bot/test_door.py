@@ -295,3 +295,8 @@ def test_a_wait_is_said_roughly_as_people_say_it(seconds: float, said: str) -> N
     assert roughly(seconds) == said
     assert f"Try again in {said}, " in too_many(3, seconds) or seconds < 10
     assert "Try again in about 10 seconds" in too_many(3, 3)
+
+
+def test_too_many_counts_the_moves_waiting_in_words() -> None:
+    assert too_many(1, 0).startswith("You have 1 move waiting for Instantly to start it, the most one person may have.")
+    assert too_many(3, 0).startswith("You have 3 moves waiting for Instantly to start them, the most")

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from bot.instantly.schemas import JobStatus
 from bot.slack.step_ends import LOST_BEFORE_WRITTEN, ending
-from bot.workflow_steps import StepInputs, lead_status_code, problem_in
+from bot.workflow_inputs import StepInputs, lead_status_code, problem_in
 from storage.automation_models import StepState
 from storage.models import Phase
 from storage.orders import MoveMode

@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from app.local_stack import DemoWorkspace, LocalStack, local_stack, seed
 from bot.secrets import new_key
 from bot.slack.blocks import approval_messages
-from bot.workflow_steps import MOVE_STEP, NO_KEY
+from bot.workflow_steps import MOVE_STEP, NO_KEY, WAIT_LIMIT
 from handlers import approvals as approval_handlers
 from simulators.instantly import FakeInstantly
 from simulators.slack import Execution, FakeSlack
 from storage.automation_models import StepState, WorkflowStepRow
+from storage.clock import utcnow
 from tests.e2e.processes import AppProcess, app_env
 from tests.e2e.test_approvals import click, request_message
 
@@ -263,3 +265,57 @@ def test_an_approval_that_expires_fails_the_step_in_words(tmp_path: Path) -> Non
         assert done.state == "failed"
         assert "not approved" in (done.error or ""), done.error
         assert running.instantly.move_bodies() == []
+
+
+def test_a_burst_of_runs_for_one_person_starts_in_turns_and_every_step_ends_with_its_outputs(tmp_path: Path) -> None:
+    # Two moves waiting for a slow Instantly is all one person may have: the other runs wait their turn, not fail.
+    with local_stack(
+        database_url=f"sqlite:///{tmp_path / 'burst.db'}",
+        leadmover_encryption_key=new_key(),
+        leadmover_moves_in_flight_per_user=2,
+    ) as running:
+        running.slack.add_user(ALICE)
+        workspace = seed(running.instantly)
+        running.instantly.delay["/api/v2/leads/move"] = 1.5
+        runs = [
+            running.slack.run_step(running.app_url, callback_id=MOVE_STEP, inputs=inputs(workspace, limit=10))
+            for _ in range(4)
+        ]
+        assert all(run.responses[-1].status == 200 for run in runs)
+        with running.services.db.reading() as session:
+            waiting = [row.waiting_reason for row in session.query(WorkflowStepRow) if row.waiting_reason is not None]
+        assert waiting, "some runs wait for their turn"
+        assert "moves waiting for Instantly to start them" in waiting[0]
+        for run in runs:
+            done = ended(running, run, timeout=60)
+            assert done.state == "completed", done.error
+        assert len(running.instantly.move_bodies()) == 4
+        assert running.slack.violations == []
+        assert running.instantly.violations == []
+
+
+def test_a_run_still_not_taken_after_the_wait_fails_the_step_with_the_reason(tmp_path: Path) -> None:
+    with local_stack(
+        database_url=f"sqlite:///{tmp_path / 'waited.db'}",
+        leadmover_encryption_key=new_key(),
+        leadmover_moves_in_flight_per_user=1,
+    ) as running:
+        running.slack.add_user(ALICE)
+        workspace = seed(running.instantly)
+        running.instantly.delay["/api/v2/leads/move"] = 8.0  # the first move waits for Instantly all along
+        first, second = (
+            running.slack.run_step(running.app_url, callback_id=MOVE_STEP, inputs=inputs(workspace, limit=10))
+            for _ in range(2)
+        )
+        with running.services.db.session() as session:  # the second has waited its ten minutes already
+            session.execute(
+                update(WorkflowStepRow)
+                .where(WorkflowStepRow.execution_id == second.function_execution_id)
+                .values(created_at=utcnow() - WAIT_LIMIT, not_before=utcnow())
+            )
+        running.services.workflow_steps.ask_again()  # or the loop's own round, if it came first
+        done = ended(running, second)
+        assert done.state == "failed"
+        assert "You have 1 move waiting for Instantly to start it" in (done.error or ""), done.error
+        assert ended(running, first, timeout=30).state == "completed"
+        assert len(running.instantly.move_bodies()) == 1

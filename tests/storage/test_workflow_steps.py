@@ -149,3 +149,30 @@ def stored(db: Database, run_id: int) -> WorkflowStepRow:
 def _delete(db: Database, job_id: int) -> None:
     with db.session() as session:
         session.query(JobRow).filter(JobRow.id == job_id).delete()
+
+
+def test_a_run_put_off_is_asked_again_from_its_time_by_one_owner_and_is_never_an_orphan(db: Database) -> None:
+    run, _ = workflow_steps.open_run(
+        db,
+        team_id=TEAM,
+        execution_id="Fx5",
+        workflow_execution_id=None,
+        user_id="U0ALICE",
+        sealed_token="s",
+        inputs={"from": "campaign:x", "to": "Acme warm", "limit": 10},
+    )
+    workflow_steps.put_off(db, run_id=run.id, reason="busy", retry_at=utcnow() + timedelta(seconds=30))
+    assert workflow_steps.claim_waiting(db, owner="a", lease_seconds=60) == []
+    assert due(db, orphan_seconds=-1) == [], "waiting to be asked again is not lost"
+    workflow_steps.put_off(db, run_id=run.id, reason="still busy", retry_at=utcnow() - timedelta(seconds=1))
+    [taken] = workflow_steps.claim_waiting(db, owner="a", lease_seconds=60)
+    assert taken.waiting_reason == "still busy"
+    assert taken.inputs == {"from": "campaign:x", "to": "Acme warm", "limit": 10}
+    assert workflow_steps.claim_waiting(db, owner="b", lease_seconds=60) == []
+    job = requested_job(db)
+    workflow_steps.attach_job(db, run_id=run.id, job_id=job.id)
+    assert workflow_steps.claim_waiting(db, owner="b", lease_seconds=60) == []
+    with db.reading() as session:
+        row = session.get(WorkflowStepRow, run.id)
+        assert row is not None
+        assert (row.waiting_reason, row.lease_owner) == (None, None)
