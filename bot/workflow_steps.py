@@ -80,8 +80,8 @@ class WorkflowSteps:
         door: Door,
         workspaces: Workspaces,
         notify: Callable[[], None],
-        owner: str = "local",
-        lease_seconds: float = 60.0,
+        owner: str,
+        lease_seconds: float,
     ) -> None:
         self._db = db
         self._door = door
