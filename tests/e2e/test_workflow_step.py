@@ -267,16 +267,25 @@ def test_an_approval_that_expires_fails_the_step_in_words(tmp_path: Path) -> Non
         assert running.instantly.move_bodies() == []
 
 
-def test_a_burst_of_runs_for_one_person_starts_in_turns_and_every_step_ends_with_its_outputs(tmp_path: Path) -> None:
-    # Two moves waiting for a slow Instantly is all one person may have: the other runs wait their turn, not fail.
+@contextmanager
+def slow_to_start(tmp_path: Path, *, in_flight: int, seconds: float) -> Iterator[tuple[LocalStack, DemoWorkspace]]:
+    """The app where a person may have `in_flight` moves waiting for Instantly, which takes `seconds` to start one."""
     with local_stack(
-        database_url=f"sqlite:///{tmp_path / 'burst.db'}",
+        database_url=f"sqlite:///{tmp_path / 'slow.db'}",
         leadmover_encryption_key=new_key(),
-        leadmover_moves_in_flight_per_user=2,
+        leadmover_moves_in_flight_per_user=in_flight,
     ) as running:
         running.slack.add_user(ALICE)
         workspace = seed(running.instantly)
-        running.instantly.delay["/api/v2/leads/move"] = 1.5
+        running.instantly.delay["/api/v2/leads/move"] = seconds
+        yield running, workspace
+        assert running.slack.violations == []
+        assert running.instantly.violations == []
+
+
+def test_a_burst_of_runs_for_one_person_starts_in_turns_and_every_step_ends_with_its_outputs(tmp_path: Path) -> None:
+    # Two moves waiting for a slow Instantly is all one person may have: the other runs wait their turn, not fail.
+    with slow_to_start(tmp_path, in_flight=2, seconds=1.5) as (running, workspace):
         runs = [
             running.slack.run_step(running.app_url, callback_id=MOVE_STEP, inputs=inputs(workspace, limit=10))
             for _ in range(4)
@@ -290,19 +299,11 @@ def test_a_burst_of_runs_for_one_person_starts_in_turns_and_every_step_ends_with
             done = ended(running, run, timeout=60)
             assert done.state == "completed", done.error
         assert len(running.instantly.move_bodies()) == 4
-        assert running.slack.violations == []
-        assert running.instantly.violations == []
 
 
 def test_a_run_still_not_taken_after_the_wait_fails_the_step_with_the_reason(tmp_path: Path) -> None:
-    with local_stack(
-        database_url=f"sqlite:///{tmp_path / 'waited.db'}",
-        leadmover_encryption_key=new_key(),
-        leadmover_moves_in_flight_per_user=1,
-    ) as running:
-        running.slack.add_user(ALICE)
-        workspace = seed(running.instantly)
-        running.instantly.delay["/api/v2/leads/move"] = 8.0  # the first move waits for Instantly all along
+    # The first move waits for Instantly all along.
+    with slow_to_start(tmp_path, in_flight=1, seconds=8.0) as (running, workspace):
         first, second = (
             running.slack.run_step(running.app_url, callback_id=MOVE_STEP, inputs=inputs(workspace, limit=10))
             for _ in range(2)
