@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage import leases
@@ -95,7 +95,8 @@ def enqueue(
     goes before the progress edits of jobs still running. A `groupable` write may share its Slack message with
     others; `delay` holds it back that many seconds."""
     rank = NOTIFICATION_PRIORITY[kind] if priority is None else priority
-    waiting = NotificationRow.state == NotificationState.PENDING
+    # An edit a writer has taken was drawn from the job as it was then: it cannot stand for this change.
+    waiting = and_(NotificationRow.state == NotificationState.PENDING, NotificationRow.lease_owner.is_(None))
     if kind in _ONCE_ONLY:
         waiting = NotificationRow.state != NotificationState.FAILED
     found = session.execute(

@@ -58,7 +58,11 @@ def test_five_jobs_in_both_modes_report_every_figure() -> None:
     assert leadmover.instantly_429s == 0
     assert leadmover.acked_starting == 5  # nobody was asked to wait at five moves
     assert leadmover.asked_to_wait == leadmover.left_waiting == 0
-    assert leadmover.announcements_eventually == 5  # leadmover's pacing delays an edit, never drops one
+    # leadmover's pacing delays an edit, never drops one
+    assert leadmover.announcements_eventually == 5, (
+        f"{leadmover.announcements_final} showed the end at the last reply, {leadmover.announcements_eventually} "
+        f"after {leadmover.announcements_wait_seconds}s; {leadmover.slack_ratelimited} edits rate-limited"
+    )
     assert by_mode["baseline"].acked_starting is None  # no modal: the baseline starts its own jobs
     printed = table(runs)
     for label in (

@@ -41,6 +41,22 @@ def test_edits_wait_for_the_announcement_and_coalesce(db: Database) -> None:
     assert edit.kind == NotificationKind.PROGRESS
 
 
+def test_a_change_while_its_edit_is_being_sent_gets_an_edit_of_its_own(db: Database) -> None:
+    record = running_job(db, "f" * 24)
+    [announce] = outbox_claims.claim_due(db, owner="w1", lease_seconds=30)
+    outbox.mark_sent(db, notification_id=announce.id, ts="1.1")
+    _progress(db, record, 50)
+    [edit] = outbox_claims.claim_due(db, owner="w1", lease_seconds=30)  # drawn at 50%, on its way to Slack
+    jobs.finish(db, job_id=record.id, status="success", progress=100, moved_leads=3)
+    outbox.mark_sent(db, notification_id=edit.id, ts=None)
+
+    claimed = outbox_claims.claim_due(db, owner="w1", lease_seconds=30)
+    assert [n.kind for n in claimed] == [NotificationKind.PROGRESS], "the end is edited in, then replied to"
+    ended = jobs.get(db, job_id=record.id)
+    assert ended is not None
+    assert ended.progress == 100
+
+
 def test_an_ended_jobs_reply_follows_its_announcements_last_edit(db: Database) -> None:
     first = running_job(db, "c" * 24)
     [announce] = outbox_claims.claim_due(db, owner="w1", lease_seconds=30)
