@@ -210,6 +210,14 @@ def record_final_reply(db: Database, *, job_id: int, ts: str, sent: int | None =
     return _update(db, job_id, sent=sent, final_reply_ts=ts, phase=Phase.DONE)
 
 
+def edit_again(db: Database, *, job_id: int) -> None:
+    """The job changed while its edit was on its way to Slack: one more, drawn from the job as it is now."""
+    with db.session() as session:
+        row = session.get(JobRow, job_id)
+        if row is not None:
+            queue_write(session, row, NotificationKind.PROGRESS, None)
+
+
 def hold_announcement(db: Database, *, job_id: int) -> JobRecord:
     """The channel hears only of failures: the announcement is not posted now (and maybe never)."""
     return _update(db, job_id, announcement_held_at=utcnow())

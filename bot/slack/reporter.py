@@ -144,6 +144,10 @@ class Reporter:
                 self._shared.reanchor(record)
             else:
                 self._reanchor(record)
+            return Delivery(sent=True, covered=covered) if covered else SENT
+        now = jobs.get(self._db, job_id=record.id)
+        if len(sharing) <= 1 and now is not None and _shown(now) != _shown(record):
+            jobs.edit_again(self._db, job_id=record.id)  # it moved on while this edit was on its way
         return Delivery(sent=True, covered=covered) if covered else SENT
 
     def _reanchor(self, record: JobRecord) -> None:
@@ -322,3 +326,8 @@ class Reporter:
             "event_type": event_type,
             "event_payload": {"job_id": record.id, "instantly_job_id": record.instantly_job_id or ""},
         }
+
+
+def _shown(record: JobRecord) -> tuple[object, ...]:
+    """What of a job its announcement shows that changes as it runs."""
+    return (record.phase, record.status, record.progress, record.moved_leads, record.error, record.job_counts)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
 
 from bot.slack.blocks import messages
 from bot.slack.lookback import LookLater
@@ -22,7 +23,7 @@ from bot.slack.reporter import SENT, UNREACHABLE_CHANNEL, Reporter
 from storage import jobs, polls
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import NotificationKind, NotificationState, Phase
+from storage.models import NotificationKind, NotificationRow, NotificationState, Phase
 from storage.outbox import Notification
 from storage.records import JobRecord
 from tests.factories import (
@@ -170,6 +171,35 @@ def test_a_progress_edit_updates_the_recorded_announcement_with_the_newest_state
     assert (edit.args["channel"], edit.args["ts"]) == ("C1", record.announcement_ts)
     assert "(60%)" in edit.args["text"]
     assert slack.calls_to("chat.postMessage") == []
+
+
+def test_a_job_that_moves_on_while_its_edit_is_on_its_way_is_edited_again(
+    sqlite_db: Database, slack: SlackStandIn
+) -> None:
+    reporter = Reporter(slack=for_every_team(slack), db=sqlite_db)
+    record = _announced(sqlite_db, reporter, "e" * 24)
+    polls.record_progress(
+        sqlite_db, job_id=record.id, status="in-progress", progress=40, moved_leads=None, next_poll_at=utcnow()
+    )
+    edit = newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS)
+
+    def ends_meanwhile(method: str, _args: JSON) -> None:
+        if method == "chat.update":
+            # It ends in a transaction that still took this edit for one waiting (PostgreSQL lets it read the row
+            # before the writer's claim is committed): its change is folded into the edit already drawn.
+            slack.before_call = None
+            _finished(sqlite_db, record)
+            with sqlite_db.session() as session:  # the writer's claim, committed after that transaction read it
+                session.execute(update(NotificationRow).where(NotificationRow.id == edit.id).values(lease_owner="w1"))
+
+    slack.before_call = ends_meanwhile
+    assert reporter.deliver(edit) == SENT
+    assert "(40%)" in slack.calls_to("chat.update")[-1].args["text"]
+
+    again = newest_notification(sqlite_db, record.id, NotificationKind.PROGRESS)
+    assert again.id != edit.id
+    assert reporter.deliver(again) == SENT
+    assert "100%" in str(slack.calls_to("chat.update")[-1].args["blocks"])
 
 
 def test_a_vanished_announcement_is_replaced_by_a_fresh_post_that_later_edits_and_replies_use(
