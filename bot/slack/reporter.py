@@ -145,8 +145,8 @@ class Reporter:
             else:
                 self._reanchor(record)
             return Delivery(sent=True, covered=covered) if covered else SENT
-        now = jobs.get(self._db, job_id=record.id)
-        if len(sharing) <= 1 and now is not None and _shown(now) != _shown(record):
+        latest = jobs.get(self._db, job_id=record.id)
+        if len(sharing) <= 1 and latest is not None and _shown(latest) != _shown(record):
             jobs.edit_again(self._db, job_id=record.id)  # it moved on while this edit was on its way
         return Delivery(sent=True, covered=covered) if covered else SENT
 
