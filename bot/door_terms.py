@@ -14,6 +14,8 @@ from storage.records import JobRecord
 NOT_CONNECTED: Final = (
     "This workspace's Instantly connection was removed, so nothing can be moved. An admin can run /leads connect."
 )
+# A person's queued moves start seconds apart at best: asking again sooner only finds the queue full.
+QUEUE_SECONDS: Final = 10.0
 NAMES_UNKNOWN: Final = (
     "Instantly did not confirm the names of the campaign or list in time, so nothing was started. "
     "Please try again in a moment."
@@ -134,15 +136,18 @@ def waiting(moves: int) -> str:
 def too_many(limit: int, retry_in: float) -> str:
     """TooMany in words for the requester, with when to try again."""
     return (
-        f"You have {waiting(limit)}, the most one person may have. Instantly is "
-        f"busy, so moves start in turns across people. Try again in {roughly(max(retry_in, 10.0))}, once the next "
-        "of yours has started; the announcements in the channel show when."
+        f"You have {waiting(limit)}, the most one person may have. Instantly is busy, so moves start in turns "
+        f"across people. Try again in {roughly(max(retry_in, QUEUE_SECONDS))}, once the next of yours has started; "
+        "the announcements in the channel show when."
     )
 
 
-def may_pass(outcome: Outcome) -> bool:
-    """Whether asking again a little later may go otherwise: Instantly did not name the places in time, Slack could
-    not confirm the person, or their moves are queued at the limit."""
+def ask_again_in(outcome: Outcome, *, otherwise: float) -> float | None:
+    """How soon asking again may go otherwise, for a caller no one waits on (a schedule, a workflow): once the
+    person's next queued move should have started (QUEUE_SECONDS at least), or `otherwise` when Instantly did not
+    name the places in time or Slack could not confirm the person. None when asking again cannot help."""
     if isinstance(outcome, TooMany):
-        return True
-    return isinstance(outcome, Refused) and outcome.words in (NAMES_UNKNOWN, CANNOT_CHECK)
+        return max(outcome.retry_in, QUEUE_SECONDS)
+    if isinstance(outcome, Refused) and outcome.words in (NAMES_UNKNOWN, CANNOT_CHECK):
+        return otherwise
+    return None

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, Final, Protocol
 
-from bot.access import CANNOT_CHECK
 from bot.door_terms import NAMES_UNKNOWN, Outcome, Refused, TooMany, waiting
 from bot.recurrence import Frequency, Recurrence
 from bot.slack.blocks.messages import slack_date
@@ -24,23 +23,13 @@ UNAPPROVED: Final = {
 }
 
 
-# How soon a run that could not start for a reason that may pass (passing_refusal) is tried again.
-RETRY_SECONDS: Final = 60.0
-
-
-def passing_refusal(outcome: Outcome) -> tuple[str, float] | None:
-    """Why a run could not start yet, in words for its channel, and how soon to try again; None when trying again
-    cannot help (or it started)."""
+def waiting_words(outcome: Outcome) -> str:
+    """Why a run that may start later (bot.door_terms.ask_again_in) could not start yet, in words for its channel."""
     if isinstance(outcome, TooMany):
-        return (
-            f"its owner has {waiting(outcome.limit)}, the most one person may have",
-            max(outcome.retry_in, RETRY_SECONDS / 6),
-        )
+        return f"its owner has {waiting(outcome.limit)}, the most one person may have"
     if isinstance(outcome, Refused) and outcome.words == NAMES_UNKNOWN:
-        return "Instantly did not confirm the names of its campaign and list in time", RETRY_SECONDS
-    if isinstance(outcome, Refused) and outcome.words == CANNOT_CHECK:
-        return "Slack could not confirm its owner's access just now", RETRY_SECONDS
-    return None
+        return "Instantly did not confirm the names of its campaign and list in time"
+    return "Slack could not confirm its owner's access just now"
 
 
 class Speaker(Protocol):

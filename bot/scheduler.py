@@ -18,16 +18,16 @@ from typing import Final
 
 from bot.access import CANNOT_CHECK
 from bot.door import Door
-from bot.door_terms import NOT_CONNECTED, MoveRequest, NotConnected, Refused, TooMany, Via, too_many
+from bot.door_terms import NOT_CONNECTED, MoveRequest, NotConnected, Refused, TooMany, Via, ask_again_in, too_many
 from bot.moves import Requester
 from bot.schedule_terms import (
     Speaker,
     naive,
     occurrence_key,
-    passing_refusal,
     record_audit,
     recurrence_of,
     slack_time,
+    waiting_words,
 )
 from storage import jobs, schedules
 from storage.clock import utcnow
@@ -41,6 +41,8 @@ TICK_SECONDS: Final = 5.0
 # Occurrences counted at most when catching up after downtime: a schedule down for years still moves on at once.
 _CATCH_UP_MAX: Final = 10_000
 _UNENDED: Final = (Phase.REQUESTED, Phase.RUNNING, Phase.AWAITING_APPROVAL)
+# How soon a run Instantly or Slack was too slow for is tried again, within the grace.
+RETRY_SECONDS: Final = 60.0
 
 
 def _duration(span: timedelta) -> str:
@@ -158,9 +160,9 @@ class Scheduler:
             approved_beforehand=schedule.approved_by is not None,
         )
         outcome = self._door.submit(request)
-        passing = passing_refusal(outcome)
-        if passing is not None and next_run is not None and by is None:
-            why, retry_in = passing
+        retry_in = ask_again_in(outcome, otherwise=RETRY_SECONDS)
+        if retry_in is not None and next_run is not None and by is None:
+            why = waiting_words(outcome)
             self._put_off(schedule, occurrence, why, retry_in)
             return why
         job_id = None

@@ -27,7 +27,7 @@ from bot.door_terms import (
     Refused,
     TooMany,
     Via,
-    may_pass,
+    ask_again_in,
     too_many,
 )
 from bot.instantly.errors import InstantlyError
@@ -49,9 +49,9 @@ MOVE_STEP: Final = "move_instantly_leads"
 PLACES_STEP: Final = "instantly_places"
 # How many of each kind the From and To menus list: Slack shows one long menu, searchable by typing.
 MENU_SIZE: Final = 100
-# A run whose move cannot be asked for yet, for a reason that may pass (a slow Instantly, its person's moves queued),
-# is asked again this often, and fails with that reason once it has waited WAIT_LIMIT: a burst of runs for one person
-# starts in turns rather than failing.
+# A run whose move cannot be asked for yet, for a reason that may pass (bot.door_terms.ask_again_in), is asked again
+# (this often when Instantly or Slack was too slow), and fails with that reason once it has waited WAIT_LIMIT: a burst
+# of runs for one person starts in turns rather than failing.
 RETRY_SECONDS: Final = 30.0
 WAIT_LIMIT: Final = timedelta(minutes=10)
 TICK_SECONDS: Final = 5.0
@@ -160,8 +160,8 @@ class WorkflowSteps:
         )
         outcome = self._door.submit(request)
         refused = _refusal(outcome)
-        if refused is not None and may_pass(outcome) and utcnow() - run.created_at < WAIT_LIMIT:
-            wait = max(outcome.retry_in, RETRY_SECONDS / 3) if isinstance(outcome, TooMany) else RETRY_SECONDS
+        wait = ask_again_in(outcome, otherwise=RETRY_SECONDS)
+        if refused is not None and wait is not None and utcnow() - run.created_at < WAIT_LIMIT:
             log.info("workflow run %s waits %.0fs to be asked for again: %s", execution_id, wait, refused[:120])
             retry_at = utcnow() + timedelta(seconds=wait)
             workflow_steps.put_off(self._db, run_id=run_id, reason=refused, retry_at=retry_at)
